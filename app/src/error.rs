@@ -1,0 +1,55 @@
+//! What server functions can tell a user went wrong.
+
+use serde::{Deserialize, Serialize};
+
+/// Errors of the application layer. Every variant is safe to show to the
+/// caller; internal failures are logged with context where they happen and
+/// reach the user only as `Internal`.
+#[derive(Debug, Clone, thiserror::Error, Serialize, Deserialize, PartialEq, Eq)]
+pub enum AppError {
+    #[error("Please log in to continue.")]
+    NotAuthenticated,
+    #[error("You do not have permission to do that.")]
+    Forbidden,
+    #[error("Not found.")]
+    NotFound,
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Email or password is incorrect.")]
+    BadCredentials,
+    #[error("Too many attempts. Try again in {minutes} minute(s).")]
+    RateLimited { minutes: u32 },
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    #[error("{0}")]
+    Transport(String),
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    #[track_caller]
+    fn from(error: sqlx::Error) -> Self {
+        let location = std::panic::Location::caller();
+        tracing::error!(%error, %location, "database error");
+        AppError::Internal
+    }
+}

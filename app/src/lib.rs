@@ -1,0 +1,66 @@
+//! Components, pages and server functions shared by the browser and the server.
+
+pub mod auth;
+pub mod contracts;
+pub mod error;
+pub mod groups;
+pub mod pages;
+pub mod people;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+
+use pages::{
+    admin_shell::AdminShell, contracts::ContractsPage, group_detail::GroupDetailPage,
+    groups::GroupsPage, home::HomePage, login::LoginPage, people::PeoplePage,
+};
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/muster.css" />
+        <Title text="Muster" />
+        <Router>
+            <Routes fallback=|| view! { <pages::not_found::NotFound /> }>
+                <Route path=path!("/") view=HomePage />
+                <Route path=path!("/login") view=LoginPage />
+                <ParentRoute path=path!("/admin") view=AdminShell>
+                    <Route path=path!("") view=GroupsPage />
+                    <Route path=path!("groups") view=GroupsPage />
+                    <Route path=path!("groups/:id") view=GroupDetailPage />
+                    <Route path=path!("contracts") view=ContractsPage />
+                    <Route path=path!("people") view=PeoplePage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,49 @@
+//! The frame around every admin page: who is signed in, where to go, log out.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+
+use super::ErrorMessage;
+use crate::{
+    auth::{get_bootstrap, Logout, Role},
+    error::AppError,
+};
+
+#[component]
+pub fn AdminShell() -> impl IntoView {
+    let bootstrap = Resource::new(|| (), |_| get_bootstrap());
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match bootstrap.await {
+                    Err(error) => view! { <main class="narrow"><ErrorMessage error /></main> }.into_any(),
+                    Ok(boot) => match boot.user {
+                        None => view! { <Redirect path="/login" /> }.into_any(),
+                        Some(user) if user.role != Role::Admin => view! {
+                            <main class="narrow"><ErrorMessage error=AppError::Forbidden /></main>
+                        }.into_any(),
+                        Some(user) => view! {
+                            <header class="topbar">
+                                <a class="brand" href="/admin/groups">"Muster"</a>
+                                <span class="org">{user.organization_name.clone()}</span>
+                                <nav aria-label="Main">
+                                    <A href="/admin/groups">"Groups"</A>
+                                    <A href="/admin/contracts">"Contracts"</A>
+                                    <A href="/admin/people">"People"</A>
+                                </nav>
+                                <span class="who">{format!("{} {}", user.first_name, user.last_name)}</span>
+                                <ActionForm action=logout>
+                                    <button type="submit" class="link">"Log out"</button>
+                                </ActionForm>
+                            </header>
+                            <main class="content">
+                                <Outlet />
+                            </main>
+                        }.into_any(),
+                    },
+                }
+            })}
+        </Suspense>
+    }
+}

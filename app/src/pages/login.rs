@@ -1,0 +1,24 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::action_error;
+use crate::auth::Login;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    view! {
+        <Title text="Log in · Muster" />
+        <main class="narrow card">
+            <h1>"Log in to Muster"</h1>
+            <ActionForm action=login>
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" required autocomplete="username" />
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" required autocomplete="current-password" />
+                {action_error(login.value())}
+                <button type="submit" class="primary" disabled=move || login.pending().get()>"Log in"</button>
+            </ActionForm>
+        </main>
+    }
+}

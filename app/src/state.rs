@@ -1,0 +1,81 @@
+//! What every request handler and worker shares.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+
+use crate::db::Db;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Absolute base of every link the product sends; never taken from the
+    /// request's Host header, which a client controls.
+    pub base_url: String,
+    /// Whether anyone may create a further organization after the first.
+    pub open_signup: bool,
+    /// Failed logins allowed per email within `login_window_secs`.
+    pub login_max_failures: usize,
+    pub login_window_secs: i64,
+}
+
+impl Settings {
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub login_limiter: LoginLimiter,
+}
+
+/// Counts failed logins per normalized email in this process. Enough to slow
+/// password guessing; a shared store would be needed to count across processes.
+#[derive(Clone, Default)]
+pub struct LoginLimiter {
+    failures: Arc<Mutex<HashMap<String, Vec<i64>>>>,
+}
+
+impl LoginLimiter {
+    /// Seconds until `key` may try again, if it is currently locked out.
+    pub fn locked_for(&self, key: &str, now: i64, max: usize, window: i64) -> Option<i64> {
+        let mut failures = self.failures.lock().expect("login limiter poisoned");
+        let entry = failures.entry(key.to_owned()).or_default();
+        entry.retain(|at| now - at < window);
+        if entry.len() >= max {
+            entry.first().map(|first| window - (now - first))
+        } else {
+            None
+        }
+    }
+
+    pub fn record_failure(&self, key: &str, now: i64) {
+        let mut failures = self.failures.lock().expect("login limiter poisoned");
+        failures.entry(key.to_owned()).or_default().push(now);
+    }
+
+    pub fn clear(&self, key: &str) {
+        self.failures.lock().expect("login limiter poisoned").remove(key);
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+pub fn app_state() -> Result<AppState, crate::error::AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        crate::error::AppError::Internal
+    })
+}

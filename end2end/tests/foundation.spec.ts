@@ -1,0 +1,88 @@
+import { test, expect, Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+const admin = {
+  organization: "Riverside Learning",
+  first: "Grace",
+  last: "Hopper",
+  email: "grace@riverside.example",
+  password: "a long enough password",
+};
+
+async function expectNoSeriousA11yViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+}
+
+// One journey, in order: the database starts empty for this run.
+test.describe.configure({ mode: "serial" });
+
+test("first-run setup, log out, log in, create a group with two trainings", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Create your organization" })).toBeVisible();
+  await expectNoSeriousA11yViolations(page);
+
+  await page.getByLabel("Organization name").fill(admin.organization);
+  await page.getByLabel("Your first name").fill(admin.first);
+  await page.getByLabel("Your last name").fill(admin.last);
+  await page.getByLabel("Email").fill(admin.email);
+  await page.getByLabel("Password").fill(admin.password);
+  await page.getByRole("button", { name: "Create organization" }).click();
+
+  await expect(page).toHaveURL(/\/admin\/groups$/);
+  await expect(page.getByRole("heading", { name: "Groups", exact: true })).toBeVisible();
+  await expect(page.getByText("No groups yet.")).toBeVisible();
+  await expect(page.getByText(admin.organization)).toBeVisible();
+  await expectNoSeriousA11yViolations(page);
+
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole("heading", { name: "Log in to Muster" })).toBeVisible();
+  await expectNoSeriousA11yViolations(page);
+
+  await page.getByLabel("Email").fill(admin.email);
+  await page.getByLabel("Password").fill("wrong password!");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Email or password is incorrect.");
+
+  await page.getByLabel("Password").fill(admin.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/admin\/groups$/);
+
+  await page.getByLabel("Name", { exact: true }).fill("Spring Cohort");
+  await page.getByLabel("Description").fill("New hires, spring intake");
+  await page.getByLabel("Invitations expire after (days)").fill("21");
+  await page.getByLabel("Trainings").fill("Workplace safety\nCode of conduct");
+  await page.getByRole("button", { name: "Create group" }).click();
+
+  const row = page.getByRole("row", { name: /Spring Cohort/ });
+  await expect(row).toBeVisible();
+  await expect(row).toContainText("Workplace safety, Code of conduct");
+  await expect(row).toContainText("21 days");
+
+  // The list is rendered by the server too: a reload shows the same group.
+  await page.reload();
+  await expect(page.getByRole("row", { name: /Spring Cohort/ })).toBeVisible();
+  await expectNoSeriousA11yViolations(page);
+});
+
+test("the admin pages are reachable by keyboard", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(admin.email);
+  await page.getByLabel("Password").fill(admin.password);
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/admin\/groups$/);
+  await page.getByRole("link", { name: "Contracts" }).focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("heading", { name: "Contracts", exact: true })).toBeVisible();
+  await page.getByLabel("Name").fill("District 2027");
+  await page.getByLabel("Seat limit").fill("250");
+  await page.getByRole("button", { name: "Add contract" }).click();
+  await expect(page.getByRole("row", { name: /District 2027/ })).toContainText("250");
+  await expectNoSeriousA11yViolations(page);
+
+  await page.getByRole("link", { name: "People" }).click();
+  await expect(page.getByRole("row", { name: /Grace Hopper/ })).toContainText(admin.email);
+  await expectNoSeriousA11yViolations(page);
+});

@@ -1,0 +1,81 @@
+//! The Muster server: configuration, the router and (later) the workers,
+//! started from one place so tests run exactly what production runs.
+
+mod config;
+mod csrf;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use app::{db::Db, state::AppState};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+pub use config::{Config, ConfigError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] app::db::DbError),
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A server that is accepting connections.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
+    let db = Db::connect(&config.database_url).await?;
+    Ok(AppState {
+        leptos_options: config.leptos_options.clone(),
+        db,
+        settings: Arc::new(config.settings.clone()),
+        login_limiter: Default::default(),
+    })
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let context_state = state.clone();
+    Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || app::shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.settings.clone(),
+            csrf::same_origin_only,
+        ))
+        .with_state(state)
+}
+
+/// Connects, migrates, binds and serves in the background.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    let state = build_state(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.bind,
+        source,
+    })?;
+    let app = router(state.clone());
+    let task = tokio::spawn(async move { axum::serve(listener, app.into_make_service()).await });
+    Ok(Running { addr, state, task })
+}
