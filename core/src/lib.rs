@@ -1,0 +1,32 @@
+//! The Muster import engine: bytes → [`parse::Workbook`] → [`mapping::Mapping`] →
+//! [`validate::Checked`] → [`plan::Plan`].
+//!
+//! Everything here is a pure function of its inputs so that the browser (compiled to
+//! wasm32) and the server reach the same verdict on every row. The server gathers
+//! [`plan::Facts`] itself and never trusts the browser's result.
+
+pub mod check;
+pub mod email;
+pub mod issue;
+pub mod kinds;
+pub mod limits;
+pub mod mapping;
+pub mod name;
+pub mod parse;
+pub mod plan;
+pub mod validate;
+
+mod text;
+mod values;
+
+pub use check::{check, check_with, CheckOptions, CheckReport};
+pub use email::{Email, EmailError};
+pub use issue::{Issue, IssueCode, Severity};
+pub use kinds::{ColumnSpec, FieldId, ImportKind, Requirement, Role, ValueType};
+pub use limits::Limits;
+pub use mapping::{map_headers, Mapping, MappingOverrides};
+pub use name::{NameError, PersonName};
+pub use parse::{parse_bytes, ParseError, ParseOptions, Sheet, SourceRow, Workbook};
+pub use plan::{plan, Facts, Plan, PlanOptions, PlanTotals, PlannedAction};
+pub use validate::{validate, validate_owned, Checked, CheckedRow, RowStatus, Totals, ValidationOptions};
+pub use values::{MoreValues, RowValues};

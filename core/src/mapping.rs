@@ -1,0 +1,297 @@
+//! Source headers → target fields: exact, synonym, fuzzy, or as the admin overrides.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::issue::{Issue, IssueCode, Severity};
+use crate::kinds::{FieldId, ImportKind};
+use crate::text::fold_key;
+
+/// Below this a header is left unmapped rather than guessed.
+const FUZZY_THRESHOLD: f64 = 0.8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    Exact,
+    Synonym,
+    Fuzzy,
+    Override,
+    Ignored,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnMapping {
+    pub source_index: usize,
+    pub header: String,
+    pub field: Option<FieldId>,
+    pub confidence: f32,
+    pub how: MatchKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", content = "field", rename_all = "snake_case")]
+pub enum ColumnOverride {
+    Field(FieldId),
+    Ignore,
+}
+
+/// The UI's header editor: source column index → what to do with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingOverrides {
+    pub columns: BTreeMap<usize, ColumnOverride>,
+}
+
+impl MappingOverrides {
+    pub fn set(mut self, column: usize, to: ColumnOverride) -> Self {
+        self.columns.insert(column, to);
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mapping {
+    pub kind: ImportKind,
+    pub columns: Vec<ColumnMapping>,
+    /// Header problems: missing required columns and columns claimed twice are errors;
+    /// unknown and fuzzy-matched columns are warnings.
+    pub issues: Vec<Issue>,
+}
+
+impl Mapping {
+    pub fn column_of(&self, field: FieldId) -> Option<&ColumnMapping> {
+        self.columns.iter().find(|c| c.field == Some(field))
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.issues.iter().any(Issue::is_error)
+    }
+
+    pub fn unknown_columns(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().filter(|c| c.how == MatchKind::Unknown).map(|c| c.header.as_str())
+    }
+}
+
+fn strength(how: MatchKind) -> u8 {
+    match how {
+        MatchKind::Override => 3,
+        MatchKind::Exact => 2,
+        MatchKind::Synonym => 1,
+        _ => 0,
+    }
+}
+
+pub fn map_headers(kind: ImportKind, headers: &[String], overrides: &MappingOverrides) -> Mapping {
+    let mut columns: Vec<ColumnMapping> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| match overrides.columns.get(&i) {
+            Some(ColumnOverride::Field(f)) => mapped(i, h, *f, 1.0, MatchKind::Override),
+            Some(ColumnOverride::Ignore) => ColumnMapping { source_index: i, header: h.clone(), field: None, confidence: 1.0, how: MatchKind::Ignored },
+            None => guess(kind, i, h),
+        })
+        .collect();
+    let mut issues = Vec::new();
+
+    // A weaker match loses to a stronger one for the same field (a fuzzy "Emial" next to a
+    // real "Email" is just noise); equal claims are the admin's call.
+    for spec in kind.columns() {
+        let claim: Vec<usize> = columns.iter().enumerate().filter(|(_, c)| c.field == Some(spec.field)).map(|(i, _)| i).collect();
+        if claim.len() < 2 {
+            continue;
+        }
+        let best = claim.iter().map(|&i| strength(columns[i].how)).max().unwrap_or(0);
+        let winners: Vec<usize> = claim.iter().copied().filter(|&i| strength(columns[i].how) == best).collect();
+        for &i in &claim {
+            if !winners.contains(&i) {
+                columns[i].field = None;
+                columns[i].how = MatchKind::Unknown;
+                columns[i].confidence = 0.0;
+            }
+        }
+        if winners.len() > 1 {
+            let names: Vec<String> = winners.iter().map(|&i| format!("\"{}\"", columns[i].header)).collect();
+            issues.push(header_issue(
+                IssueCode::ColumnMappedTwice,
+                Severity::Error,
+                Some(columns[winners[1]].header.clone()),
+                Some(spec.field),
+                format!("Columns {} all look like \"{}\". Keep one, or set the others to a different field or to ignore.", names.join(" and "), spec.header),
+            ));
+        }
+    }
+
+    for spec in kind.columns() {
+        if spec.header_required() && !columns.iter().any(|c| c.field == Some(spec.field)) {
+            let also = if spec.requirement == crate::kinds::Requirement::HeaderRequired {
+                " The column must be present even if its cells are empty."
+            } else {
+                ""
+            };
+            issues.push(header_issue(
+                IssueCode::MissingColumn,
+                Severity::Error,
+                None,
+                Some(spec.field),
+                format!("The required column \"{}\" is missing.{also}", spec.header),
+            ));
+        }
+    }
+    for c in &columns {
+        match c.how {
+            MatchKind::Unknown if !c.header.is_empty() => issues.push(header_issue(
+                IssueCode::UnknownColumn,
+                Severity::Warning,
+                Some(c.header.clone()),
+                None,
+                format!("Column \"{}\" does not match any {} field and will be ignored.", c.header, kind.label()),
+            )),
+            MatchKind::Fuzzy => {
+                let target = c.field.and_then(|f| kind.column(f)).map_or("", |s| s.header);
+                issues.push(header_issue(
+                    IssueCode::FuzzyColumnMatch,
+                    Severity::Warning,
+                    Some(c.header.clone()),
+                    c.field,
+                    format!("Column \"{}\" was read as \"{target}\" ({:.0}% sure). Change it if that is wrong.", c.header, c.confidence * 100.0),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Mapping { kind, columns, issues }
+}
+
+fn mapped(i: usize, header: &str, field: FieldId, confidence: f32, how: MatchKind) -> ColumnMapping {
+    ColumnMapping { source_index: i, header: header.to_string(), field: Some(field), confidence, how }
+}
+
+fn guess(kind: ImportKind, i: usize, header: &str) -> ColumnMapping {
+    let key = fold_key(header);
+    let unknown = ColumnMapping { source_index: i, header: header.to_string(), field: None, confidence: 0.0, how: MatchKind::Unknown };
+    if key.is_empty() {
+        return unknown;
+    }
+    let mut best: Option<(f64, FieldId)> = None;
+    for spec in kind.columns() {
+        if fold_key(spec.header) == key {
+            return mapped(i, header, spec.field, 1.0, MatchKind::Exact);
+        }
+        for syn in spec.synonyms {
+            let s = fold_key(syn);
+            if s == key {
+                return mapped(i, header, spec.field, 0.95, MatchKind::Synonym);
+            }
+            let score = similarity(&s, &key);
+            if best.is_none_or(|(b, _)| score > b) {
+                best = Some((score, spec.field));
+            }
+        }
+        let score = similarity(&fold_key(spec.header), &key);
+        if best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, spec.field));
+        }
+    }
+    match best {
+        Some((score, field)) if score >= FUZZY_THRESHOLD => mapped(i, header, field, score as f32, MatchKind::Fuzzy),
+        _ => unknown,
+    }
+}
+
+fn similarity(a: &str, b: &str) -> f64 {
+    // Short keys ("id", "mail") match too much by edit distance alone.
+    if a.len() < 4 || b.len() < 4 {
+        return 0.0;
+    }
+    strsim::normalized_damerau_levenshtein(a, b)
+}
+
+fn header_issue(code: IssueCode, severity: Severity, column: Option<String>, field: Option<FieldId>, message: String) -> Issue {
+    Issue { row: None, sheet: None, column, field, code, severity, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn field_of(m: &Mapping, header: &str) -> Option<FieldId> {
+        m.columns.iter().find(|c| c.header == header).and_then(|c| c.field)
+    }
+
+    #[test]
+    fn headers_match_regardless_of_case_spaces_and_punctuation() {
+        let m = map_headers(ImportKind::Invites, &h(&["  EMAIL ", "expiry_days"]), &MappingOverrides::default());
+        assert_eq!(field_of(&m, "  EMAIL "), Some(FieldId::Email));
+        assert_eq!(field_of(&m, "expiry_days"), Some(FieldId::ExpiryDays));
+        assert!(!m.has_errors());
+    }
+
+    #[test]
+    fn synonyms_map_to_their_field() {
+        let m = map_headers(ImportKind::Learners, &h(&["E-mail Address", "Given name", "Surname"]), &MappingOverrides::default());
+        assert_eq!(field_of(&m, "E-mail Address"), Some(FieldId::Email));
+        assert_eq!(field_of(&m, "Given name"), Some(FieldId::FirstName));
+        assert_eq!(field_of(&m, "Surname"), Some(FieldId::LastName));
+    }
+
+    #[test]
+    fn login_id_maps_to_username_for_people() {
+        let m = map_headers(ImportKind::People, &h(&["login_id", "firstname", "Last Name"]), &MappingOverrides::default());
+        assert_eq!(field_of(&m, "login_id"), Some(FieldId::Username));
+    }
+
+    #[test]
+    fn a_misspelled_header_is_matched_fuzzily_with_a_confidence() {
+        let m = map_headers(ImportKind::Learners, &h(&["Emial", "Frist Name"]), &MappingOverrides::default());
+        let c = &m.columns[1];
+        assert_eq!(c.field, Some(FieldId::FirstName));
+        assert_eq!(c.how, MatchKind::Fuzzy);
+        assert!(c.confidence > 0.7 && c.confidence < 1.0);
+        assert!(m.issues.iter().any(|i| i.code == IssueCode::FuzzyColumnMatch));
+    }
+
+    #[test]
+    fn unknown_columns_are_listed_and_ignored() {
+        let m = map_headers(ImportKind::Invites, &h(&["Email", "Shoe size"]), &MappingOverrides::default());
+        assert_eq!(m.unknown_columns().collect::<Vec<_>>(), vec!["Shoe size"]);
+        assert!(!m.has_errors());
+    }
+
+    #[test]
+    fn two_columns_mapped_to_one_field_is_an_error() {
+        let m = map_headers(ImportKind::Invites, &h(&["Email", "Email Address"]), &MappingOverrides::default());
+        // An exact header beats a synonym, so this one is fine…
+        assert!(!m.has_errors());
+        assert_eq!(m.columns[1].field, None);
+        let m = map_headers(ImportKind::Invites, &h(&["Mail", "E-mail address"]), &MappingOverrides::default());
+        assert!(m.issues.iter().any(|i| i.code == IssueCode::ColumnMappedTwice && i.is_error()));
+    }
+
+    #[test]
+    fn a_missing_required_column_is_an_error() {
+        let m = map_headers(ImportKind::Invites, &h(&["Expiry Days"]), &MappingOverrides::default());
+        let i = m.issues.iter().find(|i| i.code == IssueCode::MissingColumn).unwrap();
+        assert!(i.message.contains("\"Email\""));
+    }
+
+    #[test]
+    fn external_id_header_is_required_for_program_invitations() {
+        let m = map_headers(ImportKind::ProgramInvitations, &h(&["Full Name", "Email"]), &MappingOverrides::default());
+        assert!(m.issues.iter().any(|i| i.code == IssueCode::MissingColumn && i.field == Some(FieldId::ExternalId)));
+    }
+
+    #[test]
+    fn overrides_win_over_guesses() {
+        let o = MappingOverrides::default().set(0, ColumnOverride::Ignore).set(1, ColumnOverride::Field(FieldId::Email));
+        let m = map_headers(ImportKind::Invites, &h(&["Email", "Contact"]), &o);
+        assert_eq!(m.columns[0].field, None);
+        assert_eq!(m.columns[1].field, Some(FieldId::Email));
+        assert!(!m.has_errors());
+    }
+}

@@ -1,0 +1,173 @@
+//! Delimited text (CSV, TSV, semicolon and pipe separated, pasted text).
+
+use super::{ParseError, SourceRow};
+use crate::limits::Limits;
+
+const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// Picks the separator that splits the first lines into the same number of fields most
+/// consistently. Excel in many European locales writes `;`, and pasted text uses tabs.
+pub(crate) fn sniff(text: &str, prefer_tab: bool) -> u8 {
+    let sample = &text[..floor_char_boundary(text, 64 * 1024)];
+    let lines: Vec<&str> = sample.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
+    let mut best = (0usize, 0usize, if prefer_tab { b'\t' } else { b',' });
+    for &d in &CANDIDATES {
+        let counts: Vec<usize> = lines.iter().map(|l| count_outside_quotes(l, d)).collect();
+        let Some(mode) = mode_nonzero(&counts) else { continue };
+        let agreeing = counts.iter().filter(|&&c| c == mode).count();
+        let score = (agreeing, mode);
+        if score > (best.0, best.1) || (score == (best.0, best.1) && prefer_tab && d == b'\t') {
+            best = (agreeing, mode, d);
+        }
+    }
+    best.2
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn count_outside_quotes(line: &str, d: u8) -> usize {
+    let mut quoted = false;
+    let mut n = 0;
+    for &b in line.as_bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if b == d && !quoted {
+            n += 1;
+        }
+    }
+    n
+}
+
+fn mode_nonzero(counts: &[usize]) -> Option<usize> {
+    let mut sorted: Vec<usize> = counts.iter().copied().filter(|&c| c > 0).collect();
+    sorted.sort_unstable();
+    let mut best: Option<(usize, usize)> = None;
+    for chunk in sorted.chunk_by(|a, b| a == b) {
+        if best.is_none_or(|(n, _)| chunk.len() > n) {
+            best = Some((chunk.len(), chunk[0]));
+        }
+    }
+    best.map(|(_, v)| v)
+}
+
+/// All non-blank rows with trimmed cells and trailing empty cells dropped.
+pub(crate) fn parse_text(text: &str, delimiter: u8, limits: &Limits) -> Result<Vec<SourceRow>, ParseError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .buffer_capacity(64 * 1024)
+        .from_reader(text.as_bytes());
+    let mut record = csv::ByteRecord::new();
+    // Title rows sit above the header, so allow a few beyond the data-row limit here;
+    // the exact limit is applied once the header is known.
+    let row_cap = limits.max_rows.saturating_add(4);
+    let mut rows = Vec::with_capacity((text.len() / 48).min(row_cap));
+    loop {
+        let more = reader.read_byte_record(&mut record).map_err(|e| ParseError::Malformed {
+            row: e.position().map_or(0, |p| p.line() as u32),
+            message: e.to_string(),
+        })?;
+        if !more {
+            break;
+        }
+        let line = record.position().map_or(0, |p| p.line()) as u32;
+        let used = record.iter().rposition(|f| !f.trim_ascii().is_empty()).map_or(0, |i| i + 1);
+        if used == 0 {
+            continue;
+        }
+        if used > limits.max_columns {
+            return Err(ParseError::TooManyColumns { row: line, count: used, limit: limits.max_columns });
+        }
+        if rows.len() >= row_cap {
+            return Err(ParseError::TooManyRows { limit: limits.max_rows });
+        }
+        let mut cells = Vec::with_capacity(used);
+        for (i, field) in record.iter().take(used).enumerate() {
+            // Fields are cut at ASCII bytes of valid UTF-8 text, so they stay valid UTF-8.
+            let s = std::str::from_utf8(field).map_err(|_| ParseError::NotATable)?.trim();
+            if s.len() > limits.max_cell_chars {
+                let chars = s.chars().count();
+                if chars > limits.max_cell_chars {
+                    return Err(ParseError::CellTooLong { row: line, column: i as u32 + 1, chars, limit: limits.max_cell_chars });
+                }
+            }
+            cells.push(s.to_owned());
+        }
+        rows.push(SourceRow { number: line, cells });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semicolons_are_detected() {
+        assert_eq!(sniff("Email;Expiry Days\na@x.org;7\n", false), b';');
+    }
+
+    #[test]
+    fn tabs_are_detected_in_pasted_text() {
+        assert_eq!(sniff("Email\tFirst Name\na@x.org\tAna\n", false), b'\t');
+    }
+
+    #[test]
+    fn pipes_are_detected() {
+        assert_eq!(sniff("Email|Groups\na@x.org|Math\n", false), b'|');
+    }
+
+    #[test]
+    fn commas_inside_quotes_do_not_count() {
+        assert_eq!(sniff("\"Doe, Jane\";a@x.org\n\"Roe, Rick\";b@x.org\n", false), b';');
+    }
+
+    #[test]
+    fn a_single_column_file_defaults_to_comma() {
+        assert_eq!(sniff("Email\na@x.org\n", false), b',');
+    }
+
+    #[test]
+    fn quoted_fields_keep_commas_and_newlines() {
+        let rows = parse_text("Name,Email\n\"Doe, Jane\n(twin)\",j@x.org\n", b',', &Limits::default()).unwrap();
+        assert_eq!(rows[1].cells, vec!["Doe, Jane\n(twin)", "j@x.org"]);
+        assert_eq!(rows[1].number, 2);
+    }
+
+    #[test]
+    fn blank_lines_and_trailing_empty_columns_are_ignored() {
+        let rows = parse_text("Email,,\n\n , \na@x.org,,\r\n", b',', &Limits::default()).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].cells, vec!["a@x.org"]);
+        assert_eq!(rows[1].number, 4);
+    }
+
+    #[test]
+    fn cr_only_line_endings_split_rows() {
+        let rows = parse_text("Email\ra@x.org\rb@x.org", b',', &Limits::default()).unwrap();
+        assert_eq!(rows.len(), 3);
+    }
+
+    #[test]
+    fn too_many_columns_names_the_row() {
+        let limits = Limits { max_columns: 3, ..Limits::default() };
+        let err = parse_text("a,b\nc,d,e,f\n", b',', &limits).unwrap_err();
+        assert_eq!(err, ParseError::TooManyColumns { row: 2, count: 4, limit: 3 });
+    }
+
+    #[test]
+    fn a_cell_over_the_character_limit_names_row_and_column() {
+        let limits = Limits { max_cell_chars: 5, ..Limits::default() };
+        let err = parse_text("a,b\nc,dddddd\n", b',', &limits).unwrap_err();
+        assert_eq!(err, ParseError::CellTooLong { row: 2, column: 2, chars: 6, limit: 5 });
+    }
+}

@@ -1,0 +1,182 @@
+//! Bytes → [`Workbook`]: format and encoding detection, delimited text and spreadsheets,
+//! header-row detection. Every limit in [`Limits`] is enforced here, before the work it
+//! bounds, and every failure is a [`ParseError`] — never a panic.
+
+mod delimited;
+mod encoding;
+mod error;
+mod spreadsheet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits::Limits;
+use crate::text::fold_key;
+
+pub use encoding::TextEncoding;
+pub use error::{column_letter, ParseError};
+
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ParseOptions {
+    /// Field separator for delimited text; detected when None.
+    pub delimiter: Option<u8>,
+    /// Index of the header among the non-blank rows of each sheet; detected when None.
+    pub header_row: Option<usize>,
+    /// Folded header words (see `ImportKind::header_keys`) that mark the header row, so a
+    /// title such as "Class list 2026" above it is skipped.
+    pub header_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFormat {
+    Delimited,
+    Xlsx,
+    Xls,
+    Ods,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParseWarning {
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workbook {
+    pub format: FileFormat,
+    pub encoding: Option<TextEncoding>,
+    pub delimiter: Option<char>,
+    pub sheets: Vec<Sheet>,
+    pub warnings: Vec<ParseWarning>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sheet {
+    pub name: String,
+    /// How many non-blank rows (titles) sit above the header.
+    pub header_row_index: usize,
+    /// The header's row number as the admin sees it in the file.
+    pub header_row_number: u32,
+    pub headers: Vec<String>,
+    pub rows: Vec<SourceRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRow {
+    /// Line (delimited text) or row (spreadsheet) number as the admin sees it, from 1.
+    pub number: u32,
+    /// Trimmed cells, trailing empty cells removed; may be shorter than the header.
+    pub cells: Vec<String>,
+}
+
+impl SourceRow {
+    pub fn cell(&self, index: usize) -> &str {
+        self.cells.get(index).map_or("", String::as_str)
+    }
+}
+
+/// A sheet before its header is found: all non-blank rows.
+pub(crate) struct RawSheet {
+    pub name: String,
+    pub rows: Vec<SourceRow>,
+}
+
+pub fn parse_bytes(
+    bytes: &[u8],
+    file_name: Option<&str>,
+    opts: &ParseOptions,
+    limits: &Limits,
+) -> Result<Workbook, ParseError> {
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(ParseError::FileTooLarge { bytes: bytes.len() as u64, limit: limits.max_file_bytes });
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::Empty);
+    }
+    let ext = file_name
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let stem = file_name
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n))
+        .map(|n| n.rsplit_once('.').map_or(n, |(s, _)| s).to_string());
+
+    let (format, raw, encoding, delimiter, warnings) = if bytes.starts_with(b"PK\x03\x04") {
+        let (format, sheets) = spreadsheet::parse_zip(bytes, limits)?;
+        (format, sheets, None, None, Vec::new())
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        (FileFormat::Xls, spreadsheet::parse_xls(bytes, limits)?, None, None, Vec::new())
+    } else if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
+        return Err(ParseError::CorruptSpreadsheet { message: format!("the file is named .{ext} but its contents are not a spreadsheet") });
+    } else {
+        let (text, encoding) = encoding::decode(bytes)?;
+        let mut warnings = Vec::new();
+        if encoding == TextEncoding::Windows1252 {
+            warnings.push(ParseWarning {
+                message: "The file is not UTF-8, so it was read as Windows-1252 (Excel's Western European encoding). Check that accented names look right; saving as \"CSV UTF-8\" avoids this.".into(),
+            });
+        }
+        let delimiter = opts.delimiter.unwrap_or_else(|| delimited::sniff(&text, ext == "tsv" || ext == "tab"));
+        let rows = delimited::parse_text(&text, delimiter, limits)?;
+        let sheet = RawSheet { name: stem.clone().unwrap_or_else(|| "Sheet1".into()), rows };
+        (FileFormat::Delimited, vec![sheet], Some(encoding), Some(delimiter as char), warnings)
+    };
+
+    let mut sheets = Vec::with_capacity(raw.len());
+    for sheet in raw {
+        if !sheet.rows.is_empty() {
+            sheets.push(find_header(sheet, opts, limits)?);
+        }
+    }
+    if sheets.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    Ok(Workbook { format, encoding, delimiter, sheets, warnings })
+}
+
+fn find_header(raw: RawSheet, opts: &ParseOptions, limits: &Limits) -> Result<Sheet, ParseError> {
+    let RawSheet { name, mut rows } = raw;
+    let index = match opts.header_row {
+        Some(i) => i.min(rows.len() - 1),
+        None => detect_header(&rows, &opts.header_keys),
+    };
+    let data = rows.split_off(index + 1);
+    let header = rows.pop().expect("index is within rows");
+    if data.len() > limits.max_rows {
+        return Err(ParseError::TooManyRows { limit: limits.max_rows });
+    }
+    Ok(Sheet {
+        name,
+        header_row_index: index,
+        header_row_number: header.number,
+        headers: header.cells,
+        rows: data,
+    })
+}
+
+/// Spreadsheets exported for humans often carry a title ("Class list 2026") and maybe a
+/// date line above the real header, so look at the first three rows.
+fn detect_header(rows: &[SourceRow], keys: &[String]) -> usize {
+    let window = rows.len().min(3);
+    if !keys.is_empty() {
+        let hit = rows[..window]
+            .iter()
+            .position(|r| r.cells.iter().any(|c| !c.is_empty() && keys.contains(&fold_key(c))));
+        if let Some(i) = hit {
+            return i;
+        }
+    }
+    let filled = |r: &SourceRow| r.cells.iter().filter(|c| !c.is_empty()).count();
+    let mut i = 0;
+    while i < 2 && i + 1 < window && filled(&rows[i]) == 1 && filled(&rows[i + 1]) > 1 {
+        i += 1;
+    }
+    if i == 0 && window == 3 && filled(&rows[0]) == 1 && filled(&rows[1]) == 1 && filled(&rows[2]) > 1 {
+        i = 2;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests;

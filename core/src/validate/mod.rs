@@ -1,0 +1,343 @@
+//! Mapped rows → typed, checked rows with issues; plus cheap re-checks for inline edits.
+
+mod index;
+mod rules;
+
+use std::borrow::Borrow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::issue::{Issue, IssueCode, Severity};
+use crate::kinds::{FieldId, ImportKind, Role};
+use crate::mapping::Mapping;
+use crate::parse::{Sheet, SourceRow};
+use crate::values::RowValues;
+
+use index::{email_hash, EmailIndex};
+use rules::{apply_field, is_row_rule, row_rules, Ctx};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ValidationOptions {
+    /// Role for People rows when neither the tab name nor a Role column gives one (the
+    /// UI's Students / Instructors / Parents paste tabs).
+    pub default_role: Option<Role>,
+    pub warn_on_formulas: bool,
+}
+
+impl Default for ValidationOptions {
+    fn default() -> Self {
+        ValidationOptions { default_role: None, warn_on_formulas: true }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowStatus {
+    Ready,
+    Warnings,
+    Errors,
+    Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckedRow {
+    pub row_number: u32,
+    /// Index into [`Checked::sheets`].
+    #[serde(default)]
+    pub sheet: u16,
+    #[serde(default)]
+    pub deleted: bool,
+    pub values: RowValues,
+    pub issues: Vec<Issue>,
+}
+
+impl CheckedRow {
+    pub fn status(&self) -> RowStatus {
+        if self.deleted {
+            RowStatus::Deleted
+        } else if self.issues.iter().any(Issue::is_error) {
+            RowStatus::Errors
+        } else if self.issues.is_empty() {
+            RowStatus::Ready
+        } else {
+            RowStatus::Warnings
+        }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.status() == RowStatus::Errors
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub rows: u32,
+    pub ready: u32,
+    pub with_warnings: u32,
+    pub with_errors: u32,
+}
+
+impl Totals {
+    fn count(&mut self, status: RowStatus, sign: i8) {
+        let slot = match status {
+            RowStatus::Ready => &mut self.ready,
+            RowStatus::Warnings => &mut self.with_warnings,
+            RowStatus::Errors => &mut self.with_errors,
+            RowStatus::Deleted => return,
+        };
+        if sign > 0 {
+            *slot += 1;
+            self.rows += 1;
+        } else {
+            *slot -= 1;
+            self.rows -= 1;
+        }
+    }
+}
+
+/// Which source header each field came from, per sheet, so issues name what the admin sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetInfo {
+    pub name: String,
+    pub role: Option<Role>,
+    pub headers: Vec<(FieldId, String)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "CheckedWire")]
+pub struct Checked {
+    pub kind: ImportKind,
+    pub options: ValidationOptions,
+    pub sheets: Vec<SheetInfo>,
+    pub rows: Vec<CheckedRow>,
+    pub totals: Totals,
+    #[serde(skip)]
+    index: EmailIndex,
+}
+
+#[derive(Deserialize)]
+struct CheckedWire {
+    kind: ImportKind,
+    options: ValidationOptions,
+    sheets: Vec<SheetInfo>,
+    rows: Vec<CheckedRow>,
+}
+
+impl From<CheckedWire> for Checked {
+    /// The email index is not sent over the wire; rebuild it so edits keep working.
+    fn from(w: CheckedWire) -> Self {
+        let mut c = Checked { kind: w.kind, options: w.options, sheets: w.sheets, rows: Vec::new(), totals: Totals::default(), index: EmailIndex::default() };
+        for row in w.rows {
+            c.rows.push(row);
+            let i = c.rows.len() - 1;
+            c.totals.count(c.rows[i].status(), 1);
+            if let Some(e) = c.rows[i].values.email.as_ref().filter(|_| !c.rows[i].deleted) {
+                c.index.insert(email_hash(e.key()), i as u32);
+            }
+        }
+        c
+    }
+}
+
+pub fn validate(kind: ImportKind, sheet: &Sheet, mapping: &Mapping, opts: &ValidationOptions) -> Checked {
+    let mut checked = Checked::empty(kind, opts);
+    checked.add_rows(&sheet.name, mapping, sheet.rows.iter());
+    checked
+}
+
+/// Same as [`validate`] but frees each source row once it is checked, which keeps peak
+/// memory near one copy of the data for large files.
+pub fn validate_owned(kind: ImportKind, sheet: Sheet, mapping: &Mapping, opts: &ValidationOptions) -> Checked {
+    let mut checked = Checked::empty(kind, opts);
+    checked.add_rows(&sheet.name, mapping, sheet.rows.into_iter());
+    checked
+}
+
+impl Checked {
+    pub fn empty(kind: ImportKind, opts: &ValidationOptions) -> Checked {
+        Checked { kind, options: opts.clone(), sheets: Vec::new(), rows: Vec::new(), totals: Totals::default(), index: EmailIndex::default() }
+    }
+
+    /// Checks the rows of one more sheet. People workbooks add one sheet per role tab;
+    /// duplicates are then found across tabs too.
+    pub fn add_rows<R: Borrow<SourceRow>>(&mut self, sheet_name: &str, mapping: &Mapping, rows: impl ExactSizeIterator<Item = R>) {
+        let sheet_role = if self.kind == ImportKind::People {
+            Role::from_label(sheet_name).or(self.options.default_role)
+        } else {
+            None
+        };
+        let headers: Vec<(FieldId, String)> =
+            mapping.columns.iter().filter_map(|c| c.field.map(|f| (f, c.header.clone()))).collect();
+        let fields: Vec<(FieldId, usize)> =
+            mapping.columns.iter().filter_map(|c| c.field.map(|f| (f, c.source_index))).collect();
+        let sheet_index = self.sheets.len() as u16;
+        self.sheets.push(SheetInfo { name: sheet_name.to_string(), role: sheet_role, headers });
+        let multi = self.sheets.len() > 1 || self.kind == ImportKind::People;
+        self.rows.reserve(rows.len());
+        if self.rows.is_empty() {
+            self.index = EmailIndex::with_capacity(rows.len());
+        }
+        let needs_role = self.kind == ImportKind::People && !fields.iter().any(|(f, _)| *f == FieldId::Role);
+        for src in rows {
+            let src: &SourceRow = src.borrow();
+            let info = &self.sheets[sheet_index as usize];
+            let ctx = Ctx {
+                kind: self.kind,
+                sheet: multi.then_some(info.name.as_str()),
+                sheet_role: info.role,
+                warn_formulas: self.options.warn_on_formulas,
+                headers: &info.headers,
+            };
+            let mut values = RowValues::default();
+            let mut issues = Vec::new();
+            for &(field, col) in &fields {
+                apply_field(&ctx, &mut values, src.number, field, src.cell(col), &mut issues);
+            }
+            if needs_role {
+                apply_field(&ctx, &mut values, src.number, FieldId::Role, "", &mut issues);
+            }
+            row_rules(&ctx, &values, src.number, &mut issues);
+            let i = self.rows.len() as u32;
+            if let Some(email) = &values.email {
+                let same = self.index.push(email_hash(email.key()), i);
+                if same.len() > 1 {
+                    let first = same.iter().map(|&j| j as usize).find(|&j| j < i as usize && self.rows[j].values.email.as_ref().is_some_and(|e| e.key() == email.key()));
+                    if let Some(j) = first {
+                        issues.push(duplicate_issue(&ctx, src.number, email.as_str(), self.rows[j].row_number));
+                    }
+                }
+            }
+            let row = CheckedRow { row_number: src.number, sheet: sheet_index, deleted: false, values, issues };
+            self.totals.count(row.status(), 1);
+            self.rows.push(row);
+        }
+    }
+
+    pub fn issues(&self) -> impl Iterator<Item = &Issue> {
+        self.rows.iter().filter(|r| !r.deleted).flat_map(|r| r.issues.iter())
+    }
+
+    /// Replaces one cell as the admin types it and re-checks only that row and the rows
+    /// sharing its old or new email. Returns the indices of rows whose issues may have
+    /// changed. Out-of-range indices change nothing.
+    pub fn edit_cell(&mut self, row_index: usize, field: FieldId, new_value: &str) -> Vec<usize> {
+        let Some(row) = self.rows.get(row_index) else { return Vec::new() };
+        if row.deleted {
+            return Vec::new();
+        }
+        let old_hash = row.values.email.as_ref().map(|e| email_hash(e.key()));
+        self.totals.count(row.status(), -1);
+
+        let sheet = row.sheet as usize;
+        let info = &self.sheets[sheet];
+        let ctx = Ctx {
+            kind: self.kind,
+            sheet: (self.sheets.len() > 1 || self.kind == ImportKind::People).then_some(info.name.as_str()),
+            sheet_role: info.role,
+            warn_formulas: self.options.warn_on_formulas,
+            headers: &info.headers,
+        };
+        let row = &mut self.rows[row_index];
+        row.issues.retain(|i| !(i.field == Some(field) && i.code != IssueCode::DuplicateEmail) && !is_row_rule(i.code));
+        apply_field(&ctx, &mut row.values, row.row_number, field, new_value, &mut row.issues);
+        row_rules(&ctx, &row.values, row.row_number, &mut row.issues);
+        self.totals.count(row.status(), 1);
+
+        let mut touched = vec![row_index];
+        if field == FieldId::Email {
+            let new_hash = self.rows[row_index].values.email.as_ref().map(|e| email_hash(e.key()));
+            if let Some(h) = old_hash {
+                self.index.remove(h, row_index as u32);
+                touched.extend(self.refresh_duplicates(h));
+            }
+            if let Some(h) = new_hash {
+                self.index.insert(h, row_index as u32);
+                touched.extend(self.refresh_duplicates(h));
+            }
+            if new_hash.is_none() {
+                self.set_duplicate(row_index, None);
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        touched
+    }
+
+    /// Takes a row out of the import (the admin's delete button); a later row that was a
+    /// duplicate of it becomes the first and loses its duplicate error.
+    pub fn delete_row(&mut self, row_index: usize) -> Vec<usize> {
+        let Some(row) = self.rows.get_mut(row_index) else { return Vec::new() };
+        if row.deleted {
+            return Vec::new();
+        }
+        let status = row.status();
+        row.deleted = true;
+        let hash = row.values.email.as_ref().map(|e| email_hash(e.key()));
+        self.totals.count(status, -1);
+        let mut touched = vec![row_index];
+        if let Some(h) = hash {
+            self.index.remove(h, row_index as u32);
+            touched.extend(self.refresh_duplicates(h));
+        }
+        touched
+    }
+
+    /// Row indices whose email equals `email` (case-insensitively), in file order.
+    pub fn rows_with_email(&self, email: &str) -> Vec<usize> {
+        let key = crate::email::normalize_key(email);
+        self.index
+            .rows(email_hash(&key))
+            .iter()
+            .map(|&i| i as usize)
+            .filter(|&i| self.rows[i].values.email.as_ref().is_some_and(|e| e.key() == key))
+            .collect()
+    }
+
+    /// Re-decides the duplicate flag of every row in one index bucket.
+    fn refresh_duplicates(&mut self, hash: u64) -> Vec<usize> {
+        let rows: Vec<usize> = self.index.rows(hash).iter().map(|&i| i as usize).collect();
+        for (n, &i) in rows.iter().enumerate() {
+            let key = self.rows[i].values.email.as_ref().map(|e| e.key().to_string());
+            let first = rows[..n].iter().copied().find(|&j| self.rows[j].values.email.as_ref().map(|e| e.key()) == key.as_deref());
+            self.set_duplicate(i, first);
+        }
+        rows
+    }
+
+    fn set_duplicate(&mut self, i: usize, first: Option<usize>) {
+        let first_number = first.map(|j| self.rows[j].row_number);
+        let row = &self.rows[i];
+        let current = row.issues.iter().find(|x| x.code == IssueCode::DuplicateEmail).map(|x| x.message.clone());
+        let info = &self.sheets[row.sheet as usize];
+        let ctx = Ctx {
+            kind: self.kind,
+            sheet: (self.sheets.len() > 1 || self.kind == ImportKind::People).then_some(info.name.as_str()),
+            sheet_role: info.role,
+            warn_formulas: self.options.warn_on_formulas,
+            headers: &info.headers,
+        };
+        let wanted = first_number.and_then(|n| row.values.email.as_ref().map(|e| duplicate_issue(&ctx, row.row_number, e.as_str(), n)));
+        if current.as_deref() == wanted.as_ref().map(|w| w.message.as_str()) {
+            return;
+        }
+        let row = &mut self.rows[i];
+        self.totals.count(row.status(), -1);
+        row.issues.retain(|x| x.code != IssueCode::DuplicateEmail);
+        row.issues.extend(wanted);
+        self.totals.count(row.status(), 1);
+    }
+}
+
+fn duplicate_issue(ctx: &Ctx<'_>, row: u32, email: &str, first_row: u32) -> Issue {
+    ctx.issue(
+        row,
+        FieldId::Email,
+        IssueCode::DuplicateEmail,
+        Severity::Error,
+        format!("{email} is already on row {first_row}. Each email may appear only once in the file (capitals do not matter)."),
+    )
+}
+
+#[cfg(test)]
+mod tests;
