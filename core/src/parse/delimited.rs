@@ -71,6 +71,11 @@ pub(crate) fn parse_text(text: &str, delimiter: u8, limits: &Limits) -> Result<V
     // the exact limit is applied once the header is known.
     let row_cap = limits.max_rows.saturating_add(4);
     let mut rows = Vec::with_capacity((text.len() / 48).min(row_cap));
+    // The csv crate's own line counter drifts on \r\n; count line breaks between record
+    // starts instead. Old Mac exports end lines with a bare \r.
+    let bytes = text.as_bytes();
+    let newline = if memchr(b'\n', bytes) || !memchr(b'\r', bytes) { b'\n' } else { b'\r' };
+    let (mut seen_at, mut line_no) = (0usize, 1u32);
     loop {
         let more = reader.read_byte_record(&mut record).map_err(|e| ParseError::Malformed {
             row: e.position().map_or(0, |p| p.line() as u32),
@@ -79,7 +84,16 @@ pub(crate) fn parse_text(text: &str, delimiter: u8, limits: &Limits) -> Result<V
         if !more {
             break;
         }
-        let line = record.position().map_or(0, |p| p.line()) as u32;
+        let mut start = record.position().map_or(seen_at, |p| p.byte() as usize).min(bytes.len());
+        // A record's reported start can sit on the \n of the \r\n before it.
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > seen_at {
+            line_no += bytes[seen_at..start].iter().filter(|&&b| b == newline).count() as u32;
+            seen_at = start;
+        }
+        let line = line_no;
         let used = record.iter().rposition(|f| !f.trim_ascii().is_empty()).map_or(0, |i| i + 1);
         if used == 0 {
             continue;
@@ -105,6 +119,10 @@ pub(crate) fn parse_text(text: &str, delimiter: u8, limits: &Limits) -> Result<V
         rows.push(SourceRow { number: line, cells });
     }
     Ok(rows)
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> bool {
+    haystack.contains(&needle)
 }
 
 #[cfg(test)]
@@ -155,6 +173,14 @@ mod tests {
     fn cr_only_line_endings_split_rows() {
         let rows = parse_text("Email\ra@x.org\rb@x.org", b',', &Limits::default()).unwrap();
         assert_eq!(rows.len(), 3);
+        assert_eq!(rows[2].number, 3);
+    }
+
+    #[test]
+    fn crlf_line_numbers_match_what_the_admin_sees() {
+        let rows = parse_text("Email\r\n\r\na@x.org\r\n\"multi\r\nline\"\r\nb@x.org\r\n", b',', &Limits::default()).unwrap();
+        let numbers: Vec<u32> = rows.iter().map(|r| r.number).collect();
+        assert_eq!(numbers, vec![1, 3, 4, 6]);
     }
 
     #[test]
