@@ -1,1 +1,55 @@
-fn main() {}
+//! parse + map + validate throughput. `cargo bench -p muster-core`
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use muster_core::{check, ImportKind, Limits};
+
+/// About 60 bytes a row, like a real Invites export: an email and an expiry.
+fn invites_csv(rows: usize) -> Vec<u8> {
+    let mut out = String::with_capacity(rows * 62 + 32);
+    out.push_str("Email,Expiry Days\r\n");
+    for i in 0..rows {
+        let days = if i % 3 == 0 { String::new() } else { (i % 365 + 1).to_string() };
+        out.push_str(&format!("Learner{i:06}.Surname@springfield-highschool.example.org,{days}\r\n"));
+    }
+    out.into_bytes()
+}
+
+fn invites_xlsx(rows: u32) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let s = wb.add_worksheet();
+    s.write_string(0, 0, "Email").unwrap();
+    s.write_string(0, 1, "Expiry Days").unwrap();
+    for i in 1..=rows {
+        s.write_string(i, 0, format!("learner{i:06}.surname@springfield-highschool.example.org")).unwrap();
+        s.write_number(i, 1, f64::from(i % 365 + 1)).unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+fn engine(c: &mut Criterion) {
+    let limits = Limits::default();
+    let mut group = c.benchmark_group("check_invites");
+    for rows in [10_000usize, 100_000] {
+        let csv = invites_csv(rows);
+        group.throughput(Throughput::Bytes(csv.len() as u64));
+        group.bench_with_input(BenchmarkId::new("csv", rows), &csv, |b, csv| {
+            b.iter(|| {
+                let report = check(black_box(csv), Some("invites.csv"), ImportKind::Invites, &limits).unwrap();
+                assert_eq!(report.totals().rows as usize, rows);
+                report
+            })
+        });
+    }
+    let xlsx = invites_xlsx(10_000);
+    group.throughput(Throughput::Bytes(xlsx.len() as u64));
+    group.sample_size(20);
+    group.bench_with_input(BenchmarkId::new("xlsx", 10_000), &xlsx, |b, xlsx| {
+        b.iter(|| check(black_box(xlsx), Some("invites.xlsx"), ImportKind::Invites, &limits).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, engine);
+criterion_main!(benches);

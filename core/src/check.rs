@@ -6,8 +6,11 @@ use crate::issue::Issue;
 use crate::kinds::{ImportKind, Role};
 use crate::limits::Limits;
 use crate::mapping::{map_headers, Mapping, MappingOverrides};
-use crate::parse::{parse_bytes, FileFormat, ParseError, ParseOptions, ParseWarning, TextEncoding};
-use crate::validate::{validate_owned, Checked, Totals, ValidationOptions};
+use crate::parse::{
+    detect_header, for_each_row, parse_bytes, prepare, DelimitedInput, FileFormat, ParseError, ParseOptions, ParseWarning, Prepared, SourceRow,
+    TextEncoding,
+};
+use crate::validate::{Checked, Totals, ValidationOptions};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -60,7 +63,77 @@ pub fn check_with(
     if parse_opts.header_keys.is_empty() {
         parse_opts.header_keys = kind.header_keys();
     }
-    let workbook = parse_bytes(bytes, file_name, &parse_opts, limits)?;
+    match prepare(bytes, file_name, &parse_opts, limits)? {
+        Prepared::Delimited(input) => check_delimited(input, kind, limits, &parse_opts, opts),
+        Prepared::Spreadsheet(..) => check_workbook(parse_bytes(bytes, file_name, &parse_opts, limits)?, kind, opts),
+    }
+}
+
+/// Rows go straight from the CSV reader into the checker, so peak memory is the checked
+/// rows plus a handful of rows in flight, not a second copy of the whole file.
+fn check_delimited(input: DelimitedInput<'_>, kind: ImportKind, limits: &Limits, parse_opts: &ParseOptions, opts: &CheckOptions) -> Result<CheckReport, ParseError> {
+    let head_len = parse_opts.header_row.map_or(3, |h| h.saturating_add(1).max(3));
+    let overrides = opts.overrides.iter().find(|(n, _)| *n == input.name).map(|(_, o)| o.clone()).unwrap_or_default();
+    // Rows before the header is known; afterwards the mapping.
+    let mut head: Vec<SourceRow> = Vec::new();
+    let mut mapping: Option<Mapping> = None;
+    let mut checked = Checked::empty(kind, &opts.validation);
+    let mut data_rows = 0usize;
+    // A row count is cheap and lets the checker allocate once.
+    let expected = input.text.as_bytes().iter().filter(|&&b| b == b'\n').count().min(limits.max_rows);
+
+    let start = |head: &mut Vec<SourceRow>, checked: &mut Checked, data_rows: &mut usize| -> Result<Mapping, ParseError> {
+        let index = match parse_opts.header_row {
+            Some(i) => i.min(head.len() - 1),
+            None => detect_header(head, &parse_opts.header_keys),
+        };
+        let rest = head.split_off(index + 1);
+        let header = head.pop().expect("index is within head");
+        let m = map_headers(kind, &header.cells, &overrides);
+        checked.begin_sheet(&input.name, &m, expected);
+        for row in rest {
+            *data_rows += 1;
+            checked.push_row(row);
+        }
+        Ok(m)
+    };
+
+    for_each_row(&input.text, input.delimiter, limits, |row| {
+        if mapping.is_some() {
+            data_rows += 1;
+            if data_rows > limits.max_rows {
+                return Err(ParseError::TooManyRows { limit: limits.max_rows });
+            }
+            checked.push_row(row);
+            return Ok(());
+        }
+        head.push(row);
+        if head.len() >= head_len {
+            mapping = Some(start(&mut head, &mut checked, &mut data_rows)?);
+        }
+        Ok(())
+    })?;
+    if mapping.is_none() {
+        if head.is_empty() {
+            return Err(ParseError::Empty);
+        }
+        mapping = Some(start(&mut head, &mut checked, &mut data_rows)?);
+    }
+    if data_rows > limits.max_rows {
+        return Err(ParseError::TooManyRows { limit: limits.max_rows });
+    }
+    Ok(CheckReport {
+        kind,
+        format: FileFormat::Delimited,
+        encoding: Some(input.encoding),
+        delimiter: Some(input.delimiter as char),
+        warnings: input.warnings,
+        mappings: mapping.into_iter().collect(),
+        checked,
+    })
+}
+
+fn check_workbook(workbook: crate::parse::Workbook, kind: ImportKind, opts: &CheckOptions) -> Result<CheckReport, ParseError> {
     let mut checked = Checked::empty(kind, &opts.validation);
     let mut mappings = Vec::new();
     // People take every role tab; other kinds take the first sheet with data.
@@ -74,10 +147,10 @@ pub fn check_with(
         first = false;
         let overrides = opts.overrides.iter().find(|(n, _)| *n == sheet.name).map(|(_, o)| o.clone()).unwrap_or_default();
         let mapping = map_headers(kind, &sheet.headers, &overrides);
-        if checked.rows.is_empty() && checked.sheets.is_empty() {
-            checked = validate_owned(kind, sheet, &mapping, &opts.validation);
-        } else {
-            checked.add_rows(&sheet.name.clone(), &mapping, sheet.rows.into_iter());
+        let len = sheet.rows.len();
+        checked.begin_sheet(&sheet.name, &mapping, len);
+        for row in sheet.rows {
+            checked.push_row(row);
         }
         mappings.push(mapping);
     }

@@ -122,11 +122,11 @@ pub fn plan(kind: ImportKind, checked: &Checked, facts: &Facts, opts: &PlanOptio
     let usernames: HashSet<String> = facts.existing_usernames.iter().map(|u| u.to_lowercase()).collect();
     let groups: HashMap<String, &str> = facts.groups.iter().map(|g| (g.trim().to_lowercase(), g.as_str())).collect();
     // Association targets may be any row of the file, on any tab.
-    let in_file: HashMap<&str, Option<Role>> = checked
+    let in_file: HashMap<String, Option<Role>> = checked
         .rows
         .iter()
         .filter(|r| !r.deleted && !r.has_errors())
-        .filter_map(|r| r.values.email.as_ref().map(|e| (e.key(), r.values.more().role)))
+        .filter_map(|r| r.values.email.as_ref().map(|e| (e.key().into_owned(), r.values.more().role)))
         .collect();
 
     let send = opts.send_emails;
@@ -137,7 +137,8 @@ pub fn plan(kind: ImportKind, checked: &Checked, facts: &Facts, opts: &PlanOptio
             continue;
         }
         let v = &row.values;
-        let key = v.email.as_ref().map(|e| e.key());
+        let key_cow = v.email.as_ref().map(|e| e.key());
+        let key = key_cow.as_deref();
         let mut planned = PlannedRow {
             row_index,
             row_number: row.row_number,
@@ -210,7 +211,7 @@ fn plan_person(
     v: &crate::values::RowValues,
     users: &HashMap<String, &ExistingUser>,
     usernames: &HashSet<String>,
-    in_file: &HashMap<&str, Option<Role>>,
+    in_file: &HashMap<String, Option<Role>>,
     send: bool,
     links: &mut Vec<PlannedLink>,
 ) -> PlannedAction {
@@ -226,7 +227,8 @@ fn plan_person(
         if !applies {
             continue;
         }
-        if in_file.contains_key(email.key()) || users.contains_key(email.key()) {
+        let key = email.key();
+        if in_file.contains_key(key.as_ref()) || users.contains_key(key.as_ref()) {
             links.push(PlannedLink { role: link_role, email: email.as_str().to_string() });
         } else {
             missing.push(email.as_str().to_string());
@@ -239,7 +241,7 @@ fn plan_person(
         };
     }
     let exists = match (&v.email, &m.username) {
-        (Some(e), _) => users.contains_key(e.key()),
+        (Some(e), _) => users.contains_key(e.key().as_ref()),
         (None, Some(u)) => usernames.contains(&u.to_lowercase()),
         _ => false,
     };

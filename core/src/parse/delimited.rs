@@ -60,6 +60,24 @@ fn mode_nonzero(counts: &[usize]) -> Option<usize> {
 
 /// All non-blank rows with trimmed cells and trailing empty cells dropped.
 pub(crate) fn parse_text(text: &str, delimiter: u8, limits: &Limits) -> Result<Vec<SourceRow>, ParseError> {
+    // Counting line breaks is far cheaper than growing the vector several times.
+    let lines = text.as_bytes().iter().filter(|&&b| b == b'\n').count() + 1;
+    let mut rows = Vec::with_capacity(lines.min(limits.max_rows.saturating_add(4)));
+    for_each_row(text, delimiter, limits, |row| {
+        rows.push(row);
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// Hands each non-blank row to `sink` as soon as it is read, so callers that check rows
+/// as they come never hold the whole file as rows.
+pub(crate) fn for_each_row(
+    text: &str,
+    delimiter: u8,
+    limits: &Limits,
+    mut sink: impl FnMut(SourceRow) -> Result<(), ParseError>,
+) -> Result<(), ParseError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -70,7 +88,7 @@ pub(crate) fn parse_text(text: &str, delimiter: u8, limits: &Limits) -> Result<V
     // Title rows sit above the header, so allow a few beyond the data-row limit here;
     // the exact limit is applied once the header is known.
     let row_cap = limits.max_rows.saturating_add(4);
-    let mut rows = Vec::with_capacity((text.len() / 48).min(row_cap));
+    let mut count = 0usize;
     // The csv crate's own line counter drifts on \r\n; count line breaks between record
     // starts instead. Old Mac exports end lines with a bare \r.
     let bytes = text.as_bytes();
@@ -101,13 +119,16 @@ pub(crate) fn parse_text(text: &str, delimiter: u8, limits: &Limits) -> Result<V
         if used > limits.max_columns {
             return Err(ParseError::TooManyColumns { row: line, count: used, limit: limits.max_columns });
         }
-        if rows.len() >= row_cap {
+        if count >= row_cap {
             return Err(ParseError::TooManyRows { limit: limits.max_rows });
         }
+        count += 1;
         let mut cells = Vec::with_capacity(used);
-        for (i, field) in record.iter().take(used).enumerate() {
-            // Fields are cut at ASCII bytes of valid UTF-8 text, so they stay valid UTF-8.
-            let s = std::str::from_utf8(field).map_err(|_| ParseError::NotATable)?.trim();
+        // Fields are cut at ASCII bytes of valid UTF-8 text, so the record stays valid
+        // UTF-8; checking it once is cheaper than once per field.
+        let joined = std::str::from_utf8(record.as_slice()).map_err(|_| ParseError::NotATable)?;
+        for i in 0..used {
+            let s = record.range(i).and_then(|r| joined.get(r)).unwrap_or("").trim();
             if s.len() > limits.max_cell_chars {
                 let chars = s.chars().count();
                 if chars > limits.max_cell_chars {
@@ -116,9 +137,9 @@ pub(crate) fn parse_text(text: &str, delimiter: u8, limits: &Limits) -> Result<V
             }
             cells.push(s.to_owned());
         }
-        rows.push(SourceRow { number: line, cells });
+        sink(SourceRow { number: line, cells })?;
     }
-    Ok(rows)
+    Ok(())
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> bool {

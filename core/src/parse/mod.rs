@@ -88,41 +88,14 @@ pub fn parse_bytes(
     opts: &ParseOptions,
     limits: &Limits,
 ) -> Result<Workbook, ParseError> {
-    if bytes.len() as u64 > limits.max_file_bytes {
-        return Err(ParseError::FileTooLarge { bytes: bytes.len() as u64, limit: limits.max_file_bytes });
-    }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ParseError::Empty);
-    }
-    let ext = file_name
-        .and_then(|n| n.rsplit_once('.'))
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    let stem = file_name
-        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n))
-        .map(|n| n.rsplit_once('.').map_or(n, |(s, _)| s).to_string());
-
-    let (format, raw, encoding, delimiter, warnings) = if bytes.starts_with(b"PK\x03\x04") {
-        let (format, sheets) = spreadsheet::parse_zip(bytes, limits)?;
-        (format, sheets, None, None, Vec::new())
-    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        (FileFormat::Xls, spreadsheet::parse_xls(bytes, limits)?, None, None, Vec::new())
-    } else if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
-        return Err(ParseError::CorruptSpreadsheet { message: format!("the file is named .{ext} but its contents are not a spreadsheet") });
-    } else {
-        let (text, encoding) = encoding::decode(bytes)?;
-        let mut warnings = Vec::new();
-        if encoding == TextEncoding::Windows1252 {
-            warnings.push(ParseWarning {
-                message: "The file is not UTF-8, so it was read as Windows-1252 (Excel's Western European encoding). Check that accented names look right; saving as \"CSV UTF-8\" avoids this.".into(),
-            });
+    let (format, raw, encoding, delimiter, warnings) = match prepare(bytes, file_name, opts, limits)? {
+        Prepared::Spreadsheet(format, sheets) => (format, sheets, None, None, Vec::new()),
+        Prepared::Delimited(input) => {
+            let rows = delimited::parse_text(&input.text, input.delimiter, limits)?;
+            let sheet = RawSheet { name: input.name, rows };
+            (FileFormat::Delimited, vec![sheet], Some(input.encoding), Some(input.delimiter as char), input.warnings)
         }
-        let delimiter = opts.delimiter.unwrap_or_else(|| delimited::sniff(&text, ext == "tsv" || ext == "tab"));
-        let rows = delimited::parse_text(&text, delimiter, limits)?;
-        let sheet = RawSheet { name: stem.clone().unwrap_or_else(|| "Sheet1".into()), rows };
-        (FileFormat::Delimited, vec![sheet], Some(encoding), Some(delimiter as char), warnings)
     };
-
     let mut sheets = Vec::with_capacity(raw.len());
     for sheet in raw {
         if !sheet.rows.is_empty() {
@@ -134,6 +107,60 @@ pub fn parse_bytes(
     }
     Ok(Workbook { format, encoding, delimiter, sheets, warnings })
 }
+
+/// Decoded delimited text, ready to be read row by row.
+pub(crate) struct DelimitedInput<'a> {
+    pub name: String,
+    pub text: std::borrow::Cow<'a, str>,
+    pub encoding: TextEncoding,
+    pub delimiter: u8,
+    pub warnings: Vec<ParseWarning>,
+}
+
+pub(crate) enum Prepared<'a> {
+    Spreadsheet(FileFormat, Vec<RawSheet>),
+    Delimited(DelimitedInput<'a>),
+}
+
+/// Size checks, format detection and decoding. Spreadsheets are read whole (calamine
+/// needs the zip anyway); delimited text is only decoded, so callers can stream it.
+pub(crate) fn prepare<'a>(bytes: &'a [u8], file_name: Option<&str>, opts: &ParseOptions, limits: &Limits) -> Result<Prepared<'a>, ParseError> {
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(ParseError::FileTooLarge { bytes: bytes.len() as u64, limit: limits.max_file_bytes });
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::Empty);
+    }
+    let ext = file_name
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    if bytes.starts_with(b"PK\x03\x04") {
+        let (format, sheets) = spreadsheet::parse_zip(bytes, limits)?;
+        return Ok(Prepared::Spreadsheet(format, sheets));
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Ok(Prepared::Spreadsheet(FileFormat::Xls, spreadsheet::parse_xls(bytes, limits)?));
+    }
+    if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
+        return Err(ParseError::CorruptSpreadsheet { message: format!("the file is named .{ext} but its contents are not a spreadsheet") });
+    }
+    let (text, encoding) = encoding::decode(bytes)?;
+    let mut warnings = Vec::new();
+    if encoding == TextEncoding::Windows1252 {
+        warnings.push(ParseWarning {
+            message: "The file is not UTF-8, so it was read as Windows-1252 (Excel's Western European encoding). Check that accented names look right; saving as \"CSV UTF-8\" avoids this.".into(),
+        });
+    }
+    let delimiter = opts.delimiter.unwrap_or_else(|| delimited::sniff(&text, ext == "tsv" || ext == "tab"));
+    let name = file_name
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n))
+        .map(|n| n.rsplit_once('.').map_or(n, |(s, _)| s).to_string())
+        .unwrap_or_else(|| "Sheet1".into());
+    Ok(Prepared::Delimited(DelimitedInput { name, text, encoding, delimiter, warnings }))
+}
+
+pub(crate) use delimited::for_each_row;
 
 fn find_header(raw: RawSheet, opts: &ParseOptions, limits: &Limits) -> Result<Sheet, ParseError> {
     let RawSheet { name, mut rows } = raw;
@@ -157,7 +184,7 @@ fn find_header(raw: RawSheet, opts: &ParseOptions, limits: &Limits) -> Result<Sh
 
 /// Spreadsheets exported for humans often carry a title ("Class list 2026") and maybe a
 /// date line above the real header, so look at the first three rows.
-fn detect_header(rows: &[SourceRow], keys: &[String]) -> usize {
+pub(crate) fn detect_header(rows: &[SourceRow], keys: &[String]) -> usize {
     let window = rows.len().min(3);
     if !keys.is_empty() {
         let hit = rows[..window]

@@ -1,106 +1,131 @@
 //! Email → row indices, so an edit touches only the rows sharing an email.
+//!
+//! Rows with the same email hash form a chain through `next`, in ascending row order.
+//! That costs 8 bytes of map entry per distinct email plus 4 bytes per row, instead of
+//! a vector per email. Hash collisions only lengthen a chain; callers compare the real
+//! emails, so a collision costs a comparison, never a wrong verdict.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// FNV-1a of the normalized email. Buckets may mix colliding emails; callers compare the
-/// real keys, so a collision costs a comparison, never a wrong verdict.
-pub(crate) fn email_hash(key: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
+const NONE: u32 = u32::MAX;
 
-/// The keys are already hashes; hashing them again is wasted work.
+/// The keys are already hashes; one multiply spreads them over the bits the map uses.
 #[derive(Default)]
-pub(crate) struct PassThrough(u64);
+pub(crate) struct Spread(u64);
 
-impl Hasher for PassThrough {
+impl Hasher for Spread {
     fn finish(&self) -> u64 {
-        self.0
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
     fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
             self.0 = (self.0 << 8) | u64::from(*b);
         }
     }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// Row indices in ascending order. Almost every email appears once, so that case holds
-/// no allocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Bucket {
-    One(u32),
-    Many(Vec<u32>),
-}
-
-impl Bucket {
-    pub(crate) fn as_slice(&self) -> &[u32] {
-        match self {
-            Bucket::One(i) => std::slice::from_ref(i),
-            Bucket::Many(v) => v,
-        }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n);
     }
 }
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EmailIndex {
-    map: HashMap<u64, Bucket, BuildHasherDefault<PassThrough>>,
+    heads: HashMap<u32, u32, BuildHasherDefault<Spread>>,
+    next: Vec<u32>,
+}
+
+fn fold(hash: u64) -> u32 {
+    (hash ^ (hash >> 32)) as u32
 }
 
 impl EmailIndex {
     pub(crate) fn with_capacity(n: usize) -> Self {
-        EmailIndex { map: HashMap::with_capacity_and_hasher(n, Default::default()) }
+        EmailIndex { heads: HashMap::with_capacity_and_hasher(n, Default::default()), next: Vec::with_capacity(n) }
     }
 
-    /// Appends a row; rows are inserted in ascending order during the initial pass.
-    pub(crate) fn push(&mut self, hash: u64, row: u32) -> &[u32] {
-        let bucket = self
-            .map
-            .entry(hash)
-            .and_modify(|b| match b {
-                Bucket::One(i) => *b = Bucket::Many(vec![*i, row]),
-                Bucket::Many(v) => v.push(row),
-            })
-            .or_insert(Bucket::One(row));
-        bucket.as_slice()
+    fn slot(&mut self, row: u32) {
+        let need = row as usize + 1;
+        if self.next.len() < need {
+            self.next.resize(need, NONE);
+        }
+        self.next[row as usize] = NONE;
     }
 
+    /// Rows in the chain of `hash`, ascending.
+    pub(crate) fn rows(&self, hash: u64) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut cur = self.heads.get(&fold(hash)).copied().unwrap_or(NONE);
+        while cur != NONE {
+            out.push(cur);
+            cur = self.next[cur as usize];
+        }
+        out
+    }
+
+    /// Inserts `row` keeping the chain ascending.
     pub(crate) fn insert(&mut self, hash: u64, row: u32) {
-        match self.map.get_mut(&hash) {
+        self.slot(row);
+        let key = fold(hash);
+        match self.heads.get(&key).copied() {
             None => {
-                self.map.insert(hash, Bucket::One(row));
+                self.heads.insert(key, row);
             }
-            Some(b) => {
-                let mut v = b.as_slice().to_vec();
-                if let Err(pos) = v.binary_search(&row) {
-                    v.insert(pos, row);
+            Some(head) if row < head => {
+                self.next[row as usize] = head;
+                self.heads.insert(key, row);
+            }
+            Some(head) => {
+                let mut cur = head;
+                while self.next[cur as usize] != NONE && self.next[cur as usize] < row {
+                    cur = self.next[cur as usize];
                 }
-                *b = Bucket::Many(v);
+                if cur == row || self.next[cur as usize] == row {
+                    return;
+                }
+                self.next[row as usize] = self.next[cur as usize];
+                self.next[cur as usize] = row;
             }
         }
     }
 
     pub(crate) fn remove(&mut self, hash: u64, row: u32) {
-        let Some(b) = self.map.get_mut(&hash) else { return };
-        let mut v = b.as_slice().to_vec();
-        v.retain(|&r| r != row);
-        match v.len() {
-            0 => {
-                self.map.remove(&hash);
+        let key = fold(hash);
+        let Some(head) = self.heads.get(&key).copied() else { return };
+        if head == row {
+            match self.next[row as usize] {
+                NONE => self.heads.remove(&key),
+                n => self.heads.insert(key, n),
+            };
+        } else {
+            let mut cur = head;
+            while self.next[cur as usize] != NONE && self.next[cur as usize] != row {
+                cur = self.next[cur as usize];
             }
-            1 => *b = Bucket::One(v[0]),
-            _ => *b = Bucket::Many(v),
+            if self.next[cur as usize] == row {
+                self.next[cur as usize] = self.next[row as usize];
+            }
         }
+        self.next[row as usize] = NONE;
     }
+}
 
-    pub(crate) fn rows(&self, hash: u64) -> &[u32] {
-        self.map.get(&hash).map_or(&[], Bucket::as_slice)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chains_stay_ascending_through_inserts_and_removes() {
+        let mut ix = EmailIndex::default();
+        for r in [5, 1, 9, 3] {
+            ix.insert(42, r);
+        }
+        assert_eq!(ix.rows(42), vec![1, 3, 5, 9]);
+        ix.remove(42, 1);
+        ix.remove(42, 9);
+        assert_eq!(ix.rows(42), vec![3, 5]);
+        ix.remove(42, 3);
+        ix.remove(42, 5);
+        assert!(ix.rows(42).is_empty());
+        assert!(ix.rows(7).is_empty());
     }
 }

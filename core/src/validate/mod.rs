@@ -3,8 +3,6 @@
 mod index;
 mod rules;
 
-use std::borrow::Borrow;
-
 use serde::{Deserialize, Serialize};
 
 use crate::issue::{Issue, IssueCode, Severity};
@@ -13,8 +11,34 @@ use crate::mapping::Mapping;
 use crate::parse::{Sheet, SourceRow};
 use crate::values::RowValues;
 
-use index::{email_hash, EmailIndex};
-use rules::{apply_field, is_row_rule, row_rules, Ctx};
+use index::EmailIndex;
+use rules::{apply_email_owned, apply_field, is_row_rule, row_rules, Ctx};
+
+/// A parsed row handed to [`Checked::add_rows`]: borrowed (the caller keeps the sheet)
+/// or owned (cells are moved into the typed values instead of copied).
+pub trait RowSource {
+    fn source(&self) -> &SourceRow;
+    /// Takes a cell's text out of an owned row; borrowed rows return None.
+    fn take_cell(&mut self, index: usize) -> Option<String>;
+}
+
+impl RowSource for &SourceRow {
+    fn source(&self) -> &SourceRow {
+        self
+    }
+    fn take_cell(&mut self, _: usize) -> Option<String> {
+        None
+    }
+}
+
+impl RowSource for SourceRow {
+    fn source(&self) -> &SourceRow {
+        self
+    }
+    fn take_cell(&mut self, index: usize) -> Option<String> {
+        Some(self.cells.get_mut(index).map(std::mem::take).unwrap_or_default())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -114,6 +138,17 @@ pub struct Checked {
     pub totals: Totals,
     #[serde(skip)]
     index: EmailIndex,
+    #[serde(skip)]
+    cursor: Option<SheetCursor>,
+}
+
+/// The sheet rows are currently being added to.
+#[derive(Debug, Clone)]
+struct SheetCursor {
+    sheet: u16,
+    fields: Vec<(FieldId, usize)>,
+    needs_role: bool,
+    email_col: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -127,13 +162,13 @@ struct CheckedWire {
 impl From<CheckedWire> for Checked {
     /// The email index is not sent over the wire; rebuild it so edits keep working.
     fn from(w: CheckedWire) -> Self {
-        let mut c = Checked { kind: w.kind, options: w.options, sheets: w.sheets, rows: Vec::new(), totals: Totals::default(), index: EmailIndex::default() };
+        let mut c = Checked { kind: w.kind, options: w.options, sheets: w.sheets, rows: Vec::new(), totals: Totals::default(), index: EmailIndex::default(), cursor: None };
         for row in w.rows {
             c.rows.push(row);
             let i = c.rows.len() - 1;
             c.totals.count(c.rows[i].status(), 1);
             if let Some(e) = c.rows[i].values.email.as_ref().filter(|_| !c.rows[i].deleted) {
-                c.index.insert(email_hash(e.key()), i as u32);
+                c.index.insert(e.key_hash(), i as u32);
             }
         }
         c
@@ -156,62 +191,75 @@ pub fn validate_owned(kind: ImportKind, sheet: Sheet, mapping: &Mapping, opts: &
 
 impl Checked {
     pub fn empty(kind: ImportKind, opts: &ValidationOptions) -> Checked {
-        Checked { kind, options: opts.clone(), sheets: Vec::new(), rows: Vec::new(), totals: Totals::default(), index: EmailIndex::default() }
+        Checked { kind, options: opts.clone(), sheets: Vec::new(), rows: Vec::new(), totals: Totals::default(), index: EmailIndex::default(), cursor: None }
     }
 
     /// Checks the rows of one more sheet. People workbooks add one sheet per role tab;
     /// duplicates are then found across tabs too.
-    pub fn add_rows<R: Borrow<SourceRow>>(&mut self, sheet_name: &str, mapping: &Mapping, rows: impl ExactSizeIterator<Item = R>) {
-        let sheet_role = if self.kind == ImportKind::People {
-            Role::from_label(sheet_name).or(self.options.default_role)
-        } else {
-            None
-        };
-        let headers: Vec<(FieldId, String)> =
-            mapping.columns.iter().filter_map(|c| c.field.map(|f| (f, c.header.clone()))).collect();
-        let fields: Vec<(FieldId, usize)> =
-            mapping.columns.iter().filter_map(|c| c.field.map(|f| (f, c.source_index))).collect();
-        let sheet_index = self.sheets.len() as u16;
-        self.sheets.push(SheetInfo { name: sheet_name.to_string(), role: sheet_role, headers });
-        let multi = self.sheets.len() > 1 || self.kind == ImportKind::People;
-        self.rows.reserve(rows.len());
-        if self.rows.is_empty() {
-            self.index = EmailIndex::with_capacity(rows.len());
+    pub fn add_rows<R: RowSource>(&mut self, sheet_name: &str, mapping: &Mapping, rows: impl Iterator<Item = R>) {
+        self.begin_sheet(sheet_name, mapping, rows.size_hint().0);
+        for row in rows {
+            self.push_row(row);
         }
+    }
+
+    /// Starts a sheet whose rows then arrive one by one through [`Self::push_row`], so a
+    /// streaming parser never has to hold the whole file as rows.
+    pub fn begin_sheet(&mut self, sheet_name: &str, mapping: &Mapping, expected_rows: usize) {
+        let role = if self.kind == ImportKind::People { Role::from_label(sheet_name).or(self.options.default_role) } else { None };
+        let headers: Vec<(FieldId, String)> = mapping.columns.iter().filter_map(|c| c.field.map(|f| (f, c.header.clone()))).collect();
+        let fields: Vec<(FieldId, usize)> = mapping.columns.iter().filter_map(|c| c.field.map(|f| (f, c.source_index))).collect();
+        self.sheets.push(SheetInfo { name: sheet_name.to_string(), role, headers });
+        if self.rows.is_empty() {
+            self.index = EmailIndex::with_capacity(expected_rows);
+        }
+        self.rows.reserve(expected_rows);
         let needs_role = self.kind == ImportKind::People && !fields.iter().any(|(f, _)| *f == FieldId::Role);
-        for src in rows {
-            let src: &SourceRow = src.borrow();
-            let info = &self.sheets[sheet_index as usize];
-            let ctx = Ctx {
-                kind: self.kind,
-                sheet: multi.then_some(info.name.as_str()),
-                sheet_role: info.role,
-                warn_formulas: self.options.warn_on_formulas,
-                headers: &info.headers,
-            };
-            let mut values = RowValues::default();
-            let mut issues = Vec::new();
-            for &(field, col) in &fields {
-                apply_field(&ctx, &mut values, src.number, field, src.cell(col), &mut issues);
-            }
-            if needs_role {
-                apply_field(&ctx, &mut values, src.number, FieldId::Role, "", &mut issues);
-            }
-            row_rules(&ctx, &values, src.number, &mut issues);
-            let i = self.rows.len() as u32;
-            if let Some(email) = &values.email {
-                let same = self.index.push(email_hash(email.key()), i);
-                if same.len() > 1 {
-                    let first = same.iter().map(|&j| j as usize).find(|&j| j < i as usize && self.rows[j].values.email.as_ref().is_some_and(|e| e.key() == email.key()));
-                    if let Some(j) = first {
-                        issues.push(duplicate_issue(&ctx, src.number, email.as_str(), self.rows[j].row_number));
-                    }
+        let email_col = fields.iter().find(|(f, _)| *f == FieldId::Email).map(|&(_, c)| c);
+        self.cursor = Some(SheetCursor { sheet: (self.sheets.len() - 1) as u16, fields, needs_role, email_col });
+    }
+
+    /// Checks one row of the sheet last begun with [`Self::begin_sheet`].
+    pub fn push_row<R: RowSource>(&mut self, mut src: R) {
+        let Some(cursor) = self.cursor.as_ref() else { return };
+        // The email cell is moved into the typed value when the row is owned.
+        let mut owned_email = cursor.email_col.and_then(|c| src.take_cell(c));
+        let src: &SourceRow = src.source();
+        let info = &self.sheets[cursor.sheet as usize];
+        let ctx = Ctx {
+            kind: self.kind,
+            sheet: (self.sheets.len() > 1 || self.kind == ImportKind::People).then_some(info.name.as_str()),
+            sheet_role: info.role,
+            warn_formulas: self.options.warn_on_formulas,
+            headers: &info.headers,
+        };
+        let mut values = RowValues::default();
+        let mut issues = Vec::new();
+        for &(field, col) in &cursor.fields {
+            if field == FieldId::Email {
+                if let Some(cell) = owned_email.take() {
+                    apply_email_owned(&ctx, &mut values, src.number, cell, &mut issues);
+                    continue;
                 }
             }
-            let row = CheckedRow { row_number: src.number, sheet: sheet_index, deleted: false, values, issues };
-            self.totals.count(row.status(), 1);
-            self.rows.push(row);
+            apply_field(&ctx, &mut values, src.number, field, src.cell(col), &mut issues);
         }
+        if cursor.needs_role {
+            apply_field(&ctx, &mut values, src.number, FieldId::Role, "", &mut issues);
+        }
+        row_rules(&ctx, &values, src.number, &mut issues);
+        let i = self.rows.len() as u32;
+        if let Some(email) = &values.email {
+            let hash = email.key_hash();
+            let first = self.index.rows(hash).into_iter().map(|j| j as usize).find(|&j| self.rows[j].values.email.as_ref() == Some(email));
+            if let Some(j) = first {
+                issues.push(duplicate_issue(&ctx, src.number, email.as_str(), self.rows[j].row_number));
+            }
+            self.index.insert(hash, i);
+        }
+        let row = CheckedRow { row_number: src.number, sheet: cursor.sheet, deleted: false, values, issues };
+        self.totals.count(row.status(), 1);
+        self.rows.push(row);
     }
 
     pub fn issues(&self) -> impl Iterator<Item = &Issue> {
@@ -226,7 +274,7 @@ impl Checked {
         if row.deleted {
             return Vec::new();
         }
-        let old_hash = row.values.email.as_ref().map(|e| email_hash(e.key()));
+        let old_hash = row.values.email.as_ref().map(|e| e.key_hash());
         self.totals.count(row.status(), -1);
 
         let sheet = row.sheet as usize;
@@ -246,7 +294,7 @@ impl Checked {
 
         let mut touched = vec![row_index];
         if field == FieldId::Email {
-            let new_hash = self.rows[row_index].values.email.as_ref().map(|e| email_hash(e.key()));
+            let new_hash = self.rows[row_index].values.email.as_ref().map(|e| e.key_hash());
             if let Some(h) = old_hash {
                 self.index.remove(h, row_index as u32);
                 touched.extend(self.refresh_duplicates(h));
@@ -273,7 +321,7 @@ impl Checked {
         }
         let status = row.status();
         row.deleted = true;
-        let hash = row.values.email.as_ref().map(|e| email_hash(e.key()));
+        let hash = row.values.email.as_ref().map(|e| e.key_hash());
         self.totals.count(status, -1);
         let mut touched = vec![row_index];
         if let Some(h) = hash {
@@ -287,19 +335,24 @@ impl Checked {
     pub fn rows_with_email(&self, email: &str) -> Vec<usize> {
         let key = crate::email::normalize_key(email);
         self.index
-            .rows(email_hash(&key))
-            .iter()
-            .map(|&i| i as usize)
+            .rows(crate::email::key_hash(&key))
+            .into_iter()
+            .map(|i| i as usize)
             .filter(|&i| self.rows[i].values.email.as_ref().is_some_and(|e| e.key() == key))
             .collect()
     }
 
     /// Re-decides the duplicate flag of every row in one index bucket.
     fn refresh_duplicates(&mut self, hash: u64) -> Vec<usize> {
-        let rows: Vec<usize> = self.index.rows(hash).iter().map(|&i| i as usize).collect();
-        for (n, &i) in rows.iter().enumerate() {
-            let key = self.rows[i].values.email.as_ref().map(|e| e.key().to_string());
-            let first = rows[..n].iter().copied().find(|&j| self.rows[j].values.email.as_ref().map(|e| e.key()) == key.as_deref());
+        let rows: Vec<usize> = self.index.rows(hash).into_iter().map(|i| i as usize).collect();
+        // One representative per distinct email in the chain (almost always just one), so
+        // this stays linear in the chain length.
+        let mut firsts: Vec<usize> = Vec::new();
+        for &i in &rows {
+            let first = firsts.iter().copied().find(|&j| self.rows[j].values.email == self.rows[i].values.email);
+            if first.is_none() {
+                firsts.push(i);
+            }
             self.set_duplicate(i, first);
         }
         rows

@@ -64,6 +64,10 @@ fn shown(raw: &str) -> String {
     }
 }
 
+fn email_message(raw: &str, e: &crate::email::EmailError) -> String {
+    format!("\"{}\" is not a valid email. {e}", shown(raw))
+}
+
 fn is_plain_number(s: &str) -> bool {
     s.parse::<f64>().is_ok()
 }
@@ -91,7 +95,7 @@ pub(crate) fn apply_field(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, field: Fie
             } else {
                 match Email::parse(raw) {
                     Ok(e) => v.email = Some(e),
-                    Err(e) => out.push(err(IssueCode::EmailInvalid, format!("\"{}\" is not a valid email. {e}", shown(raw)))),
+                    Err(e) => out.push(err(IssueCode::EmailInvalid, email_message(raw, &e))),
                 }
             }
         }
@@ -194,6 +198,21 @@ pub(crate) fn apply_field(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, field: Fie
             if !groups.is_empty() || v.more.is_some() {
                 v.more_mut().groups = groups;
             }
+        }
+    }
+}
+
+/// The Email rule for a cell the caller owns; same verdicts as [`apply_field`].
+pub(crate) fn apply_email_owned(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, cell: String, out: &mut Vec<Issue>) {
+    let t = cell.trim();
+    if t.is_empty() || (ctx.warn_formulas && looks_like_formula(t)) {
+        return apply_field(ctx, v, row, FieldId::Email, &cell, out);
+    }
+    match Email::parse_owned(cell) {
+        Ok(e) => v.email = Some(e),
+        Err((e, raw)) => {
+            v.email = None;
+            out.push(ctx.issue(row, FieldId::Email, IssueCode::EmailInvalid, Severity::Error, email_message(raw.trim(), &e)));
         }
     }
 }
