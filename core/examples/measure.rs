@@ -65,21 +65,31 @@ fn invites_xlsx(rows: u32) -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
+/// Nanoseconds this thread has spent on a CPU (Linux). Wall-clock time on a shared
+/// machine also counts time spent waiting for other processes.
+fn cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
 fn measure(label: &str, bytes: &[u8], file: &str, rows: usize) {
     let limits = Limits::default();
     // Warm up once so lazy statics and allocator pools are not billed to the run.
     drop(check(bytes, Some(file), ImportKind::Invites, &limits).unwrap());
     let base = LIVE.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
+    let cpu0 = cpu_ns();
     let start = Instant::now();
     let report = check(bytes, Some(file), ImportKind::Invites, &limits).unwrap();
     let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu0.zip(cpu_ns()).map(|(a, b)| (b - a) as f64 / 1e9);
     let peak = PEAK.load(Ordering::Relaxed) - base;
     let kept = LIVE.load(Ordering::Relaxed) - base;
     assert_eq!(report.totals().rows as usize, rows);
     let mb = bytes.len() as f64 / 1e6;
+    let cpu_rate = cpu.map_or(String::new(), |c| format!(" (CPU time: {:.1} MB/s, {:.0} rows/s)", mb / c, rows as f64 / c));
     println!(
-        "{label:<14} input {mb:>6.2} MB  {:>7.1} MB/s  {:>9.0} rows/s  peak heap {:>6.2} MB ({:.2}x input)  result kept {:>6.2} MB ({:.2}x)",
+        "{label:<11} input {mb:>5.2} MB  wall: {:>6.1} MB/s {:>8.0} rows/s{cpu_rate}  peak heap {:>5.2} MB ({:.2}x input)  kept {:>5.2} MB ({:.2}x)",
         mb / secs,
         rows as f64 / secs,
         peak as f64 / 1e6,

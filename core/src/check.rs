@@ -7,7 +7,7 @@ use crate::kinds::{ImportKind, Role};
 use crate::limits::Limits;
 use crate::mapping::{map_headers, Mapping, MappingOverrides};
 use crate::parse::{
-    detect_header, for_each_row, parse_bytes, prepare, DelimitedInput, FileFormat, ParseError, ParseOptions, ParseWarning, Prepared, SourceRow,
+    detect_header, for_each_record, parse_bytes, prepare, DelimitedInput, FileFormat, ParseError, ParseOptions, ParseWarning, Prepared, SourceRow,
     TextEncoding,
 };
 use crate::validate::{Checked, Totals, ValidationOptions};
@@ -98,7 +98,7 @@ fn check_delimited(input: DelimitedInput<'_>, kind: ImportKind, limits: &Limits,
         Ok(m)
     };
 
-    for_each_row(&input.text, input.delimiter, limits, |row| {
+    for_each_record(&input.text, input.delimiter, limits, |row| {
         if mapping.is_some() {
             data_rows += 1;
             if data_rows > limits.max_rows {
@@ -107,7 +107,7 @@ fn check_delimited(input: DelimitedInput<'_>, kind: ImportKind, limits: &Limits,
             checked.push_row(row);
             return Ok(());
         }
-        head.push(row);
+        head.push(row.to_source_row());
         if head.len() >= head_len {
             mapping = Some(start(&mut head, &mut checked, &mut data_rows)?);
         }

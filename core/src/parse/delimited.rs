@@ -78,6 +78,45 @@ pub(crate) fn for_each_row(
     limits: &Limits,
     mut sink: impl FnMut(SourceRow) -> Result<(), ParseError>,
 ) -> Result<(), ParseError> {
+    for_each_record(text, delimiter, limits, |view| sink(view.to_source_row()))
+}
+
+/// A row borrowed from the reader's buffer: valid until the next row is read.
+pub struct RowView<'a> {
+    number: u32,
+    text: &'a str,
+    ranges: &'a [(u32, u32)],
+}
+
+impl<'a> RowView<'a> {
+    pub fn number(&self) -> u32 {
+        self.number
+    }
+
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    pub fn cell(&self, index: usize) -> &'a str {
+        self.ranges.get(index).map_or("", |&(a, b)| &self.text[a as usize..b as usize])
+    }
+
+    pub fn to_source_row(&self) -> SourceRow {
+        SourceRow { number: self.number, cells: (0..self.len()).map(|i| self.cell(i).to_string()).collect() }
+    }
+}
+
+/// The reading loop behind [`for_each_row`], without allocating per cell.
+pub(crate) fn for_each_record(
+    text: &str,
+    delimiter: u8,
+    limits: &Limits,
+    mut sink: impl FnMut(RowView<'_>) -> Result<(), ParseError>,
+) -> Result<(), ParseError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -85,6 +124,7 @@ pub(crate) fn for_each_row(
         .buffer_capacity(64 * 1024)
         .from_reader(text.as_bytes());
     let mut record = csv::ByteRecord::new();
+    let mut ranges: Vec<(u32, u32)> = Vec::new();
     // Title rows sit above the header, so allow a few beyond the data-row limit here;
     // the exact limit is applied once the header is known.
     let row_cap = limits.max_rows.saturating_add(4);
@@ -112,7 +152,28 @@ pub(crate) fn for_each_row(
             seen_at = start;
         }
         let line = line_no;
-        let used = record.iter().rposition(|f| !f.trim_ascii().is_empty()).map_or(0, |i| i + 1);
+        // Fields are cut at ASCII bytes of valid UTF-8 text, so the record stays valid
+        // UTF-8; checking it once is cheaper than once per field.
+        let joined = std::str::from_utf8(record.as_slice()).map_err(|_| ParseError::NotATable)?;
+        ranges.clear();
+        let mut used = 0;
+        for i in 0..record.len() {
+            let r = record.range(i).unwrap_or(0..0);
+            let field = joined.get(r.clone()).unwrap_or("");
+            let lead = field.len() - field.trim_start().len();
+            let trimmed = field.trim();
+            let a = r.start + lead;
+            ranges.push((a as u32, (a + trimmed.len()) as u32));
+            if !trimmed.is_empty() {
+                used = i + 1;
+                if trimmed.len() > limits.max_cell_chars {
+                    let chars = trimmed.chars().count();
+                    if chars > limits.max_cell_chars {
+                        return Err(ParseError::CellTooLong { row: line, column: i as u32 + 1, chars, limit: limits.max_cell_chars });
+                    }
+                }
+            }
+        }
         if used == 0 {
             continue;
         }
@@ -123,21 +184,7 @@ pub(crate) fn for_each_row(
             return Err(ParseError::TooManyRows { limit: limits.max_rows });
         }
         count += 1;
-        let mut cells = Vec::with_capacity(used);
-        // Fields are cut at ASCII bytes of valid UTF-8 text, so the record stays valid
-        // UTF-8; checking it once is cheaper than once per field.
-        let joined = std::str::from_utf8(record.as_slice()).map_err(|_| ParseError::NotATable)?;
-        for i in 0..used {
-            let s = record.range(i).and_then(|r| joined.get(r)).unwrap_or("").trim();
-            if s.len() > limits.max_cell_chars {
-                let chars = s.chars().count();
-                if chars > limits.max_cell_chars {
-                    return Err(ParseError::CellTooLong { row: line, column: i as u32 + 1, chars, limit: limits.max_cell_chars });
-                }
-            }
-            cells.push(s.to_owned());
-        }
-        sink(SourceRow { number: line, cells })?;
+        sink(RowView { number: line, text: joined, ranges: &ranges[..used] })?;
     }
     Ok(())
 }

@@ -160,7 +160,8 @@ pub(crate) fn prepare<'a>(bytes: &'a [u8], file_name: Option<&str>, opts: &Parse
     Ok(Prepared::Delimited(DelimitedInput { name, text, encoding, delimiter, warnings }))
 }
 
-pub(crate) use delimited::for_each_row;
+pub(crate) use delimited::for_each_record;
+pub use delimited::RowView;
 
 fn find_header(raw: RawSheet, opts: &ParseOptions, limits: &Limits) -> Result<Sheet, ParseError> {
     let RawSheet { name, mut rows } = raw;

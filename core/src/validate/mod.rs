@@ -17,14 +17,18 @@ use rules::{apply_email_owned, apply_field, is_row_rule, row_rules, Ctx};
 /// A parsed row handed to [`Checked::add_rows`]: borrowed (the caller keeps the sheet)
 /// or owned (cells are moved into the typed values instead of copied).
 pub trait RowSource {
-    fn source(&self) -> &SourceRow;
+    fn number(&self) -> u32;
+    fn cell(&self, index: usize) -> &str;
     /// Takes a cell's text out of an owned row; borrowed rows return None.
     fn take_cell(&mut self, index: usize) -> Option<String>;
 }
 
 impl RowSource for &SourceRow {
-    fn source(&self) -> &SourceRow {
-        self
+    fn number(&self) -> u32 {
+        self.number
+    }
+    fn cell(&self, index: usize) -> &str {
+        SourceRow::cell(self, index)
     }
     fn take_cell(&mut self, _: usize) -> Option<String> {
         None
@@ -32,11 +36,26 @@ impl RowSource for &SourceRow {
 }
 
 impl RowSource for SourceRow {
-    fn source(&self) -> &SourceRow {
-        self
+    fn number(&self) -> u32 {
+        self.number
+    }
+    fn cell(&self, index: usize) -> &str {
+        SourceRow::cell(self, index)
     }
     fn take_cell(&mut self, index: usize) -> Option<String> {
         Some(self.cells.get_mut(index).map(std::mem::take).unwrap_or_default())
+    }
+}
+
+impl RowSource for crate::parse::RowView<'_> {
+    fn number(&self) -> u32 {
+        crate::parse::RowView::number(self)
+    }
+    fn cell(&self, index: usize) -> &str {
+        crate::parse::RowView::cell(self, index)
+    }
+    fn take_cell(&mut self, _: usize) -> Option<String> {
+        None
     }
 }
 
@@ -224,7 +243,7 @@ impl Checked {
         let Some(cursor) = self.cursor.as_ref() else { return };
         // The email cell is moved into the typed value when the row is owned.
         let mut owned_email = cursor.email_col.and_then(|c| src.take_cell(c));
-        let src: &SourceRow = src.source();
+        let number = src.number();
         let info = &self.sheets[cursor.sheet as usize];
         let ctx = Ctx {
             kind: self.kind,
@@ -238,26 +257,26 @@ impl Checked {
         for &(field, col) in &cursor.fields {
             if field == FieldId::Email {
                 if let Some(cell) = owned_email.take() {
-                    apply_email_owned(&ctx, &mut values, src.number, cell, &mut issues);
+                    apply_email_owned(&ctx, &mut values, number, cell, &mut issues);
                     continue;
                 }
             }
-            apply_field(&ctx, &mut values, src.number, field, src.cell(col), &mut issues);
+            apply_field(&ctx, &mut values, number, field, src.cell(col), &mut issues);
         }
         if cursor.needs_role {
-            apply_field(&ctx, &mut values, src.number, FieldId::Role, "", &mut issues);
+            apply_field(&ctx, &mut values, number, FieldId::Role, "", &mut issues);
         }
-        row_rules(&ctx, &values, src.number, &mut issues);
+        row_rules(&ctx, &values, number, &mut issues);
         let i = self.rows.len() as u32;
         if let Some(email) = &values.email {
             let hash = email.key_hash();
             let first = self.index.rows(hash).into_iter().map(|j| j as usize).find(|&j| self.rows[j].values.email.as_ref() == Some(email));
             if let Some(j) = first {
-                issues.push(duplicate_issue(&ctx, src.number, email.as_str(), self.rows[j].row_number));
+                issues.push(duplicate_issue(&ctx, number, email.as_str(), self.rows[j].row_number));
             }
             self.index.insert(hash, i);
         }
-        let row = CheckedRow { row_number: src.number, sheet: cursor.sheet, deleted: false, values, issues };
+        let row = CheckedRow { row_number: number, sheet: cursor.sheet, deleted: false, values, issues };
         self.totals.count(row.status(), 1);
         self.rows.push(row);
     }
