@@ -131,9 +131,7 @@ const CLASS: [u8; 128] = {
     let mut c = 0;
     while c < 128 {
         let b = c as u8;
-        if b.is_ascii_alphanumeric() {
-            t[c] = 3;
-        } else if b == b'-' {
+        if b.is_ascii_alphanumeric() || b == b'-' {
             t[c] = 3;
         } else if matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'/' | b'=' | b'?' | b'^' | b'_' | b'`' | b'{' | b'|' | b'}' | b'~') {
             t[c] = 1;
@@ -248,7 +246,7 @@ fn check_domain(domain: &str) -> Result<(), EmailError> {
         return Err(EmailError::InvalidDomain { reason: "it has no dot, like school.org" });
     }
     let ascii = domain.is_ascii();
-    for label in domain.split(|c: char| c == '.') {
+    for label in domain.split('.') {
         if label.is_empty() {
             return Err(EmailError::InvalidDomain { reason: "it has an empty part between dots" });
         }

@@ -46,7 +46,7 @@ proptest! {
             .into_iter()
             .map(|row| row.into_iter().map(|c| { let t = c.trim(); if t.is_empty() { "x".to_string() } else { t.to_string() } }).collect())
             .collect();
-        let mut out = String::from("Alpha,Beta,Gamma\n".replace(',', &(delimiter as char).to_string()));
+        let mut out = "Alpha,Beta,Gamma\n".replace(',', &(delimiter as char).to_string());
         for row in &table {
             let cells: Vec<String> = row.iter().map(|c| {
                 if c.contains(['"', '\n', '\r', delimiter as char]) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.clone() }

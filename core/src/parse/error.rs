@@ -30,7 +30,7 @@ pub enum ParseError {
 
 fn mb(bytes: u64) -> String {
     let tenths = bytes.saturating_mul(10) / (1024 * 1024);
-    if tenths % 10 == 0 {
+    if tenths.is_multiple_of(10) {
         format!("{}", tenths / 10)
     } else {
         format!("{}.{}", tenths / 10, tenths % 10)

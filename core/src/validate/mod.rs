@@ -306,7 +306,9 @@ impl Checked {
             headers: &info.headers,
         };
         let row = &mut self.rows[row_index];
-        row.issues.retain(|i| !(i.field == Some(field) && i.code != IssueCode::DuplicateEmail) && !is_row_rule(i.code));
+        // Keep the duplicate flag (decided across rows below) and issues of other cells.
+        let stale = |i: &Issue| is_row_rule(i.code) || (i.field == Some(field) && i.code != IssueCode::DuplicateEmail);
+        row.issues.retain(|i| !stale(i));
         apply_field(&ctx, &mut row.values, row.row_number, field, new_value, &mut row.issues);
         row_rules(&ctx, &row.values, row.row_number, &mut row.issues);
         self.totals.count(row.status(), 1);
