@@ -226,7 +226,7 @@ pub mod server {
             return Err(AppError::Forbidden);
         }
         let taken: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
-            .bind(email.as_str())
+            .bind(email.key().to_string())
             .fetch_optional(&mut *tx)
             .await?;
         if taken.is_some() {
@@ -244,7 +244,7 @@ pub mod server {
             "INSERT INTO users (email, first_name, last_name, password_hash, status, created_at)
              VALUES ($1, $2, $3, $4, 'active', $5) RETURNING id",
         )
-        .bind(email.as_str())
+        .bind(email.key().to_string())
         .bind(first_name.as_str())
         .bind(last_name.as_str())
         .bind(&password_hash)
@@ -288,7 +288,7 @@ pub mod server {
         let found: Option<(i64, Option<String>)> = match Email::parse(email) {
             Ok(email) => {
                 sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1 AND status = 'active'")
-                    .bind(email.as_str())
+                    .bind(email.key().to_string())
                     .fetch_optional(&state.db.pool)
                     .await?
             }

@@ -28,12 +28,18 @@ impl Settings {
     }
 }
 
-#[derive(Clone, FromRef)]
+#[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub settings: Arc<Settings>,
     pub login_limiter: LoginLimiter,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
 }
 
 /// Counts failed logins per normalized email in this process. Enough to slow

@@ -11,6 +11,7 @@ use crate::auth::{get_bootstrap, CreateOrganization, Logout, Role};
 pub fn HomePage() -> impl IntoView {
     let bootstrap = Resource::new(|| (), |_| get_bootstrap());
     let query = use_query_map();
+    let logout = ServerAction::<Logout>::new();
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -27,7 +28,7 @@ pub fn HomePage() -> impl IntoView {
                                 <Title text="Muster" />
                                 <h1>{format!("Welcome, {}", user.first_name)}</h1>
                                 <p>{format!("You are signed in to {} as {}.", user.organization_name, user.email)}</p>
-                                <ActionForm action=ServerAction::<Logout>::new()>
+                                <ActionForm action=logout>
                                     <button type="submit">"Log out"</button>
                                 </ActionForm>
                             </main>

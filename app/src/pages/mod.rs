@@ -20,9 +20,11 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
 }
 
 /// The outcome of the last submission of a form, if it failed.
-pub fn action_error<T: Clone + Send + Sync + 'static>(
-    value: RwSignal<Option<Result<T, AppError>>>,
-) -> impl IntoView {
+pub fn action_error<T, S>(value: S) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
     move || match value.get() {
         Some(Err(error)) => Some(view! { <ErrorMessage error /> }),
         _ => None,

@@ -68,7 +68,6 @@ pub async fn fresh_database(backend: Backend) -> Option<String> {
 
 pub struct TestServer {
     pub base: String,
-    pub running: server::Running,
 }
 
 pub async fn spawn(backend: Backend, open_signup: bool) -> Option<TestServer> {
@@ -84,7 +83,6 @@ pub async fn spawn(backend: Backend, open_signup: bool) -> Option<TestServer> {
     let running = server::start(config).await.expect("server starts");
     Some(TestServer {
         base: format!("http://{}", running.addr),
-        running,
     })
 }
 
