@@ -42,7 +42,7 @@ pub enum EmailError {
 
 impl Email {
     pub fn parse(input: &str) -> Result<Email, EmailError> {
-        let s = input.trim();
+        let s = crate::text::trim(input);
         validate(s)?;
         Ok(Email(s.into()))
     }
@@ -51,7 +51,7 @@ impl Email {
     /// which is the common case for cells coming out of the parser.
     /// On failure the string comes back so the caller can quote it.
     pub(crate) fn parse_owned(input: String) -> Result<Email, (EmailError, String)> {
-        if input.trim().len() != input.len() {
+        if crate::text::trim(&input).len() != input.len() {
             return Email::parse(&input).map_err(|e| (e, input));
         }
         match validate(&input) {
@@ -93,16 +93,13 @@ pub(crate) fn key_hash(s: &str) -> u64 {
         h
     }
     if s.is_ascii() {
-        // Eight bytes a step; ASCII-lowercasing a word sets bit 5 on the letters A–Z only.
+        // Eight bytes a step, lowercased in-register.
         let b = s.as_bytes();
         let mut h = fnv(b.len().to_le_bytes().into_iter());
         let mut chunks = b.chunks_exact(8);
         for c in &mut chunks {
-            let mut w = [0u8; 8];
-            for (d, s) in w.iter_mut().zip(c) {
-                *d = s.to_ascii_lowercase();
-            }
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x517c_c1b7_2722_0a95);
+            let w = ascii_lower_word(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+            h = (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
         for &x in chunks.remainder() {
             h = (h.rotate_left(5) ^ u64::from(x.to_ascii_lowercase())).wrapping_mul(0x517c_c1b7_2722_0a95);
@@ -111,6 +108,15 @@ pub(crate) fn key_hash(s: &str) -> u64 {
     } else {
         fnv(s.to_lowercase().bytes())
     }
+}
+
+/// Sets bit 5 (0x20) on exactly the bytes A–Z of a word of ASCII bytes.
+fn ascii_lower_word(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let ge_a = w + ONES * (0x80 - u64::from(b'A'));
+    let gt_z = w + ONES * (0x7f - u64::from(b'Z'));
+    let upper = ge_a & !gt_z & (ONES * 0x80);
+    w | (upper >> 2)
 }
 
 /// Lowercases an email-like string the same way [`Email::key`] does, for callers that
@@ -125,63 +131,60 @@ pub fn normalize_key(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// Bit 1: allowed before the @; bit 2: allowed in a domain label (dots handled apart).
-const CLASS: [u8; 128] = {
-    let mut t = [0u8; 128];
+const LOCAL: u8 = 1;
+const LABEL: u8 = 2;
+const DOT: u8 = 4;
+
+/// Character classes of ASCII bytes; bytes ≥ 128 have none, which sends them to the
+/// full rules.
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut c = 0;
     while c < 128 {
         let b = c as u8;
         if b.is_ascii_alphanumeric() || b == b'-' {
-            t[c] = 3;
+            t[c] = LOCAL | LABEL;
+        } else if b == b'.' {
+            t[c] = LOCAL | DOT;
         } else if matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'/' | b'=' | b'?' | b'^' | b'_' | b'`' | b'{' | b'|' | b'}' | b'~') {
-            t[c] = 1;
+            t[c] = LOCAL;
         }
         c += 1;
     }
     t
 };
 
-/// One pass over an ASCII address that says "certainly valid" for the common case.
-/// Anything unusual returns false and goes through the full rules, which produce the
-/// exact error; the two agree on every address this accepts.
+/// Branch-light check of an ASCII address that says "certainly valid" for the common
+/// case. Anything unusual returns false and goes through the full rules, which produce
+/// the exact error; the two agree on every address this accepts (see the tests).
 fn plainly_valid(s: &[u8]) -> bool {
     if s.is_empty() || s.len() > MAX_LEN {
         return false;
     }
-    let Some(at) = s.iter().position(|&b| b == b'@') else { return false };
+    let Some(at) = memchr::memchr(b'@', s) else { return false };
     let (local, domain) = (&s[..at], &s[at + 1..]);
     if local.is_empty() || local.len() > MAX_LOCAL_LEN || local[0] == b'.' || local[local.len() - 1] == b'.' {
         return false;
     }
-    let mut prev_dot = false;
-    for &b in local {
-        if b == b'.' {
-            if prev_dot {
-                return false;
-            }
-            prev_dot = true;
-        } else if b >= 128 || CLASS[b as usize] & 1 == 0 {
-            return false;
-        } else {
-            prev_dot = false;
-        }
+    let (local_ok, _, double_dot) = local.iter().fold((LOCAL, false, false), |(acc, prev, dbl), &b| {
+        let c = CLASS[b as usize];
+        let dot = c & DOT != 0;
+        (acc & c, dot, dbl | (prev & dot))
+    });
+    let domain_ok = domain.iter().fold(true, |acc, &b| acc & (CLASS[b as usize] & (LABEL | DOT) != 0));
+    if local_ok == 0 || !domain_ok || double_dot {
+        return false;
     }
-    let (mut label_start, mut labels) = (0usize, 0usize);
-    for i in 0..=domain.len() {
-        let b = domain.get(i).copied().unwrap_or(b'.');
-        if b == b'.' {
-            let label = &domain[label_start..i];
-            if label.is_empty() || label.len() > 63 || label[0] == b'-' || label[label.len() - 1] == b'-' {
-                return false;
-            }
-            labels += 1;
-            label_start = i + 1;
-        } else if b >= 128 || CLASS[b as usize] & 2 == 0 {
+    let mut labels = 0usize;
+    let mut last: &[u8] = &[];
+    for label in domain.split(|&b| b == b'.') {
+        if label.is_empty() || label.len() > 63 || label[0] == b'-' || label[label.len() - 1] == b'-' {
             return false;
         }
+        labels += 1;
+        last = label;
     }
-    let tld = &domain[domain.iter().rposition(|&b| b == b'.').map_or(0, |p| p + 1)..];
-    labels >= 2 && !tld.iter().all(u8::is_ascii_digit)
+    labels >= 2 && !last.iter().all(u8::is_ascii_digit)
 }
 
 fn validate(s: &str) -> Result<(), EmailError> {
@@ -406,6 +409,16 @@ mod tests {
                 r
             };
             assert_eq!(Email::parse(s).is_ok(), slow.is_ok(), "{s}");
+        }
+    }
+
+    #[test]
+    fn word_lowercasing_matches_byte_lowercasing() {
+        for start in 0u8..121 {
+            let bytes: Vec<u8> = (start..start + 8).collect();
+            let w = ascii_lower_word(u64::from_le_bytes(bytes.clone().try_into().unwrap()));
+            let expect: Vec<u8> = bytes.iter().map(u8::to_ascii_lowercase).collect();
+            assert_eq!(w.to_le_bytes().to_vec(), expect, "{start}");
         }
     }
 

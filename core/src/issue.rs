@@ -39,7 +39,6 @@ pub enum IssueCode {
     RoleConflictsWithSheet,
     UsernameInvalid,
     UsernameOnlyForStudents,
-    DuplicateUsername,
     UsernameOnlyStudentNeedsParent,
     AssociationEmailInvalid,
     AssociationWrongRole,
@@ -49,7 +48,6 @@ pub enum IssueCode {
     // Plan time.
     AssociationNotFound,
     UnknownGroup,
-    ExternalIdMissing,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,6 +12,18 @@ pub(crate) fn fold_key(s: &str) -> String {
     out
 }
 
+/// `str::trim`, skipping the Unicode scan when both ends are visible ASCII, as they are
+/// for nearly every cell.
+pub(crate) fn trim(s: &str) -> &str {
+    let plain = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    let b = s.as_bytes();
+    if plain(b.first()) && plain(b.last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 /// Spreadsheet programs execute cells starting with these characters as formulas when a
 /// CSV is opened, so a value like `=HYPERLINK(...)` is a classic CSV-injection payload.
 pub(crate) fn looks_like_formula(s: &str) -> bool {

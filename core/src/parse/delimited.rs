@@ -160,9 +160,15 @@ pub(crate) fn for_each_record(
         for i in 0..record.len() {
             let r = record.range(i).unwrap_or(0..0);
             let field = joined.get(r.clone()).unwrap_or("");
-            let lead = field.len() - field.trim_start().len();
-            let trimmed = field.trim();
-            let a = r.start + lead;
+            let fb = field.as_bytes();
+            // Most cells start and end with a visible ASCII byte and need no trimming.
+            let plain = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+            let (a, trimmed) = if plain(fb.first()) && plain(fb.last()) {
+                (r.start, field)
+            } else {
+                let t = field.trim();
+                (r.start + (field.len() - field.trim_start().len()), t)
+            };
             ranges.push((a as u32, (a + trimmed.len()) as u32));
             if !trimmed.is_empty() {
                 used = i + 1;
@@ -190,7 +196,7 @@ pub(crate) fn for_each_record(
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> bool {
-    haystack.contains(&needle)
+    memchr::memchr(needle, haystack).is_some()
 }
 
 #[cfg(test)]

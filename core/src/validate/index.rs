@@ -62,6 +62,34 @@ impl EmailIndex {
         out
     }
 
+    /// Appends `row` (larger than every row already indexed) and returns the first earlier
+    /// row for which `same` holds: one map probe for the common unique email.
+    pub(crate) fn push_find_first(&mut self, hash: u64, row: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
+        self.slot(row);
+        match self.heads.entry(fold(hash)) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(row);
+                None
+            }
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let mut cur = *e.get();
+                let mut first = None;
+                loop {
+                    if first.is_none() && same(cur) {
+                        first = Some(cur);
+                    }
+                    let next = self.next[cur as usize];
+                    if next == NONE {
+                        break;
+                    }
+                    cur = next;
+                }
+                self.next[cur as usize] = row;
+                first
+            }
+        }
+    }
+
     /// Inserts `row` keeping the chain ascending.
     pub(crate) fn insert(&mut self, hash: u64, row: u32) {
         self.slot(row);

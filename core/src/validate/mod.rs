@@ -145,6 +145,9 @@ pub struct SheetInfo {
     pub name: String,
     pub role: Option<Role>,
     pub headers: Vec<(FieldId, String)>,
+    /// Source column index of each mapped field.
+    #[serde(default)]
+    pub columns: Vec<(FieldId, usize)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -228,7 +231,7 @@ impl Checked {
         let role = if self.kind == ImportKind::People { Role::from_label(sheet_name).or(self.options.default_role) } else { None };
         let headers: Vec<(FieldId, String)> = mapping.columns.iter().filter_map(|c| c.field.map(|f| (f, c.header.clone()))).collect();
         let fields: Vec<(FieldId, usize)> = mapping.columns.iter().filter_map(|c| c.field.map(|f| (f, c.source_index))).collect();
-        self.sheets.push(SheetInfo { name: sheet_name.to_string(), role, headers });
+        self.sheets.push(SheetInfo { name: sheet_name.to_string(), role, headers, columns: fields.clone() });
         if self.rows.is_empty() {
             self.index = EmailIndex::with_capacity(expected_rows);
         }
@@ -269,12 +272,11 @@ impl Checked {
         row_rules(&ctx, &values, number, &mut issues);
         let i = self.rows.len() as u32;
         if let Some(email) = &values.email {
-            let hash = email.key_hash();
-            let first = self.index.rows(hash).into_iter().map(|j| j as usize).find(|&j| self.rows[j].values.email.as_ref() == Some(email));
+            let rows = &self.rows;
+            let first = self.index.push_find_first(email.key_hash(), i, |j| rows[j as usize].values.email.as_ref() == Some(email));
             if let Some(j) = first {
-                issues.push(duplicate_issue(&ctx, number, email.as_str(), self.rows[j].row_number));
+                issues.push(duplicate_issue(&ctx, number, email.as_str(), self.rows[j as usize].row_number));
             }
-            self.index.insert(hash, i);
         }
         let row = CheckedRow { row_number: number, sheet: cursor.sheet, deleted: false, values, issues };
         self.totals.count(row.status(), 1);
@@ -327,6 +329,20 @@ impl Checked {
             if new_hash.is_none() {
                 self.set_duplicate(row_index, None);
             }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        touched
+    }
+
+    /// Re-checks a whole row after the admin edited several cells of it (e.g. pasted over
+    /// it in the grid). `cells` are in the source file's column order.
+    pub fn revalidate_row(&mut self, row_index: usize, cells: &[String]) -> Vec<usize> {
+        let Some(row) = self.rows.get(row_index) else { return Vec::new() };
+        let columns = self.sheets[row.sheet as usize].columns.clone();
+        let mut touched = Vec::new();
+        for (field, col) in columns {
+            touched.extend(self.edit_cell(row_index, field, cells.get(col).map_or("", String::as_str)));
         }
         touched.sort_unstable();
         touched.dedup();

@@ -74,7 +74,7 @@ fn is_plain_number(s: &str) -> bool {
 
 /// Parses one cell into its typed slot, pushing the issues that cell alone causes.
 pub(crate) fn apply_field(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, field: FieldId, raw: &str, out: &mut Vec<Issue>) {
-    let raw = raw.trim();
+    let raw = crate::text::trim(raw);
     if ctx.warn_formulas && looks_like_formula(raw) && !is_plain_number(raw) {
         out.push(ctx.issue(
             row,
@@ -204,7 +204,7 @@ pub(crate) fn apply_field(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, field: Fie
 
 /// The Email rule for a cell the caller owns; same verdicts as [`apply_field`].
 pub(crate) fn apply_email_owned(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, cell: String, out: &mut Vec<Issue>) {
-    let t = cell.trim();
+    let t = crate::text::trim(&cell);
     if t.is_empty() || (ctx.warn_formulas && looks_like_formula(t)) {
         return apply_field(ctx, v, row, FieldId::Email, &cell, out);
     }
@@ -235,7 +235,7 @@ fn text_value(ctx: &Ctx<'_>, row: u32, field: FieldId, raw: &str, out: &mut Vec<
 
 /// 1–365 whole days. Spreadsheets write whole numbers as "7" or "7.0"; both are fine.
 pub(crate) fn parse_days(raw: &str) -> Result<u16, IssueCode> {
-    let s = raw.trim();
+    let s = crate::text::trim(raw);
     let whole = s.strip_suffix(".0").unwrap_or(s);
     if let Ok(n) = whole.parse::<i64>() {
         return if (1..=365).contains(&n) { Ok(n as u16) } else { Err(IssueCode::ExpiryDaysOutOfRange) };

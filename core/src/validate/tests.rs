@@ -234,3 +234,14 @@ fn issues_serialize_with_snake_case_codes() {
     assert_eq!(json["code"], "email_invalid");
     assert_eq!(json["severity"], "error");
 }
+
+#[test]
+fn revalidating_a_whole_row_rechecks_every_mapped_cell() {
+    let mut c = run(ImportKind::Invites, "Expiry Days,Email\nten,nope\nbo@x.org,\n");
+    let cells = vec!["5".to_string(), "ana@x.org".to_string()];
+    let touched = c.revalidate_row(0, &cells);
+    assert_eq!(touched, vec![0]);
+    assert!(c.rows[0].issues.is_empty(), "{:?}", c.rows[0].issues);
+    assert_eq!(c.rows[0].values.expiry_days, Some(5));
+    assert_eq!(c.totals.ready, 1);
+}
