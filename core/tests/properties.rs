@@ -27,6 +27,13 @@ proptest! {
     }
 
     #[test]
+    fn xls_looking_bytes_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..4096)) {
+        let mut bytes = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        bytes.extend(tail);
+        let _ = check(&bytes, Some("x.xls"), ImportKind::Invites, &small_limits());
+    }
+
+    #[test]
     fn text_like_input_never_panics(text in "[a-zA-Z0-9@.,;\t|\"\r\n =+-]{0,400}") {
         let _ = check(text.as_bytes(), None, ImportKind::People, &small_limits());
         let _ = check(text.as_bytes(), None, ImportKind::Invites, &small_limits());
