@@ -73,6 +73,12 @@ pub struct ColumnSpec {
 }
 
 impl ColumnSpec {
+    /// Every row needs a value in this column.
+    pub fn required(&self) -> bool {
+        self.requirement == Requirement::Required
+    }
+
+    /// The column must be present in the file (even if some kinds allow blank cells).
     pub fn header_required(&self) -> bool {
         !matches!(self.requirement, Requirement::Optional)
     }

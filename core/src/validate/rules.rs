@@ -109,7 +109,7 @@ pub(crate) fn apply_field(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, field: Fie
             }
         }
         FieldId::FirstName | FieldId::LastName | FieldId::FullName => {
-            let required = ctx.kind.column(field).is_some_and(|c| c.requirement == crate::kinds::Requirement::Required);
+            let required = ctx.kind.column(field).is_some_and(|c| c.required());
             let parsed = if raw.is_empty() {
                 if required {
                     out.push(err(IssueCode::NameRequired, format!("{} is required.", ctx.column(field))));
