@@ -7,7 +7,7 @@ use crate::kinds::{ImportKind, Role};
 use crate::limits::Limits;
 use crate::mapping::{map_headers, Mapping, MappingOverrides};
 use crate::parse::{
-    detect_header, for_each_record, parse_bytes, prepare, DelimitedInput, FileFormat, ParseError, ParseOptions, ParseWarning, Prepared, SourceRow,
+    detect_header, for_each_record, into_workbook, prepare, DelimitedInput, FileFormat, ParseError, ParseOptions, ParseWarning, Prepared, SourceRow,
     TextEncoding,
 };
 use crate::validate::{Checked, Totals, ValidationOptions};
@@ -65,7 +65,7 @@ pub fn check_with(
     }
     match prepare(bytes, file_name, &parse_opts, limits)? {
         Prepared::Delimited(input) => check_delimited(input, kind, limits, &parse_opts, opts),
-        Prepared::Spreadsheet(..) => check_workbook(parse_bytes(bytes, file_name, &parse_opts, limits)?, kind, opts),
+        spreadsheet => check_workbook(into_workbook(spreadsheet, &parse_opts, limits)?, kind, opts),
     }
 }
 

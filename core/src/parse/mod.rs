@@ -88,7 +88,12 @@ pub fn parse_bytes(
     opts: &ParseOptions,
     limits: &Limits,
 ) -> Result<Workbook, ParseError> {
-    let (format, raw, encoding, delimiter, warnings) = match prepare(bytes, file_name, opts, limits)? {
+    into_workbook(prepare(bytes, file_name, opts, limits)?, opts, limits)
+}
+
+/// Finishes what [`prepare`] started: reads delimited rows and finds every header.
+pub(crate) fn into_workbook(prepared: Prepared<'_>, opts: &ParseOptions, limits: &Limits) -> Result<Workbook, ParseError> {
+    let (format, raw, encoding, delimiter, warnings) = match prepared {
         Prepared::Spreadsheet(format, sheets) => (format, sheets, None, None, Vec::new()),
         Prepared::Delimited(input) => {
             let rows = delimited::parse_text(&input.text, input.delimiter, limits)?;
