@@ -136,17 +136,17 @@ fn check_delimited(input: DelimitedInput<'_>, kind: ImportKind, limits: &Limits,
 fn check_workbook(workbook: crate::parse::Workbook, kind: ImportKind, opts: &CheckOptions) -> Result<CheckReport, ParseError> {
     let mut checked = Checked::empty(kind, &opts.validation);
     let mut mappings = Vec::new();
-    // People take every role tab; other kinds take the first sheet with data.
+    let overrides_for = |name: &str| opts.overrides.iter().find(|(n, _)| n == name).map(|(_, o)| o.clone()).unwrap_or_default();
+    // People take every role tab. Other kinds take the first tab whose headers fit the
+    // kind (templates often start with an instructions tab), else the first tab.
     let role_tabs = kind == ImportKind::People && workbook.sheets.iter().any(|s| Role::from_label(&s.name).is_some());
-    let mut first = true;
-    for sheet in workbook.sheets {
-        let wanted = if role_tabs { Role::from_label(&sheet.name).is_some() } else { first };
+    let fitting = workbook.sheets.iter().position(|s| !map_headers(kind, &s.headers, &overrides_for(&s.name)).has_errors()).unwrap_or(0);
+    for (i, sheet) in workbook.sheets.into_iter().enumerate() {
+        let wanted = if role_tabs { Role::from_label(&sheet.name).is_some() } else { i == fitting };
         if !wanted {
             continue;
         }
-        first = false;
-        let overrides = opts.overrides.iter().find(|(n, _)| *n == sheet.name).map(|(_, o)| o.clone()).unwrap_or_default();
-        let mapping = map_headers(kind, &sheet.headers, &overrides);
+        let mapping = map_headers(kind, &sheet.headers, &overrides_for(&sheet.name));
         let len = sheet.rows.len();
         checked.begin_sheet(&sheet.name, &mapping, len);
         for row in sheet.rows {

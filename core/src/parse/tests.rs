@@ -142,3 +142,18 @@ fn parse_errors_serialize_with_a_code() {
     assert_eq!(json["code"], "too_many_columns");
     assert_eq!(json["row"], 1);
 }
+
+#[test]
+fn check_skips_an_instructions_tab_to_find_the_data() {
+    let bytes = xlsx(|wb| {
+        let s = wb.add_worksheet().set_name("Instructions").unwrap();
+        s.write_string(0, 0, "Fill in the Data tab.").unwrap();
+        s.write_string(1, 0, "One learner a row.").unwrap();
+        let d = wb.add_worksheet().set_name("Data").unwrap();
+        d.write_string(0, 0, "Email").unwrap();
+        d.write_string(1, 0, "a@x.org").unwrap();
+    });
+    let report = crate::check(&bytes, Some("t.xlsx"), crate::ImportKind::Invites, &Limits::default()).unwrap();
+    assert_eq!(report.checked.sheets[0].name, "Data");
+    assert_eq!(report.totals().ready, 1);
+}
