@@ -111,3 +111,22 @@ fn hostile_limits_are_configurable() {
     let wb = parse_bytes(&fixture("wide_100k_columns.csv"), None, &ParseOptions::default(), &limits).unwrap();
     assert_eq!(wb.sheets[0].headers.len(), 100_000);
 }
+
+#[test]
+fn an_ods_whose_repeated_cells_expand_to_billions_is_refused() {
+    let err = check_fixture("repeat_bomb.ods", ImportKind::Invites).unwrap_err();
+    assert!(matches!(err, ParseError::SheetTooLarge { columns: 16_000, .. }), "{err:?}");
+}
+
+#[test]
+fn an_ods_repeating_a_filled_row_a_million_times_is_refused() {
+    let err = check_fixture("row_repeat_bomb.ods", ImportKind::Invites).unwrap_err();
+    assert!(matches!(err, ParseError::SheetTooLarge { .. }), "{err:?}");
+}
+
+#[test]
+fn a_small_ods_with_padding_repeats_is_read() {
+    let report = check_fixture("small.ods", ImportKind::Invites).unwrap();
+    assert_eq!(report.format, muster_core::parse::FileFormat::Ods);
+    assert_eq!(report.totals().ready, 1, "{:?}", report.checked.rows);
+}

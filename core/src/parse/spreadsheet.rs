@@ -14,6 +14,7 @@ pub(crate) fn parse_zip(bytes: &[u8], limits: &Limits) -> Result<(FileFormat, Ve
     let sheets = match format {
         FileFormat::Xlsx => parse_xlsx(bytes, limits)?,
         _ => {
+            check_ods_extent(bytes, limits)?;
             let mut book: Ods<Bytes> = Ods::new(Cursor::new(bytes)).map_err(corrupt)?;
             read_ranges(&mut book, limits)?
         }
@@ -52,6 +53,87 @@ fn inspect_zip(bytes: &[u8], limits: &Limits) -> Result<FileFormat, ParseError> 
         return Err(ParseError::UnpackedTooLarge { uncompressed: total, limit: limits.max_uncompressed_bytes });
     }
     format.ok_or(ParseError::NotATable)
+}
+
+/// ODS compresses runs of cells into `number-rows-repeated` / `number-columns-repeated`
+/// attributes, and calamine expands them into a dense grid: a 500-byte file can ask for
+/// billions of cells. Walk content.xml first and refuse sheets whose filled area exceeds
+/// the limits. Repeated *empty* cells and rows (LibreOffice pads every sheet with them)
+/// are not counted, matching what calamine keeps.
+fn check_ods_extent(bytes: &[u8], limits: &Limits) -> Result<(), ParseError> {
+    use quick_xml::events::{BytesStart, Event};
+
+    fn attr(e: &BytesStart<'_>, name: &str) -> Option<u64> {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.local_name().as_ref() == name)
+            .and_then(|a| a.value.trim().parse().ok())
+    }
+    fn has_value(e: &BytesStart<'_>) -> bool {
+        e.attributes().flatten().any(|a| a.key.local_name().as_ref() == "value-type")
+    }
+
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| ParseError::NotATable)?;
+    let file = zip.by_name("content.xml").map_err(corrupt)?;
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(file));
+    let mut buf = Vec::new();
+    let (mut sheet, mut rows, mut widest) = (String::new(), 0u64, 0u64);
+    let (mut row_repeat, mut col, mut row_filled) = (1u64, 0u64, false);
+    let too_large = |sheet: &str, rows: u64, columns: u64| ParseError::SheetTooLarge {
+        sheet: sheet.to_string(),
+        rows,
+        columns,
+        max_rows: limits.max_rows,
+        max_columns: limits.max_columns,
+    };
+    loop {
+        buf.clear();
+        let event = xml.read_event_into(&mut buf).map_err(corrupt)?;
+        let (e, empty) = match &event {
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::End(e) => {
+                if e.local_name().as_ref() == "table-row" && row_filled {
+                    rows = rows.saturating_add(row_repeat);
+                    if rows > limits.max_rows as u64 + 4 {
+                        return Err(too_large(&sheet, rows, widest));
+                    }
+                }
+                continue;
+            }
+            Event::Eof => return Ok(()),
+            _ => continue,
+        };
+        match e.local_name().as_ref() {
+            "table" => {
+                sheet = e
+                    .attributes()
+                    .flatten()
+                    .find(|a| a.key.local_name().as_ref() == "name")
+                    .map(|a| a.value.to_string())
+                    .unwrap_or_default();
+                rows = 0;
+                widest = 0;
+            }
+            "table-row" => {
+                row_repeat = attr(e, "number-rows-repeated").unwrap_or(1).max(1);
+                col = 0;
+                row_filled = false;
+            }
+            "table-cell" | "covered-table-cell" => {
+                let repeat = attr(e, "number-columns-repeated").unwrap_or(1).max(1);
+                col = col.saturating_add(repeat);
+                if has_value(e) || !empty {
+                    row_filled = true;
+                    widest = widest.max(col);
+                    if col > limits.max_columns as u64 {
+                        return Err(too_large(&sheet, rows.saturating_add(row_repeat), col));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Streams cells so memory follows the cells actually present, not the declared size.
