@@ -111,11 +111,103 @@ impl<'a> RowView<'a> {
 }
 
 /// The reading loop behind [`for_each_row`], without allocating per cell.
+///
+/// Lines without quotes are split directly on the delimiter, which is several times
+/// faster than the general CSV state machine; from the first line holding a quote (or
+/// a stray carriage return) to the end, the `csv` crate takes over, so quoted fields
+/// spanning lines are handled by the real parser.
 pub(crate) fn for_each_record(
     text: &str,
     delimiter: u8,
     limits: &Limits,
     mut sink: impl FnMut(RowView<'_>) -> Result<(), ParseError>,
+) -> Result<(), ParseError> {
+    let bytes = text.as_bytes();
+    let mut out = Emitter { limits, ranges: Vec::new(), count: 0 };
+    let (mut pos, mut line_no) = (0usize, 0u32);
+    // Files ending lines with a bare \r (old Mac exports), and non-ASCII separators that
+    // could split a character, go to the csv crate entirely.
+    if delimiter.is_ascii() && (memchr(b'\n', bytes) || !memchr(b'\r', bytes)) {
+        while pos < bytes.len() {
+            let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+            let line = &text[pos..end];
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if memchr::memchr2(b'"', b'\r', line.as_bytes()).is_some() {
+                break;
+            }
+            line_no += 1;
+            out.ranges.clear();
+            let mut start = 0u32;
+            for d in memchr::memchr_iter(delimiter, line.as_bytes()) {
+                out.ranges.push((start, d as u32));
+                start = d as u32 + 1;
+            }
+            out.ranges.push((start, line.len() as u32));
+            out.emit(line_no, line, &mut sink)?;
+            pos = end + 1;
+        }
+        if pos >= bytes.len() {
+            return Ok(());
+        }
+    }
+    csv_records(&text[pos..], line_no, delimiter, &mut out, &mut sink)
+}
+
+/// Trims cells, applies the limits and hands non-blank rows on.
+struct Emitter<'l> {
+    limits: &'l Limits,
+    ranges: Vec<(u32, u32)>,
+    count: usize,
+}
+
+impl Emitter<'_> {
+    fn emit(&mut self, line: u32, base: &str, sink: &mut impl FnMut(RowView<'_>) -> Result<(), ParseError>) -> Result<(), ParseError> {
+        let limits = self.limits;
+        let mut used = 0;
+        for (i, r) in self.ranges.iter_mut().enumerate() {
+            let field = base.get(r.0 as usize..r.1 as usize).unwrap_or("");
+            let fb = field.as_bytes();
+            // Most cells start and end with a visible ASCII byte and need no trimming.
+            let plain = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+            if !(plain(fb.first()) && plain(fb.last())) {
+                let lead = (field.len() - field.trim_start().len()) as u32;
+                let len = field.trim().len() as u32;
+                *r = (r.0 + lead, r.0 + lead + len);
+            }
+            let len = (r.1 - r.0) as usize;
+            if len > 0 {
+                used = i + 1;
+                if len > limits.max_cell_chars {
+                    let chars = base.get(r.0 as usize..r.1 as usize).unwrap_or("").chars().count();
+                    if chars > limits.max_cell_chars {
+                        return Err(ParseError::CellTooLong { row: line, column: i as u32 + 1, chars, limit: limits.max_cell_chars });
+                    }
+                }
+            }
+        }
+        if used == 0 {
+            return Ok(());
+        }
+        if used > limits.max_columns {
+            return Err(ParseError::TooManyColumns { row: line, count: used, limit: limits.max_columns });
+        }
+        // Title rows sit above the header, so allow a few beyond the data-row limit here;
+        // the exact limit is applied once the header is known.
+        if self.count >= limits.max_rows.saturating_add(4) {
+            return Err(ParseError::TooManyRows { limit: limits.max_rows });
+        }
+        self.count += 1;
+        sink(RowView { number: line, text: base, ranges: &self.ranges[..used] })
+    }
+}
+
+/// The general path: `text` starts at the beginning of line `lines_before + 1`.
+fn csv_records(
+    text: &str,
+    lines_before: u32,
+    delimiter: u8,
+    out: &mut Emitter<'_>,
+    sink: &mut impl FnMut(RowView<'_>) -> Result<(), ParseError>,
 ) -> Result<(), ParseError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -124,23 +216,18 @@ pub(crate) fn for_each_record(
         .buffer_capacity(64 * 1024)
         .from_reader(text.as_bytes());
     let mut record = csv::ByteRecord::new();
-    let mut ranges: Vec<(u32, u32)> = Vec::new();
-    // Title rows sit above the header, so allow a few beyond the data-row limit here;
-    // the exact limit is applied once the header is known.
-    let row_cap = limits.max_rows.saturating_add(4);
-    let mut count = 0usize;
     // The csv crate's own line counter drifts on \r\n; count line breaks between record
     // starts instead. Old Mac exports end lines with a bare \r.
     let bytes = text.as_bytes();
     let newline = if memchr(b'\n', bytes) || !memchr(b'\r', bytes) { b'\n' } else { b'\r' };
-    let (mut seen_at, mut line_no) = (0usize, 1u32);
+    let (mut seen_at, mut line_no) = (0usize, lines_before + 1);
     loop {
         let more = reader.read_byte_record(&mut record).map_err(|e| ParseError::Malformed {
-            row: e.position().map_or(0, |p| p.line() as u32),
+            row: lines_before + e.position().map_or(0, |p| p.line() as u32),
             message: e.to_string(),
         })?;
         if !more {
-            break;
+            return Ok(());
         }
         let mut start = record.position().map_or(seen_at, |p| p.byte() as usize).min(bytes.len());
         // A record's reported start can sit on the \n of the \r\n before it.
@@ -151,48 +238,16 @@ pub(crate) fn for_each_record(
             line_no += bytes[seen_at..start].iter().filter(|&&b| b == newline).count() as u32;
             seen_at = start;
         }
-        let line = line_no;
         // Fields are cut at ASCII bytes of valid UTF-8 text, so the record stays valid
         // UTF-8; checking it once is cheaper than once per field.
         let joined = std::str::from_utf8(record.as_slice()).map_err(|_| ParseError::NotATable)?;
-        ranges.clear();
-        let mut used = 0;
+        out.ranges.clear();
         for i in 0..record.len() {
             let r = record.range(i).unwrap_or(0..0);
-            let field = joined.get(r.clone()).unwrap_or("");
-            let fb = field.as_bytes();
-            // Most cells start and end with a visible ASCII byte and need no trimming.
-            let plain = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
-            let (a, trimmed) = if plain(fb.first()) && plain(fb.last()) {
-                (r.start, field)
-            } else {
-                let t = field.trim();
-                (r.start + (field.len() - field.trim_start().len()), t)
-            };
-            ranges.push((a as u32, (a + trimmed.len()) as u32));
-            if !trimmed.is_empty() {
-                used = i + 1;
-                if trimmed.len() > limits.max_cell_chars {
-                    let chars = trimmed.chars().count();
-                    if chars > limits.max_cell_chars {
-                        return Err(ParseError::CellTooLong { row: line, column: i as u32 + 1, chars, limit: limits.max_cell_chars });
-                    }
-                }
-            }
+            out.ranges.push((r.start as u32, r.end as u32));
         }
-        if used == 0 {
-            continue;
-        }
-        if used > limits.max_columns {
-            return Err(ParseError::TooManyColumns { row: line, count: used, limit: limits.max_columns });
-        }
-        if count >= row_cap {
-            return Err(ParseError::TooManyRows { limit: limits.max_rows });
-        }
-        count += 1;
-        sink(RowView { number: line, text: joined, ranges: &ranges[..used] })?;
+        out.emit(line_no, joined, sink)?;
     }
-    Ok(())
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> bool {
@@ -248,6 +303,22 @@ mod tests {
         let rows = parse_text("Email\ra@x.org\rb@x.org", b',', &Limits::default()).unwrap();
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[2].number, 3);
+    }
+
+    #[test]
+    fn the_quote_free_fast_path_hands_over_to_the_csv_reader_at_the_first_quote() {
+        let text = "Email,Name\r\n\r\na@x.org, Ana \r\n\"b@x.org\",\"Bo\r\nLi\"\r\nc@x.org,Cy\r\n";
+        let rows = parse_text(text, b',', &Limits::default()).unwrap();
+        let got: Vec<(u32, Vec<String>)> = rows.into_iter().map(|r| (r.number, r.cells)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, vec!["Email".into(), "Name".into()]),
+                (3, vec!["a@x.org".into(), "Ana".into()]),
+                (4, vec!["b@x.org".into(), "Bo\r\nLi".into()]),
+                (6, vec!["c@x.org".into(), "Cy".into()]),
+            ]
+        );
     }
 
     #[test]
