@@ -128,7 +128,7 @@ pub mod server {
     };
 
     pub const SESSION_COOKIE: &str = "muster_session";
-    const SESSION_TTL_SECS: i64 = 14 * 24 * 3600;
+    pub const SESSION_TTL_SECS: i64 = 14 * 24 * 3600;
     pub const MIN_PASSWORD_CHARS: usize = 10;
     const MAX_PASSWORD_CHARS: usize = 256;
 

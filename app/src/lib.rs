@@ -4,6 +4,8 @@ pub mod auth;
 pub mod contracts;
 pub mod error;
 pub mod groups;
+pub mod invitations;
+pub mod mail;
 pub mod pages;
 pub mod people;
 
@@ -16,12 +18,13 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use pages::{
     admin_shell::AdminShell, contracts::ContractsPage, group_detail::GroupDetailPage,
-    groups::GroupsPage, home::HomePage, login::LoginPage, people::PeoplePage,
+    groups::GroupsPage, home::HomePage, invitations::InvitationsPage, learner::invite::InvitePage,
+    login::LoginPage, mailbox::{MailboxMessagePage, MailboxPage}, people::PeoplePage,
 };
 
 /// The HTML document the server renders around the app.
@@ -32,6 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="data:," />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -51,14 +55,19 @@ pub fn App() -> impl IntoView {
         <Title text="Muster" />
         <Router>
             <Routes fallback=|| view! { <pages::not_found::NotFound /> }>
-                <Route path=path!("/") view=HomePage />
+                // Rendered whole on the server, so learners need no JavaScript.
+                <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
+                <Route path=path!("/dev/mailbox") view=MailboxPage />
+                <Route path=path!("/dev/mailbox/:id") view=MailboxMessagePage />
                 <ParentRoute path=path!("/admin") view=AdminShell>
                     <Route path=path!("") view=GroupsPage />
                     <Route path=path!("groups") view=GroupsPage />
                     <Route path=path!("groups/:id") view=GroupDetailPage />
                     <Route path=path!("contracts") view=ContractsPage />
                     <Route path=path!("people") view=PeoplePage />
+                    <Route path=path!("invitations") view=InvitationsPage />
                 </ParentRoute>
             </Routes>
         </Router>

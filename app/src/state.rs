@@ -20,6 +20,8 @@ pub struct Settings {
     /// Failed logins allowed per email within `login_window_secs`.
     pub login_max_failures: usize,
     pub login_window_secs: i64,
+    /// No SMTP host is configured: mail goes to the dev mailbox at `/dev/mailbox`.
+    pub dev_mailbox: bool,
 }
 
 impl Settings {

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 
 use app::state::Settings;
+
+use crate::mail::{MailConfig, SmtpConfig, TlsMode};
 use leptos::prelude::LeptosOptions;
 
 #[derive(Debug, Clone)]
@@ -11,6 +13,7 @@ pub struct Config {
     pub bind: SocketAddr,
     pub settings: Settings,
     pub leptos_options: LeptosOptions,
+    pub mail: MailConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +24,10 @@ pub enum ConfigError {
     BadBaseUrl(String),
     #[error("{name} must be true or false, got {value:?}")]
     BadFlag { name: &'static str, value: String },
+    #[error("{name} must be a whole number, got {value:?}")]
+    BadNumber { name: &'static str, value: String },
+    #[error("MUSTER_SMTP_TLS must be none, starttls or tls, got {0:?}")]
+    BadTls(String),
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/muster.db";
@@ -55,6 +62,7 @@ impl Config {
             .site_addr(bind)
             .reload_port(get("LEPTOS_RELOAD_PORT").and_then(|port| port.parse().ok()).unwrap_or(3001))
             .build();
+        let mail = mail_config(&get, &base_url)?;
         Ok(Config {
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             bind,
@@ -63,10 +71,59 @@ impl Config {
                 open_signup,
                 login_max_failures: 10,
                 login_window_secs: 15 * 60,
+                dev_mailbox: mail.smtp.is_none(),
             },
             leptos_options,
+            mail,
         })
     }
+}
+
+fn number<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match get(name).as_deref().map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(value) => value.parse().map_err(|_| ConfigError::BadNumber {
+            name,
+            value: value.to_owned(),
+        }),
+    }
+}
+
+/// SMTP and the sender's pace; with no `MUSTER_SMTP_HOST`, mail goes to the dev mailbox.
+fn mail_config(get: &impl Fn(&str) -> Option<String>, base_url: &str) -> Result<MailConfig, ConfigError> {
+    let mut mail = MailConfig::dev_mailbox(base_url);
+    let host = get("MUSTER_SMTP_HOST").map(|host| host.trim().to_owned()).filter(|host| !host.is_empty());
+    if let Some(host) = host {
+        let tls = match get("MUSTER_SMTP_TLS").as_deref().map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("starttls") => TlsMode::StartTls,
+            Some("none") => TlsMode::None,
+            Some("tls") => TlsMode::Tls,
+            Some(other) => return Err(ConfigError::BadTls(other.to_owned())),
+        };
+        let default_port = match tls {
+            TlsMode::None => 25,
+            TlsMode::StartTls => 587,
+            TlsMode::Tls => 465,
+        };
+        mail.smtp = Some(SmtpConfig {
+            host,
+            port: number(get, "MUSTER_SMTP_PORT", default_port)?,
+            tls,
+            username: get("MUSTER_SMTP_USERNAME").filter(|v| !v.is_empty()),
+            password: get("MUSTER_SMTP_PASSWORD").filter(|v| !v.is_empty()),
+        });
+    }
+    if let Some(from) = get("MUSTER_SMTP_FROM").filter(|v| !v.trim().is_empty()) {
+        mail.from = from.trim().to_owned();
+    }
+    mail.per_minute = number(get, "MUSTER_MAIL_PER_MINUTE", 0)?;
+    mail.max_attempts = number(get, "MUSTER_MAIL_MAX_ATTEMPTS", mail.max_attempts)?.max(1);
+    mail.retry_base_secs = number(get, "MUSTER_MAIL_RETRY_SECONDS", mail.retry_base_secs)?.max(1);
+    Ok(mail)
 }
 
 fn flag(get: &impl Fn(&str) -> Option<String>, name: &'static str, default: bool) -> Result<bool, ConfigError> {

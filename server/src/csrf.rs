@@ -28,7 +28,13 @@ pub async fn same_origin_only(State(settings): State<Arc<Settings>>, request: Re
             origin_of(&settings.base_url).as_deref() == Some(origin.as_str())
                 || host.is_some_and(|host| authority_of(origin) == Some(host))
         }
-        None => false,
+        // Pages sent with `Referrer-Policy: no-referrer` (the invitation
+        // page) make the browser send `Origin: null`; the browser's own
+        // Fetch Metadata still tells whether the form was on this site.
+        None => {
+            headers.get(header::ORIGIN).is_some_and(|origin| origin == "null")
+                && headers.get("sec-fetch-site").is_some_and(|site| site == "same-origin")
+        }
     };
     if allowed {
         next.run(request).await

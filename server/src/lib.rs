@@ -1,8 +1,9 @@
-//! The Muster server: configuration, the router and (later) the workers,
+//! The Muster server: configuration, the router and the workers (the outbox sender),
 //! started from one place so tests run exactly what production runs.
 
 mod config;
 mod csrf;
+pub mod mail;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -17,6 +18,8 @@ pub use config::{Config, ConfigError};
 pub enum StartError {
     #[error(transparent)]
     Database(#[from] app::db::DbError),
+    #[error(transparent)]
+    Mail(#[from] mail::MailError),
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -45,6 +48,10 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let context_state = state.clone();
     Router::new()
+        .route(
+            "/invite/{token}/respond",
+            axum::routing::post(app::invitations::server::respond),
+        )
         .leptos_routes_with_context(
             &state,
             routes,
@@ -75,6 +82,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         addr: config.bind,
         source,
     })?;
+    // The workers share the state (and database pool) with the web server.
+    mail::spawn_sender(&state, config.mail.clone())?;
     let app = router(state.clone());
     let task = tokio::spawn(async move { axum::serve(listener, app.into_make_service()).await });
     Ok(Running { addr, state, task })

@@ -13,6 +13,7 @@ use crate::{
 pub fn AdminShell() -> impl IntoView {
     let bootstrap = Resource::new(|| (), |_| get_bootstrap());
     let logout = ServerAction::<Logout>::new();
+    let dev_mailbox = Resource::new(|| (), |_| crate::mail::dev_mailbox_enabled());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -31,12 +32,19 @@ pub fn AdminShell() -> impl IntoView {
                                     <A href="/admin/groups">"Groups"</A>
                                     <A href="/admin/contracts">"Contracts"</A>
                                     <A href="/admin/people">"People"</A>
+                                    <A href="/admin/invitations">"Invitations"</A>
                                 </nav>
                                 <span class="who">{format!("{} {}", user.first_name, user.last_name)}</span>
                                 <ActionForm action=logout>
                                     <button type="submit" class="link">"Log out"</button>
                                 </ActionForm>
                             </header>
+                            {move || matches!(dev_mailbox.get(), Some(Ok(true))).then(|| view! {
+                                <p class="banner" role="note">
+                                    "Emails are not leaving this machine. They are in the "
+                                    <a href="/dev/mailbox" rel="external">"dev mailbox"</a>"."
+                                </p>
+                            })}
                             <main class="content">
                                 <Outlet />
                             </main>

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_query_map};
 
-use super::{action_error, ErrorMessage};
+use super::{action_error, learner::home::LearnerHomeView, ErrorMessage};
 use crate::auth::{get_bootstrap, CreateOrganization, Logout, Role};
 
 #[component]
@@ -23,11 +23,9 @@ pub fn HomePage() -> impl IntoView {
                     }
                     Ok(boot) => match boot.user {
                         Some(user) if user.role == Role::Admin => view! { <Redirect path="/admin/groups" /> }.into_any(),
-                        Some(user) => view! {
+                        Some(_) => view! {
                             <main class="narrow">
-                                <Title text="Muster" />
-                                <h1>{format!("Welcome, {}", user.first_name)}</h1>
-                                <p>{format!("You are signed in to {} as {}.", user.organization_name, user.email)}</p>
+                                <LearnerHomeView />
                                 <ActionForm action=logout>
                                     <button type="submit">"Log out"</button>
                                 </ActionForm>

@@ -5,7 +5,10 @@ pub mod contracts;
 pub mod group_detail;
 pub mod groups;
 pub mod home;
+pub mod invitations;
+pub mod learner;
 pub mod login;
+pub mod mailbox;
 pub mod not_found;
 pub mod people;
 

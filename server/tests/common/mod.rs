@@ -1,6 +1,9 @@
 //! Starts the real server on port 0 against a fresh database and talks to it
 //! over HTTP, as a browser or script would.
 
+#[allow(dead_code)]
+pub mod smtp;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use app::error::AppError;
@@ -68,21 +71,30 @@ pub async fn fresh_database(backend: Backend) -> Option<String> {
 
 pub struct TestServer {
     pub base: String,
+    /// The server's own state, for tests that look into the database.
+    #[allow(dead_code)]
+    pub state: app::state::AppState,
 }
 
 pub async fn spawn(backend: Backend, open_signup: bool) -> Option<TestServer> {
+    spawn_with(backend, open_signup, &[]).await
+}
+
+/// Like [`spawn`], with further environment variables (e.g. `MUSTER_SMTP_*`).
+pub async fn spawn_with(backend: Backend, open_signup: bool, extra: &[(&str, String)]) -> Option<TestServer> {
     let database_url = fresh_database(backend).await?;
     let config = server::Config::from_lookup(|name| match name {
         "DATABASE_URL" => Some(database_url.clone()),
         "MUSTER_BIND" => Some("127.0.0.1:0".to_owned()),
         "MUSTER_BASE_URL" => Some("http://muster.test".to_owned()),
         "MUSTER_OPEN_SIGNUP" => Some(open_signup.to_string()),
-        _ => None,
+        _ => extra.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone()),
     })
     .unwrap();
     let running = server::start(config).await.expect("server starts");
     Some(TestServer {
         base: format!("http://{}", running.addr),
+        state: running.state,
     })
 }
 
@@ -124,6 +136,32 @@ impl Client {
         } else {
             Err(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{function}: {status} {body:?}: {e}")))
         }
+    }
+
+    /// Posts a plain HTML form (as a browser without JavaScript would) to `path`.
+    #[allow(dead_code)]
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let mut request = self.http.post(format!("{}{path}", self.base)).form(form);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        (status, headers, response.text().await.unwrap())
+    }
+
+    #[allow(dead_code)]
+    pub async fn get_with_headers(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        (status, headers, response.text().await.unwrap())
     }
 
     pub async fn get_page(&self, path: &str) -> (StatusCode, String) {

@@ -1,0 +1,186 @@
+//! The emails' words: plain text and HTML for each, every value HTML-escaped
+//! in the HTML part. Pure functions, so they are unit tested directly.
+
+/// Escapes text for HTML element content and double-quoted attributes.
+pub fn escape_html(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `YYYY-MM-DD` (UTC) of a unix time, without a date library.
+pub fn format_date(unix_seconds: i64) -> String {
+    let days = unix_seconds.div_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn html_page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
+         <body style=\"font-family: sans-serif; line-height: 1.5; color: #1a1a1a;\">{body}</body></html>\n",
+        escape_html(title)
+    )
+}
+
+pub struct Invitation<'a> {
+    pub organization: &'a str,
+    pub group: &'a str,
+    pub inviter: &'a str,
+    pub expires_at: i64,
+    /// Absolute: the configured base URL + `/invite/{token}`.
+    pub link: &'a str,
+}
+
+pub fn invitation(i: &Invitation<'_>) -> Rendered {
+    let subject = format!("{} invites you to join {}", i.organization, i.group);
+    let expires = format_date(i.expires_at);
+    let text = format!(
+        "Hello,\n\n{inviter} has invited you to join {group} at {org} on Muster.\n\n\
+         Accept the invitation here:\n{link}\n\n\
+         The link works until {expires} (UTC) and only once. If you did not expect this email, you can ignore it.\n",
+        inviter = i.inviter,
+        group = i.group,
+        org = i.organization,
+        link = i.link,
+    );
+    let body = format!(
+        "<p>Hello,</p><p>{inviter} has invited you to join <strong>{group}</strong> at {org} on Muster.</p>\
+         <p><a href=\"{link}\" style=\"display:inline-block;padding:0.6em 1.2em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px\">Accept the invitation</a></p>\
+         <p>Or paste this link into your browser: <a href=\"{link}\">{link}</a></p>\
+         <p>The link works until {expires} (UTC) and only once. If you did not expect this email, you can ignore it.</p>",
+        inviter = escape_html(i.inviter),
+        group = escape_html(i.group),
+        org = escape_html(i.organization),
+        link = escape_html(i.link),
+    );
+    Rendered {
+        html: html_page(&subject, &body),
+        subject,
+        text,
+    }
+}
+
+pub struct Welcome<'a> {
+    pub first_name: &'a str,
+    pub organization: &'a str,
+    pub group: &'a str,
+    pub trainings: &'a [String],
+    /// Absolute link to the learner home.
+    pub link: &'a str,
+}
+
+pub fn welcome(w: &Welcome<'_>) -> Rendered {
+    let subject = format!("Welcome to {}", w.group);
+    let trainings_text = if w.trainings.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nYour trainings:\n{}\n",
+            w.trainings.iter().map(|t| format!("- {t}")).collect::<Vec<_>>().join("\n")
+        )
+    };
+    let text = format!(
+        "Hello {name},\n\nYou are now a member of {group} at {org}.\n{trainings_text}\nSee your groups and trainings here:\n{link}\n",
+        name = w.first_name,
+        group = w.group,
+        org = w.organization,
+        link = w.link,
+    );
+    let trainings_html = if w.trainings.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p>Your trainings:</p><ul>{}</ul>",
+            w.trainings
+                .iter()
+                .map(|t| format!("<li>{}</li>", escape_html(t)))
+                .collect::<String>()
+        )
+    };
+    let body = format!(
+        "<p>Hello {name},</p><p>You are now a member of <strong>{group}</strong> at {org}.</p>{trainings_html}\
+         <p><a href=\"{link}\">See your groups and trainings</a></p>",
+        name = escape_html(w.first_name),
+        group = escape_html(w.group),
+        org = escape_html(w.organization),
+        link = escape_html(w.link),
+    );
+    Rendered {
+        html: html_page(&subject, &body),
+        subject,
+        text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_civil_utc() {
+        assert_eq!(format_date(0), "1970-01-01");
+        assert_eq!(format_date(951_782_400), "2000-02-29");
+        assert_eq!(format_date(1_795_305_600), "2026-11-22");
+        assert_eq!(format_date(-86_400), "1969-12-31");
+    }
+
+    #[test]
+    fn invitation_escapes_every_value_in_html_and_keeps_text_plain() {
+        let mail = invitation(&Invitation {
+            organization: "Tom & Jerry's <School>",
+            group: "\"Cohort\" <script>alert(1)</script>",
+            inviter: "Ada <ada@example.org>",
+            expires_at: 1_795_305_600,
+            link: "https://muster.test/invite/abc?x=1&y=\"2\"",
+        });
+        assert!(!mail.html.contains("<script>"), "{}", mail.html);
+        assert!(mail.html.contains("&lt;script&gt;"));
+        assert!(mail.html.contains("Tom &amp; Jerry&#39;s &lt;School&gt;"));
+        assert!(mail.html.contains("href=\"https://muster.test/invite/abc?x=1&amp;y=&quot;2&quot;\""));
+        assert!(mail.text.contains("https://muster.test/invite/abc?x=1&y=\"2\""));
+        assert!(mail.text.contains("2026-11-22"));
+        assert!(mail.html.contains("2026-11-22"));
+        assert_eq!(mail.subject, "Tom & Jerry's <School> invites you to join \"Cohort\" <script>alert(1)</script>");
+    }
+
+    #[test]
+    fn welcome_lists_trainings() {
+        let trainings = vec!["Safety <1>".to_owned(), "Conduct".to_owned()];
+        let mail = welcome(&Welcome {
+            first_name: "Lin",
+            organization: "Org",
+            group: "Cohort",
+            trainings: &trainings,
+            link: "https://muster.test/",
+        });
+        assert!(mail.text.contains("- Safety <1>\n- Conduct"));
+        assert!(mail.html.contains("<li>Safety &lt;1&gt;</li><li>Conduct</li>"));
+    }
+}

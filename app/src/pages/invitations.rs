@@ -1,0 +1,203 @@
+//! Invitations (admin): invite by hand, then follow, resend and cancel.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{action_error, ErrorMessage};
+use crate::{
+    groups::list_groups,
+    invitations::{list_invitations, CancelInvitation, InviteResult, ResendInvitation, SendInvitations, MAX_MANUAL_INVITES},
+    mail::templates::format_date,
+};
+
+const STATUSES: [(&str, &str); 5] = [
+    ("", "All"),
+    ("pending", "Pending"),
+    ("active", "Active"),
+    ("cancelled", "Cancelled"),
+    ("expired", "Expired"),
+];
+
+fn status_label(status: &str) -> &'static str {
+    STATUSES
+        .iter()
+        .find(|(value, _)| *value == status)
+        .map(|(_, label)| *label)
+        .unwrap_or("Unknown")
+}
+
+#[component]
+pub fn InvitationsPage() -> impl IntoView {
+    let query = use_query_map();
+    let status = move || query.read().get("status").unwrap_or_default();
+    let search = move || query.read().get("search").unwrap_or_default();
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|page| page.parse::<i64>().ok())
+            .unwrap_or(1)
+    };
+    let send = ServerAction::<SendInvitations>::new();
+    let resend = ServerAction::<ResendInvitation>::new();
+    let cancel = ServerAction::<CancelInvitation>::new();
+    let groups = Resource::new(|| (), |_| list_groups());
+    let invitations = Resource::new(
+        move || (status(), search(), page(), send.version().get(), resend.version().get(), cancel.version().get()),
+        |(status, search, page, _, _, _)| list_invitations(status, search, 0, page),
+    );
+    view! {
+        <Title text="Invitations · Muster" />
+        <h1>"Invitations"</h1>
+        <p class="lead">"People join a group only after they accept their invitation."</p>
+        <section class="card" aria-labelledby="invite-by-email">
+            <h2 id="invite-by-email">"Invite by email"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Loading groups…"</p> }>
+                {move || Suspend::new(async move {
+                    match groups.await {
+                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="empty">"Create a group first: invitations are to a group. "<a href="/admin/groups">"Go to Groups"</a></p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ActionForm action=send>
+                                <label for="invite-group">"Group"</label>
+                                <select id="invite-group" name="group_id" required>
+                                    {list.into_iter().map(|group| view! {
+                                        <option value=group.id.to_string()>{group.name}</option>
+                                    }).collect_view()}
+                                </select>
+                                <label for="invite-emails">"Email addresses"</label>
+                                <textarea id="invite-emails" name="emails" rows="4" required aria-describedby="invite-help"></textarea>
+                                <p id="invite-help" class="help">
+                                    {format!("Up to {MAX_MANUAL_INVITES} addresses, separated by commas or new lines. Each gets an email with a link to accept.")}
+                                </p>
+                                {action_error(send.value())}
+                                <button type="submit" class="primary" disabled=move || send.pending().get()>"Send invitations"</button>
+                            </ActionForm>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+            {move || send.value().get().and_then(Result::ok).map(|outcomes| view! {
+                <table aria-label="Invitation results">
+                    <thead><tr><th scope="col">"Email"</th><th scope="col">"Result"</th></tr></thead>
+                    <tbody>
+                        {outcomes.into_iter().map(|outcome| {
+                            let class = match outcome.result {
+                                InviteResult::Invited => "success",
+                                InviteResult::Invalid(_) => "error",
+                                _ => "",
+                            };
+                            view! { <tr><td>{outcome.email}</td><td class=class>{outcome.result.label()}</td></tr> }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+        </section>
+
+        <form method="get" action="/admin/invitations" class="search" role="search">
+            <label for="invitations-status">"Status"</label>
+            <select id="invitations-status" name="status">
+                {move || {
+                    let current = status();
+                    STATUSES.iter().map(|(value, label)| view! {
+                        <option value=*value selected=current == *value>{*label}</option>
+                    }).collect_view()
+                }}
+            </select>
+            <label for="invitations-search">"Search by email"</label>
+            <input id="invitations-search" type="search" name="search" value=search />
+            <button type="submit">"Filter"</button>
+        </form>
+        {action_error(resend.value())}
+        {action_error(cancel.value())}
+        <Suspense fallback=|| view! { <p class="loading">"Loading invitations…"</p> }>
+            {move || Suspend::new(async move {
+                match invitations.await {
+                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                    Ok(result) if result.rows.is_empty() => view! {
+                        <p class="empty">{if status().is_empty() && search().is_empty() { "No invitations yet." } else { "No invitation matches." }}</p>
+                    }.into_any(),
+                    Ok(result) => {
+                        let pages = result.page_count();
+                        let current = result.page;
+                        let (status_now, search_now) = (status(), search());
+                        let link = move |page: i64| format!(
+                            "/admin/invitations?status={}&search={}&page={page}",
+                            encode(&status_now), encode(&search_now)
+                        );
+                        view! {
+                            <p role="status">{format!("{} invitations", result.total)}</p>
+                            <table aria-label="Invitations">
+                                <thead><tr>
+                                    <th scope="col">"Email"</th><th scope="col">"Group"</th><th scope="col">"Status"</th>
+                                    <th scope="col">"Expires"</th><th scope="col">"Email delivery"</th><th scope="col">"Actions"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {result.rows.into_iter().map(|row| {
+                                        let can_resend = row.status == "pending" || row.status == "expired";
+                                        let can_cancel = row.status == "pending";
+                                        let id = row.id.to_string();
+                                        let (resend_id, resend_label) = (id.clone(), format!("Resend to {}", row.email));
+                                        let cancel_label = format!("Cancel invitation of {}", row.email);
+                                        let delivery = match (row.delivery.as_deref(), row.delivery_error.as_deref()) {
+                                            (Some("failed"), Some(error)) => format!("Failed: {error}"),
+                                            (Some("failed"), None) => "Failed".to_owned(),
+                                            (Some("sent"), _) => "Sent".to_owned(),
+                                            (Some("queued"), Some(error)) => format!("Retrying ({error})"),
+                                            (Some("queued"), None) => "Queued".to_owned(),
+                                            _ => "—".to_owned(),
+                                        };
+                                        view! {
+                                            <tr>
+                                                <td>
+                                                    {row.email.clone()}
+                                                    {row.accepted_name.clone().map(|name| view! { <br /><span class="help">{name}</span> })}
+                                                </td>
+                                                <td>{row.group_name.clone()}</td>
+                                                <td>{status_label(&row.status)}</td>
+                                                <td>{format_date(row.expires_at)}</td>
+                                                <td>{delivery}</td>
+                                                <td class="actions">
+                                                    {can_resend.then(|| view! {
+                                                        <ActionForm action=resend>
+                                                            <input type="hidden" name="id" value=resend_id />
+                                                            <button type="submit" aria-label=resend_label>"Resend"</button>
+                                                        </ActionForm>
+                                                    })}
+                                                    {can_cancel.then(|| view! {
+                                                        <ActionForm action=cancel>
+                                                            <input type="hidden" name="id" value=id />
+                                                            <button type="submit" aria-label=cancel_label>"Cancel"</button>
+                                                        </ActionForm>
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <nav class="pager" aria-label="Pages">
+                                {(current > 1).then(|| view! { <a href=link(current - 1)>"← Previous"</a> })}
+                                <span>{format!("Page {current} of {pages}")}</span>
+                                {(current < pages).then(|| view! { <a href=link(current + 1)>"Next →"</a> })}
+                            </nav>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}

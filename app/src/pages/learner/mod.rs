@@ -1,0 +1,6 @@
+//! What learners see: the invitation page and their home.
+//! Both are rendered completely on the server (`SsrMode::Async`) and work
+//! without JavaScript: their forms are plain HTML posts.
+
+pub mod home;
+pub mod invite;

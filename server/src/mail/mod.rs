@@ -1,0 +1,390 @@
+//! The sender: claims due outbox rows with a lease, delivers them over SMTP
+//! (lettre, pooled connections) or into the dev mailbox, and records each
+//! result, retrying with exponential backoff up to a maximum of attempts.
+//!
+//! Several processes on one PostgreSQL never claim the same row: the claim is
+//! one `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`; on SQLite the
+//! same single statement is atomic because SQLite has one writer at a time.
+//! A claimed row is leased (`locked_until`, `lease_owner`): results are only
+//! recorded under the lease that claimed the row, and a crashed sender's rows
+//! are picked up once the lease runs out.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use app::{db::Backend, state::AppState};
+use futures::StreamExt;
+use lettre::{
+    message::{header::ContentType, Mailbox, MultiPart, SinglePart},
+    transport::smtp::{authentication::Credentials, PoolConfig},
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+};
+use tokio::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain SMTP (a relay on localhost or a test server).
+    None,
+    /// Upgrade with STARTTLS (port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+#[derive(Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `None`: deliver into the dev mailbox.
+    pub smtp: Option<SmtpConfig>,
+    /// The From header, e.g. `Muster <no-reply@example.org>`.
+    pub from: String,
+    /// Messages per minute for this process; 0 means no throttle.
+    pub per_minute: u32,
+    /// After this many failed attempts a message is marked failed.
+    pub max_attempts: i64,
+    /// The first retry waits this long, each further one twice as long (capped at a day).
+    pub retry_base_secs: i64,
+    /// Rows claimed at once.
+    pub batch: i64,
+    /// Messages in flight at once (and pooled SMTP connections).
+    pub concurrency: usize,
+    /// How long a claim holds a row; longer than any SMTP exchange.
+    pub lease_secs: i64,
+    /// How often to look for due rows when nothing wakes the sender.
+    pub poll: Duration,
+    /// The domain in Message-IDs.
+    pub message_id_domain: String,
+}
+
+impl MailConfig {
+    pub fn dev_mailbox(base_url: &str) -> MailConfig {
+        let domain = domain_of(base_url);
+        MailConfig {
+            smtp: None,
+            from: format!("Muster <no-reply@{domain}>"),
+            per_minute: 0,
+            max_attempts: 8,
+            retry_base_secs: 30,
+            batch: 100,
+            concurrency: 8,
+            lease_secs: 300,
+            poll: Duration::from_secs(1),
+            message_id_domain: domain,
+        }
+    }
+}
+
+/// The host of a URL, for default From addresses and Message-IDs.
+pub fn domain_of(base_url: &str) -> String {
+    let rest = base_url.split_once("://").map(|(_, rest)| rest).unwrap_or(base_url);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map(|(_, host)| host).unwrap_or(authority);
+    let host = if host.starts_with('[') {
+        host.split(']').next().unwrap_or(host).trim_start_matches('[')
+    } else {
+        host.split(':').next().unwrap_or(host)
+    };
+    if host.is_empty() {
+        "localhost".to_owned()
+    } else {
+        host.to_ascii_lowercase()
+    }
+}
+
+/// The Message-ID of an outbox row: the same on every attempt, so a receiver
+/// can recognize a message that a crash made us send twice.
+pub fn message_id(id: i64, created_at: i64, domain: &str) -> String {
+    format!("<muster.{id}.{created_at}@{domain}>")
+}
+
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub to_email: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+pub enum Outcome {
+    Sent { dev_mailbox: bool },
+    Retry(String),
+    Permanent(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("invalid SMTP configuration: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("MUSTER_SMTP_FROM is not a valid mailbox: {0}")]
+    From(#[from] lettre::address::AddressError),
+}
+
+pub struct Sender {
+    db: app::db::Db,
+    config: MailConfig,
+    from: Mailbox,
+    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    next_slot: Mutex<Instant>,
+}
+
+impl Sender {
+    pub fn new(db: app::db::Db, config: MailConfig) -> Result<Sender, MailError> {
+        let from: Mailbox = config.from.parse()?;
+        let transport = match &config.smtp {
+            None => None,
+            Some(smtp) => {
+                let builder = match smtp.tls {
+                    TlsMode::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
+                    TlsMode::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)?,
+                    TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)?,
+                };
+                let mut builder = builder
+                    .port(smtp.port)
+                    .timeout(Some(Duration::from_secs(30)))
+                    .pool_config(PoolConfig::new().max_size(config.concurrency.max(1) as u32));
+                if let (Some(username), Some(password)) = (&smtp.username, &smtp.password) {
+                    builder = builder.credentials(Credentials::new(username.clone(), password.clone()));
+                }
+                Some(builder.build())
+            }
+        };
+        Ok(Sender {
+            db,
+            config,
+            from,
+            transport,
+            next_slot: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// Claims up to `batch` due rows for `owner`.
+    pub async fn claim(&self, owner: &str) -> Result<Vec<Claimed>, sqlx::Error> {
+        let now = app::state::now();
+        let lock = match self.db.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE outbox SET locked_until = $1, lease_owner = $2
+             WHERE id IN (SELECT id FROM outbox
+                          WHERE status = 'queued' AND next_attempt_at <= $3
+                            AND (locked_until IS NULL OR locked_until < $3)
+                          ORDER BY id LIMIT $4{lock})
+             RETURNING id, to_email, subject, text_body, html_body, attempts, created_at"
+        );
+        let rows: Vec<(i64, String, String, String, String, i64, i64)> = sqlx::query_as(&sql)
+            .bind(now + self.config.lease_secs)
+            .bind(owner)
+            .bind(now)
+            .bind(self.config.batch)
+            .fetch_all(&self.db.pool)
+            .await?;
+        let mut claimed: Vec<Claimed> = rows
+            .into_iter()
+            .map(|(id, to_email, subject, text_body, html_body, attempts, created_at)| Claimed {
+                id,
+                to_email,
+                subject,
+                text_body,
+                html_body,
+                attempts,
+                created_at,
+            })
+            .collect();
+        claimed.sort_by_key(|row| row.id);
+        Ok(claimed)
+    }
+
+    async fn throttle(&self) {
+        if self.config.per_minute == 0 {
+            return;
+        }
+        let interval = Duration::from_secs(60) / self.config.per_minute;
+        let wait_until = {
+            let mut next = self.next_slot.lock().await;
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + interval;
+            slot
+        };
+        tokio::time::sleep_until(wait_until.into()).await;
+    }
+
+    /// Delivers one claimed row.
+    pub async fn deliver(&self, row: &Claimed) -> Outcome {
+        let Some(transport) = &self.transport else {
+            return Outcome::Sent { dev_mailbox: true };
+        };
+        let to: Mailbox = match row.to_email.parse() {
+            Ok(to) => to,
+            Err(error) => return Outcome::Permanent(format!("invalid recipient: {error}")),
+        };
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(row.subject.clone())
+            .message_id(Some(message_id(row.id, row.created_at, &self.config.message_id_domain)))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(row.text_body.clone()))
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(row.html_body.clone())),
+            );
+        let message = match message {
+            Ok(message) => message,
+            Err(error) => return Outcome::Permanent(format!("could not build the message: {error}")),
+        };
+        self.throttle().await;
+        match transport.send(message).await {
+            Ok(_) => Outcome::Sent { dev_mailbox: false },
+            Err(error) if error.is_permanent() => Outcome::Permanent(error.to_string()),
+            Err(error) => Outcome::Retry(error.to_string()),
+        }
+    }
+
+    fn backoff(&self, attempts_so_far: i64) -> i64 {
+        let exponent = attempts_so_far.clamp(0, 20) as u32;
+        (self.config.retry_base_secs.max(1).saturating_mul(1_i64 << exponent)).min(86_400)
+    }
+
+    /// Records the results of one batch in one transaction, each only if the
+    /// row is still held under `owner`.
+    pub async fn record(&self, owner: &str, results: &[(Claimed, Outcome)]) -> Result<(), sqlx::Error> {
+        let now = app::state::now();
+        let mut tx = self.db.pool.begin().await?;
+        for (row, outcome) in results {
+            match outcome {
+                Outcome::Sent { dev_mailbox } => {
+                    sqlx::query(
+                        "UPDATE outbox SET status = 'sent', sent_at = $1, message_id = $2, attempts = attempts + 1,
+                                locked_until = NULL, last_error = NULL, delivered_to_dev_mailbox = $3
+                         WHERE id = $4 AND lease_owner = $5",
+                    )
+                    .bind(now)
+                    .bind(message_id(row.id, row.created_at, &self.config.message_id_domain))
+                    .bind(i64::from(*dev_mailbox))
+                    .bind(row.id)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Outcome::Retry(error) | Outcome::Permanent(error) => {
+                    let attempts = row.attempts + 1;
+                    let give_up = matches!(outcome, Outcome::Permanent(_)) || attempts >= self.config.max_attempts;
+                    let error: String = error.chars().take(500).collect();
+                    tracing::warn!(id = row.id, attempts, give_up, %error, "email not delivered");
+                    sqlx::query(
+                        "UPDATE outbox SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4,
+                                locked_until = NULL
+                         WHERE id = $5 AND lease_owner = $6",
+                    )
+                    .bind(if give_up { "failed" } else { "queued" })
+                    .bind(attempts)
+                    .bind(error)
+                    .bind(now + self.backoff(row.attempts))
+                    .bind(row.id)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await
+    }
+
+    /// Claims one batch, delivers it and records the results. Returns how
+    /// many rows were handled (0: nothing was due).
+    pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
+        let owner = app::auth::server::new_token();
+        let claimed = self.claim(&owner).await?;
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        let count = claimed.len();
+        let results: Vec<(Claimed, Outcome)> = futures::stream::iter(claimed)
+            .map(|row| async move {
+                let outcome = self.deliver(&row).await;
+                (row, outcome)
+            })
+            .buffer_unordered(self.config.concurrency.max(1))
+            .collect()
+            .await;
+        self.record(&owner, &results).await?;
+        Ok(count)
+    }
+
+    /// Runs until the process ends: handles batches while there are due
+    /// rows, then waits for a wake-up or the poll interval.
+    pub async fn run(self: Arc<Self>) {
+        let wakeup = app::mail::server::sender_wakeup();
+        loop {
+            let notified = wakeup.notified();
+            match self.run_once().await {
+                Ok(0) => {
+                    tokio::select! {
+                        _ = notified => {}
+                        _ = tokio::time::sleep(self.config.poll) => {}
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(%error, "outbox sender: database error");
+                    tokio::time::sleep(self.config.poll).await;
+                }
+            }
+        }
+    }
+}
+
+/// Starts the sender in the background, sharing the server's database pool.
+pub fn spawn_sender(state: &AppState, config: MailConfig) -> Result<tokio::task::JoinHandle<()>, MailError> {
+    let target = match &config.smtp {
+        Some(smtp) => format!("SMTP {}:{} ({:?})", smtp.host, smtp.port, smtp.tls),
+        None => "the dev mailbox at /dev/mailbox (no MUSTER_SMTP_HOST)".to_owned(),
+    };
+    let sender = Arc::new(Sender::new(state.db.clone(), config)?);
+    tracing::info!("outbox sender delivering to {target}");
+    Ok(tokio::spawn(sender.run()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_come_from_the_base_url() {
+        assert_eq!(domain_of("https://Muster.Example.org/app"), "muster.example.org");
+        assert_eq!(domain_of("http://127.0.0.1:3000"), "127.0.0.1");
+        assert_eq!(domain_of("http://[::1]:3000"), "::1");
+        assert_eq!(domain_of("http://"), "localhost");
+    }
+
+    #[test]
+    fn message_ids_are_stable_per_row() {
+        assert_eq!(message_id(42, 1_700_000_000, "m.test"), "<muster.42.1700000000@m.test>");
+    }
+}

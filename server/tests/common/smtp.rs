@@ -1,0 +1,154 @@
+//! A tiny SMTP server on loopback that records what it receives, so tests
+//! assert on real SMTP delivery. It can be stopped and started again on the
+//! same port to play "SMTP down, then up".
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    net::{TcpListener, TcpStream},
+    task::JoinSet,
+};
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    pub data: String,
+}
+
+impl Received {
+    /// A header's value (first occurrence, unfolded), if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.data.split("\r\n\r\n").next().unwrap_or_default();
+        let mut value: Option<String> = None;
+        for line in head.split("\r\n") {
+            if let Some(current) = value.as_mut() {
+                if line.starts_with(' ') || line.starts_with('\t') {
+                    current.push_str(line.trim_start());
+                    continue;
+                }
+                break;
+            }
+            if let Some((key, rest)) = line.split_once(':') {
+                if key.eq_ignore_ascii_case(name) {
+                    value = Some(rest.trim().to_owned());
+                }
+            }
+        }
+        value
+    }
+}
+
+pub type Inbox = Arc<Mutex<Vec<Received>>>;
+
+pub struct SmtpSink {
+    pub addr: SocketAddr,
+    pub inbox: Inbox,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        Self::start_on("127.0.0.1:0".parse().unwrap(), Inbox::default()).await
+    }
+
+    /// Listens on `addr` (e.g. the port of a sink stopped earlier), adding to `inbox`.
+    pub async fn start_on(addr: SocketAddr, inbox: Inbox) -> SmtpSink {
+        let listener = TcpListener::bind(addr).await.expect("bind the SMTP sink");
+        let addr = listener.local_addr().unwrap();
+        let shared = inbox.clone();
+        let task = tokio::spawn(async move {
+            // Dropping the set (when this task is aborted) aborts every connection.
+            let mut connections = JoinSet::new();
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                connections.spawn(serve(stream, shared.clone()));
+                while connections.try_join_next().is_some() {}
+            }
+        });
+        SmtpSink { addr, inbox, task }
+    }
+
+    /// Closes the port and every open connection.
+    pub async fn stop(self) -> (SocketAddr, Inbox) {
+        self.task.abort();
+        let _ = self.task.await;
+        (self.addr, self.inbox)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inbox.lock().unwrap().clone()
+    }
+}
+
+async fn serve(stream: TcpStream, inbox: Inbox) {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    if write.write_all(b"220 sink.test ESMTP ready\r\n").await.is_err() {
+        return;
+    }
+    let mut mail_from = String::new();
+    let mut rcpt_to = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match lines.read_line(&mut line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let command = line.trim_end().to_owned();
+        let upper = command.to_ascii_uppercase();
+        let reply: &[u8] = if upper.starts_with("EHLO") {
+            b"250-sink.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+        } else if upper.starts_with("HELO") {
+            b"250 sink.test\r\n"
+        } else if upper.starts_with("MAIL FROM:") {
+            mail_from = command[10..].trim().to_owned();
+            rcpt_to.clear();
+            b"250 OK\r\n"
+        } else if upper.starts_with("RCPT TO:") {
+            rcpt_to.push(command[8..].trim().to_owned());
+            b"250 OK\r\n"
+        } else if upper == "DATA" {
+            if write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await.is_err() {
+                return;
+            }
+            let mut data = String::new();
+            loop {
+                line.clear();
+                match lines.read_line(&mut line).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+                if line == ".\r\n" || line == ".\n" {
+                    break;
+                }
+                let unstuffed = line.strip_prefix('.').unwrap_or(&line);
+                data.push_str(unstuffed);
+            }
+            inbox.lock().unwrap().push(Received {
+                mail_from: mail_from.clone(),
+                rcpt_to: std::mem::take(&mut rcpt_to),
+                data,
+            });
+            b"250 OK queued\r\n"
+        } else if upper == "RSET" {
+            rcpt_to.clear();
+            b"250 OK\r\n"
+        } else if upper == "NOOP" {
+            b"250 OK\r\n"
+        } else if upper == "QUIT" {
+            let _ = write.write_all(b"221 Bye\r\n").await;
+            return;
+        } else {
+            b"502 Command not implemented\r\n"
+        };
+        if write.write_all(reply).await.is_err() {
+            return;
+        }
+    }
+}
