@@ -216,6 +216,11 @@ async fn an_existing_account_logs_in_to_accept(backend: Backend) {
     register(&server.client(), &token_for(&server, "lin@example.org").await, "Lin").await;
 
     invite(&admin, &second.to_string(), "lin@example.org").await.unwrap();
+    let by_group: InvitationsPage = admin
+        .call("invitations/list", &[("status", ""), ("search", ""), ("group_id", &second.to_string()), ("page", "1")])
+        .await
+        .unwrap();
+    assert_eq!((by_group.total, by_group.rows[0].group_name.as_str()), (1, "Autumn"), "filtered by group");
     let token = token_for(&server, "lin@example.org").await;
     let browser = server.client();
     assert!(matches!(lookup(&browser, &token).await, InviteLookup::Valid { account_exists: true, signed_in_as: None, .. }));

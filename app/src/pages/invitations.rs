@@ -39,13 +39,20 @@ pub fn InvitationsPage() -> impl IntoView {
             .and_then(|page| page.parse::<i64>().ok())
             .unwrap_or(1)
     };
+    let group_filter = move || {
+        query
+            .read()
+            .get("group")
+            .and_then(|group| group.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
     let send = ServerAction::<SendInvitations>::new();
     let resend = ServerAction::<ResendInvitation>::new();
     let cancel = ServerAction::<CancelInvitation>::new();
     let groups = Resource::new(|| (), |_| list_groups());
     let invitations = Resource::new(
-        move || (status(), search(), page(), send.version().get(), resend.version().get(), cancel.version().get()),
-        |(status, search, page, _, _, _)| list_invitations(status, search, 0, page),
+        move || (status(), search(), group_filter(), page(), send.version().get(), resend.version().get(), cancel.version().get()),
+        |(status, search, group, page, _, _, _)| list_invitations(status, search, group, page),
     );
     view! {
         <Title text="Invitations · Muster" />
@@ -62,7 +69,7 @@ pub fn InvitationsPage() -> impl IntoView {
                         }.into_any(),
                         Ok(list) => view! {
                             <ActionForm action=send>
-                                <label for="invite-group">"Group"</label>
+                                <label for="invite-group">"Invite to group"</label>
                                 <select id="invite-group" name="group_id" required>
                                     {list.into_iter().map(|group| view! {
                                         <option value=group.id.to_string()>{group.name}</option>
@@ -97,20 +104,32 @@ pub fn InvitationsPage() -> impl IntoView {
             })}
         </section>
 
-        <form method="get" action="/admin/invitations" class="search" role="search">
-            <label for="invitations-status">"Status"</label>
-            <select id="invitations-status" name="status">
-                {move || {
-                    let current = status();
-                    STATUSES.iter().map(|(value, label)| view! {
-                        <option value=*value selected=current == *value>{*label}</option>
-                    }).collect_view()
-                }}
-            </select>
-            <label for="invitations-search">"Search by email"</label>
-            <input id="invitations-search" type="search" name="search" value=search />
-            <button type="submit">"Filter"</button>
-        </form>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let all_groups = groups.await.unwrap_or_default();
+                let (current_status, current_group) = (status(), group_filter());
+                view! {
+                    <form method="get" action="/admin/invitations" class="search" role="search">
+                        <label for="invitations-status">"Status"</label>
+                        <select id="invitations-status" name="status">
+                            {STATUSES.iter().map(|(value, label)| view! {
+                                <option value=*value selected=current_status == *value>{*label}</option>
+                            }).collect_view()}
+                        </select>
+                        <label for="invitations-group">"Group"</label>
+                        <select id="invitations-group" name="group">
+                            <option value="0">"All groups"</option>
+                            {all_groups.into_iter().map(|group| view! {
+                                <option value=group.id.to_string() selected=current_group == group.id>{group.name}</option>
+                            }).collect_view()}
+                        </select>
+                        <label for="invitations-search">"Search by email"</label>
+                        <input id="invitations-search" type="search" name="search" value=search() />
+                        <button type="submit">"Filter"</button>
+                    </form>
+                }
+            })}
+        </Suspense>
         {action_error(resend.value())}
         {action_error(cancel.value())}
         <Suspense fallback=|| view! { <p class="loading">"Loading invitations…"</p> }>
@@ -123,9 +142,9 @@ pub fn InvitationsPage() -> impl IntoView {
                     Ok(result) => {
                         let pages = result.page_count();
                         let current = result.page;
-                        let (status_now, search_now) = (status(), search());
+                        let (status_now, search_now, group_now) = (status(), search(), group_filter());
                         let link = move |page: i64| format!(
-                            "/admin/invitations?status={}&search={}&page={page}",
+                            "/admin/invitations?status={}&group={group_now}&search={}&page={page}",
                             encode(&status_now), encode(&search_now)
                         );
                         view! {

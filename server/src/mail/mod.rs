@@ -18,10 +18,19 @@ use app::{db::Backend, state::AppState};
 use futures::StreamExt;
 use lettre::{
     message::{header::ContentType, Mailbox, MultiPart, SinglePart},
-    transport::smtp::{authentication::Credentials, PoolConfig},
-    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    transport::smtp::{
+        authentication::{Credentials, Mechanism},
+        client::{AsyncSmtpConnection, TlsParameters},
+        extension::ClientId,
+    },
+    Message,
 };
 use tokio::sync::Mutex;
+
+/// How long one SMTP exchange (connect, or one message) may take.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// A pooled connection idle longer than this is checked with NOOP before use.
+const IDLE_CHECK: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TlsMode {
@@ -148,38 +157,105 @@ pub struct Sender {
     db: app::db::Db,
     config: MailConfig,
     from: Mailbox,
-    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    /// Idle SMTP connections, reused across messages.
+    idle: std::sync::Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
     next_slot: Mutex<Instant>,
 }
 
 impl Sender {
     pub fn new(db: app::db::Db, config: MailConfig) -> Result<Sender, MailError> {
         let from: Mailbox = config.from.parse()?;
-        let transport = match &config.smtp {
-            None => None,
-            Some(smtp) => {
-                let builder = match smtp.tls {
-                    TlsMode::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
-                    TlsMode::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)?,
-                    TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)?,
-                };
-                let mut builder = builder
-                    .port(smtp.port)
-                    .timeout(Some(Duration::from_secs(30)))
-                    .pool_config(PoolConfig::new().max_size(config.concurrency.max(1) as u32));
-                if let (Some(username), Some(password)) = (&smtp.username, &smtp.password) {
-                    builder = builder.credentials(Credentials::new(username.clone(), password.clone()));
-                }
-                Some(builder.build())
+        if let Some(smtp) = &config.smtp {
+            if smtp.tls != TlsMode::None {
+                // Fails early on a host name TLS cannot verify.
+                TlsParameters::new(smtp.host.clone())?;
             }
-        };
+        }
         Ok(Sender {
             db,
             config,
             from,
-            transport,
+            idle: std::sync::Mutex::new(Vec::new()),
             next_slot: Mutex::new(Instant::now()),
         })
+    }
+
+    /// A new SMTP connection: greeted, upgraded to TLS as configured,
+    /// authenticated. Plain and STARTTLS connections set TCP_NODELAY: lettre
+    /// writes a message and its final dot separately, and with Nagle's
+    /// algorithm against a delayed ACK each message would wait ~40 ms.
+    async fn connect(&self, smtp: &SmtpConfig) -> Result<AsyncSmtpConnection, String> {
+        let hello = ClientId::default();
+        let mut connection = match smtp.tls {
+            TlsMode::Tls => {
+                let tls = TlsParameters::new(smtp.host.clone()).map_err(|e| e.to_string())?;
+                AsyncSmtpConnection::connect_tokio1(
+                    (smtp.host.as_str(), smtp.port),
+                    Some(SMTP_TIMEOUT),
+                    &hello,
+                    Some(tls),
+                    None,
+                )
+                .await
+                .map_err(|e| e.to_string())?
+            }
+            TlsMode::None | TlsMode::StartTls => {
+                let stream = tokio::time::timeout(
+                    SMTP_TIMEOUT,
+                    tokio::net::TcpStream::connect((smtp.host.as_str(), smtp.port)),
+                )
+                .await
+                .map_err(|_| "connection timed out".to_owned())?
+                .map_err(|e| format!("could not connect to {}:{}: {e}", smtp.host, smtp.port))?;
+                let _ = stream.set_nodelay(true);
+                let mut connection = tokio::time::timeout(
+                    SMTP_TIMEOUT,
+                    AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
+                )
+                .await
+                .map_err(|_| "greeting timed out".to_owned())?
+                .map_err(|e| e.to_string())?;
+                if smtp.tls == TlsMode::StartTls {
+                    let tls = TlsParameters::new(smtp.host.clone()).map_err(|e| e.to_string())?;
+                    connection.starttls(tls, &hello).await.map_err(|e| e.to_string())?;
+                }
+                connection
+            }
+        };
+        if let (Some(username), Some(password)) = (&smtp.username, &smtp.password) {
+            connection
+                .auth(
+                    &[Mechanism::Plain, Mechanism::Login],
+                    &Credentials::new(username.clone(), password.clone()),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(connection)
+    }
+
+    /// An idle connection that still answers, or a new one.
+    async fn checkout(&self, smtp: &SmtpConfig) -> Result<AsyncSmtpConnection, String> {
+        loop {
+            let idle = self.idle.lock().expect("smtp pool poisoned").pop();
+            match idle {
+                None => return self.connect(smtp).await,
+                Some((connection, since)) if since.elapsed() < IDLE_CHECK => return Ok(connection),
+                Some((mut connection, _)) => {
+                    if connection.test_connected().await {
+                        return Ok(connection);
+                    }
+                    connection.abort().await;
+                }
+            }
+        }
+    }
+
+    fn checkin(&self, connection: AsyncSmtpConnection) {
+        let mut idle = self.idle.lock().expect("smtp pool poisoned");
+        if idle.len() < self.config.concurrency.max(1) {
+            idle.push((connection, Instant::now()));
+        }
     }
 
     /// Claims up to `batch` due rows for `owner`.
@@ -237,7 +313,7 @@ impl Sender {
 
     /// Delivers one claimed row.
     pub async fn deliver(&self, row: &Claimed) -> Outcome {
-        let Some(transport) = &self.transport else {
+        let Some(smtp) = &self.config.smtp else {
             return Outcome::Sent { dev_mailbox: true };
         };
         let to: Mailbox = match row.to_email.parse() {
@@ -259,10 +335,20 @@ impl Sender {
             Err(error) => return Outcome::Permanent(format!("could not build the message: {error}")),
         };
         self.throttle().await;
-        match transport.send(message).await {
-            Ok(_) => Outcome::Sent { dev_mailbox: false },
-            Err(error) if error.is_permanent() => Outcome::Permanent(error.to_string()),
-            Err(error) => Outcome::Retry(error.to_string()),
+        let mut connection = match self.checkout(smtp).await {
+            Ok(connection) => connection,
+            Err(error) => return Outcome::Retry(error),
+        };
+        let sent = tokio::time::timeout(SMTP_TIMEOUT, connection.send(message.envelope(), &message.formatted())).await;
+        match sent {
+            Ok(Ok(_)) => {
+                self.checkin(connection);
+                Outcome::Sent { dev_mailbox: false }
+            }
+            // lettre closes the connection after any error.
+            Ok(Err(error)) if error.is_permanent() => Outcome::Permanent(error.to_string()),
+            Ok(Err(error)) => Outcome::Retry(error.to_string()),
+            Err(_) => Outcome::Retry("the SMTP server did not answer in time".to_owned()),
         }
     }
 

@@ -1,0 +1,88 @@
+//! Benchmark (ignored by default): drain 10,000 queued messages to an SMTP
+//! server on loopback with the throttle off, and print messages per second.
+//!
+//! ```sh
+//! cargo test --release -p server --test mail_bench -- --ignored --nocapture
+//! ```
+
+#[allow(dead_code)]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{smtp::SmtpSink, Backend};
+use server::mail::{MailConfig, Sender, SmtpConfig, TlsMode};
+
+const MESSAGES: usize = 10_000;
+
+async fn drain(backend: Backend) {
+    let Some(url) = common::fresh_database(backend).await else { return };
+    let db = app::db::Db::connect(&url).await.unwrap();
+    let text = "Hello,\n\nAda has invited you to join Spring Cohort at Riverside on Muster.\n\nhttp://muster.test/invite/0123456789abcdef\n".repeat(3);
+    let html = format!("<!DOCTYPE html><html><body><p>{}</p></body></html>", text.replace('\n', "<br>"));
+    let mut tx = db.pool.begin().await.unwrap();
+    for i in 0..MESSAGES {
+        sqlx::query(
+            "INSERT INTO outbox (to_email, subject, text_body, html_body, kind, status, attempts, next_attempt_at, created_at)
+             VALUES ($1, 'Riverside invites you to join Spring Cohort', $2, $3, 'invitation', 'queued', 0, 0, 1)",
+        )
+        .bind(format!("learner{i}@example.org"))
+        .bind(&text)
+        .bind(&html)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let sink = SmtpSink::start().await;
+    let mut config = MailConfig::dev_mailbox("http://muster.test");
+    config.smtp = Some(SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: sink.addr.port(),
+        tls: TlsMode::None,
+        username: None,
+        password: None,
+    });
+    config.per_minute = 0;
+    let (batch, concurrency) = (config.batch, config.concurrency);
+    let sender = Sender::new(db.clone(), config).unwrap();
+    let started = Instant::now();
+    let mut handled = 0;
+    while handled < MESSAGES {
+        let n = sender.run_once().await.unwrap();
+        assert!(n > 0, "rows left unclaimed after {handled}");
+        handled += n;
+    }
+    let elapsed = started.elapsed();
+    let (sent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(sent, MESSAGES as i64);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let received = sink.received();
+    assert_eq!(received.len(), MESSAGES);
+    let mut ids: Vec<String> = received.iter().filter_map(|m| m.header("Message-ID")).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), MESSAGES, "every message once");
+    println!(
+        "{backend:?}: drained {MESSAGES} messages to loopback SMTP in {:.2} s = {:.0} messages/s (batch {batch}, {concurrency} connections, throttle off)",
+        elapsed.as_secs_f64(),
+        MESSAGES as f64 / elapsed.as_secs_f64()
+    );
+    sink.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+async fn drain_10k_sqlite() {
+    drain(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+async fn drain_10k_postgres() {
+    drain(Backend::Postgres).await;
+}
