@@ -83,25 +83,25 @@ pub fn InvitationsPage() -> impl IntoView {
                                 {action_error(send.value())}
                                 <button type="submit" class="primary" disabled=move || send.pending().get()>"Send invitations"</button>
                             </ActionForm>
+                            {move || send.value().get().and_then(Result::ok).map(|outcomes| view! {
+                                <table aria-label="Invitation results">
+                                    <thead><tr><th scope="col">"Email"</th><th scope="col">"Result"</th></tr></thead>
+                                    <tbody>
+                                        {outcomes.into_iter().map(|outcome| {
+                                            let class = match outcome.result {
+                                                InviteResult::Invited => "success",
+                                                InviteResult::Invalid(_) => "error",
+                                                _ => "",
+                                            };
+                                            view! { <tr><td>{outcome.email}</td><td class=class>{outcome.result.label()}</td></tr> }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            })}
                         }.into_any(),
                     }
                 })}
             </Suspense>
-            {move || send.value().get().and_then(Result::ok).map(|outcomes| view! {
-                <table aria-label="Invitation results">
-                    <thead><tr><th scope="col">"Email"</th><th scope="col">"Result"</th></tr></thead>
-                    <tbody>
-                        {outcomes.into_iter().map(|outcome| {
-                            let class = match outcome.result {
-                                InviteResult::Invited => "success",
-                                InviteResult::Invalid(_) => "error",
-                                _ => "",
-                            };
-                            view! { <tr><td>{outcome.email}</td><td class=class>{outcome.result.label()}</td></tr> }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            })}
         </section>
 
         <Suspense fallback=|| ()>

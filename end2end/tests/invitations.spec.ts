@@ -1,0 +1,174 @@
+import { test, expect, Page, Browser } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+// The e2e server runs without SMTP, so every email lands in /dev/mailbox.
+const admin = {
+  organization: "Riverside Learning",
+  first: "Grace",
+  last: "Hopper",
+  email: "grace@riverside.example",
+  password: "a long enough password",
+};
+const group = "Autumn Intake";
+const lin = "lin@learners.example";
+const max = "max@learners.example";
+
+async function expectNoSeriousA11yViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+}
+
+/** Signs the admin in, creating the organization when this spec runs on its own. */
+async function signInAdmin(page: Page) {
+  await page.goto("/");
+  const setup = page.getByRole("heading", { name: "Create your organization" });
+  const login = page.getByRole("heading", { name: "Log in to Muster" });
+  await expect(setup.or(login)).toBeVisible();
+  if (await setup.isVisible()) {
+    await page.getByLabel("Organization name").fill(admin.organization);
+    await page.getByLabel("Your first name").fill(admin.first);
+    await page.getByLabel("Your last name").fill(admin.last);
+    await page.getByLabel("Email").fill(admin.email);
+    await page.getByLabel("Password").fill(admin.password);
+    await page.getByRole("button", { name: "Create organization" }).click();
+  } else {
+    await page.getByLabel("Email").fill(admin.email);
+    await page.getByLabel("Password").fill(admin.password);
+    await page.getByRole("button", { name: "Log in" }).click();
+  }
+  await expect(page).toHaveURL(/\/admin\/groups$/);
+}
+
+/** Opens the dev mailbox as the admin and returns the invitation link sent to `email`. */
+async function invitationLinkFor(page: Page, email: string): Promise<string> {
+  await page.goto("/dev/mailbox");
+  await expect(page.getByText("Emails are not leaving this machine")).toBeVisible();
+  const row = page.getByRole("row", { name: new RegExp(email) }).filter({ hasText: "invites you" });
+  // The sender delivers within a second or so; reload until it has.
+  await expect(async () => {
+    await page.reload();
+    await expect(row.first()).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await row.first().getByRole("link").click();
+  await expect(page.getByRole("heading", { name: /invites you to join/ })).toBeVisible();
+  const link = page.getByRole("link", { name: /\/invite\/[0-9a-f]+/ });
+  const href = await link.getAttribute("href");
+  expect(href).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/invite\/[0-9a-f]{64}$/);
+  return href!;
+}
+
+/** A browser context of its own (contexts made by hand do not inherit the config's baseURL). */
+function newContext(browser: Browser, javaScriptEnabled = true) {
+  return browser.newContext({ baseURL: test.info().project.use.baseURL, javaScriptEnabled });
+}
+
+async function adminPage(browser: Browser): Promise<Page> {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await signInAdmin(page);
+  return page;
+}
+
+test.describe.configure({ mode: "serial" });
+test.setTimeout(120_000);
+
+test("an admin invites two people by hand; one registers through the emailed link", async ({ page, browser }) => {
+  await signInAdmin(page);
+  await page.getByLabel("Name", { exact: true }).fill(group);
+  await page.getByLabel("Trainings").fill("Orientation\nFirst aid");
+  await page.getByRole("button", { name: "Create group" }).click();
+  await expect(page.getByRole("row", { name: new RegExp(group) })).toBeVisible();
+
+  await page.getByRole("link", { name: "Invitations" }).click();
+  await expect(page.getByRole("heading", { name: "Invitations", exact: true })).toBeVisible();
+  await expect(page.getByText("Emails are not leaving this machine")).toBeVisible();
+  await page.getByLabel("Invite to group").selectOption({ label: group });
+  await page.getByLabel("Email addresses").fill(`${lin}, ${max}\nnot-an-email`);
+  await page.getByRole("button", { name: "Send invitations" }).click();
+  const results = page.getByRole("table", { name: "Invitation results" });
+  await expect(results.getByRole("row", { name: new RegExp(lin) })).toContainText("Invited");
+  await expect(results.getByRole("row", { name: new RegExp(max) })).toContainText("Invited");
+  await expect(results.getByRole("row", { name: /not-an-email/ })).toContainText("Invalid");
+  const list = page.getByRole("table", { name: "Invitations" });
+  await expect(list.getByRole("row", { name: new RegExp(lin) })).toContainText("Pending");
+
+  const link = await invitationLinkFor(page, lin);
+
+  // The learner, in their own browser.
+  const learnerContext = await newContext(browser);
+  const learner = await learnerContext.newPage();
+  const response = await learner.goto(link);
+  expect(response!.headers()["referrer-policy"]).toBe("no-referrer");
+  await expect(learner.getByRole("heading", { name: `Join ${group}` })).toBeVisible();
+  await expect(learner.getByText(`${admin.organization} has invited ${lin} to join ${group}.`)).toBeVisible();
+  await expectNoSeriousA11yViolations(learner);
+  await learner.getByLabel("First name").fill("Lin");
+  await learner.getByLabel("Last name").fill("Learner");
+  await learner.getByLabel("Password").fill("learner password 1");
+  await learner.getByRole("button", { name: "Create account and accept" }).click();
+  await expect(learner).toHaveURL(/\/\?welcome$/);
+  await expect(learner.getByRole("heading", { name: "Welcome, Lin" })).toBeVisible();
+  await expect(learner.getByText("You have accepted the invitation.")).toBeVisible();
+  await expect(learner.getByRole("list", { name: `Trainings of ${group}` })).toContainText("Orientation");
+  await expectNoSeriousA11yViolations(learner);
+
+  // The link is single use.
+  await learner.goto(link);
+  await expect(learner.getByRole("heading", { name: "This invitation has already been accepted" })).toBeVisible();
+  await learnerContext.close();
+
+  // The admin sees the invitation active and the person in People.
+  await page.goto("/admin/invitations?status=active");
+  await expect(page.getByRole("table", { name: "Invitations" }).getByRole("row", { name: new RegExp(lin) })).toContainText("Active");
+  await page.getByRole("link", { name: "People" }).click();
+  await expect(page.getByRole("row", { name: /Lin Learner/ })).toContainText("learner");
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the invitation page registers and accepts with plain forms", async ({ page, browser }) => {
+    const adminTab = await adminPage(browser);
+    const link = await invitationLinkFor(adminTab, max);
+
+    await page.goto(link);
+    await expect(page.getByRole("heading", { name: `Join ${group}` })).toBeVisible();
+    await page.getByLabel("First name").fill("Max");
+    await page.getByLabel("Last name").fill("Noscript");
+    await page.getByLabel("Password").fill("learner password 2");
+    await page.getByRole("button", { name: "Create account and accept" }).click();
+    await expect(page).toHaveURL(/\/\?welcome$/);
+    await expect(page.getByRole("heading", { name: "Welcome, Max" })).toBeVisible();
+    await expect(page.getByText("First aid")).toBeVisible();
+
+    await adminTab.goto("/admin/invitations?search=max");
+    await expect(adminTab.getByRole("table", { name: "Invitations" }).getByRole("row", { name: new RegExp(max) })).toContainText("Active");
+    await adminTab.context().close();
+  });
+
+  test("an existing account logs in to accept, without JavaScript", async ({ page, browser }) => {
+    const adminTab = await adminPage(browser);
+    await adminTab.getByLabel("Name", { exact: true }).fill("Winter Intake");
+    await adminTab.getByRole("button", { name: "Create group" }).click();
+    await expect(adminTab.getByRole("row", { name: /Winter Intake/ })).toBeVisible();
+    await adminTab.getByRole("link", { name: "Invitations" }).click();
+    await adminTab.getByLabel("Invite to group").selectOption({ label: "Winter Intake" });
+    await adminTab.getByLabel("Email addresses").fill(lin);
+    await adminTab.getByRole("button", { name: "Send invitations" }).click();
+    await expect(adminTab.getByRole("table", { name: "Invitation results" })).toContainText("Invited");
+    const link = await invitationLinkFor(adminTab, lin);
+
+    await page.goto(link);
+    await expect(page.getByRole("heading", { name: "Log in to accept" })).toBeVisible();
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Log in and accept" }).click();
+    await expect(page.getByRole("alert")).toHaveText("The password is incorrect.");
+    await page.getByLabel("Password").fill("learner password 1");
+    await page.getByRole("button", { name: "Log in and accept" }).click();
+    await expect(page.getByRole("heading", { name: "Welcome, Lin" })).toBeVisible();
+    await expect(page.getByText("Winter Intake")).toBeVisible();
+    await expect(page.getByText(group)).toBeVisible();
+    await adminTab.context().close();
+  });
+});
