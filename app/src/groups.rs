@@ -214,20 +214,51 @@ pub mod server {
         Ok(row.is_some())
     }
 
+    /// Makes the group's trainings match `trainings`, keeping the rows (and so
+    /// the ids that learners' assignments point at) of trainings that stay;
+    /// a training is the same one if its name matches case-insensitively.
     async fn replace_trainings(
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         group_id: i64,
         trainings: &[String],
     ) -> Result<(), AppError> {
-        sqlx::query("DELETE FROM trainings WHERE group_id = $1")
+        let existing: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM trainings WHERE group_id = $1")
             .bind(group_id)
-            .execute(&mut **tx)
+            .fetch_all(&mut **tx)
             .await?;
+        let mut kept = Vec::new();
         for (position, name) in trainings.iter().enumerate() {
-            sqlx::query("INSERT INTO trainings (group_id, name, position) VALUES ($1, $2, $3)")
-                .bind(group_id)
-                .bind(name)
-                .bind(position as i64)
+            let same = existing
+                .iter()
+                .find(|(_, old)| old.to_lowercase() == name.to_lowercase())
+                .map(|(id, _)| *id);
+            match same {
+                Some(id) => {
+                    sqlx::query("UPDATE trainings SET name = $1, position = $2 WHERE id = $3")
+                        .bind(name)
+                        .bind(position as i64)
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await?;
+                    kept.push(id);
+                }
+                None => {
+                    sqlx::query("INSERT INTO trainings (group_id, name, position) VALUES ($1, $2, $3)")
+                        .bind(group_id)
+                        .bind(name)
+                        .bind(position as i64)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+        }
+        for (id, _) in existing.iter().filter(|(id, _)| !kept.contains(id)) {
+            sqlx::query("DELETE FROM training_assignments WHERE training_id = $1")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("DELETE FROM trainings WHERE id = $1")
+                .bind(id)
                 .execute(&mut **tx)
                 .await?;
         }

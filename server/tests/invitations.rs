@@ -190,6 +190,17 @@ async fn registering_through_the_link_activates_membership_and_trainings(backend
     let (_, html) = learner.get_page("/?welcome").await;
     assert!(html.contains("Spring Cohort") && html.contains("Safety"), "learner home is server-rendered: {html}");
 
+    // Editing the group keeps the assignments of trainings that stay.
+    admin
+        .call::<()>(
+            "groups/update",
+            &[("id", group.as_str()), ("name", "Spring Cohort"), ("description", ""), ("default_expiry_days", "14"), ("trainings", "New module\nsafety")],
+        )
+        .await
+        .unwrap();
+    let home: LearnerOverview = learner.call("learner/home", &[]).await.unwrap();
+    assert_eq!(home.organizations[0].groups[0].trainings, vec!["safety"], "kept, renamed in place; removed one gone");
+
     let page = list(&admin, "active", "").await;
     assert_eq!(page.total, 1);
     assert_eq!(page.rows[0].accepted_name.as_deref(), Some("Lin Learner"));
