@@ -95,7 +95,11 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
     let (user_id, organization_id, role) = server::verify_login(&state, &email, &password).await?;
     server::start_session(&state, user_id, organization_id).await?;
-    leptos_axum::redirect(if role == Role::Admin { "/admin/groups" } else { "/" });
+    leptos_axum::redirect(if role == Role::Admin {
+        "/admin/groups"
+    } else {
+        "/"
+    });
     Ok(())
 }
 
@@ -112,7 +116,9 @@ pub mod server {
     //! Plain functions behind the server functions, testable without a request.
 
     use argon2::{
-        password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+        password_hash::{
+            rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+        },
         Argon2,
     };
     use http::{header, HeaderValue};
@@ -153,10 +159,16 @@ pub mod server {
             return Err(AppError::invalid("Organization name", "is required."));
         }
         if name.chars().count() > 120 {
-            return Err(AppError::invalid("Organization name", "must be at most 120 characters."));
+            return Err(AppError::invalid(
+                "Organization name",
+                "must be at most 120 characters.",
+            ));
         }
         if name.chars().any(char::is_control) {
-            return Err(AppError::invalid("Organization name", "must not contain control characters."));
+            return Err(AppError::invalid(
+                "Organization name",
+                "must not contain control characters.",
+            ));
         }
         Ok(name.to_owned())
     }
@@ -191,7 +203,11 @@ pub mod server {
 
     fn password_matches(password: &str, stored: &str) -> bool {
         PasswordHash::new(stored)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     }
 
@@ -234,12 +250,13 @@ pub mod server {
                 "An account with this email already exists. Log in instead.".into(),
             ));
         }
-        let (organization_id,): (i64,) =
-            sqlx::query_as("INSERT INTO organizations (name, created_at) VALUES ($1, $2) RETURNING id")
-                .bind(&organization_name)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
+        let (organization_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO organizations (name, created_at) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(&organization_name)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
         let (user_id,): (i64,) = sqlx::query_as(
             "INSERT INTO users (email, first_name, last_name, password_hash, status, created_at)
              VALUES ($1, $2, $3, $4, 'active', $5) RETURNING id",
@@ -285,15 +302,16 @@ pub mod server {
                 minutes: ((wait + 59) / 60).max(1) as u32,
             });
         }
-        let found: Option<(i64, Option<String>)> = match Email::parse(email) {
-            Ok(email) => {
-                sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1 AND status = 'active'")
-                    .bind(email.key().to_string())
-                    .fetch_optional(&state.db.pool)
-                    .await?
-            }
-            Err(_) => None,
-        };
+        let found: Option<(i64, Option<String>)> =
+            match Email::parse(email) {
+                Ok(email) => sqlx::query_as(
+                    "SELECT id, password_hash FROM users WHERE email = $1 AND status = 'active'",
+                )
+                .bind(email.key().to_string())
+                .fetch_optional(&state.db.pool)
+                .await?,
+                Err(_) => None,
+            };
         let verified = match &found {
             Some((_, Some(hash))) => password_matches(password, hash),
             _ => {
@@ -338,7 +356,11 @@ pub mod server {
         hex::encode(Sha256::digest(token.as_bytes()))
     }
 
-    pub async fn create_session(db: &Db, user_id: i64, organization_id: i64) -> Result<String, AppError> {
+    pub async fn create_session(
+        db: &Db,
+        user_id: i64,
+        organization_id: i64,
+    ) -> Result<String, AppError> {
         let token = new_token();
         let now = now();
         sqlx::query(
@@ -355,9 +377,17 @@ pub mod server {
         Ok(token)
     }
 
-    pub async fn start_session(state: &AppState, user_id: i64, organization_id: i64) -> Result<(), AppError> {
+    pub async fn start_session(
+        state: &AppState,
+        user_id: i64,
+        organization_id: i64,
+    ) -> Result<(), AppError> {
         let token = create_session(&state.db, user_id, organization_id).await?;
-        let secure = if state.settings.secure_cookies() { "; Secure" } else { "" };
+        let secure = if state.settings.secure_cookies() {
+            "; Secure"
+        } else {
+            ""
+        };
         set_cookie(&format!(
             "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_TTL_SECS}{secure}"
         ));
@@ -371,7 +401,9 @@ pub mod server {
                 .execute(&state.db.pool)
                 .await?;
         }
-        set_cookie(&format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+        set_cookie(&format!(
+            "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+        ));
         Ok(())
     }
 

@@ -68,7 +68,11 @@ fn is_iso_date(value: &str) -> bool {
     if year.len() != 4 || month.len() != 2 || day.len() != 2 {
         return false;
     }
-    let (Ok(year), Ok(month), Ok(day)) = (year.parse::<u32>(), month.parse::<u32>(), day.parse::<u32>()) else {
+    let (Ok(year), Ok(month), Ok(day)) = (
+        year.parse::<u32>(),
+        month.parse::<u32>(),
+        day.parse::<u32>(),
+    ) else {
         return false;
     };
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -89,7 +93,11 @@ pub async fn list_contracts() -> Result<Vec<Contract>, AppError> {
 }
 
 #[server(endpoint = "contracts/create")]
-pub async fn create_contract(name: String, seat_limit: String, ends_on: String) -> Result<i64, AppError> {
+pub async fn create_contract(
+    name: String,
+    seat_limit: String,
+    ends_on: String,
+) -> Result<i64, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
     let input = ContractInput::parse(&name, &seat_limit, &ends_on)?;
     server::create(&state.db, user.organization_id, &input).await
@@ -118,7 +126,11 @@ pub mod server {
             .collect())
     }
 
-    pub async fn create(db: &Db, organization_id: i64, input: &ContractInput) -> Result<i64, AppError> {
+    pub async fn create(
+        db: &Db,
+        organization_id: i64,
+        input: &ContractInput,
+    ) -> Result<i64, AppError> {
         let key = input.name.to_lowercase();
         let mut tx = db.pool.begin().await?;
         let taken: Option<(i64,)> =
@@ -128,7 +140,10 @@ pub mod server {
                 .fetch_optional(&mut *tx)
                 .await?;
         if taken.is_some() {
-            return Err(AppError::Conflict(format!("A contract named {:?} already exists.", input.name)));
+            return Err(AppError::Conflict(format!(
+                "A contract named {:?} already exists.",
+                input.name
+            )));
         }
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO contracts (organization_id, name, name_key, seat_limit, ends_on, created_at)
@@ -154,16 +169,31 @@ mod tests {
     #[test]
     fn end_dates_must_be_real_calendar_dates() {
         assert!(ContractInput::parse("C", "10", "2028-02-29").is_ok());
-        for bad in ["2027-02-29", "2027-13-01", "27-01-01", "tomorrow", "2027-1-1"] {
-            assert!(ContractInput::parse("C", "10", bad).is_err(), "{bad} accepted");
+        for bad in [
+            "2027-02-29",
+            "2027-13-01",
+            "27-01-01",
+            "tomorrow",
+            "2027-1-1",
+        ] {
+            assert!(
+                ContractInput::parse("C", "10", bad).is_err(),
+                "{bad} accepted"
+            );
         }
     }
 
     #[test]
     fn seat_limit_must_be_a_positive_whole_number() {
         for bad in ["0", "-3", "1.5", "many", ""] {
-            assert!(ContractInput::parse("C", bad, "").is_err(), "{bad} accepted");
+            assert!(
+                ContractInput::parse("C", bad, "").is_err(),
+                "{bad} accepted"
+            );
         }
-        assert_eq!(ContractInput::parse("C", " 250 ", "").unwrap().seat_limit, 250);
+        assert_eq!(
+            ContractInput::parse("C", " 250 ", "").unwrap().seat_limit,
+            250
+        );
     }
 }

@@ -28,7 +28,12 @@ pub struct GroupInput {
 
 impl GroupInput {
     /// Parses the form's fields; trainings come one per line.
-    pub fn parse(name: &str, description: &str, default_expiry_days: &str, trainings: &str) -> Result<Self, AppError> {
+    pub fn parse(
+        name: &str,
+        description: &str,
+        default_expiry_days: &str,
+        trainings: &str,
+    ) -> Result<Self, AppError> {
         let name = name.trim();
         if name.is_empty() {
             return Err(AppError::invalid("Name", "is required."));
@@ -38,7 +43,10 @@ impl GroupInput {
         }
         let description = description.trim();
         if description.chars().count() > 2000 {
-            return Err(AppError::invalid("Description", "must be at most 2,000 characters."));
+            return Err(AppError::invalid(
+                "Description",
+                "must be at most 2,000 characters.",
+            ));
         }
         let expiry = default_expiry_days.trim();
         let default_expiry_days = if expiry.is_empty() {
@@ -66,7 +74,10 @@ impl GroupInput {
                     format!("line {} is longer than 120 characters.", index + 1),
                 ));
             }
-            if names.iter().any(|existing| existing.eq_ignore_ascii_case(training)) {
+            if names
+                .iter()
+                .any(|existing| existing.eq_ignore_ascii_case(training))
+            {
                 return Err(AppError::invalid(
                     "Trainings",
                     format!("{training:?} is listed twice."),
@@ -163,13 +174,15 @@ pub mod server {
         }
         Ok(groups
             .into_iter()
-            .map(|(id, name, description, default_expiry_days)| GroupSummary {
-                id,
-                name,
-                description,
-                default_expiry_days,
-                trainings: by_group.remove(&id).unwrap_or_default(),
-            })
+            .map(
+                |(id, name, description, default_expiry_days)| GroupSummary {
+                    id,
+                    name,
+                    description,
+                    default_expiry_days,
+                    trainings: by_group.remove(&id).unwrap_or_default(),
+                },
+            )
             .collect())
     }
 
@@ -222,10 +235,11 @@ pub mod server {
         group_id: i64,
         trainings: &[String],
     ) -> Result<(), AppError> {
-        let existing: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM trainings WHERE group_id = $1")
-            .bind(group_id)
-            .fetch_all(&mut **tx)
-            .await?;
+        let existing: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, name FROM trainings WHERE group_id = $1")
+                .bind(group_id)
+                .fetch_all(&mut **tx)
+                .await?;
         let mut kept = Vec::new();
         for (position, name) in trainings.iter().enumerate() {
             let same = existing
@@ -243,12 +257,14 @@ pub mod server {
                     kept.push(id);
                 }
                 None => {
-                    sqlx::query("INSERT INTO trainings (group_id, name, position) VALUES ($1, $2, $3)")
-                        .bind(group_id)
-                        .bind(name)
-                        .bind(position as i64)
-                        .execute(&mut **tx)
-                        .await?;
+                    sqlx::query(
+                        "INSERT INTO trainings (group_id, name, position) VALUES ($1, $2, $3)",
+                    )
+                    .bind(group_id)
+                    .bind(name)
+                    .bind(position as i64)
+                    .execute(&mut **tx)
+                    .await?;
                 }
             }
         }
@@ -265,7 +281,11 @@ pub mod server {
         Ok(())
     }
 
-    pub async fn create(db: &Db, organization_id: i64, input: &GroupInput) -> Result<i64, AppError> {
+    pub async fn create(
+        db: &Db,
+        organization_id: i64,
+        input: &GroupInput,
+    ) -> Result<i64, AppError> {
         let mut tx = db.pool.begin().await?;
         if name_taken(&mut tx, organization_id, &input.name, 0).await? {
             return Err(duplicate_name(&input.name));
@@ -287,7 +307,12 @@ pub mod server {
         Ok(id)
     }
 
-    pub async fn update(db: &Db, organization_id: i64, id: i64, input: &GroupInput) -> Result<(), AppError> {
+    pub async fn update(
+        db: &Db,
+        organization_id: i64,
+        id: i64,
+        input: &GroupInput,
+    ) -> Result<(), AppError> {
         let mut tx = db.pool.begin().await?;
         if name_taken(&mut tx, organization_id, &input.name, id).await? {
             return Err(duplicate_name(&input.name));
@@ -333,9 +358,17 @@ mod tests {
     #[test]
     fn expiry_outside_one_to_365_days_is_refused() {
         for bad in ["0", "366", "ten", "7.5", "-1"] {
-            assert!(GroupInput::parse("G", "", bad, "").is_err(), "{bad} accepted");
+            assert!(
+                GroupInput::parse("G", "", bad, "").is_err(),
+                "{bad} accepted"
+            );
         }
-        assert_eq!(GroupInput::parse("G", "", "365", "").unwrap().default_expiry_days, 365);
+        assert_eq!(
+            GroupInput::parse("G", "", "365", "")
+                .unwrap()
+                .default_expiry_days,
+            365
+        );
     }
 
     #[test]

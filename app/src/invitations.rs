@@ -82,9 +82,15 @@ pub enum InviteLookup {
         /// The email of whoever is signed in in this browser.
         signed_in_as: Option<String>,
     },
-    Expired { organization: String },
-    Cancelled { organization: String },
-    Used { organization: String },
+    Expired {
+        organization: String,
+    },
+    Cancelled {
+        organization: String,
+    },
+    Used {
+        organization: String,
+    },
     NotFound,
 }
 
@@ -118,9 +124,19 @@ pub fn split_emails(raw: &str) -> Vec<String> {
 }
 
 #[server(endpoint = "invitations/send")]
-pub async fn send_invitations(group_id: i64, emails: String) -> Result<Vec<InviteOutcome>, AppError> {
+pub async fn send_invitations(
+    group_id: i64,
+    emails: String,
+) -> Result<Vec<InviteOutcome>, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
-    let outcomes = server::invite(&state.db, &state.settings, &user, group_id, &split_emails(&emails)).await?;
+    let outcomes = server::invite(
+        &state.db,
+        &state.settings,
+        &user,
+        group_id,
+        &split_emails(&emails),
+    )
+    .await?;
     crate::mail::server::wake_sender();
     Ok(outcomes)
 }
@@ -133,7 +149,15 @@ pub async fn list_invitations(
     page: i64,
 ) -> Result<InvitationsPage, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
-    server::list(&state.db, user.organization_id, &status, &search, group_id, page).await
+    server::list(
+        &state.db,
+        user.organization_id,
+        &status,
+        &search,
+        group_id,
+        page,
+    )
+    .await
 }
 
 #[server(endpoint = "invitations/resend")]
@@ -162,7 +186,9 @@ pub async fn lookup_invitation(token: String) -> Result<InviteLookup, AppError> 
 #[server(endpoint = "learner/home")]
 pub async fn learner_home() -> Result<LearnerOverview, AppError> {
     let state = crate::state::app_state()?;
-    let user = crate::auth::server::current_user(&state).await?.ok_or(AppError::NotAuthenticated)?;
+    let user = crate::auth::server::current_user(&state)
+        .await?
+        .ok_or(AppError::NotAuthenticated)?;
     server::learner_home(&state.db, &user).await
 }
 
@@ -175,7 +201,10 @@ pub mod server {
     use super::*;
     use crate::{
         auth::{
-            server::{check_password, create_session, hash_password, new_token, token_hash, SESSION_COOKIE},
+            server::{
+                check_password, create_session, hash_password, new_token, token_hash,
+                SESSION_COOKIE,
+            },
             CurrentUser,
         },
         db::Db,
@@ -219,7 +248,8 @@ pub mod server {
         .bind(group_id)
         .fetch_optional(&mut **tx)
         .await?;
-        let (name, organization, expiry_days) = row.ok_or_else(|| AppError::invalid("Group", "choose a group."))?;
+        let (name, organization, expiry_days) =
+            row.ok_or_else(|| AppError::invalid("Group", "choose a group."))?;
         Ok(GroupInfo {
             name,
             organization,
@@ -228,7 +258,9 @@ pub mod server {
     }
 
     fn inviter_name(user: &CurrentUser) -> String {
-        let name = format!("{} {}", user.first_name, user.last_name).trim().to_owned();
+        let name = format!("{} {}", user.first_name, user.last_name)
+            .trim()
+            .to_owned();
         if name.is_empty() {
             user.email.clone()
         } else {
@@ -289,12 +321,18 @@ pub mod server {
         emails: &[String],
     ) -> Result<Vec<InviteOutcome>, AppError> {
         if emails.is_empty() {
-            return Err(AppError::invalid("Emails", "enter at least one email address."));
+            return Err(AppError::invalid(
+                "Emails",
+                "enter at least one email address.",
+            ));
         }
         if emails.len() > MAX_MANUAL_INVITES {
             return Err(AppError::invalid(
                 "Emails",
-                format!("at most {MAX_MANUAL_INVITES} at a time ({} given); use an import for more.", emails.len()),
+                format!(
+                    "at most {MAX_MANUAL_INVITES} at a time ({} given); use an import for more.",
+                    emails.len()
+                ),
             ));
         }
         let organization_id = user.organization_id;
@@ -395,7 +433,10 @@ pub mod server {
         tracing::info!(
             organization_id,
             group_id,
-            invited = outcomes.iter().filter(|o| o.result == InviteResult::Invited).count(),
+            invited = outcomes
+                .iter()
+                .filter(|o| o.result == InviteResult::Invited)
+                .count(),
             "manual invite"
         );
         Ok(outcomes)
@@ -414,7 +455,10 @@ pub mod server {
     ) -> Result<InvitationsPage, AppError> {
         let status = status.trim().to_lowercase();
         if !["", "pending", "active", "cancelled", "expired"].contains(&status.as_str()) {
-            return Err(AppError::invalid("Status", "is not one of pending, active, cancelled, expired."));
+            return Err(AppError::invalid(
+                "Status",
+                "is not one of pending, active, cancelled, expired.",
+            ));
         }
         let page = page.max(1);
         let filter = format!(
@@ -472,7 +516,19 @@ pub mod server {
             rows: rows
                 .into_iter()
                 .map(
-                    |(id, email, group_name, status, expires_at, created_at, resend_count, delivery, delivery_error, first, last)| {
+                    |(
+                        id,
+                        email,
+                        group_name,
+                        status,
+                        expires_at,
+                        created_at,
+                        resend_count,
+                        delivery,
+                        delivery_error,
+                        first,
+                        last,
+                    )| {
                         InvitationRow {
                             id,
                             email,
@@ -498,7 +554,12 @@ pub mod server {
 
     /// A new token (the old link dies), a fresh expiry, and the email again;
     /// limited to [`MAX_RESENDS_PER_DAY`] per address.
-    pub async fn resend(db: &Db, settings: &Settings, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    pub async fn resend(
+        db: &Db,
+        settings: &Settings,
+        user: &CurrentUser,
+        id: i64,
+    ) -> Result<(), AppError> {
         let organization_id = user.organization_id;
         let now = now();
         let mut tx = db.pool.begin().await?;
@@ -513,7 +574,9 @@ pub mod server {
         .await?;
         let (group_id, email, status) = claimed.ok_or(AppError::NotFound)?;
         if status == "active" || status == "cancelled" {
-            return Err(AppError::Conflict(format!("This invitation is {status}; only pending or expired ones can be resent.")));
+            return Err(AppError::Conflict(format!(
+                "This invitation is {status}; only pending or expired ones can be resent."
+            )));
         }
         let newer: Option<(i64,)> = sqlx::query_as(
             "SELECT id FROM invitations WHERE group_id = $1 AND email = $2 AND status = 'pending' AND id <> $3",
@@ -524,7 +587,9 @@ pub mod server {
         .fetch_optional(&mut *tx)
         .await?;
         if newer.is_some() {
-            return Err(AppError::Conflict("A newer invitation for this person and group is pending.".into()));
+            return Err(AppError::Conflict(
+                "A newer invitation for this person and group is pending.".into(),
+            ));
         }
         let (recent,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM outbox WHERE organization_id = $1 AND to_email = $2
@@ -596,7 +661,11 @@ pub mod server {
         }
     }
 
-    pub async fn lookup(db: &Db, token: &str, signed_in_as: Option<String>) -> Result<InviteLookup, AppError> {
+    pub async fn lookup(
+        db: &Db,
+        token: &str,
+        signed_in_as: Option<String>,
+    ) -> Result<InviteLookup, AppError> {
         let row: Option<(String, String, String, String, i64)> = sqlx::query_as(
             "SELECT o.name, g.name, i.email, i.status, i.expires_at FROM invitations i
              JOIN organizations o ON o.id = i.organization_id
@@ -615,11 +684,12 @@ pub mod server {
             "expired" => InviteLookup::Expired { organization },
             _ if expires_at <= now() => InviteLookup::Expired { organization },
             _ => {
-                let account: Option<(i64,)> =
-                    sqlx::query_as("SELECT id FROM users WHERE email = $1 AND password_hash IS NOT NULL")
-                        .bind(&email)
-                        .fetch_optional(&db.pool)
-                        .await?;
+                let account: Option<(i64,)> = sqlx::query_as(
+                    "SELECT id FROM users WHERE email = $1 AND password_hash IS NOT NULL",
+                )
+                .bind(&email)
+                .fetch_optional(&db.pool)
+                .await?;
                 InviteLookup::Valid {
                     organization,
                     group,
@@ -658,7 +728,11 @@ pub mod server {
     /// the account exists and is active, the person is a learner of the
     /// organization and an active member of the group with its trainings, and
     /// a welcome email is queued.
-    pub async fn accept(state: &AppState, token: &str, acceptor: Acceptor) -> Result<Accepted, AppError> {
+    pub async fn accept(
+        state: &AppState,
+        token: &str,
+        acceptor: Acceptor,
+    ) -> Result<Accepted, AppError> {
         let db = &state.db;
         let hash = token_hash(token.trim());
         let invited: Option<(String, String)> =
@@ -680,17 +754,19 @@ pub mod server {
         }
         let who = match acceptor {
             Acceptor::SignedIn { user_id } => {
-                let row: Option<(Option<String>,)> = sqlx::query_as("SELECT email FROM users WHERE id = $1")
-                    .bind(user_id)
-                    .fetch_optional(&db.pool)
-                    .await?;
+                let row: Option<(Option<String>,)> =
+                    sqlx::query_as("SELECT email FROM users WHERE id = $1")
+                        .bind(user_id)
+                        .fetch_optional(&db.pool)
+                        .await?;
                 if row.and_then(|(e,)| e).as_deref() != Some(email.as_str()) {
                     return Err(AppError::Forbidden);
                 }
                 Who::Existing(user_id)
             }
             Acceptor::Login { password } => {
-                let (user_id, _, _) = crate::auth::server::verify_login(state, &email, &password).await?;
+                let (user_id, _, _) =
+                    crate::auth::server::verify_login(state, &email, &password).await?;
                 Who::Existing(user_id)
             }
             Acceptor::Register {
@@ -723,7 +799,9 @@ pub mod server {
         .fetch_optional(&mut *tx)
         .await?;
         let Some((invitation_id, organization_id, group_id)) = claimed else {
-            return Err(AppError::Conflict("This invitation is no longer valid.".into()));
+            return Err(AppError::Conflict(
+                "This invitation is no longer valid.".into(),
+            ));
         };
         let user_id = match who {
             Who::Existing(user_id) => user_id,
@@ -759,7 +837,10 @@ pub mod server {
                         .fetch_optional(&mut *tx)
                         .await?;
                         updated.map(|(id,)| id).ok_or_else(|| {
-                            AppError::Conflict("An account with this email already exists. Log in to accept.".into())
+                            AppError::Conflict(
+                                "An account with this email already exists. Log in to accept."
+                                    .into(),
+                            )
                         })?
                     }
                 }
@@ -834,7 +915,13 @@ pub mod server {
         .await?;
         tx.commit().await?;
         mail::server::wake_sender();
-        tracing::info!(invitation_id, organization_id, group_id, user_id, "invitation accepted");
+        tracing::info!(
+            invitation_id,
+            organization_id,
+            group_id,
+            user_id,
+            "invitation accepted"
+        );
         Ok(Accepted {
             user_id,
             organization_id,
@@ -953,7 +1040,11 @@ pub mod server {
     ) -> axum::response::Response {
         let back = |code: &str| format!("/invite/{token}?error={code}");
         let session = session_from_headers(&headers);
-        let secure = if state.settings.secure_cookies() { "; Secure" } else { "" };
+        let secure = if state.settings.secure_cookies() {
+            "; Secure"
+        } else {
+            ""
+        };
         if form.intent == "logout" {
             if let Some(session) = &session {
                 if let Err(error) = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
@@ -966,7 +1057,9 @@ pub mod server {
             }
             return see_other(
                 &format!("/invite/{token}"),
-                Some(format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")),
+                Some(format!(
+                    "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
+                )),
             );
         }
         let acceptor = match form.intent.as_str() {
@@ -976,12 +1069,16 @@ pub mod server {
                     None => Ok(None),
                 };
                 match user {
-                    Ok(Some(user)) => Acceptor::SignedIn { user_id: user.user_id },
+                    Ok(Some(user)) => Acceptor::SignedIn {
+                        user_id: user.user_id,
+                    },
                     Ok(None) => return see_other(&back("signed_out"), None),
                     Err(error) => return see_other(&back(error_code(&error)), None),
                 }
             }
-            "login" => Acceptor::Login { password: form.password },
+            "login" => Acceptor::Login {
+                password: form.password,
+            },
             "register" => Acceptor::Register {
                 first_name: form.first_name,
                 last_name: form.last_name,

@@ -22,9 +22,16 @@ use leptos_router::{
 };
 
 use pages::{
-    admin_shell::AdminShell, contracts::ContractsPage, group_detail::GroupDetailPage,
-    groups::GroupsPage, home::HomePage, invitations::InvitationsPage, learner::invite::InvitePage,
-    login::LoginPage, mailbox::{MailboxMessagePage, MailboxPage}, people::PeoplePage,
+    admin_shell::AdminShell,
+    contracts::ContractsPage,
+    group_detail::GroupDetailPage,
+    groups::GroupsPage,
+    home::HomePage,
+    invitations::InvitationsPage,
+    learner::invite::InvitePage,
+    login::LoginPage,
+    mailbox::{MailboxMessagePage, MailboxPage},
+    people::PeoplePage,
 };
 
 /// The HTML document the server renders around the app.

@@ -43,9 +43,25 @@ pub mod server {
     use super::{PeoplePage, Person, PAGE_SIZE};
     use crate::{db::Db, error::AppError};
 
+    /// id, email, username, first name, last name, role, status.
+    type PersonRow = (
+        i64,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        String,
+        String,
+    );
+
     /// `search` matches email, username or either name, case-insensitively;
     /// `%` and `_` in it are literal.
-    pub async fn list(db: &Db, organization_id: i64, search: &str, page: i64) -> Result<PeoplePage, AppError> {
+    pub async fn list(
+        db: &Db,
+        organization_id: i64,
+        search: &str,
+        page: i64,
+    ) -> Result<PeoplePage, AppError> {
         let escaped = search
             .trim()
             .to_lowercase()
@@ -65,7 +81,7 @@ pub mod server {
             .bind(&pattern)
             .fetch_one(&db.pool)
             .await?;
-        let rows: Vec<(i64, Option<String>, Option<String>, String, String, String, String)> = sqlx::query_as(&format!(
+        let rows: Vec<PersonRow> = sqlx::query_as(&format!(
             "SELECT u.id, u.email, u.username, u.first_name, u.last_name, m.role, u.status {filter}
              ORDER BY LOWER(u.last_name), LOWER(u.first_name), u.id LIMIT $3 OFFSET $4"
         ))
@@ -78,15 +94,17 @@ pub mod server {
         Ok(PeoplePage {
             people: rows
                 .into_iter()
-                .map(|(id, email, username, first_name, last_name, role, status)| Person {
-                    id,
-                    email,
-                    username,
-                    first_name,
-                    last_name,
-                    role,
-                    status,
-                })
+                .map(
+                    |(id, email, username, first_name, last_name, role, status)| Person {
+                        id,
+                        email,
+                        username,
+                        first_name,
+                        last_name,
+                        role,
+                        status,
+                    },
+                )
                 .collect(),
             total,
             page,

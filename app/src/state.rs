@@ -70,7 +70,10 @@ impl LoginLimiter {
     }
 
     pub fn clear(&self, key: &str) {
-        self.failures.lock().expect("login limiter poisoned").remove(key);
+        self.failures
+            .lock()
+            .expect("login limiter poisoned")
+            .remove(key);
     }
 }
 

@@ -27,7 +27,9 @@ enum Command {
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
-    let Some(command) = args.first() else { return Ok(Command::Help) };
+    let Some(command) = args.first() else {
+        return Ok(Command::Help);
+    };
     let mut kind = None;
     let mut file = None;
     let mut delimiter = None;
@@ -37,11 +39,20 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         let mut value = |name: &str| rest.next().cloned().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
-            "--kind" => kind = Some(value("--kind")?.parse::<ImportKind>().map_err(|e| e.to_string())?),
+            "--kind" => {
+                kind = Some(
+                    value("--kind")?
+                        .parse::<ImportKind>()
+                        .map_err(|e| e.to_string())?,
+                )
+            }
             "--delimiter" => delimiter = Some(parse_delimiter(&value("--delimiter")?)?),
             "--max-rows" => {
                 let v = value("--max-rows")?;
-                max_rows = Some(v.parse::<usize>().map_err(|_| format!("--max-rows expects a number, got {v:?}"))?);
+                max_rows = Some(
+                    v.parse::<usize>()
+                        .map_err(|_| format!("--max-rows expects a number, got {v:?}"))?,
+                );
             }
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             s if file.is_none() => file = Some(s.to_string()),
@@ -50,7 +61,12 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     }
     let kind = kind.ok_or("--kind is required")?;
     match command.as_str() {
-        "check" => Ok(Command::Check(CheckArgs { kind, file: file.ok_or("FILE is required")?, delimiter, max_rows })),
+        "check" => Ok(Command::Check(CheckArgs {
+            kind,
+            file: file.ok_or("FILE is required")?,
+            delimiter,
+            max_rows,
+        })),
         "template" => Ok(Command::Template(kind)),
         "-h" | "--help" | "help" => Ok(Command::Help),
         other => Err(format!("unknown command {other:?}")),
@@ -64,7 +80,9 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
         "pipe" | "|" => Ok(b'|'),
         s if s.len() == 1 => Ok(s.as_bytes()[0]),
-        _ => Err(format!("--delimiter must be comma, semicolon, tab, pipe or one character, got {s:?}")),
+        _ => Err(format!(
+            "--delimiter must be comma, semicolon, tab, pipe or one character, got {s:?}"
+        )),
     }
 }
 

@@ -3,21 +3,36 @@
 use std::process::{Command, Output};
 
 fn fixture(name: &str) -> String {
-    format!("{}/../core/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../core/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_muster-check")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_muster-check"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn lines(o: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8(o.stdout.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    String::from_utf8(o.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
 fn a_clean_file_exits_0_with_a_summary_line() {
     let o = run(&["check", "--kind", "invites", &fixture("invites_ok.csv")]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let l = lines(&o);
     assert_eq!(l.len(), 1);
     assert_eq!(l[0]["rows"], 2);
@@ -34,7 +49,14 @@ fn a_file_with_errors_exits_1_and_prints_every_issue() {
     assert_eq!(l[0]["with_errors"], 3);
     assert_eq!(l[0]["delimiter"], ";");
     let codes: Vec<&str> = l[1..].iter().map(|i| i["code"].as_str().unwrap()).collect();
-    assert_eq!(codes, vec!["expiry_days_not_a_number", "duplicate_email", "email_invalid"]);
+    assert_eq!(
+        codes,
+        vec![
+            "expiry_days_not_a_number",
+            "duplicate_email",
+            "email_invalid"
+        ]
+    );
     assert_eq!(l[2]["row"], 3);
     assert_eq!(l[2]["column"], "E-mail");
     assert!(l[2]["message"].as_str().unwrap().contains("row 2"));
@@ -59,14 +81,28 @@ fn an_unreadable_file_exits_2_with_the_reason_on_stderr() {
 
 #[test]
 fn max_rows_turns_a_long_file_into_exit_2() {
-    let o = run(&["check", "--kind", "invites", "--max-rows", "1", &fixture("invites_ok.csv")]);
+    let o = run(&[
+        "check",
+        "--kind",
+        "invites",
+        "--max-rows",
+        "1",
+        &fixture("invites_ok.csv"),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("more than 1 rows"));
 }
 
 #[test]
 fn the_delimiter_can_be_forced() {
-    let o = run(&["check", "--kind", "invites", "--delimiter", "comma", &fixture("invites_bad.csv")]);
+    let o = run(&[
+        "check",
+        "--kind",
+        "invites",
+        "--delimiter",
+        "comma",
+        &fixture("invites_bad.csv"),
+    ]);
     // Read with commas, "E-mail;Expiry Days" is one unknown header and Email is missing.
     assert_eq!(o.status.code(), Some(1));
     let l = lines(&o);
@@ -76,11 +112,17 @@ fn the_delimiter_can_be_forced() {
 #[test]
 fn bad_arguments_exit_2() {
     assert_eq!(run(&["check", "FILE"]).status.code(), Some(2));
-    assert_eq!(run(&["check", "--kind", "nope", "x.csv"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["check", "--kind", "nope", "x.csv"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn the_template_command_prints_the_kinds_template() {
     let o = run(&["template", "--kind", "program-invitations"]);
-    assert_eq!(String::from_utf8(o.stdout).unwrap(), "Full Name,Email,External ID\r\n");
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        "Full Name,Email,External ID\r\n"
+    );
 }

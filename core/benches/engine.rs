@@ -10,8 +10,14 @@ fn invites_csv(rows: usize) -> Vec<u8> {
     let mut out = String::with_capacity(rows * 62 + 32);
     out.push_str("Email,Expiry Days\r\n");
     for i in 0..rows {
-        let days = if i % 3 == 0 { String::new() } else { (i % 365 + 1).to_string() };
-        out.push_str(&format!("Learner{i:06}.Surname@springfield-highschool.example.org,{days}\r\n"));
+        let days = if i % 3 == 0 {
+            String::new()
+        } else {
+            (i % 365 + 1).to_string()
+        };
+        out.push_str(&format!(
+            "Learner{i:06}.Surname@springfield-highschool.example.org,{days}\r\n"
+        ));
     }
     out.into_bytes()
 }
@@ -22,7 +28,12 @@ fn invites_xlsx(rows: u32) -> Vec<u8> {
     s.write_string(0, 0, "Email").unwrap();
     s.write_string(0, 1, "Expiry Days").unwrap();
     for i in 1..=rows {
-        s.write_string(i, 0, format!("learner{i:06}.surname@springfield-highschool.example.org")).unwrap();
+        s.write_string(
+            i,
+            0,
+            format!("learner{i:06}.surname@springfield-highschool.example.org"),
+        )
+        .unwrap();
         s.write_number(i, 1, f64::from(i % 365 + 1)).unwrap();
     }
     wb.save_to_buffer().unwrap()
@@ -36,7 +47,13 @@ fn engine(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(csv.len() as u64));
         group.bench_with_input(BenchmarkId::new("csv", rows), &csv, |b, csv| {
             b.iter(|| {
-                let report = check(black_box(csv), Some("invites.csv"), ImportKind::Invites, &limits).unwrap();
+                let report = check(
+                    black_box(csv),
+                    Some("invites.csv"),
+                    ImportKind::Invites,
+                    &limits,
+                )
+                .unwrap();
                 assert_eq!(report.totals().rows as usize, rows);
                 report
             })
@@ -46,7 +63,15 @@ fn engine(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(xlsx.len() as u64));
     group.sample_size(20);
     group.bench_with_input(BenchmarkId::new("xlsx", 10_000), &xlsx, |b, xlsx| {
-        b.iter(|| check(black_box(xlsx), Some("invites.xlsx"), ImportKind::Invites, &limits).unwrap())
+        b.iter(|| {
+            check(
+                black_box(xlsx),
+                Some("invites.xlsx"),
+                ImportKind::Invites,
+                &limits,
+            )
+            .unwrap()
+        })
     });
     group.finish();
 }

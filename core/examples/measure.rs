@@ -30,7 +30,8 @@ unsafe impl GlobalAlloc for Counting {
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             if new_size > layout.size() {
-                let now = LIVE.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size - layout.size();
+                let now = LIVE.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size
+                    - layout.size();
                 PEAK.fetch_max(now, Ordering::Relaxed);
             } else {
                 LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
@@ -47,8 +48,14 @@ fn invites_csv(rows: usize) -> Vec<u8> {
     let mut out = String::with_capacity(rows * 62 + 32);
     out.push_str("Email,Expiry Days\r\n");
     for i in 0..rows {
-        let days = if i % 3 == 0 { String::new() } else { (i % 365 + 1).to_string() };
-        out.push_str(&format!("Learner{i:06}.Surname@springfield-highschool.example.org,{days}\r\n"));
+        let days = if i % 3 == 0 {
+            String::new()
+        } else {
+            (i % 365 + 1).to_string()
+        };
+        out.push_str(&format!(
+            "Learner{i:06}.Surname@springfield-highschool.example.org,{days}\r\n"
+        ));
     }
     out.into_bytes()
 }
@@ -59,7 +66,12 @@ fn invites_xlsx(rows: u32) -> Vec<u8> {
     s.write_string(0, 0, "Email").unwrap();
     s.write_string(0, 1, "Expiry Days").unwrap();
     for i in 1..=rows {
-        s.write_string(i, 0, format!("learner{i:06}.surname@springfield-highschool.example.org")).unwrap();
+        s.write_string(
+            i,
+            0,
+            format!("learner{i:06}.surname@springfield-highschool.example.org"),
+        )
+        .unwrap();
         s.write_number(i, 1, f64::from(i % 365 + 1)).unwrap();
     }
     wb.save_to_buffer().unwrap()
@@ -87,7 +99,13 @@ fn measure(label: &str, bytes: &[u8], file: &str, rows: usize) {
     let kept = LIVE.load(Ordering::Relaxed) - base;
     assert_eq!(report.totals().rows as usize, rows);
     let mb = bytes.len() as f64 / 1e6;
-    let cpu_rate = cpu.map_or(String::new(), |c| format!(" (CPU time: {:.1} MB/s, {:.0} rows/s)", mb / c, rows as f64 / c));
+    let cpu_rate = cpu.map_or(String::new(), |c| {
+        format!(
+            " (CPU time: {:.1} MB/s, {:.0} rows/s)",
+            mb / c,
+            rows as f64 / c
+        )
+    });
     println!(
         "{label:<11} input {mb:>5.2} MB  wall: {:>6.1} MB/s {:>8.0} rows/s{cpu_rate}  peak heap {:>5.2} MB ({:.2}x input)  kept {:>5.2} MB ({:.2}x)",
         mb / secs,

@@ -7,8 +7,8 @@ use crate::kinds::{ImportKind, Role};
 use crate::limits::Limits;
 use crate::mapping::{map_headers, Mapping, MappingOverrides};
 use crate::parse::{
-    detect_header, for_each_record, into_workbook, prepare, DelimitedInput, FileFormat, ParseError, ParseOptions, ParseWarning, Prepared, SourceRow,
-    TextEncoding,
+    detect_header, for_each_record, into_workbook, prepare, DelimitedInput, FileFormat, ParseError,
+    ParseOptions, ParseWarning, Prepared, SourceRow, TextEncoding,
 };
 use crate::validate::{Checked, Totals, ValidationOptions};
 
@@ -40,7 +40,10 @@ impl CheckReport {
 
     /// Header problems first, then row problems in file order.
     pub fn issues(&self) -> impl Iterator<Item = &Issue> {
-        self.mappings.iter().flat_map(|m| m.issues.iter()).chain(self.checked.issues())
+        self.mappings
+            .iter()
+            .flat_map(|m| m.issues.iter())
+            .chain(self.checked.issues())
     }
 
     pub fn has_errors(&self) -> bool {
@@ -48,7 +51,12 @@ impl CheckReport {
     }
 }
 
-pub fn check(bytes: &[u8], file_name: Option<&str>, kind: ImportKind, limits: &Limits) -> Result<CheckReport, ParseError> {
+pub fn check(
+    bytes: &[u8],
+    file_name: Option<&str>,
+    kind: ImportKind,
+    limits: &Limits,
+) -> Result<CheckReport, ParseError> {
     check_with(bytes, file_name, kind, limits, &CheckOptions::default())
 }
 
@@ -71,18 +79,40 @@ pub fn check_with(
 
 /// Rows go straight from the CSV reader into the checker, so peak memory is the checked
 /// rows plus a handful of rows in flight, not a second copy of the whole file.
-fn check_delimited(input: DelimitedInput<'_>, kind: ImportKind, limits: &Limits, parse_opts: &ParseOptions, opts: &CheckOptions) -> Result<CheckReport, ParseError> {
-    let head_len = parse_opts.header_row.map_or(3, |h| h.saturating_add(1).max(3));
-    let overrides = opts.overrides.iter().find(|(n, _)| *n == input.name).map(|(_, o)| o.clone()).unwrap_or_default();
+fn check_delimited(
+    input: DelimitedInput<'_>,
+    kind: ImportKind,
+    limits: &Limits,
+    parse_opts: &ParseOptions,
+    opts: &CheckOptions,
+) -> Result<CheckReport, ParseError> {
+    let head_len = parse_opts
+        .header_row
+        .map_or(3, |h| h.saturating_add(1).max(3));
+    let overrides = opts
+        .overrides
+        .iter()
+        .find(|(n, _)| *n == input.name)
+        .map(|(_, o)| o.clone())
+        .unwrap_or_default();
     // Rows before the header is known; afterwards the mapping.
     let mut head: Vec<SourceRow> = Vec::new();
     let mut mapping: Option<Mapping> = None;
     let mut checked = Checked::empty(kind, &opts.validation);
     let mut data_rows = 0usize;
     // A row count is cheap and lets the checker allocate once.
-    let expected = input.text.as_bytes().iter().filter(|&&b| b == b'\n').count().min(limits.max_rows);
+    let expected = input
+        .text
+        .as_bytes()
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        .min(limits.max_rows);
 
-    let start = |head: &mut Vec<SourceRow>, checked: &mut Checked, data_rows: &mut usize| -> Result<Mapping, ParseError> {
+    let start = |head: &mut Vec<SourceRow>,
+                 checked: &mut Checked,
+                 data_rows: &mut usize|
+     -> Result<Mapping, ParseError> {
         let index = match parse_opts.header_row {
             Some(i) => i.min(head.len() - 1),
             None => detect_header(head, &parse_opts.header_keys),
@@ -102,7 +132,9 @@ fn check_delimited(input: DelimitedInput<'_>, kind: ImportKind, limits: &Limits,
         if mapping.is_some() {
             data_rows += 1;
             if data_rows > limits.max_rows {
-                return Err(ParseError::TooManyRows { limit: limits.max_rows });
+                return Err(ParseError::TooManyRows {
+                    limit: limits.max_rows,
+                });
             }
             checked.push_row(row);
             return Ok(());
@@ -120,7 +152,9 @@ fn check_delimited(input: DelimitedInput<'_>, kind: ImportKind, limits: &Limits,
         mapping = Some(start(&mut head, &mut checked, &mut data_rows)?);
     }
     if data_rows > limits.max_rows {
-        return Err(ParseError::TooManyRows { limit: limits.max_rows });
+        return Err(ParseError::TooManyRows {
+            limit: limits.max_rows,
+        });
     }
     Ok(CheckReport {
         kind,
@@ -133,16 +167,38 @@ fn check_delimited(input: DelimitedInput<'_>, kind: ImportKind, limits: &Limits,
     })
 }
 
-fn check_workbook(workbook: crate::parse::Workbook, kind: ImportKind, opts: &CheckOptions) -> Result<CheckReport, ParseError> {
+fn check_workbook(
+    workbook: crate::parse::Workbook,
+    kind: ImportKind,
+    opts: &CheckOptions,
+) -> Result<CheckReport, ParseError> {
     let mut checked = Checked::empty(kind, &opts.validation);
     let mut mappings = Vec::new();
-    let overrides_for = |name: &str| opts.overrides.iter().find(|(n, _)| n == name).map(|(_, o)| o.clone()).unwrap_or_default();
+    let overrides_for = |name: &str| {
+        opts.overrides
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, o)| o.clone())
+            .unwrap_or_default()
+    };
     // People take every role tab. Other kinds take the first tab whose headers fit the
     // kind (templates often start with an instructions tab), else the first tab.
-    let role_tabs = kind == ImportKind::People && workbook.sheets.iter().any(|s| Role::from_label(&s.name).is_some());
-    let fitting = workbook.sheets.iter().position(|s| !map_headers(kind, &s.headers, &overrides_for(&s.name)).has_errors()).unwrap_or(0);
+    let role_tabs = kind == ImportKind::People
+        && workbook
+            .sheets
+            .iter()
+            .any(|s| Role::from_label(&s.name).is_some());
+    let fitting = workbook
+        .sheets
+        .iter()
+        .position(|s| !map_headers(kind, &s.headers, &overrides_for(&s.name)).has_errors())
+        .unwrap_or(0);
     for (i, sheet) in workbook.sheets.into_iter().enumerate() {
-        let wanted = if role_tabs { Role::from_label(&sheet.name).is_some() } else { i == fitting };
+        let wanted = if role_tabs {
+            Role::from_label(&sheet.name).is_some()
+        } else {
+            i == fitting
+        };
         if !wanted {
             continue;
         }

@@ -102,7 +102,8 @@ pub(crate) fn key_hash(s: &str) -> u64 {
             h = (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
         for &x in chunks.remainder() {
-            h = (h.rotate_left(5) ^ u64::from(x.to_ascii_lowercase())).wrapping_mul(0x517c_c1b7_2722_0a95);
+            h = (h.rotate_left(5) ^ u64::from(x.to_ascii_lowercase()))
+                .wrapping_mul(0x517c_c1b7_2722_0a95);
         }
         h
     } else {
@@ -123,7 +124,11 @@ fn ascii_lower_word(w: u64) -> u64 {
 /// hold raw strings (e.g. facts keyed by email).
 pub fn normalize_key(s: &str) -> Cow<'_, str> {
     let t = s.trim();
-    let upper = if t.is_ascii() { t.bytes().any(|b| b.is_ascii_uppercase()) } else { t.chars().any(char::is_uppercase) };
+    let upper = if t.is_ascii() {
+        t.bytes().any(|b| b.is_ascii_uppercase())
+    } else {
+        t.chars().any(char::is_uppercase)
+    };
     if upper {
         Cow::Owned(t.to_lowercase())
     } else {
@@ -143,7 +148,26 @@ const CLASS: [u8; 256] = {
         let b = c as u8;
         if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' {
             t[c] = LOCAL | DOMAIN;
-        } else if matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'/' | b'=' | b'?' | b'^' | b'_' | b'`' | b'{' | b'|' | b'}' | b'~') {
+        } else if matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'/'
+                | b'='
+                | b'?'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'{'
+                | b'|'
+                | b'}'
+                | b'~'
+        ) {
             t[c] = LOCAL;
         }
         c += 1;
@@ -160,20 +184,26 @@ fn plainly_valid(s: &[u8]) -> bool {
         return false;
     }
     // Addresses are short: plain loops beat memchr's per-call setup here.
-    let Some(at) = s.iter().position(|&b| b == b'@') else { return false };
+    let Some(at) = s.iter().position(|&b| b == b'@') else {
+        return false;
+    };
     let (local, domain) = (&s[..at], &s[at + 1..]);
     if local.is_empty() || local.len() > MAX_LOCAL_LEN || domain.is_empty() {
         return false;
     }
     let local_ok = local.iter().fold(LOCAL, |acc, &b| acc & CLASS[b as usize]) != 0;
-    let domain_ok = domain.iter().fold(DOMAIN, |acc, &b| acc & CLASS[b as usize]) != 0;
+    let domain_ok = domain
+        .iter()
+        .fold(DOMAIN, |acc, &b| acc & CLASS[b as usize])
+        != 0;
     if !local_ok || !domain_ok || local[0] == b'.' || local[local.len() - 1] == b'.' {
         return false;
     }
     if local.windows(2).any(|w| w == b"..") {
         return false;
     }
-    let label_ok = |l: &[u8]| !l.is_empty() && l.len() <= 63 && l[0] != b'-' && l[l.len() - 1] != b'-';
+    let label_ok =
+        |l: &[u8]| !l.is_empty() && l.len() <= 63 && l[0] != b'-' && l[l.len() - 1] != b'-';
     let mut labels = domain.split(|&b| b == b'.');
     let mut count = 0;
     let mut last: &[u8] = &[];
@@ -200,11 +230,18 @@ fn validate(s: &str) -> Result<(), EmailError> {
     if len > MAX_LEN {
         return Err(EmailError::TooLong { len });
     }
-    let space = if ascii { s.bytes().any(|b| b.is_ascii_whitespace()) } else { s.chars().any(char::is_whitespace) };
+    let space = if ascii {
+        s.bytes().any(|b| b.is_ascii_whitespace())
+    } else {
+        s.chars().any(char::is_whitespace)
+    };
     if space {
         return Err(EmailError::ContainsSpace);
     }
-    let at = s.bytes().position(|b| b == b'@').ok_or(EmailError::MissingAt)?;
+    let at = s
+        .bytes()
+        .position(|b| b == b'@')
+        .ok_or(EmailError::MissingAt)?;
     let (local, domain) = (&s[..at], &s[at + 1..]);
     if domain.bytes().any(|b| b == b'@') {
         return Err(EmailError::MultipleAt);
@@ -215,62 +252,115 @@ fn validate(s: &str) -> Result<(), EmailError> {
 
 fn check_local(local: &str) -> Result<(), EmailError> {
     if local.is_empty() {
-        return Err(EmailError::InvalidLocalPart { reason: "it is empty" });
+        return Err(EmailError::InvalidLocalPart {
+            reason: "it is empty",
+        });
     }
-    let len = if local.is_ascii() { local.len() } else { local.chars().count() };
+    let len = if local.is_ascii() {
+        local.len()
+    } else {
+        local.chars().count()
+    };
     if len > MAX_LOCAL_LEN {
         return Err(EmailError::LocalPartTooLong { len });
     }
     if local.starts_with('.') || local.ends_with('.') {
-        return Err(EmailError::InvalidLocalPart { reason: "it starts or ends with a dot" });
+        return Err(EmailError::InvalidLocalPart {
+            reason: "it starts or ends with a dot",
+        });
     }
     if local.contains("..") {
-        return Err(EmailError::InvalidLocalPart { reason: "it has two dots in a row" });
+        return Err(EmailError::InvalidLocalPart {
+            reason: "it has two dots in a row",
+        });
     }
     // Quoted local parts are legal but never appear in real rosters; rejecting them keeps
     // CSV quoting mistakes (`"ana"@x.org`) from slipping through.
-    let special = |c: char| matches!(c, '!' | '#' | '$' | '%' | '&' | '\'' | '*' | '+' | '-' | '/' | '=' | '?' | '^' | '_' | '`' | '{' | '|' | '}' | '~' | '.');
+    let special = |c: char| {
+        matches!(
+            c,
+            '!' | '#'
+                | '$'
+                | '%'
+                | '&'
+                | '\''
+                | '*'
+                | '+'
+                | '-'
+                | '/'
+                | '='
+                | '?'
+                | '^'
+                | '_'
+                | '`'
+                | '{'
+                | '|'
+                | '}'
+                | '~'
+                | '.'
+        )
+    };
     let ok = if local.is_ascii() {
-        local.bytes().all(|b| b.is_ascii_alphanumeric() || special(b as char))
+        local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || special(b as char))
     } else {
         local.chars().all(|c| c.is_alphanumeric() || special(c))
     };
     if !ok {
-        return Err(EmailError::InvalidLocalPart { reason: "it contains a character that email addresses cannot have" });
+        return Err(EmailError::InvalidLocalPart {
+            reason: "it contains a character that email addresses cannot have",
+        });
     }
     Ok(())
 }
 
 fn check_domain(domain: &str) -> Result<(), EmailError> {
     if domain.is_empty() {
-        return Err(EmailError::InvalidDomain { reason: "it is empty" });
+        return Err(EmailError::InvalidDomain {
+            reason: "it is empty",
+        });
     }
     if !domain.bytes().any(|b| b == b'.') {
-        return Err(EmailError::InvalidDomain { reason: "it has no dot, like school.org" });
+        return Err(EmailError::InvalidDomain {
+            reason: "it has no dot, like school.org",
+        });
     }
     let ascii = domain.is_ascii();
     for label in domain.split('.') {
         if label.is_empty() {
-            return Err(EmailError::InvalidDomain { reason: "it has an empty part between dots" });
+            return Err(EmailError::InvalidDomain {
+                reason: "it has an empty part between dots",
+            });
         }
         if label.len() > 63 && (ascii || label.chars().count() > 63) {
-            return Err(EmailError::InvalidDomain { reason: "one part between dots is longer than 63 characters" });
+            return Err(EmailError::InvalidDomain {
+                reason: "one part between dots is longer than 63 characters",
+            });
         }
         if label.starts_with('-') || label.ends_with('-') {
-            return Err(EmailError::InvalidDomain { reason: "a part starts or ends with a hyphen" });
+            return Err(EmailError::InvalidDomain {
+                reason: "a part starts or ends with a hyphen",
+            });
         }
         let ok = if ascii {
-            label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         } else {
             label.chars().all(|c| c.is_alphanumeric() || c == '-')
         };
         if !ok {
-            return Err(EmailError::InvalidDomain { reason: "it contains a character domains cannot have" });
+            return Err(EmailError::InvalidDomain {
+                reason: "it contains a character domains cannot have",
+            });
         }
     }
     let tld = domain.rsplit('.').next().unwrap_or("");
     if tld.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(EmailError::InvalidDomain { reason: "it ends in a number" });
+        return Err(EmailError::InvalidDomain {
+            reason: "it ends in a number",
+        });
     }
     Ok(())
 }
@@ -355,28 +445,43 @@ mod tests {
     #[test]
     fn email_longer_than_254_characters_is_rejected() {
         let long = format!("a@{}.org", "b".repeat(60).repeat(5));
-        assert!(matches!(Email::parse(&long), Err(EmailError::TooLong { .. })));
+        assert!(matches!(
+            Email::parse(&long),
+            Err(EmailError::TooLong { .. })
+        ));
     }
 
     #[test]
     fn local_part_longer_than_64_characters_is_rejected() {
         let long = format!("{}@school.org", "a".repeat(65));
-        assert_eq!(Email::parse(&long), Err(EmailError::LocalPartTooLong { len: 65 }));
+        assert_eq!(
+            Email::parse(&long),
+            Err(EmailError::LocalPartTooLong { len: 65 })
+        );
     }
 
     #[test]
     fn domain_without_dot_is_rejected() {
-        assert!(matches!(Email::parse("ana@localhost"), Err(EmailError::InvalidDomain { .. })));
+        assert!(matches!(
+            Email::parse("ana@localhost"),
+            Err(EmailError::InvalidDomain { .. })
+        ));
     }
 
     #[test]
     fn local_part_with_double_dot_is_rejected() {
-        assert!(matches!(Email::parse("a..b@x.org"), Err(EmailError::InvalidLocalPart { .. })));
+        assert!(matches!(
+            Email::parse("a..b@x.org"),
+            Err(EmailError::InvalidLocalPart { .. })
+        ));
     }
 
     #[test]
     fn email_with_inner_space_is_rejected() {
-        assert_eq!(Email::parse("ana maria@x.org"), Err(EmailError::ContainsSpace));
+        assert_eq!(
+            Email::parse("ana maria@x.org"),
+            Err(EmailError::ContainsSpace)
+        );
     }
 
     #[test]
@@ -387,9 +492,25 @@ mod tests {
     #[test]
     fn the_fast_path_agrees_with_the_full_rules() {
         let samples = [
-            "a@b.co", "a.b@c.d.org", ".a@b.org", "a.@b.org", "a..b@c.org", "a@-b.org", "a@b-.org", "a@b..org",
-            "a@b.123", "a@b", "@b.org", "a@.org", "a@b.org.", "a b@c.org", "a@b@c.org", "a+b_c~d@x-y.org", "é@b.org",
-            "a@b.c0m", "x@1.2.3.4",
+            "a@b.co",
+            "a.b@c.d.org",
+            ".a@b.org",
+            "a.@b.org",
+            "a..b@c.org",
+            "a@-b.org",
+            "a@b-.org",
+            "a@b..org",
+            "a@b.123",
+            "a@b",
+            "@b.org",
+            "a@.org",
+            "a@b.org.",
+            "a b@c.org",
+            "a@b@c.org",
+            "a+b_c~d@x-y.org",
+            "é@b.org",
+            "a@b.c0m",
+            "x@1.2.3.4",
         ];
         for s in samples {
             if plainly_valid(s.as_bytes()) {
@@ -399,10 +520,14 @@ mod tests {
                 let t = s.trim();
                 // Mirror of validate() without the fast path.
                 let mut r = Ok(());
-                if t.chars().any(char::is_whitespace) { r = Err(()); }
+                if t.chars().any(char::is_whitespace) {
+                    r = Err(());
+                }
                 match t.split_once('@') {
                     Some((l, d)) if !d.contains('@') => {
-                        if check_local(l).is_err() || check_domain(d).is_err() { r = Err(()); }
+                        if check_local(l).is_err() || check_domain(d).is_err() {
+                            r = Err(());
+                        }
                     }
                     _ => r = Err(()),
                 }

@@ -136,15 +136,28 @@ const fn email(synonyms: &'static [&'static str], requirement: Requirement) -> C
 }
 
 const LEARNER_EMAIL_SYNONYMS: &[&str] = &[
-    "email address", "mail", "email id", "user email",
-    "learner email", "student email", "primary email", "emails",
+    "email address",
+    "mail",
+    "email id",
+    "user email",
+    "learner email",
+    "student email",
+    "primary email",
+    "emails",
 ];
 const PERSON_EMAIL_SYNONYMS: &[&str] = &["email address", "mail", "user email", "primary email"];
 
 const FIRST_NAME: ColumnSpec = ColumnSpec {
     field: FieldId::FirstName,
     header: "First Name",
-    synonyms: &["first", "given name", "given names", "forename", "fname", "preferred name"],
+    synonyms: &[
+        "first",
+        "given name",
+        "given names",
+        "forename",
+        "fname",
+        "preferred name",
+    ],
     requirement: Requirement::Optional,
     value_type: ValueType::Name,
     help: "The person's first (given) name, up to 100 characters.",
@@ -160,7 +173,15 @@ const LAST_NAME: ColumnSpec = ColumnSpec {
 const EXTERNAL_ID: ColumnSpec = ColumnSpec {
     field: FieldId::ExternalId,
     header: "External ID",
-    synonyms: &["external identifier", "student id", "sis id", "employee id", "id", "user id", "student number"],
+    synonyms: &[
+        "external identifier",
+        "student id",
+        "sis id",
+        "employee id",
+        "id",
+        "user id",
+        "student number",
+    ],
     requirement: Requirement::Optional,
     value_type: ValueType::Text,
     help: "Your own identifier for the person, for example from your student information system.",
@@ -188,13 +209,22 @@ const PROGRAM_INVITATIONS: &[ColumnSpec] = &[
     ColumnSpec {
         field: FieldId::FullName,
         header: "Full Name",
-        synonyms: &["name", "learner name", "student name", "display name", "learner"],
+        synonyms: &[
+            "name",
+            "learner name",
+            "student name",
+            "display name",
+            "learner",
+        ],
         requirement: Requirement::Required,
         value_type: ValueType::Name,
         help: "The learner's full name, up to 100 characters.",
     },
     email(LEARNER_EMAIL_SYNONYMS, Requirement::Required),
-    ColumnSpec { requirement: Requirement::HeaderRequired, ..EXTERNAL_ID },
+    ColumnSpec {
+        requirement: Requirement::HeaderRequired,
+        ..EXTERNAL_ID
+    },
 ];
 
 const PEOPLE: &[ColumnSpec] = &[
@@ -249,7 +279,16 @@ const GROUP_MEMBERS: &[ColumnSpec] = &[
     ColumnSpec {
         field: FieldId::Groups,
         header: "Groups",
-        synonyms: &["group", "group name", "group names", "groups names", "team", "teams", "cohort", "cohorts"],
+        synonyms: &[
+            "group",
+            "group name",
+            "group names",
+            "groups names",
+            "team",
+            "teams",
+            "cohort",
+            "cohorts",
+        ],
         requirement: Requirement::Optional,
         value_type: ValueType::NameList,
         help: "Names of groups you have already created, separated by ;.",
@@ -378,7 +417,10 @@ mod tests {
 
     #[test]
     fn program_invitation_template_has_all_three_headers() {
-        assert_eq!(ImportKind::ProgramInvitations.template_csv(), "Full Name,Email,External ID\r\n");
+        assert_eq!(
+            ImportKind::ProgramInvitations.template_csv(),
+            "Full Name,Email,External ID\r\n"
+        );
     }
 
     #[test]
@@ -394,7 +436,11 @@ mod tests {
         for k in ImportKind::ALL {
             let mut keys = k.header_keys();
             keys.sort();
-            let twice: Vec<_> = keys.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0].clone()).collect();
+            let twice: Vec<_> = keys
+                .windows(2)
+                .filter(|w| w[0] == w[1])
+                .map(|w| w[0].clone())
+                .collect();
             assert!(twice.is_empty(), "{k} uses {twice:?} twice");
         }
     }

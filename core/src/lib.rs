@@ -28,5 +28,7 @@ pub use mapping::{map_headers, Mapping, MappingOverrides};
 pub use name::{NameError, PersonName};
 pub use parse::{parse_bytes, ParseError, ParseOptions, Sheet, SourceRow, Workbook};
 pub use plan::{plan, Facts, Plan, PlanOptions, PlanTotals, PlannedAction};
-pub use validate::{validate, validate_owned, Checked, CheckedRow, RowStatus, Totals, ValidationOptions};
+pub use validate::{
+    validate, validate_owned, Checked, CheckedRow, RowStatus, Totals, ValidationOptions,
+};
 pub use values::{MoreValues, RowValues};

@@ -70,7 +70,10 @@ impl Mapping {
     }
 
     pub fn unknown_columns(&self) -> impl Iterator<Item = &str> {
-        self.columns.iter().filter(|c| c.how == MatchKind::Unknown).map(|c| c.header.as_str())
+        self.columns
+            .iter()
+            .filter(|c| c.how == MatchKind::Unknown)
+            .map(|c| c.header.as_str())
     }
 }
 
@@ -89,7 +92,13 @@ pub fn map_headers(kind: ImportKind, headers: &[String], overrides: &MappingOver
         .enumerate()
         .map(|(i, h)| match overrides.columns.get(&i) {
             Some(ColumnOverride::Field(f)) => mapped(i, h, *f, 1.0, MatchKind::Override),
-            Some(ColumnOverride::Ignore) => ColumnMapping { source_index: i, header: h.clone(), field: None, confidence: 1.0, how: MatchKind::Ignored },
+            Some(ColumnOverride::Ignore) => ColumnMapping {
+                source_index: i,
+                header: h.clone(),
+                field: None,
+                confidence: 1.0,
+                how: MatchKind::Ignored,
+            },
             None => guess(kind, i, h),
         })
         .collect();
@@ -98,12 +107,25 @@ pub fn map_headers(kind: ImportKind, headers: &[String], overrides: &MappingOver
     // A weaker match loses to a stronger one for the same field (a fuzzy "Emial" next to a
     // real "Email" is just noise); equal claims are the admin's call.
     for spec in kind.columns() {
-        let claim: Vec<usize> = columns.iter().enumerate().filter(|(_, c)| c.field == Some(spec.field)).map(|(i, _)| i).collect();
+        let claim: Vec<usize> = columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.field == Some(spec.field))
+            .map(|(i, _)| i)
+            .collect();
         if claim.len() < 2 {
             continue;
         }
-        let best = claim.iter().map(|&i| strength(columns[i].how)).max().unwrap_or(0);
-        let winners: Vec<usize> = claim.iter().copied().filter(|&i| strength(columns[i].how) == best).collect();
+        let best = claim
+            .iter()
+            .map(|&i| strength(columns[i].how))
+            .max()
+            .unwrap_or(0);
+        let winners: Vec<usize> = claim
+            .iter()
+            .copied()
+            .filter(|&i| strength(columns[i].how) == best)
+            .collect();
         for &i in &claim {
             if !winners.contains(&i) {
                 columns[i].field = None;
@@ -112,7 +134,10 @@ pub fn map_headers(kind: ImportKind, headers: &[String], overrides: &MappingOver
             }
         }
         if winners.len() > 1 {
-            let names: Vec<String> = winners.iter().map(|&i| format!("\"{}\"", columns[i].header)).collect();
+            let names: Vec<String> = winners
+                .iter()
+                .map(|&i| format!("\"{}\"", columns[i].header))
+                .collect();
             issues.push(header_issue(
                 IssueCode::ColumnMappedTwice,
                 Severity::Error,
@@ -146,10 +171,17 @@ pub fn map_headers(kind: ImportKind, headers: &[String], overrides: &MappingOver
                 Severity::Warning,
                 Some(c.header.clone()),
                 None,
-                format!("Column \"{}\" does not match any {} field and will be ignored.", c.header, kind.label()),
+                format!(
+                    "Column \"{}\" does not match any {} field and will be ignored.",
+                    c.header,
+                    kind.label()
+                ),
             )),
             MatchKind::Fuzzy => {
-                let target = c.field.and_then(|f| kind.column(f)).map_or("", |s| s.header);
+                let target = c
+                    .field
+                    .and_then(|f| kind.column(f))
+                    .map_or("", |s| s.header);
                 issues.push(header_issue(
                     IssueCode::FuzzyColumnMatch,
                     Severity::Warning,
@@ -161,16 +193,38 @@ pub fn map_headers(kind: ImportKind, headers: &[String], overrides: &MappingOver
             _ => {}
         }
     }
-    Mapping { kind, columns, issues }
+    Mapping {
+        kind,
+        columns,
+        issues,
+    }
 }
 
-fn mapped(i: usize, header: &str, field: FieldId, confidence: f32, how: MatchKind) -> ColumnMapping {
-    ColumnMapping { source_index: i, header: header.to_string(), field: Some(field), confidence, how }
+fn mapped(
+    i: usize,
+    header: &str,
+    field: FieldId,
+    confidence: f32,
+    how: MatchKind,
+) -> ColumnMapping {
+    ColumnMapping {
+        source_index: i,
+        header: header.to_string(),
+        field: Some(field),
+        confidence,
+        how,
+    }
 }
 
 fn guess(kind: ImportKind, i: usize, header: &str) -> ColumnMapping {
     let key = fold_key(header);
-    let unknown = ColumnMapping { source_index: i, header: header.to_string(), field: None, confidence: 0.0, how: MatchKind::Unknown };
+    let unknown = ColumnMapping {
+        source_index: i,
+        header: header.to_string(),
+        field: None,
+        confidence: 0.0,
+        how: MatchKind::Unknown,
+    };
     if key.is_empty() {
         return unknown;
     }
@@ -195,7 +249,9 @@ fn guess(kind: ImportKind, i: usize, header: &str) -> ColumnMapping {
         }
     }
     match best {
-        Some((score, field)) if score >= FUZZY_THRESHOLD => mapped(i, header, field, score as f32, MatchKind::Fuzzy),
+        Some((score, field)) if score >= FUZZY_THRESHOLD => {
+            mapped(i, header, field, score as f32, MatchKind::Fuzzy)
+        }
         _ => unknown,
     }
 }
@@ -208,8 +264,22 @@ fn similarity(a: &str, b: &str) -> f64 {
     strsim::normalized_damerau_levenshtein(a, b)
 }
 
-fn header_issue(code: IssueCode, severity: Severity, column: Option<String>, field: Option<FieldId>, message: String) -> Issue {
-    Issue { row: None, sheet: None, column, field, code, severity, message }
+fn header_issue(
+    code: IssueCode,
+    severity: Severity,
+    column: Option<String>,
+    field: Option<FieldId>,
+    message: String,
+) -> Issue {
+    Issue {
+        row: None,
+        sheet: None,
+        column,
+        field,
+        code,
+        severity,
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -221,12 +291,19 @@ mod tests {
     }
 
     fn field_of(m: &Mapping, header: &str) -> Option<FieldId> {
-        m.columns.iter().find(|c| c.header == header).and_then(|c| c.field)
+        m.columns
+            .iter()
+            .find(|c| c.header == header)
+            .and_then(|c| c.field)
     }
 
     #[test]
     fn headers_match_regardless_of_case_spaces_and_punctuation() {
-        let m = map_headers(ImportKind::Invites, &h(&["  EMAIL ", "expiry_days"]), &MappingOverrides::default());
+        let m = map_headers(
+            ImportKind::Invites,
+            &h(&["  EMAIL ", "expiry_days"]),
+            &MappingOverrides::default(),
+        );
         assert_eq!(field_of(&m, "  EMAIL "), Some(FieldId::Email));
         assert_eq!(field_of(&m, "expiry_days"), Some(FieldId::ExpiryDays));
         assert!(!m.has_errors());
@@ -234,7 +311,11 @@ mod tests {
 
     #[test]
     fn synonyms_map_to_their_field() {
-        let m = map_headers(ImportKind::Learners, &h(&["E-mail Address", "Given name", "Surname"]), &MappingOverrides::default());
+        let m = map_headers(
+            ImportKind::Learners,
+            &h(&["E-mail Address", "Given name", "Surname"]),
+            &MappingOverrides::default(),
+        );
         assert_eq!(field_of(&m, "E-mail Address"), Some(FieldId::Email));
         assert_eq!(field_of(&m, "Given name"), Some(FieldId::FirstName));
         assert_eq!(field_of(&m, "Surname"), Some(FieldId::LastName));
@@ -242,53 +323,96 @@ mod tests {
 
     #[test]
     fn login_id_maps_to_username_for_people() {
-        let m = map_headers(ImportKind::People, &h(&["login_id", "firstname", "Last Name"]), &MappingOverrides::default());
+        let m = map_headers(
+            ImportKind::People,
+            &h(&["login_id", "firstname", "Last Name"]),
+            &MappingOverrides::default(),
+        );
         assert_eq!(field_of(&m, "login_id"), Some(FieldId::Username));
     }
 
     #[test]
     fn a_misspelled_header_is_matched_fuzzily_with_a_confidence() {
-        let m = map_headers(ImportKind::Learners, &h(&["Emial", "Frist Name"]), &MappingOverrides::default());
+        let m = map_headers(
+            ImportKind::Learners,
+            &h(&["Emial", "Frist Name"]),
+            &MappingOverrides::default(),
+        );
         let c = &m.columns[1];
         assert_eq!(c.field, Some(FieldId::FirstName));
         assert_eq!(c.how, MatchKind::Fuzzy);
         assert!(c.confidence > 0.7 && c.confidence < 1.0);
-        assert!(m.issues.iter().any(|i| i.code == IssueCode::FuzzyColumnMatch));
+        assert!(m
+            .issues
+            .iter()
+            .any(|i| i.code == IssueCode::FuzzyColumnMatch));
     }
 
     #[test]
     fn unknown_columns_are_listed_and_ignored() {
-        let m = map_headers(ImportKind::Invites, &h(&["Email", "Shoe size"]), &MappingOverrides::default());
+        let m = map_headers(
+            ImportKind::Invites,
+            &h(&["Email", "Shoe size"]),
+            &MappingOverrides::default(),
+        );
         assert_eq!(m.unknown_columns().collect::<Vec<_>>(), vec!["Shoe size"]);
         assert!(!m.has_errors());
     }
 
     #[test]
     fn two_columns_mapped_to_one_field_is_an_error() {
-        let m = map_headers(ImportKind::Invites, &h(&["Email", "Email Address"]), &MappingOverrides::default());
+        let m = map_headers(
+            ImportKind::Invites,
+            &h(&["Email", "Email Address"]),
+            &MappingOverrides::default(),
+        );
         // An exact header beats a synonym, so this one is fine…
         assert!(!m.has_errors());
         assert_eq!(m.columns[1].field, None);
-        let m = map_headers(ImportKind::Invites, &h(&["Mail", "E-mail address"]), &MappingOverrides::default());
-        assert!(m.issues.iter().any(|i| i.code == IssueCode::ColumnMappedTwice && i.is_error()));
+        let m = map_headers(
+            ImportKind::Invites,
+            &h(&["Mail", "E-mail address"]),
+            &MappingOverrides::default(),
+        );
+        assert!(m
+            .issues
+            .iter()
+            .any(|i| i.code == IssueCode::ColumnMappedTwice && i.is_error()));
     }
 
     #[test]
     fn a_missing_required_column_is_an_error() {
-        let m = map_headers(ImportKind::Invites, &h(&["Expiry Days"]), &MappingOverrides::default());
-        let i = m.issues.iter().find(|i| i.code == IssueCode::MissingColumn).unwrap();
+        let m = map_headers(
+            ImportKind::Invites,
+            &h(&["Expiry Days"]),
+            &MappingOverrides::default(),
+        );
+        let i = m
+            .issues
+            .iter()
+            .find(|i| i.code == IssueCode::MissingColumn)
+            .unwrap();
         assert!(i.message.contains("\"Email\""));
     }
 
     #[test]
     fn external_id_header_is_required_for_program_invitations() {
-        let m = map_headers(ImportKind::ProgramInvitations, &h(&["Full Name", "Email"]), &MappingOverrides::default());
-        assert!(m.issues.iter().any(|i| i.code == IssueCode::MissingColumn && i.field == Some(FieldId::ExternalId)));
+        let m = map_headers(
+            ImportKind::ProgramInvitations,
+            &h(&["Full Name", "Email"]),
+            &MappingOverrides::default(),
+        );
+        assert!(m
+            .issues
+            .iter()
+            .any(|i| i.code == IssueCode::MissingColumn && i.field == Some(FieldId::ExternalId)));
     }
 
     #[test]
     fn overrides_win_over_guesses() {
-        let o = MappingOverrides::default().set(0, ColumnOverride::Ignore).set(1, ColumnOverride::Field(FieldId::Email));
+        let o = MappingOverrides::default()
+            .set(0, ColumnOverride::Ignore)
+            .set(1, ColumnOverride::Field(FieldId::Email));
         let m = map_headers(ImportKind::Invites, &h(&["Email", "Contact"]), &o);
         assert_eq!(m.columns[0].field, None);
         assert_eq!(m.columns[1].field, Some(FieldId::Email));

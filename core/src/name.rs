@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn name_is_trimmed() {
-        assert_eq!(PersonName::parse("  Ana María ").unwrap().as_str(), "Ana María");
+        assert_eq!(
+            PersonName::parse("  Ana María ").unwrap().as_str(),
+            "Ana María"
+        );
     }
 
     #[test]
@@ -84,13 +87,22 @@ mod tests {
 
     #[test]
     fn name_over_100_characters_is_rejected() {
-        assert_eq!(PersonName::parse(&"é".repeat(101)), Err(NameError::TooLong { len: 101 }));
+        assert_eq!(
+            PersonName::parse(&"é".repeat(101)),
+            Err(NameError::TooLong { len: 101 })
+        );
         assert!(PersonName::parse(&"é".repeat(100)).is_ok());
     }
 
     #[test]
     fn name_with_control_character_is_rejected() {
-        assert_eq!(PersonName::parse("Ana\u{0007}"), Err(NameError::ControlCharacter));
-        assert_eq!(PersonName::parse("Ana\nMaria"), Err(NameError::ControlCharacter));
+        assert_eq!(
+            PersonName::parse("Ana\u{0007}"),
+            Err(NameError::ControlCharacter)
+        );
+        assert_eq!(
+            PersonName::parse("Ana\nMaria"),
+            Err(NameError::ControlCharacter)
+        );
     }
 }

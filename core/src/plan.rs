@@ -116,17 +116,34 @@ fn key_set(s: &HashSet<String>) -> HashSet<String> {
 }
 
 pub fn plan(kind: ImportKind, checked: &Checked, facts: &Facts, opts: &PlanOptions) -> Plan {
-    let users: HashMap<String, &ExistingUser> = facts.users.iter().map(|(k, v)| (normalize_key(k).into_owned(), v)).collect();
+    let users: HashMap<String, &ExistingUser> = facts
+        .users
+        .iter()
+        .map(|(k, v)| (normalize_key(k).into_owned(), v))
+        .collect();
     let members = key_set(&facts.group_members);
     let invited = key_set(&facts.pending_invitations);
-    let usernames: HashSet<String> = facts.existing_usernames.iter().map(|u| u.to_lowercase()).collect();
-    let groups: HashMap<String, &str> = facts.groups.iter().map(|g| (g.trim().to_lowercase(), g.as_str())).collect();
+    let usernames: HashSet<String> = facts
+        .existing_usernames
+        .iter()
+        .map(|u| u.to_lowercase())
+        .collect();
+    let groups: HashMap<String, &str> = facts
+        .groups
+        .iter()
+        .map(|g| (g.trim().to_lowercase(), g.as_str()))
+        .collect();
     // Association targets may be any row of the file, on any tab.
     let in_file: HashMap<String, Option<Role>> = checked
         .rows
         .iter()
         .filter(|r| !r.deleted && !r.has_errors())
-        .filter_map(|r| r.values.email.as_ref().map(|e| (e.key().into_owned(), r.values.more().role)))
+        .filter_map(|r| {
+            r.values
+                .email
+                .as_ref()
+                .map(|e| (e.key().into_owned(), r.values.more().role))
+        })
         .collect();
 
     let send = opts.send_emails;
@@ -149,7 +166,10 @@ pub fn plan(kind: ImportKind, checked: &Checked, facts: &Facts, opts: &PlanOptio
             links: Vec::new(),
         };
         let action = if let Some(first) = row.issues.iter().find(|i| i.is_error()) {
-            PlannedAction::Error { code: first.code, message: first.message.clone() }
+            PlannedAction::Error {
+                code: first.code,
+                message: first.message.clone(),
+            }
         } else {
             let is_member = key.is_some_and(|k| members.contains(k));
             let is_invited = key.is_some_and(|k| invited.contains(k));
@@ -170,10 +190,15 @@ pub fn plan(kind: ImportKind, checked: &Checked, facts: &Facts, opts: &PlanOptio
                     } else if exists {
                         PlannedAction::AddMembership
                     } else {
-                        PlannedAction::CreateAccount { join_group: true, send_email: send }
+                        PlannedAction::CreateAccount {
+                            join_group: true,
+                            send_email: send,
+                        }
                     }
                 }
-                ImportKind::People => plan_person(v, &users, &usernames, &in_file, send, &mut planned.links),
+                ImportKind::People => {
+                    plan_person(v, &users, &usernames, &in_file, send, &mut planned.links)
+                }
                 ImportKind::GroupMembers => {
                     let mut unknown = Vec::new();
                     for g in &v.more().groups {
@@ -185,10 +210,17 @@ pub fn plan(kind: ImportKind, checked: &Checked, facts: &Facts, opts: &PlanOptio
                     if !unknown.is_empty() {
                         PlannedAction::Error {
                             code: IssueCode::UnknownGroup,
-                            message: format!("Group {} does not exist. Create the group first or fix the name.", unknown.join(", ")),
+                            message: format!(
+                                "Group {} does not exist. Create the group first or fix the name.",
+                                unknown.join(", ")
+                            ),
                         }
                     } else if is_member {
-                        if planned.groups.is_empty() { PlannedAction::SkipAlreadyMember } else { PlannedAction::AddMembership }
+                        if planned.groups.is_empty() {
+                            PlannedAction::SkipAlreadyMember
+                        } else {
+                            PlannedAction::AddMembership
+                        }
                     } else if is_invited {
                         PlannedAction::SkipAlreadyInvited
                     } else {
@@ -229,7 +261,10 @@ fn plan_person(
         }
         let key = email.key();
         if in_file.contains_key(key.as_ref()) || users.contains_key(key.as_ref()) {
-            links.push(PlannedLink { role: link_role, email: email.as_str().to_string() });
+            links.push(PlannedLink {
+                role: link_role,
+                email: email.as_str().to_string(),
+            });
         } else {
             missing.push(email.as_str().to_string());
         }
@@ -248,15 +283,27 @@ fn plan_person(
     if exists {
         PlannedAction::UpdateAccount
     } else {
-        PlannedAction::CreateAccount { join_group: false, send_email: send }
+        PlannedAction::CreateAccount {
+            join_group: false,
+            send_email: send,
+        }
     }
 }
 
 fn count(t: &mut PlanTotals, action: &PlannedAction, kind: ImportKind) {
     t.rows += 1;
-    let takes_seat = matches!(kind, ImportKind::Invites | ImportKind::Learners | ImportKind::ProgramInvitations | ImportKind::GroupMembers);
+    let takes_seat = matches!(
+        kind,
+        ImportKind::Invites
+            | ImportKind::Learners
+            | ImportKind::ProgramInvitations
+            | ImportKind::GroupMembers
+    );
     match action {
-        PlannedAction::CreateAccount { join_group, send_email } => {
+        PlannedAction::CreateAccount {
+            join_group,
+            send_email,
+        } => {
             t.accounts_created += 1;
             if *join_group {
                 t.memberships += 1;
@@ -283,7 +330,11 @@ fn count(t: &mut PlanTotals, action: &PlannedAction, kind: ImportKind) {
 }
 
 fn plural(n: u32, one: &str, many: &str) -> String {
-    format!("{} {}", thousands(u64::from(n)), if n == 1 { one } else { many })
+    format!(
+        "{} {}",
+        thousands(u64::from(n)),
+        if n == 1 { one } else { many }
+    )
 }
 
 impl PlanTotals {
@@ -292,43 +343,88 @@ impl PlanTotals {
     pub fn summary_sentence(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         if self.accounts_created > 0 {
-            parts.push(format!("creates {}", plural(self.accounts_created, "account", "accounts")));
+            parts.push(format!(
+                "creates {}",
+                plural(self.accounts_created, "account", "accounts")
+            ));
         }
         if self.accounts_updated > 0 {
             if self.accounts_created > 0 {
-                parts.push(format!("updates {}", thousands(u64::from(self.accounts_updated))));
+                parts.push(format!(
+                    "updates {}",
+                    thousands(u64::from(self.accounts_updated))
+                ));
             } else {
-                parts.push(format!("updates {}", plural(self.accounts_updated, "account", "accounts")));
+                parts.push(format!(
+                    "updates {}",
+                    plural(self.accounts_updated, "account", "accounts")
+                ));
             }
         }
         if self.invitation_emails > 0 {
-            parts.push(format!("sends {}", plural(self.invitation_emails, "invitation email", "invitation emails")));
+            parts.push(format!(
+                "sends {}",
+                plural(
+                    self.invitation_emails,
+                    "invitation email",
+                    "invitation emails"
+                )
+            ));
         }
         let silent = self.invitations - self.invitation_emails.min(self.invitations);
         if silent > 0 {
-            parts.push(format!("creates {} without sending emails", plural(silent, "invitation", "invitations")));
+            parts.push(format!(
+                "creates {} without sending emails",
+                plural(silent, "invitation", "invitations")
+            ));
         }
         if self.account_emails > 0 {
-            parts.push(format!("sends {}", plural(self.account_emails, "account setup email", "account setup emails")));
+            parts.push(format!(
+                "sends {}",
+                plural(
+                    self.account_emails,
+                    "account setup email",
+                    "account setup emails"
+                )
+            ));
         }
         if self.memberships > 0 {
-            parts.push(format!("adds {} to the group", plural(self.memberships, "membership", "memberships")));
+            parts.push(format!(
+                "adds {} to the group",
+                plural(self.memberships, "membership", "memberships")
+            ));
         }
         if self.skipped_already_member > 0 {
-            parts.push(format!("skips {} already in the group", plural(self.skipped_already_member, "person", "people")));
+            parts.push(format!(
+                "skips {} already in the group",
+                plural(self.skipped_already_member, "person", "people")
+            ));
         }
         if self.skipped_already_invited > 0 {
-            parts.push(format!("skips {} already invited", plural(self.skipped_already_invited, "person", "people")));
+            parts.push(format!(
+                "skips {} already invited",
+                plural(self.skipped_already_invited, "person", "people")
+            ));
         }
-        let mut s = if parts.is_empty() { "Changes nothing".to_string() } else { parts.join(", ") };
+        let mut s = if parts.is_empty() {
+            "Changes nothing".to_string()
+        } else {
+            parts.join(", ")
+        };
         if let Some(first) = s.get_mut(0..1) {
             first.make_ascii_uppercase();
         }
         if self.errors > 0 {
-            s.push_str(&format!("; {} with errors will not be imported", plural(self.errors, "row", "rows")));
+            s.push_str(&format!(
+                "; {} with errors will not be imported",
+                plural(self.errors, "row", "rows")
+            ));
         }
         if let Some(n) = self.seats_exceeded_by {
-            s.push_str(&format!("; needs {} more than the contract has left", plural(n, "seat", "seats")));
+            s.push_str(&format!(
+                "; needs {} more than the contract has left",
+                plural(n, "seat", "seats")
+            ));
         }
         s.push('.');
         s

@@ -4,7 +4,11 @@ use muster_core::parse::TextEncoding;
 use muster_core::{check, parse_bytes, ImportKind, IssueCode, Limits, ParseError, ParseOptions};
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn check_fixture(name: &str, kind: ImportKind) -> Result<muster_core::CheckReport, ParseError> {
@@ -15,14 +19,19 @@ fn check_fixture(name: &str, kind: ImportKind) -> Result<muster_core::CheckRepor
 fn a_binary_file_is_not_a_table() {
     let err = check_fixture("binary.bin", ImportKind::Invites).unwrap_err();
     assert_eq!(err, ParseError::NotATable);
-    assert!(err.to_string().starts_with("This is not a CSV, TSV or spreadsheet file"));
+    assert!(err
+        .to_string()
+        .starts_with("This is not a CSV, TSV or spreadsheet file"));
 }
 
 #[test]
 fn a_zip_bomb_xlsx_is_refused_before_anything_is_inflated() {
     let err = check_fixture("zip_bomb.xlsx", ImportKind::Invites).unwrap_err();
     match err {
-        ParseError::UnpackedTooLarge { uncompressed, limit } => {
+        ParseError::UnpackedTooLarge {
+            uncompressed,
+            limit,
+        } => {
             assert!(uncompressed > 4_000_000_000);
             assert_eq!(limit, Limits::default().max_uncompressed_bytes);
         }
@@ -40,9 +49,15 @@ fn an_honest_but_huge_unpacked_size_is_refused_too() {
         s.write_string(r, 0, format!("{r}{filler}")).unwrap();
     }
     let bytes = wb.save_to_buffer().unwrap();
-    let limits = Limits { max_uncompressed_bytes: 1_000_000, ..Limits::default() };
+    let limits = Limits {
+        max_uncompressed_bytes: 1_000_000,
+        ..Limits::default()
+    };
     let err = check(&bytes, Some("big.xlsx"), ImportKind::Invites, &limits).unwrap_err();
-    assert!(matches!(err, ParseError::UnpackedTooLarge { .. }), "{err:?}");
+    assert!(
+        matches!(err, ParseError::UnpackedTooLarge { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -50,29 +65,62 @@ fn a_sheet_declaring_the_whole_grid_is_refused_before_reading_cells() {
     let err = check_fixture("bogus_dimension.xlsx", ImportKind::Invites).unwrap_err();
     assert_eq!(
         err,
-        ParseError::SheetTooLarge { sheet: "Sheet1".into(), rows: 1_048_576, columns: 16_384, max_rows: 200_000, max_columns: 200 }
+        ParseError::SheetTooLarge {
+            sheet: "Sheet1".into(),
+            rows: 1_048_576,
+            columns: 16_384,
+            max_rows: 200_000,
+            max_columns: 200
+        }
     );
 }
 
 #[test]
 fn a_truncated_xlsx_is_a_clear_error() {
     let err = check_fixture("truncated.xlsx", ImportKind::Invites).unwrap_err();
-    assert!(matches!(err, ParseError::NotATable | ParseError::CorruptSpreadsheet { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ParseError::NotATable | ParseError::CorruptSpreadsheet { .. }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn a_one_megabyte_cell_is_refused_naming_row_and_column() {
     let mut csv = b"Email,First Name\r\na@x.org,".to_vec();
     csv.extend(std::iter::repeat_n(b'a', 1 << 20));
-    let err = check(&csv, Some("big.csv"), ImportKind::Learners, &Limits::default()).unwrap_err();
-    assert_eq!(err, ParseError::CellTooLong { row: 2, column: 2, chars: 1 << 20, limit: 10_000 });
+    let err = check(
+        &csv,
+        Some("big.csv"),
+        ImportKind::Learners,
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        ParseError::CellTooLong {
+            row: 2,
+            column: 2,
+            chars: 1 << 20,
+            limit: 10_000
+        }
+    );
     assert!(err.to_string().contains("Row 2, column 2 (B)"), "{err}");
 }
 
 #[test]
 fn a_header_of_100k_columns_is_refused() {
     let err = check_fixture("wide_100k_columns.csv", ImportKind::Invites).unwrap_err();
-    assert_eq!(err, ParseError::TooManyColumns { row: 1, count: 100_000, limit: 200 });
+    assert_eq!(
+        err,
+        ParseError::TooManyColumns {
+            row: 1,
+            count: 100_000,
+            limit: 200
+        }
+    );
 }
 
 #[test]
@@ -80,17 +128,34 @@ fn invalid_utf8_is_read_as_windows_1252_with_a_warning() {
     let report = check_fixture("invalid_utf8.csv", ImportKind::Learners).unwrap();
     assert_eq!(report.encoding, Some(TextEncoding::Windows1252));
     assert_eq!(report.warnings.len(), 1);
-    let first = report.checked.rows[0].values.more().first_name.clone().unwrap();
+    let first = report.checked.rows[0]
+        .values
+        .more()
+        .first_name
+        .clone()
+        .unwrap();
     assert_eq!(first.as_str(), "José");
     assert!(!report.has_errors());
 }
 
 #[test]
 fn utf16_files_with_a_bom_are_read() {
-    for (name, enc) in [("utf16le_bom.csv", TextEncoding::Utf16Le), ("utf16be_bom.csv", TextEncoding::Utf16Be)] {
+    for (name, enc) in [
+        ("utf16le_bom.csv", TextEncoding::Utf16Le),
+        ("utf16be_bom.csv", TextEncoding::Utf16Be),
+    ] {
         let report = check_fixture(name, ImportKind::Learners).unwrap();
         assert_eq!(report.encoding, Some(enc));
-        assert_eq!(report.checked.rows[0].values.more().first_name.as_ref().unwrap().as_str(), "Zoë");
+        assert_eq!(
+            report.checked.rows[0]
+                .values
+                .more()
+                .first_name
+                .as_ref()
+                .unwrap()
+                .as_str(),
+            "Zoë"
+        );
         assert!(!report.has_errors(), "{name}");
     }
 }
@@ -98,7 +163,12 @@ fn utf16_files_with_a_bom_are_read() {
 #[test]
 fn formula_cells_are_warnings_not_errors() {
     let report = check_fixture("formulas.csv", ImportKind::Learners).unwrap();
-    let flagged: Vec<u32> = report.checked.issues().filter(|i| i.code == IssueCode::FormulaLikeValue).filter_map(|i| i.row).collect();
+    let flagged: Vec<u32> = report
+        .checked
+        .issues()
+        .filter(|i| i.code == IssueCode::FormulaLikeValue)
+        .filter_map(|i| i.row)
+        .collect();
     assert_eq!(flagged, vec![2, 3, 4, 5]);
     assert!(!report.has_errors());
     assert_eq!(report.totals().with_warnings, 4);
@@ -107,15 +177,33 @@ fn formula_cells_are_warnings_not_errors() {
 
 #[test]
 fn hostile_limits_are_configurable() {
-    let limits = Limits { max_columns: 100_001, ..Limits::default() };
-    let wb = parse_bytes(&fixture("wide_100k_columns.csv"), None, &ParseOptions::default(), &limits).unwrap();
+    let limits = Limits {
+        max_columns: 100_001,
+        ..Limits::default()
+    };
+    let wb = parse_bytes(
+        &fixture("wide_100k_columns.csv"),
+        None,
+        &ParseOptions::default(),
+        &limits,
+    )
+    .unwrap();
     assert_eq!(wb.sheets[0].headers.len(), 100_000);
 }
 
 #[test]
 fn an_ods_whose_repeated_cells_expand_to_billions_is_refused() {
     let err = check_fixture("repeat_bomb.ods", ImportKind::Invites).unwrap_err();
-    assert!(matches!(err, ParseError::SheetTooLarge { columns: 16_000, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ParseError::SheetTooLarge {
+                columns: 16_000,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -4,7 +4,12 @@ use muster_core::{check, parse_bytes, ImportKind, Limits, ParseOptions};
 use proptest::prelude::*;
 
 fn small_limits() -> Limits {
-    Limits { max_rows: 500, max_columns: 50, max_cell_chars: 200, ..Limits::default() }
+    Limits {
+        max_rows: 500,
+        max_columns: 50,
+        max_cell_chars: 200,
+        ..Limits::default()
+    }
 }
 
 proptest! {

@@ -41,7 +41,11 @@ impl Config {
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let bind_name = if get("MUSTER_BIND").is_some() { "MUSTER_BIND" } else { "LEPTOS_SITE_ADDR" };
+        let bind_name = if get("MUSTER_BIND").is_some() {
+            "MUSTER_BIND"
+        } else {
+            "LEPTOS_SITE_ADDR"
+        };
         let bind_value = get(bind_name).unwrap_or_else(|| "127.0.0.1:3000".to_owned());
         let bind: SocketAddr = bind_value.parse().map_err(|_| ConfigError::BadAddress {
             name: bind_name,
@@ -60,7 +64,11 @@ impl Config {
             .site_root(get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()))
             .site_pkg_dir(get("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".to_owned()))
             .site_addr(bind)
-            .reload_port(get("LEPTOS_RELOAD_PORT").and_then(|port| port.parse().ok()).unwrap_or(3001))
+            .reload_port(
+                get("LEPTOS_RELOAD_PORT")
+                    .and_then(|port| port.parse().ok())
+                    .unwrap_or(3001),
+            )
             .build();
         let mail = mail_config(&get, &base_url)?;
         Ok(Config {
@@ -94,11 +102,20 @@ fn number<T: std::str::FromStr>(
 }
 
 /// SMTP and the sender's pace; with no `MUSTER_SMTP_HOST`, mail goes to the dev mailbox.
-fn mail_config(get: &impl Fn(&str) -> Option<String>, base_url: &str) -> Result<MailConfig, ConfigError> {
+fn mail_config(
+    get: &impl Fn(&str) -> Option<String>,
+    base_url: &str,
+) -> Result<MailConfig, ConfigError> {
     let mut mail = MailConfig::dev_mailbox(base_url);
-    let host = get("MUSTER_SMTP_HOST").map(|host| host.trim().to_owned()).filter(|host| !host.is_empty());
+    let host = get("MUSTER_SMTP_HOST")
+        .map(|host| host.trim().to_owned())
+        .filter(|host| !host.is_empty());
     if let Some(host) = host {
-        let tls = match get("MUSTER_SMTP_TLS").as_deref().map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        let tls = match get("MUSTER_SMTP_TLS")
+            .as_deref()
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("") | Some("starttls") => TlsMode::StartTls,
             Some("none") => TlsMode::None,
             Some("tls") => TlsMode::Tls,
@@ -126,7 +143,11 @@ fn mail_config(get: &impl Fn(&str) -> Option<String>, base_url: &str) -> Result<
     Ok(mail)
 }
 
-fn flag(get: &impl Fn(&str) -> Option<String>, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+fn flag(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
     match get(name).as_deref().map(str::trim) {
         None | Some("") => Ok(default),
         Some("1" | "true" | "yes" | "on") => Ok(true),

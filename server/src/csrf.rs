@@ -12,8 +12,15 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-pub async fn same_origin_only(State(settings): State<Arc<Settings>>, request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+pub async fn same_origin_only(
+    State(settings): State<Arc<Settings>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return next.run(request).await;
     }
     let headers = request.headers();
@@ -22,7 +29,9 @@ pub async fn same_origin_only(State(settings): State<Arc<Settings>>, request: Re
         .or_else(|| headers.get(header::REFERER))
         .and_then(|value| value.to_str().ok())
         .and_then(origin_of);
-    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok());
     let allowed = match &claimed {
         Some(origin) => {
             origin_of(&settings.base_url).as_deref() == Some(origin.as_str())
@@ -32,15 +41,23 @@ pub async fn same_origin_only(State(settings): State<Arc<Settings>>, request: Re
         // page) make the browser send `Origin: null`; the browser's own
         // Fetch Metadata still tells whether the form was on this site.
         None => {
-            headers.get(header::ORIGIN).is_some_and(|origin| origin == "null")
-                && headers.get("sec-fetch-site").is_some_and(|site| site == "same-origin")
+            headers
+                .get(header::ORIGIN)
+                .is_some_and(|origin| origin == "null")
+                && headers
+                    .get("sec-fetch-site")
+                    .is_some_and(|site| site == "same-origin")
         }
     };
     if allowed {
         next.run(request).await
     } else {
         tracing::warn!(origin = ?claimed, ?host, path = %request.uri().path(), "cross-site request refused");
-        (StatusCode::FORBIDDEN, "This request did not come from a Muster page.").into_response()
+        (
+            StatusCode::FORBIDDEN,
+            "This request did not come from a Muster page.",
+        )
+            .into_response()
     }
 }
 
@@ -48,7 +65,13 @@ pub async fn same_origin_only(State(settings): State<Arc<Settings>>, request: Re
 fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
-    (!authority.is_empty()).then(|| format!("{}://{}", scheme.to_ascii_lowercase(), authority.to_ascii_lowercase()))
+    (!authority.is_empty()).then(|| {
+        format!(
+            "{}://{}",
+            scheme.to_ascii_lowercase(),
+            authority.to_ascii_lowercase()
+        )
+    })
 }
 
 fn authority_of(origin: &str) -> Option<&str> {
@@ -61,8 +84,14 @@ mod tests {
 
     #[test]
     fn origin_keeps_scheme_host_and_port_only() {
-        assert_eq!(origin_of("http://127.0.0.1:3000/admin?x=1").as_deref(), Some("http://127.0.0.1:3000"));
-        assert_eq!(origin_of("HTTPS://Example.org").as_deref(), Some("https://example.org"));
+        assert_eq!(
+            origin_of("http://127.0.0.1:3000/admin?x=1").as_deref(),
+            Some("http://127.0.0.1:3000")
+        );
+        assert_eq!(
+            origin_of("HTTPS://Example.org").as_deref(),
+            Some("https://example.org")
+        );
         assert_eq!(origin_of("null"), None);
     }
 }

@@ -3,7 +3,9 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
         .init();
     let config = match server::Config::from_env() {
         Ok(config) => config,
@@ -20,7 +22,10 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    println!("Muster is serving at http://{} (links in emails use {base_url})", running.addr);
+    println!(
+        "Muster is serving at http://{} (links in emails use {base_url})",
+        running.addr
+    );
     tokio::select! {
         result = running.task => {
             if let Ok(Err(error)) = result {

@@ -15,49 +15,89 @@ async fn bootstrap(client: &common::Client) -> Bootstrap {
     client.call("bootstrap", &[]).await.unwrap()
 }
 
-async fn first_run_creates_the_organization_and_its_admin_can_log_out_and_back_in(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else { return };
+async fn first_run_creates_the_organization_and_its_admin_can_log_out_and_back_in(
+    backend: Backend,
+) {
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
     let browser = server.client();
     let before = bootstrap(&browser).await;
     assert!(!before.has_organization);
     assert!(before.user.is_none());
 
-    create_org(&browser, "Northside Academy", "Ada@Example.org").await.unwrap();
+    create_org(&browser, "Northside Academy", "Ada@Example.org")
+        .await
+        .unwrap();
     let after = bootstrap(&browser).await;
     assert!(after.has_organization);
     let user = after.user.expect("the creator is signed in");
     assert_eq!(user.role, Role::Admin);
-    assert_eq!(user.email, "ada@example.org", "emails are stored normalized");
+    assert_eq!(
+        user.email, "ada@example.org",
+        "emails are stored normalized"
+    );
     assert_eq!(user.organization_name, "Northside Academy");
 
     browser.call::<()>("logout", &[]).await.unwrap();
     assert!(bootstrap(&browser).await.user.is_none());
 
     let wrong = browser
-        .call::<()>("login", &[("email", "ada@example.org"), ("password", "not the password")])
+        .call::<()>(
+            "login",
+            &[
+                ("email", "ada@example.org"),
+                ("password", "not the password"),
+            ],
+        )
         .await;
     assert_eq!(wrong, Err(AppError::BadCredentials));
     let unknown = browser
-        .call::<()>("login", &[("email", "nobody@example.org"), ("password", "not the password")])
+        .call::<()>(
+            "login",
+            &[
+                ("email", "nobody@example.org"),
+                ("password", "not the password"),
+            ],
+        )
         .await;
-    assert_eq!(unknown, Err(AppError::BadCredentials), "unknown emails get the same answer");
+    assert_eq!(
+        unknown,
+        Err(AppError::BadCredentials),
+        "unknown emails get the same answer"
+    );
 
     browser
-        .call::<()>("login", &[("email", "ADA@example.org "), ("password", "correct horse battery")])
+        .call::<()>(
+            "login",
+            &[
+                ("email", "ADA@example.org "),
+                ("password", "correct horse battery"),
+            ],
+        )
         .await
         .unwrap();
-    assert_eq!(bootstrap(&browser).await.user.unwrap().user_id, user.user_id);
+    assert_eq!(
+        bootstrap(&browser).await.user.unwrap().user_id,
+        user.user_id
+    );
 }
 
 async fn a_second_organization_needs_open_signup(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else { return };
-    create_org(&server.client(), "First", "first@example.org").await.unwrap();
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
+    create_org(&server.client(), "First", "first@example.org")
+        .await
+        .unwrap();
     let second = create_org(&server.client(), "Second", "second@example.org").await;
     assert_eq!(second, Err(AppError::Forbidden));
 }
 
 async fn setup_rejects_bad_input_with_the_field_named(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else { return };
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
     let browser = server.client();
     let result = browser
         .call::<()>(
@@ -71,7 +111,10 @@ async fn setup_rejects_bad_input_with_the_field_named(backend: Backend) {
             ],
         )
         .await;
-    assert!(matches!(result, Err(AppError::Invalid { ref field, .. }) if field == "Email"), "{result:?}");
+    assert!(
+        matches!(result, Err(AppError::Invalid { ref field, .. }) if field == "Email"),
+        "{result:?}"
+    );
     let short = browser
         .call::<()>(
             "create_organization",
@@ -84,12 +127,20 @@ async fn setup_rejects_bad_input_with_the_field_named(backend: Backend) {
             ],
         )
         .await;
-    assert!(matches!(short, Err(AppError::Invalid { ref field, .. }) if field == "Password"), "{short:?}");
-    assert!(!bootstrap(&browser).await.has_organization, "nothing half-written");
+    assert!(
+        matches!(short, Err(AppError::Invalid { ref field, .. }) if field == "Password"),
+        "{short:?}"
+    );
+    assert!(
+        !bootstrap(&browser).await.has_organization,
+        "nothing half-written"
+    );
 }
 
 async fn admin_functions_require_a_session(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else { return };
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
     let stranger = server.client();
     let groups = stranger.call::<Vec<GroupSummary>>("groups/list", &[]).await;
     assert_eq!(groups, Err(AppError::NotAuthenticated));
@@ -98,45 +149,111 @@ async fn admin_functions_require_a_session(backend: Backend) {
 }
 
 async fn cross_site_posts_are_refused(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else { return };
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
     let browser = server.client();
-    create_org(&browser, "Org", "ada@example.org").await.unwrap();
+    create_org(&browser, "Org", "ada@example.org")
+        .await
+        .unwrap();
     let (status, _) = browser
-        .raw("groups/create", &[("name", "Evil"), ("description", ""), ("default_expiry_days", "30"), ("trainings", "")], Some("https://evil.example"))
+        .raw(
+            "groups/create",
+            &[
+                ("name", "Evil"),
+                ("description", ""),
+                ("default_expiry_days", "30"),
+                ("trainings", ""),
+            ],
+            Some("https://evil.example"),
+        )
         .await;
     assert_eq!(status.as_u16(), 403);
-    let (status, _) = browser.raw("groups/create", &[("name", "NoOrigin"), ("description", ""), ("default_expiry_days", "30"), ("trainings", "")], None).await;
-    assert_eq!(status.as_u16(), 403, "a POST with neither Origin nor Referer is refused");
+    let (status, _) = browser
+        .raw(
+            "groups/create",
+            &[
+                ("name", "NoOrigin"),
+                ("description", ""),
+                ("default_expiry_days", "30"),
+                ("trainings", ""),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(
+        status.as_u16(),
+        403,
+        "a POST with neither Origin nor Referer is refused"
+    );
     let groups: Vec<GroupSummary> = browser.call("groups/list", &[]).await.unwrap();
     assert!(groups.is_empty());
 }
 
 async fn logins_are_rate_limited_per_email(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else { return };
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
     let browser = server.client();
-    create_org(&browser, "Org", "ada@example.org").await.unwrap();
+    create_org(&browser, "Org", "ada@example.org")
+        .await
+        .unwrap();
     for _ in 0..10 {
-        let result = browser.call::<()>("login", &[("email", "ada@example.org"), ("password", "wrong guess!!")]).await;
+        let result = browser
+            .call::<()>(
+                "login",
+                &[("email", "ada@example.org"), ("password", "wrong guess!!")],
+            )
+            .await;
         assert_eq!(result, Err(AppError::BadCredentials));
     }
     let locked = browser
-        .call::<()>("login", &[("email", "ada@example.org"), ("password", "correct horse battery")])
+        .call::<()>(
+            "login",
+            &[
+                ("email", "ada@example.org"),
+                ("password", "correct horse battery"),
+            ],
+        )
         .await;
-    assert!(matches!(locked, Err(AppError::RateLimited { .. })), "{locked:?}");
+    assert!(
+        matches!(locked, Err(AppError::RateLimited { .. })),
+        "{locked:?}"
+    );
 }
 
 fn group_form<'a>(name: &'a str, expiry: &'a str, trainings: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![("name", name), ("description", "Spring intake"), ("default_expiry_days", expiry), ("trainings", trainings)]
+    vec![
+        ("name", name),
+        ("description", "Spring intake"),
+        ("default_expiry_days", expiry),
+        ("trainings", trainings),
+    ]
 }
 
 async fn groups_are_created_listed_and_edited(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else { return };
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
     let admin = server.client();
     create_org(&admin, "Org", "ada@example.org").await.unwrap();
-    let id: i64 = admin.call("groups/create", &group_form("Cohort A", "14", "Safety\nOnboarding\n")).await.unwrap();
-    let duplicate = admin.call::<i64>("groups/create", &group_form("cohort a", "14", "")).await;
-    assert!(matches!(duplicate, Err(AppError::Conflict(_))), "{duplicate:?}");
-    let bad = admin.call::<i64>("groups/create", &group_form("Cohort B", "400", "")).await;
+    let id: i64 = admin
+        .call(
+            "groups/create",
+            &group_form("Cohort A", "14", "Safety\nOnboarding\n"),
+        )
+        .await
+        .unwrap();
+    let duplicate = admin
+        .call::<i64>("groups/create", &group_form("cohort a", "14", ""))
+        .await;
+    assert!(
+        matches!(duplicate, Err(AppError::Conflict(_))),
+        "{duplicate:?}"
+    );
+    let bad = admin
+        .call::<i64>("groups/create", &group_form("Cohort B", "400", ""))
+        .await;
     assert!(matches!(bad, Err(AppError::Invalid { .. })), "{bad:?}");
 
     let groups: Vec<GroupSummary> = admin.call("groups/list", &[]).await.unwrap();
@@ -155,74 +272,167 @@ async fn groups_are_created_listed_and_edited(backend: Backend) {
 }
 
 async fn contracts_are_created_and_listed(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else { return };
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
     let admin = server.client();
     create_org(&admin, "Org", "ada@example.org").await.unwrap();
-    admin.call::<i64>("contracts/create", &[("name", "District 2027"), ("seat_limit", "500"), ("ends_on", "2027-06-30")]).await.unwrap();
-    admin.call::<i64>("contracts/create", &[("name", "Open pool"), ("seat_limit", "20"), ("ends_on", "")]).await.unwrap();
-    let bad = admin.call::<i64>("contracts/create", &[("name", "Bad"), ("seat_limit", "0"), ("ends_on", "")]).await;
-    assert!(matches!(bad, Err(AppError::Invalid { ref field, .. }) if field == "Seat limit"), "{bad:?}");
+    admin
+        .call::<i64>(
+            "contracts/create",
+            &[
+                ("name", "District 2027"),
+                ("seat_limit", "500"),
+                ("ends_on", "2027-06-30"),
+            ],
+        )
+        .await
+        .unwrap();
+    admin
+        .call::<i64>(
+            "contracts/create",
+            &[("name", "Open pool"), ("seat_limit", "20"), ("ends_on", "")],
+        )
+        .await
+        .unwrap();
+    let bad = admin
+        .call::<i64>(
+            "contracts/create",
+            &[("name", "Bad"), ("seat_limit", "0"), ("ends_on", "")],
+        )
+        .await;
+    assert!(
+        matches!(bad, Err(AppError::Invalid { ref field, .. }) if field == "Seat limit"),
+        "{bad:?}"
+    );
     let contracts: Vec<Contract> = admin.call("contracts/list", &[]).await.unwrap();
-    let summary: Vec<(&str, i64, Option<&str>)> =
-        contracts.iter().map(|c| (c.name.as_str(), c.seat_limit, c.ends_on.as_deref())).collect();
-    assert_eq!(summary, vec![("District 2027", 500, Some("2027-06-30")), ("Open pool", 20, None)]);
+    let summary: Vec<(&str, i64, Option<&str>)> = contracts
+        .iter()
+        .map(|c| (c.name.as_str(), c.seat_limit, c.ends_on.as_deref()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("District 2027", 500, Some("2027-06-30")),
+            ("Open pool", 20, None)
+        ]
+    );
 }
 
 async fn people_are_searched_and_paged_on_the_server(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else { return };
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
     let admin = server.client();
     create_org(&admin, "Org", "ada@example.org").await.unwrap();
-    let all: PeoplePage = admin.call("people/list", &[("search", ""), ("page", "1")]).await.unwrap();
+    let all: PeoplePage = admin
+        .call("people/list", &[("search", ""), ("page", "1")])
+        .await
+        .unwrap();
     assert_eq!(all.total, 1);
     assert_eq!(all.people[0].email.as_deref(), Some("ada@example.org"));
-    let by_name: PeoplePage = admin.call("people/list", &[("search", "ADMIN"), ("page", "1")]).await.unwrap();
+    let by_name: PeoplePage = admin
+        .call("people/list", &[("search", "ADMIN"), ("page", "1")])
+        .await
+        .unwrap();
     assert_eq!(by_name.total, 1);
-    let wildcard: PeoplePage = admin.call("people/list", &[("search", "%"), ("page", "1")]).await.unwrap();
+    let wildcard: PeoplePage = admin
+        .call("people/list", &[("search", "%"), ("page", "1")])
+        .await
+        .unwrap();
     assert_eq!(wildcard.total, 0, "% is matched literally");
-    let past_the_end: PeoplePage = admin.call("people/list", &[("search", ""), ("page", "5")]).await.unwrap();
+    let past_the_end: PeoplePage = admin
+        .call("people/list", &[("search", ""), ("page", "5")])
+        .await
+        .unwrap();
     assert!(past_the_end.people.is_empty());
 }
 
 /// An admin of organization B cannot list, read or change organization A's
 /// groups, contracts or people through any server function.
 async fn organizations_cannot_see_or_change_each_others_data(backend: Backend) {
-    let Some(server) = common::spawn(backend, true).await else { return };
+    let Some(server) = common::spawn(backend, true).await else {
+        return;
+    };
     let admin_a = server.client();
-    create_org(&admin_a, "Org A", "a@example.org").await.unwrap();
-    let group_a: i64 = admin_a.call("groups/create", &group_form("A's group", "30", "A training")).await.unwrap();
-    admin_a.call::<i64>("contracts/create", &[("name", "A's contract"), ("seat_limit", "5"), ("ends_on", "")]).await.unwrap();
+    create_org(&admin_a, "Org A", "a@example.org")
+        .await
+        .unwrap();
+    let group_a: i64 = admin_a
+        .call(
+            "groups/create",
+            &group_form("A's group", "30", "A training"),
+        )
+        .await
+        .unwrap();
+    admin_a
+        .call::<i64>(
+            "contracts/create",
+            &[
+                ("name", "A's contract"),
+                ("seat_limit", "5"),
+                ("ends_on", ""),
+            ],
+        )
+        .await
+        .unwrap();
 
     let admin_b = server.client();
-    create_org(&admin_b, "Org B", "b@example.org").await.unwrap();
+    create_org(&admin_b, "Org B", "b@example.org")
+        .await
+        .unwrap();
     let groups_b: Vec<GroupSummary> = admin_b.call("groups/list", &[]).await.unwrap();
     assert!(groups_b.is_empty(), "B sees A's groups: {groups_b:?}");
     let contracts_b: Vec<Contract> = admin_b.call("contracts/list", &[]).await.unwrap();
-    assert!(contracts_b.is_empty(), "B sees A's contracts: {contracts_b:?}");
-    let people_b: PeoplePage = admin_b.call("people/list", &[("search", ""), ("page", "1")]).await.unwrap();
+    assert!(
+        contracts_b.is_empty(),
+        "B sees A's contracts: {contracts_b:?}"
+    );
+    let people_b: PeoplePage = admin_b
+        .call("people/list", &[("search", ""), ("page", "1")])
+        .await
+        .unwrap();
     assert_eq!(
-        people_b.people.iter().map(|p| p.email.clone().unwrap_or_default()).collect::<Vec<_>>(),
+        people_b
+            .people
+            .iter()
+            .map(|p| p.email.clone().unwrap_or_default())
+            .collect::<Vec<_>>(),
         vec!["b@example.org"]
     );
-    let a_search: PeoplePage = admin_b.call("people/list", &[("search", "a@example.org"), ("page", "1")]).await.unwrap();
+    let a_search: PeoplePage = admin_b
+        .call("people/list", &[("search", "a@example.org"), ("page", "1")])
+        .await
+        .unwrap();
     assert_eq!(a_search.total, 0);
 
     let id_text = group_a.to_string();
-    let read = admin_b.call::<GroupSummary>("groups/get", &[("id", &id_text)]).await;
+    let read = admin_b
+        .call::<GroupSummary>("groups/get", &[("id", &id_text)])
+        .await;
     assert_eq!(read, Err(AppError::NotFound));
     let mut form = group_form("Taken over", "30", "");
     form.push(("id", &id_text));
     let change = admin_b.call::<()>("groups/update", &form).await;
     assert_eq!(change, Err(AppError::NotFound));
     // B may reuse A's group name: names are unique per organization only.
-    admin_b.call::<i64>("groups/create", &group_form("A's group", "30", "")).await.unwrap();
+    admin_b
+        .call::<i64>("groups/create", &group_form("A's group", "30", ""))
+        .await
+        .unwrap();
 
-    let still: GroupSummary = admin_a.call("groups/get", &[("id", &id_text)]).await.unwrap();
+    let still: GroupSummary = admin_a
+        .call("groups/get", &[("id", &id_text)])
+        .await
+        .unwrap();
     assert_eq!(still.name, "A's group");
     assert_eq!(still.trainings, vec!["A training"]);
 }
 
 async fn pages_render_on_the_server(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else { return };
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
     let browser = server.client();
     let (status, html) = browser.get_page("/").await;
     assert_eq!(status.as_u16(), 200);

@@ -16,10 +16,15 @@ use server::mail::{MailConfig, Sender, SmtpConfig, TlsMode};
 const MESSAGES: usize = 10_000;
 
 async fn drain(backend: Backend) {
-    let Some(url) = common::fresh_database(backend).await else { return };
+    let Some(url) = common::fresh_database(backend).await else {
+        return;
+    };
     let db = app::db::Db::connect(&url).await.unwrap();
     let text = "Hello,\n\nAda has invited you to join Spring Cohort at Riverside on Muster.\n\nhttp://muster.test/invite/0123456789abcdef\n".repeat(3);
-    let html = format!("<!DOCTYPE html><html><body><p>{}</p></body></html>", text.replace('\n', "<br>"));
+    let html = format!(
+        "<!DOCTYPE html><html><body><p>{}</p></body></html>",
+        text.replace('\n', "<br>")
+    );
     let mut tx = db.pool.begin().await.unwrap();
     for i in 0..MESSAGES {
         sqlx::query(
@@ -63,7 +68,10 @@ async fn drain(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let received = sink.received();
     assert_eq!(received.len(), MESSAGES);
-    let mut ids: Vec<String> = received.iter().filter_map(|m| m.header("Message-ID")).collect();
+    let mut ids: Vec<String> = received
+        .iter()
+        .filter_map(|m| m.header("Message-ID"))
+        .collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), MESSAGES, "every message once");

@@ -113,7 +113,10 @@ pub mod server {
         Ok(id)
     }
 
-    pub async fn mailbox_list(db: &Db, organization_id: i64) -> Result<Vec<MailboxEntry>, AppError> {
+    pub async fn mailbox_list(
+        db: &Db,
+        organization_id: i64,
+    ) -> Result<Vec<MailboxEntry>, AppError> {
         let rows: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(
             "SELECT id, to_email, subject, kind, status, created_at FROM outbox
              WHERE organization_id = $1 AND delivered_to_dev_mailbox = 1
@@ -124,19 +127,35 @@ pub mod server {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, to_email, subject, kind, status, created_at)| MailboxEntry {
-                id,
-                to_email,
-                subject,
-                kind,
-                status,
-                created_at,
-            })
+            .map(
+                |(id, to_email, subject, kind, status, created_at)| MailboxEntry {
+                    id,
+                    to_email,
+                    subject,
+                    kind,
+                    status,
+                    created_at,
+                },
+            )
             .collect())
     }
 
-    pub async fn mailbox_get(db: &Db, organization_id: i64, id: i64) -> Result<MailboxMessage, AppError> {
-        type Row = (i64, String, String, String, String, String, String, Option<String>, i64);
+    pub async fn mailbox_get(
+        db: &Db,
+        organization_id: i64,
+        id: i64,
+    ) -> Result<MailboxMessage, AppError> {
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            i64,
+        );
         let row: Option<Row> = sqlx::query_as(
             "SELECT id, to_email, subject, kind, status, text_body, html_body, message_id, created_at FROM outbox
              WHERE organization_id = $1 AND id = $2 AND delivered_to_dev_mailbox = 1",

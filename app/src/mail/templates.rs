@@ -103,7 +103,11 @@ pub fn welcome(w: &Welcome<'_>) -> Rendered {
     } else {
         format!(
             "\nYour trainings:\n{}\n",
-            w.trainings.iter().map(|t| format!("- {t}")).collect::<Vec<_>>().join("\n")
+            w.trainings
+                .iter()
+                .map(|t| format!("- {t}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         )
     };
     let text = format!(
@@ -163,11 +167,18 @@ mod tests {
         assert!(!mail.html.contains("<script>"), "{}", mail.html);
         assert!(mail.html.contains("&lt;script&gt;"));
         assert!(mail.html.contains("Tom &amp; Jerry&#39;s &lt;School&gt;"));
-        assert!(mail.html.contains("href=\"https://muster.test/invite/abc?x=1&amp;y=&quot;2&quot;\""));
-        assert!(mail.text.contains("https://muster.test/invite/abc?x=1&y=\"2\""));
+        assert!(mail
+            .html
+            .contains("href=\"https://muster.test/invite/abc?x=1&amp;y=&quot;2&quot;\""));
+        assert!(mail
+            .text
+            .contains("https://muster.test/invite/abc?x=1&y=\"2\""));
         assert!(mail.text.contains("2026-11-22"));
         assert!(mail.html.contains("2026-11-22"));
-        assert_eq!(mail.subject, "Tom & Jerry's <School> invites you to join \"Cohort\" <script>alert(1)</script>");
+        assert_eq!(
+            mail.subject,
+            "Tom & Jerry's <School> invites you to join \"Cohort\" <script>alert(1)</script>"
+        );
     }
 
     #[test]
@@ -181,6 +192,8 @@ mod tests {
             link: "https://muster.test/",
         });
         assert!(mail.text.contains("- Safety <1>\n- Conduct"));
-        assert!(mail.html.contains("<li>Safety &lt;1&gt;</li><li>Conduct</li>"));
+        assert!(mail
+            .html
+            .contains("<li>Safety &lt;1&gt;</li><li>Conduct</li>"));
     }
 }

@@ -57,7 +57,12 @@ pub fn GroupsPage() -> impl IntoView {
 
 /// The fields shared by the create and edit forms.
 #[component]
-pub fn GroupFields(name: String, description: String, expiry: i64, trainings: String) -> impl IntoView {
+pub fn GroupFields(
+    name: String,
+    description: String,
+    expiry: i64,
+    trainings: String,
+) -> impl IntoView {
     view! {
         <label for="group-name">"Name"</label>
         <input id="group-name" name="name" required maxlength="120" value=name />

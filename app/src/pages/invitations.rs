@@ -7,7 +7,10 @@ use leptos_router::hooks::use_query_map;
 use super::{action_error, ErrorMessage};
 use crate::{
     groups::list_groups,
-    invitations::{list_invitations, CancelInvitation, InviteResult, ResendInvitation, SendInvitations, MAX_MANUAL_INVITES},
+    invitations::{
+        list_invitations, CancelInvitation, InviteResult, ResendInvitation, SendInvitations,
+        MAX_MANUAL_INVITES,
+    },
     mail::templates::format_date,
 };
 
@@ -51,7 +54,17 @@ pub fn InvitationsPage() -> impl IntoView {
     let cancel = ServerAction::<CancelInvitation>::new();
     let groups = Resource::new(|| (), |_| list_groups());
     let invitations = Resource::new(
-        move || (status(), search(), group_filter(), page(), send.version().get(), resend.version().get(), cancel.version().get()),
+        move || {
+            (
+                status(),
+                search(),
+                group_filter(),
+                page(),
+                send.version().get(),
+                resend.version().get(),
+                cancel.version().get(),
+            )
+        },
         |(status, search, group, page, _, _, _)| list_invitations(status, search, group, page),
     );
     view! {
@@ -215,7 +228,9 @@ fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
             _ => format!("%{byte:02X}"),
         })
         .collect()

@@ -60,7 +60,12 @@ pub fn MailboxPage() -> impl IntoView {
 fn linkify(text: &str) -> Vec<(bool, String)> {
     let mut parts = Vec::new();
     let mut rest = text;
-    while let Some(start) = rest.find("http://").into_iter().chain(rest.find("https://")).min() {
+    while let Some(start) = rest
+        .find("http://")
+        .into_iter()
+        .chain(rest.find("https://"))
+        .min()
+    {
         if start > 0 {
             parts.push((false, rest[..start].to_owned()));
         }

@@ -18,7 +18,10 @@ pub fn PeoplePage() -> impl IntoView {
             .and_then(|page| page.parse::<i64>().ok())
             .unwrap_or(1)
     };
-    let people = Resource::new(move || (search(), page()), |(search, page)| list_people(search, page));
+    let people = Resource::new(
+        move || (search(), page()),
+        |(search, page)| list_people(search, page),
+    );
     view! {
         <Title text="People · Muster" />
         <h1>"People"</h1>
@@ -73,7 +76,9 @@ fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
             _ => format!("%{byte:02X}"),
         })
         .collect()

@@ -9,11 +9,17 @@ const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 /// consistently. Excel in many European locales writes `;`, and pasted text uses tabs.
 pub(crate) fn sniff(text: &str, prefer_tab: bool) -> u8 {
     let sample = &text[..floor_char_boundary(text, 64 * 1024)];
-    let lines: Vec<&str> = sample.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
+    let lines: Vec<&str> = sample
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .collect();
     let mut best = (0usize, 0usize, if prefer_tab { b'\t' } else { b',' });
     for &d in &CANDIDATES {
         let counts: Vec<usize> = lines.iter().map(|l| count_outside_quotes(l, d)).collect();
-        let Some(mode) = mode_nonzero(&counts) else { continue };
+        let Some(mode) = mode_nonzero(&counts) else {
+            continue;
+        };
         let agreeing = counts.iter().filter(|&&c| c == mode).count();
         let score = (agreeing, mode);
         if score > (best.0, best.1) || (score == (best.0, best.1) && prefer_tab && d == b'\t') {
@@ -59,7 +65,11 @@ fn mode_nonzero(counts: &[usize]) -> Option<usize> {
 }
 
 /// All non-blank rows with trimmed cells and trailing empty cells dropped.
-pub(crate) fn parse_text(text: &str, delimiter: u8, limits: &Limits) -> Result<Vec<SourceRow>, ParseError> {
+pub(crate) fn parse_text(
+    text: &str,
+    delimiter: u8,
+    limits: &Limits,
+) -> Result<Vec<SourceRow>, ParseError> {
     // Counting line breaks is far cheaper than growing the vector several times.
     let lines = text.as_bytes().iter().filter(|&&b| b == b'\n').count() + 1;
     let mut rows = Vec::with_capacity(lines.min(limits.max_rows.saturating_add(4)));
@@ -102,11 +112,16 @@ impl<'a> RowView<'a> {
     }
 
     pub fn cell(&self, index: usize) -> &'a str {
-        self.ranges.get(index).map_or("", |&(a, b)| &self.text[a as usize..b as usize])
+        self.ranges
+            .get(index)
+            .map_or("", |&(a, b)| &self.text[a as usize..b as usize])
     }
 
     pub fn to_source_row(&self) -> SourceRow {
-        SourceRow { number: self.number, cells: (0..self.len()).map(|i| self.cell(i).to_string()).collect() }
+        SourceRow {
+            number: self.number,
+            cells: (0..self.len()).map(|i| self.cell(i).to_string()).collect(),
+        }
     }
 }
 
@@ -123,7 +138,11 @@ pub(crate) fn for_each_record(
     mut sink: impl FnMut(RowView<'_>) -> Result<(), ParseError>,
 ) -> Result<(), ParseError> {
     let bytes = text.as_bytes();
-    let mut out = Emitter { limits, ranges: Vec::new(), count: 0 };
+    let mut out = Emitter {
+        limits,
+        ranges: Vec::new(),
+        count: 0,
+    };
     let (mut pos, mut line_no) = (0usize, 0u32);
     // Files ending lines with a bare \r (old Mac exports), and non-ASCII separators that
     // could split a character, go to the csv crate entirely.
@@ -161,7 +180,12 @@ struct Emitter<'l> {
 }
 
 impl Emitter<'_> {
-    fn emit(&mut self, line: u32, base: &str, sink: &mut impl FnMut(RowView<'_>) -> Result<(), ParseError>) -> Result<(), ParseError> {
+    fn emit(
+        &mut self,
+        line: u32,
+        base: &str,
+        sink: &mut impl FnMut(RowView<'_>) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
         let limits = self.limits;
         let mut used = 0;
         for (i, r) in self.ranges.iter_mut().enumerate() {
@@ -178,9 +202,18 @@ impl Emitter<'_> {
             if len > 0 {
                 used = i + 1;
                 if len > limits.max_cell_chars {
-                    let chars = base.get(r.0 as usize..r.1 as usize).unwrap_or("").chars().count();
+                    let chars = base
+                        .get(r.0 as usize..r.1 as usize)
+                        .unwrap_or("")
+                        .chars()
+                        .count();
                     if chars > limits.max_cell_chars {
-                        return Err(ParseError::CellTooLong { row: line, column: i as u32 + 1, chars, limit: limits.max_cell_chars });
+                        return Err(ParseError::CellTooLong {
+                            row: line,
+                            column: i as u32 + 1,
+                            chars,
+                            limit: limits.max_cell_chars,
+                        });
                     }
                 }
             }
@@ -189,15 +222,25 @@ impl Emitter<'_> {
             return Ok(());
         }
         if used > limits.max_columns {
-            return Err(ParseError::TooManyColumns { row: line, count: used, limit: limits.max_columns });
+            return Err(ParseError::TooManyColumns {
+                row: line,
+                count: used,
+                limit: limits.max_columns,
+            });
         }
         // Title rows sit above the header, so allow a few beyond the data-row limit here;
         // the exact limit is applied once the header is known.
         if self.count >= limits.max_rows.saturating_add(4) {
-            return Err(ParseError::TooManyRows { limit: limits.max_rows });
+            return Err(ParseError::TooManyRows {
+                limit: limits.max_rows,
+            });
         }
         self.count += 1;
-        sink(RowView { number: line, text: base, ranges: &self.ranges[..used] })
+        sink(RowView {
+            number: line,
+            text: base,
+            ranges: &self.ranges[..used],
+        })
     }
 }
 
@@ -219,23 +262,35 @@ fn csv_records(
     // The csv crate's own line counter drifts on \r\n; count line breaks between record
     // starts instead. Old Mac exports end lines with a bare \r.
     let bytes = text.as_bytes();
-    let newline = if memchr(b'\n', bytes) || !memchr(b'\r', bytes) { b'\n' } else { b'\r' };
+    let newline = if memchr(b'\n', bytes) || !memchr(b'\r', bytes) {
+        b'\n'
+    } else {
+        b'\r'
+    };
     let (mut seen_at, mut line_no) = (0usize, lines_before + 1);
     loop {
-        let more = reader.read_byte_record(&mut record).map_err(|e| ParseError::Malformed {
-            row: lines_before + e.position().map_or(0, |p| p.line() as u32),
-            message: e.to_string(),
-        })?;
+        let more = reader
+            .read_byte_record(&mut record)
+            .map_err(|e| ParseError::Malformed {
+                row: lines_before + e.position().map_or(0, |p| p.line() as u32),
+                message: e.to_string(),
+            })?;
         if !more {
             return Ok(());
         }
-        let mut start = record.position().map_or(seen_at, |p| p.byte() as usize).min(bytes.len());
+        let mut start = record
+            .position()
+            .map_or(seen_at, |p| p.byte() as usize)
+            .min(bytes.len());
         // A record's reported start can sit on the \n of the \r\n before it.
         while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
             start += 1;
         }
         if start > seen_at {
-            line_no += bytes[seen_at..start].iter().filter(|&&b| b == newline).count() as u32;
+            line_no += bytes[seen_at..start]
+                .iter()
+                .filter(|&&b| b == newline)
+                .count() as u32;
             seen_at = start;
         }
         // Fields are cut at ASCII bytes of valid UTF-8 text, so the record stays valid
@@ -275,7 +330,10 @@ mod tests {
 
     #[test]
     fn commas_inside_quotes_do_not_count() {
-        assert_eq!(sniff("\"Doe, Jane\";a@x.org\n\"Roe, Rick\";b@x.org\n", false), b';');
+        assert_eq!(
+            sniff("\"Doe, Jane\";a@x.org\n\"Roe, Rick\";b@x.org\n", false),
+            b';'
+        );
     }
 
     #[test]
@@ -285,7 +343,12 @@ mod tests {
 
     #[test]
     fn quoted_fields_keep_commas_and_newlines() {
-        let rows = parse_text("Name,Email\n\"Doe, Jane\n(twin)\",j@x.org\n", b',', &Limits::default()).unwrap();
+        let rows = parse_text(
+            "Name,Email\n\"Doe, Jane\n(twin)\",j@x.org\n",
+            b',',
+            &Limits::default(),
+        )
+        .unwrap();
         assert_eq!(rows[1].cells, vec!["Doe, Jane\n(twin)", "j@x.org"]);
         assert_eq!(rows[1].number, 2);
     }
@@ -323,23 +386,49 @@ mod tests {
 
     #[test]
     fn crlf_line_numbers_match_what_the_admin_sees() {
-        let rows = parse_text("Email\r\n\r\na@x.org\r\n\"multi\r\nline\"\r\nb@x.org\r\n", b',', &Limits::default()).unwrap();
+        let rows = parse_text(
+            "Email\r\n\r\na@x.org\r\n\"multi\r\nline\"\r\nb@x.org\r\n",
+            b',',
+            &Limits::default(),
+        )
+        .unwrap();
         let numbers: Vec<u32> = rows.iter().map(|r| r.number).collect();
         assert_eq!(numbers, vec![1, 3, 4, 6]);
     }
 
     #[test]
     fn too_many_columns_names_the_row() {
-        let limits = Limits { max_columns: 3, ..Limits::default() };
+        let limits = Limits {
+            max_columns: 3,
+            ..Limits::default()
+        };
         let err = parse_text("a,b\nc,d,e,f\n", b',', &limits).unwrap_err();
-        assert_eq!(err, ParseError::TooManyColumns { row: 2, count: 4, limit: 3 });
+        assert_eq!(
+            err,
+            ParseError::TooManyColumns {
+                row: 2,
+                count: 4,
+                limit: 3
+            }
+        );
     }
 
     #[test]
     fn a_cell_over_the_character_limit_names_row_and_column() {
-        let limits = Limits { max_cell_chars: 5, ..Limits::default() };
+        let limits = Limits {
+            max_cell_chars: 5,
+            ..Limits::default()
+        };
         let err = parse_text("a,b\nc,dddddd\n", b',', &limits).unwrap_err();
-        assert_eq!(err, ParseError::CellTooLong { row: 2, column: 2, chars: 6, limit: 5 });
+        assert_eq!(
+            err,
+            ParseError::CellTooLong {
+                row: 2,
+                column: 2,
+                chars: 6,
+                limit: 5
+            }
+        );
     }
 
     proptest::proptest! {

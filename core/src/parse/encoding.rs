@@ -24,7 +24,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), Parse
     } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
         (utf16(rest, encoding_rs::UTF_16BE), TextEncoding::Utf16Be)
     } else if let Some(enc) = bomless_utf16(bytes) {
-        let codec = if enc == TextEncoding::Utf16Le { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+        let codec = if enc == TextEncoding::Utf16Le {
+            encoding_rs::UTF_16LE
+        } else {
+            encoding_rs::UTF_16BE
+        };
         (utf16(bytes, codec), enc)
     } else {
         match std::str::from_utf8(bytes) {
@@ -34,7 +38,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), Parse
     };
     let enc = match (&text, enc) {
         // A UTF-8 BOM followed by invalid UTF-8 was decoded as Windows-1252; say so.
-        (Cow::Owned(_), TextEncoding::Utf8Bom) if std::str::from_utf8(&bytes[3..]).is_err() => TextEncoding::Windows1252,
+        (Cow::Owned(_), TextEncoding::Utf8Bom) if std::str::from_utf8(&bytes[3..]).is_err() => {
+            TextEncoding::Windows1252
+        }
         _ => enc,
     };
     if looks_binary(&text) {
@@ -69,7 +75,12 @@ fn bomless_utf16(bytes: &[u8]) -> Option<TextEncoding> {
     }
     let pairs = sample.len() / 2;
     let even_zero = sample.iter().step_by(2).filter(|b| **b == 0).count();
-    let odd_zero = sample.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+    let odd_zero = sample
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter(|b| **b == 0)
+        .count();
     if odd_zero * 10 >= pairs * 9 && even_zero == 0 {
         Some(TextEncoding::Utf16Le)
     } else if even_zero * 10 >= pairs * 9 && odd_zero == 0 {
@@ -137,6 +148,9 @@ mod tests {
 
     #[test]
     fn bytes_with_nul_are_not_text() {
-        assert_eq!(decode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap_err(), ParseError::NotATable);
+        assert_eq!(
+            decode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap_err(),
+            ParseError::NotATable
+        );
     }
 }

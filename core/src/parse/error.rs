@@ -10,20 +10,37 @@ pub enum ParseError {
     FileTooLarge { bytes: u64, limit: u64 },
     #[error("This is not a CSV, TSV or spreadsheet file. Save it from your spreadsheet program as CSV or XLSX and try again.")]
     NotATable,
-    #[error("This spreadsheet format is not supported ({format}). Save it as XLSX, XLS, ODS or CSV.")]
+    #[error(
+        "This spreadsheet format is not supported ({format}). Save it as XLSX, XLS, ODS or CSV."
+    )]
     UnsupportedFormat { format: String },
     #[error("The spreadsheet could not be read: {message}.")]
     CorruptSpreadsheet { message: String },
     #[error("The spreadsheet unpacks to {} MB, more than the {} MB limit. It may be damaged or deliberately inflated.", mb(*uncompressed), mb(*limit))]
     UnpackedTooLarge { uncompressed: u64, limit: u64 },
     #[error("Tab \"{sheet}\" declares {rows} rows and {columns} columns, more than the limits ({max_rows} rows, {max_columns} columns).")]
-    SheetTooLarge { sheet: String, rows: u64, columns: u64, max_rows: usize, max_columns: usize },
+    SheetTooLarge {
+        sheet: String,
+        rows: u64,
+        columns: u64,
+        max_rows: usize,
+        max_columns: usize,
+    },
     #[error("The file has more than {limit} rows. Split it into smaller files.")]
     TooManyRows { limit: usize },
     #[error("Row {row} has {count} columns; the limit is {limit}.")]
-    TooManyColumns { row: u32, count: usize, limit: usize },
+    TooManyColumns {
+        row: u32,
+        count: usize,
+        limit: usize,
+    },
     #[error("Row {row}, column {} ({}), holds {chars} characters; the limit is {limit} a cell.", column, column_letter(*column))]
-    CellTooLong { row: u32, column: u32, chars: usize, limit: usize },
+    CellTooLong {
+        row: u32,
+        column: u32,
+        chars: usize,
+        limit: usize,
+    },
     #[error("Row {row} could not be read: {message}.")]
     Malformed { row: u32, message: String },
 }
@@ -64,7 +81,10 @@ mod tests {
 
     #[test]
     fn sizes_are_reported_in_megabytes() {
-        let e = ParseError::FileTooLarge { bytes: 60 * 1024 * 1024, limit: 50 * 1024 * 1024 };
+        let e = ParseError::FileTooLarge {
+            bytes: 60 * 1024 * 1024,
+            limit: 50 * 1024 * 1024,
+        };
         assert_eq!(e.to_string(), "The file is 60 MB; the limit is 50 MB.");
     }
 }

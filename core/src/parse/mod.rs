@@ -15,7 +15,6 @@ use crate::text::fold_key;
 pub use encoding::TextEncoding;
 pub use error::{column_letter, ParseError};
 
-
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ParseOptions {
@@ -92,13 +91,26 @@ pub fn parse_bytes(
 }
 
 /// Finishes what [`prepare`] started: reads delimited rows and finds every header.
-pub(crate) fn into_workbook(prepared: Prepared<'_>, opts: &ParseOptions, limits: &Limits) -> Result<Workbook, ParseError> {
+pub(crate) fn into_workbook(
+    prepared: Prepared<'_>,
+    opts: &ParseOptions,
+    limits: &Limits,
+) -> Result<Workbook, ParseError> {
     let (format, raw, encoding, delimiter, warnings) = match prepared {
         Prepared::Spreadsheet(format, sheets) => (format, sheets, None, None, Vec::new()),
         Prepared::Delimited(input) => {
             let rows = delimited::parse_text(&input.text, input.delimiter, limits)?;
-            let sheet = RawSheet { name: input.name, rows };
-            (FileFormat::Delimited, vec![sheet], Some(input.encoding), Some(input.delimiter as char), input.warnings)
+            let sheet = RawSheet {
+                name: input.name,
+                rows,
+            };
+            (
+                FileFormat::Delimited,
+                vec![sheet],
+                Some(input.encoding),
+                Some(input.delimiter as char),
+                input.warnings,
+            )
         }
     };
     let mut sheets = Vec::with_capacity(raw.len());
@@ -110,7 +122,13 @@ pub(crate) fn into_workbook(prepared: Prepared<'_>, opts: &ParseOptions, limits:
     if sheets.is_empty() {
         return Err(ParseError::Empty);
     }
-    Ok(Workbook { format, encoding, delimiter, sheets, warnings })
+    Ok(Workbook {
+        format,
+        encoding,
+        delimiter,
+        sheets,
+        warnings,
+    })
 }
 
 /// Decoded delimited text, ready to be read row by row.
@@ -129,9 +147,17 @@ pub(crate) enum Prepared<'a> {
 
 /// Size checks, format detection and decoding. Spreadsheets are read whole (calamine
 /// needs the zip anyway); delimited text is only decoded, so callers can stream it.
-pub(crate) fn prepare<'a>(bytes: &'a [u8], file_name: Option<&str>, opts: &ParseOptions, limits: &Limits) -> Result<Prepared<'a>, ParseError> {
+pub(crate) fn prepare<'a>(
+    bytes: &'a [u8],
+    file_name: Option<&str>,
+    opts: &ParseOptions,
+    limits: &Limits,
+) -> Result<Prepared<'a>, ParseError> {
     if bytes.len() as u64 > limits.max_file_bytes {
-        return Err(ParseError::FileTooLarge { bytes: bytes.len() as u64, limit: limits.max_file_bytes });
+        return Err(ParseError::FileTooLarge {
+            bytes: bytes.len() as u64,
+            limit: limits.max_file_bytes,
+        });
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
@@ -145,10 +171,15 @@ pub(crate) fn prepare<'a>(bytes: &'a [u8], file_name: Option<&str>, opts: &Parse
         return Ok(Prepared::Spreadsheet(format, sheets));
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        return Ok(Prepared::Spreadsheet(FileFormat::Xls, spreadsheet::parse_xls(bytes, limits)?));
+        return Ok(Prepared::Spreadsheet(
+            FileFormat::Xls,
+            spreadsheet::parse_xls(bytes, limits)?,
+        ));
     }
     if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
-        return Err(ParseError::CorruptSpreadsheet { message: format!("the file is named .{ext} but its contents are not a spreadsheet") });
+        return Err(ParseError::CorruptSpreadsheet {
+            message: format!("the file is named .{ext} but its contents are not a spreadsheet"),
+        });
     }
     let (text, encoding) = encoding::decode(bytes)?;
     let mut warnings = Vec::new();
@@ -157,12 +188,20 @@ pub(crate) fn prepare<'a>(bytes: &'a [u8], file_name: Option<&str>, opts: &Parse
             message: "The file is not UTF-8, so it was read as Windows-1252 (Excel's Western European encoding). Check that accented names look right; saving as \"CSV UTF-8\" avoids this.".into(),
         });
     }
-    let delimiter = opts.delimiter.unwrap_or_else(|| delimited::sniff(&text, ext == "tsv" || ext == "tab"));
+    let delimiter = opts
+        .delimiter
+        .unwrap_or_else(|| delimited::sniff(&text, ext == "tsv" || ext == "tab"));
     let name = file_name
         .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n))
         .map(|n| n.rsplit_once('.').map_or(n, |(s, _)| s).to_string())
         .unwrap_or_else(|| "Sheet1".into());
-    Ok(Prepared::Delimited(DelimitedInput { name, text, encoding, delimiter, warnings }))
+    Ok(Prepared::Delimited(DelimitedInput {
+        name,
+        text,
+        encoding,
+        delimiter,
+        warnings,
+    }))
 }
 
 pub(crate) use delimited::for_each_record;
@@ -177,7 +216,9 @@ fn find_header(raw: RawSheet, opts: &ParseOptions, limits: &Limits) -> Result<Sh
     let data = rows.split_off(index + 1);
     let header = rows.pop().expect("index is within rows");
     if data.len() > limits.max_rows {
-        return Err(ParseError::TooManyRows { limit: limits.max_rows });
+        return Err(ParseError::TooManyRows {
+            limit: limits.max_rows,
+        });
     }
     Ok(Sheet {
         name,
@@ -193,9 +234,11 @@ fn find_header(raw: RawSheet, opts: &ParseOptions, limits: &Limits) -> Result<Sh
 pub(crate) fn detect_header(rows: &[SourceRow], keys: &[String]) -> usize {
     let window = rows.len().min(3);
     if !keys.is_empty() {
-        let hit = rows[..window]
-            .iter()
-            .position(|r| r.cells.iter().any(|c| !c.is_empty() && keys.contains(&fold_key(c))));
+        let hit = rows[..window].iter().position(|r| {
+            r.cells
+                .iter()
+                .any(|c| !c.is_empty() && keys.contains(&fold_key(c)))
+        });
         if let Some(i) = hit {
             return i;
         }
@@ -205,7 +248,12 @@ pub(crate) fn detect_header(rows: &[SourceRow], keys: &[String]) -> usize {
     while i < 2 && i + 1 < window && filled(&rows[i]) == 1 && filled(&rows[i + 1]) > 1 {
         i += 1;
     }
-    if i == 0 && window == 3 && filled(&rows[0]) == 1 && filled(&rows[1]) == 1 && filled(&rows[2]) > 1 {
+    if i == 0
+        && window == 3
+        && filled(&rows[0]) == 1
+        && filled(&rows[1]) == 1
+        && filled(&rows[2]) > 1
+    {
         i = 2;
     }
     i

@@ -9,7 +9,10 @@ use crate::limits::Limits;
 
 type Bytes<'a> = Cursor<&'a [u8]>;
 
-pub(crate) fn parse_zip(bytes: &[u8], limits: &Limits) -> Result<(FileFormat, Vec<RawSheet>), ParseError> {
+pub(crate) fn parse_zip(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<(FileFormat, Vec<RawSheet>), ParseError> {
     let format = inspect_zip(bytes, limits)?;
     let sheets = match format {
         FileFormat::Xlsx => parse_xlsx(bytes, limits)?,
@@ -28,7 +31,9 @@ pub(crate) fn parse_xls(bytes: &[u8], limits: &Limits) -> Result<Vec<RawSheet>, 
 }
 
 fn corrupt(e: impl std::fmt::Display) -> ParseError {
-    ParseError::CorruptSpreadsheet { message: e.to_string() }
+    ParseError::CorruptSpreadsheet {
+        message: e.to_string(),
+    }
 }
 
 /// Reads only the zip's central directory: which kind of document it is, and how big it
@@ -44,13 +49,18 @@ fn inspect_zip(bytes: &[u8], limits: &Limits) -> Result<FileFormat, ParseError> 
             "xl/workbook.xml" => format = Some(FileFormat::Xlsx),
             "content.xml" => format = format.or(Some(FileFormat::Ods)),
             "xl/workbook.bin" => {
-                return Err(ParseError::UnsupportedFormat { format: "Excel binary workbook (.xlsb)".into() })
+                return Err(ParseError::UnsupportedFormat {
+                    format: "Excel binary workbook (.xlsb)".into(),
+                })
             }
             _ => {}
         }
     }
     if total > limits.max_uncompressed_bytes {
-        return Err(ParseError::UnpackedTooLarge { uncompressed: total, limit: limits.max_uncompressed_bytes });
+        return Err(ParseError::UnpackedTooLarge {
+            uncompressed: total,
+            limit: limits.max_uncompressed_bytes,
+        });
     }
     format.ok_or(ParseError::NotATable)
 }
@@ -70,7 +80,9 @@ fn check_ods_extent(bytes: &[u8], limits: &Limits) -> Result<(), ParseError> {
             .and_then(|a| a.value.trim().parse().ok())
     }
     fn has_value(e: &BytesStart<'_>) -> bool {
-        e.attributes().flatten().any(|a| a.key.local_name().as_ref() == "value-type")
+        e.attributes()
+            .flatten()
+            .any(|a| a.key.local_name().as_ref() == "value-type")
     }
 
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| ParseError::NotATable)?;
@@ -150,7 +162,10 @@ fn parse_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<RawSheet>, ParseError
             let text = dataref_text(cell.get_value());
             rows.put(r, c, text)?;
         }
-        out.push(RawSheet { name, rows: rows.finish() });
+        out.push(RawSheet {
+            name,
+            rows: rows.finish(),
+        });
     }
     Ok(out)
 }
@@ -164,7 +179,10 @@ where
     for name in book.sheet_names() {
         let range = book.worksheet_range(&name).map_err(corrupt)?;
         let Some(start) = range.start() else {
-            out.push(RawSheet { name, rows: Vec::new() });
+            out.push(RawSheet {
+                name,
+                rows: Vec::new(),
+            });
             continue;
         };
         let end = range.end().unwrap_or(start);
@@ -175,12 +193,20 @@ where
                 rows.put(start.0 + r as u32, start.1 + c as u32, data_text(value))?;
             }
         }
-        out.push(RawSheet { name, rows: rows.finish() });
+        out.push(RawSheet {
+            name,
+            rows: rows.finish(),
+        });
     }
     Ok(out)
 }
 
-fn check_dimensions(sheet: &str, start: (u32, u32), end: (u32, u32), limits: &Limits) -> Result<(), ParseError> {
+fn check_dimensions(
+    sheet: &str,
+    start: (u32, u32),
+    end: (u32, u32),
+    limits: &Limits,
+) -> Result<(), ParseError> {
     let rows = u64::from(end.0.saturating_sub(start.0)) + 1;
     let columns = u64::from(end.1.saturating_sub(start.1)) + 1;
     // A few rows of slack for titles and the header above the data.
@@ -206,7 +232,12 @@ struct RowBuilder<'l> {
 
 impl<'l> RowBuilder<'l> {
     fn new(limits: &'l Limits) -> Self {
-        RowBuilder { limits, rows: Vec::new(), current: None, cells: Vec::new() }
+        RowBuilder {
+            limits,
+            rows: Vec::new(),
+            current: None,
+            cells: Vec::new(),
+        }
     }
 
     fn put(&mut self, row: u32, col: u32, text: String) -> Result<(), ParseError> {
@@ -224,12 +255,21 @@ impl<'l> RowBuilder<'l> {
         let number = row.saturating_add(1);
         let col = col as usize;
         if col >= self.limits.max_columns {
-            return Err(ParseError::TooManyColumns { row: number, count: col + 1, limit: self.limits.max_columns });
+            return Err(ParseError::TooManyColumns {
+                row: number,
+                count: col + 1,
+                limit: self.limits.max_columns,
+            });
         }
         if text.len() > self.limits.max_cell_chars {
             let chars = text.chars().count();
             if chars > self.limits.max_cell_chars {
-                return Err(ParseError::CellTooLong { row: number, column: col as u32 + 1, chars, limit: self.limits.max_cell_chars });
+                return Err(ParseError::CellTooLong {
+                    row: number,
+                    column: col as u32 + 1,
+                    chars,
+                    limit: self.limits.max_cell_chars,
+                });
             }
         }
         if self.cells.len() <= col {
@@ -243,10 +283,15 @@ impl<'l> RowBuilder<'l> {
         if let Some(row) = self.current.take() {
             if !self.cells.is_empty() {
                 if self.rows.len() >= self.limits.max_rows.saturating_add(4) {
-                    return Err(ParseError::TooManyRows { limit: self.limits.max_rows });
+                    return Err(ParseError::TooManyRows {
+                        limit: self.limits.max_rows,
+                    });
                 }
                 let cells = std::mem::take(&mut self.cells);
-                self.rows.push(SourceRow { number: row.saturating_add(1), cells });
+                self.rows.push(SourceRow {
+                    number: row.saturating_add(1),
+                    cells,
+                });
             }
         }
         Ok(())

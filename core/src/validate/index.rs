@@ -40,7 +40,10 @@ fn fold(hash: u64) -> u32 {
 
 impl EmailIndex {
     pub(crate) fn with_capacity(n: usize) -> Self {
-        EmailIndex { heads: HashMap::with_capacity_and_hasher(n, Default::default()), next: Vec::with_capacity(n) }
+        EmailIndex {
+            heads: HashMap::with_capacity_and_hasher(n, Default::default()),
+            next: Vec::with_capacity(n),
+        }
     }
 
     fn slot(&mut self, row: u32) {
@@ -64,7 +67,12 @@ impl EmailIndex {
 
     /// Appends `row` (larger than every row already indexed) and returns the first earlier
     /// row for which `same` holds: one map probe for the common unique email.
-    pub(crate) fn push_find_first(&mut self, hash: u64, row: u32, same: impl Fn(u32) -> bool) -> Option<u32> {
+    pub(crate) fn push_find_first(
+        &mut self,
+        hash: u64,
+        row: u32,
+        same: impl Fn(u32) -> bool,
+    ) -> Option<u32> {
         self.slot(row);
         match self.heads.entry(fold(hash)) {
             std::collections::hash_map::Entry::Vacant(e) => {
@@ -118,7 +126,9 @@ impl EmailIndex {
 
     pub(crate) fn remove(&mut self, hash: u64, row: u32) {
         let key = fold(hash);
-        let Some(head) = self.heads.get(&key).copied() else { return };
+        let Some(head) = self.heads.get(&key).copied() else {
+            return;
+        };
         if head == row {
             match self.next[row as usize] {
                 NONE => self.heads.remove(&key),

@@ -43,7 +43,12 @@ impl RowSource for SourceRow {
         SourceRow::cell(self, index)
     }
     fn take_cell(&mut self, index: usize) -> Option<String> {
-        Some(self.cells.get_mut(index).map(std::mem::take).unwrap_or_default())
+        Some(
+            self.cells
+                .get_mut(index)
+                .map(std::mem::take)
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -70,7 +75,10 @@ pub struct ValidationOptions {
 
 impl Default for ValidationOptions {
     fn default() -> Self {
-        ValidationOptions { default_role: None, warn_on_formulas: true }
+        ValidationOptions {
+            default_role: None,
+            warn_on_formulas: true,
+        }
     }
 }
 
@@ -184,12 +192,25 @@ struct CheckedWire {
 impl From<CheckedWire> for Checked {
     /// The email index is not sent over the wire; rebuild it so edits keep working.
     fn from(w: CheckedWire) -> Self {
-        let mut c = Checked { kind: w.kind, options: w.options, sheets: w.sheets, rows: Vec::new(), totals: Totals::default(), index: EmailIndex::default(), cursor: None };
+        let mut c = Checked {
+            kind: w.kind,
+            options: w.options,
+            sheets: w.sheets,
+            rows: Vec::new(),
+            totals: Totals::default(),
+            index: EmailIndex::default(),
+            cursor: None,
+        };
         for row in w.rows {
             c.rows.push(row);
             let i = c.rows.len() - 1;
             c.totals.count(c.rows[i].status(), 1);
-            if let Some(e) = c.rows[i].values.email.as_ref().filter(|_| !c.rows[i].deleted) {
+            if let Some(e) = c.rows[i]
+                .values
+                .email
+                .as_ref()
+                .filter(|_| !c.rows[i].deleted)
+            {
                 c.index.insert(e.key_hash(), i as u32);
             }
         }
@@ -197,7 +218,12 @@ impl From<CheckedWire> for Checked {
     }
 }
 
-pub fn validate(kind: ImportKind, sheet: &Sheet, mapping: &Mapping, opts: &ValidationOptions) -> Checked {
+pub fn validate(
+    kind: ImportKind,
+    sheet: &Sheet,
+    mapping: &Mapping,
+    opts: &ValidationOptions,
+) -> Checked {
     let mut checked = Checked::empty(kind, opts);
     checked.add_rows(&sheet.name, mapping, sheet.rows.iter());
     checked
@@ -205,7 +231,12 @@ pub fn validate(kind: ImportKind, sheet: &Sheet, mapping: &Mapping, opts: &Valid
 
 /// Same as [`validate`] but frees each source row once it is checked, which keeps peak
 /// memory near one copy of the data for large files.
-pub fn validate_owned(kind: ImportKind, sheet: Sheet, mapping: &Mapping, opts: &ValidationOptions) -> Checked {
+pub fn validate_owned(
+    kind: ImportKind,
+    sheet: Sheet,
+    mapping: &Mapping,
+    opts: &ValidationOptions,
+) -> Checked {
     let mut checked = Checked::empty(kind, opts);
     checked.add_rows(&sheet.name, mapping, sheet.rows.into_iter());
     checked
@@ -213,12 +244,25 @@ pub fn validate_owned(kind: ImportKind, sheet: Sheet, mapping: &Mapping, opts: &
 
 impl Checked {
     pub fn empty(kind: ImportKind, opts: &ValidationOptions) -> Checked {
-        Checked { kind, options: opts.clone(), sheets: Vec::new(), rows: Vec::new(), totals: Totals::default(), index: EmailIndex::default(), cursor: None }
+        Checked {
+            kind,
+            options: opts.clone(),
+            sheets: Vec::new(),
+            rows: Vec::new(),
+            totals: Totals::default(),
+            index: EmailIndex::default(),
+            cursor: None,
+        }
     }
 
     /// Checks the rows of one more sheet. People workbooks add one sheet per role tab;
     /// duplicates are then found across tabs too.
-    pub fn add_rows<R: RowSource>(&mut self, sheet_name: &str, mapping: &Mapping, rows: impl Iterator<Item = R>) {
+    pub fn add_rows<R: RowSource>(
+        &mut self,
+        sheet_name: &str,
+        mapping: &Mapping,
+        rows: impl Iterator<Item = R>,
+    ) {
         self.begin_sheet(sheet_name, mapping, rows.size_hint().0);
         for row in rows {
             self.push_row(row);
@@ -228,29 +272,58 @@ impl Checked {
     /// Starts a sheet whose rows then arrive one by one through [`Self::push_row`], so a
     /// streaming parser never has to hold the whole file as rows.
     pub fn begin_sheet(&mut self, sheet_name: &str, mapping: &Mapping, expected_rows: usize) {
-        let role = if self.kind == ImportKind::People { Role::from_label(sheet_name).or(self.options.default_role) } else { None };
-        let headers: Vec<(FieldId, String)> = mapping.columns.iter().filter_map(|c| c.field.map(|f| (f, c.header.clone()))).collect();
-        let fields: Vec<(FieldId, usize)> = mapping.columns.iter().filter_map(|c| c.field.map(|f| (f, c.source_index))).collect();
-        self.sheets.push(SheetInfo { name: sheet_name.to_string(), role, headers, columns: fields.clone() });
+        let role = if self.kind == ImportKind::People {
+            Role::from_label(sheet_name).or(self.options.default_role)
+        } else {
+            None
+        };
+        let headers: Vec<(FieldId, String)> = mapping
+            .columns
+            .iter()
+            .filter_map(|c| c.field.map(|f| (f, c.header.clone())))
+            .collect();
+        let fields: Vec<(FieldId, usize)> = mapping
+            .columns
+            .iter()
+            .filter_map(|c| c.field.map(|f| (f, c.source_index)))
+            .collect();
+        self.sheets.push(SheetInfo {
+            name: sheet_name.to_string(),
+            role,
+            headers,
+            columns: fields.clone(),
+        });
         if self.rows.is_empty() {
             self.index = EmailIndex::with_capacity(expected_rows);
         }
         self.rows.reserve(expected_rows);
-        let needs_role = self.kind == ImportKind::People && !fields.iter().any(|(f, _)| *f == FieldId::Role);
-        let email_col = fields.iter().find(|(f, _)| *f == FieldId::Email).map(|&(_, c)| c);
-        self.cursor = Some(SheetCursor { sheet: (self.sheets.len() - 1) as u16, fields, needs_role, email_col });
+        let needs_role =
+            self.kind == ImportKind::People && !fields.iter().any(|(f, _)| *f == FieldId::Role);
+        let email_col = fields
+            .iter()
+            .find(|(f, _)| *f == FieldId::Email)
+            .map(|&(_, c)| c);
+        self.cursor = Some(SheetCursor {
+            sheet: (self.sheets.len() - 1) as u16,
+            fields,
+            needs_role,
+            email_col,
+        });
     }
 
     /// Checks one row of the sheet last begun with [`Self::begin_sheet`].
     pub fn push_row<R: RowSource>(&mut self, mut src: R) {
-        let Some(cursor) = self.cursor.as_ref() else { return };
+        let Some(cursor) = self.cursor.as_ref() else {
+            return;
+        };
         // The email cell is moved into the typed value when the row is owned.
         let mut owned_email = cursor.email_col.and_then(|c| src.take_cell(c));
         let number = src.number();
         let info = &self.sheets[cursor.sheet as usize];
         let ctx = Ctx {
             kind: self.kind,
-            sheet: (self.sheets.len() > 1 || self.kind == ImportKind::People).then_some(info.name.as_str()),
+            sheet: (self.sheets.len() > 1 || self.kind == ImportKind::People)
+                .then_some(info.name.as_str()),
             sheet_role: info.role,
             warn_formulas: self.options.warn_on_formulas,
             headers: &info.headers,
@@ -273,25 +346,43 @@ impl Checked {
         let i = self.rows.len() as u32;
         if let Some(email) = &values.email {
             let rows = &self.rows;
-            let first = self.index.push_find_first(email.key_hash(), i, |j| rows[j as usize].values.email.as_ref() == Some(email));
+            let first = self.index.push_find_first(email.key_hash(), i, |j| {
+                rows[j as usize].values.email.as_ref() == Some(email)
+            });
             if let Some(j) = first {
-                issues.push(duplicate_issue(&ctx, number, email.as_str(), self.rows[j as usize].row_number));
+                issues.push(duplicate_issue(
+                    &ctx,
+                    number,
+                    email.as_str(),
+                    self.rows[j as usize].row_number,
+                ));
             }
         }
-        let row = CheckedRow { row_number: number, sheet: cursor.sheet, deleted: false, values, issues };
+        let row = CheckedRow {
+            row_number: number,
+            sheet: cursor.sheet,
+            deleted: false,
+            values,
+            issues,
+        };
         self.totals.count(row.status(), 1);
         self.rows.push(row);
     }
 
     pub fn issues(&self) -> impl Iterator<Item = &Issue> {
-        self.rows.iter().filter(|r| !r.deleted).flat_map(|r| r.issues.iter())
+        self.rows
+            .iter()
+            .filter(|r| !r.deleted)
+            .flat_map(|r| r.issues.iter())
     }
 
     /// Replaces one cell as the admin types it and re-checks only that row and the rows
     /// sharing its old or new email. Returns the indices of rows whose issues may have
     /// changed. Out-of-range indices change nothing.
     pub fn edit_cell(&mut self, row_index: usize, field: FieldId, new_value: &str) -> Vec<usize> {
-        let Some(row) = self.rows.get(row_index) else { return Vec::new() };
+        let Some(row) = self.rows.get(row_index) else {
+            return Vec::new();
+        };
         if row.deleted {
             return Vec::new();
         }
@@ -302,22 +393,36 @@ impl Checked {
         let info = &self.sheets[sheet];
         let ctx = Ctx {
             kind: self.kind,
-            sheet: (self.sheets.len() > 1 || self.kind == ImportKind::People).then_some(info.name.as_str()),
+            sheet: (self.sheets.len() > 1 || self.kind == ImportKind::People)
+                .then_some(info.name.as_str()),
             sheet_role: info.role,
             warn_formulas: self.options.warn_on_formulas,
             headers: &info.headers,
         };
         let row = &mut self.rows[row_index];
         // Keep the duplicate flag (decided across rows below) and issues of other cells.
-        let stale = |i: &Issue| is_row_rule(i.code) || (i.field == Some(field) && i.code != IssueCode::DuplicateEmail);
+        let stale = |i: &Issue| {
+            is_row_rule(i.code) || (i.field == Some(field) && i.code != IssueCode::DuplicateEmail)
+        };
         row.issues.retain(|i| !stale(i));
-        apply_field(&ctx, &mut row.values, row.row_number, field, new_value, &mut row.issues);
+        apply_field(
+            &ctx,
+            &mut row.values,
+            row.row_number,
+            field,
+            new_value,
+            &mut row.issues,
+        );
         row_rules(&ctx, &row.values, row.row_number, &mut row.issues);
         self.totals.count(row.status(), 1);
 
         let mut touched = vec![row_index];
         if field == FieldId::Email {
-            let new_hash = self.rows[row_index].values.email.as_ref().map(|e| e.key_hash());
+            let new_hash = self.rows[row_index]
+                .values
+                .email
+                .as_ref()
+                .map(|e| e.key_hash());
             if let Some(h) = old_hash {
                 self.index.remove(h, row_index as u32);
                 touched.extend(self.refresh_duplicates(h));
@@ -338,11 +443,17 @@ impl Checked {
     /// Re-checks a whole row after the admin edited several cells of it (e.g. pasted over
     /// it in the grid). `cells` are in the source file's column order.
     pub fn revalidate_row(&mut self, row_index: usize, cells: &[String]) -> Vec<usize> {
-        let Some(row) = self.rows.get(row_index) else { return Vec::new() };
+        let Some(row) = self.rows.get(row_index) else {
+            return Vec::new();
+        };
         let columns = self.sheets[row.sheet as usize].columns.clone();
         let mut touched = Vec::new();
         for (field, col) in columns {
-            touched.extend(self.edit_cell(row_index, field, cells.get(col).map_or("", String::as_str)));
+            touched.extend(self.edit_cell(
+                row_index,
+                field,
+                cells.get(col).map_or("", String::as_str),
+            ));
         }
         touched.sort_unstable();
         touched.dedup();
@@ -352,7 +463,9 @@ impl Checked {
     /// Takes a row out of the import (the admin's delete button); a later row that was a
     /// duplicate of it becomes the first and loses its duplicate error.
     pub fn delete_row(&mut self, row_index: usize) -> Vec<usize> {
-        let Some(row) = self.rows.get_mut(row_index) else { return Vec::new() };
+        let Some(row) = self.rows.get_mut(row_index) else {
+            return Vec::new();
+        };
         if row.deleted {
             return Vec::new();
         }
@@ -375,18 +488,32 @@ impl Checked {
             .rows(crate::email::key_hash(&key))
             .into_iter()
             .map(|i| i as usize)
-            .filter(|&i| self.rows[i].values.email.as_ref().is_some_and(|e| e.key() == key))
+            .filter(|&i| {
+                self.rows[i]
+                    .values
+                    .email
+                    .as_ref()
+                    .is_some_and(|e| e.key() == key)
+            })
             .collect()
     }
 
     /// Re-decides the duplicate flag of every row in one index bucket.
     fn refresh_duplicates(&mut self, hash: u64) -> Vec<usize> {
-        let rows: Vec<usize> = self.index.rows(hash).into_iter().map(|i| i as usize).collect();
+        let rows: Vec<usize> = self
+            .index
+            .rows(hash)
+            .into_iter()
+            .map(|i| i as usize)
+            .collect();
         // One representative per distinct email in the chain (almost always just one), so
         // this stays linear in the chain length.
         let mut firsts: Vec<usize> = Vec::new();
         for &i in &rows {
-            let first = firsts.iter().copied().find(|&j| self.rows[j].values.email == self.rows[i].values.email);
+            let first = firsts
+                .iter()
+                .copied()
+                .find(|&j| self.rows[j].values.email == self.rows[i].values.email);
             if first.is_none() {
                 firsts.push(i);
             }
@@ -398,16 +525,26 @@ impl Checked {
     fn set_duplicate(&mut self, i: usize, first: Option<usize>) {
         let first_number = first.map(|j| self.rows[j].row_number);
         let row = &self.rows[i];
-        let current = row.issues.iter().find(|x| x.code == IssueCode::DuplicateEmail).map(|x| x.message.clone());
+        let current = row
+            .issues
+            .iter()
+            .find(|x| x.code == IssueCode::DuplicateEmail)
+            .map(|x| x.message.clone());
         let info = &self.sheets[row.sheet as usize];
         let ctx = Ctx {
             kind: self.kind,
-            sheet: (self.sheets.len() > 1 || self.kind == ImportKind::People).then_some(info.name.as_str()),
+            sheet: (self.sheets.len() > 1 || self.kind == ImportKind::People)
+                .then_some(info.name.as_str()),
             sheet_role: info.role,
             warn_formulas: self.options.warn_on_formulas,
             headers: &info.headers,
         };
-        let wanted = first_number.and_then(|n| row.values.email.as_ref().map(|e| duplicate_issue(&ctx, row.row_number, e.as_str(), n)));
+        let wanted = first_number.and_then(|n| {
+            row.values
+                .email
+                .as_ref()
+                .map(|e| duplicate_issue(&ctx, row.row_number, e.as_str(), n))
+        });
         if current.as_deref() == wanted.as_ref().map(|w| w.message.as_str()) {
             return;
         }

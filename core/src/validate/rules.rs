@@ -28,7 +28,14 @@ impl Ctx<'_> {
             .unwrap_or_else(|| field.as_str().to_string())
     }
 
-    pub(crate) fn issue(&self, row: u32, field: FieldId, code: IssueCode, severity: Severity, message: String) -> Issue {
+    pub(crate) fn issue(
+        &self,
+        row: u32,
+        field: FieldId,
+        code: IssueCode,
+        severity: Severity,
+        message: String,
+    ) -> Issue {
         Issue {
             row: Some(row),
             sheet: self.sheet.map(str::to_string),
@@ -73,7 +80,14 @@ fn is_plain_number(s: &str) -> bool {
 }
 
 /// Parses one cell into its typed slot, pushing the issues that cell alone causes.
-pub(crate) fn apply_field(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, field: FieldId, raw: &str, out: &mut Vec<Issue>) {
+pub(crate) fn apply_field(
+    ctx: &Ctx<'_>,
+    v: &mut RowValues,
+    row: u32,
+    field: FieldId,
+    raw: &str,
+    out: &mut Vec<Issue>,
+) {
     let raw = crate::text::trim(raw);
     if ctx.warn_formulas && looks_like_formula(raw) && !is_plain_number(raw) {
         out.push(ctx.issue(
@@ -112,14 +126,20 @@ pub(crate) fn apply_field(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, field: Fie
             let required = ctx.kind.column(field).is_some_and(|c| c.required());
             let parsed = if raw.is_empty() {
                 if required {
-                    out.push(err(IssueCode::NameRequired, format!("{} is required.", ctx.column(field))));
+                    out.push(err(
+                        IssueCode::NameRequired,
+                        format!("{} is required.", ctx.column(field)),
+                    ));
                 }
                 None
             } else {
                 match PersonName::parse(raw) {
                     Ok(n) => Some(n),
                     Err(e) => {
-                        out.push(err(IssueCode::NameInvalid, format!("{}: {e}", ctx.column(field))));
+                        out.push(err(
+                            IssueCode::NameInvalid,
+                            format!("{}: {e}", ctx.column(field)),
+                        ));
                         None
                     }
                 }
@@ -137,7 +157,9 @@ pub(crate) fn apply_field(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, field: Fie
         FieldId::Username => {
             let mut value = text_value(ctx, row, field, raw, out);
             if let Some(u) = &value {
-                if u.chars().count() < 3 || !u.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
+                if u.chars().count() < 3
+                    || !u.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c))
+                {
                     out.push(err(IssueCode::UsernameInvalid, format!("Username \"{}\" must be at least 3 characters of letters, digits, dots, dashes or underscores, with no spaces.", shown(u))));
                     value = None;
                 }
@@ -150,7 +172,13 @@ pub(crate) fn apply_field(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, field: Fie
             } else {
                 match Role::from_label(raw) {
                     None => {
-                        out.push(err(IssueCode::RoleUnknown, format!("Role \"{}\" is not Student, Instructor or Parent.", shown(raw))));
+                        out.push(err(
+                            IssueCode::RoleUnknown,
+                            format!(
+                                "Role \"{}\" is not Student, Instructor or Parent.",
+                                shown(raw)
+                            ),
+                        ));
                         None
                     }
                     Some(r) if ctx.sheet_role.is_some_and(|s| s != r) => {
@@ -169,13 +197,21 @@ pub(crate) fn apply_field(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, field: Fie
         }
         FieldId::ParentEmails | FieldId::InstructorEmails | FieldId::StudentEmails => {
             let mut list: Vec<Email> = Vec::new();
-            for part in raw.split([';', ',']).map(str::trim).filter(|p| !p.is_empty()) {
+            for part in raw
+                .split([';', ','])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
                 match Email::parse(part) {
                     Ok(e) if !list.contains(&e) => list.push(e),
                     Ok(_) => {}
                     Err(e) => out.push(err(
                         IssueCode::AssociationEmailInvalid,
-                        format!("{}: \"{}\" is not a valid email. {e} Separate several emails with ;.", ctx.column(field), shown(part)),
+                        format!(
+                            "{}: \"{}\" is not a valid email. {e} Separate several emails with ;.",
+                            ctx.column(field),
+                            shown(part)
+                        ),
                     )),
                 }
             }
@@ -191,7 +227,10 @@ pub(crate) fn apply_field(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, field: Fie
             for part in raw.split(';').map(str::trim).filter(|p| !p.is_empty()) {
                 if part.chars().count() > MAX_GROUP_CHARS || part.chars().any(char::is_control) {
                     out.push(err(IssueCode::GroupNameInvalid, format!("Group name \"{}\" is longer than {MAX_GROUP_CHARS} characters or contains a control character.", shown(part))));
-                } else if !groups.iter().any(|g| g.to_lowercase() == part.to_lowercase()) {
+                } else if !groups
+                    .iter()
+                    .any(|g| g.to_lowercase() == part.to_lowercase())
+                {
                     groups.push(part.to_string());
                 }
             }
@@ -203,7 +242,13 @@ pub(crate) fn apply_field(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, field: Fie
 }
 
 /// The Email rule for a cell the caller owns; same verdicts as [`apply_field`].
-pub(crate) fn apply_email_owned(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, cell: String, out: &mut Vec<Issue>) {
+pub(crate) fn apply_email_owned(
+    ctx: &Ctx<'_>,
+    v: &mut RowValues,
+    row: u32,
+    cell: String,
+    out: &mut Vec<Issue>,
+) {
     let t = crate::text::trim(&cell);
     if t.is_empty() || (ctx.warn_formulas && looks_like_formula(t)) {
         return apply_field(ctx, v, row, FieldId::Email, &cell, out);
@@ -212,22 +257,52 @@ pub(crate) fn apply_email_owned(ctx: &Ctx<'_>, v: &mut RowValues, row: u32, cell
         Ok(e) => v.email = Some(e),
         Err((e, raw)) => {
             v.email = None;
-            out.push(ctx.issue(row, FieldId::Email, IssueCode::EmailInvalid, Severity::Error, email_message(raw.trim(), &e)));
+            out.push(ctx.issue(
+                row,
+                FieldId::Email,
+                IssueCode::EmailInvalid,
+                Severity::Error,
+                email_message(raw.trim(), &e),
+            ));
         }
     }
 }
 
-fn text_value(ctx: &Ctx<'_>, row: u32, field: FieldId, raw: &str, out: &mut Vec<Issue>) -> Option<String> {
+fn text_value(
+    ctx: &Ctx<'_>,
+    row: u32,
+    field: FieldId,
+    raw: &str,
+    out: &mut Vec<Issue>,
+) -> Option<String> {
     if raw.is_empty() {
         return None;
     }
     let len = raw.chars().count();
     if len > MAX_TEXT_CHARS {
-        out.push(ctx.issue(row, field, IssueCode::ValueTooLong, Severity::Error, format!("{} is {len} characters long; the limit is {MAX_TEXT_CHARS}.", ctx.column(field))));
+        out.push(ctx.issue(
+            row,
+            field,
+            IssueCode::ValueTooLong,
+            Severity::Error,
+            format!(
+                "{} is {len} characters long; the limit is {MAX_TEXT_CHARS}.",
+                ctx.column(field)
+            ),
+        ));
         return None;
     }
     if raw.chars().any(char::is_control) {
-        out.push(ctx.issue(row, field, IssueCode::ValueHasControlCharacter, Severity::Error, format!("{} contains an invisible control character.", ctx.column(field))));
+        out.push(ctx.issue(
+            row,
+            field,
+            IssueCode::ValueHasControlCharacter,
+            Severity::Error,
+            format!(
+                "{} contains an invisible control character.",
+                ctx.column(field)
+            ),
+        ));
         return None;
     }
     Some(raw.to_string())
@@ -238,7 +313,11 @@ pub(crate) fn parse_days(raw: &str) -> Result<u16, IssueCode> {
     let s = crate::text::trim(raw);
     let whole = s.strip_suffix(".0").unwrap_or(s);
     if let Ok(n) = whole.parse::<i64>() {
-        return if (1..=365).contains(&n) { Ok(n as u16) } else { Err(IssueCode::ExpiryDaysOutOfRange) };
+        return if (1..=365).contains(&n) {
+            Ok(n as u16)
+        } else {
+            Err(IssueCode::ExpiryDaysOutOfRange)
+        };
     }
     match s.parse::<f64>() {
         Ok(f) if f.is_finite() && (1.0..=365.0).contains(&f) => Err(IssueCode::ExpiryDaysNotWhole),
@@ -263,7 +342,14 @@ pub(crate) fn row_rules(ctx: &Ctx<'_>, v: &RowValues, row: u32, out: &mut Vec<Is
     }
     let m = v.more();
     let role = m.role;
-    if role.is_none() && !out.iter().any(|i| matches!(i.code, IssueCode::RoleUnknown | IssueCode::RoleConflictsWithSheet)) {
+    if role.is_none()
+        && !out.iter().any(|i| {
+            matches!(
+                i.code,
+                IssueCode::RoleUnknown | IssueCode::RoleConflictsWithSheet
+            )
+        })
+    {
         out.push(ctx.issue(
             row,
             FieldId::Role,
@@ -297,17 +383,38 @@ pub(crate) fn row_rules(ctx: &Ctx<'_>, v: &RowValues, row: u32, out: &mut Vec<Is
     }
     if let Some(r) = role {
         if r != Role::Student && m.username.is_some() {
-            out.push(ctx.issue(row, FieldId::Username, IssueCode::UsernameOnlyForStudents, Severity::Warning, format!("Only students have a Username; it will be ignored for this {r}.")));
+            out.push(ctx.issue(
+                row,
+                FieldId::Username,
+                IssueCode::UsernameOnlyForStudents,
+                Severity::Warning,
+                format!("Only students have a Username; it will be ignored for this {r}."),
+            ));
         }
         let wrong: &[(FieldId, bool)] = &[
-            (FieldId::ParentEmails, r != Role::Student && !m.parent_emails.is_empty()),
-            (FieldId::InstructorEmails, r != Role::Student && !m.instructor_emails.is_empty()),
-            (FieldId::StudentEmails, r == Role::Student && !m.student_emails.is_empty()),
+            (
+                FieldId::ParentEmails,
+                r != Role::Student && !m.parent_emails.is_empty(),
+            ),
+            (
+                FieldId::InstructorEmails,
+                r != Role::Student && !m.instructor_emails.is_empty(),
+            ),
+            (
+                FieldId::StudentEmails,
+                r == Role::Student && !m.student_emails.is_empty(),
+            ),
         ];
         for &(field, is_wrong) in wrong {
             if is_wrong {
                 let col = ctx.column(field);
-                out.push(ctx.issue(row, field, IssueCode::AssociationWrongRole, Severity::Warning, format!("{col} does not apply to a {r}; it will be ignored.")));
+                out.push(ctx.issue(
+                    row,
+                    field,
+                    IssueCode::AssociationWrongRole,
+                    Severity::Warning,
+                    format!("{col} does not apply to a {r}; it will be ignored."),
+                ));
             }
         }
     }

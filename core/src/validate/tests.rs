@@ -3,7 +3,9 @@ use crate::check::check;
 use crate::limits::Limits;
 
 fn run(kind: ImportKind, csv: &str) -> Checked {
-    check(csv.as_bytes(), Some("roster.csv"), kind, &Limits::default()).unwrap().checked
+    check(csv.as_bytes(), Some("roster.csv"), kind, &Limits::default())
+        .unwrap()
+        .checked
 }
 
 fn codes(c: &Checked, row: usize) -> Vec<IssueCode> {
@@ -12,8 +14,19 @@ fn codes(c: &Checked, row: usize) -> Vec<IssueCode> {
 
 #[test]
 fn a_clean_invites_file_has_no_issues() {
-    let c = run(ImportKind::Invites, "Email,Expiry Days\nana@x.org,7\nbo@x.org,\n");
-    assert_eq!(c.totals, Totals { rows: 2, ready: 2, with_warnings: 0, with_errors: 0 });
+    let c = run(
+        ImportKind::Invites,
+        "Email,Expiry Days\nana@x.org,7\nbo@x.org,\n",
+    );
+    assert_eq!(
+        c.totals,
+        Totals {
+            rows: 2,
+            ready: 2,
+            with_warnings: 0,
+            with_errors: 0
+        }
+    );
     assert_eq!(c.rows[0].values.expiry_days, Some(7));
     assert_eq!(c.rows[1].values.expiry_days, None);
     assert_eq!(c.rows[0].row_number, 2);
@@ -39,7 +52,10 @@ fn an_invalid_email_is_an_error_quoting_the_value() {
 
 #[test]
 fn duplicate_email_is_flagged_on_the_later_row_naming_the_first() {
-    let c = run(ImportKind::Invites, "Email\nana@x.org\nbo@x.org\n ANA@X.ORG \n");
+    let c = run(
+        ImportKind::Invites,
+        "Email\nana@x.org\nbo@x.org\n ANA@X.ORG \n",
+    );
     assert!(c.rows[0].issues.is_empty());
     let i = &c.rows[2].issues[0];
     assert_eq!(i.code, IssueCode::DuplicateEmail);
@@ -69,7 +85,10 @@ fn a_negative_day_count_is_not_also_called_a_formula() {
 
 #[test]
 fn a_formula_looking_cell_is_a_warning() {
-    let c = run(ImportKind::Learners, "Email,First Name\na@x.org,=HYPERLINK(\"http://evil\")\nb@x.org,@SUM(A1)\n");
+    let c = run(
+        ImportKind::Learners,
+        "Email,First Name\na@x.org,=HYPERLINK(\"http://evil\")\nb@x.org,@SUM(A1)\n",
+    );
     for r in 0..2 {
         let i = &c.rows[r].issues[0];
         assert_eq!(i.code, IssueCode::FormulaLikeValue);
@@ -80,37 +99,62 @@ fn a_formula_looking_cell_is_a_warning() {
 
 #[test]
 fn learner_names_are_optional_but_checked_when_present() {
-    let c = run(ImportKind::Learners, &format!("Email,First Name,Last Name\na@x.org,,\nb@x.org,{},Ok\n", "x".repeat(101)));
+    let c = run(
+        ImportKind::Learners,
+        &format!(
+            "Email,First Name,Last Name\na@x.org,,\nb@x.org,{},Ok\n",
+            "x".repeat(101)
+        ),
+    );
     assert!(c.rows[0].issues.is_empty());
     assert_eq!(codes(&c, 1), vec![IssueCode::NameInvalid]);
 }
 
 #[test]
 fn a_name_with_a_control_character_is_an_error() {
-    let c = run(ImportKind::Learners, "Email,First Name\na@x.org,\"An\u{7}a\"\n");
+    let c = run(
+        ImportKind::Learners,
+        "Email,First Name\na@x.org,\"An\u{7}a\"\n",
+    );
     assert_eq!(codes(&c, 0), vec![IssueCode::NameInvalid]);
 }
 
 #[test]
 fn program_invitations_need_a_full_name_but_not_an_external_id_value() {
-    let c = run(ImportKind::ProgramInvitations, "Full Name,Email,External ID\n,a@x.org,\nBo Li,b@x.org,\n");
+    let c = run(
+        ImportKind::ProgramInvitations,
+        "Full Name,Email,External ID\n,a@x.org,\nBo Li,b@x.org,\n",
+    );
     assert_eq!(codes(&c, 0), vec![IssueCode::NameRequired]);
     assert!(c.rows[1].issues.is_empty());
 }
 
 #[test]
 fn people_roles_come_from_the_tab_name() {
-    let c = run(ImportKind::People, "First Name,Last Name,Email\nAna,Li,a@x.org\n");
+    let c = run(
+        ImportKind::People,
+        "First Name,Last Name,Email\nAna,Li,a@x.org\n",
+    );
     // A CSV named roster.csv gives no role and there is no Role column.
     assert_eq!(codes(&c, 0), vec![IssueCode::RoleMissing]);
-    let c = check(b"First Name,Last Name,Email\nAna,Li,a@x.org\n", Some("Students.csv"), ImportKind::People, &Limits::default()).unwrap().checked;
+    let c = check(
+        b"First Name,Last Name,Email\nAna,Li,a@x.org\n",
+        Some("Students.csv"),
+        ImportKind::People,
+        &Limits::default(),
+    )
+    .unwrap()
+    .checked;
     assert!(c.rows[0].issues.is_empty(), "{:?}", c.rows[0].issues);
     assert_eq!(c.rows[0].values.more().role, Some(Role::Student));
 }
 
 #[test]
 fn a_role_column_works_without_role_tabs() {
-    let c = run(ImportKind::People, "First Name,Last Name,Email,Role\nAna,Li,a@x.org,Teacher\nBo,Li,b@x.org,janitor\n");
+    let c = run(
+        ImportKind::People,
+        "First Name,Last Name,Email,Role\nAna,Li,a@x.org,Teacher\nBo,Li,b@x.org,janitor\n",
+    );
     assert_eq!(c.rows[0].values.more().role, Some(Role::Instructor));
     assert_eq!(codes(&c, 1), vec![IssueCode::RoleUnknown]);
 }
@@ -121,13 +165,19 @@ fn a_username_only_student_needs_a_parent() {
         ImportKind::People,
         "Role,First Name,Last Name,Username,Parent Email\nStudent,Ana,Li,ana.li,\nStudent,Bo,Li,bo.li,mum@x.org\n",
     );
-    assert_eq!(codes(&c, 0), vec![IssueCode::UsernameOnlyStudentNeedsParent]);
+    assert_eq!(
+        codes(&c, 0),
+        vec![IssueCode::UsernameOnlyStudentNeedsParent]
+    );
     assert!(c.rows[1].issues.is_empty(), "{:?}", c.rows[1].issues);
 }
 
 #[test]
 fn a_parent_without_email_is_an_error() {
-    let c = run(ImportKind::People, "Role,First Name,Last Name,Username,Email\nParent,Ana,Li,ana.li,\n");
+    let c = run(
+        ImportKind::People,
+        "Role,First Name,Last Name,Username,Email\nParent,Ana,Li,ana.li,\n",
+    );
     assert!(codes(&c, 0).contains(&IssueCode::EmailOrUsernameRequired));
 }
 
@@ -140,7 +190,10 @@ fn association_emails_must_be_valid() {
 
 #[test]
 fn group_names_are_split_on_semicolons() {
-    let c = run(ImportKind::GroupMembers, "Email,Groups\na@x.org,Math; Art ;math\n");
+    let c = run(
+        ImportKind::GroupMembers,
+        "Email,Groups\na@x.org,Math; Art ;math\n",
+    );
     assert_eq!(c.rows[0].values.more().groups, vec!["Math", "Art"]);
 }
 
@@ -157,12 +210,19 @@ fn editing_the_later_duplicate_clears_its_error() {
 
 #[test]
 fn editing_the_first_of_two_duplicates_moves_the_error_to_the_right_row() {
-    let mut c = run(ImportKind::Invites, "Email\nana@x.org\nana@x.org\nana@x.org\n");
+    let mut c = run(
+        ImportKind::Invites,
+        "Email\nana@x.org\nana@x.org\nana@x.org\n",
+    );
     assert_eq!(c.totals.with_errors, 2);
     let touched = c.edit_cell(0, FieldId::Email, "zed@x.org");
     assert_eq!(touched, vec![0, 1, 2]);
     assert!(c.rows[1].issues.is_empty());
-    assert!(c.rows[2].issues[0].message.contains("row 3"), "{}", c.rows[2].issues[0].message);
+    assert!(
+        c.rows[2].issues[0].message.contains("row 3"),
+        "{}",
+        c.rows[2].issues[0].message
+    );
     assert_eq!(c.totals.with_errors, 1);
 }
 
@@ -177,7 +237,10 @@ fn editing_a_row_into_a_duplicate_flags_it() {
 #[test]
 fn editing_a_bad_cell_into_a_good_one_clears_only_that_cells_issue() {
     let mut c = run(ImportKind::Invites, "Email,Expiry Days\nnope,ten\n");
-    assert_eq!(codes(&c, 0), vec![IssueCode::EmailInvalid, IssueCode::ExpiryDaysNotANumber]);
+    assert_eq!(
+        codes(&c, 0),
+        vec![IssueCode::EmailInvalid, IssueCode::ExpiryDaysNotANumber]
+    );
     c.edit_cell(0, FieldId::ExpiryDays, "10");
     assert_eq!(codes(&c, 0), vec![IssueCode::EmailInvalid]);
     assert_eq!(c.rows[0].values.expiry_days, Some(10));
@@ -191,8 +254,19 @@ fn deleting_the_first_duplicate_makes_the_next_one_the_original() {
     let mut c = run(ImportKind::Invites, "Email\nana@x.org\nana@x.org\n");
     c.delete_row(0);
     assert!(c.rows[1].issues.is_empty());
-    assert_eq!(c.totals, Totals { rows: 1, ready: 1, with_warnings: 0, with_errors: 0 });
-    assert!(c.edit_cell(0, FieldId::Email, "x@y.org").is_empty(), "deleted rows are not editable");
+    assert_eq!(
+        c.totals,
+        Totals {
+            rows: 1,
+            ready: 1,
+            with_warnings: 0,
+            with_errors: 0
+        }
+    );
+    assert!(
+        c.edit_cell(0, FieldId::Email, "x@y.org").is_empty(),
+        "deleted rows are not editable"
+    );
 }
 
 #[test]
@@ -212,7 +286,11 @@ fn edits_touch_only_rows_sharing_the_email_on_a_large_file() {
     assert!(start.elapsed().as_secs_f64() < 2.0, "{:?}", start.elapsed());
     for i in 0..50 {
         let touched = c.edit_cell(i, FieldId::Email, "user99999@school.org");
-        assert_eq!(touched.len(), i + 2, "the edited row plus every row sharing the email");
+        assert_eq!(
+            touched.len(),
+            i + 2,
+            "the edited row plus every row sharing the email"
+        );
     }
     assert_eq!(c.totals.with_errors, 50);
 }
@@ -237,7 +315,10 @@ fn issues_serialize_with_snake_case_codes() {
 
 #[test]
 fn revalidating_a_whole_row_rechecks_every_mapped_cell() {
-    let mut c = run(ImportKind::Invites, "Expiry Days,Email\nten,nope\nbo@x.org,\n");
+    let mut c = run(
+        ImportKind::Invites,
+        "Expiry Days,Email\nten,nope\nbo@x.org,\n",
+    );
     let cells = vec!["5".to_string(), "ana@x.org".to_string()];
     let touched = c.revalidate_row(0, &cells);
     assert_eq!(touched, vec![0]);

@@ -107,11 +107,20 @@ impl MailConfig {
 
 /// The host of a URL, for default From addresses and Message-IDs.
 pub fn domain_of(base_url: &str) -> String {
-    let rest = base_url.split_once("://").map(|(_, rest)| rest).unwrap_or(base_url);
+    let rest = base_url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or(base_url);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority.rsplit_once('@').map(|(_, host)| host).unwrap_or(authority);
+    let host = authority
+        .rsplit_once('@')
+        .map(|(_, host)| host)
+        .unwrap_or(authority);
     let host = if host.starts_with('[') {
-        host.split(']').next().unwrap_or(host).trim_start_matches('[')
+        host.split(']')
+            .next()
+            .unwrap_or(host)
+            .trim_start_matches('[')
     } else {
         host.split(':').next().unwrap_or(host)
     };
@@ -217,7 +226,10 @@ impl Sender {
                 .map_err(|e| e.to_string())?;
                 if smtp.tls == TlsMode::StartTls {
                     let tls = TlsParameters::new(smtp.host.clone()).map_err(|e| e.to_string())?;
-                    connection.starttls(tls, &hello).await.map_err(|e| e.to_string())?;
+                    connection
+                        .starttls(tls, &hello)
+                        .await
+                        .map_err(|e| e.to_string())?;
                 }
                 connection
             }
@@ -282,15 +294,17 @@ impl Sender {
             .await?;
         let mut claimed: Vec<Claimed> = rows
             .into_iter()
-            .map(|(id, to_email, subject, text_body, html_body, attempts, created_at)| Claimed {
-                id,
-                to_email,
-                subject,
-                text_body,
-                html_body,
-                attempts,
-                created_at,
-            })
+            .map(
+                |(id, to_email, subject, text_body, html_body, attempts, created_at)| Claimed {
+                    id,
+                    to_email,
+                    subject,
+                    text_body,
+                    html_body,
+                    attempts,
+                    created_at,
+                },
+            )
             .collect();
         claimed.sort_by_key(|row| row.id);
         Ok(claimed)
@@ -324,22 +338,40 @@ impl Sender {
             .from(self.from.clone())
             .to(to)
             .subject(row.subject.clone())
-            .message_id(Some(message_id(row.id, row.created_at, &self.config.message_id_domain)))
+            .message_id(Some(message_id(
+                row.id,
+                row.created_at,
+                &self.config.message_id_domain,
+            )))
             .multipart(
                 MultiPart::alternative()
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(row.text_body.clone()))
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(row.html_body.clone())),
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(row.text_body.clone()),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(row.html_body.clone()),
+                    ),
             );
         let message = match message {
             Ok(message) => message,
-            Err(error) => return Outcome::Permanent(format!("could not build the message: {error}")),
+            Err(error) => {
+                return Outcome::Permanent(format!("could not build the message: {error}"))
+            }
         };
         self.throttle().await;
         let mut connection = match self.checkout(smtp).await {
             Ok(connection) => connection,
             Err(error) => return Outcome::Retry(error),
         };
-        let sent = tokio::time::timeout(SMTP_TIMEOUT, connection.send(message.envelope(), &message.formatted())).await;
+        let sent = tokio::time::timeout(
+            SMTP_TIMEOUT,
+            connection.send(message.envelope(), &message.formatted()),
+        )
+        .await;
         match sent {
             Ok(Ok(_)) => {
                 self.checkin(connection);
@@ -354,12 +386,21 @@ impl Sender {
 
     fn backoff(&self, attempts_so_far: i64) -> i64 {
         let exponent = attempts_so_far.clamp(0, 20) as u32;
-        (self.config.retry_base_secs.max(1).saturating_mul(1_i64 << exponent)).min(86_400)
+        (self
+            .config
+            .retry_base_secs
+            .max(1)
+            .saturating_mul(1_i64 << exponent))
+        .min(86_400)
     }
 
     /// Records the results of one batch in one transaction, each only if the
     /// row is still held under `owner`.
-    pub async fn record(&self, owner: &str, results: &[(Claimed, Outcome)]) -> Result<(), sqlx::Error> {
+    pub async fn record(
+        &self,
+        owner: &str,
+        results: &[(Claimed, Outcome)],
+    ) -> Result<(), sqlx::Error> {
         let now = app::state::now();
         let mut tx = self.db.pool.begin().await?;
         for (row, outcome) in results {
@@ -380,7 +421,8 @@ impl Sender {
                 }
                 Outcome::Retry(error) | Outcome::Permanent(error) => {
                     let attempts = row.attempts + 1;
-                    let give_up = matches!(outcome, Outcome::Permanent(_)) || attempts >= self.config.max_attempts;
+                    let give_up = matches!(outcome, Outcome::Permanent(_))
+                        || attempts >= self.config.max_attempts;
                     let error: String = error.chars().take(500).collect();
                     tracing::warn!(id = row.id, attempts, give_up, %error, "email not delivered");
                     sqlx::query(
@@ -447,7 +489,10 @@ impl Sender {
 }
 
 /// Starts the sender in the background, sharing the server's database pool.
-pub fn spawn_sender(state: &AppState, config: MailConfig) -> Result<tokio::task::JoinHandle<()>, MailError> {
+pub fn spawn_sender(
+    state: &AppState,
+    config: MailConfig,
+) -> Result<tokio::task::JoinHandle<()>, MailError> {
     let target = match &config.smtp {
         Some(smtp) => format!("SMTP {}:{} ({:?})", smtp.host, smtp.port, smtp.tls),
         None => "the dev mailbox at /dev/mailbox (no MUSTER_SMTP_HOST)".to_owned(),
@@ -463,7 +508,10 @@ mod tests {
 
     #[test]
     fn domains_come_from_the_base_url() {
-        assert_eq!(domain_of("https://Muster.Example.org/app"), "muster.example.org");
+        assert_eq!(
+            domain_of("https://Muster.Example.org/app"),
+            "muster.example.org"
+        );
         assert_eq!(domain_of("http://127.0.0.1:3000"), "127.0.0.1");
         assert_eq!(domain_of("http://[::1]:3000"), "::1");
         assert_eq!(domain_of("http://"), "localhost");
@@ -471,6 +519,9 @@ mod tests {
 
     #[test]
     fn message_ids_are_stable_per_row() {
-        assert_eq!(message_id(42, 1_700_000_000, "m.test"), "<muster.42.1700000000@m.test>");
+        assert_eq!(
+            message_id(42, 1_700_000_000, "m.test"),
+            "<muster.42.1700000000@m.test>"
+        );
     }
 }

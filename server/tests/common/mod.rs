@@ -48,7 +48,11 @@ pub async fn fresh_database(backend: Backend) -> Option<String> {
         "{}_{}_{}",
         std::process::id(),
         n,
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 1_000_000_000
     );
     match backend {
         Backend::Sqlite => {
@@ -61,9 +65,15 @@ pub async fn fresh_database(backend: Backend) -> Option<String> {
             let admin = postgres_admin_url().await?;
             let name = format!("muster_test_{unique}");
             let mut connection = sqlx::AnyConnection::connect(&admin).await.unwrap();
-            connection.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+            connection
+                .execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
             connection.close().await.unwrap();
-            let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
+            let base = admin
+                .rsplit_once('/')
+                .map(|(base, _)| base)
+                .unwrap_or(&admin);
             Some(format!("{base}/{name}"))
         }
     }
@@ -81,14 +91,21 @@ pub async fn spawn(backend: Backend, open_signup: bool) -> Option<TestServer> {
 }
 
 /// Like [`spawn`], with further environment variables (e.g. `MUSTER_SMTP_*`).
-pub async fn spawn_with(backend: Backend, open_signup: bool, extra: &[(&str, String)]) -> Option<TestServer> {
+pub async fn spawn_with(
+    backend: Backend,
+    open_signup: bool,
+    extra: &[(&str, String)],
+) -> Option<TestServer> {
     let database_url = fresh_database(backend).await?;
     let config = server::Config::from_lookup(|name| match name {
         "DATABASE_URL" => Some(database_url.clone()),
         "MUSTER_BIND" => Some("127.0.0.1:0".to_owned()),
         "MUSTER_BASE_URL" => Some("http://muster.test".to_owned()),
         "MUSTER_OPEN_SIGNUP" => Some(open_signup.to_string()),
-        _ => extra.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone()),
+        _ => extra
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone()),
     })
     .unwrap();
     let running = server::start(config).await.expect("server starts");
@@ -118,8 +135,16 @@ impl TestServer {
 }
 
 impl Client {
-    pub async fn raw(&self, function: &str, form: &[(&str, &str)], origin: Option<&str>) -> (StatusCode, String) {
-        let mut request = self.http.post(format!("{}/api/{function}", self.base)).form(form);
+    pub async fn raw(
+        &self,
+        function: &str,
+        form: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> (StatusCode, String) {
+        let mut request = self
+            .http
+            .post(format!("{}/api/{function}", self.base))
+            .form(form);
         if let Some(origin) = origin {
             request = request.header("Origin", origin);
         }
@@ -129,12 +154,18 @@ impl Client {
     }
 
     /// Calls a server function from this site's own origin.
-    pub async fn call<T: DeserializeOwned>(&self, function: &str, form: &[(&str, &str)]) -> Result<T, AppError> {
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        function: &str,
+        form: &[(&str, &str)],
+    ) -> Result<T, AppError> {
         let (status, body) = self.raw(function, form, Some(&self.base)).await;
         if status.is_success() {
-            Ok(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{function}: bad body {body:?}: {e}")))
+            Ok(serde_json::from_str(&body)
+                .unwrap_or_else(|e| panic!("{function}: bad body {body:?}: {e}")))
         } else {
-            Err(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{function}: {status} {body:?}: {e}")))
+            Err(serde_json::from_str(&body)
+                .unwrap_or_else(|e| panic!("{function}: {status} {body:?}: {e}")))
         }
     }
 
@@ -157,15 +188,28 @@ impl Client {
     }
 
     #[allow(dead_code)]
-    pub async fn get_with_headers(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
-        let response = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+    pub async fn get_with_headers(
+        &self,
+        path: &str,
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         (status, headers, response.text().await.unwrap())
     }
 
     pub async fn get_page(&self, path: &str) -> (StatusCode, String) {
-        let response = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         (status, response.text().await.unwrap())
     }

@@ -65,7 +65,9 @@ impl SmtpSink {
             // Dropping the set (when this task is aborted) aborts every connection.
             let mut connections = JoinSet::new();
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 connections.spawn(serve(stream, shared.clone()));
                 while connections.try_join_next().is_some() {}
             }
@@ -88,7 +90,11 @@ impl SmtpSink {
 async fn serve(stream: TcpStream, inbox: Inbox) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
-    if write.write_all(b"220 sink.test ESMTP ready\r\n").await.is_err() {
+    if write
+        .write_all(b"220 sink.test ESMTP ready\r\n")
+        .await
+        .is_err()
+    {
         return;
     }
     let mut mail_from = String::new();
@@ -114,7 +120,11 @@ async fn serve(stream: TcpStream, inbox: Inbox) {
             rcpt_to.push(command[8..].trim().to_owned());
             b"250 OK\r\n"
         } else if upper == "DATA" {
-            if write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await.is_err() {
+            if write
+                .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                .await
+                .is_err()
+            {
                 return;
             }
             let mut data = String::new();

@@ -32,8 +32,14 @@ pub fn InvitePage() -> impl IntoView {
     // The token is in the URL: never let it leak to another site.
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(http::header::REFERRER_POLICY, http::HeaderValue::from_static("no-referrer"));
-        response.insert_header(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+        response.insert_header(
+            http::header::REFERRER_POLICY,
+            http::HeaderValue::from_static("no-referrer"),
+        );
+        response.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
     }
     let params = use_params_map();
     let query = use_query_map();
@@ -133,4 +139,3 @@ pub fn InvitePage() -> impl IntoView {
         </main>
     }
 }
-
