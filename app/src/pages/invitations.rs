@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{action_error, ErrorMessage};
+use super::{action_error, encode_query_value, ErrorMessage, Pager};
 use crate::{
     groups::list_groups,
     invitations::{
@@ -158,7 +158,7 @@ pub fn InvitationsPage() -> impl IntoView {
                         let (status_now, search_now, group_now) = (status(), search(), group_filter());
                         let link = move |page: i64| format!(
                             "/admin/invitations?status={}&group={group_now}&search={}&page={page}",
-                            encode(&status_now), encode(&search_now)
+                            encode_query_value(&status_now), encode_query_value(&search_now)
                         );
                         view! {
                             <p role="status">{format!("{} invitations", result.total)}</p>
@@ -211,27 +211,11 @@ pub fn InvitationsPage() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <nav class="pager" aria-label="Pages">
-                                {(current > 1).then(|| view! { <a href=link(current - 1)>"← Previous"</a> })}
-                                <span>{format!("Page {current} of {pages}")}</span>
-                                {(current < pages).then(|| view! { <a href=link(current + 1)>"Next →"</a> })}
-                            </nav>
+                            <Pager current pages link />
                         }.into_any()
                     }
                 }
             })}
         </Suspense>
     }
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
 }

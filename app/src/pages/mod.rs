@@ -33,3 +33,28 @@ where
         _ => None,
     }
 }
+
+/// Previous / next links for a server-paginated list; `link` builds a page's URL.
+#[component]
+pub fn Pager(current: i64, pages: i64, link: impl Fn(i64) -> String + 'static) -> impl IntoView {
+    view! {
+        <nav class="pager" aria-label="Pages">
+            {(current > 1).then(|| view! { <a href=link(current - 1)>"← Previous"</a> })}
+            <span>{format!("Page {current} of {pages}")}</span>
+            {(current < pages).then(|| view! { <a href=link(current + 1)>"Next →"</a> })}
+        </nav>
+    }
+}
+
+/// Percent-encodes a value for a URL query string.
+pub fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}

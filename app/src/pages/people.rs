@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::ErrorMessage;
+use super::{encode_query_value, ErrorMessage, Pager};
 use crate::people::list_people;
 
 #[component]
@@ -43,7 +43,7 @@ pub fn PeoplePage() -> impl IntoView {
                         let pages = result.page_count();
                         let current = result.page;
                         let term = search();
-                        let link = move |page: i64| format!("/admin/people?search={}&page={page}", encode(&term));
+                        let link = move |page: i64| format!("/admin/people?search={}&page={page}", encode_query_value(&term));
                         view! {
                             <p role="status">{format!("{} people", result.total)}</p>
                             <table>
@@ -59,27 +59,11 @@ pub fn PeoplePage() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <nav class="pager" aria-label="Pages">
-                                {(current > 1).then(|| view! { <a href=link(current - 1)>"← Previous"</a> })}
-                                <span>{format!("Page {current} of {pages}")}</span>
-                                {(current < pages).then(|| view! { <a href=link(current + 1)>"Next →"</a> })}
-                            </nav>
+                            <Pager current pages link />
                         }.into_any()
                     }
                 }
             })}
         </Suspense>
     }
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
 }
