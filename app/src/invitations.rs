@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub use crate::activation::BulkOutcome;
 use crate::error::AppError;
 
 pub const PAGE_SIZE: i64 = 25;
@@ -67,6 +68,19 @@ impl InvitationsPage {
     pub fn page_count(&self) -> i64 {
         ((self.total + self.page_size - 1) / self.page_size).max(1)
     }
+}
+
+/// The invitations list's filter; bulk actions "on everything matching" take the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationFilter {
+    /// "", pending, active, cancelled or expired.
+    pub status: String,
+    /// Part of the email.
+    pub search: String,
+    /// 0 for every group.
+    pub group_id: i64,
+    /// 0 for every import (and invitations made by hand).
+    pub import_id: i64,
 }
 
 /// What `/invite/{token}` shows.
@@ -147,17 +161,16 @@ pub async fn list_invitations(
     search: String,
     group_id: i64,
     page: i64,
+    #[server(default)] import_id: i64,
 ) -> Result<InvitationsPage, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
-    server::list(
-        &state.db,
-        user.organization_id,
-        &status,
-        &search,
+    let filter = InvitationFilter {
+        status,
+        search,
         group_id,
-        page,
-    )
-    .await
+        import_id,
+    };
+    server::list(&state.db, user.organization_id, &filter, page).await
 }
 
 #[server(endpoint = "invitations/resend")]
@@ -172,6 +185,64 @@ pub async fn resend_invitation(id: i64) -> Result<(), AppError> {
 pub async fn cancel_invitation(id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
     server::cancel(&state.db, user.organization_id, id).await
+}
+
+/// Resends each selected invitation that is pending or expired.
+#[server(endpoint = "invitations/resend_selected")]
+pub async fn resend_selected_invitations(
+    #[server(default)] ids: Vec<i64>,
+) -> Result<BulkOutcome, AppError> {
+    let (state, user) = crate::auth::server::require_admin().await?;
+    let outcome = server::resend_many(&state.db, &state.settings, &user, &ids).await?;
+    crate::mail::server::wake_sender();
+    Ok(outcome)
+}
+
+/// Cancels each selected invitation that is pending.
+#[server(endpoint = "invitations/cancel_selected")]
+pub async fn cancel_selected_invitations(
+    #[server(default)] ids: Vec<i64>,
+) -> Result<BulkOutcome, AppError> {
+    let (state, user) = crate::auth::server::require_admin().await?;
+    server::cancel_many(&state.db, user.organization_id, &ids).await
+}
+
+/// Resends every pending or expired invitation matching the list's filter.
+#[server(endpoint = "invitations/resend_matching")]
+pub async fn resend_matching_invitations(
+    status: String,
+    search: String,
+    group_id: i64,
+    #[server(default)] import_id: i64,
+) -> Result<BulkOutcome, AppError> {
+    let (state, user) = crate::auth::server::require_admin().await?;
+    let filter = InvitationFilter {
+        status,
+        search,
+        group_id,
+        import_id,
+    };
+    let outcome = server::resend_matching(&state.db, &state.settings, &user, &filter).await?;
+    crate::mail::server::wake_sender();
+    Ok(outcome)
+}
+
+/// Cancels every pending invitation matching the list's filter.
+#[server(endpoint = "invitations/cancel_matching")]
+pub async fn cancel_matching_invitations(
+    status: String,
+    search: String,
+    group_id: i64,
+    #[server(default)] import_id: i64,
+) -> Result<BulkOutcome, AppError> {
+    let (state, user) = crate::auth::server::require_admin().await?;
+    let filter = InvitationFilter {
+        status,
+        search,
+        group_id,
+        import_id,
+    };
+    server::cancel_matching(&state.db, user.organization_id, &filter).await
 }
 
 /// Public: anyone holding the token may see what it is an invitation to.
@@ -445,38 +516,65 @@ pub mod server {
     const EFFECTIVE_STATUS: &str =
         "CASE WHEN i.status = 'pending' AND i.expires_at <= $2 THEN 'expired' ELSE i.status END";
 
-    pub async fn list(
-        db: &Db,
-        organization_id: i64,
-        status: &str,
-        search: &str,
-        group_id: i64,
-        page: i64,
-    ) -> Result<InvitationsPage, AppError> {
-        let status = status.trim().to_lowercase();
+    /// The WHERE clause of the list and of the bulk actions on everything
+    /// matching, with its binds: $1 organization, $2 now, $3 status, $4 email
+    /// pattern, $5 group, $6 import.
+    fn filter_sql(filter: &InvitationFilter) -> Result<(String, String), AppError> {
+        let status = filter.status.trim().to_lowercase();
         if !["", "pending", "active", "cancelled", "expired"].contains(&status.as_str()) {
             return Err(AppError::invalid(
                 "Status",
                 "is not one of pending, active, cancelled, expired.",
             ));
         }
-        let page = page.max(1);
-        let filter = format!(
-            "FROM invitations i
-             JOIN learning_groups g ON g.id = i.group_id
-             WHERE i.organization_id = $1
-               AND ($3 = '' OR {EFFECTIVE_STATUS} = $3)
-               AND i.email LIKE $4 ESCAPE '\\'
-               AND ($5 = 0 OR i.group_id = $5)"
-        );
-        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) {filter}"))
+        Ok((
+            format!(
+                "FROM invitations i
+                 JOIN learning_groups g ON g.id = i.group_id
+                 WHERE i.organization_id = $1
+                   AND ($3 = '' OR {EFFECTIVE_STATUS} = $3)
+                   AND i.email LIKE $4 ESCAPE '\\'
+                   AND ($5 = 0 OR i.group_id = $5)
+                   AND ($6 = 0 OR i.import_id = $6)"
+            ),
+            status,
+        ))
+    }
+
+    fn bind_filter<'q, O>(
+        query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+        organization_id: i64,
+        now: i64,
+        status: &str,
+        filter: &InvitationFilter,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+        query
             .bind(organization_id)
-            .bind(now())
-            .bind(&status)
-            .bind(like_pattern(search))
-            .bind(group_id)
-            .fetch_one(&db.pool)
-            .await?;
+            .bind(now)
+            .bind(status.to_owned())
+            .bind(like_pattern(&filter.search))
+            .bind(filter.group_id)
+            .bind(filter.import_id)
+    }
+
+    pub async fn list(
+        db: &Db,
+        organization_id: i64,
+        filter_by: &InvitationFilter,
+        page: i64,
+    ) -> Result<InvitationsPage, AppError> {
+        let (filter, status) = filter_sql(filter_by)?;
+        let page = page.max(1);
+        let now = now();
+        let (total,): (i64,) = bind_filter(
+            sqlx::query_as(&format!("SELECT COUNT(*) {filter}")),
+            organization_id,
+            now,
+            &status,
+            filter_by,
+        )
+        .fetch_one(&db.pool)
+        .await?;
         type Row = (
             i64,
             String,
@@ -490,11 +588,11 @@ pub mod server {
             Option<String>,
             Option<String>,
         );
-        let rows: Vec<Row> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT i.id, i.email, g.name, {EFFECTIVE_STATUS}, i.expires_at, i.created_at, i.resend_count,
                     o.status, o.last_error, u.first_name, u.last_name
              {filter_with_joins}
-             ORDER BY i.id DESC LIMIT $6 OFFSET $7",
+             ORDER BY i.id DESC LIMIT $7 OFFSET $8",
             filter_with_joins = filter.replacen(
                 "WHERE",
                 "LEFT JOIN outbox o ON o.id = i.last_outbox_id
@@ -502,12 +600,14 @@ pub mod server {
                  WHERE",
                 1
             )
-        ))
-        .bind(organization_id)
-        .bind(now())
-        .bind(&status)
-        .bind(like_pattern(search))
-        .bind(group_id)
+        );
+        let rows: Vec<Row> = bind_filter(
+            sqlx::query_as(&sql),
+            organization_id,
+            now,
+            &status,
+            filter_by,
+        )
         .bind(PAGE_SIZE)
         .bind((page - 1) * PAGE_SIZE)
         .fetch_all(&db.pool)
@@ -552,6 +652,16 @@ pub mod server {
         })
     }
 
+    /// Why a resend did not happen.
+    enum Resent {
+        Done,
+        NotFound,
+        /// active or cancelled
+        NotResendable(String),
+        NewerPending,
+        RateLimited(String),
+    }
+
     /// A new token (the old link dies), a fresh expiry, and the email again;
     /// limited to [`MAX_RESENDS_PER_DAY`] per address.
     pub async fn resend(
@@ -560,9 +670,34 @@ pub mod server {
         user: &CurrentUser,
         id: i64,
     ) -> Result<(), AppError> {
-        let organization_id = user.organization_id;
-        let now = now();
         let mut tx = db.pool.begin().await?;
+        match resend_in(&mut tx, settings, user, &inviter_name(user), id, now()).await? {
+            Resent::Done => {
+                tx.commit().await?;
+                Ok(())
+            }
+            Resent::NotFound => Err(AppError::NotFound),
+            Resent::NotResendable(status) => Err(AppError::Conflict(format!(
+                "This invitation is {status}; only pending or expired ones can be resent."
+            ))),
+            Resent::NewerPending => Err(AppError::Conflict(
+                "A newer invitation for this person and group is pending.".into(),
+            )),
+            Resent::RateLimited(email) => Err(AppError::Conflict(format!(
+                "{email} has been sent {MAX_RESENDS_PER_DAY} invitations in the last 24 hours; try again tomorrow."
+            ))),
+        }
+    }
+
+    async fn resend_in(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        settings: &Settings,
+        user: &CurrentUser,
+        inviter: &str,
+        id: i64,
+        now: i64,
+    ) -> Result<Resent, AppError> {
+        let organization_id = user.organization_id;
         // Claim the row with a write first (takes SQLite's write lock).
         let claimed: Option<(i64, String, String)> = sqlx::query_as(
             "UPDATE invitations SET resend_count = resend_count
@@ -570,13 +705,13 @@ pub mod server {
         )
         .bind(organization_id)
         .bind(id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
-        let (group_id, email, status) = claimed.ok_or(AppError::NotFound)?;
+        let Some((group_id, email, status)) = claimed else {
+            return Ok(Resent::NotFound);
+        };
         if status == "active" || status == "cancelled" {
-            return Err(AppError::Conflict(format!(
-                "This invitation is {status}; only pending or expired ones can be resent."
-            )));
+            return Ok(Resent::NotResendable(status));
         }
         let newer: Option<(i64,)> = sqlx::query_as(
             "SELECT id FROM invitations WHERE group_id = $1 AND email = $2 AND status = 'pending' AND id <> $3",
@@ -584,12 +719,10 @@ pub mod server {
         .bind(group_id)
         .bind(&email)
         .bind(id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         if newer.is_some() {
-            return Err(AppError::Conflict(
-                "A newer invitation for this person and group is pending.".into(),
-            ));
+            return Ok(Resent::NewerPending);
         }
         let (recent,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM outbox WHERE organization_id = $1 AND to_email = $2
@@ -598,14 +731,12 @@ pub mod server {
         .bind(organization_id)
         .bind(&email)
         .bind(now - DAY)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         if recent >= MAX_RESENDS_PER_DAY {
-            return Err(AppError::Conflict(format!(
-                "{email} has been sent {MAX_RESENDS_PER_DAY} invitations in the last 24 hours; try again tomorrow."
-            )));
+            return Ok(Resent::RateLimited(email));
         }
-        let group = group_info(&mut tx, organization_id, group_id).await?;
+        let group = group_info(tx, organization_id, group_id).await?;
         let expires_at = now + group.expiry_days * DAY;
         let token = new_token();
         sqlx::query(
@@ -615,24 +746,178 @@ pub mod server {
         .bind(token_hash(&token))
         .bind(expires_at)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        let inviter = inviter_name(user);
         send_invitation_email(
-            &mut tx,
+            tx,
             settings,
             organization_id,
             id,
             &email,
             &token,
             &group,
-            &inviter,
+            inviter,
             expires_at,
             "invitation_resend",
         )
         .await?;
-        tx.commit().await?;
+        Ok(Resent::Done)
+    }
+
+    /// Invitations handled per transaction in bulk actions.
+    const CHUNK: usize = 200;
+
+    /// Resends each of `ids` that can be resent, a chunk per transaction.
+    pub async fn resend_many(
+        db: &Db,
+        settings: &Settings,
+        user: &CurrentUser,
+        ids: &[i64],
+    ) -> Result<BulkOutcome, AppError> {
+        check_selection(ids)?;
+        let mut unique = ids.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        resend_each(db, settings, user, &unique).await
+    }
+
+    fn check_selection(ids: &[i64]) -> Result<(), AppError> {
+        if ids.len() > crate::activation::MAX_BULK_IDS {
+            return Err(AppError::invalid(
+                "Selection",
+                format!(
+                    "at most {} invitations at a time; filter the list and act on everything matching instead.",
+                    crate::activation::MAX_BULK_IDS
+                ),
+            ));
+        }
         Ok(())
+    }
+
+    async fn resend_each(
+        db: &Db,
+        settings: &Settings,
+        user: &CurrentUser,
+        ids: &[i64],
+    ) -> Result<BulkOutcome, AppError> {
+        let inviter = inviter_name(user);
+        let mut outcome = BulkOutcome::default();
+        for chunk in ids.chunks(CHUNK) {
+            let now = now();
+            let mut tx = db.pool.begin().await?;
+            for &id in chunk {
+                match resend_in(&mut tx, settings, user, &inviter, id, now).await? {
+                    Resent::Done => outcome.done += 1,
+                    Resent::RateLimited(_) => outcome.rate_limited += 1,
+                    Resent::NotFound | Resent::NotResendable(_) | Resent::NewerPending => {
+                        outcome.skipped += 1
+                    }
+                }
+            }
+            tx.commit().await?;
+        }
+        tracing::info!(
+            organization_id = user.organization_id,
+            resent = outcome.done,
+            rate_limited = outcome.rate_limited,
+            skipped = outcome.skipped,
+            "invitations resent in bulk"
+        );
+        Ok(outcome)
+    }
+
+    /// Resends every pending or expired invitation matching `filter`.
+    pub async fn resend_matching(
+        db: &Db,
+        settings: &Settings,
+        user: &CurrentUser,
+        filter_by: &InvitationFilter,
+    ) -> Result<BulkOutcome, AppError> {
+        let (filter, status) = filter_sql(filter_by)?;
+        let sql =
+            format!("SELECT i.id {filter} AND i.status IN ('pending', 'expired') ORDER BY i.id");
+        let ids: Vec<(i64,)> = bind_filter(
+            sqlx::query_as(&sql),
+            user.organization_id,
+            now(),
+            &status,
+            filter_by,
+        )
+        .fetch_all(&db.pool)
+        .await?;
+        let ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
+        resend_each(db, settings, user, &ids).await
+    }
+
+    /// Cancels each of `ids` that is pending.
+    pub async fn cancel_many(
+        db: &Db,
+        organization_id: i64,
+        ids: &[i64],
+    ) -> Result<BulkOutcome, AppError> {
+        check_selection(ids)?;
+        let mut unique = ids.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        let mut done = 0;
+        for chunk in unique.chunks(CHUNK) {
+            let placeholders = (0..chunk.len())
+                .map(|n| format!("${}", n + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "UPDATE invitations SET status = 'cancelled'
+                 WHERE organization_id = $1 AND status = 'pending' AND id IN ({placeholders})"
+            );
+            let mut query = sqlx::query(&sql).bind(organization_id);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            done += query.execute(&db.pool).await?.rows_affected() as i64;
+        }
+        tracing::info!(
+            organization_id,
+            cancelled = done,
+            "invitations cancelled in bulk"
+        );
+        Ok(BulkOutcome {
+            done,
+            rate_limited: 0,
+            skipped: unique.len() as i64 - done,
+        })
+    }
+
+    /// Cancels every pending invitation matching `filter`, in one statement.
+    pub async fn cancel_matching(
+        db: &Db,
+        organization_id: i64,
+        filter_by: &InvitationFilter,
+    ) -> Result<BulkOutcome, AppError> {
+        let (filter, status) = filter_sql(filter_by)?;
+        let sql = format!(
+            "UPDATE invitations SET status = 'cancelled'
+             WHERE organization_id = $1 AND status = 'pending' AND id IN (SELECT i.id {filter})"
+        );
+        let done = sqlx::query(&sql)
+            .bind(organization_id)
+            .bind(now())
+            .bind(status)
+            .bind(like_pattern(&filter_by.search))
+            .bind(filter_by.group_id)
+            .bind(filter_by.import_id)
+            .execute(&db.pool)
+            .await?
+            .rows_affected() as i64;
+        tracing::info!(
+            organization_id,
+            cancelled = done,
+            "matching invitations cancelled"
+        );
+        Ok(BulkOutcome {
+            done,
+            rate_limited: 0,
+            skipped: 0,
+        })
     }
 
     /// Cancels a pending invitation: its link stops working at once.
@@ -990,7 +1275,7 @@ pub mod server {
         pub last_name: String,
     }
 
-    fn session_from_headers(headers: &http::HeaderMap) -> Option<String> {
+    pub fn session_from_headers(headers: &http::HeaderMap) -> Option<String> {
         headers
             .get_all(http::header::COOKIE)
             .iter()
@@ -1017,7 +1302,7 @@ pub mod server {
         }
     }
 
-    fn see_other(location: &str, cookie: Option<String>) -> axum::response::Response {
+    pub fn see_other(location: &str, cookie: Option<String>) -> axum::response::Response {
         let mut response = axum::response::Response::builder()
             .status(http::StatusCode::SEE_OTHER)
             .header(http::header::LOCATION, location)

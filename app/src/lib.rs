@@ -1,5 +1,6 @@
 //! Components, pages and server functions shared by the browser and the server.
 
+pub mod activation;
 pub mod auth;
 pub mod contracts;
 pub mod error;
@@ -28,7 +29,7 @@ use pages::{
     groups::GroupsPage,
     home::HomePage,
     invitations::InvitationsPage,
-    learner::invite::InvitePage,
+    learner::{activate::ActivatePage, invite::InvitePage},
     login::LoginPage,
     mailbox::{MailboxMessagePage, MailboxPage},
     people::PeoplePage,
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
+                <Route path=path!("/activate/:token") view=ActivatePage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox") view=MailboxPage />
                 <Route path=path!("/dev/mailbox/:id") view=MailboxMessagePage />
                 <ParentRoute path=path!("/admin") view=AdminShell>

@@ -52,6 +52,10 @@ pub fn router(state: AppState) -> Router {
             "/invite/{token}/respond",
             axum::routing::post(app::invitations::server::respond),
         )
+        .route(
+            "/activate/{token}/respond",
+            axum::routing::post(app::activation::server::respond),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

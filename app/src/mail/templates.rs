@@ -143,6 +143,112 @@ pub fn welcome(w: &Welcome<'_>) -> Rendered {
     }
 }
 
+pub struct AccountProvisioned<'a> {
+    /// The person's first name; may be empty (then "Hello,").
+    pub first_name: &'a str,
+    pub organization: &'a str,
+    /// The admin (or import owner) who sent it.
+    pub sent_by: &'a str,
+    pub expires_at: i64,
+    /// Absolute: the configured base URL + `/activate/{token}`.
+    pub link: &'a str,
+}
+
+/// "An account was made for you — set your password", for people created by an import.
+pub fn account_provisioned(a: &AccountProvisioned<'_>) -> Rendered {
+    let subject = format!("{}: set your password for Muster", a.organization);
+    let expires = format_date(a.expires_at);
+    let greeting = if a.first_name.trim().is_empty() {
+        "Hello,".to_owned()
+    } else {
+        format!("Hello {},", a.first_name.trim())
+    };
+    let text = format!(
+        "{greeting}\n\n{sent_by} at {org} has created a Muster account for you.\n\n\
+         Set your password to activate it:\n{link}\n\n\
+         The link works until {expires} (UTC) and only once. If it has expired, ask your administrator to send a new one. \
+         If you did not expect this email, you can ignore it.\n",
+        sent_by = a.sent_by,
+        org = a.organization,
+        link = a.link,
+    );
+    let body = format!(
+        "<p>{greeting}</p><p>{sent_by} at <strong>{org}</strong> has created a Muster account for you.</p>\
+         <p><a href=\"{link}\" style=\"display:inline-block;padding:0.6em 1.2em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px\">Set your password</a></p>\
+         <p>Or paste this link into your browser: <a href=\"{link}\">{link}</a></p>\
+         <p>The link works until {expires} (UTC) and only once. If it has expired, ask your administrator to send a new one. \
+         If you did not expect this email, you can ignore it.</p>",
+        greeting = escape_html(&greeting),
+        sent_by = escape_html(a.sent_by),
+        org = escape_html(a.organization),
+        link = escape_html(a.link),
+    );
+    Rendered {
+        html: html_page(&subject, &body),
+        subject,
+        text,
+    }
+}
+
+pub struct ImportFinished<'a> {
+    pub organization: &'a str,
+    /// What was imported, as shown to admins (e.g. "people", "invitations").
+    pub kind: &'a str,
+    pub total: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub skipped: i64,
+    /// Absolute: the configured base URL + `/admin/imports/{id}`.
+    pub link: &'a str,
+}
+
+/// To the admin who started an import, when it has finished.
+pub fn import_finished(i: &ImportFinished<'_>) -> Rendered {
+    let outcome = if i.failed == 0 {
+        "finished".to_owned()
+    } else if i.failed == 1 {
+        "finished with 1 error".to_owned()
+    } else {
+        format!("finished with {} errors", i.failed)
+    };
+    let subject = format!("Your {} import {outcome}", i.kind);
+    let text = format!(
+        "Hello,\n\nYour {kind} import at {org} {outcome}.\n\n\
+         Rows: {total}\nSucceeded: {succeeded}\nFailed: {failed}\nSkipped: {skipped}\n\n\
+         See every row and its result here:\n{link}\n",
+        kind = i.kind,
+        org = i.organization,
+        total = i.total,
+        succeeded = i.succeeded,
+        failed = i.failed,
+        skipped = i.skipped,
+        link = i.link,
+    );
+    let body = format!(
+        "<p>Hello,</p><p>Your {kind} import at <strong>{org}</strong> {outcome}.</p>\
+         <table style=\"border-collapse:collapse\">\
+         <tr><th scope=\"row\" style=\"text-align:left;padding-right:1em\">Rows</th><td>{total}</td></tr>\
+         <tr><th scope=\"row\" style=\"text-align:left;padding-right:1em\">Succeeded</th><td>{succeeded}</td></tr>\
+         <tr><th scope=\"row\" style=\"text-align:left;padding-right:1em\">Failed</th><td>{failed}</td></tr>\
+         <tr><th scope=\"row\" style=\"text-align:left;padding-right:1em\">Skipped</th><td>{skipped}</td></tr>\
+         </table>\
+         <p><a href=\"{link}\">See every row and its result</a></p>",
+        kind = escape_html(i.kind),
+        org = escape_html(i.organization),
+        outcome = escape_html(&outcome),
+        total = i.total,
+        succeeded = i.succeeded,
+        failed = i.failed,
+        skipped = i.skipped,
+        link = escape_html(i.link),
+    );
+    Rendered {
+        html: html_page(&subject, &body),
+        subject,
+        text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +301,64 @@ mod tests {
         assert!(mail
             .html
             .contains("<li>Safety &lt;1&gt;</li><li>Conduct</li>"));
+    }
+
+    #[test]
+    fn account_provisioned_escapes_and_links() {
+        let mail = account_provisioned(&AccountProvisioned {
+            first_name: "Lin <b>",
+            organization: "Tom & Jerry's",
+            sent_by: "Ada \"Admin\"",
+            expires_at: 1_795_305_600,
+            link: "https://muster.test/activate/abc&x",
+        });
+        assert!(mail.html.contains("Hello Lin &lt;b&gt;,"), "{}", mail.html);
+        assert!(mail.html.contains("Tom &amp; Jerry&#39;s"));
+        assert!(mail.html.contains("Ada &quot;Admin&quot;"));
+        assert!(mail
+            .html
+            .contains("href=\"https://muster.test/activate/abc&amp;x\""));
+        assert!(mail.text.contains("https://muster.test/activate/abc&x\n"));
+        assert!(mail.text.contains("2026-11-22") && mail.html.contains("2026-11-22"));
+        assert_eq!(mail.subject, "Tom & Jerry's: set your password for Muster");
+        let anonymous = account_provisioned(&AccountProvisioned {
+            first_name: " ",
+            organization: "Org",
+            sent_by: "Ada",
+            expires_at: 0,
+            link: "https://muster.test/activate/x",
+        });
+        assert!(anonymous.text.starts_with("Hello,\n"));
+    }
+
+    #[test]
+    fn import_finished_reports_counts_and_links() {
+        let mail = import_finished(&ImportFinished {
+            organization: "A & B",
+            kind: "people",
+            total: 10,
+            succeeded: 7,
+            failed: 2,
+            skipped: 1,
+            link: "https://muster.test/admin/imports/42",
+        });
+        assert_eq!(mail.subject, "Your people import finished with 2 errors");
+        assert!(mail
+            .text
+            .contains("Rows: 10\nSucceeded: 7\nFailed: 2\nSkipped: 1"));
+        assert!(mail.html.contains("A &amp; B"));
+        assert!(mail
+            .html
+            .contains("href=\"https://muster.test/admin/imports/42\""));
+        let clean = import_finished(&ImportFinished {
+            organization: "O",
+            kind: "invitations",
+            total: 1,
+            succeeded: 1,
+            failed: 0,
+            skipped: 0,
+            link: "l",
+        });
+        assert_eq!(clean.subject, "Your invitations import finished");
     }
 }

@@ -8,11 +8,26 @@ use super::{action_error, encode_query_value, ErrorMessage, Pager};
 use crate::{
     groups::list_groups,
     invitations::{
-        list_invitations, CancelInvitation, InviteResult, ResendInvitation, SendInvitations,
-        MAX_MANUAL_INVITES,
+        list_invitations, BulkOutcome, CancelInvitation, CancelMatchingInvitations,
+        CancelSelectedInvitations, InviteResult, ResendInvitation, ResendMatchingInvitations,
+        ResendSelectedInvitations, SendInvitations, MAX_MANUAL_INVITES,
     },
     mail::templates::format_date,
 };
+
+fn resent_summary(outcome: &BulkOutcome) -> String {
+    outcome.describe(&match outcome.done {
+        1 => "Resent 1 invitation".to_owned(),
+        n => format!("Resent {n} invitations"),
+    })
+}
+
+fn cancelled_summary(outcome: &BulkOutcome) -> String {
+    outcome.describe(&match outcome.done {
+        1 => "Cancelled 1 invitation".to_owned(),
+        n => format!("Cancelled {n} invitations"),
+    })
+}
 
 const STATUSES: [(&str, &str); 5] = [
     ("", "All"),
@@ -49,23 +64,72 @@ pub fn InvitationsPage() -> impl IntoView {
             .and_then(|group| group.parse::<i64>().ok())
             .unwrap_or(0)
     };
+    let import_filter = move || {
+        query
+            .read()
+            .get("import")
+            .and_then(|import| import.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
     let send = ServerAction::<SendInvitations>::new();
     let resend = ServerAction::<ResendInvitation>::new();
     let cancel = ServerAction::<CancelInvitation>::new();
+    let resend_selected = ServerAction::<ResendSelectedInvitations>::new();
+    let cancel_selected = ServerAction::<CancelSelectedInvitations>::new();
+    let resend_matching = ServerAction::<ResendMatchingInvitations>::new();
+    let cancel_matching = ServerAction::<CancelMatchingInvitations>::new();
+    let selected = RwSignal::new(Vec::<i64>::new());
+    let bulk_result = RwSignal::new(None::<String>);
+    // A new list (another page or filter) starts a new selection.
+    Effect::new(move |_| {
+        let _ = (status(), search(), group_filter(), import_filter(), page());
+        selected.set(Vec::new());
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(outcome)) = resend_selected.value().get() {
+            selected.set(Vec::new());
+            bulk_result.set(Some(resent_summary(&outcome)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(outcome)) = cancel_selected.value().get() {
+            selected.set(Vec::new());
+            bulk_result.set(Some(cancelled_summary(&outcome)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(outcome)) = resend_matching.value().get() {
+            bulk_result.set(Some(resent_summary(&outcome)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(outcome)) = cancel_matching.value().get() {
+            bulk_result.set(Some(cancelled_summary(&outcome)));
+        }
+    });
+    let busy = move || {
+        resend_selected.pending().get()
+            || cancel_selected.pending().get()
+            || resend_matching.pending().get()
+            || cancel_matching.pending().get()
+    };
     let groups = Resource::new(|| (), |_| list_groups());
     let invitations = Resource::new(
         move || {
             (
-                status(),
-                search(),
-                group_filter(),
-                page(),
+                (status(), search(), group_filter(), import_filter(), page()),
                 send.version().get(),
                 resend.version().get(),
                 cancel.version().get(),
+                resend_selected.version().get()
+                    + cancel_selected.version().get()
+                    + resend_matching.version().get()
+                    + cancel_matching.version().get(),
             )
         },
-        |(status, search, group, page, _, _, _)| list_invitations(status, search, group, page),
+        |((status, search, group, import, page), _, _, _, _)| {
+            list_invitations(status, search, group, page, import)
+        },
     );
     view! {
         <Title text="Invitations · Muster" />
@@ -138,11 +202,77 @@ pub fn InvitationsPage() -> impl IntoView {
                         </select>
                         <label for="invitations-search">"Search by email"</label>
                         <input id="invitations-search" type="search" name="search" value=search() />
+                        {(import_filter() != 0).then(|| view! {
+                            <input type="hidden" name="import" value=import_filter().to_string() />
+                        })}
                         <button type="submit">"Filter"</button>
                     </form>
+                    {(import_filter() != 0).then(|| view! {
+                        <p class="help">
+                            {format!("Showing the invitations of import {}. ", import_filter())}
+                            <a href="/admin/invitations">"Show all invitations"</a>
+                        </p>
+                    })}
                 }
             })}
         </Suspense>
+        <section class="card bulk" aria-labelledby="bulk-heading">
+            <h2 id="bulk-heading">"Resend or cancel many"</h2>
+            <div class="bulk-actions">
+                <button
+                    type="button"
+                    disabled=move || selected.read().is_empty() || busy()
+                    on:click=move |_| {
+                        resend_selected.dispatch(ResendSelectedInvitations { ids: selected.get_untracked() });
+                    }
+                >
+                    {move || format!("Resend selected ({})", selected.read().len())}
+                </button>
+                <button
+                    type="button"
+                    disabled=move || selected.read().is_empty() || busy()
+                    on:click=move |_| {
+                        cancel_selected.dispatch(CancelSelectedInvitations { ids: selected.get_untracked() });
+                    }
+                >
+                    {move || format!("Cancel selected ({})", selected.read().len())}
+                </button>
+                <button
+                    type="button"
+                    disabled=busy
+                    on:click=move |_| {
+                        resend_matching.dispatch(ResendMatchingInvitations {
+                            status: status(),
+                            search: search(),
+                            group_id: group_filter(),
+                            import_id: import_filter(),
+                        });
+                    }
+                >
+                    "Resend all pending or expired matching the filter"
+                </button>
+                <button
+                    type="button"
+                    disabled=busy
+                    on:click=move |_| {
+                        cancel_matching.dispatch(CancelMatchingInvitations {
+                            status: status(),
+                            search: search(),
+                            group_id: group_filter(),
+                            import_id: import_filter(),
+                        });
+                    }
+                >
+                    "Cancel all pending matching the filter"
+                </button>
+            </div>
+            <p class="help">"Each address gets at most 3 resent invitations a day; cancelled and accepted invitations are left as they are."</p>
+            <p role="status" class="success">{move || bulk_result.get()}</p>
+            {action_error(resend_selected.value())}
+            {action_error(cancel_selected.value())}
+            {action_error(resend_matching.value())}
+            {action_error(cancel_matching.value())}
+        </section>
         {action_error(resend.value())}
         {action_error(cancel.value())}
         <Suspense fallback=|| view! { <p class="loading">"Loading invitations…"</p> }>
@@ -155,15 +285,42 @@ pub fn InvitationsPage() -> impl IntoView {
                     Ok(result) => {
                         let pages = result.page_count();
                         let current = result.page;
-                        let (status_now, search_now, group_now) = (status(), search(), group_filter());
+                        let (status_now, search_now, group_now, import_now) = (status(), search(), group_filter(), import_filter());
                         let link = move |page: i64| format!(
-                            "/admin/invitations?status={}&group={group_now}&search={}&page={page}",
+                            "/admin/invitations?status={}&group={group_now}&import={import_now}&search={}&page={page}",
                             encode_query_value(&status_now), encode_query_value(&search_now)
                         );
+                        let selectable: Vec<i64> = result.rows.iter()
+                            .filter(|row| row.status == "pending" || row.status == "expired")
+                            .map(|row| row.id)
+                            .collect();
+                        let all_ids = selectable.clone();
+                        let all_checked = move || !all_ids.is_empty() && {
+                            let chosen = selected.read();
+                            all_ids.iter().all(|id| chosen.contains(id))
+                        };
                         view! {
                             <p role="status">{format!("{} invitations", result.total)}</p>
                             <table aria-label="Invitations">
                                 <thead><tr>
+                                    <th scope="col">
+                                        <input
+                                            type="checkbox"
+                                            aria-label="Select every pending or expired invitation on this page"
+                                            disabled=selectable.is_empty()
+                                            prop:checked=all_checked
+                                            on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                let page_ids = selectable.clone();
+                                                selected.update(|chosen| {
+                                                    chosen.retain(|id| !page_ids.contains(id));
+                                                    if on {
+                                                        chosen.extend(page_ids);
+                                                    }
+                                                });
+                                            }
+                                        />
+                                    </th>
                                     <th scope="col">"Email"</th><th scope="col">"Group"</th><th scope="col">"Status"</th>
                                     <th scope="col">"Expires"</th><th scope="col">"Email delivery"</th><th scope="col">"Actions"</th>
                                 </tr></thead>
@@ -171,6 +328,8 @@ pub fn InvitationsPage() -> impl IntoView {
                                     {result.rows.into_iter().map(|row| {
                                         let can_resend = row.status == "pending" || row.status == "expired";
                                         let can_cancel = row.status == "pending";
+                                        let row_id = row.id;
+                                        let select_label = format!("Select invitation of {}", row.email);
                                         let id = row.id.to_string();
                                         let (resend_id, resend_label) = (id.clone(), format!("Resend to {}", row.email));
                                         let cancel_label = format!("Cancel invitation of {}", row.email);
@@ -184,6 +343,24 @@ pub fn InvitationsPage() -> impl IntoView {
                                         };
                                         view! {
                                             <tr>
+                                                <td>
+                                                    {can_resend.then(|| view! {
+                                                        <input
+                                                            type="checkbox"
+                                                            aria-label=select_label
+                                                            prop:checked=move || selected.read().contains(&row_id)
+                                                            on:change=move |ev| {
+                                                                let on = event_target_checked(&ev);
+                                                                selected.update(|chosen| {
+                                                                    chosen.retain(|other| *other != row_id);
+                                                                    if on {
+                                                                        chosen.push(row_id);
+                                                                    }
+                                                                });
+                                                            }
+                                                        />
+                                                    })}
+                                                </td>
                                                 <td>
                                                     {row.email.clone()}
                                                     {row.accepted_name.clone().map(|name| view! { <br /><span class="help">{name}</span> })}

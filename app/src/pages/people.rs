@@ -1,16 +1,46 @@
-//! People: search and page through an organization's members.
+//! People: search and page through an organization's members; send
+//! activation emails to people who have not activated (one, a selection, or
+//! all of them) and resend welcome emails.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{encode_query_value, ErrorMessage, Pager};
-use crate::people::list_people;
+use super::{action_error, encode_query_value, ErrorMessage, Pager};
+use crate::{
+    activation::{BulkOutcome, SendActivation, SendAllActivations, SendSelectedActivations},
+    mail::templates::format_date,
+    people::{list_people, ResendWelcome},
+};
+
+const STATUSES: [(&str, &str); 4] = [
+    ("", "Everyone"),
+    ("provisioned", "Not activated"),
+    ("active", "Active"),
+    ("invited", "Invited"),
+];
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "provisioned" => "Not activated",
+        "active" => "Active",
+        "invited" => "Invited",
+        _ => "Unknown",
+    }
+}
+
+fn sent_summary(outcome: &BulkOutcome) -> String {
+    outcome.describe(&match outcome.done {
+        1 => "Sent 1 activation email".to_owned(),
+        n => format!("Sent {n} activation emails"),
+    })
+}
 
 #[component]
 pub fn PeoplePage() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("search").unwrap_or_default();
+    let status = move || query.read().get("status").unwrap_or_default();
     let page = move || {
         query
             .read()
@@ -18,44 +48,215 @@ pub fn PeoplePage() -> impl IntoView {
             .and_then(|page| page.parse::<i64>().ok())
             .unwrap_or(1)
     };
+    let send_one = ServerAction::<SendActivation>::new();
+    let send_selected = ServerAction::<SendSelectedActivations>::new();
+    let send_all = ServerAction::<SendAllActivations>::new();
+    let welcome = ServerAction::<ResendWelcome>::new();
+    let selected = RwSignal::new(Vec::<i64>::new());
+    // A new list (another page, search or status) starts a new selection.
+    Effect::new(move |_| {
+        let _ = (search(), status(), page());
+        selected.set(Vec::new());
+    });
     let people = Resource::new(
-        move || (search(), page()),
-        |(search, page)| list_people(search, page),
+        move || {
+            (
+                search(),
+                status(),
+                page(),
+                send_one.version().get(),
+                send_selected.version().get(),
+                send_all.version().get(),
+            )
+        },
+        |(search, status, page, _, _, _)| list_people(search, page, status),
     );
+    let last_result = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Ok(outcome)) = send_selected.value().get() {
+            selected.set(Vec::new());
+            last_result.set(Some(sent_summary(&outcome)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(outcome)) = send_all.value().get() {
+            last_result.set(Some(sent_summary(&outcome)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = send_one.value().get() {
+            last_result.set(Some("Sent the activation email.".to_owned()));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = welcome.value().get() {
+            last_result.set(Some("Sent the welcome email again.".to_owned()));
+        }
+    });
+    let busy = move || {
+        send_selected.pending().get() || send_all.pending().get() || send_one.pending().get()
+    };
     view! {
         <Title text="People · Muster" />
         <h1>"People"</h1>
         <form method="get" action="/admin/people" class="search" role="search">
             <label for="people-search">"Search by name or email"</label>
             <input id="people-search" type="search" name="search" value=search />
+            <label for="people-status" class="visually-hidden">"Status"</label>
+            <select id="people-status" name="status" class="inline">
+                {move || {
+                    let current = status();
+                    STATUSES.iter().map(|(value, label)| view! {
+                        <option value=*value selected=current == *value>{*label}</option>
+                    }).collect_view()
+                }}
+            </select>
             <button type="submit">"Search"</button>
         </form>
+        <section class="card bulk" aria-labelledby="activation-heading">
+            <h2 id="activation-heading">"Activation emails"</h2>
+            <p class="help">
+                "People created by an import have no password yet. The activation email lets them set one; a new email replaces the previous link. At most 3 a day per person."
+            </p>
+            <div class="bulk-actions">
+                <button
+                    type="button"
+                    class="primary"
+                    disabled=move || selected.read().is_empty() || busy()
+                    on:click=move |_| {
+                        let ids = selected.get_untracked();
+                        send_selected.dispatch(SendSelectedActivations { ids });
+                    }
+                >
+                    {move || match selected.read().len() {
+                        0 => "Send activation emails (select people below)".to_owned(),
+                        1 => "Send activation emails (1 selected)".to_owned(),
+                        n => format!("Send activation emails ({n} selected)"),
+                    }}
+                </button>
+                <button
+                    type="button"
+                    disabled=busy
+                    on:click=move |_| {
+                        send_all.dispatch(SendAllActivations {});
+                    }
+                >
+                    "Send to everyone who has not activated"
+                </button>
+            </div>
+            <p role="status" class="success">{move || last_result.get()}</p>
+            {action_error(send_selected.value())}
+            {action_error(send_all.value())}
+            {action_error(send_one.value())}
+            {action_error(welcome.value())}
+        </section>
         <Suspense fallback=|| view! { <p class="loading">"Loading people…"</p> }>
             {move || Suspend::new(async move {
                 match people.await {
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                     Ok(result) if result.people.is_empty() => view! {
                         <p class="empty">
-                            {if search().is_empty() { "No people yet." } else { "Nobody matches that search." }}
+                            {if search().is_empty() && status().is_empty() { "No people yet." } else { "Nobody matches that search." }}
                         </p>
                     }.into_any(),
                     Ok(result) => {
                         let pages = result.page_count();
                         let current = result.page;
-                        let term = search();
-                        let link = move |page: i64| format!("/admin/people?search={}&page={page}", encode_query_value(&term));
+                        let (term, status_now) = (search(), status());
+                        let link = move |page: i64| format!(
+                            "/admin/people?search={}&status={}&page={page}",
+                            encode_query_value(&term), encode_query_value(&status_now)
+                        );
+                        let selectable: Vec<i64> = result.people.iter()
+                            .filter(|person| person.status == "provisioned" && person.email.is_some())
+                            .map(|person| person.id)
+                            .collect();
+                        let all_ids = selectable.clone();
+                        let all_checked = move || !all_ids.is_empty() && {
+                            let chosen = selected.read();
+                            all_ids.iter().all(|id| chosen.contains(id))
+                        };
                         view! {
                             <p role="status">{format!("{} people", result.total)}</p>
-                            <table>
-                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Email or username"</th><th scope="col">"Role"</th><th scope="col">"Status"</th></tr></thead>
+                            <table aria-label="People">
+                                <thead><tr>
+                                    <th scope="col">
+                                        <input
+                                            type="checkbox"
+                                            aria-label="Select everyone on this page who has not activated"
+                                            disabled=selectable.is_empty()
+                                            prop:checked=all_checked
+                                            on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                let page_ids = selectable.clone();
+                                                selected.update(|chosen| {
+                                                    chosen.retain(|id| !page_ids.contains(id));
+                                                    if on {
+                                                        chosen.extend(page_ids);
+                                                    }
+                                                });
+                                            }
+                                        />
+                                    </th>
+                                    <th scope="col">"Name"</th><th scope="col">"Email or username"</th><th scope="col">"Role"</th>
+                                    <th scope="col">"Status"</th><th scope="col">"Actions"</th>
+                                </tr></thead>
                                 <tbody>
-                                    {result.people.into_iter().map(|person| view! {
-                                        <tr>
-                                            <td>{format!("{} {}", person.first_name, person.last_name)}</td>
-                                            <td>{person.email.or(person.username).unwrap_or_default()}</td>
-                                            <td>{person.role}</td>
-                                            <td>{person.status}</td>
-                                        </tr>
+                                    {result.people.into_iter().map(|person| {
+                                        let id = person.id;
+                                        let name = format!("{} {}", person.first_name, person.last_name).trim().to_owned();
+                                        let shown = person.email.clone().or(person.username.clone()).unwrap_or_default();
+                                        let who = if name.is_empty() { shown.clone() } else { name.clone() };
+                                        let can_activate = person.status == "provisioned" && person.email.is_some();
+                                        let can_welcome = person.status == "active" && person.email.is_some();
+                                        let status_text = match (person.status.as_str(), person.activation_sent_at) {
+                                            ("provisioned", Some(at)) => format!("Not activated (email sent {})", format_date(at)),
+                                            (status, _) => status_label(status).to_owned(),
+                                        };
+                                        let activation_label = if person.activation_sent_at.is_some() { "Resend activation email" } else { "Send activation email" };
+                                        let select_label = format!("Select {who}");
+                                        let activation_aria = format!("{activation_label} to {who}");
+                                        let welcome_aria = format!("Resend welcome email to {who}");
+                                        view! {
+                                            <tr>
+                                                <td>
+                                                    {can_activate.then(|| view! {
+                                                        <input
+                                                            type="checkbox"
+                                                            aria-label=select_label
+                                                            prop:checked=move || selected.read().contains(&id)
+                                                            on:change=move |ev| {
+                                                                let on = event_target_checked(&ev);
+                                                                selected.update(|chosen| {
+                                                                    chosen.retain(|other| *other != id);
+                                                                    if on {
+                                                                        chosen.push(id);
+                                                                    }
+                                                                });
+                                                            }
+                                                        />
+                                                    })}
+                                                </td>
+                                                <td>{name}</td>
+                                                <td>{shown}</td>
+                                                <td>{person.role}</td>
+                                                <td>{status_text}</td>
+                                                <td class="actions">
+                                                    {can_activate.then(|| view! {
+                                                        <ActionForm action=send_one>
+                                                            <input type="hidden" name="user_id" value=id.to_string() />
+                                                            <button type="submit" aria-label=activation_aria>{activation_label}</button>
+                                                        </ActionForm>
+                                                    })}
+                                                    {can_welcome.then(|| view! {
+                                                        <ActionForm action=welcome>
+                                                            <input type="hidden" name="user_id" value=id.to_string() />
+                                                            <button type="submit" aria-label=welcome_aria>"Resend welcome email"</button>
+                                                        </ActionForm>
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }
                                     }).collect_view()}
                                 </tbody>
                             </table>

@@ -1,6 +1,7 @@
-//! What learners see: the invitation page and their home.
+//! What learners see: the invitation and activation pages and their home.
 //! Both are rendered completely on the server (`SsrMode::Async`) and work
 //! without JavaScript: their forms are plain HTML posts.
 
+pub mod activate;
 pub mod home;
 pub mod invite;
