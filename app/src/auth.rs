@@ -482,6 +482,31 @@ pub mod server {
         Ok((state, user))
     }
 
+    /// The calling admin for a plain axum handler (uploads, downloads), from
+    /// the session cookie in `headers`.
+    pub async fn admin_from_headers(
+        db: &Db,
+        headers: &http::HeaderMap,
+    ) -> Result<CurrentUser, AppError> {
+        let token = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == SESSION_COOKIE)
+            .map(|(_, value)| value.to_owned())
+            .filter(|value| !value.is_empty())
+            .ok_or(AppError::NotAuthenticated)?;
+        let user = user_for_token(db, &token)
+            .await?
+            .ok_or(AppError::NotAuthenticated)?;
+        if user.role != Role::Admin {
+            return Err(AppError::Forbidden);
+        }
+        Ok(user)
+    }
+
     pub fn set_status(status: http::StatusCode) {
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(status);

@@ -181,24 +181,9 @@ fn check_workbook(
             .map(|(_, o)| o.clone())
             .unwrap_or_default()
     };
-    // People take every role tab. Other kinds take the first tab whose headers fit the
-    // kind (templates often start with an instructions tab), else the first tab.
-    let role_tabs = kind == ImportKind::People
-        && workbook
-            .sheets
-            .iter()
-            .any(|s| Role::from_label(&s.name).is_some());
-    let fitting = workbook
-        .sheets
-        .iter()
-        .position(|s| !map_headers(kind, &s.headers, &overrides_for(&s.name)).has_errors())
-        .unwrap_or(0);
+    let wanted_sheets = sheets_to_check(kind, &workbook, |name| overrides_for(name));
     for (i, sheet) in workbook.sheets.into_iter().enumerate() {
-        let wanted = if role_tabs {
-            Role::from_label(&sheet.name).is_some()
-        } else {
-            i == fitting
-        };
+        let wanted = wanted_sheets.contains(&i);
         if !wanted {
             continue;
         }
@@ -219,4 +204,38 @@ fn check_workbook(
         mappings,
         checked,
     })
+}
+
+/// Which tabs of a workbook an import reads. People take every role tab. Other kinds
+/// take the first tab whose headers fit the kind (templates often start with an
+/// instructions tab), else the first tab.
+pub fn sheets_to_check(
+    kind: ImportKind,
+    workbook: &crate::parse::Workbook,
+    overrides_for: impl Fn(&str) -> MappingOverrides,
+) -> Vec<usize> {
+    let role_tabs = kind == ImportKind::People
+        && workbook
+            .sheets
+            .iter()
+            .any(|s| Role::from_label(&s.name).is_some());
+    if role_tabs {
+        return workbook
+            .sheets
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| Role::from_label(&s.name).is_some())
+            .map(|(i, _)| i)
+            .collect();
+    }
+    let fitting = workbook
+        .sheets
+        .iter()
+        .position(|s| !map_headers(kind, &s.headers, &overrides_for(&s.name)).has_errors())
+        .unwrap_or(0);
+    if workbook.sheets.is_empty() {
+        Vec::new()
+    } else {
+        vec![fitting]
+    }
 }

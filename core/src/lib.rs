@@ -13,13 +13,14 @@ pub mod limits;
 pub mod mapping;
 pub mod name;
 pub mod parse;
+pub mod payload;
 pub mod plan;
 pub mod validate;
 
 mod text;
 mod values;
 
-pub use check::{check, check_with, CheckOptions, CheckReport};
+pub use check::{check, check_with, sheets_to_check, CheckOptions, CheckReport};
 pub use email::{Email, EmailError};
 pub use issue::{Issue, IssueCode, Severity};
 pub use kinds::{ColumnSpec, FieldId, ImportKind, Requirement, Role, ValueType};
@@ -27,6 +28,7 @@ pub use limits::Limits;
 pub use mapping::{map_headers, Mapping, MappingOverrides};
 pub use name::{NameError, PersonName};
 pub use parse::{parse_bytes, ParseError, ParseOptions, Sheet, SourceRow, Workbook};
+pub use payload::{PayloadCheck, PayloadSheet, RowsPayload};
 pub use plan::{plan, Facts, Plan, PlanOptions, PlanTotals, PlannedAction};
 pub use validate::{
     validate, validate_owned, Checked, CheckedRow, RowStatus, Totals, ValidationOptions,

@@ -1,0 +1,327 @@
+//! Plain HTTP endpoints around imports: the upload of the no-JavaScript form,
+//! the failed-rows file and the templates.
+
+use axum::{
+    extract::{Multipart, Path, State},
+    response::{IntoResponse, Response},
+};
+use http::{header, HeaderMap, StatusCode};
+use muster_core::{parse_bytes, FieldId, ImportKind, Limits, ParseOptions, RowsPayload};
+
+use super::{server, ImportOptions};
+use crate::{auth::server::admin_from_headers, error::AppError, state::AppState};
+
+fn see_other(location: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location.to_owned())]).into_response()
+}
+
+fn back_with_error(error: &AppError) -> Response {
+    see_other(&format!(
+        "/admin/imports/new?error={}",
+        crate::pages::encode_query_value(&error.to_string())
+    ))
+}
+
+#[derive(Default)]
+struct UploadForm {
+    kind: Option<String>,
+    group_id: Option<String>,
+    contract_id: Option<String>,
+    expiry_days: Option<String>,
+    send_emails: bool,
+    auto_invite: bool,
+    paste: String,
+    file_name: Option<String>,
+    file: Vec<u8>,
+    idempotency_key: Option<String>,
+}
+
+async fn read_form(mut multipart: Multipart) -> Result<UploadForm, AppError> {
+    let mut form = UploadForm::default();
+    let unreadable = |_| AppError::invalid("File", "the upload did not arrive whole; try again.");
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "file" => {
+                form.file_name = field.file_name().map(str::to_owned).filter(|n| !n.is_empty());
+                form.file = field.bytes().await.map_err(unreadable)?.to_vec();
+            }
+            _ => {
+                let value = field.text().await.map_err(unreadable)?;
+                match name.as_str() {
+                    "kind" => form.kind = Some(value),
+                    "group_id" => form.group_id = Some(value),
+                    "contract_id" => form.contract_id = Some(value),
+                    "expiry_days" => form.expiry_days = Some(value),
+                    "send_emails" => form.send_emails = true,
+                    "auto_invite" => form.auto_invite = true,
+                    "paste" => form.paste = value,
+                    "idempotency_key" => form.idempotency_key = Some(value),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(form)
+}
+
+fn optional_id(value: Option<&str>, field: &str) -> Result<Option<i64>, AppError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::invalid(field, "choose one from the list.")),
+    }
+}
+
+/// The rows of an uploaded file or pasted list, and the options that go with them.
+fn payload_of(form: &UploadForm) -> Result<(ImportOptions, RowsPayload), AppError> {
+    let kind: ImportKind = form
+        .kind
+        .as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| AppError::invalid("What to import", "choose what to import."))?;
+    let (bytes, file_name, source_name) = if !form.file.is_empty() {
+        let name = form.file_name.clone().unwrap_or_else(|| "upload".into());
+        (form.file.as_slice(), Some(name.clone()), name)
+    } else if !form.paste.trim().is_empty() {
+        (form.paste.as_bytes(), None, "Pasted list".to_owned())
+    } else {
+        return Err(AppError::invalid(
+            "File",
+            "choose a file or paste the list first.",
+        ));
+    };
+    let options = ParseOptions {
+        header_keys: kind.header_keys(),
+        ..ParseOptions::default()
+    };
+    let workbook = parse_bytes(bytes, file_name.as_deref(), &options, &Limits::default())
+        .map_err(|error| AppError::invalid("File", error.to_string()))?;
+    let payload = RowsPayload::from_workbook(kind, workbook, Default::default());
+    let expiry_days = match form.expiry_days.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(days) => Some(days.parse().map_err(|_| {
+            AppError::invalid("Expiry days", "enter a whole number of days from 1 to 365.")
+        })?),
+    };
+    Ok((
+        ImportOptions {
+            kind,
+            group_id: optional_id(form.group_id.as_deref(), "Group")?,
+            contract_id: optional_id(form.contract_id.as_deref(), "Contract")?,
+            send_emails: form.send_emails,
+            auto_invite: form.auto_invite,
+            expiry_days,
+            source_name,
+        },
+        payload,
+    ))
+}
+
+/// `POST /admin/imports/upload`: the wizard without JavaScript. The server runs
+/// the same engine, stores a draft and shows it for confirmation.
+pub async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Response {
+    let user = match admin_from_headers(&state.db, &headers).await {
+        Ok(user) => user,
+        Err(_) => return see_other("/login"),
+    };
+    let result = async {
+        let form = read_form(multipart).await?;
+        let (options, payload) = payload_of(&form)?;
+        let key = form
+            .idempotency_key
+            .filter(|k| k.len() >= 16)
+            .unwrap_or_else(crate::auth::server::new_token);
+        server::create(&state.db, &user, &options, &payload, &key, server::Stage::Draft).await
+    }
+    .await;
+    match result {
+        Ok(id) => see_other(&format!("/admin/imports/{id}")),
+        Err(error) => back_with_error(&error),
+    }
+}
+
+/// Quotes a CSV cell and defuses values a spreadsheet would run as a formula.
+pub fn csv_cell(value: &str) -> String {
+    let defused = match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\0') => format!("'{value}"),
+        _ => value.to_owned(),
+    };
+    format!("\"{}\"", defused.replace('"', "\"\""))
+}
+
+/// `GET /admin/imports/{id}/failed.csv`: the rows that failed, in the kind's
+/// template columns plus an Error column, ready to fix and import again.
+pub async fn failed_rows(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let user = admin_from_headers(&state.db, &headers).await?;
+        let import = server::get(&state.db, user.organization_id, id).await?;
+        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT row_number, input, message FROM import_rows
+             WHERE import_id = $1 AND status = 'error' ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&state.db.pool)
+        .await?;
+        let columns: Vec<&str> = import.kind.columns().iter().map(|c| c.header).collect();
+        let mut out = String::new();
+        let header: Vec<String> = columns
+            .iter()
+            .copied()
+            .chain(["Row", "Error"])
+            .map(csv_cell)
+            .collect();
+        out.push_str(&header.join(","));
+        out.push_str("\r\n");
+        for (row_number, input, message) in rows {
+            let input: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&input).unwrap_or_default();
+            let mut cells: Vec<String> = columns
+                .iter()
+                .map(|c| csv_cell(input.get(*c).and_then(|v| v.as_str()).unwrap_or_default()))
+                .collect();
+            cells.push(csv_cell(&row_number.to_string()));
+            cells.push(csv_cell(message.as_deref().unwrap_or_default()));
+            out.push_str(&cells.join(","));
+            out.push_str("\r\n");
+        }
+        Ok::<_, AppError>((import.kind, out))
+    }
+    .await;
+    match result {
+        Ok((kind, csv)) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"import-{id}-{kind}-failed-rows.csv\""),
+                ),
+            ],
+            // A byte order mark makes Excel read UTF-8 names correctly.
+            format!("\u{feff}{csv}"),
+        )
+            .into_response(),
+        Err(AppError::NotAuthenticated) => see_other("/login"),
+        Err(AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(AppError::Forbidden) => StatusCode::FORBIDDEN.into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `GET /admin/imports/template/{kind}.csv` (and `people.xlsx`): headers only,
+/// built from the engine's column specs so they always pass the checks.
+pub async fn template(Path(file): Path<String>) -> Response {
+    let (stem, extension) = file.rsplit_once('.').unwrap_or((&file, ""));
+    let Ok(kind) = stem.parse::<ImportKind>() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match extension {
+        "csv" => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"muster-{kind}-template.csv\""),
+                ),
+            ],
+            kind.template_csv(),
+        )
+            .into_response(),
+        "xlsx" if kind == ImportKind::People => match people_workbook() {
+            Ok(bytes) => (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_owned(),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"muster-people-template.xlsx\"".to_owned(),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response(),
+            Err(error) => {
+                tracing::error!(%error, "could not build the people template");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        },
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Students / Instructors / Parents tabs; the tab gives the role, so no Role column.
+pub fn people_workbook() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for tab in ["Students", "Instructors", "Parents"] {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(tab)?;
+        let columns = ImportKind::People
+            .columns()
+            .iter()
+            .filter(|c| c.field != FieldId::Role)
+            .filter(|c| match tab {
+                "Students" => c.field != FieldId::StudentEmails,
+                _ => !matches!(
+                    c.field,
+                    FieldId::Username | FieldId::ParentEmails | FieldId::InstructorEmails
+                ),
+            });
+        for (i, column) in columns.enumerate() {
+            sheet.write_string_with_format(0, i as u16, column.header, &bold)?;
+            sheet.set_column_width(i as u16, 24)?;
+        }
+    }
+    workbook.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_start_like_formulas_are_defused() {
+        assert_eq!(csv_cell("=SUM(A1)"), "\"'=SUM(A1)\"");
+        assert_eq!(csv_cell("+1"), "\"'+1\"");
+        assert_eq!(csv_cell("-1"), "\"'-1\"");
+        assert_eq!(csv_cell("@x"), "\"'@x\"");
+        assert_eq!(csv_cell("\tx"), "\"'\tx\"");
+        assert_eq!(csv_cell("a \"b\""), "\"a \"\"b\"\"\"");
+        assert_eq!(csv_cell("ann@example.com"), "\"ann@example.com\"");
+    }
+
+    #[test]
+    fn the_people_workbook_has_three_role_tabs_whose_headers_map_cleanly() {
+        let bytes = people_workbook().unwrap();
+        let options = ParseOptions {
+            header_keys: ImportKind::People.header_keys(),
+            ..ParseOptions::default()
+        };
+        let workbook =
+            parse_bytes(&bytes, Some("people.xlsx"), &options, &Limits::default()).unwrap();
+        let names: Vec<&str> = workbook.sheets.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Students", "Instructors", "Parents"]);
+        for sheet in &workbook.sheets {
+            let mapping = muster_core::map_headers(
+                ImportKind::People,
+                &sheet.headers,
+                &Default::default(),
+            );
+            assert!(!mapping.has_errors(), "{}: {:?}", sheet.name, mapping.issues);
+        }
+    }
+}

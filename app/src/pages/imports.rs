@@ -1,0 +1,290 @@
+//! Imports: the organization's history, and one import's progress and rows.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{action_error, ErrorMessage, Pager};
+use crate::{
+    imports::{
+        get_import, import_rows, list_imports, CancelImport, ConfirmImport, ImportSummary,
+    },
+    mail::templates::format_date,
+};
+
+fn thousands(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+#[component]
+pub fn ImportsPage() -> impl IntoView {
+    let imports = Resource::new(|| (), |_| list_imports());
+    view! {
+        <Title text="Imports · Muster" />
+        <div class="page-head">
+            <h1>"Imports"</h1>
+            <a class="button" href="/admin/imports/new">"New import"</a>
+        </div>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match imports.await {
+                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="empty">
+                            "No imports yet. Start one with "
+                            <a href="/admin/imports/new">"New import"</a>
+                            ": upload a CSV, TSV or spreadsheet, or paste a list."
+                        </p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <table class="list">
+                            <caption class="visually-hidden">"Imports, newest first"</caption>
+                            <thead><tr>
+                                <th scope="col">"Import"</th>
+                                <th scope="col">"Kind"</th>
+                                <th scope="col">"By"</th>
+                                <th scope="col">"Started"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Rows"</th>
+                                <th scope="col">"Succeeded"</th>
+                                <th scope="col">"Skipped"</th>
+                                <th scope="col">"Failed"</th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|i| view! {
+                                    <tr>
+                                        <td><a href=format!("/admin/imports/{}", i.id)>{format!("#{} {}", i.id, i.source_name)}</a></td>
+                                        <td>{i.kind.label()}</td>
+                                        <td>{i.created_by.clone()}</td>
+                                        <td>{format_date(i.created_at)}</td>
+                                        <td><span class=format!("status status-{}", i.status)>{i.status_label()}</span></td>
+                                        <td class="num">{thousands(i.total_rows)}</td>
+                                        <td class="num">{thousands(i.succeeded)}</td>
+                                        <td class="num">{thousands(i.skipped)}</td>
+                                        <td class="num">{thousands(i.failed)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+const ROW_STATUSES: [(&str, &str); 5] = [
+    ("", "All rows"),
+    ("pending", "Pending"),
+    ("success", "Success"),
+    ("skipped", "Skipped"),
+    ("error", "Error"),
+];
+
+#[component]
+pub fn ImportPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or_default()
+    };
+    let status_filter = move || query.read().get("status").unwrap_or_default();
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<i64>().ok())
+            .unwrap_or(1)
+    };
+    let cancel = ServerAction::<CancelImport>::new();
+    let confirm = ServerAction::<ConfirmImport>::new();
+    // Polling while the import runs; each tick refetches the summary and rows.
+    let tick = RwSignal::new(0u32);
+    let import = Resource::new(
+        move || (id(), tick.get(), cancel.version().get(), confirm.version().get()),
+        |(id, _, _, _)| get_import(id),
+    );
+    let rows = Resource::new(
+        move || (id(), status_filter(), page(), tick.get(), confirm.version().get()),
+        |(id, status, page, _, _)| {
+            import_rows(id, (!status.is_empty()).then_some(status), page)
+        },
+    );
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::leptos_dom::helpers::set_interval_with_handle;
+        let handle = set_interval_with_handle(
+            move || {
+                let running = import
+                    .get_untracked()
+                    .and_then(|r| r.ok())
+                    .is_some_and(|i| matches!(i.status.as_str(), "queued" | "running"));
+                if running {
+                    tick.update(|t| *t += 1);
+                }
+            },
+            std::time::Duration::from_millis(1000),
+        );
+        if let Ok(handle) = handle {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    let summary_view = move |i: ImportSummary| {
+        let id = i.id;
+        let finished = i.is_finished();
+        let draft = i.status == "draft";
+        view! {
+            <Title text=format!("Import #{} · Muster", i.id) />
+            <div class="page-head">
+                <h1>{format!("Import #{}: {}", i.id, i.source_name)}</h1>
+                <a href="/admin/imports">"All imports"</a>
+            </div>
+            <p>
+                {i.kind.label()}
+                {i.group_name.clone().map(|g| format!(" into {g}"))}
+                {format!(" · by {} on {}", i.created_by, format_date(i.created_at))}
+            </p>
+            <p class="summary-sentence">{i.summary.clone()}</p>
+            <section aria-labelledby="progress-title" class="progress-panel">
+                <h2 id="progress-title">
+                    <span class=format!("status status-{}", i.status)>{i.status_label()}</span>
+                    {(i.cancel_requested && !finished).then_some(" (stopping after this batch)")}
+                </h2>
+                <progress
+                    max=i.total_rows.max(1)
+                    value=i.processed
+                    aria-label="Rows processed"
+                ></progress>
+                <p role="status" aria-live="polite" class="counts">
+                    {format!(
+                        "{} of {} rows processed ({}%) · {} succeeded · {} skipped · {} failed",
+                        thousands(i.processed), thousands(i.total_rows), i.percent(),
+                        thousands(i.succeeded), thousands(i.skipped), thousands(i.failed),
+                    )}
+                </p>
+                {i.error.clone().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <div class="actions">
+                    {draft.then(|| view! {
+                        <ActionForm action=confirm>
+                            <input type="hidden" name="id" value=id />
+                            <button type="submit">"Confirm import"</button>
+                        </ActionForm>
+                    })}
+                    {(!finished).then(|| view! {
+                        <ActionForm action=cancel>
+                            <input type="hidden" name="id" value=id />
+                            <button type="submit" class="secondary">
+                                {if draft { "Discard" } else { "Cancel import" }}
+                            </button>
+                        </ActionForm>
+                    })}
+                    {(i.failed > 0).then(|| view! {
+                        <a class="button secondary" href=format!("/admin/imports/{id}/failed.csv") rel="external" download>
+                            "Download failed rows (CSV)"
+                        </a>
+                    })}
+                    {(!draft).then(|| view! {
+                        <a href=format!("/admin/invitations?import={id}")>"See its invitations"</a>
+                    })}
+                </div>
+                {action_error(cancel.value())}
+                {action_error(confirm.value())}
+            </section>
+        }
+    };
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match import.await {
+                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                    Ok(i) => summary_view(i).into_any(),
+                }
+            })}
+        </Suspense>
+        <section aria-labelledby="rows-title">
+            <h2 id="rows-title">"Rows"</h2>
+            <form method="get" class="filters">
+                <label>"Show "
+                    <select name="status" on:change=move |ev| {
+                        // Submits the filter at once when JavaScript runs.
+                        use leptos::wasm_bindgen::JsCast;
+                        if let Some(form) = event_target::<leptos::web_sys::HtmlSelectElement>(&ev).form() {
+                            let _ = form.dyn_into::<leptos::web_sys::HtmlFormElement>().map(|f| f.submit());
+                        }
+                    }>
+                        {ROW_STATUSES.iter().map(|(value, label)| view! {
+                            <option value=*value selected=move || status_filter() == *value>{*label}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <noscript><button type="submit">"Filter"</button></noscript>
+            </form>
+            <Suspense fallback=|| view! { <p class="loading">"Loading rows…"</p> }>
+                {move || Suspend::new(async move {
+                    match rows.await {
+                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                        Ok(page) if page.rows.is_empty() => view! {
+                            <p class="empty">"No rows match this filter."</p>
+                        }.into_any(),
+                        Ok(page) => {
+                            let current = page.page;
+                            let pages = page.page_count();
+                            let status = status_filter();
+                            let id = id();
+                            view! {
+                                <table class="list rows">
+                                    <caption class="visually-hidden">"Rows of this import"</caption>
+                                    <thead><tr>
+                                        <th scope="col">"Row"</th>
+                                        <th scope="col">"Person"</th>
+                                        <th scope="col">"Planned"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col">"Message"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.rows.into_iter().map(|r| view! {
+                                            <tr class=format!("row-{}", r.status)>
+                                                <td class="num">{r.row_number}</td>
+                                                <td>{r.who}</td>
+                                                <td>{r.planned}</td>
+                                                <td><span class=format!("status status-{}", r.status)>{row_status_label(&r.status)}</span></td>
+                                                <td>{r.message.unwrap_or_default()}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                <Pager current pages link=move |p| format!(
+                                    "/admin/imports/{id}?status={status}&page={p}"
+                                ) />
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn row_status_label(status: &str) -> &'static str {
+    ROW_STATUSES
+        .iter()
+        .find(|(value, _)| *value == status)
+        .map(|(_, label)| *label)
+        .unwrap_or("Unknown")
+}

@@ -1,0 +1,560 @@
+//! Imports end to end on SQLite and PostgreSQL: dry run, confirm (once, by
+//! idempotency key), the worker's batches for each kind, re-imports that change
+//! nothing, the failed-rows file, tenants kept apart, and two workers sharing one
+//! import.
+
+mod common;
+
+use std::time::Duration;
+
+use app::{
+    error::AppError,
+    imports::{DryRun, ImportRowsPage, ImportSummary, Will},
+};
+use common::{create_org, Backend, Client, TestServer};
+use serde_json::json;
+
+async fn count(server: &TestServer, sql: &str, id: i64) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql)
+        .bind(id)
+        .fetch_one(&server.state.db.pool)
+        .await
+        .unwrap();
+    n
+}
+
+async fn admin(server: &TestServer, org: &str, email: &str) -> Client {
+    let admin = server.client();
+    create_org(&admin, org, email).await.unwrap();
+    admin
+}
+
+async fn group(admin: &Client, name: &str, trainings: &str) -> i64 {
+    admin
+        .call(
+            "groups/create",
+            &[
+                ("name", name),
+                ("description", ""),
+                ("default_expiry_days", "14"),
+                ("trainings", trainings),
+            ],
+        )
+        .await
+        .unwrap()
+}
+
+fn payload(kind: &str, headers: &[&str], rows: &[&[&str]]) -> serde_json::Value {
+    json!({
+        "kind": kind,
+        "sheets": [{
+            "name": "roster",
+            "headers": headers,
+            "rows": rows.iter().enumerate().map(|(i, cells)| json!({
+                "number": i + 2,
+                "cells": cells,
+            })).collect::<Vec<_>>(),
+        }],
+    })
+}
+
+fn options(kind: &str, group_id: Option<i64>) -> serde_json::Value {
+    json!({
+        "kind": kind,
+        "group_id": group_id,
+        "contract_id": null,
+        "send_emails": true,
+        "auto_invite": false,
+        "expiry_days": null,
+        "source_name": "roster.csv",
+    })
+}
+
+async fn create(
+    admin: &Client,
+    options: &serde_json::Value,
+    payload: &serde_json::Value,
+    key: &str,
+) -> Result<i64, AppError> {
+    admin
+        .call_json(
+            "imports/create",
+            &json!({ "options": options, "payload": payload, "idempotency_key": key }),
+        )
+        .await
+}
+
+async fn wait_finished(admin: &Client, id: i64) -> ImportSummary {
+    for _ in 0..600 {
+        let summary: ImportSummary = admin
+            .call("imports/get", &[("id", &id.to_string())])
+            .await
+            .unwrap();
+        if summary.is_finished() {
+            return summary;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("import {id} did not finish in 60 s");
+}
+
+async fn rows(admin: &Client, id: i64, status: &str) -> ImportRowsPage {
+    admin
+        .call(
+            "imports/rows",
+            &[("id", &id.to_string()), ("status", status), ("page", "1")],
+        )
+        .await
+        .unwrap()
+}
+
+const KEY_A: &str = "0f6d3c1e-aaaa-4bbb-8ccc-000000000001";
+const KEY_B: &str = "0f6d3c1e-aaaa-4bbb-8ccc-000000000002";
+
+async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let rows_in = payload(
+        "invites",
+        &["Email", "Expiry Days"],
+        &[&["Ann@Example.com", "10"], &["bob@example.com", ""], &["not an email", ""]],
+    );
+    let dry: DryRun = admin
+        .call_json(
+            "imports/dry_run",
+            &json!({ "options": options("invites", Some(group)), "payload": rows_in }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(dry.will, vec![Will::Invite, Will::Invite, Will::Error]);
+    assert_eq!(dry.totals.invitation_emails, 2);
+    // Nothing is written by a dry run.
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM invitations WHERE $1 = $1", 0).await, 0);
+
+    let id = create(&admin, &options("invites", Some(group)), &rows_in, KEY_A)
+        .await
+        .unwrap();
+    // A double click or a resubmitted form finds the same import.
+    let again = create(&admin, &options("invites", Some(group)), &rows_in, KEY_A)
+        .await
+        .unwrap();
+    assert_eq!(id, again);
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM imports WHERE id >= $1", 0).await, 1);
+
+    let done = wait_finished(&admin, id).await;
+    assert_eq!(done.status, "completed_with_errors");
+    assert_eq!((done.succeeded, done.skipped, done.failed), (2, 0, 1));
+    let failed = rows(&admin, id, "error").await;
+    assert_eq!(failed.rows.len(), 1);
+    assert_eq!(failed.rows[0].row_number, 4);
+    assert!(failed.rows[0].message.as_deref().unwrap().contains("not an email"));
+    let invited: Vec<(String, String)> = sqlx::query_as(
+        "SELECT email, status FROM invitations WHERE import_id = $1 ORDER BY email",
+    )
+    .bind(id)
+    .fetch_all(&server.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        invited,
+        vec![
+            ("ann@example.com".to_owned(), "pending".to_owned()),
+            ("bob@example.com".to_owned(), "pending".to_owned())
+        ]
+    );
+    // One email per invitation, each invitation pointing at its message, and the
+    // admin's "finished" email.
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation' AND organization_id > $1", 0).await,
+        2
+    );
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM invitations WHERE import_id = $1 AND last_outbox_id IS NOT NULL", id).await,
+        2
+    );
+    let finished: Vec<(String, String)> = sqlx::query_as(
+        "SELECT to_email, text_body FROM outbox WHERE kind = 'import_finished'",
+    )
+    .fetch_all(&server.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(finished.len(), 1);
+    assert_eq!(finished[0].0, "ada@example.org");
+    assert!(finished[0].1.contains(&format!("http://muster.test/admin/imports/{id}")));
+}
+
+async fn the_same_file_twice_changes_nothing_the_second_time(backend: Backend) {
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let rows_in = payload(
+        "invites",
+        &["Email"],
+        &[&["ann@example.com"], &["bob@example.com"], &["cy@example.com"]],
+    );
+    let first = create(&admin, &options("invites", Some(group)), &rows_in, KEY_A)
+        .await
+        .unwrap();
+    assert_eq!(wait_finished(&admin, first).await.succeeded, 3);
+    let second = create(&admin, &options("invites", Some(group)), &rows_in, KEY_B)
+        .await
+        .unwrap();
+    let done = wait_finished(&admin, second).await;
+    assert_eq!(done.status, "completed");
+    assert_eq!((done.succeeded, done.skipped, done.failed), (0, 3, 0));
+    assert!(rows(&admin, second, "skipped")
+        .await
+        .rows
+        .iter()
+        .all(|r| r.message.as_deref() == Some("Skipped: already invited.")));
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM invitations WHERE id > $1", 0).await, 3);
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation' AND id > $1", 0).await,
+        3
+    );
+}
+
+async fn learners_get_accounts_memberships_trainings_and_activation_emails(backend: Backend) {
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let group = group(&admin, "Spring Cohort", "Safety\nConduct").await;
+    let rows_in = payload(
+        "learners",
+        &["First Name", "Last Name", "Email"],
+        &[&["Ann", "Lee", "ann@example.com"], &["Bob", "Ray", "bob@example.com"]],
+    );
+    let id = create(&admin, &options("learners", Some(group)), &rows_in, KEY_A)
+        .await
+        .unwrap();
+    let done = wait_finished(&admin, id).await;
+    assert_eq!((done.succeeded, done.failed), (2, 0), "{done:?}");
+    let users: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT email, first_name, status FROM users WHERE email LIKE $1 ORDER BY email",
+    )
+    .bind("%@example.com")
+    .fetch_all(&server.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        users,
+        vec![
+            ("ann@example.com".into(), "Ann".into(), "provisioned".into()),
+            ("bob@example.com".into(), "Bob".into(), "provisioned".into())
+        ]
+    );
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM group_memberships WHERE group_id = $1", group).await, 2);
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM training_assignments WHERE group_id = $1", group).await, 4);
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM outbox WHERE kind = 'activation' AND id > $1", 0).await,
+        2
+    );
+    // Again: existing members are untouched and nobody is emailed twice.
+    let again = create(&admin, &options("learners", Some(group)), &rows_in, KEY_B)
+        .await
+        .unwrap();
+    let done = wait_finished(&admin, again).await;
+    assert_eq!((done.succeeded, done.skipped), (0, 2));
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM outbox WHERE kind = 'activation' AND id > $1", 0).await,
+        2
+    );
+}
+
+async fn program_invitations_respect_the_contracts_seats(backend: Backend) {
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let contract: i64 = admin
+        .call(
+            "contracts/create",
+            &[("name", "District 9"), ("seat_limit", "2"), ("ends_on", "")],
+        )
+        .await
+        .unwrap();
+    let mut opts = options("program-invitations", Some(group));
+    opts["contract_id"] = json!(contract);
+    let three = payload(
+        "program-invitations",
+        &["Full Name", "Email", "External ID"],
+        &[
+            &["Ann Lee", "ann@example.com", "A1"],
+            &["Bob Ray", "bob@example.com", ""],
+            &["Cy Dee", "cy@example.com", "C3"],
+        ],
+    );
+    let dry: DryRun = admin
+        .call_json("imports/dry_run", &json!({ "options": opts, "payload": three }))
+        .await
+        .unwrap();
+    assert!(dry.seats_warning.as_deref().unwrap().contains("2 seats left"), "{dry:?}");
+    match create(&admin, &opts, &three, KEY_A).await {
+        Err(AppError::Conflict(message)) => assert!(message.contains("seats"), "{message}"),
+        other => panic!("expected a seats conflict, got {other:?}"),
+    }
+    let two = payload(
+        "program-invitations",
+        &["Full Name", "Email", "External ID"],
+        &[&["Ann Lee", "ann@example.com", "A1"], &["Bob Ray", "bob@example.com", ""]],
+    );
+    let id = create(&admin, &opts, &two, KEY_B).await.unwrap();
+    assert_eq!(wait_finished(&admin, id).await.succeeded, 2);
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM invitations WHERE contract_id = $1", contract).await,
+        2
+    );
+}
+
+async fn group_members_are_invited_into_each_listed_group(backend: Backend) {
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let spring = group(&admin, "Spring Cohort", "Safety").await;
+    let autumn = group(&admin, "Autumn Cohort", "Safety").await;
+    let rows_in = payload(
+        "group-members",
+        &["Email", "Groups"],
+        &[
+            &["ann@example.com", "Spring Cohort; autumn cohort"],
+            &["bob@example.com", "Spring Cohort"],
+            &["cy@example.com", "Winter"],
+        ],
+    );
+    let id = create(&admin, &options("group-members", None), &rows_in, KEY_A)
+        .await
+        .unwrap();
+    let done = wait_finished(&admin, id).await;
+    assert_eq!((done.succeeded, done.failed), (2, 1));
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM invitations WHERE group_id = $1", spring).await, 2);
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM invitations WHERE group_id = $1", autumn).await, 1);
+}
+
+async fn people_are_added_updated_and_linked(backend: Backend) {
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let headers = ["First Name", "Last Name", "Email", "Role", "Parent Emails"];
+    let first = payload(
+        "people",
+        &headers,
+        &[
+            &["Ann", "Lee", "ann@example.com", "Student", "pat@example.com"],
+            &["Pat", "Lee", "pat@example.com", "Parent", ""],
+        ],
+    );
+    let id = create(&admin, &options("people", None), &first, KEY_A)
+        .await
+        .unwrap();
+    let done = wait_finished(&admin, id).await;
+    assert_eq!((done.succeeded, done.failed), (2, 0), "{:?}", rows(&admin, id, "").await);
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM associations WHERE relation = 'parent' AND id > $1", 0).await,
+        1
+    );
+    // Without "auto-invite" nobody is emailed.
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM outbox WHERE kind = 'activation' AND id > $1", 0).await,
+        0
+    );
+    let renamed = payload(
+        "people",
+        &headers,
+        &[
+            &["Annie", "Lee", "ann@example.com", "Student", "pat@example.com"],
+            &["Pat", "Lee", "pat@example.com", "Parent", ""],
+        ],
+    );
+    let id = create(&admin, &options("people", None), &renamed, KEY_B)
+        .await
+        .unwrap();
+    let done = wait_finished(&admin, id).await;
+    assert_eq!((done.succeeded, done.skipped), (1, 1));
+    let (first_name,): (String,) =
+        sqlx::query_as("SELECT first_name FROM users WHERE email = 'ann@example.com'")
+            .fetch_one(&server.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(first_name, "Annie");
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM associations WHERE id > $1", 0).await,
+        1
+    );
+}
+
+async fn failed_rows_download_defuses_formulas_and_other_tenants_see_nothing(backend: Backend) {
+    // Open signup, so that a second organization can exist.
+    let Some(server) = common::spawn(backend, true).await else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let rows_in = payload(
+        "invites",
+        &["Email"],
+        &[&["=HYPERLINK(\"x\")"], &["ann@example.com"]],
+    );
+    let id = create(&admin, &options("invites", Some(group)), &rows_in, KEY_A)
+        .await
+        .unwrap();
+    wait_finished(&admin, id).await;
+    let (status, headers, body) = admin
+        .get_with_headers(&format!("/admin/imports/{id}/failed.csv"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let lines: Vec<&str> = body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "\"Email\",\"Expiry Days\",\"Row\",\"Error\"");
+    assert_eq!(lines.len(), 2, "{body}");
+    assert!(lines[1].starts_with("\"'=HYPERLINK(\"\"x\"\")\",\"\",\"2\","), "{}", lines[1]);
+
+    // Another organization's admin can neither see nor touch it.
+    let outsider = server.client();
+    create_org(&outsider, "Elsewhere", "eve@example.net").await.unwrap();
+    let id_text = id.to_string();
+    assert_eq!(
+        outsider
+            .call::<ImportSummary>("imports/get", &[("id", &id_text)])
+            .await
+            .unwrap_err(),
+        AppError::NotFound
+    );
+    assert_eq!(
+        outsider
+            .call::<ImportRowsPage>("imports/rows", &[("id", &id_text), ("status", ""), ("page", "1")])
+            .await
+            .unwrap_err(),
+        AppError::NotFound
+    );
+    assert!(outsider.call::<()>("imports/cancel", &[("id", &id_text)]).await.is_err());
+    let (status, _, _) = outsider
+        .get_with_headers(&format!("/admin/imports/{id}/failed.csv"))
+        .await;
+    assert_eq!(status, 404);
+    let list: Vec<ImportSummary> = outsider.call("imports/list", &[]).await.unwrap();
+    assert!(list.is_empty());
+    // Nor can anyone without a session.
+    let (status, _, _) = server
+        .client()
+        .get_with_headers(&format!("/admin/imports/{id}/failed.csv"))
+        .await;
+    assert_eq!(status, 303);
+}
+
+/// Two workers (as two server processes would run) share one import: every row
+/// is done exactly once.
+async fn two_workers_never_do_a_row_twice(backend: Backend) {
+    let Some(server) = common::spawn_with(
+        backend,
+        false,
+        &[("MUSTER_IMPORT_WORKERS", "0".to_owned())],
+    )
+    .await
+    else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let emails: Vec<String> = (0..3_000).map(|i| format!("learner{i}@example.com")).collect();
+    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
+    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
+    let id = create(
+        &admin,
+        &options("invites", Some(group)),
+        &payload("invites", &["Email"], &cell_refs),
+        KEY_A,
+    )
+    .await
+    .unwrap();
+    let workers: Vec<_> = (0..2)
+        .map(|n| {
+            let state = server.state.clone();
+            tokio::spawn(async move {
+                let config = app::imports::run::WorkerConfig {
+                    batch_size: 250,
+                    lease_secs: 30,
+                    worker_id: format!("test-worker-{n}"),
+                    ..Default::default()
+                };
+                let mut batches = 0;
+                while app::imports::run::run_batch(&state.db, &state.settings, &config)
+                    .await
+                    .unwrap()
+                {
+                    batches += 1;
+                }
+                batches
+            })
+        })
+        .collect();
+    let mut batches = 0;
+    for worker in workers {
+        batches += worker.await.unwrap();
+    }
+    // 12 batches of rows plus the one that finishes the import.
+    assert!(batches >= 13, "{batches}");
+    let done = wait_finished(&admin, id).await;
+    assert_eq!((done.succeeded, done.skipped, done.failed), (3_000, 0, 0));
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM invitations WHERE import_id = $1", id).await, 3_000);
+    assert_eq!(
+        count(&server, "SELECT COUNT(DISTINCT to_email) FROM outbox WHERE kind = 'invitation' AND id > $1", 0).await,
+        3_000
+    );
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation' AND id > $1", 0).await,
+        3_000
+    );
+}
+
+async fn a_queued_import_can_be_cancelled(backend: Backend) {
+    let Some(server) = common::spawn_with(
+        backend,
+        false,
+        &[("MUSTER_IMPORT_WORKERS", "0".to_owned())],
+    )
+    .await
+    else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let id = create(
+        &admin,
+        &options("invites", Some(group)),
+        &payload("invites", &["Email"], &[&["ann@example.com"]]),
+        KEY_A,
+    )
+    .await
+    .unwrap();
+    admin
+        .call::<()>("imports/cancel", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    let summary: ImportSummary = admin
+        .call("imports/get", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(summary.status, "cancelled");
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM invitations WHERE id > $1", 0).await, 0);
+}
+
+on_both_backends! {
+    invites_dry_run_confirm_once_and_run => invites_are_dry_run_confirmed_once_and_run;
+    same_file_twice_changes_nothing => the_same_file_twice_changes_nothing_the_second_time;
+    learners_accounts_memberships_trainings => learners_get_accounts_memberships_trainings_and_activation_emails;
+    program_invitations_seats => program_invitations_respect_the_contracts_seats;
+    group_members_each_group => group_members_are_invited_into_each_listed_group;
+    people_added_updated_linked => people_are_added_updated_and_linked;
+    failed_rows_and_tenants => failed_rows_download_defuses_formulas_and_other_tenants_see_nothing;
+    two_workers_one_import => two_workers_never_do_a_row_twice;
+    queued_import_cancelled => a_queued_import_can_be_cancelled;
+}
