@@ -6,6 +6,7 @@ pub mod contracts;
 pub mod error;
 pub mod groups;
 pub mod invitations;
+pub mod join;
 pub mod mail;
 pub mod pages;
 pub mod people;
@@ -67,6 +68,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
+                <Route path=path!("/join/:slug") view=pages::learner::join::JoinPage ssr=SsrMode::Async />
+                <Route path=path!("/verify-email/:token") view=pages::learner::join::VerifyEmailPage ssr=SsrMode::Async />
                 <Route path=path!("/activate/:token") view=ActivatePage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox") view=MailboxPage />
                 <Route path=path!("/dev/mailbox/:id") view=MailboxMessagePage />
@@ -77,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contracts") view=ContractsPage />
                     <Route path=path!("people") view=PeoplePage />
                     <Route path=path!("invitations") view=InvitationsPage />
+                    <Route path=path!("join") view=pages::join_settings::JoinSettingsPage />
                 </ParentRoute>
             </Routes>
         </Router>

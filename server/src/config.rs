@@ -14,6 +14,7 @@ pub struct Config {
     pub settings: Settings,
     pub leptos_options: LeptosOptions,
     pub mail: MailConfig,
+    pub join_limits: JoinLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,28 @@ pub enum ConfigError {
     BadNumber { name: &'static str, value: String },
     #[error("MUSTER_SMTP_TLS must be none, starttls or tls, got {0:?}")]
     BadTls(String),
+}
+
+/// Rate limits on join page submissions: each client address and each
+/// organization's page may make `burst` attempts at once, then one more
+/// every `refill_secs` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinLimits {
+    pub per_address_burst: u32,
+    pub per_address_refill_secs: u64,
+    pub per_organization_burst: u32,
+    pub per_organization_refill_secs: u64,
+}
+
+impl Default for JoinLimits {
+    fn default() -> Self {
+        JoinLimits {
+            per_address_burst: 10,
+            per_address_refill_secs: 60,
+            per_organization_burst: 100,
+            per_organization_refill_secs: 6,
+        }
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/muster.db";
@@ -71,6 +94,13 @@ impl Config {
             )
             .build();
         let mail = mail_config(&get, &base_url)?;
+        let defaults = JoinLimits::default();
+        let join_limits = JoinLimits {
+            per_address_burst: number(&get, "MUSTER_JOIN_ADDRESS_BURST", defaults.per_address_burst)?.max(1),
+            per_address_refill_secs: number(&get, "MUSTER_JOIN_ADDRESS_REFILL_SECONDS", defaults.per_address_refill_secs)?.max(1),
+            per_organization_burst: number(&get, "MUSTER_JOIN_ORGANIZATION_BURST", defaults.per_organization_burst)?.max(1),
+            per_organization_refill_secs: number(&get, "MUSTER_JOIN_ORGANIZATION_REFILL_SECONDS", defaults.per_organization_refill_secs)?.max(1),
+        };
         Ok(Config {
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             bind,
@@ -83,6 +113,7 @@ impl Config {
             },
             leptos_options,
             mail,
+            join_limits,
         })
     }
 }

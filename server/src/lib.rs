@@ -3,6 +3,7 @@
 
 mod config;
 mod csrf;
+mod join_limits;
 pub mod mail;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -12,7 +13,7 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, JoinLimits};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -45,6 +46,11 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
 }
 
 pub fn router(state: AppState) -> Router {
+    router_with(state, &JoinLimits::default())
+}
+
+/// The router with the given join page rate limits.
+pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
     let routes = generate_route_list(app::App);
     let context_state = state.clone();
     Router::new()
@@ -55,6 +61,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/activate/{token}/respond",
             axum::routing::post(app::activation::server::respond),
+        )
+        .route(
+            "/join/{slug}/submit",
+            join_limits::limit(axum::routing::post(app::join::server::submit), join_limits),
+        )
+        .route(
+            "/verify-email/{token}/confirm",
+            axum::routing::post(app::join::server::confirm_handler),
         )
         .leptos_routes_with_context(
             &state,
@@ -90,7 +104,14 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     })?;
     // The workers share the state (and database pool) with the web server.
     mail::spawn_sender(&state, config.mail.clone())?;
-    let app = router(state.clone());
-    let task = tokio::spawn(async move { axum::serve(listener, app.into_make_service()).await });
+    let app = router_with(state.clone(), &config.join_limits);
+    // The peer address is what the join page's rate limit keys on.
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
     Ok(Running { addr, state, task })
 }

@@ -249,6 +249,77 @@ pub fn import_finished(i: &ImportFinished<'_>) -> Rendered {
     }
 }
 
+pub struct VerifyJoinEmail<'a> {
+    pub organization: &'a str,
+    pub group: &'a str,
+    pub expires_at: i64,
+    /// Absolute: the configured base URL + `/verify-email/{token}`.
+    pub link: &'a str,
+}
+
+/// Confirms the address of someone who signed up on a join page.
+pub fn verify_join_email(v: &VerifyJoinEmail<'_>) -> Rendered {
+    let subject = format!("Confirm your email to join {}", v.organization);
+    let expires = format_date(v.expires_at);
+    let text = format!(
+        "Hello,\n\nSomeone (we hope you) signed up with this address to join {group} at {org} on Muster.\n\n\
+         Confirm your email to activate your account and join:\n{link}\n\n\
+         The link works until {expires} (UTC) and only once. If you did not sign up, ignore this email: no account is created.\n",
+        group = v.group,
+        org = v.organization,
+        link = v.link,
+    );
+    let body = format!(
+        "<p>Hello,</p><p>Someone (we hope you) signed up with this address to join <strong>{group}</strong> at {org} on Muster.</p>\
+         <p><a href=\"{link}\" style=\"display:inline-block;padding:0.6em 1.2em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px\">Confirm your email</a></p>\
+         <p>Or paste this link into your browser: <a href=\"{link}\">{link}</a></p>\
+         <p>The link works until {expires} (UTC) and only once. If you did not sign up, ignore this email: no account is created.</p>",
+        group = escape_html(v.group),
+        org = escape_html(v.organization),
+        link = escape_html(v.link),
+    );
+    Rendered {
+        html: html_page(&subject, &body),
+        subject,
+        text,
+    }
+}
+
+pub struct JoinAccountExists<'a> {
+    pub organization: &'a str,
+    pub group: &'a str,
+    /// Absolute: the join page.
+    pub link: &'a str,
+}
+
+/// Sent instead of a confirmation link when the address already has an
+/// account, so the join page's answer does not tell who has one.
+pub fn join_account_exists(j: &JoinAccountExists<'_>) -> Rendered {
+    let subject = format!("Join {} with your Muster account", j.organization);
+    let text = format!(
+        "Hello,\n\nSomeone (we hope you) tried to sign up with this address to join {group} at {org} on Muster, \
+         but you already have an account.\n\nLog in on the join page to join with it:\n{link}\n\n\
+         If this was not you, you can ignore this email: nothing has changed.\n",
+        group = j.group,
+        org = j.organization,
+        link = j.link,
+    );
+    let body = format!(
+        "<p>Hello,</p><p>Someone (we hope you) tried to sign up with this address to join <strong>{group}</strong> at {org} on Muster, \
+         but you already have an account.</p>\
+         <p><a href=\"{link}\">Log in on the join page</a> to join with it.</p>\
+         <p>If this was not you, you can ignore this email: nothing has changed.</p>",
+        group = escape_html(j.group),
+        org = escape_html(j.organization),
+        link = escape_html(j.link),
+    );
+    Rendered {
+        html: html_page(&subject, &body),
+        subject,
+        text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

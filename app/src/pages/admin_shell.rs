@@ -33,6 +33,7 @@ pub fn AdminShell() -> impl IntoView {
                                     <A href="/admin/contracts">"Contracts"</A>
                                     <A href="/admin/people">"People"</A>
                                     <A href="/admin/invitations">"Invitations"</A>
+                                    <A href="/admin/join">"Join page"</A>
                                 </nav>
                                 <span class="who">{format!("{} {}", user.first_name, user.last_name)}</span>
                                 <ActionForm action=logout>

@@ -6,6 +6,7 @@ pub mod group_detail;
 pub mod groups;
 pub mod home;
 pub mod invitations;
+pub mod join_settings;
 pub mod learner;
 pub mod login;
 pub mod mailbox;

@@ -5,3 +5,4 @@
 pub mod activate;
 pub mod home;
 pub mod invite;
+pub mod join;

@@ -1,0 +1,208 @@
+import { test, expect, Page, Browser } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+// The e2e server runs without SMTP, so every email lands in /dev/mailbox.
+const admin = {
+  organization: "Riverside Learning",
+  first: "Grace",
+  last: "Hopper",
+  email: "grace@riverside.example",
+  password: "a long enough password",
+};
+const group = "Open Cohort";
+const slug = "riverside-open";
+const allowedDomain = "joiners.example";
+
+async function expectNoSeriousA11yViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+}
+
+/** Signs the admin in, creating the organization when this spec runs on its own. */
+async function signInAdmin(page: Page) {
+  await page.goto("/");
+  const setup = page.getByRole("heading", { name: "Create your organization" });
+  const login = page.getByRole("heading", { name: "Log in to Muster" });
+  await expect(setup.or(login)).toBeVisible();
+  if (await setup.isVisible()) {
+    await page.getByLabel("Organization name").fill(admin.organization);
+    await page.getByLabel("Your first name").fill(admin.first);
+    await page.getByLabel("Your last name").fill(admin.last);
+    await page.getByLabel("Email").fill(admin.email);
+    await page.getByLabel("Password").fill(admin.password);
+    await page.getByRole("button", { name: "Create organization" }).click();
+  } else {
+    await page.getByLabel("Email").fill(admin.email);
+    await page.getByLabel("Password").fill(admin.password);
+    await page.getByRole("button", { name: "Log in" }).click();
+  }
+  await expect(page).toHaveURL(/\/admin\/groups$/);
+}
+
+/** A browser context of its own (contexts made by hand do not inherit the config's baseURL). */
+function newContext(browser: Browser, javaScriptEnabled = true) {
+  return browser.newContext({ baseURL: test.info().project.use.baseURL, javaScriptEnabled });
+}
+
+async function adminPage(browser: Browser): Promise<Page> {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  await signInAdmin(page);
+  return page;
+}
+
+/** Opens the dev mailbox as the admin and returns the confirmation link sent to `email`. */
+async function confirmationLinkFor(page: Page, email: string): Promise<string> {
+  await page.goto("/dev/mailbox");
+  await expect(page.getByText("Emails are not leaving this machine")).toBeVisible();
+  const row = page.getByRole("row", { name: new RegExp(email) }).filter({ hasText: "Confirm your email" });
+  await expect(async () => {
+    await page.reload();
+    await expect(row.first()).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await row.first().getByRole("link").click();
+  await expect(page.getByRole("heading", { name: /Confirm your email to join/ })).toBeVisible();
+  const href = await page.getByRole("link", { name: /\/verify-email\/[0-9a-f]+/ }).getAttribute("href");
+  expect(href).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/verify-email\/[0-9a-f]{64}$/);
+  return href!;
+}
+
+/** Fills and sends the join page's sign-up form. */
+async function signUp(page: Page, email: string, first: string) {
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("First name").fill(first);
+  await page.getByLabel("Last name").fill("Joiner");
+  await page.getByLabel("Password", { exact: true }).fill("joiner password 1");
+  await page.getByRole("button", { name: "Create account" }).click();
+}
+
+async function setPageOn(page: Page, on: boolean) {
+  await page.goto("/admin/join");
+  await expect(page.getByRole("heading", { name: "Join page", exact: true })).toBeVisible();
+  await page.getByLabel("Join page is on").setChecked(on);
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Saved.")).toBeVisible();
+}
+
+test.describe.configure({ mode: "serial" });
+test.setTimeout(120_000);
+
+test("an admin opens the join page; someone with an allowed domain joins after confirming the email", async ({ page, browser }) => {
+  await signInAdmin(page);
+  await page.getByLabel("Name", { exact: true }).fill(group);
+  await page.getByLabel("Trainings").fill("Welcome tour\nCode of conduct");
+  await page.getByRole("button", { name: "Create group" }).click();
+  await expect(page.getByRole("row", { name: new RegExp(group) })).toBeVisible();
+
+  await page.getByRole("link", { name: "Join page" }).click();
+  await expect(page.getByRole("heading", { name: "Join page", exact: true })).toBeVisible();
+  await expectNoSeriousA11yViolations(page);
+  // Turning it on without a link or group is refused.
+  await page.getByLabel("Join page is on").check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("alert")).toContainText("Link: choose a link");
+
+  // The live check: reserved words, then availability.
+  const link = page.getByLabel("Link", { exact: true });
+  await link.fill("admin");
+  await expect(page.locator("#join-slug-status")).toContainText("reserved");
+  await link.fill(slug);
+  await expect(page.locator("#join-slug-status")).toHaveText("Available.");
+  await page.getByLabel("Group joiners enter").selectOption({ label: group });
+  await page.getByLabel("Welcome text (optional)").fill("Welcome to the open cohort.");
+  await page.getByLabel("Allowed email domains").fill(allowedDomain);
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Saved.")).toBeVisible();
+
+  // The absolute link, and the copy button (clipboard API, then the fallback without it).
+  const linkField = page.getByLabel("Join page link");
+  await expect(linkField).toHaveValue(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/join/${slug}$`));
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.getByRole("button", { name: "Copy link" }).click();
+  await expect(page.getByText("Link copied.")).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(await linkField.inputValue());
+  await page.evaluate(() => Object.defineProperty(navigator, "clipboard", { value: undefined, configurable: true }));
+  await page.evaluate(() => navigator.clipboard === undefined).then((gone) => expect(gone).toBe(true));
+  await page.getByRole("button", { name: "Copy link" }).click();
+  await expect(page.getByText(/Link copied\.|press Ctrl\+C/)).toBeVisible();
+  await expectNoSeriousA11yViolations(page);
+
+  // The visitor, in their own browser.
+  const visitorContext = await newContext(browser);
+  const visitor = await visitorContext.newPage();
+  await visitor.goto(`/join/${slug}`);
+  await expect(visitor.getByRole("heading", { name: `Join ${admin.organization}` })).toBeVisible();
+  await expect(visitor.getByText("Welcome to the open cohort.")).toBeVisible();
+  await expect(visitor.getByText(`Only email addresses at ${allowedDomain} can join.`)).toBeVisible();
+  await expectNoSeriousA11yViolations(visitor);
+  await signUp(visitor, `jo@${allowedDomain}`, "Jo");
+  await expect(visitor).toHaveURL(new RegExp(`/join/${slug}\\?sent$`));
+  await expect(visitor.getByText("Check your email.")).toBeVisible();
+
+  const confirmation = await confirmationLinkFor(page, `jo@${allowedDomain}`);
+  const response = await visitor.goto(confirmation);
+  expect(response!.headers()["referrer-policy"]).toBe("no-referrer");
+  await expect(visitor.getByRole("heading", { name: "Confirm your email" })).toBeVisible();
+  await expectNoSeriousA11yViolations(visitor);
+  await visitor.getByRole("button", { name: "Confirm and join" }).click();
+  await expect(visitor.getByRole("heading", { name: "Welcome, Jo" })).toBeVisible();
+  await expect(visitor.getByRole("list", { name: `Trainings of ${group}` })).toContainText("Welcome tour");
+
+  // Single use.
+  await visitor.goto(confirmation);
+  await expect(visitor.getByRole("heading", { name: "Your email is confirmed" })).toBeVisible();
+  await visitorContext.close();
+});
+
+test("a refused domain is told so before anything is created", async ({ browser }) => {
+  const context = await newContext(browser);
+  const visitor = await context.newPage();
+  await visitor.goto(`/join/${slug}`);
+  await signUp(visitor, "someone@elsewhere.example", "Sam");
+  await expect(visitor.getByRole("alert")).toHaveText(
+    `This email address cannot join here: its domain is not accepted. Only email addresses at ${allowedDomain} can join.`,
+  );
+  await expectNoSeriousA11yViolations(visitor);
+  await context.close();
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("joining with plain forms: sign up, confirm through the dev mailbox, member of the group", async ({ page, browser }) => {
+    await page.goto(`/join/${slug}`);
+    await expect(page.getByRole("heading", { name: `Join ${admin.organization}` })).toBeVisible();
+    await signUp(page, "someone@elsewhere.example", "Sam");
+    await expect(page.getByRole("alert")).toContainText("its domain is not accepted");
+
+    await signUp(page, `noscript@${allowedDomain}`, "Noa");
+    await expect(page.getByText("Check your email.")).toBeVisible();
+    const adminTab = await adminPage(browser);
+    const confirmation = await confirmationLinkFor(adminTab, `noscript@${allowedDomain}`);
+    await page.goto(confirmation);
+    await page.getByRole("button", { name: "Confirm and join" }).click();
+    await expect(page.getByRole("heading", { name: "Welcome, Noa" })).toBeVisible();
+    await expect(page.getByText("Code of conduct")).toBeVisible();
+    await adminTab.context().close();
+  });
+
+  test("a page turned off answers 404 like a link that never existed", async ({ page, browser }) => {
+    const adminTab = await adminPage(browser);
+    await setPageOn(adminTab, false);
+
+    const off = await page.goto(`/join/${slug}`);
+    expect(off!.status()).toBe(404);
+    await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+    const offText = await page.locator("body").innerText();
+    const unknown = await page.goto("/join/no-such-page");
+    expect(unknown!.status()).toBe(404);
+    expect(await page.locator("body").innerText()).toBe(offText);
+    expect(await page.title()).toBe("Page not found · Muster");
+
+    await setPageOn(adminTab, true);
+    const on = await page.goto(`/join/${slug}`);
+    expect(on!.status()).toBe(200);
+    await adminTab.context().close();
+  });
+});
