@@ -261,7 +261,7 @@ pub mod server {
     }
 
     enum Sent {
-        Sent,
+        Queued,
         RateLimited(String),
         NotEligible(String),
         NotFound,
@@ -329,7 +329,7 @@ pub mod server {
         )
         .await
         {
-            Ok(()) => Ok(Sent::Sent),
+            Ok(()) => Ok(Sent::Queued),
             Err(AppError::Conflict(message)) => Ok(Sent::NotEligible(message)),
             Err(error) => Err(error),
         }
@@ -344,7 +344,7 @@ pub mod server {
         let mut tx = db.pool.begin().await?;
         let sent = admin_send(&mut tx, settings, user, &admin_name(user), person_id, now()).await?;
         match sent {
-            Sent::Sent => {
+            Sent::Queued => {
                 tx.commit().await?;
                 tracing::info!(
                     organization_id = user.organization_id,
@@ -412,7 +412,7 @@ pub mod server {
             let mut tx = db.pool.begin().await?;
             for &id in chunk {
                 match admin_send(&mut tx, settings, user, &sender, id, now).await? {
-                    Sent::Sent => outcome.done += 1,
+                    Sent::Queued => outcome.done += 1,
                     Sent::RateLimited(_) => outcome.rate_limited += 1,
                     Sent::NotEligible(_) | Sent::NotFound => outcome.skipped += 1,
                 }
