@@ -101,3 +101,128 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
         format!("{url}?mode=rwc")
     })
 }
+
+/// A value bound to a bulk statement.
+#[derive(Debug, Clone)]
+pub enum Bind {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+impl From<i64> for Bind {
+    fn from(value: i64) -> Self {
+        Bind::Int(Some(value))
+    }
+}
+
+impl From<Option<i64>> for Bind {
+    fn from(value: Option<i64>) -> Self {
+        Bind::Int(value)
+    }
+}
+
+impl From<String> for Bind {
+    fn from(value: String) -> Self {
+        Bind::Text(Some(value))
+    }
+}
+
+impl From<&str> for Bind {
+    fn from(value: &str) -> Self {
+        Bind::Text(Some(value.to_owned()))
+    }
+}
+
+impl From<Option<String>> for Bind {
+    fn from(value: Option<String>) -> Self {
+        Bind::Text(value)
+    }
+}
+
+/// Multi-row statements (`INSERT … VALUES (…), (…)`, `UPDATE … FROM (VALUES …)`)
+/// with `$n` placeholders, which both backends accept through `sqlx::Any`
+/// (sqlx's `QueryBuilder` writes `?` for `Any`, which PostgreSQL rejects).
+#[derive(Debug, Default)]
+pub struct Bulk {
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+impl Bulk {
+    pub fn new(sql: &str) -> Bulk {
+        Bulk {
+            sql: sql.to_owned(),
+            binds: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Binds one value where the SQL continues.
+    pub fn bind(&mut self, value: impl Into<Bind>) -> &mut Self {
+        self.binds.push(value.into());
+        self.sql.push_str(&format!("${}", self.binds.len()));
+        self
+    }
+
+    /// Appends `(…)` for one row, comma-separated from the row before it.
+    pub fn row(&mut self, values: Vec<Bind>) -> &mut Self {
+        if self.sql.ends_with(')') {
+            self.sql.push_str(", ");
+        }
+        self.sql.push('(');
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.bind(value);
+        }
+        self.sql.push(')');
+        self
+    }
+
+    pub fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        let mut query = sqlx::query(&self.sql);
+        for value in &self.binds {
+            query = match value {
+                Bind::Int(v) => query.bind(*v),
+                Bind::Text(v) => query.bind(v.clone()),
+            };
+        }
+        query
+    }
+
+    pub fn query_as<T>(&self) -> sqlx::query::QueryAs<'_, sqlx::Any, T, sqlx::any::AnyArguments<'_>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        let mut query = sqlx::query_as::<_, T>(&self.sql);
+        for value in &self.binds {
+            query = match value {
+                Bind::Int(v) => query.bind(*v),
+                Bind::Text(v) => query.bind(v.clone()),
+            };
+        }
+        query
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulk_numbers_placeholders_across_rows_and_the_tail() {
+        let mut bulk = Bulk::new("INSERT INTO t (a, b) VALUES ");
+        bulk.row(vec![1.into(), "x".into()]).row(vec![2.into(), None::<String>.into()]);
+        bulk.push(" ON CONFLICT DO NOTHING WHERE c = ").bind(7);
+        assert_eq!(
+            bulk.sql,
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING WHERE c = $5"
+        );
+        assert_eq!(bulk.binds.len(), 5);
+    }
+}

@@ -24,6 +24,11 @@ async fn count(server: &TestServer, sql: &str, id: i64) -> i64 {
 }
 
 async fn admin(server: &TestServer, org: &str, email: &str) -> Client {
+    // Server errors (logged, never shown to users) explain a failing test.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("app=warn,server=warn")
+        .with_test_writer()
+        .try_init();
     let admin = server.client();
     create_org(&admin, org, email).await.unwrap();
     admin

@@ -9,7 +9,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use muster_core::ImportKind;
-use sqlx::{AnyConnection, QueryBuilder};
+use sqlx::AnyConnection;
+
+use crate::db::{Bind, Bulk};
 
 use super::server::IN_CHUNK;
 use crate::{
@@ -342,18 +344,14 @@ async fn record(
         }
     }
     for chunk in notes.chunks(IN_CHUNK) {
-        let mut update = QueryBuilder::<sqlx::Any>::new(
-            "UPDATE import_rows SET status = v.column2, message = v.column3 FROM (",
-        );
-        update.push_values(chunk, |mut b, (position, status, message)| {
-            b.push_bind(*position)
-                .push_bind(*status)
-                .push_bind(message.to_string());
-        });
+        let mut update = Bulk::new("UPDATE import_rows SET status = v.column2, message = v.column3 FROM (VALUES ");
+        for (position, status, message) in chunk {
+            update.row(vec![Bind::from(*position), Bind::from(*status), Bind::from(message.to_string())]);
+        }
         update.push(") AS v WHERE import_rows.import_id = ");
-        update.push_bind(job.id);
+        update.bind(job.id);
         update.push(" AND import_rows.position = v.column1");
-        update.build().execute(&mut *conn).await?;
+        update.query().execute(&mut *conn).await?;
     }
     sqlx::query(
         "UPDATE import_rows SET status = 'success'
@@ -569,25 +567,13 @@ async fn invite_rows(
     let tokens: Vec<String> = wanted.iter().map(|_| new_token()).collect();
     let mut created: HashMap<(i64, String), i64> = HashMap::new();
     for (chunk, chunk_tokens) in wanted.chunks(IN_CHUNK).zip(tokens.chunks(IN_CHUNK)) {
-        let mut insert = QueryBuilder::<sqlx::Any>::new(
-            "INSERT INTO invitations (organization_id, group_id, contract_id, import_id, email, token_hash,
-                                      status, expires_at, invited_by, resend_count, created_at) ",
-        );
-        insert.push_values(chunk.iter().zip(chunk_tokens), |mut b, (w, token)| {
-            b.push_bind(job.organization_id)
-                .push_bind(w.group_id)
-                .push_bind(job.contract_id)
-                .push_bind(job.id)
-                .push_bind(w.email.to_owned())
-                .push_bind(token_hash(token))
-                .push_bind("pending")
-                .push_bind(w.expires_at)
-                .push_bind(job.created_by)
-                .push_bind(0i64)
-                .push_bind(now);
-        });
+        let mut insert = Bulk::new("INSERT INTO invitations (organization_id, group_id, contract_id, import_id, email, token_hash,
+                                      status, expires_at, invited_by, resend_count, created_at) VALUES ");
+        for (w, token) in chunk.iter().zip(chunk_tokens) {
+            insert.row(vec![Bind::from(job.organization_id), Bind::from(w.group_id), Bind::from(job.contract_id), Bind::from(job.id), Bind::from(w.email.to_owned()), Bind::from(token_hash(token)), Bind::from("pending"), Bind::from(w.expires_at), Bind::from(job.created_by), Bind::from(0i64), Bind::from(now)]);
+        }
         insert.push(" ON CONFLICT DO NOTHING RETURNING id, group_id, email");
-        let inserted: Vec<(i64, i64, String)> = insert.build_query_as().fetch_all(&mut **tx).await?;
+        let inserted: Vec<(i64, i64, String)> = insert.query_as().fetch_all(&mut **tx).await?;
         for (id, group_id, email) in inserted {
             created.insert((group_id, email), id);
         }
@@ -673,39 +659,25 @@ async fn enqueue_for_invitations(
 ) -> Result<(), AppError> {
     let now = now();
     for chunk in emails.chunks(IN_CHUNK / 2) {
-        let mut insert = QueryBuilder::<sqlx::Any>::new(
-            "INSERT INTO outbox (organization_id, to_email, subject, text_body, html_body, kind, status,
-                                 attempts, next_attempt_at, delivered_to_dev_mailbox, created_at) ",
-        );
-        insert.push_values(chunk, |mut b, (_, email)| {
-            b.push_bind(organization_id)
-                .push_bind(email.to.clone())
-                .push_bind(email.subject.clone())
-                .push_bind(email.text.clone())
-                .push_bind(email.html.clone())
-                .push_bind(email.kind)
-                .push_bind("queued")
-                .push_bind(0i64)
-                .push_bind(now)
-                .push_bind(0i64)
-                .push_bind(now);
-        });
+        let mut insert = Bulk::new("INSERT INTO outbox (organization_id, to_email, subject, text_body, html_body, kind, status,
+                                 attempts, next_attempt_at, delivered_to_dev_mailbox, created_at) VALUES ");
+        for (_, email) in chunk {
+            insert.row(vec![Bind::from(organization_id), Bind::from(email.to.clone()), Bind::from(email.subject.clone()), Bind::from(email.text.clone()), Bind::from(email.html.clone()), Bind::from(email.kind), Bind::from("queued"), Bind::from(0i64), Bind::from(now), Bind::from(0i64), Bind::from(now)]);
+        }
         insert.push(" RETURNING id");
-        let ids: Vec<(i64,)> = insert.build_query_as().fetch_all(&mut *conn).await?;
+        let ids: Vec<(i64,)> = insert.query_as().fetch_all(&mut *conn).await?;
         // Rows come back in insertion order on both backends for a plain VALUES insert.
         let pairs: Vec<(i64, i64)> = chunk
             .iter()
             .zip(ids)
             .map(|((invitation_id, _), (outbox_id,))| (*invitation_id, outbox_id))
             .collect();
-        let mut update = QueryBuilder::<sqlx::Any>::new(
-            "UPDATE invitations SET last_outbox_id = v.column2, last_sent_at = v.column3 FROM (",
-        );
-        update.push_values(&pairs, |mut b, (invitation_id, outbox_id)| {
-            b.push_bind(*invitation_id).push_bind(*outbox_id).push_bind(now);
-        });
+        let mut update = Bulk::new("UPDATE invitations SET last_outbox_id = v.column2, last_sent_at = v.column3 FROM (VALUES ");
+        for (invitation_id, outbox_id) in &pairs {
+            update.row(vec![Bind::from(*invitation_id), Bind::from(*outbox_id), Bind::from(now)]);
+        }
         update.push(") AS v WHERE invitations.id = v.column1");
-        update.build().execute(&mut *conn).await?;
+        update.query().execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -719,19 +691,12 @@ async fn ensure_users(
     let now = now();
     let mut users: HashMap<String, (i64, bool)> = HashMap::new();
     for chunk in rows.chunks(IN_CHUNK / 2) {
-        let mut insert = QueryBuilder::<sqlx::Any>::new(
-            "INSERT INTO users (email, first_name, last_name, external_id, status, created_at) ",
-        );
-        insert.push_values(chunk, |mut b, row| {
-            b.push_bind(row.email.clone())
-                .push_bind(row.first_name.clone().unwrap_or_default())
-                .push_bind(row.last_name.clone().unwrap_or_default())
-                .push_bind(row.external_id.clone())
-                .push_bind("provisioned")
-                .push_bind(now);
-        });
+        let mut insert = Bulk::new("INSERT INTO users (email, first_name, last_name, external_id, status, created_at) VALUES ");
+        for row in chunk {
+            insert.row(vec![Bind::from(row.email.clone()), Bind::from(row.first_name.clone().unwrap_or_default()), Bind::from(row.last_name.clone().unwrap_or_default()), Bind::from(row.external_id.clone()), Bind::from("provisioned"), Bind::from(now)]);
+        }
         insert.push(" ON CONFLICT DO NOTHING RETURNING id, email");
-        let created: Vec<(i64, String)> = insert.build_query_as().fetch_all(&mut *conn).await?;
+        let created: Vec<(i64, String)> = insert.query_as().fetch_all(&mut *conn).await?;
         for (id, email) in created {
             users.insert(email, (id, true));
         }
@@ -765,17 +730,12 @@ async fn add_memberships(
 ) -> Result<(), AppError> {
     let now = now();
     for chunk in user_roles.chunks(IN_CHUNK) {
-        let mut insert = QueryBuilder::<sqlx::Any>::new(
-            "INSERT INTO memberships (organization_id, user_id, role, created_at) ",
-        );
-        insert.push_values(chunk, |mut b, (user_id, role)| {
-            b.push_bind(organization_id)
-                .push_bind(*user_id)
-                .push_bind(role.to_string())
-                .push_bind(now);
-        });
+        let mut insert = Bulk::new("INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ");
+        for (user_id, role) in chunk {
+            insert.row(vec![Bind::from(organization_id), Bind::from(*user_id), Bind::from(role.to_string()), Bind::from(now)]);
+        }
         insert.push(" ON CONFLICT DO NOTHING");
-        insert.build().execute(&mut *conn).await?;
+        insert.query().execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -803,17 +763,12 @@ async fn provision_learners(
     let mut joined: HashSet<i64> = HashSet::new();
     let ids: Vec<i64> = users.values().map(|(id, _)| *id).collect();
     for chunk in ids.chunks(IN_CHUNK) {
-        let mut insert = QueryBuilder::<sqlx::Any>::new(
-            "INSERT INTO group_memberships (group_id, user_id, status, created_at) ",
-        );
-        insert.push_values(chunk, |mut b, user_id| {
-            b.push_bind(group_id)
-                .push_bind(*user_id)
-                .push_bind("active")
-                .push_bind(now);
-        });
+        let mut insert = Bulk::new("INSERT INTO group_memberships (group_id, user_id, status, created_at) VALUES ");
+        for user_id in chunk {
+            insert.row(vec![Bind::from(group_id), Bind::from(*user_id), Bind::from("active"), Bind::from(now)]);
+        }
         insert.push(" ON CONFLICT DO NOTHING RETURNING user_id");
-        let inserted: Vec<(i64,)> = insert.build_query_as().fetch_all(&mut **tx).await?;
+        let inserted: Vec<(i64,)> = insert.query_as().fetch_all(&mut **tx).await?;
         joined.extend(inserted.into_iter().map(|(id,)| id));
         let sql = format!(
             "INSERT INTO training_assignments (user_id, training_id, group_id, assigned_at)

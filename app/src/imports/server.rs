@@ -8,7 +8,9 @@ use muster_core::{
     Checked, Facts, FieldId, ImportKind, Limits, Plan, PlanOptions, PlannedAction, RowsPayload,
     SourceRow,
 };
-use sqlx::{AnyConnection, QueryBuilder};
+use sqlx::AnyConnection;
+
+use crate::db::{Bind, Bulk};
 
 use super::{DryRun, ImportOptions, ImportRowView, ImportRowsPage, ImportSummary, Will};
 use super::{PREVIEW_ROWS, ROWS_PAGE_SIZE};
@@ -474,31 +476,13 @@ pub async fn create(
     }
     let rows = stored_rows(payload, &checked.checked, &plan);
     for chunk in rows.chunks(INSERT_CHUNK) {
-        let mut insert = QueryBuilder::<sqlx::Any>::new(
-            "INSERT INTO import_rows (import_id, position, row_number, sheet, email, username, first_name,
+        let mut insert = Bulk::new("INSERT INTO import_rows (import_id, position, row_number, sheet, email, username, first_name,
                                       last_name, external_id, role, expiry_days, groups, links, input,
-                                      planned_action, status, message) ",
-        );
-        insert.push_values(chunk, |mut b, row| {
-            b.push_bind(import_id)
-                .push_bind(row.position)
-                .push_bind(row.row_number)
-                .push_bind(row.sheet.clone())
-                .push_bind(row.email.clone())
-                .push_bind(row.username.clone())
-                .push_bind(row.first_name.clone())
-                .push_bind(row.last_name.clone())
-                .push_bind(row.external_id.clone())
-                .push_bind(row.role.clone())
-                .push_bind(row.expiry_days)
-                .push_bind(row.groups.clone())
-                .push_bind(row.links.clone())
-                .push_bind(row.input.clone())
-                .push_bind(row.planned_action)
-                .push_bind(row.status)
-                .push_bind(row.message.clone());
-        });
-        insert.build().execute(&mut *tx).await?;
+                                      planned_action, status, message) VALUES ");
+        for row in chunk {
+            insert.row(vec![Bind::from(import_id), Bind::from(row.position), Bind::from(row.row_number), Bind::from(row.sheet.clone()), Bind::from(row.email.clone()), Bind::from(row.username.clone()), Bind::from(row.first_name.clone()), Bind::from(row.last_name.clone()), Bind::from(row.external_id.clone()), Bind::from(row.role.clone()), Bind::from(row.expiry_days), Bind::from(row.groups.clone()), Bind::from(row.links.clone()), Bind::from(row.input.clone()), Bind::from(row.planned_action), Bind::from(row.status), Bind::from(row.message.clone())]);
+        }
+        insert.query().execute(&mut *tx).await?;
     }
     let failed = rows.iter().filter(|r| r.status == "error").count() as i64;
     sqlx::query(

@@ -169,6 +169,32 @@ impl Client {
         }
     }
 
+    /// Calls a server function whose arguments travel as JSON (imports).
+    #[allow(dead_code)]
+    pub async fn call_json<T: DeserializeOwned>(
+        &self,
+        function: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, AppError> {
+        let response = self
+            .http
+            .post(format!("{}/api/{function}", self.base))
+            .header("Origin", &self.base)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        if status.is_success() {
+            Ok(serde_json::from_str(&body)
+                .unwrap_or_else(|e| panic!("{function}: bad body {body:?}: {e}")))
+        } else {
+            Err(serde_json::from_str(&body)
+                .unwrap_or_else(|e| panic!("{function}: {status} {body:?}: {e}")))
+        }
+    }
+
     /// Posts a plain HTML form (as a browser without JavaScript would) to `path`.
     #[allow(dead_code)]
     pub async fn post_form(
@@ -203,6 +229,7 @@ impl Client {
         (status, headers, response.text().await.unwrap())
     }
 
+    #[allow(dead_code)]
     pub async fn get_page(&self, path: &str) -> (StatusCode, String) {
         let response = self
             .http
