@@ -5,6 +5,7 @@ pub mod auth;
 pub mod contracts;
 pub mod error;
 pub mod groups;
+pub mod imports;
 pub mod invitations;
 pub mod join;
 pub mod mail;
@@ -29,6 +30,8 @@ use pages::{
     group_detail::GroupDetailPage,
     groups::GroupsPage,
     home::HomePage,
+    import_wizard::NewImportPage,
+    imports::{ImportPage, ImportsPage},
     invitations::InvitationsPage,
     learner::{activate::ActivatePage, invite::InvitePage},
     login::LoginPage,
@@ -80,6 +83,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contracts") view=ContractsPage />
                     <Route path=path!("people") view=PeoplePage />
                     <Route path=path!("invitations") view=InvitationsPage />
+                    <Route path=path!("imports") view=ImportsPage />
+                    <Route path=path!("imports/new") view=NewImportPage />
+                    <Route path=path!("imports/:id") view=ImportPage />
                     <Route path=path!("join") view=pages::join_settings::JoinSettingsPage />
                 </ParentRoute>
             </Routes>

@@ -15,20 +15,7 @@ pub struct Config {
     pub leptos_options: LeptosOptions,
     pub mail: MailConfig,
     pub join_limits: JoinLimits,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{name} is not a valid socket address: {value:?}")]
-    BadAddress { name: &'static str, value: String },
-    #[error("MUSTER_BASE_URL must start with http:// or https://, got {0:?}")]
-    BadBaseUrl(String),
-    #[error("{name} must be true or false, got {value:?}")]
-    BadFlag { name: &'static str, value: String },
-    #[error("{name} must be a whole number, got {value:?}")]
-    BadNumber { name: &'static str, value: String },
-    #[error("MUSTER_SMTP_TLS must be none, starttls or tls, got {0:?}")]
-    BadTls(String),
+    pub imports: app::imports::run::WorkerConfig,
 }
 
 /// Rate limits on join page submissions: each client address and each
@@ -51,6 +38,20 @@ impl Default for JoinLimits {
             per_organization_refill_secs: 6,
         }
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not a valid socket address: {value:?}")]
+    BadAddress { name: &'static str, value: String },
+    #[error("MUSTER_BASE_URL must start with http:// or https://, got {0:?}")]
+    BadBaseUrl(String),
+    #[error("{name} must be true or false, got {value:?}")]
+    BadFlag { name: &'static str, value: String },
+    #[error("{name} must be a whole number, got {value:?}")]
+    BadNumber { name: &'static str, value: String },
+    #[error("MUSTER_SMTP_TLS must be none, starttls or tls, got {0:?}")]
+    BadTls(String),
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/muster.db";
@@ -114,8 +115,22 @@ impl Config {
             leptos_options,
             mail,
             join_limits,
+            imports: import_worker(&get)?,
         })
     }
+}
+
+/// The import worker's batch size and lease; the defaults suit most deployments.
+fn import_worker(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<app::imports::run::WorkerConfig, ConfigError> {
+    let defaults = app::imports::run::WorkerConfig::default();
+    Ok(app::imports::run::WorkerConfig {
+        batch_size: number(get, "MUSTER_IMPORT_BATCH_SIZE", defaults.batch_size)?.clamp(1, 10_000),
+        lease_secs: number(get, "MUSTER_IMPORT_LEASE_SECONDS", defaults.lease_secs)?.max(2),
+        workers: number(get, "MUSTER_IMPORT_WORKERS", defaults.workers)?.clamp(0, 16),
+        ..defaults
+    })
 }
 
 fn number<T: std::str::FromStr>(

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The Muster server: configuration, the router and the workers (the outbox sender),
 //! started from one place so tests run exactly what production runs.
 
@@ -49,11 +50,27 @@ pub fn router(state: AppState) -> Router {
     router_with(state, &JoinLimits::default())
 }
 
+/// Uploads and confirmed imports: the engine's 50 MB file limit plus room for the form.
+const UPLOAD_LIMIT: usize = 60 * 1024 * 1024;
+
 /// The router with the given join page rate limits.
 pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
     let routes = generate_route_list(app::App);
     let context_state = state.clone();
     Router::new()
+        .route(
+            "/admin/imports/upload",
+            axum::routing::post(app::imports::files::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route(
+            "/admin/imports/{id}/failed.csv",
+            axum::routing::get(app::imports::files::failed_rows),
+        )
+        .route(
+            "/admin/imports/template/{file}",
+            axum::routing::get(app::imports::files::template),
+        )
         .route(
             "/invite/{token}/respond",
             axum::routing::post(app::invitations::server::respond),
@@ -79,6 +96,8 @@ pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
                 move || app::shell(options.clone())
             },
         )
+        // Confirmed imports carry their rows (100k rows is about 10 MB of JSON).
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
@@ -104,6 +123,13 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     })?;
     // The workers share the state (and database pool) with the web server.
     mail::spawn_sender(&state, config.mail.clone())?;
+    for n in 0..config.imports.workers {
+        let worker = app::imports::run::WorkerConfig {
+            worker_id: format!("{}-{n}", config.imports.worker_id),
+            ..config.imports.clone()
+        };
+        app::imports::run::spawn_worker(state.clone(), worker);
+    }
     let app = router_with(state.clone(), &config.join_limits);
     // The peer address is what the join page's rate limit keys on.
     let task = tokio::spawn(async move {

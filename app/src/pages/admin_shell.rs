@@ -32,6 +32,7 @@ pub fn AdminShell() -> impl IntoView {
                                     <A href="/admin/groups">"Groups"</A>
                                     <A href="/admin/contracts">"Contracts"</A>
                                     <A href="/admin/people">"People"</A>
+                                    <A href="/admin/imports">"Imports"</A>
                                     <A href="/admin/invitations">"Invitations"</A>
                                     <A href="/admin/join">"Join page"</A>
                                 </nav>

@@ -5,6 +5,8 @@ pub mod contracts;
 pub mod group_detail;
 pub mod groups;
 pub mod home;
+pub mod import_wizard;
+pub mod imports;
 pub mod invitations;
 pub mod join_settings;
 pub mod learner;
