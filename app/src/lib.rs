@@ -84,8 +84,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("people") view=PeoplePage />
                     <Route path=path!("invitations") view=InvitationsPage />
                     <Route path=path!("imports") view=ImportsPage />
-                    <Route path=path!("imports/new") view=NewImportPage />
-                    <Route path=path!("imports/:id") view=ImportPage />
+                    // Whole on the server too, so the wizard works without JavaScript.
+                    <Route path=path!("imports/new") view=NewImportPage ssr=SsrMode::Async />
+                    <Route path=path!("imports/:id") view=ImportPage ssr=SsrMode::Async />
                     <Route path=path!("join") view=pages::join_settings::JoinSettingsPage />
                 </ParentRoute>
             </Routes>

@@ -194,6 +194,9 @@ pub fn NewImportPage() -> impl IntoView {
     let navigate = use_navigate();
 
     let bump = move || version.update(|v| *v += 1);
+    // Effects run only in the browser: the form says when it checks rows itself.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
 
     let options = move || ImportOptions {
         kind: kind.get_untracked(),
@@ -848,6 +851,7 @@ pub fn NewImportPage() -> impl IntoView {
         {view! {
         <form
             class="wizard"
+            data-ready=move || hydrated.get().then_some("true")
             method="post"
             action="/admin/imports/upload"
             enctype="multipart/form-data"
@@ -878,14 +882,14 @@ pub fn NewImportPage() -> impl IntoView {
                     on:input=move |ev| expiry_days.set(event_target_value(&ev)) />
                 <label class="check">
                     <input type="checkbox" name="send_emails" value="on"
-                        prop:checked=move || send_emails.get()
+                        checked=move || send_emails.get()
                         on:change=move |ev| send_emails.set(event_target_checked(&ev)) />
                     "Send invitation emails after import"
                 </label>
                 {move || (kind.get() == ImportKind::People).then(|| view! {
                     <label class="check">
                         <input type="checkbox" name="auto_invite" value="on"
-                            prop:checked=move || auto_invite.get()
+                            checked=move || auto_invite.get()
                             on:change=move |ev| auto_invite.set(event_target_checked(&ev)) />
                         "Auto-invite new users when finished"
                     </label>

@@ -84,6 +84,9 @@ pub struct TestServer {
     /// The server's own state, for tests that look into the database.
     #[allow(dead_code)]
     pub state: app::state::AppState,
+    /// For tests that start further server processes on the same database.
+    #[allow(dead_code)]
+    pub database_url: String,
 }
 
 pub async fn spawn(backend: Backend, open_signup: bool) -> Option<TestServer> {
@@ -112,6 +115,7 @@ pub async fn spawn_with(
     Some(TestServer {
         base: format!("http://{}", running.addr),
         state: running.state,
+        database_url,
     })
 }
 
