@@ -89,6 +89,7 @@ pub struct TestServer {
     pub database_url: String,
 }
 
+#[allow(dead_code)]
 pub async fn spawn(backend: Backend, open_signup: bool) -> Option<TestServer> {
     spawn_with(backend, open_signup, &[]).await
 }
