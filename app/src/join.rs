@@ -139,7 +139,7 @@ pub enum VerifyLookup {
 pub fn check_slug(raw: &str) -> Result<String, String> {
     let slug = raw.trim().to_ascii_lowercase();
     let chars = slug.chars().count();
-    if chars < SLUG_MIN_CHARS || chars > SLUG_MAX_CHARS {
+    if !(SLUG_MIN_CHARS..=SLUG_MAX_CHARS).contains(&chars) {
         return Err(format!(
             "Use {SLUG_MIN_CHARS} to {SLUG_MAX_CHARS} characters."
         ));
@@ -674,6 +674,7 @@ pub mod server {
     /// A new visitor's sign-up. The answer is the same whether or not the
     /// address has an account: a new one gets a confirmation link, an
     /// existing one an email saying to log in on the join page instead.
+    #[allow(clippy::too_many_arguments)]
     pub async fn sign_up(
         db: &Db,
         settings: &Settings,

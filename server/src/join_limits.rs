@@ -45,7 +45,7 @@ fn too_many(error: GovernorError) -> Response<Body> {
             let body = format!(
                 "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Too many attempts · Muster</title></head>\
                  <body><main><h1>Too many attempts</h1><p>Too many sign-ups were tried from here or on this page. \
-                 Please try again in {minutes} minute(s).</p><p><a href=\"javascript:history.back()\">Go back</a></p></main></body></html>\n"
+                 Please try again in {minutes} minute(s).</p></main></body></html>\n"
             );
             Response::builder()
                 .status(StatusCode::TOO_MANY_REQUESTS)
