@@ -339,7 +339,9 @@ async fn record(
         let outcome = outcomes.get(&row.position);
         let status = outcome.map_or(Status::Success, |o| o.status);
         counts[status as usize] += 1;
-        if let Some(outcome) = outcome {
+        // Plain successes are marked in one statement below; only rows with
+        // something to say are written one by one.
+        if let Some(outcome) = outcome.filter(|o| !(o.status == Status::Success && o.message.is_empty())) {
             notes.push((row.position, outcome.status.as_str(), &outcome.message));
         }
     }
@@ -623,8 +625,14 @@ async fn invite_rows(
             continue;
         }
         let outcome = if let Some(groups) = invited.get(&row.position) {
-            let emailed = if job.send_emails { "" } else { " (no email sent)" };
-            Outcome::new(Status::Success, format!("Invited to {}{emailed}.", groups.join(", ")))
+            if job.kind == ImportKind::GroupMembers {
+                let emailed = if job.send_emails { "" } else { " (no email sent)" };
+                Outcome::new(Status::Success, format!("Invited to {}{emailed}.", groups.join(", ")))
+            } else {
+                // One group, as planned: the row's planned action says it all, and
+                // not writing a message per row keeps large imports fast.
+                Outcome::new(Status::Success, "")
+            }
         } else if no_seat.contains(&row.position) {
             Outcome::new(Status::Error, "No seats left on the contract.")
         } else if already.contains(&row.position) {
