@@ -217,7 +217,8 @@ mod tests {
     #[test]
     fn bulk_numbers_placeholders_across_rows_and_the_tail() {
         let mut bulk = Bulk::new("INSERT INTO t (a, b) VALUES ");
-        bulk.row(vec![1.into(), "x".into()]).row(vec![2.into(), None::<String>.into()]);
+        bulk.row(vec![1.into(), "x".into()])
+            .row(vec![2.into(), None::<String>.into()]);
         bulk.push(" ON CONFLICT DO NOTHING WHERE c = ").bind(7);
         assert_eq!(
             bulk.sql,

@@ -52,7 +52,8 @@ impl RowsPayload {
         workbook: crate::parse::Workbook,
         validation: ValidationOptions,
     ) -> RowsPayload {
-        let wanted = crate::check::sheets_to_check(kind, &workbook, |_| MappingOverrides::default());
+        let wanted =
+            crate::check::sheets_to_check(kind, &workbook, |_| MappingOverrides::default());
         let sheets = workbook
             .sheets
             .into_iter()
@@ -158,7 +159,10 @@ mod tests {
 
     #[test]
     fn a_payload_is_checked_with_its_file_row_numbers() {
-        let payload = invites(vec![row(2, &["a@example.com", "10"]), row(7, &["nope", ""])]);
+        let payload = invites(vec![
+            row(2, &["a@example.com", "10"]),
+            row(7, &["nope", ""]),
+        ]);
         let result = payload.check(&Limits::default()).unwrap();
         assert_eq!(result.checked.totals.rows, 2);
         assert_eq!(result.checked.totals.with_errors, 1);
@@ -172,7 +176,8 @@ mod tests {
         payload.sheets[0].headers = vec!["Contact".into(), "Days".into()];
         let without = payload.check(&Limits::default()).unwrap();
         assert!(without.header_errors().next().is_some());
-        payload.sheets[0].overrides = MappingOverrides::default().set(0, ColumnOverride::Field(FieldId::Email));
+        payload.sheets[0].overrides =
+            MappingOverrides::default().set(0, ColumnOverride::Field(FieldId::Email));
         let with = payload.check(&Limits::default()).unwrap();
         assert!(with.header_errors().next().is_none());
         assert_eq!(with.checked.totals.ready, 1);
@@ -180,7 +185,10 @@ mod tests {
 
     #[test]
     fn an_empty_payload_is_refused() {
-        assert_eq!(invites(vec![]).check(&Limits::default()).unwrap_err(), ParseError::Empty);
+        assert_eq!(
+            invites(vec![]).check(&Limits::default()).unwrap_err(),
+            ParseError::Empty
+        );
     }
 
     #[test]
@@ -190,7 +198,10 @@ mod tests {
             ..Limits::default()
         };
         let payload = invites(vec![row(2, &["a@example.com"]), row(3, &["b@example.com"])]);
-        assert_eq!(payload.check(&limits).unwrap_err(), ParseError::TooManyRows { limit: 1 });
+        assert_eq!(
+            payload.check(&limits).unwrap_err(),
+            ParseError::TooManyRows { limit: 1 }
+        );
     }
 
     #[test]

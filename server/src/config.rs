@@ -97,10 +97,30 @@ impl Config {
         let mail = mail_config(&get, &base_url)?;
         let defaults = JoinLimits::default();
         let join_limits = JoinLimits {
-            per_address_burst: number(&get, "MUSTER_JOIN_ADDRESS_BURST", defaults.per_address_burst)?.max(1),
-            per_address_refill_secs: number(&get, "MUSTER_JOIN_ADDRESS_REFILL_SECONDS", defaults.per_address_refill_secs)?.max(1),
-            per_organization_burst: number(&get, "MUSTER_JOIN_ORGANIZATION_BURST", defaults.per_organization_burst)?.max(1),
-            per_organization_refill_secs: number(&get, "MUSTER_JOIN_ORGANIZATION_REFILL_SECONDS", defaults.per_organization_refill_secs)?.max(1),
+            per_address_burst: number(
+                &get,
+                "MUSTER_JOIN_ADDRESS_BURST",
+                defaults.per_address_burst,
+            )?
+            .max(1),
+            per_address_refill_secs: number(
+                &get,
+                "MUSTER_JOIN_ADDRESS_REFILL_SECONDS",
+                defaults.per_address_refill_secs,
+            )?
+            .max(1),
+            per_organization_burst: number(
+                &get,
+                "MUSTER_JOIN_ORGANIZATION_BURST",
+                defaults.per_organization_burst,
+            )?
+            .max(1),
+            per_organization_refill_secs: number(
+                &get,
+                "MUSTER_JOIN_ORGANIZATION_REFILL_SECONDS",
+                defaults.per_organization_refill_secs,
+            )?
+            .max(1),
         };
         Ok(Config {
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),

@@ -40,11 +40,18 @@ async fn survives_sigkill(backend: Backend) {
     };
     let database_url = server.database_url.clone();
     let admin = server.client();
-    create_org(&admin, "Riverside", "ada@example.org").await.unwrap();
+    create_org(&admin, "Riverside", "ada@example.org")
+        .await
+        .unwrap();
     let group: i64 = admin
         .call(
             "groups/create",
-            &[("name", "Cohort"), ("description", ""), ("default_expiry_days", "14"), ("trainings", "")],
+            &[
+                ("name", "Cohort"),
+                ("description", ""),
+                ("default_expiry_days", "14"),
+                ("trainings", ""),
+            ],
         )
         .await
         .unwrap();
@@ -84,7 +91,10 @@ async fn survives_sigkill(backend: Backend) {
         seed ^= seed << 17;
         let wait = Duration::from_millis(300 + seed % 1_500);
         tokio::time::sleep(wait).await;
-        let summary: ImportSummary = admin.call("imports/get", &[("id", &id.to_string())]).await.unwrap();
+        let summary: ImportSummary = admin
+            .call("imports/get", &[("id", &id.to_string())])
+            .await
+            .unwrap();
         if summary.is_finished() {
             break;
         }
@@ -95,13 +105,22 @@ async fn survives_sigkill(backend: Backend) {
             println!("SIGKILL {kills} at {} of {ROWS} rows", summary.processed);
             child = start_worker(&database_url);
         }
-        assert!(started.elapsed() < Duration::from_secs(300), "no progress: {summary:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no progress: {summary:?}"
+        );
     }
     let _ = child.kill().await;
 
-    let summary: ImportSummary = admin.call("imports/get", &[("id", &id.to_string())]).await.unwrap();
+    let summary: ImportSummary = admin
+        .call("imports/get", &[("id", &id.to_string())])
+        .await
+        .unwrap();
     assert_eq!(summary.status, "completed");
-    assert_eq!((summary.succeeded, summary.skipped, summary.failed), (ROWS as i64, 0, 0));
+    assert_eq!(
+        (summary.succeeded, summary.skipped, summary.failed),
+        (ROWS as i64, 0, 0)
+    );
     let one = |sql: &'static str| {
         let pool = server.state.db.pool.clone();
         async move {
@@ -110,12 +129,30 @@ async fn survives_sigkill(backend: Backend) {
         }
     };
     assert_eq!(one("SELECT COUNT(*) FROM invitations").await, ROWS as i64);
-    assert_eq!(one("SELECT COUNT(DISTINCT email) FROM invitations").await, ROWS as i64);
-    assert_eq!(one("SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'").await, ROWS as i64);
-    assert_eq!(one("SELECT COUNT(DISTINCT to_email) FROM outbox WHERE kind = 'invitation'").await, ROWS as i64);
-    assert_eq!(one("SELECT COUNT(*) FROM import_rows WHERE status <> 'success'").await, 0);
-    assert_eq!(one("SELECT COUNT(*) FROM outbox WHERE kind = 'import_finished'").await, 1);
-    println!("{kills} kills; finished in {:.1} s", started.elapsed().as_secs_f64());
+    assert_eq!(
+        one("SELECT COUNT(DISTINCT email) FROM invitations").await,
+        ROWS as i64
+    );
+    assert_eq!(
+        one("SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'").await,
+        ROWS as i64
+    );
+    assert_eq!(
+        one("SELECT COUNT(DISTINCT to_email) FROM outbox WHERE kind = 'invitation'").await,
+        ROWS as i64
+    );
+    assert_eq!(
+        one("SELECT COUNT(*) FROM import_rows WHERE status <> 'success'").await,
+        0
+    );
+    assert_eq!(
+        one("SELECT COUNT(*) FROM outbox WHERE kind = 'import_finished'").await,
+        1
+    );
+    println!(
+        "{kills} kills; finished in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 on_both_backends! {

@@ -125,7 +125,11 @@ async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
     let rows_in = payload(
         "invites",
         &["Email", "Expiry Days"],
-        &[&["Ann@Example.com", "10"], &["bob@example.com", ""], &["not an email", ""]],
+        &[
+            &["Ann@Example.com", "10"],
+            &["bob@example.com", ""],
+            &["not an email", ""],
+        ],
     );
     let dry: DryRun = admin
         .call_json(
@@ -137,7 +141,10 @@ async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
     assert_eq!(dry.will, vec![Will::Invite, Will::Invite, Will::Error]);
     assert_eq!(dry.totals.invitation_emails, 2);
     // Nothing is written by a dry run.
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM invitations WHERE $1 = $1", 0).await, 0);
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM invitations WHERE $1 = $1", 0).await,
+        0
+    );
 
     let id = create(&admin, &options("invites", Some(group)), &rows_in, KEY_A)
         .await
@@ -147,7 +154,10 @@ async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(id, again);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM imports WHERE id >= $1", 0).await, 1);
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM imports WHERE id >= $1", 0).await,
+        1
+    );
 
     let done = wait_finished(&admin, id).await;
     assert_eq!(done.status, "completed_with_errors");
@@ -155,14 +165,17 @@ async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
     let failed = rows(&admin, id, "error").await;
     assert_eq!(failed.rows.len(), 1);
     assert_eq!(failed.rows[0].row_number, 4);
-    assert!(failed.rows[0].message.as_deref().unwrap().contains("not an email"));
-    let invited: Vec<(String, String)> = sqlx::query_as(
-        "SELECT email, status FROM invitations WHERE import_id = $1 ORDER BY email",
-    )
-    .bind(id)
-    .fetch_all(&server.state.db.pool)
-    .await
-    .unwrap();
+    assert!(failed.rows[0]
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("not an email"));
+    let invited: Vec<(String, String)> =
+        sqlx::query_as("SELECT email, status FROM invitations WHERE import_id = $1 ORDER BY email")
+            .bind(id)
+            .fetch_all(&server.state.db.pool)
+            .await
+            .unwrap();
     assert_eq!(
         invited,
         vec![
@@ -173,22 +186,33 @@ async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
     // One email per invitation, each invitation pointing at its message, and the
     // admin's "finished" email.
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation' AND organization_id > $1", 0).await,
+        count(
+            &server,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation' AND organization_id > $1",
+            0
+        )
+        .await,
         2
     );
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM invitations WHERE import_id = $1 AND last_outbox_id IS NOT NULL", id).await,
+        count(
+            &server,
+            "SELECT COUNT(*) FROM invitations WHERE import_id = $1 AND last_outbox_id IS NOT NULL",
+            id
+        )
+        .await,
         2
     );
-    let finished: Vec<(String, String)> = sqlx::query_as(
-        "SELECT to_email, text_body FROM outbox WHERE kind = 'import_finished'",
-    )
-    .fetch_all(&server.state.db.pool)
-    .await
-    .unwrap();
+    let finished: Vec<(String, String)> =
+        sqlx::query_as("SELECT to_email, text_body FROM outbox WHERE kind = 'import_finished'")
+            .fetch_all(&server.state.db.pool)
+            .await
+            .unwrap();
     assert_eq!(finished.len(), 1);
     assert_eq!(finished[0].0, "ada@example.org");
-    assert!(finished[0].1.contains(&format!("http://muster.test/admin/imports/{id}")));
+    assert!(finished[0]
+        .1
+        .contains(&format!("http://muster.test/admin/imports/{id}")));
 }
 
 async fn the_same_file_twice_changes_nothing_the_second_time(backend: Backend) {
@@ -200,7 +224,11 @@ async fn the_same_file_twice_changes_nothing_the_second_time(backend: Backend) {
     let rows_in = payload(
         "invites",
         &["Email"],
-        &[&["ann@example.com"], &["bob@example.com"], &["cy@example.com"]],
+        &[
+            &["ann@example.com"],
+            &["bob@example.com"],
+            &["cy@example.com"],
+        ],
     );
     let first = create(&admin, &options("invites", Some(group)), &rows_in, KEY_A)
         .await
@@ -217,9 +245,17 @@ async fn the_same_file_twice_changes_nothing_the_second_time(backend: Backend) {
         .rows
         .iter()
         .all(|r| r.message.as_deref() == Some("Skipped: already invited.")));
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM invitations WHERE id > $1", 0).await, 3);
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation' AND id > $1", 0).await,
+        count(&server, "SELECT COUNT(*) FROM invitations WHERE id > $1", 0).await,
+        3
+    );
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation' AND id > $1",
+            0
+        )
+        .await,
         3
     );
 }
@@ -233,7 +269,10 @@ async fn learners_get_accounts_memberships_trainings_and_activation_emails(backe
     let rows_in = payload(
         "learners",
         &["First Name", "Last Name", "Email"],
-        &[&["Ann", "Lee", "ann@example.com"], &["Bob", "Ray", "bob@example.com"]],
+        &[
+            &["Ann", "Lee", "ann@example.com"],
+            &["Bob", "Ray", "bob@example.com"],
+        ],
     );
     let id = create(&admin, &options("learners", Some(group)), &rows_in, KEY_A)
         .await
@@ -254,10 +293,31 @@ async fn learners_get_accounts_memberships_trainings_and_activation_emails(backe
             ("bob@example.com".into(), "Bob".into(), "provisioned".into())
         ]
     );
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM group_memberships WHERE group_id = $1", group).await, 2);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM training_assignments WHERE group_id = $1", group).await, 4);
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM outbox WHERE kind = 'activation' AND id > $1", 0).await,
+        count(
+            &server,
+            "SELECT COUNT(*) FROM group_memberships WHERE group_id = $1",
+            group
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM training_assignments WHERE group_id = $1",
+            group
+        )
+        .await,
+        4
+    );
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'activation' AND id > $1",
+            0
+        )
+        .await,
         2
     );
     // Again: existing members are untouched and nobody is emailed twice.
@@ -267,7 +327,12 @@ async fn learners_get_accounts_memberships_trainings_and_activation_emails(backe
     let done = wait_finished(&admin, again).await;
     assert_eq!((done.succeeded, done.skipped), (0, 2));
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM outbox WHERE kind = 'activation' AND id > $1", 0).await,
+        count(
+            &server,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'activation' AND id > $1",
+            0
+        )
+        .await,
         2
     );
 }
@@ -297,10 +362,19 @@ async fn program_invitations_respect_the_contracts_seats(backend: Backend) {
         ],
     );
     let dry: DryRun = admin
-        .call_json("imports/dry_run", &json!({ "options": opts, "payload": three }))
+        .call_json(
+            "imports/dry_run",
+            &json!({ "options": opts, "payload": three }),
+        )
         .await
         .unwrap();
-    assert!(dry.seats_warning.as_deref().unwrap().contains("2 seats left"), "{dry:?}");
+    assert!(
+        dry.seats_warning
+            .as_deref()
+            .unwrap()
+            .contains("2 seats left"),
+        "{dry:?}"
+    );
     match create(&admin, &opts, &three, KEY_A).await {
         Err(AppError::Conflict(message)) => assert!(message.contains("seats"), "{message}"),
         other => panic!("expected a seats conflict, got {other:?}"),
@@ -308,12 +382,20 @@ async fn program_invitations_respect_the_contracts_seats(backend: Backend) {
     let two = payload(
         "program-invitations",
         &["Full Name", "Email", "External ID"],
-        &[&["Ann Lee", "ann@example.com", "A1"], &["Bob Ray", "bob@example.com", ""]],
+        &[
+            &["Ann Lee", "ann@example.com", "A1"],
+            &["Bob Ray", "bob@example.com", ""],
+        ],
     );
     let id = create(&admin, &opts, &two, KEY_B).await.unwrap();
     assert_eq!(wait_finished(&admin, id).await.succeeded, 2);
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM invitations WHERE contract_id = $1", contract).await,
+        count(
+            &server,
+            "SELECT COUNT(*) FROM invitations WHERE contract_id = $1",
+            contract
+        )
+        .await,
         2
     );
 }
@@ -339,8 +421,24 @@ async fn group_members_are_invited_into_each_listed_group(backend: Backend) {
         .unwrap();
     let done = wait_finished(&admin, id).await;
     assert_eq!((done.succeeded, done.failed), (2, 1));
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM invitations WHERE group_id = $1", spring).await, 2);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM invitations WHERE group_id = $1", autumn).await, 1);
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM invitations WHERE group_id = $1",
+            spring
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM invitations WHERE group_id = $1",
+            autumn
+        )
+        .await,
+        1
+    );
 }
 
 async fn people_are_added_updated_and_linked(backend: Backend) {
@@ -353,7 +451,13 @@ async fn people_are_added_updated_and_linked(backend: Backend) {
         "people",
         &headers,
         &[
-            &["Ann", "Lee", "ann@example.com", "Student", "pat@example.com"],
+            &[
+                "Ann",
+                "Lee",
+                "ann@example.com",
+                "Student",
+                "pat@example.com",
+            ],
             &["Pat", "Lee", "pat@example.com", "Parent", ""],
         ],
     );
@@ -361,21 +465,42 @@ async fn people_are_added_updated_and_linked(backend: Backend) {
         .await
         .unwrap();
     let done = wait_finished(&admin, id).await;
-    assert_eq!((done.succeeded, done.failed), (2, 0), "{:?}", rows(&admin, id, "").await);
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM associations WHERE relation = 'parent' AND id > $1", 0).await,
+        (done.succeeded, done.failed),
+        (2, 0),
+        "{:?}",
+        rows(&admin, id, "").await
+    );
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM associations WHERE relation = 'parent' AND id > $1",
+            0
+        )
+        .await,
         1
     );
     // Without "auto-invite" nobody is emailed.
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM outbox WHERE kind = 'activation' AND id > $1", 0).await,
+        count(
+            &server,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'activation' AND id > $1",
+            0
+        )
+        .await,
         0
     );
     let renamed = payload(
         "people",
         &headers,
         &[
-            &["Annie", "Lee", "ann@example.com", "Student", "pat@example.com"],
+            &[
+                "Annie",
+                "Lee",
+                "ann@example.com",
+                "Student",
+                "pat@example.com",
+            ],
             &["Pat", "Lee", "pat@example.com", "Parent", ""],
         ],
     );
@@ -391,7 +516,12 @@ async fn people_are_added_updated_and_linked(backend: Backend) {
             .unwrap();
     assert_eq!(first_name, "Annie");
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM associations WHERE id > $1", 0).await,
+        count(
+            &server,
+            "SELECT COUNT(*) FROM associations WHERE id > $1",
+            0
+        )
+        .await,
         1
     );
 }
@@ -416,15 +546,24 @@ async fn failed_rows_download_defuses_formulas_and_other_tenants_see_nothing(bac
         .get_with_headers(&format!("/admin/imports/{id}/failed.csv"))
         .await;
     assert_eq!(status, 200);
-    assert!(headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
     let lines: Vec<&str> = body.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(lines[0], "\"Email\",\"Expiry Days\",\"Row\",\"Error\"");
     assert_eq!(lines.len(), 2, "{body}");
-    assert!(lines[1].starts_with("\"'=HYPERLINK(\"\"x\"\")\",\"\",\"2\","), "{}", lines[1]);
+    assert!(
+        lines[1].starts_with("\"'=HYPERLINK(\"\"x\"\")\",\"\",\"2\","),
+        "{}",
+        lines[1]
+    );
 
     // Another organization's admin can neither see nor touch it.
     let outsider = server.client();
-    create_org(&outsider, "Elsewhere", "eve@example.net").await.unwrap();
+    create_org(&outsider, "Elsewhere", "eve@example.net")
+        .await
+        .unwrap();
     let id_text = id.to_string();
     assert_eq!(
         outsider
@@ -435,12 +574,18 @@ async fn failed_rows_download_defuses_formulas_and_other_tenants_see_nothing(bac
     );
     assert_eq!(
         outsider
-            .call::<ImportRowsPage>("imports/rows", &[("id", &id_text), ("status", ""), ("page", "1")])
+            .call::<ImportRowsPage>(
+                "imports/rows",
+                &[("id", &id_text), ("status", ""), ("page", "1")]
+            )
             .await
             .unwrap_err(),
         AppError::NotFound
     );
-    assert!(outsider.call::<()>("imports/cancel", &[("id", &id_text)]).await.is_err());
+    assert!(outsider
+        .call::<()>("imports/cancel", &[("id", &id_text)])
+        .await
+        .is_err());
     let (status, _, _) = outsider
         .get_with_headers(&format!("/admin/imports/{id}/failed.csv"))
         .await;
@@ -458,18 +603,16 @@ async fn failed_rows_download_defuses_formulas_and_other_tenants_see_nothing(bac
 /// Two workers (as two server processes would run) share one import: every row
 /// is done exactly once.
 async fn two_workers_never_do_a_row_twice(backend: Backend) {
-    let Some(server) = common::spawn_with(
-        backend,
-        false,
-        &[("MUSTER_IMPORT_WORKERS", "0".to_owned())],
-    )
-    .await
+    let Some(server) =
+        common::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
     else {
         return;
     };
     let admin = admin(&server, "Riverside", "ada@example.org").await;
     let group = group(&admin, "Spring Cohort", "Safety").await;
-    let emails: Vec<String> = (0..3_000).map(|i| format!("learner{i}@example.com")).collect();
+    let emails: Vec<String> = (0..3_000)
+        .map(|i| format!("learner{i}@example.com"))
+        .collect();
     let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
     let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
     let id = create(
@@ -509,24 +652,38 @@ async fn two_workers_never_do_a_row_twice(backend: Backend) {
     assert!(batches >= 13, "{batches}");
     let done = wait_finished(&admin, id).await;
     assert_eq!((done.succeeded, done.skipped, done.failed), (3_000, 0, 0));
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM invitations WHERE import_id = $1", id).await, 3_000);
     assert_eq!(
-        count(&server, "SELECT COUNT(DISTINCT to_email) FROM outbox WHERE kind = 'invitation' AND id > $1", 0).await,
+        count(
+            &server,
+            "SELECT COUNT(*) FROM invitations WHERE import_id = $1",
+            id
+        )
+        .await,
         3_000
     );
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation' AND id > $1", 0).await,
+        count(
+            &server,
+            "SELECT COUNT(DISTINCT to_email) FROM outbox WHERE kind = 'invitation' AND id > $1",
+            0
+        )
+        .await,
+        3_000
+    );
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation' AND id > $1",
+            0
+        )
+        .await,
         3_000
     );
 }
 
 async fn a_queued_import_can_be_cancelled(backend: Backend) {
-    let Some(server) = common::spawn_with(
-        backend,
-        false,
-        &[("MUSTER_IMPORT_WORKERS", "0".to_owned())],
-    )
-    .await
+    let Some(server) =
+        common::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
     else {
         return;
     };
@@ -549,7 +706,10 @@ async fn a_queued_import_can_be_cancelled(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(summary.status, "cancelled");
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM invitations WHERE id > $1", 0).await, 0);
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM invitations WHERE id > $1", 0).await,
+        0
+    );
 }
 
 on_both_backends! {

@@ -12,7 +12,11 @@ use super::{server, ImportOptions};
 use crate::{auth::server::admin_from_headers, error::AppError, state::AppState};
 
 fn see_other(location: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, location.to_owned())]).into_response()
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_owned())],
+    )
+        .into_response()
 }
 
 fn back_with_error(error: &AppError) -> Response {
@@ -43,7 +47,10 @@ async fn read_form(mut multipart: Multipart) -> Result<UploadForm, AppError> {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
             "file" => {
-                form.file_name = field.file_name().map(str::to_owned).filter(|n| !n.is_empty());
+                form.file_name = field
+                    .file_name()
+                    .map(str::to_owned)
+                    .filter(|n| !n.is_empty());
                 form.file = field.bytes().await.map_err(unreadable)?.to_vec();
             }
             _ => {
@@ -139,7 +146,15 @@ pub async fn upload(
             .idempotency_key
             .filter(|k| k.len() >= 16)
             .unwrap_or_else(crate::auth::server::new_token);
-        server::create(&state.db, &user, &options, &payload, &key, server::Stage::Draft).await
+        server::create(
+            &state.db,
+            &user,
+            &options,
+            &payload,
+            &key,
+            server::Stage::Draft,
+        )
+        .await
     }
     .await;
     match result {
@@ -316,12 +331,14 @@ mod tests {
         let names: Vec<&str> = workbook.sheets.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["Students", "Instructors", "Parents"]);
         for sheet in &workbook.sheets {
-            let mapping = muster_core::map_headers(
-                ImportKind::People,
-                &sheet.headers,
-                &Default::default(),
+            let mapping =
+                muster_core::map_headers(ImportKind::People, &sheet.headers, &Default::default());
+            assert!(
+                !mapping.has_errors(),
+                "{}: {:?}",
+                sheet.name,
+                mapping.issues
             );
-            assert!(!mapping.has_errors(), "{}: {:?}", sheet.name, mapping.issues);
         }
     }
 }

@@ -201,7 +201,10 @@ impl ImportRowsPage {
 }
 
 #[server(endpoint = "imports/dry_run", input = Json)]
-pub async fn dry_run_import(options: ImportOptions, payload: RowsPayload) -> Result<DryRun, AppError> {
+pub async fn dry_run_import(
+    options: ImportOptions,
+    payload: RowsPayload,
+) -> Result<DryRun, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
     server::dry_run(&state.db, &user, &options, &payload).await
 }

@@ -341,14 +341,22 @@ async fn record(
         counts[status as usize] += 1;
         // Plain successes are marked in one statement below; only rows with
         // something to say are written one by one.
-        if let Some(outcome) = outcome.filter(|o| !(o.status == Status::Success && o.message.is_empty())) {
+        if let Some(outcome) =
+            outcome.filter(|o| !(o.status == Status::Success && o.message.is_empty()))
+        {
             notes.push((row.position, outcome.status.as_str(), &outcome.message));
         }
     }
     for chunk in notes.chunks(IN_CHUNK) {
-        let mut update = Bulk::new("UPDATE import_rows SET status = v.column2, message = v.column3 FROM (VALUES ");
+        let mut update = Bulk::new(
+            "UPDATE import_rows SET status = v.column2, message = v.column3 FROM (VALUES ",
+        );
         for (position, status, message) in chunk {
-            update.row(vec![Bind::from(*position), Bind::from(*status), Bind::from(message.to_string())]);
+            update.row(vec![
+                Bind::from(*position),
+                Bind::from(*status),
+                Bind::from(message.to_string()),
+            ]);
         }
         update.push(") AS v WHERE import_rows.import_id = ");
         update.bind(job.id);
@@ -424,7 +432,15 @@ async fn finish(
         },
     )
     .await?;
-    tracing::info!(import_id = job.id, status, total, succeeded, skipped, failed, "import finished");
+    tracing::info!(
+        import_id = job.id,
+        status,
+        total,
+        succeeded,
+        skipped,
+        failed,
+        "import finished"
+    );
     Ok(())
 }
 
@@ -470,7 +486,10 @@ async fn invite_rows(
     let mut wanted: Vec<Wanted> = Vec::new();
     for row in rows {
         let Some(email) = row.email.as_deref() else {
-            outcomes.insert(row.position, Outcome::new(Status::Error, "No email address."));
+            outcomes.insert(
+                row.position,
+                Outcome::new(Status::Error, "No email address."),
+            );
             continue;
         };
         let expires_at = now + row.expiry_days.unwrap_or(job.expiry_days) * DAY;
@@ -572,7 +591,19 @@ async fn invite_rows(
         let mut insert = Bulk::new("INSERT INTO invitations (organization_id, group_id, contract_id, import_id, email, token_hash,
                                       status, expires_at, invited_by, resend_count, created_at) VALUES ");
         for (w, token) in chunk.iter().zip(chunk_tokens) {
-            insert.row(vec![Bind::from(job.organization_id), Bind::from(w.group_id), Bind::from(job.contract_id), Bind::from(job.id), Bind::from(w.email.to_owned()), Bind::from(token_hash(token)), Bind::from("pending"), Bind::from(w.expires_at), Bind::from(job.created_by), Bind::from(0i64), Bind::from(now)]);
+            insert.row(vec![
+                Bind::from(job.organization_id),
+                Bind::from(w.group_id),
+                Bind::from(job.contract_id),
+                Bind::from(job.id),
+                Bind::from(w.email.to_owned()),
+                Bind::from(token_hash(token)),
+                Bind::from("pending"),
+                Bind::from(w.expires_at),
+                Bind::from(job.created_by),
+                Bind::from(0i64),
+                Bind::from(now),
+            ]);
         }
         insert.push(" ON CONFLICT DO NOTHING RETURNING id, group_id, email");
         let inserted: Vec<(i64, i64, String)> = insert.query_as().fetch_all(&mut **tx).await?;
@@ -615,7 +646,10 @@ async fn invite_rows(
     for w in &wanted {
         if created.contains_key(&(w.group_id, w.email.to_owned())) {
             let group = info.get(&w.group_id).map_or("", |g| g.name.as_str());
-            invited.entry(w.position).or_default().push(group.to_owned());
+            invited
+                .entry(w.position)
+                .or_default()
+                .push(group.to_owned());
         } else {
             already.insert(w.position);
         }
@@ -626,8 +660,15 @@ async fn invite_rows(
         }
         let outcome = if let Some(groups) = invited.get(&row.position) {
             if job.kind == ImportKind::GroupMembers {
-                let emailed = if job.send_emails { "" } else { " (no email sent)" };
-                Outcome::new(Status::Success, format!("Invited to {}{emailed}.", groups.join(", ")))
+                let emailed = if job.send_emails {
+                    ""
+                } else {
+                    " (no email sent)"
+                };
+                Outcome::new(
+                    Status::Success,
+                    format!("Invited to {}{emailed}.", groups.join(", ")),
+                )
             } else {
                 // One group, as planned: the row's planned action says it all, and
                 // not writing a message per row keeps large imports fast.
@@ -670,7 +711,19 @@ async fn enqueue_for_invitations(
         let mut insert = Bulk::new("INSERT INTO outbox (organization_id, to_email, subject, text_body, html_body, kind, status,
                                  attempts, next_attempt_at, delivered_to_dev_mailbox, created_at) VALUES ");
         for (_, email) in chunk {
-            insert.row(vec![Bind::from(organization_id), Bind::from(email.to.clone()), Bind::from(email.subject.clone()), Bind::from(email.text.clone()), Bind::from(email.html.clone()), Bind::from(email.kind), Bind::from("queued"), Bind::from(0i64), Bind::from(now), Bind::from(0i64), Bind::from(now)]);
+            insert.row(vec![
+                Bind::from(organization_id),
+                Bind::from(email.to.clone()),
+                Bind::from(email.subject.clone()),
+                Bind::from(email.text.clone()),
+                Bind::from(email.html.clone()),
+                Bind::from(email.kind),
+                Bind::from("queued"),
+                Bind::from(0i64),
+                Bind::from(now),
+                Bind::from(0i64),
+                Bind::from(now),
+            ]);
         }
         insert.push(" RETURNING id");
         let ids: Vec<(i64,)> = insert.query_as().fetch_all(&mut *conn).await?;
@@ -682,7 +735,11 @@ async fn enqueue_for_invitations(
             .collect();
         let mut update = Bulk::new("UPDATE invitations SET last_outbox_id = v.column2, last_sent_at = v.column3 FROM (VALUES ");
         for (invitation_id, outbox_id) in &pairs {
-            update.row(vec![Bind::from(*invitation_id), Bind::from(*outbox_id), Bind::from(now)]);
+            update.row(vec![
+                Bind::from(*invitation_id),
+                Bind::from(*outbox_id),
+                Bind::from(now),
+            ]);
         }
         update.push(") AS v WHERE invitations.id = v.column1");
         update.query().execute(&mut *conn).await?;
@@ -701,7 +758,14 @@ async fn ensure_users(
     for chunk in rows.chunks(IN_CHUNK / 2) {
         let mut insert = Bulk::new("INSERT INTO users (email, first_name, last_name, external_id, status, created_at) VALUES ");
         for row in chunk {
-            insert.row(vec![Bind::from(row.email.clone()), Bind::from(row.first_name.clone().unwrap_or_default()), Bind::from(row.last_name.clone().unwrap_or_default()), Bind::from(row.external_id.clone()), Bind::from("provisioned"), Bind::from(now)]);
+            insert.row(vec![
+                Bind::from(row.email.clone()),
+                Bind::from(row.first_name.clone().unwrap_or_default()),
+                Bind::from(row.last_name.clone().unwrap_or_default()),
+                Bind::from(row.external_id.clone()),
+                Bind::from("provisioned"),
+                Bind::from(now),
+            ]);
         }
         insert.push(" ON CONFLICT DO NOTHING RETURNING id, email");
         let created: Vec<(i64, String)> = insert.query_as().fetch_all(&mut *conn).await?;
@@ -738,9 +802,16 @@ async fn add_memberships(
 ) -> Result<(), AppError> {
     let now = now();
     for chunk in user_roles.chunks(IN_CHUNK) {
-        let mut insert = Bulk::new("INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ");
+        let mut insert = Bulk::new(
+            "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ",
+        );
         for (user_id, role) in chunk {
-            insert.row(vec![Bind::from(organization_id), Bind::from(*user_id), Bind::from(role.to_string()), Bind::from(now)]);
+            insert.row(vec![
+                Bind::from(organization_id),
+                Bind::from(*user_id),
+                Bind::from(role.to_string()),
+                Bind::from(now),
+            ]);
         }
         insert.push(" ON CONFLICT DO NOTHING");
         insert.query().execute(&mut *conn).await?;
@@ -763,7 +834,10 @@ async fn provision_learners(
     let mut outcomes = HashMap::new();
     let with_email: Vec<&Row> = rows.iter().filter(|r| r.email.is_some()).collect();
     for row in rows.iter().filter(|r| r.email.is_none()) {
-        outcomes.insert(row.position, Outcome::new(Status::Error, "No email address."));
+        outcomes.insert(
+            row.position,
+            Outcome::new(Status::Error, "No email address."),
+        );
     }
     let users = ensure_users(tx, &with_email).await?;
     let roles: Vec<(i64, &str)> = users.values().map(|(id, _)| (*id, "learner")).collect();
@@ -771,9 +845,16 @@ async fn provision_learners(
     let mut joined: HashSet<i64> = HashSet::new();
     let ids: Vec<i64> = users.values().map(|(id, _)| *id).collect();
     for chunk in ids.chunks(IN_CHUNK) {
-        let mut insert = Bulk::new("INSERT INTO group_memberships (group_id, user_id, status, created_at) VALUES ");
+        let mut insert = Bulk::new(
+            "INSERT INTO group_memberships (group_id, user_id, status, created_at) VALUES ",
+        );
         for user_id in chunk {
-            insert.row(vec![Bind::from(group_id), Bind::from(*user_id), Bind::from("active"), Bind::from(now)]);
+            insert.row(vec![
+                Bind::from(group_id),
+                Bind::from(*user_id),
+                Bind::from("active"),
+                Bind::from(now),
+            ]);
         }
         insert.push(" ON CONFLICT DO NOTHING RETURNING user_id");
         let inserted: Vec<(i64,)> = insert.query_as().fetch_all(&mut **tx).await?;
@@ -795,7 +876,10 @@ async fn provision_learners(
     for row in with_email {
         let email = row.email.as_deref().unwrap_or_default();
         let Some(&(user_id, created)) = users.get(email) else {
-            outcomes.insert(row.position, Outcome::new(Status::Error, "The account could not be created."));
+            outcomes.insert(
+                row.position,
+                Outcome::new(Status::Error, "The account could not be created."),
+            );
             continue;
         };
         let outcome = match (created, joined.contains(&user_id)) {
@@ -811,7 +895,10 @@ async fn provision_learners(
                         now,
                     )
                     .await?;
-                    Outcome::new(Status::Success, "Account created and added to the group; set-your-password email sent.")
+                    Outcome::new(
+                        Status::Success,
+                        "Account created and added to the group; set-your-password email sent.",
+                    )
                 } else {
                     Outcome::new(Status::Success, "Account created and added to the group.")
                 }
@@ -900,7 +987,10 @@ async fn upsert_people(
     // Username-only students: no email; their parents receive the activation.
     for row in rows.iter().filter(|r| r.email.is_none()) {
         let Some(username) = row.username.as_deref() else {
-            outcomes.insert(row.position, Outcome::new(Status::Error, "No email address or username."));
+            outcomes.insert(
+                row.position,
+                Outcome::new(Status::Error, "No email address or username."),
+            );
             continue;
         };
         let inserted: Option<(i64,)> = sqlx::query_as(
@@ -928,8 +1018,16 @@ async fn upsert_people(
         outcomes.insert(
             row.position,
             Outcome::new(
-                if created { Status::Success } else { Status::Skipped },
-                if created { "Added." } else { "Skipped: already exists." },
+                if created {
+                    Status::Success
+                } else {
+                    Status::Skipped
+                },
+                if created {
+                    "Added."
+                } else {
+                    "Skipped: already exists."
+                },
             ),
         );
     }
@@ -957,10 +1055,12 @@ async fn link_people(
         let links: Vec<muster_core::plan::PlannedLink> =
             serde_json::from_str(&links).unwrap_or_default();
         let me: Option<(i64, String)> = match (&email, &username) {
-            (Some(email), _) => sqlx::query_as("SELECT id, status FROM users WHERE email = $1")
-                .bind(email)
-                .fetch_optional(&mut **tx)
-                .await?,
+            (Some(email), _) => {
+                sqlx::query_as("SELECT id, status FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
             (None, Some(username)) => {
                 sqlx::query_as("SELECT id, status FROM users WHERE username = $1")
                     .bind(username)

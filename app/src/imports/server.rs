@@ -152,7 +152,8 @@ async fn existing_users(
              WHERE u.email IN ({})",
             placeholders(2, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, (String, String, Option<String>)>(&sql).bind(organization_id);
+        let mut query =
+            sqlx::query_as::<_, (String, String, Option<String>)>(&sql).bind(organization_id);
         for email in chunk {
             query = query.bind(email);
         }
@@ -309,7 +310,12 @@ async fn plan_payload(
     } else {
         options.send_emails
     };
-    let plan = muster_core::plan(options.kind, &checked.checked, &facts, &PlanOptions { send_emails });
+    let plan = muster_core::plan(
+        options.kind,
+        &checked.checked,
+        &facts,
+        &PlanOptions { send_emails },
+    );
     Ok((checked, plan, target))
 }
 
@@ -322,7 +328,11 @@ pub async fn dry_run(
     let mut conn = db.pool.acquire().await?;
     let (_, plan, target) = plan_payload(&mut conn, user, options, payload).await?;
     Ok(DryRun {
-        will: plan.rows.iter().map(|r| Will::from_action(&r.action)).collect(),
+        will: plan
+            .rows
+            .iter()
+            .map(|r| Will::from_action(&r.action))
+            .collect(),
         seats_warning: seats_warning(&plan, target.contract.as_ref()),
         summary: plan.totals.summary_sentence(),
         totals: plan.totals,
@@ -375,7 +385,8 @@ fn stored_rows(payload: &RowsPayload, checked: &Checked, plan: &Plan) -> Vec<Sto
                 }
             }
             let more = row.values.more();
-            let (first_name, last_name) = match (&more.first_name, &more.last_name, &more.full_name) {
+            let (first_name, last_name) = match (&more.first_name, &more.last_name, &more.full_name)
+            {
                 (None, None, Some(full)) => {
                     let full = full.as_str();
                     match full.rsplit_once(' ') {
@@ -480,7 +491,25 @@ pub async fn create(
                                       last_name, external_id, role, expiry_days, groups, links, input,
                                       planned_action, status, message) VALUES ");
         for row in chunk {
-            insert.row(vec![Bind::from(import_id), Bind::from(row.position), Bind::from(row.row_number), Bind::from(row.sheet.clone()), Bind::from(row.email.clone()), Bind::from(row.username.clone()), Bind::from(row.first_name.clone()), Bind::from(row.last_name.clone()), Bind::from(row.external_id.clone()), Bind::from(row.role.clone()), Bind::from(row.expiry_days), Bind::from(row.groups.clone()), Bind::from(row.links.clone()), Bind::from(row.input.clone()), Bind::from(row.planned_action), Bind::from(row.status), Bind::from(row.message.clone())]);
+            insert.row(vec![
+                Bind::from(import_id),
+                Bind::from(row.position),
+                Bind::from(row.row_number),
+                Bind::from(row.sheet.clone()),
+                Bind::from(row.email.clone()),
+                Bind::from(row.username.clone()),
+                Bind::from(row.first_name.clone()),
+                Bind::from(row.last_name.clone()),
+                Bind::from(row.external_id.clone()),
+                Bind::from(row.role.clone()),
+                Bind::from(row.expiry_days),
+                Bind::from(row.groups.clone()),
+                Bind::from(row.links.clone()),
+                Bind::from(row.input.clone()),
+                Bind::from(row.planned_action),
+                Bind::from(row.status),
+                Bind::from(row.message.clone()),
+            ]);
         }
         insert.query().execute(&mut *tx).await?;
     }
@@ -604,7 +633,9 @@ fn summary(row: SummaryRow) -> ImportSummary {
     let processed = if finished && status != "cancelled" {
         total_rows
     } else {
-        (succeeded + skipped + failed).min(total_rows).max(checkpoint.min(total_rows))
+        (succeeded + skipped + failed)
+            .min(total_rows)
+            .max(checkpoint.min(total_rows))
     };
     ImportSummary {
         id,
@@ -657,7 +688,11 @@ pub async fn rows(
     get(db, organization_id, id).await?;
     let status = status.filter(|s| matches!(*s, "pending" | "success" | "skipped" | "error"));
     let page = page.max(1);
-    let filter = if status.is_some() { "AND status = $2" } else { "AND $2 = $2" };
+    let filter = if status.is_some() {
+        "AND status = $2"
+    } else {
+        "AND $2 = $2"
+    };
     let (total,): (i64,) = sqlx::query_as(&format!(
         "SELECT COUNT(*) FROM import_rows WHERE import_id = $1 {filter}"
     ))
@@ -665,7 +700,15 @@ pub async fn rows(
     .bind(status.unwrap_or(""))
     .fetch_one(&db.pool)
     .await?;
-    type Row = (i64, i64, Option<String>, Option<String>, String, String, Option<String>);
+    type Row = (
+        i64,
+        i64,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+    );
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT position, row_number, email, username, planned_action, status, message
          FROM import_rows WHERE import_id = $1 {filter} ORDER BY position LIMIT $3 OFFSET $4"
@@ -703,7 +746,15 @@ pub async fn preview_rows(
     id: i64,
 ) -> Result<Vec<ImportRowView>, AppError> {
     get(db, organization_id, id).await?;
-    type Row = (i64, i64, Option<String>, Option<String>, String, String, Option<String>);
+    type Row = (
+        i64,
+        i64,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+    );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT position, row_number, email, username, planned_action, status, message
          FROM import_rows WHERE import_id = $1 ORDER BY position LIMIT $2",

@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use muster_core::{
-    mapping::ColumnOverride, Checked, FieldId, ImportKind, Mapping, MappingOverrides,
-    PayloadSheet, RowStatus, RowsPayload, Severity, SourceRow,
+    mapping::ColumnOverride, Checked, FieldId, ImportKind, Mapping, MappingOverrides, PayloadSheet,
+    RowStatus, RowsPayload, Severity, SourceRow,
 };
 
 use super::ErrorMessage;
@@ -230,7 +230,9 @@ pub fn NewImportPage() -> impl IntoView {
 
     let start_check = move |bytes: Vec<u8>, file_name: Option<String>| {
         let kind_now = kind.get_untracked();
-        let display_name = file_name.clone().unwrap_or_else(|| "Pasted list".to_owned());
+        let display_name = file_name
+            .clone()
+            .unwrap_or_else(|| "Pasted list".to_owned());
         stage.set(Stage::Working {
             label: "Reading".into(),
             percent: 5,
@@ -352,10 +354,9 @@ pub fn NewImportPage() -> impl IntoView {
         if submitting.get_untracked() {
             return;
         }
-        let Some((payload, key)) = preview.with_value(|p| {
-            p.as_ref()
-                .map(|p| (p.payload(), p.idempotency_key.clone()))
-        }) else {
+        let Some((payload, key)) =
+            preview.with_value(|p| p.as_ref().map(|p| (p.payload(), p.idempotency_key.clone())))
+        else {
             return;
         };
         let opts = options();
@@ -481,13 +482,18 @@ pub fn NewImportPage() -> impl IntoView {
     };
 
     let progress_view = move || match stage.get() {
-        Stage::Working { label, percent } => Some(view! {
-            <div class="check-progress">
-                <label for="check-progress">{format!("{label}…")}</label>
-                <progress id="check-progress" max="100" value=percent></progress>
-            </div>
-        }.into_any()),
-        Stage::Failed(message) => Some(view! { <p class="error" role="alert">{message}</p> }.into_any()),
+        Stage::Working { label, percent } => Some(
+            view! {
+                <div class="check-progress">
+                    <label for="check-progress">{format!("{label}…")}</label>
+                    <progress id="check-progress" max="100" value=percent></progress>
+                </div>
+            }
+            .into_any(),
+        ),
+        Stage::Failed(message) => {
+            Some(view! { <p class="error" role="alert">{message}</p> }.into_any())
+        }
         _ => None,
     };
 

@@ -6,9 +6,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{action_error, ErrorMessage, Pager};
 use crate::{
-    imports::{
-        get_import, import_rows, list_imports, CancelImport, ConfirmImport, ImportSummary,
-    },
+    imports::{get_import, import_rows, list_imports, CancelImport, ConfirmImport, ImportSummary},
     mail::templates::format_date,
 };
 
@@ -117,14 +115,27 @@ pub fn ImportPage() -> impl IntoView {
     // Polling while the import runs; each tick refetches the summary and rows.
     let tick = RwSignal::new(0u32);
     let import = Resource::new(
-        move || (id(), tick.get(), cancel.version().get(), confirm.version().get()),
+        move || {
+            (
+                id(),
+                tick.get(),
+                cancel.version().get(),
+                confirm.version().get(),
+            )
+        },
         |(id, _, _, _)| get_import(id),
     );
     let rows = Resource::new(
-        move || (id(), status_filter(), page(), tick.get(), confirm.version().get()),
-        |(id, status, page, _, _)| {
-            import_rows(id, (!status.is_empty()).then_some(status), page)
+        move || {
+            (
+                id(),
+                status_filter(),
+                page(),
+                tick.get(),
+                confirm.version().get(),
+            )
         },
+        |(id, status, page, _, _)| import_rows(id, (!status.is_empty()).then_some(status), page),
     );
     #[cfg(feature = "hydrate")]
     {
