@@ -1,0 +1,133 @@
+//! Benchmark (ignored by default): 100,000 Invites rows imported end to end by
+//! the worker, against a raw multi-row insert of the same rows into a plain
+//! table of the same database, in the same run. Prints rows/s and the ratio.
+//!
+//! cargo test --release -p server --test import_bench -- --ignored --nocapture --test-threads 1
+
+mod common;
+
+use std::time::Instant;
+
+use app::db::{Bind, Bulk};
+use app::imports::run::{run_batch, WorkerConfig};
+use common::{create_org, Backend};
+use serde_json::json;
+
+const ROWS: usize = 100_000;
+const BATCH: usize = 2_000;
+
+async fn bench(backend: Backend, send_emails: bool) {
+    let Some(server) =
+        common::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+    else {
+        return;
+    };
+    let admin = server.client();
+    create_org(&admin, "Bench", "ada@example.org")
+        .await
+        .unwrap();
+    let group: i64 = admin
+        .call(
+            "groups/create",
+            &[
+                ("name", "Cohort"),
+                ("description", ""),
+                ("default_expiry_days", "14"),
+                ("trainings", ""),
+            ],
+        )
+        .await
+        .unwrap();
+    let emails: Vec<String> = (0..ROWS)
+        .map(|i| format!("person{i}@bench.example"))
+        .collect();
+    let rows: Vec<_> = emails
+        .iter()
+        .enumerate()
+        .map(|(i, e)| json!({ "number": i + 2, "cells": [e] }))
+        .collect();
+    let confirm = Instant::now();
+    let id: i64 = admin
+        .call_json(
+            "imports/create",
+            &json!({
+                "options": {
+                    "kind": "invites", "group_id": group, "contract_id": null, "send_emails": send_emails,
+                    "auto_invite": false, "expiry_days": null, "source_name": "bench.csv",
+                },
+                "payload": { "kind": "invites", "sheets": [{ "name": "bench", "headers": ["Email"], "rows": rows }] },
+                "idempotency_key": "bench-0000000000000000001",
+            }),
+        )
+        .await
+        .unwrap();
+    let confirm_secs = confirm.elapsed().as_secs_f64();
+    let config = WorkerConfig {
+        batch_size: BATCH as i64,
+        ..Default::default()
+    };
+    let started = Instant::now();
+    while run_batch(&server.state.db, &server.state.settings, &config)
+        .await
+        .unwrap()
+    {}
+    let import_secs = started.elapsed().as_secs_f64();
+    let (done,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM invitations WHERE import_id = $1")
+        .bind(id)
+        .fetch_one(&server.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(done, ROWS as i64);
+
+    // Baseline: the same rows, same batch size, one multi-row insert per batch.
+    sqlx::query(
+        "CREATE TABLE bench_raw (id BIGINT, email TEXT NOT NULL, token_hash TEXT NOT NULL,
+                                 status TEXT NOT NULL, expires_at BIGINT NOT NULL, created_at BIGINT NOT NULL)",
+    )
+    .execute(&server.state.db.pool)
+    .await
+    .unwrap();
+    let started = Instant::now();
+    for (b, chunk) in emails.chunks(BATCH).enumerate() {
+        let mut tx = server.state.db.pool.begin().await.unwrap();
+        for (c, part) in chunk.chunks(500).enumerate() {
+            let mut insert = Bulk::new(
+                "INSERT INTO bench_raw (id, email, token_hash, status, expires_at, created_at) VALUES ",
+            );
+            for (i, email) in part.iter().enumerate() {
+                let n = (b * BATCH + c * 500 + i) as i64;
+                insert.row(vec![
+                    Bind::from(n),
+                    Bind::from(email.as_str()),
+                    Bind::from(format!("{n:064x}")),
+                    Bind::from("pending"),
+                    Bind::from(n),
+                    Bind::from(n),
+                ]);
+            }
+            insert.query().execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let raw_secs = started.elapsed().as_secs_f64();
+    let rate = |secs: f64| ROWS as f64 / secs;
+    println!(
+        "{backend:?}, emails {}: confirm (check + plan + store rows) {:.0} rows/s; import {:.0} rows/s; \
+         raw bulk insert {:.0} rows/s; import takes {:.2}x the raw insert",
+        if send_emails { "on" } else { "off" },
+        rate(confirm_secs),
+        rate(import_secs),
+        rate(raw_secs),
+        import_secs / raw_secs,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+async fn import_100k_invites_against_raw_insert() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        for send_emails in [false, true] {
+            bench(backend, send_emails).await;
+        }
+    }
+}
