@@ -1,44 +1,11 @@
 import { test, expect, Page, Locator } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
+import { admin, expectNoSeriousA11yViolations, signInAdmin } from "./support";
 import * as path from "node:path";
 
 // The import wizard: rows checked in the browser (the engine in WebAssembly),
 // fixed in place, dry-run on the server, confirmed once; and the same flow
 // without JavaScript.
-const admin = {
-  organization: "Riverside Learning",
-  first: "Grace",
-  last: "Hopper",
-  email: "grace@riverside.example",
-  password: "a long enough password",
-};
 const group = "Import Cohort";
-
-async function expectNoSeriousA11yViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
-}
-
-async function signInAdmin(page: Page) {
-  await page.goto("/");
-  const setup = page.getByRole("heading", { name: "Create your organization" });
-  const login = page.getByRole("heading", { name: "Log in to Muster" });
-  await expect(setup.or(login)).toBeVisible();
-  if (await setup.isVisible()) {
-    await page.getByLabel("Organization name").fill(admin.organization);
-    await page.getByLabel("Your first name").fill(admin.first);
-    await page.getByLabel("Your last name").fill(admin.last);
-    await page.getByLabel("Email").fill(admin.email);
-    await page.getByLabel("Password").fill(admin.password);
-    await page.getByRole("button", { name: "Create organization" }).click();
-  } else {
-    await page.getByLabel("Email").fill(admin.email);
-    await page.getByLabel("Password").fill(admin.password);
-    await page.getByRole("button", { name: "Log in" }).click();
-  }
-  await expect(page).toHaveURL(/\/admin\/groups$/);
-}
 
 /** The group every import here goes into, created once through the server function. */
 async function ensureGroup(page: Page) {
