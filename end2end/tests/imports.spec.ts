@@ -184,4 +184,22 @@ test("without JavaScript: upload, read-only preview, confirm", async ({ browser,
   await context.close();
   await page.goto(importPage);
   await expectNoSeriousA11yViolations(page);
+
+  // Fix and retry only the failed row, in the wizard.
+  await page.getByRole("link", { name: "Fix and retry the failed rows" }).click();
+  await expect(page.getByText("The 1 failed rows of import")).toBeVisible();
+  const totals = page.locator(".totals");
+  await expect(totals).toContainText("1 rows");
+  await expect(totals).toContainText("1 with errors");
+  await page.getByRole("gridcell", { name: /Row 2, Email: broken\./ }).dblclick();
+  const editor = page.getByLabel("Edit Row 2, Email");
+  await editor.fill("fixed@plain.example");
+  await editor.press("Enter");
+  await expect(totals).toContainText("1 ready");
+  await page.getByRole("button", { name: /Dry run/ }).click();
+  await page.getByRole("button", { name: "Import…" }).click();
+  await page.getByRole("dialog", { name: "Confirm the import" }).getByRole("button", { name: "Confirm" }).click();
+  await expect(page).toHaveURL(/\/admin\/imports\/\d+$/);
+  await expect(page.getByText("Completed", { exact: true })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByText("1 of 1 rows processed")).toBeVisible();
 });

@@ -163,15 +163,6 @@ pub async fn upload(
     }
 }
 
-/// Quotes a CSV cell and defuses values a spreadsheet would run as a formula.
-pub fn csv_cell(value: &str) -> String {
-    let defused = match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\0') => format!("'{value}"),
-        _ => value.to_owned(),
-    };
-    format!("\"{}\"", defused.replace('"', "\"\""))
-}
-
 /// `GET /admin/imports/{id}/failed.csv`: the rows that failed, in the kind's
 /// template columns plus an Error column, ready to fix and import again.
 pub async fn failed_rows(
@@ -181,37 +172,9 @@ pub async fn failed_rows(
 ) -> Response {
     let result = async {
         let user = admin_from_headers(&state.db, &headers).await?;
-        let import = server::get(&state.db, user.organization_id, id).await?;
-        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT row_number, input, message FROM import_rows
-             WHERE import_id = $1 AND status = 'error' ORDER BY position",
-        )
-        .bind(id)
-        .fetch_all(&state.db.pool)
-        .await?;
-        let columns: Vec<&str> = import.kind.columns().iter().map(|c| c.header).collect();
-        let mut out = String::new();
-        let header: Vec<String> = columns
-            .iter()
-            .copied()
-            .chain(["Row", "Error"])
-            .map(csv_cell)
-            .collect();
-        out.push_str(&header.join(","));
-        out.push_str("\r\n");
-        for (row_number, input, message) in rows {
-            let input: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(&input).unwrap_or_default();
-            let mut cells: Vec<String> = columns
-                .iter()
-                .map(|c| csv_cell(input.get(*c).and_then(|v| v.as_str()).unwrap_or_default()))
-                .collect();
-            cells.push(csv_cell(&row_number.to_string()));
-            cells.push(csv_cell(message.as_deref().unwrap_or_default()));
-            out.push_str(&cells.join(","));
-            out.push_str("\r\n");
-        }
-        Ok::<_, AppError>((import.kind, out))
+        let (import, csv) =
+            server::failed_rows_csv(&state.db, user.organization_id, id, true).await?;
+        Ok::<_, AppError>((import.kind, csv))
     }
     .await;
     match result {
@@ -307,17 +270,6 @@ pub fn people_workbook() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cells_that_start_like_formulas_are_defused() {
-        assert_eq!(csv_cell("=SUM(A1)"), "\"'=SUM(A1)\"");
-        assert_eq!(csv_cell("+1"), "\"'+1\"");
-        assert_eq!(csv_cell("-1"), "\"'-1\"");
-        assert_eq!(csv_cell("@x"), "\"'@x\"");
-        assert_eq!(csv_cell("\tx"), "\"'\tx\"");
-        assert_eq!(csv_cell("a \"b\""), "\"a \"\"b\"\"\"");
-        assert_eq!(csv_cell("ann@example.com"), "\"ann@example.com\"");
-    }
 
     #[test]
     fn the_people_workbook_has_three_role_tabs_whose_headers_map_cleanly() {

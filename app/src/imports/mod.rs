@@ -200,6 +200,21 @@ impl ImportRowsPage {
     }
 }
 
+/// An import's failed rows, to fix in the wizard and import again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedRows {
+    pub options: ImportOptions,
+    pub rows: i64,
+    /// In the kind's template columns, as they were confirmed.
+    pub csv: String,
+}
+
+#[server(endpoint = "imports/retry_rows")]
+pub async fn retry_rows(id: i64) -> Result<FailedRows, AppError> {
+    let (state, user) = crate::auth::server::require_admin().await?;
+    server::retry_rows(&state.db, user.organization_id, id).await
+}
+
 #[server(endpoint = "imports/dry_run", input = Json)]
 pub async fn dry_run_import(
     options: ImportOptions,

@@ -17,7 +17,7 @@ use crate::{
     contracts::list_contracts,
     error::AppError,
     groups::list_groups,
-    imports::{create_import, dry_run_import, DryRun, ImportOptions, Will},
+    imports::{create_import, dry_run_import, retry_rows, DryRun, ImportOptions, Will},
 };
 
 const ROW_HEIGHT: f64 = 34.0;
@@ -265,6 +265,34 @@ pub fn NewImportPage() -> impl IntoView {
             }
         });
     };
+
+    // "Fix and retry": an earlier import's failed rows, loaded into the preview.
+    let retry_note = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let Some(id) = query.with_untracked(|q| q.get("retry").and_then(|v| v.parse::<i64>().ok()))
+        else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            match retry_rows(id).await {
+                Ok(retry) => {
+                    let o = retry.options;
+                    kind.set(o.kind);
+                    group_id.set(o.group_id.map(|g| g.to_string()).unwrap_or_default());
+                    contract_id.set(o.contract_id.map(|c| c.to_string()).unwrap_or_default());
+                    send_emails.set(o.send_emails);
+                    auto_invite.set(o.auto_invite);
+                    expiry_days.set(o.expiry_days.map(|d| d.to_string()).unwrap_or_default());
+                    retry_note.set(Some(format!(
+                        "The {} failed rows of import #{id}: fix them below, then dry run and confirm.",
+                        retry.rows
+                    )));
+                    start_check(retry.csv.into_bytes(), Some(o.source_name));
+                }
+                Err(error) => stage.set(Stage::Failed(error.to_string())),
+            }
+        });
+    });
 
     let on_file = move |file: leptos::web_sys::File| {
         let name = file.name();
@@ -933,6 +961,7 @@ pub fn NewImportPage() -> impl IntoView {
             </fieldset>
         </form>
         }.into_any()}
+        {move || retry_note.get().map(|note| view! { <p class="hint" role="status">{note}</p> })}
         {progress_view}
         {move || (stage.get() == Stage::Ready).then(|| view! {
             <section class="review" aria-labelledby="review-title">

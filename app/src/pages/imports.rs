@@ -210,6 +210,9 @@ pub fn ImportPage() -> impl IntoView {
                             "Download failed rows (CSV)"
                         </a>
                     })}
+                    {(i.failed > 0 && finished).then(|| view! {
+                        <a class="button" href=format!("/admin/imports/new?retry={id}")>"Fix and retry the failed rows"</a>
+                    })}
                     {(!draft).then(|| view! {
                         <a href=format!("/admin/invitations?import={id}")>"See its invitations"</a>
                     })}
