@@ -12,7 +12,7 @@ use muster_core::{
     RowStatus, RowsPayload, Severity, SourceRow,
 };
 
-use super::ErrorMessage;
+use super::{thousands, ErrorMessage};
 use crate::{
     contracts::list_contracts,
     error::AppError,
@@ -134,18 +134,6 @@ fn issue_for(checked: &Checked, row: usize, field: FieldId) -> Option<(Severity,
         .filter(|i| i.field == Some(field))
         .max_by_key(|i| i.severity)
         .map(|i| (i.severity, i.message.clone()))
-}
-
-fn thousands(n: u32) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Where the preview work stands.
@@ -1113,7 +1101,7 @@ async fn check_in_chunks(
             checked.push_row(&row);
             sources.push(row);
             done += 1;
-            if done % 1024 == 0 && now_ms() - slice_started > 30.0 {
+            if done.is_multiple_of(1024) && now_ms() - slice_started > 30.0 {
                 stage.set(Stage::Working {
                     label: "Checking rows".into(),
                     percent: 30 + (done * 70 / total.max(1)) as u32,

@@ -4,27 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{action_error, ErrorMessage, Pager};
+use super::{action_error, thousands, ErrorMessage, Pager};
 use crate::{
     imports::{get_import, import_rows, list_imports, CancelImport, ConfirmImport, ImportSummary},
     mail::templates::format_date,
 };
-
-fn thousands(n: i64) -> String {
-    let digits = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
 
 #[component]
 pub fn ImportsPage() -> impl IntoView {
