@@ -227,3 +227,34 @@ mod tests {
         assert_eq!(bulk.binds.len(), 5);
     }
 }
+
+/// The type a column read from a JSON row has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonColumn {
+    Int,
+    Text,
+}
+
+impl Db {
+    /// `SELECT <one expression per column> FROM <rows>` where the rows arrive as ONE
+    /// bound parameter, `$param`: a JSON array of arrays. A bulk insert then costs one
+    /// bind however many rows it carries (the database's JSON functions, written in C,
+    /// unpack it), where `VALUES` costs one bind per cell. A `WHERE true` closes the
+    /// SELECT so that SQLite can parse an `ON CONFLICT` after it.
+    pub fn select_json_rows(&self, param: usize, columns: &[JsonColumn]) -> String {
+        let expressions: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, column)| match (self.backend, column) {
+                (Backend::Sqlite, _) => format!("json_extract(j.value, '$[{i}]')"),
+                (Backend::Postgres, JsonColumn::Int) => format!("(j.value->>{i})::bigint"),
+                (Backend::Postgres, JsonColumn::Text) => format!("(j.value->>{i})"),
+            })
+            .collect();
+        let source = match self.backend {
+            Backend::Sqlite => format!("json_each(${param}) AS j"),
+            Backend::Postgres => format!("jsonb_array_elements(${param}::jsonb) AS j"),
+        };
+        format!("SELECT {} FROM {source} WHERE true", expressions.join(", "))
+    }
+}

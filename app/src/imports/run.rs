@@ -23,6 +23,8 @@ use crate::{
 };
 
 const DAY: i64 = 86_400;
+/// Rows per bulk insert that travels as one JSON parameter.
+const BULK_CHUNK: usize = 5_000;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -313,7 +315,7 @@ pub async fn run_batch(
         .collect();
     let outcomes = match job.kind {
         ImportKind::Invites | ImportKind::ProgramInvitations | ImportKind::GroupMembers => {
-            invite_rows(&mut tx, settings, &job, &rows).await?
+            invite_rows(db, &mut tx, settings, &job, &rows).await?
         }
         ImportKind::Learners => provision_learners(&mut tx, settings, &job, &rows).await?,
         ImportKind::People => upsert_people(&mut tx, settings, &job, &rows).await?,
@@ -465,6 +467,7 @@ struct Wanted<'a> {
 
 /// Invitations for Invites, Program invitations and Group members rows.
 async fn invite_rows(
+    db: &Db,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     settings: &Settings,
     job: &Job,
@@ -587,26 +590,31 @@ async fn invite_rows(
     // Tokens exist only in memory and in the emails; the table keeps their hashes.
     let tokens: Vec<String> = wanted.iter().map(|_| new_token()).collect();
     let mut created: HashMap<(i64, String), i64> = HashMap::new();
-    for (chunk, chunk_tokens) in wanted.chunks(IN_CHUNK).zip(tokens.chunks(IN_CHUNK)) {
-        let mut insert = Bulk::new("INSERT INTO invitations (organization_id, group_id, contract_id, import_id, email, token_hash,
-                                      status, expires_at, invited_by, resend_count, created_at) VALUES ");
-        for (w, token) in chunk.iter().zip(chunk_tokens) {
-            insert.row(vec![
-                Bind::from(job.organization_id),
-                Bind::from(w.group_id),
-                Bind::from(job.contract_id),
-                Bind::from(job.id),
-                Bind::from(w.email.to_owned()),
-                Bind::from(token_hash(token)),
-                Bind::from("pending"),
-                Bind::from(w.expires_at),
-                Bind::from(job.created_by),
-                Bind::from(0i64),
-                Bind::from(now),
-            ]);
-        }
-        insert.push(" ON CONFLICT DO NOTHING RETURNING id, group_id, email");
-        let inserted: Vec<(i64, i64, String)> = insert.query_as().fetch_all(&mut **tx).await?;
+    use crate::db::JsonColumn::{Int, Text};
+    let select = db.select_json_rows(6, &[Int, Text, Text, Int]);
+    let insert = format!(
+        "INSERT INTO invitations (organization_id, contract_id, import_id, invited_by, created_at,
+                                  group_id, email, token_hash, expires_at, status, resend_count)
+         SELECT $1, $2, $3, $4, $5, j.*, 'pending', 0 FROM ({select}) AS j
+         WHERE true ON CONFLICT DO NOTHING RETURNING id, group_id, email"
+    );
+    for (chunk, chunk_tokens) in wanted.chunks(BULK_CHUNK).zip(tokens.chunks(BULK_CHUNK)) {
+        let json: Vec<serde_json::Value> = chunk
+            .iter()
+            .zip(chunk_tokens)
+            .map(|(w, token)| {
+                serde_json::json!([w.group_id, w.email, token_hash(token), w.expires_at])
+            })
+            .collect();
+        let inserted: Vec<(i64, i64, String)> = sqlx::query_as(&insert)
+            .bind(job.organization_id)
+            .bind(job.contract_id)
+            .bind(job.id)
+            .bind(job.created_by)
+            .bind(now)
+            .bind(serde_json::Value::Array(json).to_string())
+            .fetch_all(&mut **tx)
+            .await?;
         for (id, group_id, email) in inserted {
             created.insert((group_id, email), id);
         }

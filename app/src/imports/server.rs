@@ -10,15 +10,14 @@ use muster_core::{
 };
 use sqlx::AnyConnection;
 
-use crate::db::{Bind, Bulk};
-
 use super::{DryRun, ImportOptions, ImportRowView, ImportRowsPage, ImportSummary, Will};
 use super::{PREVIEW_ROWS, ROWS_PAGE_SIZE};
 use crate::{auth::CurrentUser, db::Db, error::AppError, state::now};
 
 /// Placeholders per statement stay well under SQLite's and PostgreSQL's limits.
 pub(crate) const IN_CHUNK: usize = 500;
-const INSERT_CHUNK: usize = 400;
+/// Rows per bulk insert; each travels as one JSON parameter.
+const INSERT_CHUNK: usize = 5_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -486,32 +485,49 @@ pub async fn create(
         return Err(AppError::Conflict(warning));
     }
     let rows = stored_rows(payload, &checked.checked, &plan);
+    use crate::db::JsonColumn::{Int, Text};
+    let select = db.select_json_rows(
+        2,
+        &[
+            Int, Int, Text, Text, Text, Text, Text, Text, Text, Int, Text, Text, Text, Text, Text,
+            Text,
+        ],
+    );
+    let insert = format!(
+        "INSERT INTO import_rows (import_id, position, row_number, sheet, email, username, first_name,
+                                  last_name, external_id, role, expiry_days, groups, links, input,
+                                  planned_action, status, message)
+         SELECT $1, j.* FROM ({select}) AS j"
+    );
     for chunk in rows.chunks(INSERT_CHUNK) {
-        let mut insert = Bulk::new("INSERT INTO import_rows (import_id, position, row_number, sheet, email, username, first_name,
-                                      last_name, external_id, role, expiry_days, groups, links, input,
-                                      planned_action, status, message) VALUES ");
-        for row in chunk {
-            insert.row(vec![
-                Bind::from(import_id),
-                Bind::from(row.position),
-                Bind::from(row.row_number),
-                Bind::from(row.sheet.clone()),
-                Bind::from(row.email.clone()),
-                Bind::from(row.username.clone()),
-                Bind::from(row.first_name.clone()),
-                Bind::from(row.last_name.clone()),
-                Bind::from(row.external_id.clone()),
-                Bind::from(row.role.clone()),
-                Bind::from(row.expiry_days),
-                Bind::from(row.groups.clone()),
-                Bind::from(row.links.clone()),
-                Bind::from(row.input.clone()),
-                Bind::from(row.planned_action),
-                Bind::from(row.status),
-                Bind::from(row.message.clone()),
-            ]);
-        }
-        insert.query().execute(&mut *tx).await?;
+        let json: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|row| {
+                serde_json::json!([
+                    row.position,
+                    row.row_number,
+                    row.sheet,
+                    row.email,
+                    row.username,
+                    row.first_name,
+                    row.last_name,
+                    row.external_id,
+                    row.role,
+                    row.expiry_days,
+                    row.groups,
+                    row.links,
+                    row.input,
+                    row.planned_action,
+                    row.status,
+                    row.message,
+                ])
+            })
+            .collect();
+        sqlx::query(&insert)
+            .bind(import_id)
+            .bind(serde_json::Value::Array(json).to_string())
+            .execute(&mut *tx)
+            .await?;
     }
     let failed = rows.iter().filter(|r| r.status == "error").count() as i64;
     sqlx::query(
