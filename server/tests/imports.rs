@@ -712,7 +712,103 @@ async fn a_queued_import_can_be_cancelled(backend: Backend) {
     );
 }
 
+async fn templates_come_from_the_engines_column_specs(backend: Backend) {
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let (status, headers, body) = admin
+        .get_with_headers("/admin/imports/template/invites.csv")
+        .await;
+    assert_eq!(status, 200);
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("muster-invites-template.csv"));
+    assert_eq!(body, "Email,Expiry Days\r\n");
+    let (status, headers, _) = admin
+        .get_with_headers("/admin/imports/template/people.xlsx")
+        .await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
+    let (status, _, _) = admin
+        .get_with_headers("/admin/imports/template/nothing.csv")
+        .await;
+    assert_eq!(status, 404);
+    let (status, _, _) = admin
+        .get_with_headers("/admin/imports/template/invites.xlsx")
+        .await;
+    assert_eq!(status, 404);
+}
+
+/// Cancelling a running import stops it after the current batch; what was done stays.
+async fn a_running_import_stops_after_its_batch(backend: Backend) {
+    let Some(server) =
+        common::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+    else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let emails: Vec<String> = (0..100).map(|i| format!("p{i}@example.com")).collect();
+    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
+    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
+    let id = create(
+        &admin,
+        &options("invites", Some(group)),
+        &payload("invites", &["Email"], &cell_refs),
+        KEY_A,
+    )
+    .await
+    .unwrap();
+    let config = app::imports::run::WorkerConfig {
+        batch_size: 30,
+        worker_id: "test-worker".into(),
+        ..Default::default()
+    };
+    let run = || app::imports::run::run_batch(&server.state.db, &server.state.settings, &config);
+    assert!(run().await.unwrap());
+    let running: ImportSummary = admin
+        .call("imports/get", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(
+        (running.status.as_str(), running.processed),
+        ("running", 30)
+    );
+    admin
+        .call::<()>("imports/cancel", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    assert!(run().await.unwrap());
+    assert!(
+        !run().await.unwrap(),
+        "a cancelled import is not picked up again"
+    );
+    let done: ImportSummary = admin
+        .call("imports/get", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(done.status, "cancelled");
+    assert_eq!(done.succeeded, 30);
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM invitations WHERE import_id = $1",
+            id
+        )
+        .await,
+        30
+    );
+    assert_eq!(rows(&admin, id, "pending").await.total, 70);
+}
+
 on_both_backends! {
+    templates_from_column_specs => templates_come_from_the_engines_column_specs;
+    running_import_cancelled => a_running_import_stops_after_its_batch;
     invites_dry_run_confirm_once_and_run => invites_are_dry_run_confirmed_once_and_run;
     same_file_twice_changes_nothing => the_same_file_twice_changes_nothing_the_second_time;
     learners_accounts_memberships_trainings => learners_get_accounts_memberships_trainings_and_activation_emails;

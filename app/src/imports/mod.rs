@@ -16,8 +16,6 @@ pub mod run;
 pub mod server;
 
 pub const ROWS_PAGE_SIZE: i64 = 50;
-/// Rows a server-rendered (no JavaScript) preview shows.
-pub const PREVIEW_ROWS: i64 = 1_000;
 
 /// What the admin chose on the first step of the wizard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

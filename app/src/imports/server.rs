@@ -5,13 +5,12 @@ use std::collections::{HashMap, HashSet};
 
 use muster_core::{
     plan::{ExistingUser, UserStatus},
-    Checked, Facts, FieldId, ImportKind, Limits, Plan, PlanOptions, PlannedAction, RowsPayload,
-    SourceRow,
+    Checked, Facts, ImportKind, Limits, Plan, PlanOptions, PlannedAction, RowsPayload, SourceRow,
 };
 use sqlx::AnyConnection;
 
+use super::ROWS_PAGE_SIZE;
 use super::{DryRun, ImportOptions, ImportRowView, ImportRowsPage, ImportSummary, Will};
-use super::{PREVIEW_ROWS, ROWS_PAGE_SIZE};
 use crate::{auth::CurrentUser, db::Db, error::AppError, state::now};
 
 /// Placeholders per statement stay well under SQLite's and PostgreSQL's limits.
@@ -753,50 +752,6 @@ pub async fn rows(
         page,
         page_size: ROWS_PAGE_SIZE,
     })
-}
-
-/// The first rows of a draft for the no-JavaScript preview.
-pub async fn preview_rows(
-    db: &Db,
-    organization_id: i64,
-    id: i64,
-) -> Result<Vec<ImportRowView>, AppError> {
-    get(db, organization_id, id).await?;
-    type Row = (
-        i64,
-        i64,
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT position, row_number, email, username, planned_action, status, message
-         FROM import_rows WHERE import_id = $1 ORDER BY position LIMIT $2",
-    )
-    .bind(id)
-    .bind(PREVIEW_ROWS)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(position, row_number, email, username, planned, status, message)| ImportRowView {
-                position,
-                row_number,
-                who: email.or(username).unwrap_or_default(),
-                planned: Will::parse(&planned).map_or(planned, |w| w.label().to_owned()),
-                status,
-                message,
-            },
-        )
-        .collect())
-}
-
-/// The header names the grid and the failed-rows file use for a kind.
-pub fn canonical_headers(kind: ImportKind) -> Vec<(FieldId, &'static str)> {
-    kind.columns().iter().map(|c| (c.field, c.header)).collect()
 }
 
 /// Quotes a CSV cell; for spreadsheets, also defuses values a spreadsheet would
