@@ -806,7 +806,73 @@ async fn a_running_import_stops_after_its_batch(backend: Backend) {
     assert_eq!(rows(&admin, id, "pending").await.total, 70);
 }
 
+/// A batch that keeps failing (here: its table is gone) is retried, and after
+/// five failures in a row the import ends as failed and the admin is told.
+async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
+    let Some(server) =
+        common::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+    else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let id = create(
+        &admin,
+        &options("invites", Some(group)),
+        &payload(
+            "invites",
+            &["Email"],
+            &[&["ann@example.com"], &["bob@example.com"]],
+        ),
+        KEY_A,
+    )
+    .await
+    .unwrap();
+    sqlx::query("ALTER TABLE invitations RENAME TO invitations_away")
+        .execute(&server.state.db.pool)
+        .await
+        .unwrap();
+    let config = app::imports::run::WorkerConfig {
+        worker_id: "test-worker".into(),
+        ..Default::default()
+    };
+    for attempt in 1..=5 {
+        let result =
+            app::imports::run::run_batch(&server.state.db, &server.state.settings, &config).await;
+        assert!(result.is_err(), "attempt {attempt} should fail");
+    }
+    assert!(
+        !app::imports::run::run_batch(&server.state.db, &server.state.settings, &config)
+            .await
+            .unwrap()
+    );
+    let done: ImportSummary = admin
+        .call("imports/get", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(done.status, "failed");
+    assert!(done.error.as_deref().unwrap().contains("repeated errors"));
+    assert_eq!(done.retryable(), 2);
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'import_finished' AND id > $1",
+            0
+        )
+        .await,
+        1
+    );
+    let (_, _, body) = admin
+        .get_with_headers(&format!("/admin/imports/{id}/failed.csv"))
+        .await;
+    assert!(
+        body.contains("Not imported: the import stopped before this row."),
+        "{body}"
+    );
+}
+
 on_both_backends! {
+    repeated_failures_fail_the_import => repeated_failures_end_the_import_as_failed;
     templates_from_column_specs => templates_come_from_the_engines_column_specs;
     running_import_cancelled => a_running_import_stops_after_its_batch;
     invites_dry_run_confirm_once_and_run => invites_are_dry_run_confirmed_once_and_run;

@@ -172,7 +172,7 @@ pub async fn failed_rows(
 ) -> Response {
     let result = async {
         let user = admin_from_headers(&state.db, &headers).await?;
-        let (import, csv) =
+        let (import, csv, _) =
             server::failed_rows_csv(&state.db, user.organization_id, id, true).await?;
         Ok::<_, AppError>((import.kind, csv))
     }

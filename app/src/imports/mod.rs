@@ -150,6 +150,21 @@ impl ImportSummary {
         status_label(&self.status)
     }
 
+    /// Rows neither done nor failed: still to come, or never reached by a
+    /// cancelled or failed import.
+    pub fn unreached(&self) -> i64 {
+        (self.total_rows - self.succeeded - self.skipped - self.failed).max(0)
+    }
+
+    /// Rows to offer for fixing and retrying once the import has ended.
+    pub fn retryable(&self) -> i64 {
+        if self.is_finished() {
+            self.failed + self.unreached()
+        } else {
+            0
+        }
+    }
+
     pub fn percent(&self) -> i64 {
         if self.total_rows == 0 {
             100

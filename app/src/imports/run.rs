@@ -177,9 +177,62 @@ pub async fn run_batch(
     let Some(import_id) = claim(db, config).await? else {
         return Ok(false);
     };
+    match process(db, settings, config, import_id).await {
+        Ok(()) => Ok(true),
+        Err(error) => {
+            record_failure(db, settings, config, import_id).await?;
+            Err(error)
+        }
+    }
+}
+
+/// Consecutive failed batches after which an import is marked failed.
+const MAX_FAILURES: i64 = 5;
+
+/// A batch failed (its transaction rolled back): count it, wait a little before
+/// the next attempt, and after [`MAX_FAILURES`] in a row end the import as failed.
+async fn record_failure(
+    db: &Db,
+    settings: &Settings,
+    config: &WorkerConfig,
+    import_id: i64,
+) -> Result<(), AppError> {
     let mut tx = db.pool.begin().await?;
-    // Renewing the lease is the batch's first write: it fails if another worker
-    // has taken the import over, and it serializes batches of one import.
+    let failures: Option<(i64,)> = sqlx::query_as(
+        "UPDATE imports SET failures = failures + 1
+         WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING failures",
+    )
+    .bind(import_id)
+    .bind(&config.worker_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tracing::error!(import_id, failures = ?failures.map(|(n,)| n), "import batch failed");
+    if failures.is_some_and(|(n,)| n >= MAX_FAILURES) {
+        if let Some(job) = load_job(&mut tx, config, import_id).await? {
+            sqlx::query("UPDATE imports SET error = $2 WHERE id = $1")
+                .bind(import_id)
+                .bind(
+                    "The import stopped after repeated errors on our side. Rows marked success \
+                     were imported; fix and retry the rest.",
+                )
+                .execute(&mut *tx)
+                .await?;
+            finish(&mut tx, settings, &job, "failed").await?;
+        }
+    }
+    tx.commit().await?;
+    mail::server::wake_sender();
+    Ok(())
+}
+
+/// Renews this worker's lease and reads the import. Renewing is a write, so it
+/// fails if another worker has taken the import over, and it serializes the
+/// batches of one import. None: the lease is gone.
+async fn load_job(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    config: &WorkerConfig,
+    import_id: i64,
+) -> Result<Option<Job>, AppError> {
     type JobRow = (
         i64,
         i64,
@@ -202,7 +255,7 @@ pub async fn run_batch(
     .bind(import_id)
     .bind(&config.worker_id)
     .bind(now() + config.lease_secs)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     let Some((
         id,
@@ -218,13 +271,13 @@ pub async fn run_batch(
         cancel_requested,
     )) = job
     else {
-        return Ok(true);
+        return Ok(None);
     };
     let (organization,): (String,) = sqlx::query_as("SELECT name FROM organizations WHERE id = $1")
         .bind(organization_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
-    let job = Job {
+    Ok(Some(Job {
         id,
         organization_id,
         organization,
@@ -240,12 +293,25 @@ pub async fn run_batch(
         expiry_days,
         checkpoint,
         cancel_requested: cancel_requested != 0,
+    }))
+}
+
+/// One batch of a claimed import, in one transaction.
+async fn process(
+    db: &Db,
+    settings: &Settings,
+    config: &WorkerConfig,
+    import_id: i64,
+) -> Result<(), AppError> {
+    let mut tx = db.pool.begin().await?;
+    let Some(job) = load_job(&mut tx, config, import_id).await? else {
+        return Ok(());
     };
     if job.cancel_requested {
         finish(&mut tx, settings, &job, "cancelled").await?;
         tx.commit().await?;
         mail::server::wake_sender();
-        return Ok(true);
+        return Ok(());
     }
     type StoredRow = (
         i64,
@@ -285,7 +351,7 @@ pub async fn run_batch(
         finish(&mut tx, settings, &job, status).await?;
         tx.commit().await?;
         mail::server::wake_sender();
-        return Ok(true);
+        return Ok(());
     }
     let rows: Vec<Row> = stored
         .into_iter()
@@ -323,7 +389,7 @@ pub async fn run_batch(
     record(&mut tx, &job, &rows, &outcomes).await?;
     tx.commit().await?;
     mail::server::wake_sender();
-    Ok(true)
+    Ok(())
 }
 
 /// Writes each row's outcome and moves the checkpoint past the batch.
@@ -376,7 +442,7 @@ async fn record(
     .await?;
     sqlx::query(
         "UPDATE imports SET checkpoint = $2, succeeded = succeeded + $3, skipped = skipped + $4,
-                            failed = failed + $5
+                            failed = failed + $5, failures = 0
          WHERE id = $1",
     )
     .bind(job.id)

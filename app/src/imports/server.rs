@@ -772,15 +772,22 @@ pub async fn failed_rows_csv(
     organization_id: i64,
     id: i64,
     for_spreadsheet: bool,
-) -> Result<(ImportSummary, String), AppError> {
+) -> Result<(ImportSummary, String, i64), AppError> {
     let import = get(db, organization_id, id).await?;
-    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+    // Rows a cancelled or failed import never reached count as not imported too.
+    let unreached = if import.is_finished() {
+        "OR status = 'pending'"
+    } else {
+        ""
+    };
+    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(&format!(
         "SELECT row_number, input, message FROM import_rows
-         WHERE import_id = $1 AND status = 'error' ORDER BY position",
-    )
+         WHERE import_id = $1 AND (status = 'error' {unreached}) ORDER BY position"
+    ))
     .bind(id)
     .fetch_all(&db.pool)
     .await?;
+    let count = rows.len() as i64;
     let columns: Vec<&str> = import.kind.columns().iter().map(|c| c.header).collect();
     let report: &[&str] = if for_spreadsheet {
         &["Row", "Error"]
@@ -807,12 +814,15 @@ pub async fn failed_rows_csv(
             .collect();
         if for_spreadsheet {
             cells.push(csv_cell(&row_number.to_string(), true));
-            cells.push(csv_cell(message.as_deref().unwrap_or_default(), true));
+            let message = message
+                .as_deref()
+                .unwrap_or("Not imported: the import stopped before this row.");
+            cells.push(csv_cell(message, true));
         }
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }
-    Ok((import, out))
+    Ok((import, out, count))
 }
 
 /// What the wizard needs to fix and retry an import's failed rows.
@@ -821,7 +831,7 @@ pub async fn retry_rows(
     organization_id: i64,
     id: i64,
 ) -> Result<super::FailedRows, AppError> {
-    let (import, csv) = failed_rows_csv(db, organization_id, id, false).await?;
+    let (import, csv, count) = failed_rows_csv(db, organization_id, id, false).await?;
     type Options = (Option<i64>, Option<i64>, i64, i64, i64);
     let (group_id, contract_id, send_emails, auto_invite, expiry_days): Options = sqlx::query_as(
         "SELECT group_id, contract_id, send_emails, auto_invite, expiry_days FROM imports
@@ -841,7 +851,7 @@ pub async fn retry_rows(
             expiry_days: Some(expiry_days),
             source_name: format!("import-{id}-failed-rows.csv"),
         },
-        rows: import.failed,
+        rows: count,
         csv,
     })
 }

@@ -189,12 +189,12 @@ pub fn ImportPage() -> impl IntoView {
                             </button>
                         </ActionForm>
                     })}
-                    {(i.failed > 0).then(|| view! {
+                    {(i.failed > 0 || i.retryable() > 0).then(|| view! {
                         <a class="button secondary" href=format!("/admin/imports/{id}/failed.csv") rel="external" download>
                             "Download failed rows (CSV)"
                         </a>
                     })}
-                    {(i.failed > 0 && finished).then(|| view! {
+                    {(i.retryable() > 0).then(|| view! {
                         <a class="button" href=format!("/admin/imports/new?retry={id}")>"Fix and retry the failed rows"</a>
                     })}
                     {(!draft).then(|| view! {

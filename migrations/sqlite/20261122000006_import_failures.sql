@@ -1,0 +1,2 @@
+-- Consecutive failed batches of a running import; after five it is marked failed.
+ALTER TABLE imports ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
