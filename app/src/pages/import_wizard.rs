@@ -127,6 +127,25 @@ impl Preview {
     }
 }
 
+/// The dry run's totals, as the grid's "Will" column counts them; zeros left out.
+fn plan_counts(t: &muster_core::PlanTotals) -> Vec<(u32, &'static str)> {
+    [
+        (t.invitations, "to invite"),
+        (t.accounts_created, "accounts to create"),
+        (t.accounts_updated, "accounts to update"),
+        (
+            t.memberships.saturating_sub(t.accounts_created),
+            "to add to the group",
+        ),
+        (t.skipped_already_member, "skipped: already a member"),
+        (t.skipped_already_invited, "skipped: already invited"),
+        (t.errors, "with errors"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .collect()
+}
+
 fn issue_for(checked: &Checked, row: usize, field: FieldId) -> Option<(Severity, String)> {
     let issues = &checked.rows[row].issues;
     issues
@@ -829,6 +848,11 @@ pub fn NewImportPage() -> impl IntoView {
                 {move || dry_error.get().map(|error| view! { <ErrorMessage error /> })}
                 {result.map(|r| view! {
                     <p class="summary-sentence" role="status">{r.summary.clone()}</p>
+                    <div class="totals" aria-label="What will happen">
+                        {plan_counts(&r.totals).into_iter().map(|(n, label)| view! {
+                            <span><strong>{thousands(n)}</strong>{format!(" {label}")}</span>
+                        }).collect_view()}
+                    </div>
                     {r.seats_warning.clone().map(|w| view! { <p class="warning" role="alert">{w}</p> })}
                     <button type="button" on:click=move |_| confirming.set(true)>"Import…"</button>
                 })}
