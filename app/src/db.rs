@@ -257,4 +257,12 @@ impl Db {
         };
         format!("SELECT {} FROM {source} WHERE true", expressions.join(", "))
     }
+
+    /// `SELECT` of the strings in a JSON array bound at `$param`, for `x IN (…)`.
+    pub fn json_text_set(&self, param: usize) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("SELECT value FROM json_each(${param})"),
+            Backend::Postgres => format!("SELECT jsonb_array_elements_text(${param}::jsonb)"),
+        }
+    }
 }

@@ -605,30 +605,30 @@ async fn invite_rows(
         by_group.entry(w.group_id).or_default().push(w.email);
     }
     for (group_id, emails) in &by_group {
-        for chunk in emails.chunks(IN_CHUNK) {
-            let sql = format!(
-                "SELECT u.email FROM group_memberships gm JOIN users u ON u.id = gm.user_id
-                 WHERE gm.group_id = $1 AND gm.status = 'active' AND u.email IN ({})",
-                placeholders(2, chunk.len())
-            );
-            let mut query = sqlx::query_as::<_, (String,)>(&sql).bind(group_id);
-            for email in chunk {
-                query = query.bind(*email);
-            }
-            for (email,) in query.fetch_all(&mut **tx).await? {
-                members.insert((*group_id, email));
-            }
-            let sql = format!(
-                "UPDATE invitations SET status = 'expired'
-                 WHERE group_id = $1 AND status = 'pending' AND expires_at <= $2 AND email IN ({})",
-                placeholders(3, chunk.len())
-            );
-            let mut query = sqlx::query(&sql).bind(group_id).bind(now);
-            for email in chunk {
-                query = query.bind(*email);
-            }
-            query.execute(&mut **tx).await?;
+        // The batch's emails travel as one JSON parameter, whatever their number.
+        let emails = serde_json::to_string(emails).unwrap_or_default();
+        let in_emails = db.json_text_set(2);
+        let found: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT u.email FROM group_memberships gm JOIN users u ON u.id = gm.user_id
+             WHERE gm.group_id = $1 AND gm.status = 'active' AND u.email IN ({in_emails})"
+        ))
+        .bind(group_id)
+        .bind(&emails)
+        .fetch_all(&mut **tx)
+        .await?;
+        for (email,) in found {
+            members.insert((*group_id, email));
         }
+        let in_emails = db.json_text_set(3);
+        sqlx::query(&format!(
+            "UPDATE invitations SET status = 'expired'
+             WHERE group_id = $1 AND status = 'pending' AND expires_at <= $2 AND email IN ({in_emails})"
+        ))
+        .bind(group_id)
+        .bind(now)
+        .bind(&emails)
+        .execute(&mut **tx)
+        .await?;
     }
     wanted.retain(|w| !members.contains(&(w.group_id, w.email.to_owned())));
     // A program's contract has a fixed number of seats.
