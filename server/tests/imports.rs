@@ -871,7 +871,83 @@ async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
     );
 }
 
+/// A student with only a username has no email: with "auto-invite", the
+/// activation for their account goes to their parent.
+async fn a_username_only_students_activation_goes_to_the_parent(backend: Backend) {
+    let Some(server) = common::spawn(backend, false).await else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let mut opts = options("people", None);
+    opts["auto_invite"] = json!(true);
+    let rows_in = payload(
+        "people",
+        &[
+            "First Name",
+            "Last Name",
+            "Email",
+            "Username",
+            "Role",
+            "Parent Emails",
+        ],
+        &[
+            &["Kit", "Lee", "", "kitlee", "Student", "pat@example.com"],
+            &["Pat", "Lee", "pat@example.com", "", "Parent", ""],
+        ],
+    );
+    let id = create(&admin, &opts, &rows_in, KEY_A).await.unwrap();
+    let done = wait_finished(&admin, id).await;
+    assert_eq!(
+        (done.succeeded, done.failed),
+        (2, 0),
+        "{:?}",
+        rows(&admin, id, "").await
+    );
+    let (email, status): (Option<String>, String) =
+        sqlx::query_as("SELECT email, status FROM users WHERE username = 'kitlee'")
+            .fetch_one(&server.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!((email, status.as_str()), (None, "provisioned"));
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM associations WHERE relation = 'parent' AND id > $1",
+            0
+        )
+        .await,
+        1
+    );
+    // The parent's own activation, and the one for the student's account.
+    let to: Vec<(String,)> =
+        sqlx::query_as("SELECT to_email FROM outbox WHERE kind = 'activation' ORDER BY id")
+            .fetch_all(&server.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        to,
+        vec![
+            ("pat@example.com".to_owned(),),
+            ("pat@example.com".to_owned(),)
+        ]
+    );
+    let (kit,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE username = 'kitlee'")
+        .fetch_one(&server.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM activation_tokens WHERE user_id = $1",
+            kit
+        )
+        .await,
+        1
+    );
+}
+
 on_both_backends! {
+    username_only_student_parent_activation => a_username_only_students_activation_goes_to_the_parent;
     repeated_failures_fail_the_import => repeated_failures_end_the_import_as_failed;
     templates_from_column_specs => templates_come_from_the_engines_column_specs;
     running_import_cancelled => a_running_import_stops_after_its_batch;
