@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use app::db::{Bind, Bulk};
 use app::imports::run::{run_batch, WorkerConfig};
-use common::{create_org, Backend};
+use common::Backend;
 use serde_json::json;
 
 const ROWS: usize = 100_000;
@@ -22,45 +22,19 @@ async fn bench(backend: Backend, send_emails: bool) {
     else {
         return;
     };
-    let admin = server.client();
-    create_org(&admin, "Bench", "ada@example.org")
-        .await
-        .unwrap();
-    let group: i64 = admin
-        .call(
-            "groups/create",
-            &[
-                ("name", "Cohort"),
-                ("description", ""),
-                ("default_expiry_days", "14"),
-                ("trainings", ""),
-            ],
-        )
-        .await
-        .unwrap();
+    let (admin, group) = common::admin_with_cohort(&server).await;
     let emails: Vec<String> = (0..ROWS)
         .map(|i| format!("person{i}@bench.example"))
         .collect();
-    let rows: Vec<_> = emails
-        .iter()
-        .enumerate()
-        .map(|(i, e)| json!({ "number": i + 2, "cells": [e] }))
-        .collect();
     let confirm = Instant::now();
-    let id: i64 = admin
-        .call_json(
-            "imports/create",
-            &json!({
-                "options": {
-                    "kind": "invites", "group_id": group, "contract_id": null, "send_emails": send_emails,
-                    "auto_invite": false, "expiry_days": null, "source_name": "bench.csv",
-                },
-                "payload": { "kind": "invites", "sheets": [{ "name": "bench", "headers": ["Email"], "rows": rows }] },
-                "idempotency_key": "bench-0000000000000000001",
-            }),
-        )
-        .await
-        .unwrap();
+    let id = common::start_invites_import(
+        &admin,
+        group,
+        &emails,
+        send_emails,
+        "bench-0000000000000000001",
+    )
+    .await;
     let confirm_secs = confirm.elapsed().as_secs_f64();
     let config = WorkerConfig {
         batch_size: BATCH as i64,

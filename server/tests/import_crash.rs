@@ -9,8 +9,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use app::imports::ImportSummary;
-use common::{create_org, Backend};
-use serde_json::json;
+use common::Backend;
 
 const ROWS: usize = 20_000;
 const KILLS: usize = 4;
@@ -39,39 +38,13 @@ async fn survives_sigkill(backend: Backend) {
         return;
     };
     let database_url = server.database_url.clone();
-    let admin = server.client();
-    create_org(&admin, "Riverside", "ada@example.org")
-        .await
-        .unwrap();
-    let group: i64 = admin
-        .call(
-            "groups/create",
-            &[
-                ("name", "Cohort"),
-                ("description", ""),
-                ("default_expiry_days", "14"),
-                ("trainings", ""),
-            ],
-        )
-        .await
-        .unwrap();
-    let rows: Vec<_> = (0..ROWS)
-        .map(|i| json!({ "number": i + 2, "cells": [format!("person{i}@crash.example")] }))
+    let (admin, group) = common::admin_with_cohort(&server).await;
+    let emails: Vec<String> = (0..ROWS)
+        .map(|i| format!("person{i}@crash.example"))
         .collect();
-    let id: i64 = admin
-        .call_json(
-            "imports/create",
-            &json!({
-                "options": {
-                    "kind": "invites", "group_id": group, "contract_id": null, "send_emails": true,
-                    "auto_invite": false, "expiry_days": null, "source_name": "crash.csv",
-                },
-                "payload": { "kind": "invites", "sheets": [{ "name": "crash", "headers": ["Email"], "rows": rows }] },
-                "idempotency_key": "crash-test-0000000000000001",
-            }),
-        )
-        .await
-        .unwrap();
+    let id =
+        common::start_invites_import(&admin, group, &emails, true, "crash-test-0000000000000001")
+            .await;
 
     // Kill at pseudo-random moments (seeded by the clock; the seed is printed).
     let mut seed = std::time::SystemTime::now()

@@ -262,6 +262,63 @@ pub async fn create_org(client: &Client, org: &str, email: &str) -> Result<(), A
         .await
 }
 
+/// An organization whose admin has one group without trainings ("Cohort"):
+/// the admin's client and the group's id.
+#[allow(dead_code)]
+pub async fn admin_with_cohort(server: &TestServer) -> (Client, i64) {
+    let admin = server.client();
+    create_org(&admin, "Riverside", "ada@example.org")
+        .await
+        .unwrap();
+    let group: i64 = admin
+        .call(
+            "groups/create",
+            &[
+                ("name", "Cohort"),
+                ("description", ""),
+                ("default_expiry_days", "14"),
+                ("trainings", ""),
+            ],
+        )
+        .await
+        .unwrap();
+    (admin, group)
+}
+
+/// Starts an Invites import of `emails` into `group` through `imports/create`.
+#[allow(dead_code)]
+pub async fn start_invites_import(
+    admin: &Client,
+    group: i64,
+    emails: &[String],
+    send_emails: bool,
+    idempotency_key: &str,
+) -> i64 {
+    let rows: Vec<_> = emails
+        .iter()
+        .enumerate()
+        .map(|(i, email)| serde_json::json!({ "number": i + 2, "cells": [email] }))
+        .collect();
+    admin
+        .call_json(
+            "imports/create",
+            &serde_json::json!({
+                "options": {
+                    "kind": "invites", "group_id": group, "contract_id": null,
+                    "send_emails": send_emails, "auto_invite": false, "expiry_days": null,
+                    "source_name": "roster.csv",
+                },
+                "payload": {
+                    "kind": "invites",
+                    "sheets": [{ "name": "roster", "headers": ["Email"], "rows": rows }],
+                },
+                "idempotency_key": idempotency_key,
+            }),
+        )
+        .await
+        .unwrap()
+}
+
 /// Runs an async test body once per available backend.
 #[macro_export]
 macro_rules! on_both_backends {
