@@ -144,7 +144,7 @@ fn JoinSettingsForm(
 /// Copies the text of an input: the clipboard API where the browser offers
 /// it; otherwise (an http page that is not localhost, an old browser) the
 /// text is selected and copied the old way, or left selected with a hint.
-#[allow(unused_variables)]
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))] // Used only in the browser.
 fn copy_link(input_id: &'static str, message: RwSignal<String>) {
     #[cfg(feature = "hydrate")]
     {
