@@ -464,23 +464,15 @@ pub fn NewImportPage() -> impl IntoView {
                         Ok(list) => {
                             let defaults: Vec<(String, i64)> =
                                 list.iter().map(|g| (g.id.to_string(), g.default_expiry_days)).collect();
+                            let options = list.into_iter().map(|g| (g.id.to_string(), g.name)).collect();
                             view! {
-                                <select id="import-group" name="group_id" required on:change=move |ev| {
-                                    let value = event_target_value(&ev);
-                                    if let Some((_, days)) = defaults.iter().find(|(id, _)| *id == value) {
-                                        expiry_days.set(days.to_string());
-                                    }
-                                    group_id.set(value);
-                                }>
-                                    <option value="">"Choose a group"</option>
-                                    {list.into_iter().map(|g| {
-                                        let value = g.id.to_string();
-                                        let selected = value.clone();
-                                        view! {
-                                            <option value=value selected=move || group_id.get() == selected>{g.name}</option>
+                                <SearchableSelect id="import-group" name="group_id" noun="group"
+                                    placeholder="Choose a group" options selected=group_id
+                                    on_pick=move |value: String| {
+                                        if let Some((_, days)) = defaults.iter().find(|(id, _)| *id == value) {
+                                            expiry_days.set(days.to_string());
                                         }
-                                    }).collect_view()}
-                                </select>
+                                    } />
                             }.into_any()
                         }
                     }
@@ -496,20 +488,17 @@ pub fn NewImportPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match contracts.await {
                         Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                        Ok(list) => view! {
-                            <select id="import-contract" name="contract_id" required on:change=move |ev| contract_id.set(event_target_value(&ev))>
-                                <option value="">"Choose a contract"</option>
-                                {list.into_iter().map(|c| {
-                                    let value = c.id.to_string();
-                                    let selected = value.clone();
-                                    view! {
-                                        <option value=value selected=move || contract_id.get() == selected>
-                                            {format!("{} ({} seats)", c.name, c.seat_limit)}
-                                        </option>
-                                    }
-                                }).collect_view()}
-                            </select>
-                        }.into_any(),
+                        Ok(list) => {
+                            let options = list
+                                .into_iter()
+                                .map(|c| (c.id.to_string(), format!("{} ({} seats)", c.name, c.seat_limit)))
+                                .collect();
+                            view! {
+                                <SearchableSelect id="import-contract" name="contract_id" noun="contract"
+                                    placeholder="Choose a contract" options selected=contract_id
+                                    on_pick=|_: String| {} />
+                            }.into_any()
+                        }
                     }
                 })}
             </Suspense>
@@ -1001,6 +990,65 @@ pub fn NewImportPage() -> impl IntoView {
             </section>
         })}
         {confirm_dialog}
+    }
+}
+
+/// A select with a box above it that narrows its options as the admin types
+/// (once the page runs in the browser); without JavaScript, a plain select.
+#[component]
+fn SearchableSelect<F>(
+    id: &'static str,
+    name: &'static str,
+    /// What is chosen, for the search box's label: "group", "contract".
+    noun: &'static str,
+    placeholder: &'static str,
+    options: Vec<(String, String)>,
+    selected: RwSignal<String>,
+    on_pick: F,
+) -> impl IntoView
+where
+    F: Fn(String) + Send + Sync + 'static,
+{
+    let search = RwSignal::new(String::new());
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let options = StoredValue::new(options);
+    view! {
+        {move || hydrated.get().then(|| view! {
+            <input type="search" class="select-search" aria-controls=id
+                aria-label=format!("Find a {noun} by name")
+                placeholder=format!("Type to find a {noun}")
+                on:input=move |ev| search.set(event_target_value(&ev)) />
+        })}
+        <select id=id name=name required on:change=move |ev| {
+            let value = event_target_value(&ev);
+            selected.set(value.clone());
+            on_pick(value);
+        }>
+            <option value="">{placeholder}</option>
+            {move || {
+                let term = search.get().trim().to_lowercase();
+                options.with_value(|options| {
+                    options
+                        .iter()
+                        // The chosen one stays, so the select never changes under the admin.
+                        .filter(|(value, label)| {
+                            term.is_empty()
+                                || label.to_lowercase().contains(&term)
+                                || selected.get_untracked() == *value
+                        })
+                        .map(|(value, label)| {
+                            let mine = value.clone();
+                            view! {
+                                <option value=value.clone() selected=move || selected.get() == mine>
+                                    {label.clone()}
+                                </option>
+                            }
+                        })
+                        .collect_view()
+                })
+            }}
+        </select>
     }
 }
 
