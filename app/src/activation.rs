@@ -118,13 +118,13 @@ pub mod server {
     use crate::{
         auth::{
             server::{
-                check_password, create_session, hash_password, new_token, token_hash,
-                SESSION_COOKIE, SESSION_TTL_SECS,
+                check_password, create_session, hash_password, new_token, session_from_headers,
+                token_hash, SESSION_COOKIE, SESSION_TTL_SECS,
             },
             CurrentUser,
         },
         db::Db,
-        invitations::server::{see_other, session_from_headers},
+        invitations::server::see_other,
         mail::{self, templates},
         state::{now, AppState, Settings},
     };

@@ -419,8 +419,12 @@ pub mod server {
     /// The session token from the request's cookies, if any.
     pub fn session_token() -> Option<String> {
         let parts = leptos::prelude::use_context::<http::request::Parts>()?;
-        parts
-            .headers
+        session_from_headers(&parts.headers)
+    }
+
+    /// The session token in a request's `Cookie` headers, if any.
+    pub fn session_from_headers(headers: &http::HeaderMap) -> Option<String> {
+        headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|value| value.to_str().ok())
@@ -488,16 +492,7 @@ pub mod server {
         db: &Db,
         headers: &http::HeaderMap,
     ) -> Result<CurrentUser, AppError> {
-        let token = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SESSION_COOKIE)
-            .map(|(_, value)| value.to_owned())
-            .filter(|value| !value.is_empty())
-            .ok_or(AppError::NotAuthenticated)?;
+        let token = session_from_headers(headers).ok_or(AppError::NotAuthenticated)?;
         let user = user_for_token(db, &token)
             .await?
             .ok_or(AppError::NotAuthenticated)?;

@@ -273,8 +273,8 @@ pub mod server {
     use crate::{
         auth::{
             server::{
-                check_password, create_session, hash_password, new_token, token_hash,
-                SESSION_COOKIE,
+                check_password, create_session, hash_password, new_token, session_from_headers,
+                token_hash, SESSION_COOKIE,
             },
             CurrentUser,
         },
@@ -1273,18 +1273,6 @@ pub mod server {
         pub first_name: String,
         #[serde(default)]
         pub last_name: String,
-    }
-
-    pub fn session_from_headers(headers: &http::HeaderMap) -> Option<String> {
-        headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SESSION_COOKIE)
-            .map(|(_, value)| value.to_owned())
-            .filter(|value| !value.is_empty())
     }
 
     /// The short code the page turns into a message (never free text in the URL).
