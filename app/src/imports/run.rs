@@ -13,7 +13,7 @@ use sqlx::AnyConnection;
 
 use crate::db::{Bind, Bulk};
 
-use super::server::IN_CHUNK;
+use super::server::{placeholders, IN_CHUNK};
 use crate::{
     auth::server::{new_token, token_hash},
     db::{Backend, Db},
@@ -512,17 +512,6 @@ async fn finish(
     Ok(())
 }
 
-fn placeholders(start: usize, count: usize) -> String {
-    (start..start + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-struct GroupInfo {
-    name: String,
-}
-
 /// One invitation the batch wants to create.
 struct Wanted<'a> {
     position: i64,
@@ -551,7 +540,6 @@ async fn invite_rows(
             .map(|(id, name)| (name.trim().to_lowercase(), (id, name)))
             .collect()
     };
-    let mut info: HashMap<i64, GroupInfo> = HashMap::new();
     let mut wanted: Vec<Wanted> = Vec::new();
     for row in rows {
         let Some(email) = row.email.as_deref() else {
@@ -595,9 +583,10 @@ async fn invite_rows(
             });
         }
     }
-    for (id, name) in groups.values() {
-        info.insert(*id, GroupInfo { name: name.clone() });
-    }
+    let group_names: HashMap<i64, &str> = groups
+        .values()
+        .map(|(id, name)| (*id, name.as_str()))
+        .collect();
     // Who is already in each group, and invitations that expired but still say pending.
     let mut members: HashSet<(i64, String)> = HashSet::new();
     let mut by_group: HashMap<i64, Vec<&str>> = HashMap::new();
@@ -693,7 +682,7 @@ async fn invite_rows(
                 continue;
             };
             let link = format!("{}/invite/{token}", settings.base_url);
-            let group = info.get(&w.group_id).map_or("", |g| g.name.as_str());
+            let group = group_names.get(&w.group_id).copied().unwrap_or_default();
             let rendered = templates::invitation(&templates::Invitation {
                 organization: &job.organization,
                 group,
@@ -719,7 +708,7 @@ async fn invite_rows(
     let mut already: HashSet<i64> = HashSet::new();
     for w in &wanted {
         if created.contains_key(&(w.group_id, w.email.to_owned())) {
-            let group = info.get(&w.group_id).map_or("", |g| g.name.as_str());
+            let group = group_names.get(&w.group_id).copied().unwrap_or_default();
             invited
                 .entry(w.position)
                 .or_default()

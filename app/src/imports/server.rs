@@ -129,7 +129,8 @@ pub(crate) async fn contract_seats(
     })
 }
 
-fn placeholders(start: usize, count: usize) -> String {
+/// `$start, $start+1, …`: `count` numbered placeholders for an `IN (…)` list.
+pub(crate) fn placeholders(start: usize, count: usize) -> String {
     (start..start + count)
         .map(|n| format!("${n}"))
         .collect::<Vec<_>>()
@@ -608,7 +609,6 @@ type SummaryRow = (
     i64,
     i64,
     i64,
-    i64,
     Option<i64>,
     Option<String>,
     i64,
@@ -616,7 +616,7 @@ type SummaryRow = (
 
 const SUMMARY_SELECT: &str =
     "SELECT i.id, i.kind, i.source_name, COALESCE(NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''), u.email, ''),
-            g.name, i.status, i.summary, i.total_rows, i.checkpoint, i.succeeded, i.skipped, i.failed,
+            g.name, i.status, i.summary, i.total_rows, i.succeeded, i.skipped, i.failed,
             i.created_at, i.finished_at, i.error, i.cancel_requested
      FROM imports i JOIN users u ON u.id = i.created_by
      LEFT JOIN learning_groups g ON g.id = i.group_id";
@@ -631,7 +631,6 @@ fn summary(row: SummaryRow) -> ImportSummary {
         status,
         summary,
         total_rows,
-        checkpoint,
         succeeded,
         skipped,
         failed,
@@ -640,19 +639,7 @@ fn summary(row: SummaryRow) -> ImportSummary {
         error,
         cancel_requested,
     ) = row;
-    let finished = matches!(
-        status.as_str(),
-        "completed" | "completed_with_errors" | "cancelled" | "failed"
-    );
-    // Rows already known to fail count as processed from the start.
-    let processed = if finished && status != "cancelled" {
-        total_rows
-    } else {
-        (succeeded + skipped + failed)
-            .min(total_rows)
-            .max(checkpoint.min(total_rows))
-    };
-    ImportSummary {
+    let mut import = ImportSummary {
         id,
         kind: kind.parse().unwrap_or(ImportKind::Invites),
         source_name,
@@ -661,7 +648,8 @@ fn summary(row: SummaryRow) -> ImportSummary {
         status,
         summary,
         total_rows,
-        processed,
+        // Rows already known to fail count as processed from the start.
+        processed: (succeeded + skipped + failed).min(total_rows),
         succeeded,
         skipped,
         failed,
@@ -669,7 +657,11 @@ fn summary(row: SummaryRow) -> ImportSummary {
         finished_at,
         error,
         cancel_requested: cancel_requested != 0,
+    };
+    if import.is_finished() && import.status != "cancelled" {
+        import.processed = total_rows;
     }
+    import
 }
 
 pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<ImportSummary>, AppError> {
