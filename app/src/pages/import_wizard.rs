@@ -122,6 +122,11 @@ impl Preview {
             }
         }
         self.checked = checked;
+        self.forget_dry_run();
+    }
+
+    /// A dry run describes the rows as they were; any change makes it stale.
+    fn forget_dry_run(&mut self) {
         self.will = None;
         self.dry_run = None;
     }
@@ -323,8 +328,7 @@ pub fn NewImportPage() -> impl IntoView {
                     cells[column] = value.clone();
                 }
                 p.checked.edit_cell(row, field, &value);
-                p.will = None;
-                p.dry_run = None;
+                p.forget_dry_run();
                 let row_number = p.checked.rows[row].row_number;
                 let message = match p.checked.rows[row].status() {
                     RowStatus::Errors => format!("Row {row_number} still has errors."),
@@ -342,8 +346,7 @@ pub fn NewImportPage() -> impl IntoView {
         preview.update_value(|p| {
             if let Some(p) = p.as_mut() {
                 p.checked.delete_row(row);
-                p.will = None;
-                p.dry_run = None;
+                p.forget_dry_run();
                 announce.set(format!("Row {} deleted.", p.checked.rows[row].row_number));
             }
         });
