@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{action_error, encode_query_value, ErrorMessage, Pager};
+use super::{action_error, encode_query_value, ErrorMessage, Pager, SelectPage, SelectRow};
 use crate::{
     groups::list_groups,
     invitations::{
@@ -294,32 +294,12 @@ pub fn InvitationsPage() -> impl IntoView {
                             .filter(|row| row.status == "pending" || row.status == "expired")
                             .map(|row| row.id)
                             .collect();
-                        let all_ids = selectable.clone();
-                        let all_checked = move || !all_ids.is_empty() && {
-                            let chosen = selected.read();
-                            all_ids.iter().all(|id| chosen.contains(id))
-                        };
                         view! {
                             <p role="status">{format!("{} invitations", result.total)}</p>
                             <table aria-label="Invitations">
                                 <thead><tr>
                                     <th scope="col">
-                                        <input
-                                            type="checkbox"
-                                            aria-label="Select every pending or expired invitation on this page"
-                                            disabled=selectable.is_empty()
-                                            prop:checked=all_checked
-                                            on:change=move |ev| {
-                                                let on = event_target_checked(&ev);
-                                                let page_ids = selectable.clone();
-                                                selected.update(|chosen| {
-                                                    chosen.retain(|id| !page_ids.contains(id));
-                                                    if on {
-                                                        chosen.extend(page_ids);
-                                                    }
-                                                });
-                                            }
-                                        />
+                                        <SelectPage label="Select every pending or expired invitation on this page" ids=selectable selected />
                                     </th>
                                     <th scope="col">"Email"</th><th scope="col">"Group"</th><th scope="col">"Status"</th>
                                     <th scope="col">"Expires"</th><th scope="col">"Email delivery"</th><th scope="col">"Actions"</th>
@@ -345,20 +325,7 @@ pub fn InvitationsPage() -> impl IntoView {
                                             <tr>
                                                 <td>
                                                     {can_resend.then(|| view! {
-                                                        <input
-                                                            type="checkbox"
-                                                            aria-label=select_label
-                                                            prop:checked=move || selected.read().contains(&row_id)
-                                                            on:change=move |ev| {
-                                                                let on = event_target_checked(&ev);
-                                                                selected.update(|chosen| {
-                                                                    chosen.retain(|other| *other != row_id);
-                                                                    if on {
-                                                                        chosen.push(row_id);
-                                                                    }
-                                                                });
-                                                            }
-                                                        />
+                                                        <SelectRow id=row_id label=select_label selected />
                                                     })}
                                                 </td>
                                                 <td>

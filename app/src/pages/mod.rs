@@ -49,6 +49,63 @@ pub fn Pager(current: i64, pages: i64, link: impl Fn(i64) -> String + 'static) -
     }
 }
 
+/// A row's checkbox in a list with bulk actions: adds or removes `id` in `selected`.
+#[component]
+pub fn SelectRow(id: i64, label: String, selected: RwSignal<Vec<i64>>) -> impl IntoView {
+    view! {
+        <input
+            type="checkbox"
+            aria-label=label
+            prop:checked=move || selected.read().contains(&id)
+            on:change=move |ev| {
+                let on = event_target_checked(&ev);
+                selected.update(|chosen| {
+                    chosen.retain(|other| *other != id);
+                    if on {
+                        chosen.push(id);
+                    }
+                });
+            }
+        />
+    }
+}
+
+/// The header checkbox that selects (or clears) every selectable row of the page.
+#[component]
+pub fn SelectPage(
+    label: &'static str,
+    ids: Vec<i64>,
+    selected: RwSignal<Vec<i64>>,
+) -> impl IntoView {
+    let page_ids = StoredValue::new(ids);
+    let all_checked = move || {
+        page_ids.with_value(|ids| {
+            !ids.is_empty() && {
+                let chosen = selected.read();
+                ids.iter().all(|id| chosen.contains(id))
+            }
+        })
+    };
+    view! {
+        <input
+            type="checkbox"
+            aria-label=label
+            disabled=page_ids.with_value(|ids| ids.is_empty())
+            prop:checked=all_checked
+            on:change=move |ev| {
+                let on = event_target_checked(&ev);
+                let ids = page_ids.get_value();
+                selected.update(|chosen| {
+                    chosen.retain(|id| !ids.contains(id));
+                    if on {
+                        chosen.extend(ids);
+                    }
+                });
+            }
+        />
+    }
+}
+
 /// Percent-encodes a value for a URL query string.
 pub fn encode_query_value(value: &str) -> String {
     value

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{action_error, encode_query_value, ErrorMessage, Pager};
+use super::{action_error, encode_query_value, ErrorMessage, Pager, SelectPage, SelectRow};
 use crate::{
     activation::{BulkOutcome, SendActivation, SendAllActivations, SendSelectedActivations},
     mail::templates::format_date,
@@ -171,32 +171,12 @@ pub fn PeoplePage() -> impl IntoView {
                             .filter(|person| person.status == "provisioned" && person.email.is_some())
                             .map(|person| person.id)
                             .collect();
-                        let all_ids = selectable.clone();
-                        let all_checked = move || !all_ids.is_empty() && {
-                            let chosen = selected.read();
-                            all_ids.iter().all(|id| chosen.contains(id))
-                        };
                         view! {
                             <p role="status">{format!("{} people", result.total)}</p>
                             <table aria-label="People">
                                 <thead><tr>
                                     <th scope="col">
-                                        <input
-                                            type="checkbox"
-                                            aria-label="Select everyone on this page who has not activated"
-                                            disabled=selectable.is_empty()
-                                            prop:checked=all_checked
-                                            on:change=move |ev| {
-                                                let on = event_target_checked(&ev);
-                                                let page_ids = selectable.clone();
-                                                selected.update(|chosen| {
-                                                    chosen.retain(|id| !page_ids.contains(id));
-                                                    if on {
-                                                        chosen.extend(page_ids);
-                                                    }
-                                                });
-                                            }
-                                        />
+                                        <SelectPage label="Select everyone on this page who has not activated" ids=selectable selected />
                                     </th>
                                     <th scope="col">"Name"</th><th scope="col">"Email or username"</th><th scope="col">"Role"</th>
                                     <th scope="col">"Status"</th><th scope="col">"Actions"</th>
@@ -221,20 +201,7 @@ pub fn PeoplePage() -> impl IntoView {
                                             <tr>
                                                 <td>
                                                     {can_activate.then(|| view! {
-                                                        <input
-                                                            type="checkbox"
-                                                            aria-label=select_label
-                                                            prop:checked=move || selected.read().contains(&id)
-                                                            on:change=move |ev| {
-                                                                let on = event_target_checked(&ev);
-                                                                selected.update(|chosen| {
-                                                                    chosen.retain(|other| *other != id);
-                                                                    if on {
-                                                                        chosen.push(id);
-                                                                    }
-                                                                });
-                                                            }
-                                                        />
+                                                        <SelectRow id=id label=select_label selected />
                                                     })}
                                                 </td>
                                                 <td>{name}</td>
