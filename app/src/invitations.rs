@@ -1136,66 +1136,13 @@ pub mod server {
             .bind(invitation_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, 'learner', $3)
-             ON CONFLICT (organization_id, user_id) DO NOTHING",
-        )
-        .bind(organization_id)
-        .bind(user_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO group_memberships (group_id, user_id, status, invitation_id, created_at)
-             VALUES ($1, $2, 'active', $3, $4)
-             ON CONFLICT (group_id, user_id) DO UPDATE SET status = 'active'",
-        )
-        .bind(group_id)
-        .bind(user_id)
-        .bind(invitation_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO training_assignments (user_id, training_id, group_id, assigned_at)
-             SELECT $1, id, group_id, $2 FROM trainings WHERE group_id = $3
-             ON CONFLICT (user_id, training_id) DO NOTHING",
-        )
-        .bind(user_id)
-        .bind(now)
-        .bind(group_id)
-        .execute(&mut *tx)
-        .await?;
-
-        let (first_name,): (String,) = sqlx::query_as("SELECT first_name FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let group = group_info(&mut tx, organization_id, group_id).await?;
-        let trainings: Vec<(String,)> =
-            sqlx::query_as("SELECT name FROM trainings WHERE group_id = $1 ORDER BY position")
-                .bind(group_id)
-                .fetch_all(&mut *tx)
-                .await?;
-        let trainings: Vec<String> = trainings.into_iter().map(|(name,)| name).collect();
-        let home = format!("{}/", state.settings.base_url);
-        let rendered = templates::welcome(&templates::Welcome {
-            first_name: &first_name,
-            organization: &group.organization,
-            group: &group.name,
-            trainings: &trainings,
-            link: &home,
-        });
-        mail::server::enqueue(
+        crate::groups::server::enter_group(
             &mut tx,
-            Some(organization_id),
-            &mail::server::Email {
-                to: email.clone(),
-                subject: rendered.subject,
-                text: rendered.text,
-                html: rendered.html,
-                kind: "welcome",
-            },
+            &state.settings,
+            organization_id,
+            group_id,
+            user_id,
+            Some(invitation_id),
         )
         .await?;
         tx.commit().await?;

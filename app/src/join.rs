@@ -293,6 +293,7 @@ pub mod server {
             token_hash, user_for_token, verify_login, SESSION_COOKIE, SESSION_TTL_SECS,
         },
         db::Db,
+        groups::server::enter_group,
         mail::{self, templates},
         state::{now, AppState, Settings},
     };
@@ -581,96 +582,6 @@ pub mod server {
         })
     }
 
-    /// Makes a person a learner of the organization and an active member of
-    /// the group with its trainings, and queues the welcome email, inside the
-    /// caller's transaction (as accepting an invitation does).
-    async fn enter_group(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        settings: &Settings,
-        organization_id: i64,
-        group_id: i64,
-        user_id: i64,
-    ) -> Result<(), AppError> {
-        let now = now();
-        sqlx::query(
-            "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, 'learner', $3)
-             ON CONFLICT (organization_id, user_id) DO NOTHING",
-        )
-        .bind(organization_id)
-        .bind(user_id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO group_memberships (group_id, user_id, status, created_at)
-             VALUES ($1, $2, 'active', $3)
-             ON CONFLICT (group_id, user_id) DO UPDATE SET status = 'active'",
-        )
-        .bind(group_id)
-        .bind(user_id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO training_assignments (user_id, training_id, group_id, assigned_at)
-             SELECT $1, id, group_id, $2 FROM trainings WHERE group_id = $3
-             ON CONFLICT (user_id, training_id) DO NOTHING",
-        )
-        .bind(user_id)
-        .bind(now)
-        .bind(group_id)
-        .execute(&mut **tx)
-        .await?;
-        let (first_name, email): (String, Option<String>) =
-            sqlx::query_as("SELECT first_name, email FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_one(&mut **tx)
-                .await?;
-        let (group, organization): (String, String) = sqlx::query_as(
-            "SELECT g.name, o.name FROM learning_groups g JOIN organizations o ON o.id = g.organization_id
-             WHERE g.id = $1 AND g.organization_id = $2",
-        )
-        .bind(group_id)
-        .bind(organization_id)
-        .fetch_one(&mut **tx)
-        .await?;
-        let trainings: Vec<(String,)> =
-            sqlx::query_as("SELECT name FROM trainings WHERE group_id = $1 ORDER BY position")
-                .bind(group_id)
-                .fetch_all(&mut **tx)
-                .await?;
-        let trainings: Vec<String> = trainings.into_iter().map(|(name,)| name).collect();
-        if let Some(email) = email {
-            let home = format!("{}/", settings.base_url);
-            let rendered = templates::welcome(&templates::Welcome {
-                first_name: &first_name,
-                organization: &organization,
-                group: &group,
-                trainings: &trainings,
-                link: &home,
-            });
-            mail::server::enqueue(
-                tx,
-                Some(organization_id),
-                &mail::server::Email {
-                    to: email,
-                    subject: rendered.subject,
-                    text: rendered.text,
-                    html: rendered.html,
-                    kind: "welcome",
-                },
-            )
-            .await?;
-        }
-        tracing::info!(
-            organization_id,
-            group_id,
-            user_id,
-            "joined through the join page"
-        );
-        Ok(())
-    }
-
     /// A new visitor's sign-up. The answer is the same whether or not the
     /// address has an account: a new one gets a confirmation link, an
     /// existing one an email saying to log in on the join page instead.
@@ -785,8 +696,15 @@ pub mod server {
             page.organization_id,
             page.group_id,
             user_id,
+            None,
         )
         .await?;
+        tracing::info!(
+            organization_id = page.organization_id,
+            group_id = page.group_id,
+            user_id,
+            "joined through the join page"
+        );
         tx.commit().await?;
         mail::server::wake_sender();
         Ok(())
@@ -886,7 +804,13 @@ pub mod server {
             .bind(request_id)
             .execute(&mut *tx)
             .await?;
-        enter_group(&mut tx, settings, organization_id, group_id, user_id).await?;
+        enter_group(&mut tx, settings, organization_id, group_id, user_id, None).await?;
+        tracing::info!(
+            organization_id,
+            group_id,
+            user_id,
+            "joined through the join page"
+        );
         tx.commit().await?;
         mail::server::wake_sender();
         Ok(if new_account {
