@@ -87,7 +87,6 @@ pub async fn lookup_activation(token: String) -> Result<ActivationLookup, AppErr
 pub async fn send_activation(user_id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
     server::send_one(&state.db, &state.settings, &user, user_id).await?;
-    crate::mail::server::wake_sender();
     Ok(())
 }
 
@@ -98,7 +97,6 @@ pub async fn send_selected_activations(
 ) -> Result<BulkOutcome, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
     let outcome = server::send_many(&state.db, &state.settings, &user, &ids).await?;
-    crate::mail::server::wake_sender();
     Ok(outcome)
 }
 
@@ -108,7 +106,6 @@ pub async fn send_selected_activations(
 pub async fn send_all_activations() -> Result<BulkOutcome, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
     let outcome = server::send_all(&state.db, &state.settings, &user).await?;
-    crate::mail::server::wake_sender();
     Ok(outcome)
 }
 
@@ -117,14 +114,14 @@ pub mod server {
     use super::*;
     use crate::{
         auth::{
-            server::{
-                check_password, create_session, hash_password, new_token, session_from_headers,
-                token_hash, SESSION_COOKIE, SESSION_TTL_SECS,
-            },
+            server::{check_password, create_session, hash_password},
             CurrentUser,
         },
         db::Db,
-        invitations::server::see_other,
+        links::server::{
+            new_token, see_other, session_from_headers, token_hash, SESSION_COOKIE,
+            SESSION_TTL_SECS,
+        },
         mail::{self, templates},
         state::{now, AppState, Settings},
     };
@@ -138,13 +135,12 @@ pub mod server {
 
     /// Creates a new activation link for a provisioned person (the previous
     /// one dies) and writes the "set your password" email to the outbox, all
-    /// inside the caller's transaction. Call [`mail::server::wake_sender`]
-    /// after committing.
+    /// inside the caller's transaction, whose commit wakes the sender.
     ///
     /// The person must be a member of `organization_id` and still provisioned
     /// (no password); otherwise this returns `AppError::Conflict` and writes nothing.
     pub async fn queue_activation(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut crate::db::Tx,
         settings: &Settings,
         organization_id: i64,
         user_id: i64,
@@ -167,7 +163,7 @@ pub mod server {
 
     #[allow(clippy::too_many_arguments)]
     async fn queue(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut crate::db::Tx,
         settings: &Settings,
         organization_id: i64,
         user_id: i64,
@@ -270,7 +266,7 @@ pub mod server {
     /// One admin-initiated send inside `tx`: only to a provisioned member of
     /// the admin's organization with an email, within the daily limit.
     async fn admin_send(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut crate::db::Tx,
         settings: &Settings,
         user: &CurrentUser,
         sender: &str,
@@ -341,7 +337,7 @@ pub mod server {
         user: &CurrentUser,
         person_id: i64,
     ) -> Result<(), AppError> {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         let sent = admin_send(&mut tx, settings, user, &admin_name(user), person_id, now()).await?;
         match sent {
             Sent::Queued => {
@@ -409,7 +405,7 @@ pub mod server {
         let mut outcome = BulkOutcome::default();
         for chunk in ids.chunks(CHUNK) {
             let now = now();
-            let mut tx = db.pool.begin().await?;
+            let mut tx = db.begin().await?;
             for &id in chunk {
                 match admin_send(&mut tx, settings, user, &sender, id, now).await? {
                     Sent::Queued => outcome.done += 1,
@@ -482,7 +478,7 @@ pub mod server {
         }
         let password_hash = hash_password(password)?;
         let now = now();
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         let claimed: Option<(i64, i64)> = sqlx::query_as(
             "UPDATE activation_tokens SET status = 'used', used_at = $2
              WHERE token_hash = $1 AND status = 'pending' AND expires_at > $2

@@ -24,6 +24,10 @@ impl Role {
         }
     }
 
+    pub fn is_admin(self) -> bool {
+        self == Role::Admin
+    }
+
     pub fn parse(value: &str) -> Option<Role> {
         match value {
             "admin" => Some(Role::Admin),
@@ -121,20 +125,20 @@ pub mod server {
         },
         Argon2,
     };
-    use http::{header, HeaderValue};
+    use http::header;
     use muster_core::{email::Email, name::PersonName};
-    use rand::RngCore;
-    use sha2::{Digest, Sha256};
 
     use super::{CurrentUser, Role};
     use crate::{
         db::Db,
         error::AppError,
+        links::server::{
+            append_response_header, new_token, session_cookie, session_from_headers, token_hash,
+            SESSION_TTL_SECS,
+        },
         state::{now, AppState, Settings},
     };
 
-    pub const SESSION_COOKIE: &str = "muster_session";
-    pub const SESSION_TTL_SECS: i64 = 14 * 24 * 3600;
     pub const MIN_PASSWORD_CHARS: usize = 10;
     const MAX_PASSWORD_CHARS: usize = 256;
 
@@ -234,7 +238,7 @@ pub mod server {
         let password_hash = hash_password(&input.password)?;
         let now = now();
 
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM organizations LIMIT 1")
             .fetch_optional(&mut *tx)
             .await?;
@@ -346,16 +350,6 @@ pub mod server {
         DUMMY.get_or_init(|| hash_password(&new_token()).unwrap_or_default())
     }
 
-    pub fn new_token() -> String {
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        hex::encode(bytes)
-    }
-
-    pub fn token_hash(token: &str) -> String {
-        hex::encode(Sha256::digest(token.as_bytes()))
-    }
-
     pub async fn create_session(
         db: &Db,
         user_id: i64,
@@ -383,14 +377,10 @@ pub mod server {
         organization_id: i64,
     ) -> Result<(), AppError> {
         let token = create_session(&state.db, user_id, organization_id).await?;
-        let secure = if state.settings.secure_cookies() {
-            "; Secure"
-        } else {
-            ""
-        };
-        set_cookie(&format!(
-            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_TTL_SECS}{secure}"
-        ));
+        append_response_header(
+            header::SET_COOKIE,
+            &session_cookie(&state.settings, Some(&token)),
+        );
         Ok(())
     }
 
@@ -401,38 +391,14 @@ pub mod server {
                 .execute(&state.db.pool)
                 .await?;
         }
-        set_cookie(&format!(
-            "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
-        ));
+        append_response_header(header::SET_COOKIE, &session_cookie(&state.settings, None));
         Ok(())
-    }
-
-    fn set_cookie(value: &str) {
-        if let (Some(response), Ok(value)) = (
-            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
-            HeaderValue::from_str(value),
-        ) {
-            response.append_header(header::SET_COOKIE, value);
-        }
     }
 
     /// The session token from the request's cookies, if any.
     pub fn session_token() -> Option<String> {
         let parts = leptos::prelude::use_context::<http::request::Parts>()?;
         session_from_headers(&parts.headers)
-    }
-
-    /// The session token in a request's `Cookie` headers, if any.
-    pub fn session_from_headers(headers: &http::HeaderMap) -> Option<String> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SESSION_COOKIE)
-            .map(|(_, value)| value.to_owned())
-            .filter(|value| !value.is_empty())
     }
 
     pub async fn user_for_token(db: &Db, token: &str) -> Result<Option<CurrentUser>, AppError> {

@@ -132,7 +132,7 @@ pub mod server {
         input: &ContractInput,
     ) -> Result<i64, AppError> {
         let key = input.name.to_lowercase();
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         let taken: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM contracts WHERE organization_id = $1 AND name_key = $2")
                 .bind(organization_id)

@@ -77,6 +77,61 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Starts a transaction whose commit also runs what its writes asked for
+    /// afterwards (waking the mail sender when it queued email).
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(Tx {
+            inner: self.pool.begin().await?,
+            after_commit: Vec::new(),
+        })
+    }
+}
+
+/// A transaction that remembers whom to wake once it commits. Workers sleep
+/// on a `Notify` between polls; what a transaction wrote for them exists
+/// only after commit, so that is when they are woken, by the commit itself
+/// rather than by a call each caller must remember.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, sqlx::Any>,
+    after_commit: Vec<&'static tokio::sync::Notify>,
+}
+
+impl Tx {
+    /// Wake `worker` when (and only if) this transaction commits.
+    pub fn wake_on_commit(&mut self, worker: &'static tokio::sync::Notify) {
+        if !self.after_commit.iter().any(|w| std::ptr::eq(*w, worker)) {
+            self.after_commit.push(worker);
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await?;
+        for worker in self.after_commit {
+            worker.notify_one();
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
+
 /// Makes sure the SQLite file and its directory can be created on first start.
 fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
     let path = url

@@ -25,6 +25,9 @@ pub enum AppError {
     Internal,
     #[error("{0}")]
     Transport(String),
+    /// A no-JavaScript form's refusal, typed so pages never read message text.
+    #[error("{}", .0.message())]
+    Refused(crate::links::FormError),
 }
 
 impl AppError {
@@ -33,6 +36,36 @@ impl AppError {
             field: field.into(),
             message: message.into(),
         }
+    }
+}
+
+impl AppError {
+    /// The HTTP status this error answers with: refusals are 4xx, faults 500.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::NotAuthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Invalid { .. } | AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Transport(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        (
+            self.status(),
+            [(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            self.to_string(),
+        )
+            .into_response()
     }
 }
 

@@ -158,7 +158,7 @@ pub mod server {
     /// caller's transaction: accepting an invitation (which it records on the
     /// membership) and joining through the join page both end here.
     pub async fn enter_group(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut crate::db::Tx,
         settings: &Settings,
         organization_id: i64,
         group_id: i64,
@@ -303,7 +303,7 @@ pub mod server {
     }
 
     async fn name_taken(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut crate::db::Tx,
         organization_id: i64,
         name: &str,
         except_id: i64,
@@ -323,7 +323,7 @@ pub mod server {
     /// the ids that learners' assignments point at) of trainings that stay;
     /// a training is the same one if its name matches case-insensitively.
     async fn replace_trainings(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut crate::db::Tx,
         group_id: i64,
         trainings: &[String],
     ) -> Result<(), AppError> {
@@ -378,7 +378,7 @@ pub mod server {
         organization_id: i64,
         input: &GroupInput,
     ) -> Result<i64, AppError> {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         if name_taken(&mut tx, organization_id, &input.name, 0).await? {
             return Err(duplicate_name(&input.name));
         }
@@ -405,7 +405,7 @@ pub mod server {
         id: i64,
         input: &GroupInput,
     ) -> Result<(), AppError> {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         if name_taken(&mut tx, organization_id, &input.name, id).await? {
             return Err(duplicate_name(&input.name));
         }

@@ -151,7 +151,6 @@ pub async fn send_invitations(
         &split_emails(&emails),
     )
     .await?;
-    crate::mail::server::wake_sender();
     Ok(outcomes)
 }
 
@@ -177,7 +176,6 @@ pub async fn list_invitations(
 pub async fn resend_invitation(id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
     server::resend(&state.db, &state.settings, &user, id).await?;
-    crate::mail::server::wake_sender();
     Ok(())
 }
 
@@ -194,7 +192,6 @@ pub async fn resend_selected_invitations(
 ) -> Result<BulkOutcome, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
     let outcome = server::resend_many(&state.db, &state.settings, &user, &ids).await?;
-    crate::mail::server::wake_sender();
     Ok(outcome)
 }
 
@@ -223,7 +220,6 @@ pub async fn resend_matching_invitations(
         import_id,
     };
     let outcome = server::resend_matching(&state.db, &state.settings, &user, &filter).await?;
-    crate::mail::server::wake_sender();
     Ok(outcome)
 }
 
@@ -272,13 +268,11 @@ pub mod server {
     use super::*;
     use crate::{
         auth::{
-            server::{
-                check_password, create_session, hash_password, new_token, session_from_headers,
-                token_hash, SESSION_COOKIE,
-            },
+            server::{check_password, create_session, hash_password},
             CurrentUser,
         },
         db::Db,
+        links::server::{new_token, session_from_headers, token_hash, SESSION_COOKIE},
         mail::{self, templates},
         state::{now, AppState, Settings},
     };
@@ -306,7 +300,7 @@ pub mod server {
     }
 
     async fn group_info(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut crate::db::Tx,
         organization_id: i64,
         group_id: i64,
     ) -> Result<GroupInfo, AppError> {
@@ -342,7 +336,7 @@ pub mod server {
     /// Enqueues the invitation email for a (new) token and records it on the row.
     #[allow(clippy::too_many_arguments)]
     async fn send_invitation_email(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut crate::db::Tx,
         settings: &Settings,
         organization_id: i64,
         invitation_id: i64,
@@ -409,7 +403,7 @@ pub mod server {
         let organization_id = user.organization_id;
         let inviter = inviter_name(user);
         let now = now();
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         // A write first, so that SQLite takes the write lock before reading.
         sqlx::query(
             "UPDATE invitations SET status = 'expired'
@@ -670,7 +664,7 @@ pub mod server {
         user: &CurrentUser,
         id: i64,
     ) -> Result<(), AppError> {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         match resend_in(&mut tx, settings, user, &inviter_name(user), id, now()).await? {
             Resent::Done => {
                 tx.commit().await?;
@@ -690,7 +684,7 @@ pub mod server {
     }
 
     async fn resend_in(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut crate::db::Tx,
         settings: &Settings,
         user: &CurrentUser,
         inviter: &str,
@@ -804,7 +798,7 @@ pub mod server {
         let mut outcome = BulkOutcome::default();
         for chunk in ids.chunks(CHUNK) {
             let now = now();
-            let mut tx = db.pool.begin().await?;
+            let mut tx = db.begin().await?;
             for &id in chunk {
                 match resend_in(&mut tx, settings, user, &inviter, id, now).await? {
                     Resent::Done => outcome.done += 1,
@@ -1073,7 +1067,7 @@ pub mod server {
         };
 
         let now = now();
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         let claimed: Option<(i64, i64, i64)> = sqlx::query_as(
             "UPDATE invitations SET status = 'active', accepted_at = $2
              WHERE token_hash = $1 AND status = 'pending' AND expires_at > $2
@@ -1146,7 +1140,6 @@ pub mod server {
         )
         .await?;
         tx.commit().await?;
-        mail::server::wake_sender();
         tracing::info!(
             invitation_id,
             organization_id,
@@ -1320,7 +1313,7 @@ pub mod server {
                             "/?welcome",
                             Some(format!(
                                 "{SESSION_COOKIE}={new_session}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-                                crate::auth::server::SESSION_TTL_SECS
+                                crate::links::server::SESSION_TTL_SECS
                             )),
                         )
                     }

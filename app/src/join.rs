@@ -288,10 +288,8 @@ pub mod server {
 
     use super::*;
     use crate::{
-        auth::server::{
-            check_password, create_session, hash_password, new_token, session_from_headers,
-            token_hash, user_for_token, verify_login, SESSION_COOKIE, SESSION_TTL_SECS,
-        },
+        auth::server::{check_password, create_session, hash_password, user_for_token, verify_login},
+        links::server::{new_token, session_from_headers, token_hash, SESSION_COOKIE, SESSION_TTL_SECS},
         db::Db,
         groups::server::enter_group,
         mail::{self, templates},
@@ -420,7 +418,7 @@ pub mod server {
             ));
         }
         let now = now();
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         // A write first, so that SQLite takes the write lock before reading.
         sqlx::query(
             "INSERT INTO join_pages (organization_id, updated_at) VALUES ($1, $2)
@@ -610,7 +608,7 @@ pub mod server {
         check_password(password)?;
         let password_hash = hash_password(password)?;
         let now = now();
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         // A write first, so that SQLite takes the write lock before reading:
         // an earlier link for the same address and organization dies.
         sqlx::query(
@@ -678,7 +676,6 @@ pub mod server {
         )
         .await?;
         tx.commit().await?;
-        mail::server::wake_sender();
         Ok(())
     }
 
@@ -689,7 +686,7 @@ pub mod server {
         page: &OpenPage,
         user_id: i64,
     ) -> Result<(), AppError> {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         enter_group(
             &mut tx,
             settings,
@@ -706,7 +703,6 @@ pub mod server {
             "joined through the join page"
         );
         tx.commit().await?;
-        mail::server::wake_sender();
         Ok(())
     }
 
@@ -726,7 +722,7 @@ pub mod server {
     /// apply: a page turned off or a domain no longer allowed refuses.
     pub async fn confirm(db: &Db, settings: &Settings, token: &str) -> Result<Confirmed, AppError> {
         let now = now();
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         type Claimed = (i64, i64, i64, String, String, String, String);
         let claimed: Option<Claimed> = sqlx::query_as(
             "UPDATE join_requests SET status = 'verified', verified_at = $2
@@ -812,7 +808,6 @@ pub mod server {
             "joined through the join page"
         );
         tx.commit().await?;
-        mail::server::wake_sender();
         Ok(if new_account {
             Confirmed::NewAccount {
                 user_id,

@@ -8,6 +8,7 @@ pub mod groups;
 pub mod imports;
 pub mod invitations;
 pub mod join;
+pub mod links;
 pub mod mail;
 pub mod pages;
 pub mod people;

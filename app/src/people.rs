@@ -52,7 +52,6 @@ pub async fn list_people(
 pub async fn resend_welcome(user_id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
     server::resend_welcome(&state.db, &state.settings, &user, user_id).await?;
-    crate::mail::server::wake_sender();
     Ok(())
 }
 
@@ -175,7 +174,7 @@ pub mod server {
     ) -> Result<(), AppError> {
         let organization_id = user.organization_id;
         let now = now();
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         // A write first (SQLite's write lock; a row lock on PostgreSQL).
         sqlx::query("UPDATE users SET status = status WHERE id = $1")
             .bind(person_id)

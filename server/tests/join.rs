@@ -440,7 +440,7 @@ async fn confirming_the_email_starts_membership_with_trainings(backend: Backend)
         count(
             &server,
             "SELECT COUNT(*) FROM join_requests WHERE token_hash = $1",
-            &app::auth::server::token_hash(&token)
+            &app::links::server::token_hash(&token)
         )
         .await,
         1,

@@ -145,7 +145,7 @@ pub async fn upload(
         let key = form
             .idempotency_key
             .filter(|k| k.len() >= 16)
-            .unwrap_or_else(crate::auth::server::new_token);
+            .unwrap_or_else(crate::links::server::new_token);
         server::create(
             &state.db,
             &user,

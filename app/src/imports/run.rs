@@ -15,7 +15,7 @@ use crate::db::{Bind, Bulk};
 
 use super::server::{placeholders, IN_CHUNK};
 use crate::{
-    auth::server::{new_token, token_hash},
+    links::server::{new_token, token_hash},
     db::{Backend, Db},
     error::AppError,
     mail::{self, templates},
@@ -197,7 +197,7 @@ async fn record_failure(
     config: &WorkerConfig,
     import_id: i64,
 ) -> Result<(), AppError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let failures: Option<(i64,)> = sqlx::query_as(
         "UPDATE imports SET failures = failures + 1
          WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING failures",
@@ -221,7 +221,6 @@ async fn record_failure(
         }
     }
     tx.commit().await?;
-    mail::server::wake_sender();
     Ok(())
 }
 
@@ -229,7 +228,7 @@ async fn record_failure(
 /// fails if another worker has taken the import over, and it serializes the
 /// batches of one import. None: the lease is gone.
 async fn load_job(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut crate::db::Tx,
     config: &WorkerConfig,
     import_id: i64,
 ) -> Result<Option<Job>, AppError> {
@@ -303,14 +302,13 @@ async fn process(
     config: &WorkerConfig,
     import_id: i64,
 ) -> Result<(), AppError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let Some(job) = load_job(&mut tx, config, import_id).await? else {
         return Ok(());
     };
     if job.cancel_requested {
         finish(&mut tx, settings, &job, "cancelled").await?;
         tx.commit().await?;
-        mail::server::wake_sender();
         return Ok(());
     }
     type StoredRow = (
@@ -350,7 +348,6 @@ async fn process(
         };
         finish(&mut tx, settings, &job, status).await?;
         tx.commit().await?;
-        mail::server::wake_sender();
         return Ok(());
     }
     let rows: Vec<Row> = stored
@@ -388,7 +385,6 @@ async fn process(
     };
     record(&mut tx, &job, &rows, &outcomes).await?;
     tx.commit().await?;
-    mail::server::wake_sender();
     Ok(())
 }
 
@@ -457,7 +453,7 @@ async fn record(
 
 /// Ends the import and tells the admin who ran it, in the same transaction.
 async fn finish(
-    conn: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conn: &mut crate::db::Tx,
     settings: &Settings,
     job: &Job,
     status: &str,
@@ -523,7 +519,7 @@ struct Wanted<'a> {
 /// Invitations for Invites, Program invitations and Group members rows.
 async fn invite_rows(
     db: &Db,
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut crate::db::Tx,
     settings: &Settings,
     job: &Job,
     rows: &[Row],
@@ -884,7 +880,7 @@ async fn add_memberships(
 
 /// Learners: accounts for new emails, membership in the group and its trainings.
 async fn provision_learners(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut crate::db::Tx,
     settings: &Settings,
     job: &Job,
     rows: &[Row],
@@ -984,7 +980,7 @@ fn membership_role(role: Option<&str>) -> &'static str {
 
 /// People: add new people, update names and external ids of existing ones.
 async fn upsert_people(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut crate::db::Tx,
     settings: &Settings,
     job: &Job,
     rows: &[Row],
@@ -1100,7 +1096,7 @@ async fn upsert_people(
 /// People imports link students with parents and instructors once every row of
 /// the import exists; username-only students' activation goes to their parents.
 async fn link_people(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut crate::db::Tx,
     settings: &Settings,
     job: &Job,
 ) -> Result<(), AppError> {

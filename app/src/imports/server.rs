@@ -447,7 +447,7 @@ pub async fn create(
     }
     let organization_id = user.organization_id;
     let now = now();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     // The write comes first: it takes SQLite's write lock before any read, and on
     // PostgreSQL a concurrent duplicate waits here and then finds the first import.
     let inserted: Option<(i64,)> = sqlx::query_as(

@@ -78,12 +78,6 @@ pub mod server {
 
     static WAKE: std::sync::OnceLock<tokio::sync::Notify> = std::sync::OnceLock::new();
 
-    /// Wakes this process's sender: call after committing a transaction that
-    /// enqueued mail. (Other processes find the rows on their next poll.)
-    pub fn wake_sender() {
-        sender_wakeup().notify_one();
-    }
-
     pub fn sender_wakeup() -> &'static tokio::sync::Notify {
         WAKE.get_or_init(tokio::sync::Notify::new)
     }
@@ -91,10 +85,12 @@ pub mod server {
     /// Writes a message to the outbox inside the caller's transaction, so it
     /// exists exactly when what caused it does. Returns the outbox row id.
     pub async fn enqueue(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut crate::db::Tx,
         organization_id: Option<i64>,
         email: &Email,
     ) -> Result<i64, AppError> {
+        // This process's sender; other processes find the row on their next poll.
+        tx.wake_on_commit(sender_wakeup());
         let now = now();
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO outbox (organization_id, to_email, subject, text_body, html_body, kind, status,

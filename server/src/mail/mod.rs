@@ -447,7 +447,7 @@ impl Sender {
     /// Claims one batch, delivers it and records the results. Returns how
     /// many rows were handled (0: nothing was due).
     pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
-        let owner = app::auth::server::new_token();
+        let owner = app::links::server::new_token();
         let claimed = self.claim(&owner).await?;
         if claimed.is_empty() {
             return Ok(0);
