@@ -90,3 +90,37 @@ pub fn app_state() -> Result<AppState, crate::error::AppError> {
         crate::error::AppError::Internal
     })
 }
+
+/// Tells background work that the process is stopping. Workers check it
+/// between units of work (a batch, a message) so that what they hold is
+/// finished or released, never cut off halfway.
+#[derive(Clone)]
+pub struct Shutdown(tokio::sync::watch::Receiver<bool>);
+
+/// The one handle that asks every [`Shutdown`] made from it to stop.
+pub struct ShutdownTrigger(tokio::sync::watch::Sender<bool>);
+
+impl Shutdown {
+    pub fn new() -> (ShutdownTrigger, Shutdown) {
+        let (sender, receiver) = tokio::sync::watch::channel(false);
+        (ShutdownTrigger(sender), Shutdown(receiver))
+    }
+
+    pub fn is_requested(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once stopping was asked for (at once if it already was);
+    /// never, if the trigger is gone without asking.
+    pub async fn requested(&mut self) {
+        if self.0.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+impl ShutdownTrigger {
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}

@@ -128,7 +128,9 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             worker_id: format!("{}-{n}", config.imports.worker_id),
             ..config.imports.clone()
         };
-        app::imports::run::spawn_worker(state.clone(), worker);
+        // Until the supervisor owns shutdown, workers run for the process's life.
+        let (_trigger, shutdown) = app::state::Shutdown::new();
+        tokio::spawn(app::imports::run::run_worker(state.clone(), worker, shutdown));
     }
     let app = router_with(state.clone(), &config.join_limits);
     // The peer address is what the join page's rate limit keys on.

@@ -19,7 +19,7 @@ use crate::{
     db::{Backend, Db},
     error::AppError,
     mail::{self, templates},
-    state::{now, AppState, Settings},
+    state::{now, AppState, Settings, Shutdown},
 };
 
 const DAY: i64 = 86_400;
@@ -62,21 +62,24 @@ pub fn wake_worker() {
     wakeup().notify_one();
 }
 
-pub fn spawn_worker(state: AppState, config: WorkerConfig) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match run_batch(&state.db, &state.settings, &config).await {
-                Ok(true) => continue,
-                Ok(false) => {
-                    let _ = tokio::time::timeout(config.poll_interval, wakeup().notified()).await;
-                }
-                Err(error) => {
-                    tracing::error!(?error, "import batch failed; retrying");
-                    tokio::time::sleep(config.poll_interval).await;
-                }
+/// Runs batches until `shutdown` is requested. A batch in flight is
+/// finished first (it is one transaction), so stopping never leaves half a
+/// batch; the lease then runs out or is taken over on restart.
+pub async fn run_worker(state: AppState, config: WorkerConfig, mut shutdown: Shutdown) {
+    while !shutdown.is_requested() {
+        let pause = match run_batch(&state.db, &state.settings, &config).await {
+            Ok(true) => continue,
+            Ok(false) => config.poll_interval,
+            Err(error) => {
+                tracing::error!(?error, "import batch failed; retrying");
+                config.poll_interval
             }
+        };
+        tokio::select! {
+            _ = tokio::time::timeout(pause, wakeup().notified()) => {}
+            _ = shutdown.requested() => {}
         }
-    })
+    }
 }
 
 /// Claims an import this worker may run: queued, already ours, or abandoned
