@@ -1,11 +1,13 @@
 #![recursion_limit = "256"]
-//! The Muster server: configuration, the router and the workers (the outbox sender),
-//! started from one place so tests run exactly what production runs.
+//! The Muster server: configuration, the router and the background workers
+//! (the outbox sender, the import workers), started and stopped from one place
+//! so tests run exactly what production runs.
 
 mod config;
 mod csrf;
 mod join_limits;
 pub mod mail;
+pub mod workers;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -33,7 +35,39 @@ pub enum StartError {
 pub struct Running {
     pub addr: SocketAddr,
     pub state: AppState,
-    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The HTTP server; it ends by itself only if serving fails.
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    workers: workers::Workers,
+}
+
+impl Running {
+    /// Serves until `signal` (or until serving fails), then stops gracefully.
+    pub async fn run_until(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        tokio::select! {
+            served = &mut self.server => {
+                self.workers.stop(workers::GRACE).await;
+                served.map_err(std::io::Error::other)?
+            }
+            () = signal => self.stop().await,
+        }
+    }
+
+    /// Stops gracefully: no new connections, requests in flight answered, the
+    /// workers' current batches finished or released (see [`workers::Workers::stop`]).
+    pub async fn stop(self) -> std::io::Result<()> {
+        // One signal stops the HTTP server and the workers together.
+        self.workers.stop(workers::GRACE).await;
+        match tokio::time::timeout(workers::GRACE, self.server).await {
+            Ok(served) => served.map_err(std::io::Error::other)?,
+            Err(_) => {
+                tracing::warn!("open connections did not close within {:?}", workers::GRACE);
+                Ok(())
+            }
+        }
+    }
 }
 
 pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
@@ -121,25 +155,29 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         addr: config.bind,
         source,
     })?;
-    // The workers share the state (and database pool) with the web server.
-    mail::spawn_sender(&state, config.mail.clone())?;
-    for n in 0..config.imports.workers {
-        let worker = app::imports::run::WorkerConfig {
-            worker_id: format!("{}-{n}", config.imports.worker_id),
-            ..config.imports.clone()
-        };
-        // Until the supervisor owns shutdown, workers run for the process's life.
-        let (_trigger, shutdown) = app::state::Shutdown::new();
-        tokio::spawn(app::imports::run::run_worker(state.clone(), worker, shutdown));
-    }
+    let (trigger, shutdown) = app::state::Shutdown::new();
+    let workers = workers::Workers::start(
+        &state,
+        config.mail.clone(),
+        &config.imports,
+        trigger,
+        shutdown.clone(),
+    )?;
     let app = router_with(state.clone(), &config.join_limits);
+    let mut stopping = shutdown;
     // The peer address is what the join page's rate limit keys on.
-    let task = tokio::spawn(async move {
+    let server = tokio::spawn(async move {
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
+        .with_graceful_shutdown(async move { stopping.requested().await })
         .await
     });
-    Ok(Running { addr, state, task })
+    Ok(Running {
+        addr,
+        state,
+        server,
+        workers,
+    })
 }

@@ -26,14 +26,36 @@ async fn main() -> std::process::ExitCode {
         "Muster is serving at http://{} (links in emails use {base_url})",
         running.addr
     );
-    tokio::select! {
-        result = running.task => {
-            if let Ok(Err(error)) = result {
-                eprintln!("server stopped: {error}");
-                return std::process::ExitCode::FAILURE;
-            }
+    match running.run_until(stop_requested()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("server stopped: {error}");
+            std::process::ExitCode::FAILURE
         }
-        _ = tokio::signal::ctrl_c() => {}
     }
-    std::process::ExitCode::SUCCESS
+}
+
+/// SIGTERM (service managers, containers) or Ctrl-C.
+async fn stop_requested() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("stopping: finishing current work");
 }

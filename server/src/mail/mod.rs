@@ -7,14 +7,18 @@
 //! same single statement is atomic because SQLite has one writer at a time.
 //! A claimed row is leased (`locked_until`, `lease_owner`): results are only
 //! recorded under the lease that claimed the row, and a crashed sender's rows
-//! are picked up once the lease runs out.
+//! are picked up once the lease runs out. On shutdown the sender finishes the
+//! messages already on the wire and releases the rest of its batch at once.
 
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use app::{db::Backend, state::AppState};
+use app::{
+    db::Backend,
+    state::{AppState, Shutdown},
+};
 use futures::StreamExt;
 use lettre::{
     message::{header::ContentType, Mailbox, MultiPart, SinglePart},
@@ -149,9 +153,14 @@ pub struct Claimed {
 }
 
 pub enum Outcome {
-    Sent { dev_mailbox: bool },
+    Sent {
+        dev_mailbox: bool,
+    },
     Retry(String),
     Permanent(String),
+    /// Not attempted because the process is stopping: the row goes back to the
+    /// queue unchanged, for another sender to take at once.
+    Released,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -325,8 +334,11 @@ impl Sender {
         tokio::time::sleep_until(wait_until.into()).await;
     }
 
-    /// Delivers one claimed row.
-    pub async fn deliver(&self, row: &Claimed) -> Outcome {
+    /// Delivers one claimed row, unless stopping is asked for before it is sent.
+    pub async fn deliver(&self, row: &Claimed, shutdown: &Shutdown) -> Outcome {
+        if shutdown.is_requested() {
+            return Outcome::Released;
+        }
         let Some(smtp) = &self.config.smtp else {
             return Outcome::Sent { dev_mailbox: true };
         };
@@ -362,7 +374,11 @@ impl Sender {
                 return Outcome::Permanent(format!("could not build the message: {error}"))
             }
         };
-        self.throttle().await;
+        let mut stopping = shutdown.clone();
+        tokio::select! {
+            _ = self.throttle() => {}
+            _ = stopping.requested() => return Outcome::Released,
+        }
         let mut connection = match self.checkout(smtp).await {
             Ok(connection) => connection,
             Err(error) => return Outcome::Retry(error),
@@ -439,6 +455,16 @@ impl Sender {
                     .execute(&mut *tx)
                     .await?;
                 }
+                Outcome::Released => {
+                    sqlx::query(
+                        "UPDATE outbox SET locked_until = NULL, lease_owner = NULL
+                         WHERE id = $1 AND lease_owner = $2",
+                    )
+                    .bind(row.id)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
         }
         tx.commit().await
@@ -447,6 +473,12 @@ impl Sender {
     /// Claims one batch, delivers it and records the results. Returns how
     /// many rows were handled (0: nothing was due).
     pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
+        let (_trigger, never) = Shutdown::new();
+        self.run_batch(&never).await
+    }
+
+    /// [`Sender::run_once`], releasing the rows not yet sent when stopping is asked for.
+    async fn run_batch(&self, shutdown: &Shutdown) -> Result<usize, sqlx::Error> {
         let owner = app::links::server::new_token();
         let claimed = self.claim(&owner).await?;
         if claimed.is_empty() {
@@ -455,7 +487,7 @@ impl Sender {
         let count = claimed.len();
         let results: Vec<(Claimed, Outcome)> = futures::stream::iter(claimed)
             .map(|row| async move {
-                let outcome = self.deliver(&row).await;
+                let outcome = self.deliver(&row, shutdown).await;
                 (row, outcome)
             })
             .buffer_unordered(self.config.concurrency.max(1))
@@ -465,33 +497,35 @@ impl Sender {
         Ok(count)
     }
 
-    /// Runs until the process ends: handles batches while there are due
-    /// rows, then waits for a wake-up or the poll interval.
-    pub async fn run(self: Arc<Self>) {
+    /// Runs until `shutdown`: handles batches while there are due rows, then
+    /// waits for a wake-up or the poll interval.
+    pub async fn run(self: Arc<Self>, mut shutdown: Shutdown) {
         let wakeup = app::mail::server::sender_wakeup();
-        loop {
+        while !shutdown.is_requested() {
             let notified = wakeup.notified();
-            match self.run_once().await {
-                Ok(0) => {
-                    tokio::select! {
-                        _ = notified => {}
-                        _ = tokio::time::sleep(self.config.poll) => {}
-                    }
-                }
-                Ok(_) => {}
+            let pause = match self.run_batch(&shutdown).await {
+                Ok(0) => self.config.poll,
+                Ok(_) => continue,
                 Err(error) => {
                     tracing::error!(%error, "outbox sender: database error");
-                    tokio::time::sleep(self.config.poll).await;
+                    self.config.poll
                 }
+            };
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.requested() => {}
             }
         }
     }
 }
 
-/// Starts the sender in the background, sharing the server's database pool.
+/// Starts the sender in the background, sharing the server's database pool,
+/// until `shutdown`.
 pub fn spawn_sender(
     state: &AppState,
     config: MailConfig,
+    shutdown: Shutdown,
 ) -> Result<tokio::task::JoinHandle<()>, MailError> {
     let target = match &config.smtp {
         Some(smtp) => format!("SMTP {}:{} ({:?})", smtp.host, smtp.port, smtp.tls),
@@ -499,7 +533,7 @@ pub fn spawn_sender(
     };
     let sender = Arc::new(Sender::new(state.db.clone(), config)?);
     tracing::info!("outbox sender delivering to {target}");
-    Ok(tokio::spawn(sender.run()))
+    Ok(tokio::spawn(sender.run(shutdown)))
 }
 
 #[cfg(test)]

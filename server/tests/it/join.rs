@@ -4,35 +4,12 @@
 //! 404 for a page that is off and one that does not exist, and the rate
 //! limits answering 429.
 
-mod common;
-
+use crate::support::{Backend, Client, TestApp, ADMIN_PASSWORD, PASSWORD};
 use app::{
     error::AppError,
     invitations::LearnerOverview,
     join::{JoinSettings, SlugCheck},
 };
-use common::{create_org, Backend, Client, TestServer};
-
-const PASSWORD: &str = "a good long password";
-const ADMIN_PASSWORD: &str = "correct horse battery";
-
-async fn admin_with_group(server: &TestServer, org: &str, email: &str) -> (Client, String) {
-    let admin = server.client();
-    create_org(&admin, org, email).await.unwrap();
-    let group: i64 = admin
-        .call(
-            "groups/create",
-            &[
-                ("name", "Spring Cohort"),
-                ("description", ""),
-                ("default_expiry_days", "14"),
-                ("trainings", "Safety\nConduct"),
-            ],
-        )
-        .await
-        .unwrap();
-    (admin, group.to_string())
-}
 
 struct Page<'a> {
     enabled: bool,
@@ -77,35 +54,14 @@ async fn open_page(admin: &Client, slug: &str, group: &str, domains: &str) -> Jo
 }
 
 /// Posts the join page's form as a browser would from the page itself.
-async fn submit(
-    server: &TestServer,
-    client: &Client,
-    slug: &str,
-    form: &[(&str, &str)],
-) -> (u16, String) {
-    let (status, headers, _) = client
-        .post_form(
-            &format!("/join/{slug}/submit"),
-            form,
-            &[("Origin", server.base.as_str())],
-        )
-        .await;
-    let location = headers
-        .get("location")
-        .map(|value| value.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status.as_u16(), location)
+async fn submit(client: &Client, slug: &str, form: &[(&str, &str)]) -> (u16, String) {
+    client
+        .post_from_site(&format!("/join/{slug}/submit"), form)
+        .await
 }
 
-async fn register(
-    server: &TestServer,
-    client: &Client,
-    slug: &str,
-    email: &str,
-    password: &str,
-) -> (u16, String) {
+async fn register(client: &Client, slug: &str, email: &str, password: &str) -> (u16, String) {
     submit(
-        server,
         client,
         slug,
         &[
@@ -122,59 +78,30 @@ async fn register(
 /// Posts the confirmation page's button the way a browser does from a page
 /// sent with `Referrer-Policy: no-referrer`: `Origin: null` plus Fetch Metadata.
 async fn confirm(client: &Client, token: &str) -> (u16, String) {
-    let (status, headers, _) = client
-        .post_form(
-            &format!("/verify-email/{token}/confirm"),
-            &[],
-            &[("Origin", "null"), ("Sec-Fetch-Site", "same-origin")],
-        )
-        .await;
-    let location = headers
-        .get("location")
-        .map(|value| value.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status.as_u16(), location)
-}
-
-async fn count(server: &TestServer, sql: &str, bind: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(sql)
-        .bind(bind)
-        .fetch_one(&server.state.db.pool)
+    client
+        .post_from_emailed_page(&format!("/verify-email/{token}/confirm"), &[])
         .await
-        .unwrap();
-    n
 }
 
 /// The token in the newest confirmation email to `email`.
-async fn verify_token_for(server: &TestServer, email: &str) -> String {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT text_body FROM outbox WHERE to_email = $1 AND kind = 'join_verify' ORDER BY id DESC",
-    )
-    .bind(email)
-    .fetch_all(&server.state.db.pool)
-    .await
-    .unwrap();
-    let text = &rows.first().expect("a confirmation email").0;
-    assert!(text.contains("http://muster.test/verify-email/"), "{text}");
-    let start = text.find("/verify-email/").unwrap() + "/verify-email/".len();
-    text[start..]
-        .chars()
-        .take_while(char::is_ascii_hexdigit)
-        .collect()
+async fn verify_token_for(server: &TestApp, email: &str) -> String {
+    server
+        .emailed_token(email, "join_verify", "/verify-email/")
+        .await
 }
 
-async fn membership_count(server: &TestServer, email: &str) -> i64 {
-    count(
-        server,
-        "SELECT COUNT(*) FROM group_memberships gm JOIN users u ON u.id = gm.user_id
+async fn membership_count(server: &TestApp, email: &str) -> i64 {
+    server
+        .count(
+            "SELECT COUNT(*) FROM group_memberships gm JOIN users u ON u.id = gm.user_id
          WHERE u.email = $1 AND gm.status = 'active'",
-        email,
-    )
-    .await
+            email,
+        )
+        .await
 }
 
 async fn rate_limit_answers_429_per_client_address(backend: Backend) {
-    let Some(server) = common::spawn_with(
+    let Some(server) = TestApp::spawn_with(
         backend,
         false,
         &[
@@ -186,12 +113,19 @@ async fn rate_limit_answers_429_per_client_address(backend: Backend) {
     else {
         return;
     };
-    let (admin, group) = admin_with_group(&server, "Riverside", "ada@example.org").await;
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     open_page(&admin, "riverside", &group, "").await;
     let visitor = server.client();
     for attempt in 1..=3 {
-        let (status, location) =
-            register(&server, &visitor, "riverside", "lin@example.org", "short").await;
+        let (status, location) = register(&visitor, "riverside", "lin@example.org", "short").await;
         assert_eq!(
             (status, location.as_str()),
             (303, "/join/riverside?error=password"),
@@ -209,23 +143,23 @@ async fn rate_limit_answers_429_per_client_address(backend: Backend) {
     assert!(headers.get("retry-after").is_some());
     assert!(body.contains("Too many attempts"), "{body}");
     // The limit is the address's, on every page, and on submissions only.
-    let (status, _) = register(&server, &visitor, "elsewhere", "lin@example.org", "x").await;
+    let (status, _) = register(&visitor, "elsewhere", "lin@example.org", "x").await;
     assert_eq!(status, 429);
     let (status, _) = visitor.get_page("/join/riverside").await;
     assert_eq!(status.as_u16(), 200);
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM join_requests WHERE email = $1",
-            "lin@example.org"
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM join_requests WHERE email = $1",
+                "lin@example.org"
+            )
+            .await,
         0
     );
 }
 
 async fn rate_limit_answers_429_per_organization(backend: Backend) {
-    let Some(server) = common::spawn_with(
+    let Some(server) = TestApp::spawn_with(
         backend,
         true,
         &[
@@ -237,29 +171,37 @@ async fn rate_limit_answers_429_per_organization(backend: Backend) {
     else {
         return;
     };
-    let (riverside, group) = admin_with_group(&server, "Riverside", "ada@example.org").await;
+    let (riverside, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     open_page(&riverside, "riverside", &group, "").await;
-    let (hillside, other_group) = admin_with_group(&server, "Hillside", "bo@example.org").await;
+    let (hillside, other_group) = server
+        .admin_with_group(
+            "Hillside",
+            "bo@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let other_group = other_group.to_string();
     open_page(&hillside, "hillside", &other_group, "").await;
 
     let visitor = server.client();
     for _ in 0..2 {
-        let (status, _) = register(&server, &visitor, "riverside", "lin@example.org", "x").await;
+        let (status, _) = register(&visitor, "riverside", "lin@example.org", "x").await;
         assert_eq!(status, 303);
     }
-    let (status, _) = register(&server, &visitor, "riverside", "lin@example.org", "x").await;
+    let (status, _) = register(&visitor, "riverside", "lin@example.org", "x").await;
     assert_eq!(status, 429, "the third submission to one organization");
-    let (status, _) = register(
-        &server,
-        &server.client(),
-        "Riverside",
-        "max@example.org",
-        "x",
-    )
-    .await;
+    let (status, _) = register(&server.client(), "Riverside", "max@example.org", "x").await;
     assert_eq!(status, 429, "whatever the case of the slug");
-    let (status, location) =
-        register(&server, &visitor, "hillside", "lin@example.org", PASSWORD).await;
+    let (status, location) = register(&visitor, "hillside", "lin@example.org", PASSWORD).await;
     assert_eq!(
         (status, location.as_str()),
         (303, "/join/hillside?sent"),
@@ -268,10 +210,18 @@ async fn rate_limit_answers_429_per_organization(backend: Backend) {
 }
 
 async fn allowlist_is_enforced_server_side(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = admin_with_group(&server, "Riverside", "ada@example.org").await;
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     let settings = open_page(&admin, "riverside", &group, "@School.edu").await;
     assert_eq!(settings.allowed_domains, vec!["school.edu"]);
     assert_eq!(
@@ -295,7 +245,7 @@ async fn allowlist_is_enforced_server_side(backend: Backend) {
         "lin@mail.school.edu",
         "lin@school.edu.evil.org",
     ] {
-        let (status, location) = register(&server, &visitor, "riverside", email, PASSWORD).await;
+        let (status, location) = register(&visitor, "riverside", email, PASSWORD).await;
         assert_eq!(
             (status, location.as_str()),
             (303, "/join/riverside?error=domain"),
@@ -304,7 +254,6 @@ async fn allowlist_is_enforced_server_side(backend: Backend) {
     }
     // Logging in with an account outside the list is refused as well.
     let (status, location) = submit(
-        &server,
         &visitor,
         "riverside",
         &[
@@ -355,32 +304,25 @@ async fn allowlist_is_enforced_server_side(backend: Backend) {
     .await
     .unwrap();
     for email in ["lin@mail.school.edu", "max@School.edu"] {
-        let (status, location) = register(&server, &visitor, "riverside", email, PASSWORD).await;
+        let (status, location) = register(&visitor, "riverside", email, PASSWORD).await;
         assert_eq!(
             (status, location.as_str()),
             (303, "/join/riverside?sent"),
             "{email}"
         );
     }
-    let (status, location) = register(
-        &server,
-        &visitor,
-        "riverside",
-        "lin@evilschool.edu",
-        PASSWORD,
-    )
-    .await;
+    let (status, location) = register(&visitor, "riverside", "lin@evilschool.edu", PASSWORD).await;
     assert_eq!(
         (status, location.as_str()),
         (303, "/join/riverside?error=domain")
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM join_requests WHERE status = $1",
-            "pending"
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM join_requests WHERE status = $1",
+                "pending"
+            )
+            .await,
         2
     );
     // Not a domain: the settings are refused.
@@ -402,47 +344,54 @@ async fn allowlist_is_enforced_server_side(backend: Backend) {
 }
 
 async fn confirming_the_email_starts_membership_with_trainings(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = admin_with_group(&server, "Riverside", "ada@example.org").await;
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     open_page(&admin, "riverside", &group, "school.edu").await;
     let learner = server.client();
-    let (status, location) =
-        register(&server, &learner, "riverside", "Lin@School.edu", PASSWORD).await;
+    let (status, location) = register(&learner, "riverside", "Lin@School.edu", PASSWORD).await;
     assert_eq!((status, location.as_str()), (303, "/join/riverside?sent"));
     let (_, html) = learner.get_page("/join/riverside?sent").await;
     assert!(html.contains("Check your email."), "{html}");
 
     // No account and no membership until the address is confirmed.
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM users WHERE email = $1",
-            "lin@school.edu"
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM users WHERE email = $1",
+                "lin@school.edu"
+            )
+            .await,
         0
     );
     let token = verify_token_for(&server, "lin@school.edu").await;
     assert_eq!(token.len(), 64, "256-bit token");
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM join_requests WHERE token_hash = $1",
-            &token
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM join_requests WHERE token_hash = $1",
+                &token
+            )
+            .await,
         0,
         "the token itself is never stored"
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM join_requests WHERE token_hash = $1",
-            &app::links::server::token_hash(&token)
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM join_requests WHERE token_hash = $1",
+                &app::links::server::token_hash(&token)
+            )
+            .await,
         1,
         "its SHA-256 is"
     );
@@ -474,9 +423,7 @@ async fn confirming_the_email_starts_membership_with_trainings(backend: Backend)
     let (status, location) = confirm(&learner, &token).await;
     assert_eq!((status, location.as_str()), (303, "/"));
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM users WHERE email = $1 AND status = 'active' AND password_hash IS NOT NULL",
+        server.count("SELECT COUNT(*) FROM users WHERE email = $1 AND status = 'active' AND password_hash IS NOT NULL",
             "lin@school.edu"
         )
         .await,
@@ -484,30 +431,26 @@ async fn confirming_the_email_starts_membership_with_trainings(backend: Backend)
     );
     assert_eq!(membership_count(&server, "lin@school.edu").await, 1);
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM training_assignments a JOIN users u ON u.id = a.user_id WHERE u.email = $1",
+        server.count("SELECT COUNT(*) FROM training_assignments a JOIN users u ON u.id = a.user_id WHERE u.email = $1",
             "lin@school.edu"
         )
         .await,
         2
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1 AND m.role = 'learner'",
+        server.count("SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1 AND m.role = 'learner'",
             "lin@school.edu"
         )
         .await,
         1
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE to_email = $1 AND kind = 'welcome'",
-            "lin@school.edu"
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM outbox WHERE to_email = $1 AND kind = 'welcome'",
+                "lin@school.edu"
+            )
+            .await,
         1
     );
     // Signed in: the learner home shows the group and its trainings.
@@ -538,9 +481,9 @@ async fn confirming_the_email_starts_membership_with_trainings(backend: Backend)
     assert!(html.contains("Your email is confirmed"), "{html}");
 
     // A newer sign-up replaces the older link; an expired link does nothing.
-    register(&server, &learner, "riverside", "max@school.edu", PASSWORD).await;
+    register(&learner, "riverside", "max@school.edu", PASSWORD).await;
     let first = verify_token_for(&server, "max@school.edu").await;
-    register(&server, &learner, "riverside", "max@school.edu", PASSWORD).await;
+    register(&learner, "riverside", "max@school.edu", PASSWORD).await;
     let second = verify_token_for(&server, "max@school.edu").await;
     assert_ne!(first, second);
     let (_, html) = server
@@ -586,16 +529,23 @@ fn without_nonces(html: &str) -> String {
 }
 
 async fn a_page_that_is_off_and_an_unknown_slug_give_the_same_404(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = admin_with_group(&server, "Riverside", "ada@example.org").await;
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     open_page(&admin, "riverside", &group, "").await;
     let visitor = server.client();
     let (status, _) = visitor.get_page("/join/riverside").await;
     assert_eq!(status.as_u16(), 200);
-    let (status, location) =
-        register(&server, &visitor, "riverside", "lin@example.org", PASSWORD).await;
+    let (status, location) = register(&visitor, "riverside", "lin@example.org", PASSWORD).await;
     assert_eq!((status, location.as_str()), (303, "/join/riverside?sent"));
     let token = verify_token_for(&server, "lin@example.org").await;
 
@@ -646,53 +596,55 @@ async fn a_page_that_is_off_and_an_unknown_slug_give_the_same_404(backend: Backe
     );
     assert_eq!(membership_count(&server, "lin@example.org").await, 0);
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM join_requests WHERE status = $1",
-            "pending"
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM join_requests WHERE status = $1",
+                "pending"
+            )
+            .await,
         1,
         "still pending: it may work once the page is on again"
     );
 }
 
 async fn an_existing_account_gets_the_same_answer_and_logs_in_to_join(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = admin_with_group(&server, "Riverside", "ada@example.org").await;
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     open_page(&admin, "riverside", &group, "").await;
     let visitor = server.client();
-    let (status, location) = register(
-        &server,
-        &visitor,
-        "riverside",
-        "ADA@example.org",
-        "another password",
-    )
-    .await;
+    let (status, location) =
+        register(&visitor, "riverside", "ADA@example.org", "another password").await;
     assert_eq!(
         (status, location.as_str()),
         (303, "/join/riverside?sent"),
         "the same answer as for a new address"
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM join_requests WHERE email = $1",
-            "ada@example.org"
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM join_requests WHERE email = $1",
+                "ada@example.org"
+            )
+            .await,
         0
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE to_email = $1 AND kind = 'join_account_exists'",
-            "ada@example.org"
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM outbox WHERE to_email = $1 AND kind = 'join_account_exists'",
+                "ada@example.org"
+            )
+            .await,
         1
     );
     // The password did not change.
@@ -706,11 +658,9 @@ async fn an_existing_account_gets_the_same_answer_and_logs_in_to_join(backend: B
         .unwrap();
 
     let login = |password: &'static str| {
-        let server = &server;
         let visitor = &visitor;
         async move {
             submit(
-                server,
                 visitor,
                 "riverside",
                 &[
@@ -730,9 +680,7 @@ async fn an_existing_account_gets_the_same_answer_and_logs_in_to_join(backend: B
     assert_eq!(login(ADMIN_PASSWORD).await, (303, "/".to_owned()));
     assert_eq!(membership_count(&server, "ada@example.org").await, 1);
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1 AND m.role = 'admin'",
+        server.count("SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1 AND m.role = 'admin'",
             "ada@example.org"
         )
         .await,
@@ -745,7 +693,7 @@ async fn an_existing_account_gets_the_same_answer_and_logs_in_to_join(backend: B
         html.contains("You are signed in as ada@example.org."),
         "{html}"
     );
-    let (status, location) = submit(&server, &visitor, "riverside", &[("intent", "join")]).await;
+    let (status, location) = submit(&visitor, "riverside", &[("intent", "join")]).await;
     assert_eq!((status, location.as_str()), (303, "/"));
 }
 
@@ -758,11 +706,27 @@ async fn check(client: &Client, slug: &str) -> SlugCheck {
 }
 
 async fn settings_are_validated_and_admin_only(backend: Backend) {
-    let Some(server) = common::spawn(backend, true).await else {
+    let Some(server) = TestApp::spawn(backend, true).await else {
         return;
     };
-    let (riverside, group) = admin_with_group(&server, "Riverside", "ada@example.org").await;
-    let (hillside, hill_group) = admin_with_group(&server, "Hillside", "bo@example.org").await;
+    let (riverside, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
+    let (hillside, hill_group) = server
+        .admin_with_group(
+            "Hillside",
+            "bo@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let hill_group = hill_group.to_string();
     let empty: JoinSettings = riverside.call("join/settings", &[]).await.unwrap();
     assert!(!empty.enabled && empty.slug.is_empty() && empty.link.is_none());
     assert_eq!(empty.link_prefix, "http://muster.test/join/");
@@ -833,7 +797,7 @@ async fn settings_are_validated_and_admin_only(backend: Backend) {
         Err(AppError::NotAuthenticated)
     );
     let learner = server.client();
-    register(&server, &learner, "river-side", "lin@example.org", PASSWORD).await;
+    register(&learner, "river-side", "lin@example.org", PASSWORD).await;
     let token = verify_token_for(&server, "lin@example.org").await;
     assert_eq!(confirm(&learner, &token).await.0, 303);
     assert_eq!(

@@ -3,60 +3,14 @@
 //! nothing, the failed-rows file, tenants kept apart, and two workers sharing one
 //! import.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::support::{Backend, Client, TestApp};
 use app::{
     error::AppError,
     imports::{DryRun, ImportRowsPage, ImportSummary, Will},
 };
-use common::{create_org, Backend, Client, TestServer};
 use serde_json::json;
-
-async fn count(server: &TestServer, sql: &str, id: i64) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(sql)
-        .bind(id)
-        .fetch_one(&server.state.db.pool)
-        .await
-        .unwrap();
-    n
-}
-
-/// A count over the whole database of this test.
-async fn count_all(server: &TestServer, sql: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(sql)
-        .fetch_one(&server.state.db.pool)
-        .await
-        .unwrap();
-    n
-}
-
-async fn admin(server: &TestServer, org: &str, email: &str) -> Client {
-    // Server errors (logged, never shown to users) explain a failing test.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter("app=warn,server=warn")
-        .with_test_writer()
-        .try_init();
-    let admin = server.client();
-    create_org(&admin, org, email).await.unwrap();
-    admin
-}
-
-async fn group(admin: &Client, name: &str, trainings: &str) -> i64 {
-    admin
-        .call(
-            "groups/create",
-            &[
-                ("name", name),
-                ("description", ""),
-                ("default_expiry_days", "14"),
-                ("trainings", trainings),
-            ],
-        )
-        .await
-        .unwrap()
-}
 
 fn payload(kind: &str, headers: &[&str], rows: &[&[&str]]) -> serde_json::Value {
     json!({
@@ -126,11 +80,11 @@ const KEY_A: &str = "0f6d3c1e-aaaa-4bbb-8ccc-000000000001";
 const KEY_B: &str = "0f6d3c1e-aaaa-4bbb-8ccc-000000000002";
 
 async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let admin = admin(&server, "Riverside", "ada@example.org").await;
-    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
     let rows_in = payload(
         "invites",
         &["Email", "Expiry Days"],
@@ -151,7 +105,7 @@ async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
     assert_eq!(dry.totals.invitation_emails, 2);
     // Nothing is written by a dry run.
     assert_eq!(
-        count_all(&server, "SELECT COUNT(*) FROM invitations").await,
+        server.count_all("SELECT COUNT(*) FROM invitations").await,
         0
     );
 
@@ -163,7 +117,7 @@ async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(id, again);
-    assert_eq!(count_all(&server, "SELECT COUNT(*) FROM imports").await, 1);
+    assert_eq!(server.count_all("SELECT COUNT(*) FROM imports").await, 1);
 
     let done = wait_finished(&admin, id).await;
     assert_eq!(done.status, "completed_with_errors");
@@ -192,17 +146,13 @@ async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
     // One email per invitation, each invitation pointing at its message, and the
     // admin's "finished" email.
     assert_eq!(
-        count_all(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'"
-        )
-        .await,
+        server
+            .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'")
+            .await,
         2
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM invitations WHERE import_id = $1 AND last_outbox_id IS NOT NULL",
+        server.count("SELECT COUNT(*) FROM invitations WHERE import_id = $1 AND last_outbox_id IS NOT NULL",
             id
         )
         .await,
@@ -221,11 +171,11 @@ async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
 }
 
 async fn the_same_file_twice_changes_nothing_the_second_time(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let admin = admin(&server, "Riverside", "ada@example.org").await;
-    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
     let rows_in = payload(
         "invites",
         &["Email"],
@@ -251,25 +201,23 @@ async fn the_same_file_twice_changes_nothing_the_second_time(backend: Backend) {
         .iter()
         .all(|r| r.message.as_deref() == Some("Skipped: already invited.")));
     assert_eq!(
-        count_all(&server, "SELECT COUNT(*) FROM invitations").await,
+        server.count_all("SELECT COUNT(*) FROM invitations").await,
         3
     );
     assert_eq!(
-        count_all(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'"
-        )
-        .await,
+        server
+            .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'")
+            .await,
         3
     );
 }
 
 async fn learners_get_accounts_memberships_trainings_and_activation_emails(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let admin = admin(&server, "Riverside", "ada@example.org").await;
-    let group = group(&admin, "Spring Cohort", "Safety\nConduct").await;
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety\nConduct").await;
     let rows_in = payload(
         "learners",
         &["First Name", "Last Name", "Email"],
@@ -298,29 +246,27 @@ async fn learners_get_accounts_memberships_trainings_and_activation_emails(backe
         ]
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM group_memberships WHERE group_id = $1",
-            group
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM group_memberships WHERE group_id = $1",
+                group
+            )
+            .await,
         2
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM training_assignments WHERE group_id = $1",
-            group
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM training_assignments WHERE group_id = $1",
+                group
+            )
+            .await,
         4
     );
     assert_eq!(
-        count_all(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE kind = 'activation'"
-        )
-        .await,
+        server
+            .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'activation'")
+            .await,
         2
     );
     // Again: existing members are untouched and nobody is emailed twice.
@@ -330,21 +276,19 @@ async fn learners_get_accounts_memberships_trainings_and_activation_emails(backe
     let done = wait_finished(&admin, again).await;
     assert_eq!((done.succeeded, done.skipped), (0, 2));
     assert_eq!(
-        count_all(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE kind = 'activation'"
-        )
-        .await,
+        server
+            .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'activation'")
+            .await,
         2
     );
 }
 
 async fn program_invitations_respect_the_contracts_seats(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let admin = admin(&server, "Riverside", "ada@example.org").await;
-    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
     let contract: i64 = admin
         .call(
             "contracts/create",
@@ -392,23 +336,23 @@ async fn program_invitations_respect_the_contracts_seats(backend: Backend) {
     let id = create(&admin, &opts, &two, KEY_B).await.unwrap();
     assert_eq!(wait_finished(&admin, id).await.succeeded, 2);
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM invitations WHERE contract_id = $1",
-            contract
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM invitations WHERE contract_id = $1",
+                contract
+            )
+            .await,
         2
     );
 }
 
 async fn group_members_are_invited_into_each_listed_group(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let admin = admin(&server, "Riverside", "ada@example.org").await;
-    let spring = group(&admin, "Spring Cohort", "Safety").await;
-    let autumn = group(&admin, "Autumn Cohort", "Safety").await;
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let spring = admin.create_group("Spring Cohort", "Safety").await;
+    let autumn = admin.create_group("Autumn Cohort", "Safety").await;
     let rows_in = payload(
         "group-members",
         &["Email", "Groups"],
@@ -424,30 +368,30 @@ async fn group_members_are_invited_into_each_listed_group(backend: Backend) {
     let done = wait_finished(&admin, id).await;
     assert_eq!((done.succeeded, done.failed), (2, 1));
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM invitations WHERE group_id = $1",
-            spring
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM invitations WHERE group_id = $1",
+                spring
+            )
+            .await,
         2
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM invitations WHERE group_id = $1",
-            autumn
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM invitations WHERE group_id = $1",
+                autumn
+            )
+            .await,
         1
     );
 }
 
 async fn people_are_added_updated_and_linked(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let admin = server.admin("Riverside", "ada@example.org").await;
     let headers = ["First Name", "Last Name", "Email", "Role", "Parent Emails"];
     let first = payload(
         "people",
@@ -474,20 +418,16 @@ async fn people_are_added_updated_and_linked(backend: Backend) {
         rows(&admin, id, "").await
     );
     assert_eq!(
-        count_all(
-            &server,
-            "SELECT COUNT(*) FROM associations WHERE relation = 'parent'"
-        )
-        .await,
+        server
+            .count_all("SELECT COUNT(*) FROM associations WHERE relation = 'parent'")
+            .await,
         1
     );
     // Without "auto-invite" nobody is emailed.
     assert_eq!(
-        count_all(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE kind = 'activation'"
-        )
-        .await,
+        server
+            .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'activation'")
+            .await,
         0
     );
     let renamed = payload(
@@ -516,18 +456,18 @@ async fn people_are_added_updated_and_linked(backend: Backend) {
             .unwrap();
     assert_eq!(first_name, "Annie");
     assert_eq!(
-        count_all(&server, "SELECT COUNT(*) FROM associations").await,
+        server.count_all("SELECT COUNT(*) FROM associations").await,
         1
     );
 }
 
 async fn failed_rows_download_defuses_formulas_and_other_tenants_see_nothing(backend: Backend) {
     // Open signup, so that a second organization can exist.
-    let Some(server) = common::spawn(backend, true).await else {
+    let Some(server) = TestApp::spawn(backend, true).await else {
         return;
     };
-    let admin = admin(&server, "Riverside", "ada@example.org").await;
-    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
     let rows_in = payload(
         "invites",
         &["Email"],
@@ -556,7 +496,8 @@ async fn failed_rows_download_defuses_formulas_and_other_tenants_see_nothing(bac
 
     // Another organization's admin can neither see nor touch it.
     let outsider = server.client();
-    create_org(&outsider, "Elsewhere", "eve@example.net")
+    outsider
+        .create_org("Elsewhere", "eve@example.net")
         .await
         .unwrap();
     let id_text = id.to_string();
@@ -599,12 +540,12 @@ async fn failed_rows_download_defuses_formulas_and_other_tenants_see_nothing(bac
 /// is done exactly once.
 async fn two_workers_never_do_a_row_twice(backend: Backend) {
     let Some(server) =
-        common::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
     else {
         return;
     };
-    let admin = admin(&server, "Riverside", "ada@example.org").await;
-    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
     let emails: Vec<String> = (0..3_000)
         .map(|i| format!("learner{i}@example.com"))
         .collect();
@@ -648,40 +589,33 @@ async fn two_workers_never_do_a_row_twice(backend: Backend) {
     let done = wait_finished(&admin, id).await;
     assert_eq!((done.succeeded, done.skipped, done.failed), (3_000, 0, 0));
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM invitations WHERE import_id = $1",
-            id
-        )
-        .await,
+        server
+            .count("SELECT COUNT(*) FROM invitations WHERE import_id = $1", id)
+            .await,
         3_000
     );
     assert_eq!(
-        count_all(
-            &server,
-            "SELECT COUNT(DISTINCT to_email) FROM outbox WHERE kind = 'invitation'"
-        )
-        .await,
+        server
+            .count_all("SELECT COUNT(DISTINCT to_email) FROM outbox WHERE kind = 'invitation'")
+            .await,
         3_000
     );
     assert_eq!(
-        count_all(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'"
-        )
-        .await,
+        server
+            .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'")
+            .await,
         3_000
     );
 }
 
 async fn a_queued_import_can_be_cancelled(backend: Backend) {
     let Some(server) =
-        common::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
     else {
         return;
     };
-    let admin = admin(&server, "Riverside", "ada@example.org").await;
-    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
     let id = create(
         &admin,
         &options("invites", Some(group)),
@@ -700,16 +634,16 @@ async fn a_queued_import_can_be_cancelled(backend: Backend) {
         .unwrap();
     assert_eq!(summary.status, "cancelled");
     assert_eq!(
-        count_all(&server, "SELECT COUNT(*) FROM invitations").await,
+        server.count_all("SELECT COUNT(*) FROM invitations").await,
         0
     );
 }
 
 async fn templates_come_from_the_engines_column_specs(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let admin = server.admin("Riverside", "ada@example.org").await;
     let (status, headers, body) = admin
         .get_with_headers("/admin/imports/template/invites.csv")
         .await;
@@ -740,12 +674,12 @@ async fn templates_come_from_the_engines_column_specs(backend: Backend) {
 /// Cancelling a running import stops it after the current batch; what was done stays.
 async fn a_running_import_stops_after_its_batch(backend: Backend) {
     let Some(server) =
-        common::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
     else {
         return;
     };
-    let admin = admin(&server, "Riverside", "ada@example.org").await;
-    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
     let emails: Vec<String> = (0..100).map(|i| format!("p{i}@example.com")).collect();
     let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
     let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
@@ -788,12 +722,9 @@ async fn a_running_import_stops_after_its_batch(backend: Backend) {
     assert_eq!(done.status, "cancelled");
     assert_eq!(done.succeeded, 30);
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM invitations WHERE import_id = $1",
-            id
-        )
-        .await,
+        server
+            .count("SELECT COUNT(*) FROM invitations WHERE import_id = $1", id)
+            .await,
         30
     );
     assert_eq!(rows(&admin, id, "pending").await.total, 70);
@@ -803,12 +734,12 @@ async fn a_running_import_stops_after_its_batch(backend: Backend) {
 /// five failures in a row the import ends as failed and the admin is told.
 async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
     let Some(server) =
-        common::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
     else {
         return;
     };
-    let admin = admin(&server, "Riverside", "ada@example.org").await;
-    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
     let id = create(
         &admin,
         &options("invites", Some(group)),
@@ -847,11 +778,9 @@ async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
     assert!(done.error.as_deref().unwrap().contains("repeated errors"));
     assert_eq!(done.retryable(), 2);
     assert_eq!(
-        count_all(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE kind = 'import_finished'"
-        )
-        .await,
+        server
+            .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'import_finished'")
+            .await,
         1
     );
     let (_, _, body) = admin
@@ -866,10 +795,10 @@ async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
 /// A student with only a username has no email: with "auto-invite", the
 /// activation for their account goes to their parent.
 async fn a_username_only_students_activation_goes_to_the_parent(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let admin = server.admin("Riverside", "ada@example.org").await;
     let mut opts = options("people", None);
     opts["auto_invite"] = json!(true);
     let rows_in = payload(
@@ -902,11 +831,9 @@ async fn a_username_only_students_activation_goes_to_the_parent(backend: Backend
             .unwrap();
     assert_eq!((email, status.as_str()), (None, "provisioned"));
     assert_eq!(
-        count_all(
-            &server,
-            "SELECT COUNT(*) FROM associations WHERE relation = 'parent'"
-        )
-        .await,
+        server
+            .count_all("SELECT COUNT(*) FROM associations WHERE relation = 'parent'")
+            .await,
         1
     );
     // The parent's own activation, and the one for the student's account.
@@ -927,12 +854,12 @@ async fn a_username_only_students_activation_goes_to_the_parent(backend: Backend
         .await
         .unwrap();
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM activation_tokens WHERE user_id = $1",
-            kit
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM activation_tokens WHERE user_id = $1",
+                kit
+            )
+            .await,
         1
     );
 }

@@ -3,32 +3,19 @@
 //! killing the old one, sending from People (one, selected, all), tenant
 //! isolation, resending welcome emails, and bulk resend / cancel of invitations.
 
-mod common;
-
+use crate::support::{Backend, Client, TestApp, PASSWORD};
 use app::{
     activation::{ActivationLookup, BulkOutcome},
     error::AppError,
     invitations::{InvitationsPage, InviteOutcome},
     people::PeoplePage,
 };
-use common::{create_org, Backend, Client, TestServer};
-
-const PASSWORD: &str = "a good long password";
-
-async fn org_id(server: &TestServer, name: &str) -> i64 {
-    let (id,): (i64,) = sqlx::query_as("SELECT id FROM organizations WHERE name = $1")
-        .bind(name)
-        .fetch_one(&server.state.db.pool)
-        .await
-        .unwrap();
-    id
-}
 
 /// A person as an import creates them: no password, status provisioned, a
 /// learner of the organization. (Inserted directly: the import worker is
 /// elsewhere.)
 async fn provision(
-    server: &TestServer,
+    server: &TestApp,
     organization_id: i64,
     email: Option<&str>,
     username: Option<&str>,
@@ -55,16 +42,7 @@ async fn provision(
     id
 }
 
-async fn count(server: &TestServer, sql: &str, bind: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(sql)
-        .bind(bind)
-        .fetch_one(&server.state.db.pool)
-        .await
-        .unwrap();
-    n
-}
-
-async fn user_status(server: &TestServer, email: &str) -> String {
+async fn user_status(server: &TestApp, email: &str) -> String {
     let (status,): (String,) = sqlx::query_as("SELECT status FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(&server.state.db.pool)
@@ -74,24 +52,10 @@ async fn user_status(server: &TestServer, email: &str) -> String {
 }
 
 /// The token in the newest activation email to `email`, read from the outbox.
-async fn activation_token(server: &TestServer, email: &str) -> String {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT text_body FROM outbox WHERE to_email = $1 AND kind LIKE 'activation%' ORDER BY id DESC",
-    )
-    .bind(email)
-    .fetch_all(&server.state.db.pool)
-    .await
-    .unwrap();
-    let text = &rows.first().expect("an activation email").0;
-    link_token(text, "/activate/")
-}
-
-fn link_token(text: &str, prefix: &str) -> String {
-    let start = text.find(prefix).expect("a link") + prefix.len();
-    text[start..]
-        .chars()
-        .take_while(char::is_ascii_hexdigit)
-        .collect()
+async fn activation_token(server: &TestApp, email: &str) -> String {
+    server
+        .emailed_token(email, "activation%", "/activate/")
+        .await
 }
 
 async fn lookup(client: &Client, token: &str) -> ActivationLookup {
@@ -108,31 +72,18 @@ async fn send(admin: &Client, user_id: i64) -> Result<(), AppError> {
 }
 
 async fn send_selected(admin: &Client, ids: &[i64]) -> Result<BulkOutcome, AppError> {
-    let keys: Vec<String> = (0..ids.len()).map(|n| format!("ids[{n}]")).collect();
-    let values: Vec<String> = ids.iter().map(i64::to_string).collect();
-    let form: Vec<(&str, &str)> = keys
-        .iter()
-        .zip(&values)
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    admin.call("activation/send_selected", &form).await
+    admin.call_with_ids("activation/send_selected", ids).await
 }
 
 /// Posts the activation page's form as a browser does from a page sent with
 /// `Referrer-Policy: no-referrer`: `Origin: null` plus Fetch Metadata.
 async fn activate(client: &Client, token: &str, password: &str, again: &str) -> (u16, String) {
-    let (status, headers, _) = client
-        .post_form(
+    client
+        .post_from_emailed_page(
             &format!("/activate/{token}/respond"),
             &[("password", password), ("password_confirmation", again)],
-            &[("Origin", "null"), ("Sec-Fetch-Site", "same-origin")],
         )
-        .await;
-    let location = headers
-        .get("location")
-        .map(|value| value.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status.as_u16(), location)
+        .await
 }
 
 async fn people(admin: &Client, status: &str) -> PeoplePage {
@@ -146,18 +97,19 @@ async fn people(admin: &Client, status: &str) -> PeoplePage {
 }
 
 async fn activation_sets_the_password_and_activates(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
     let admin = server.client();
-    create_org(&admin, "Riverside", "ada@example.org")
+    admin
+        .create_org("Riverside", "ada@example.org")
         .await
         .unwrap();
-    let org = org_id(&server, "Riverside").await;
+    let org = server.organization_id("Riverside").await;
     let lin = provision(&server, org, Some("lin@example.org"), None, "Lin").await;
 
     // What the import worker does: queue the email inside its own transaction.
-    let mut tx = server.state.db.pool.begin().await.unwrap();
+    let mut tx = server.state.db.begin().await.unwrap();
     app::activation::server::queue_activation(
         &mut tx,
         &server.state.settings,
@@ -181,12 +133,12 @@ async fn activation_sets_the_password_and_activates(backend: Backend) {
     assert!(html.contains("Ada Admin") && html.contains("http://muster.test/activate/"));
     let token = activation_token(&server, "lin@example.org").await;
     assert_eq!(token.len(), 64, "256-bit token");
-    let stored = count(
-        &server,
-        "SELECT COUNT(*) FROM activation_tokens WHERE token_hash = $1",
-        &token,
-    )
-    .await;
+    let stored = server
+        .count(
+            "SELECT COUNT(*) FROM activation_tokens WHERE token_hash = $1",
+            &token,
+        )
+        .await;
     assert_eq!(stored, 0, "only the hash is stored");
 
     let learner = server.client();
@@ -281,14 +233,15 @@ async fn activation_sets_the_password_and_activates(backend: Backend) {
 }
 
 async fn a_new_link_kills_the_old_one_and_sends_are_limited(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
     let admin = server.client();
-    create_org(&admin, "Riverside", "ada@example.org")
+    admin
+        .create_org("Riverside", "ada@example.org")
         .await
         .unwrap();
-    let org = org_id(&server, "Riverside").await;
+    let org = server.organization_id("Riverside").await;
     let lin = provision(&server, org, Some("lin@example.org"), None, "Lin").await;
 
     send(&admin, lin).await.unwrap();
@@ -311,12 +264,12 @@ async fn a_new_link_kills_the_old_one_and_sends_are_limited(backend: Backend) {
     assert_eq!(location, format!("/activate/{old}?error=gone"));
     assert_eq!(user_status(&server, "lin@example.org").await, "provisioned");
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM activation_tokens WHERE status = $1",
-            "pending"
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM activation_tokens WHERE status = $1",
+                "pending"
+            )
+            .await,
         1
     );
 
@@ -364,20 +317,22 @@ async fn a_new_link_kills_the_old_one_and_sends_are_limited(backend: Backend) {
 }
 
 async fn bulk_send_reaches_only_provisioned_people_of_the_callers_organization(backend: Backend) {
-    let Some(server) = common::spawn(backend, true).await else {
+    let Some(server) = TestApp::spawn(backend, true).await else {
         return;
     };
     let admin_a = server.client();
-    create_org(&admin_a, "Riverside", "ada@example.org")
+    admin_a
+        .create_org("Riverside", "ada@example.org")
         .await
         .unwrap();
     let admin_b = server.client();
-    create_org(&admin_b, "Hillside", "bea@example.org")
+    admin_b
+        .create_org("Hillside", "bea@example.org")
         .await
         .unwrap();
     let (a, b) = (
-        org_id(&server, "Riverside").await,
-        org_id(&server, "Hillside").await,
+        server.organization_id("Riverside").await,
+        server.organization_id("Hillside").await,
     );
     let lin = provision(&server, a, Some("lin@example.org"), None, "Lin").await;
     let max = provision(&server, a, Some("max@example.org"), None, "Max").await;
@@ -457,14 +412,15 @@ async fn bulk_send_reaches_only_provisioned_people_of_the_callers_organization(b
 }
 
 async fn admins_resend_the_welcome_email_to_active_people(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
     let admin = server.client();
-    create_org(&admin, "Riverside", "ada@example.org")
+    admin
+        .create_org("Riverside", "ada@example.org")
         .await
         .unwrap();
-    let org = org_id(&server, "Riverside").await;
+    let org = server.organization_id("Riverside").await;
     let group: i64 = admin
         .call(
             "groups/create",
@@ -547,26 +503,12 @@ async fn list(admin: &Client, status: &str, search: &str, import: &str) -> Invit
         .unwrap()
 }
 
-async fn invitation_token(server: &TestServer, email: &str) -> String {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT text_body FROM outbox WHERE to_email = $1 AND kind LIKE 'invitation%' ORDER BY id DESC",
-    )
-    .bind(email)
-    .fetch_all(&server.state.db.pool)
-    .await
-    .unwrap();
-    link_token(&rows.first().expect("an invitation email").0, "/invite/")
+async fn invitation_token(server: &TestApp, email: &str) -> String {
+    server.emailed_token(email, "invitation%", "/invite/").await
 }
 
 async fn bulk(admin: &Client, function: &str, ids: &[i64]) -> BulkOutcome {
-    let keys: Vec<String> = (0..ids.len()).map(|n| format!("ids[{n}]")).collect();
-    let values: Vec<String> = ids.iter().map(i64::to_string).collect();
-    let form: Vec<(&str, &str)> = keys
-        .iter()
-        .zip(&values)
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    admin.call(function, &form).await.unwrap()
+    admin.call_with_ids(function, ids).await.unwrap()
 }
 
 async fn matching(
@@ -591,11 +533,12 @@ async fn matching(
 }
 
 async fn invitations_are_resent_and_cancelled_in_bulk(backend: Backend) {
-    let Some(server) = common::spawn(backend, true).await else {
+    let Some(server) = TestApp::spawn(backend, true).await else {
         return;
     };
     let admin = server.client();
-    create_org(&admin, "Riverside", "ada@example.org")
+    admin
+        .create_org("Riverside", "ada@example.org")
         .await
         .unwrap();
     let group: i64 = admin
@@ -693,7 +636,8 @@ async fn invitations_are_resent_and_cancelled_in_bulk(backend: Backend) {
 
     // Another organization's admin can touch none of them.
     let other = server.client();
-    create_org(&other, "Hillside", "bea@example.org")
+    other
+        .create_org("Hillside", "bea@example.org")
         .await
         .unwrap();
     assert_eq!(
@@ -732,12 +676,12 @@ async fn invitations_are_resent_and_cancelled_in_bulk(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(list(&admin, "", "", "77").await.total, 2);
-    let before = count(
-        &server,
-        "SELECT COUNT(*) FROM outbox WHERE to_email = $1",
-        "d@example.org",
-    )
-    .await;
+    let before = server
+        .count(
+            "SELECT COUNT(*) FROM outbox WHERE to_email = $1",
+            "d@example.org",
+        )
+        .await;
     assert_eq!(
         matching(&admin, "invitations/resend_matching", "", "", "77").await,
         BulkOutcome {
@@ -747,12 +691,12 @@ async fn invitations_are_resent_and_cancelled_in_bulk(backend: Backend) {
         }
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE to_email = $1",
-            "d@example.org"
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM outbox WHERE to_email = $1",
+                "d@example.org"
+            )
+            .await,
         before + 1
     );
     // Expired ones are resent too; the search narrows.

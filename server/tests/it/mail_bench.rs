@@ -5,18 +5,15 @@
 //! cargo test --release -p server --test mail_bench -- --ignored --nocapture
 //! ```
 
-#[allow(dead_code)]
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{smtp::SmtpSink, Backend};
+use crate::support::{fresh_database, smtp::SmtpSink, Backend};
 use server::mail::{MailConfig, Sender, SmtpConfig, TlsMode};
 
 const MESSAGES: usize = 10_000;
 
 async fn drain(backend: Backend) {
-    let Some(url) = common::fresh_database(backend).await else {
+    let Some(url) = fresh_database(backend).await else {
         return;
     };
     let db = app::db::Db::connect(&url).await.unwrap();

@@ -2,39 +2,15 @@
 //! delivery to a real SMTP server on loopback (and the dev mailbox), the
 //! `/invite/{token}` page and its no-JavaScript form, resend and cancel.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::support::{eventually, link_token, smtp::SmtpSink, Backend, Client, TestApp, PASSWORD};
 use app::{
     error::AppError,
     invitations::{InvitationsPage, InviteLookup, InviteOutcome, InviteResult, LearnerOverview},
     mail::{MailboxEntry, MailboxMessage},
     people::PeoplePage,
 };
-use common::{create_org, smtp::SmtpSink, Backend, Client, TestServer};
-
-const PASSWORD: &str = "a good long password";
-
-async fn admin_with_group(server: &TestServer) -> (Client, String) {
-    let admin = server.client();
-    create_org(&admin, "Riverside", "ada@example.org")
-        .await
-        .unwrap();
-    let group: i64 = admin
-        .call(
-            "groups/create",
-            &[
-                ("name", "Spring Cohort"),
-                ("description", ""),
-                ("default_expiry_days", "14"),
-                ("trainings", "Safety\nConduct"),
-            ],
-        )
-        .await
-        .unwrap();
-    (admin, group.to_string())
-}
 
 async fn invite(admin: &Client, group: &str, emails: &str) -> Result<Vec<InviteOutcome>, AppError> {
     admin
@@ -61,23 +37,8 @@ async fn list(admin: &Client, status: &str, search: &str) -> InvitationsPage {
 }
 
 /// The token in the newest email's link to `email`, read from the outbox.
-async fn token_for(server: &TestServer, email: &str) -> String {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT text_body FROM outbox WHERE to_email = $1 AND kind LIKE 'invitation%' ORDER BY id DESC")
-            .bind(email)
-            .fetch_all(&server.state.db.pool)
-            .await
-            .unwrap();
-    let text = &rows.first().expect("an invitation email").0;
-    token_in(text)
-}
-
-fn token_in(text: &str) -> String {
-    let start = text.find("/invite/").expect("a link") + "/invite/".len();
-    text[start..]
-        .chars()
-        .take_while(char::is_ascii_hexdigit)
-        .collect()
+async fn token_for(server: &TestApp, email: &str) -> String {
+    server.emailed_token(email, "invitation%", "/invite/").await
 }
 
 async fn lookup(client: &Client, token: &str) -> InviteLookup {
@@ -87,30 +48,12 @@ async fn lookup(client: &Client, token: &str) -> InviteLookup {
         .unwrap()
 }
 
-async fn count(server: &TestServer, sql: &str, bind: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(sql)
-        .bind(bind)
-        .fetch_one(&server.state.db.pool)
-        .await
-        .unwrap();
-    n
-}
-
 /// Posts the invitation page's form the way a browser does from a page sent
 /// with `Referrer-Policy: no-referrer`: `Origin: null` plus Fetch Metadata.
 async fn respond(client: &Client, token: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let (status, headers, _) = client
-        .post_form(
-            &format!("/invite/{token}/respond"),
-            form,
-            &[("Origin", "null"), ("Sec-Fetch-Site", "same-origin")],
-        )
-        .await;
-    let location = headers
-        .get("location")
-        .map(|value| value.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status.as_u16(), location)
+    client
+        .post_from_emailed_page(&format!("/invite/{token}/respond"), form)
+        .await
 }
 
 async fn register(client: &Client, token: &str, first: &str) -> (u16, String) {
@@ -127,26 +70,19 @@ async fn register(client: &Client, token: &str, first: &str) -> (u16, String) {
     .await
 }
 
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
-
 async fn manual_invite_reports_each_address_and_queues_one_email_per_invitation(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = admin_with_group(&server).await;
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     let outcomes = invite(
         &admin,
         &group,
@@ -188,30 +124,27 @@ async fn manual_invite_reports_each_address_and_queues_one_email_per_invitation(
     );
 
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE kind = $1",
-            "invitation"
-        )
-        .await,
+        server
+            .count("SELECT COUNT(*) FROM outbox WHERE kind = $1", "invitation")
+            .await,
         2
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE to_email = $1",
-            "max@example.org"
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM outbox WHERE to_email = $1",
+                "max@example.org"
+            )
+            .await,
         1
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM invitations WHERE status = $1",
-            "pending"
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM invitations WHERE status = $1",
+                "pending"
+            )
+            .await,
         2
     );
 
@@ -250,14 +183,14 @@ async fn manual_invite_reports_each_address_and_queues_one_email_per_invitation(
         .message_id
         .unwrap()
         .starts_with(&format!("<muster.{}.", message.id)));
-    let token = token_in(&message.text_body);
+    let token = link_token(&message.text_body, "/invite/");
     assert_eq!(token.len(), 64, "256-bit token");
-    let stored = count(
-        &server,
-        "SELECT COUNT(*) FROM invitations WHERE token_hash = $1",
-        &token,
-    )
-    .await;
+    let stored = server
+        .count(
+            "SELECT COUNT(*) FROM invitations WHERE token_hash = $1",
+            &token,
+        )
+        .await;
     assert_eq!(stored, 0, "only the token's hash is stored");
     assert_eq!(
         server
@@ -285,10 +218,18 @@ async fn manual_invite_reports_each_address_and_queues_one_email_per_invitation(
 }
 
 async fn registering_through_the_link_activates_membership_and_trainings(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = admin_with_group(&server).await;
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     invite(&admin, &group, "lin@example.org").await.unwrap();
     let token = token_for(&server, "lin@example.org").await;
 
@@ -378,12 +319,9 @@ async fn registering_through_the_link_activates_membership_and_trainings(backend
     assert_eq!(people.total, 1);
     assert_eq!(people.people[0].role, "learner");
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE kind = $1",
-            "welcome"
-        )
-        .await,
+        server
+            .count("SELECT COUNT(*) FROM outbox WHERE kind = $1", "welcome")
+            .await,
         1
     );
 
@@ -395,10 +333,18 @@ async fn registering_through_the_link_activates_membership_and_trainings(backend
 }
 
 async fn an_existing_account_logs_in_to_accept(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = admin_with_group(&server).await;
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     let second: i64 = admin
         .call(
             "groups/create",
@@ -482,10 +428,18 @@ async fn an_existing_account_logs_in_to_accept(backend: Backend) {
 }
 
 async fn resend_replaces_the_token_and_is_rate_limited(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = admin_with_group(&server).await;
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     invite(&admin, &group, "lin@example.org").await.unwrap();
     let old = token_for(&server, "lin@example.org").await;
     let id = list(&admin, "", "").await.rows[0].id.to_string();
@@ -523,12 +477,12 @@ async fn resend_replaces_the_token_and_is_rate_limited(backend: Backend) {
         "{fourth:?}"
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE to_email = $1",
-            "lin@example.org"
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM outbox WHERE to_email = $1",
+                "lin@example.org"
+            )
+            .await,
         4
     );
 
@@ -542,10 +496,18 @@ async fn resend_replaces_the_token_and_is_rate_limited(backend: Backend) {
 }
 
 async fn cancel_kills_the_link(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = admin_with_group(&server).await;
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     invite(&admin, &group, "lin@example.org").await.unwrap();
     let token = token_for(&server, "lin@example.org").await;
     let id = list(&admin, "", "").await.rows[0].id.to_string();
@@ -578,10 +540,18 @@ async fn cancel_kills_the_link(backend: Backend) {
 }
 
 async fn an_expired_link_says_so_and_can_be_resent(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = admin_with_group(&server).await;
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     invite(&admin, &group, "lin@example.org").await.unwrap();
     let token = token_for(&server, "lin@example.org").await;
     sqlx::query("UPDATE invitations SET expires_at = 1000")
@@ -607,10 +577,18 @@ async fn an_expired_link_says_so_and_can_be_resent(backend: Backend) {
 }
 
 async fn two_concurrent_accepts_make_one_membership(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = admin_with_group(&server).await;
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     invite(&admin, &group, "lin@example.org").await.unwrap();
     let token = token_for(&server, "lin@example.org").await;
     let (a, b) = (server.client(), server.client());
@@ -625,44 +603,47 @@ async fn two_concurrent_accepts_make_one_membership(backend: Backend) {
         ]
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM users WHERE email = $1",
-            "lin@example.org"
-        )
-        .await,
+        server
+            .count(
+                "SELECT COUNT(*) FROM users WHERE email = $1",
+                "lin@example.org"
+            )
+            .await,
         1
     );
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM group_memberships gm JOIN users u ON u.id = gm.user_id WHERE u.email = $1", "lin@example.org").await,
+        server.count("SELECT COUNT(*) FROM group_memberships gm JOIN users u ON u.id = gm.user_id WHERE u.email = $1", "lin@example.org").await,
         1
     );
     assert_eq!(
-        count(&server, "SELECT COUNT(*) FROM training_assignments a JOIN users u ON u.id = a.user_id WHERE u.email = $1", "lin@example.org").await,
+        server.count("SELECT COUNT(*) FROM training_assignments a JOIN users u ON u.id = a.user_id WHERE u.email = $1", "lin@example.org").await,
         2
     );
     assert_eq!(
-        count(
-            &server,
-            "SELECT COUNT(*) FROM outbox WHERE kind = $1",
-            "welcome"
-        )
-        .await,
+        server
+            .count("SELECT COUNT(*) FROM outbox WHERE kind = $1", "welcome")
+            .await,
         1
     );
 }
 
 async fn organizations_cannot_touch_each_others_invitations(backend: Backend) {
-    let Some(server) = common::spawn(backend, true).await else {
+    let Some(server) = TestApp::spawn(backend, true).await else {
         return;
     };
-    let (admin_a, group_a) = admin_with_group(&server).await;
+    let (admin_a, group_a) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group_a = group_a.to_string();
     invite(&admin_a, &group_a, "lin@example.org").await.unwrap();
     let id = list(&admin_a, "", "").await.rows[0].id.to_string();
     let admin_b = server.client();
-    create_org(&admin_b, "Other", "b@example.org")
-        .await
-        .unwrap();
+    admin_b.create_org("Other", "b@example.org").await.unwrap();
     assert_eq!(list(&admin_b, "", "").await.total, 0);
     assert_eq!(
         admin_b
@@ -700,10 +681,18 @@ async fn smtp_delivery_survives_an_outage_without_duplicates(backend: Backend) {
         ),
         ("MUSTER_MAIL_RETRY_SECONDS", "1".to_owned()),
     ];
-    let Some(server) = common::spawn_with(backend, false, &smtp).await else {
+    let Some(server) = TestApp::spawn_with(backend, false, &smtp).await else {
         return;
     };
-    let (admin, group) = admin_with_group(&server).await;
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
     invite(&admin, &group, "lin@example.org, max@example.org")
         .await
         .unwrap();

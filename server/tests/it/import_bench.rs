@@ -4,13 +4,11 @@
 //!
 //! cargo test --release -p server --test import_bench -- --ignored --nocapture --test-threads 1
 
-mod common;
-
 use std::time::Instant;
 
+use crate::support::{Backend, TestApp};
 use app::db::{Bind, Bulk};
 use app::imports::run::{run_batch, WorkerConfig};
-use common::Backend;
 use serde_json::json;
 
 const ROWS: usize = 100_000;
@@ -18,23 +16,20 @@ const BATCH: usize = 2_000;
 
 async fn bench(backend: Backend, send_emails: bool) {
     let Some(server) =
-        common::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
     else {
         return;
     };
-    let (admin, group) = common::admin_with_cohort(&server).await;
+    let (admin, group) = server
+        .admin_with_group("Riverside", "ada@example.org", "Cohort", "")
+        .await;
     let emails: Vec<String> = (0..ROWS)
         .map(|i| format!("person{i}@bench.example"))
         .collect();
     let confirm = Instant::now();
-    let id = common::start_invites_import(
-        &admin,
-        group,
-        &emails,
-        send_emails,
-        "bench-0000000000000000001",
-    )
-    .await;
+    let id = admin
+        .start_invites_import(group, &emails, send_emails, "bench-0000000000000000001")
+        .await;
     let confirm_secs = confirm.elapsed().as_secs_f64();
     let config = WorkerConfig {
         batch_size: BATCH as i64,

@@ -3,48 +3,42 @@
 //! killed and restarted a bounded number of times, and the end state equals one
 //! clean run (no row, user, invitation or email missing or twice).
 
-mod common;
-
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::support::{muster_process, Backend, TestApp};
 use app::imports::ImportSummary;
-use common::Backend;
 
 const ROWS: usize = 20_000;
 const KILLS: usize = 4;
 
 fn start_worker(database_url: &str) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_muster"))
-        .env("DATABASE_URL", database_url)
-        .env("MUSTER_BIND", "127.0.0.1:0")
-        .env("MUSTER_BASE_URL", "http://muster.test")
-        .env("MUSTER_IMPORT_BATCH_SIZE", "500")
-        // A killed worker's lease runs out quickly, so the restart takes over soon.
-        .env("MUSTER_IMPORT_LEASE_SECONDS", "2")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the muster binary starts")
+    // A killed worker's lease runs out quickly, so the restart takes over soon.
+    muster_process(
+        database_url,
+        &[
+            ("MUSTER_IMPORT_BATCH_SIZE", "500"),
+            ("MUSTER_IMPORT_LEASE_SECONDS", "2"),
+        ],
+    )
 }
 
 async fn survives_sigkill(backend: Backend) {
     // This process serves the admin's requests but runs no import worker.
     let Some(server) =
-        common::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
     else {
         return;
     };
     let database_url = server.database_url.clone();
-    let (admin, group) = common::admin_with_cohort(&server).await;
+    let (admin, group) = server
+        .admin_with_group("Riverside", "ada@example.org", "Cohort", "")
+        .await;
     let emails: Vec<String> = (0..ROWS)
         .map(|i| format!("person{i}@crash.example"))
         .collect();
-    let id =
-        common::start_invites_import(&admin, group, &emails, true, "crash-test-0000000000000001")
-            .await;
+    let id = admin
+        .start_invites_import(group, &emails, true, "crash-test-0000000000000001")
+        .await;
 
     // Kill at pseudo-random moments (seeded by the clock; the seed is printed).
     let mut seed = std::time::SystemTime::now()
@@ -94,34 +88,7 @@ async fn survives_sigkill(backend: Backend) {
         (summary.succeeded, summary.skipped, summary.failed),
         (ROWS as i64, 0, 0)
     );
-    let one = |sql: &'static str| {
-        let pool = server.state.db.pool.clone();
-        async move {
-            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.unwrap();
-            n
-        }
-    };
-    assert_eq!(one("SELECT COUNT(*) FROM invitations").await, ROWS as i64);
-    assert_eq!(
-        one("SELECT COUNT(DISTINCT email) FROM invitations").await,
-        ROWS as i64
-    );
-    assert_eq!(
-        one("SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'").await,
-        ROWS as i64
-    );
-    assert_eq!(
-        one("SELECT COUNT(DISTINCT to_email) FROM outbox WHERE kind = 'invitation'").await,
-        ROWS as i64
-    );
-    assert_eq!(
-        one("SELECT COUNT(*) FROM import_rows WHERE status <> 'success'").await,
-        0
-    );
-    assert_eq!(
-        one("SELECT COUNT(*) FROM outbox WHERE kind = 'import_finished'").await,
-        1
-    );
+    server.assert_invites_import_done_once(ROWS as i64).await;
     println!(
         "{kills} kills; finished in {:.1} s",
         started.elapsed().as_secs_f64()

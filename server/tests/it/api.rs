@@ -1,7 +1,6 @@
 //! The public HTTP surface of the foundation, on SQLite and PostgreSQL.
 
-mod common;
-
+use crate::support::{Backend, Client, TestApp};
 use app::{
     auth::{Bootstrap, Role},
     contracts::Contract,
@@ -9,16 +8,15 @@ use app::{
     groups::GroupSummary,
     people::PeoplePage,
 };
-use common::{create_org, Backend};
 
-async fn bootstrap(client: &common::Client) -> Bootstrap {
+async fn bootstrap(client: &Client) -> Bootstrap {
     client.call("bootstrap", &[]).await.unwrap()
 }
 
 async fn first_run_creates_the_organization_and_its_admin_can_log_out_and_back_in(
     backend: Backend,
 ) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
     let browser = server.client();
@@ -26,7 +24,8 @@ async fn first_run_creates_the_organization_and_its_admin_can_log_out_and_back_i
     assert!(!before.has_organization);
     assert!(before.user.is_none());
 
-    create_org(&browser, "Northside Academy", "Ada@Example.org")
+    browser
+        .create_org("Northside Academy", "Ada@Example.org")
         .await
         .unwrap();
     let after = bootstrap(&browser).await;
@@ -84,18 +83,23 @@ async fn first_run_creates_the_organization_and_its_admin_can_log_out_and_back_i
 }
 
 async fn a_second_organization_needs_open_signup(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    create_org(&server.client(), "First", "first@example.org")
+    server
+        .client()
+        .create_org("First", "first@example.org")
         .await
         .unwrap();
-    let second = create_org(&server.client(), "Second", "second@example.org").await;
+    let second = server
+        .client()
+        .create_org("Second", "second@example.org")
+        .await;
     assert_eq!(second, Err(AppError::Forbidden));
 }
 
 async fn setup_rejects_bad_input_with_the_field_named(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
     let browser = server.client();
@@ -138,7 +142,7 @@ async fn setup_rejects_bad_input_with_the_field_named(backend: Backend) {
 }
 
 async fn admin_functions_require_a_session(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
     let stranger = server.client();
@@ -149,13 +153,11 @@ async fn admin_functions_require_a_session(backend: Backend) {
 }
 
 async fn cross_site_posts_are_refused(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
     let browser = server.client();
-    create_org(&browser, "Org", "ada@example.org")
-        .await
-        .unwrap();
+    browser.create_org("Org", "ada@example.org").await.unwrap();
     let (status, _) = browser
         .raw(
             "groups/create",
@@ -191,13 +193,11 @@ async fn cross_site_posts_are_refused(backend: Backend) {
 }
 
 async fn logins_are_rate_limited_per_email(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
     let browser = server.client();
-    create_org(&browser, "Org", "ada@example.org")
-        .await
-        .unwrap();
+    browser.create_org("Org", "ada@example.org").await.unwrap();
     for _ in 0..10 {
         let result = browser
             .call::<()>(
@@ -232,11 +232,11 @@ fn group_form<'a>(name: &'a str, expiry: &'a str, trainings: &'a str) -> Vec<(&'
 }
 
 async fn groups_are_created_listed_and_edited(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
     let admin = server.client();
-    create_org(&admin, "Org", "ada@example.org").await.unwrap();
+    admin.create_org("Org", "ada@example.org").await.unwrap();
     let id: i64 = admin
         .call(
             "groups/create",
@@ -272,11 +272,11 @@ async fn groups_are_created_listed_and_edited(backend: Backend) {
 }
 
 async fn contracts_are_created_and_listed(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
     let admin = server.client();
-    create_org(&admin, "Org", "ada@example.org").await.unwrap();
+    admin.create_org("Org", "ada@example.org").await.unwrap();
     admin
         .call::<i64>(
             "contracts/create",
@@ -320,11 +320,11 @@ async fn contracts_are_created_and_listed(backend: Backend) {
 }
 
 async fn people_are_searched_and_paged_on_the_server(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
     let admin = server.client();
-    create_org(&admin, "Org", "ada@example.org").await.unwrap();
+    admin.create_org("Org", "ada@example.org").await.unwrap();
     let all: PeoplePage = admin
         .call("people/list", &[("search", ""), ("page", "1")])
         .await
@@ -351,13 +351,11 @@ async fn people_are_searched_and_paged_on_the_server(backend: Backend) {
 /// An admin of organization B cannot list, read or change organization A's
 /// groups, contracts or people through any server function.
 async fn organizations_cannot_see_or_change_each_others_data(backend: Backend) {
-    let Some(server) = common::spawn(backend, true).await else {
+    let Some(server) = TestApp::spawn(backend, true).await else {
         return;
     };
     let admin_a = server.client();
-    create_org(&admin_a, "Org A", "a@example.org")
-        .await
-        .unwrap();
+    admin_a.create_org("Org A", "a@example.org").await.unwrap();
     let group_a: i64 = admin_a
         .call(
             "groups/create",
@@ -378,9 +376,7 @@ async fn organizations_cannot_see_or_change_each_others_data(backend: Backend) {
         .unwrap();
 
     let admin_b = server.client();
-    create_org(&admin_b, "Org B", "b@example.org")
-        .await
-        .unwrap();
+    admin_b.create_org("Org B", "b@example.org").await.unwrap();
     let groups_b: Vec<GroupSummary> = admin_b.call("groups/list", &[]).await.unwrap();
     assert!(groups_b.is_empty(), "B sees A's groups: {groups_b:?}");
     let contracts_b: Vec<Contract> = admin_b.call("contracts/list", &[]).await.unwrap();
@@ -430,7 +426,7 @@ async fn organizations_cannot_see_or_change_each_others_data(backend: Backend) {
 }
 
 async fn pages_render_on_the_server(backend: Backend) {
-    let Some(server) = common::spawn(backend, false).await else {
+    let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
     let browser = server.client();

@@ -1,0 +1,98 @@
+//! The one home of background work: the outbox sender and the import workers
+//! start here with one [`Shutdown`], and stop here together.
+
+use std::time::Duration;
+
+use app::{
+    db::Db,
+    imports::run::WorkerConfig,
+    state::{AppState, Shutdown, ShutdownTrigger},
+};
+use tokio::task::JoinSet;
+
+use crate::mail::{self, MailConfig, MailError};
+
+/// Long enough for an import batch or an SMTP exchange (30 s timeout) to end,
+/// short enough to finish before a supervisor's usual SIGKILL (30 s after SIGTERM).
+pub const GRACE: Duration = Duration::from_secs(25);
+
+/// The running background tasks of this process.
+pub struct Workers {
+    trigger: ShutdownTrigger,
+    tasks: JoinSet<()>,
+    db: Db,
+    import_worker_ids: Vec<String>,
+}
+
+impl Workers {
+    /// Starts the sender and `imports.workers` import workers, sharing the
+    /// server's state (and database pool). `shutdown` stops them, and so
+    /// does [`Workers::stop`].
+    pub fn start(
+        state: &AppState,
+        mail_config: MailConfig,
+        imports: &WorkerConfig,
+        trigger: ShutdownTrigger,
+        shutdown: Shutdown,
+    ) -> Result<Workers, MailError> {
+        let mut tasks = JoinSet::new();
+        let sender = mail::spawn_sender(state, mail_config, shutdown.clone())?;
+        tasks.spawn(async move {
+            if let Err(error) = sender.await {
+                tracing::error!(%error, "outbox sender ended abnormally");
+            }
+        });
+        let mut import_worker_ids = Vec::new();
+        for n in 0..imports.workers {
+            let worker = WorkerConfig {
+                worker_id: format!("{}-{n}", imports.worker_id),
+                ..imports.clone()
+            };
+            import_worker_ids.push(worker.worker_id.clone());
+            tasks.spawn(app::imports::run::run_worker(
+                state.clone(),
+                worker,
+                shutdown.clone(),
+            ));
+        }
+        Ok(Workers {
+            trigger,
+            tasks,
+            db: state.db.clone(),
+            import_worker_ids,
+        })
+    }
+
+    /// Asks every worker to stop, waits up to `grace` for them to finish what
+    /// they hold, cuts off the rest (their transactions roll back), and hands
+    /// this process's import leases back so another process resumes at once.
+    pub async fn stop(mut self, grace: Duration) {
+        self.trigger.stop();
+        let finished = tokio::time::timeout(grace, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            tracing::warn!("background work did not stop within {grace:?}; abandoning it");
+            self.tasks.shutdown().await;
+        }
+        if let Err(error) = release_import_leases(&self.db, &self.import_worker_ids).await {
+            tracing::error!(%error, "could not release import leases; they run out by themselves");
+        }
+    }
+}
+
+/// Makes imports leased to `worker_ids` claimable now instead of when their
+/// lease runs out. (Belongs in the imports store when it has one.)
+async fn release_import_leases(db: &Db, worker_ids: &[String]) -> Result<(), sqlx::Error> {
+    for worker_id in worker_ids {
+        sqlx::query(
+            "UPDATE imports SET lease_owner = NULL, locked_until = 0
+             WHERE lease_owner = $1 AND status = 'running'",
+        )
+        .bind(worker_id)
+        .execute(&db.pool)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! The server's integration tests: one binary, one module per area. Each test
+//! starts the real server (or the real `muster` binary) against a fresh SQLite
+//! file and a fresh PostgreSQL database. The benchmarks (`import_bench`,
+//! `mail_bench`) are `#[ignore]`d tests of this binary:
+//!
+//! ```sh
+//! cargo test --release -p server --test it import_bench -- --ignored --nocapture --test-threads 1
+//! ```
+
+#[macro_use]
+mod support;
+
+mod activation;
+mod api;
+mod import_bench;
+mod import_crash;
+mod imports;
+mod invitations;
+mod join;
+mod mail_bench;
+mod shutdown;

@@ -1,0 +1,122 @@
+//! Stopping gracefully: on SIGTERM the real `muster` binary stops accepting
+//! requests, finishes or releases the import batch and the emails it holds, and
+//! exits 0 promptly; another process resumes the import at once (not when a
+//! lease runs out) and the end state equals one clean run.
+
+use std::time::{Duration, Instant};
+
+use app::imports::ImportSummary;
+
+use crate::support::{muster_process, Backend, TestApp};
+
+const ROWS: usize = 10_000;
+
+/// Long enough that resuming before it runs out proves the lease was released.
+const LEASE_SECONDS: &str = "600";
+
+fn start_worker(database_url: &str) -> tokio::process::Child {
+    muster_process(
+        database_url,
+        &[
+            ("MUSTER_IMPORT_BATCH_SIZE", "500"),
+            ("MUSTER_IMPORT_LEASE_SECONDS", LEASE_SECONDS),
+        ],
+    )
+}
+
+fn terminate(child: &tokio::process::Child) {
+    let pid = child.id().expect("the child is running");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+async fn summary(admin: &crate::support::Client, id: i64) -> ImportSummary {
+    admin
+        .call("imports/get", &[("id", &id.to_string())])
+        .await
+        .unwrap()
+}
+
+async fn sigterm_releases_the_import(backend: Backend) {
+    // This process serves the admin's requests but runs no import worker.
+    let Some(server) =
+        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+    else {
+        return;
+    };
+    let (admin, group) = server
+        .admin_with_group("Riverside", "ada@example.org", "Cohort", "")
+        .await;
+    let emails: Vec<String> = (0..ROWS)
+        .map(|i| format!("person{i}@stop.example"))
+        .collect();
+    let id = admin
+        .start_invites_import(group, &emails, true, "stop-test-00000000000000001")
+        .await;
+
+    let mut first = start_worker(&server.database_url);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while summary(&admin, id).await.processed == 0 {
+        assert!(Instant::now() < deadline, "the worker never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    terminate(&first);
+    let stopping = Instant::now();
+    let status = tokio::time::timeout(Duration::from_secs(30), first.wait())
+        .await
+        .expect("muster exits within 30 s of SIGTERM")
+        .unwrap();
+    assert!(status.success(), "muster exits 0 on SIGTERM: {status:?}");
+    println!("stopped in {:.2} s", stopping.elapsed().as_secs_f64());
+
+    let at_stop = summary(&admin, id).await;
+    println!("{} of {ROWS} rows done at SIGTERM", at_stop.processed);
+    if !at_stop.is_finished() {
+        let holders = server
+            .count(
+                "SELECT COUNT(*) FROM imports WHERE id = $1 AND lease_owner IS NOT NULL",
+                id,
+            )
+            .await;
+        assert_eq!(holders, 0, "the stopped process still holds the import");
+        let second = start_worker(&server.database_url);
+        // Well within the lease: only a released import is taken over this soon.
+        let deadline = Instant::now() + Duration::from_secs(240);
+        while !summary(&admin, id).await.is_finished() {
+            assert!(Instant::now() < deadline, "the import was not resumed");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        drop(second);
+    }
+
+    let done = summary(&admin, id).await;
+    assert_eq!(done.status, "completed");
+    assert_eq!(
+        (done.succeeded, done.skipped, done.failed),
+        (ROWS as i64, 0, 0)
+    );
+    server.assert_invites_import_done_once(ROWS as i64).await;
+}
+
+/// The in-process server (what tests and `muster` run) stops promptly and
+/// then refuses connections.
+async fn the_server_stops_and_refuses_connections(backend: Backend) {
+    let Some(server) = TestApp::spawn(backend, false).await else {
+        return;
+    };
+    let browser = server.client();
+    let (status, _) = browser.get_page("/").await;
+    assert_eq!(status.as_u16(), 200);
+    let started = Instant::now();
+    server.stop().await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(browser.try_get("/").await.is_err(), "still serving");
+}
+
+on_both_backends! {
+    sigterm_releases_the_import_and_exits_0 => sigterm_releases_the_import;
+    stop_refuses_new_connections => the_server_stops_and_refuses_connections;
+}
