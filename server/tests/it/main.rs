@@ -18,4 +18,5 @@ mod imports;
 mod invitations;
 mod join;
 mod mail_bench;
+mod schema_parity;
 mod shutdown;
