@@ -15,9 +15,7 @@ const ROWS: usize = 100_000;
 const BATCH: usize = 2_000;
 
 async fn bench(backend: Backend, send_emails: bool) {
-    let Some(server) =
-        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
-    else {
+    let Some(server) = TestApp::spawn_without_import_workers(backend).await else {
         return;
     };
     let (admin, group) = server

@@ -24,9 +24,7 @@ fn start_worker(database_url: &str) -> tokio::process::Child {
 
 async fn survives_sigkill(backend: Backend) {
     // This process serves the admin's requests but runs no import worker.
-    let Some(server) =
-        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
-    else {
+    let Some(server) = TestApp::spawn_without_import_workers(backend).await else {
         return;
     };
     let database_url = server.database_url.clone();

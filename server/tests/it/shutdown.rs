@@ -42,9 +42,7 @@ async fn summary(admin: &crate::support::Client, id: i64) -> ImportSummary {
 
 async fn sigterm_releases_the_import(backend: Backend) {
     // This process serves the admin's requests but runs no import worker.
-    let Some(server) =
-        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
-    else {
+    let Some(server) = TestApp::spawn_without_import_workers(backend).await else {
         return;
     };
     let (admin, group) = server

@@ -49,13 +49,7 @@ impl Client {
         form: &[(&str, &str)],
     ) -> Result<T, AppError> {
         let (status, body) = self.raw(function, form, Some(&self.base)).await;
-        if status.is_success() {
-            Ok(serde_json::from_str(&body)
-                .unwrap_or_else(|e| panic!("{function}: bad body {body:?}: {e}")))
-        } else {
-            Err(serde_json::from_str(&body)
-                .unwrap_or_else(|e| panic!("{function}: {status} {body:?}: {e}")))
-        }
+        decode(function, status, &body)
     }
 
     /// Calls a server function whose arguments travel as JSON (imports).
@@ -73,14 +67,7 @@ impl Client {
             .await
             .unwrap();
         let status = response.status();
-        let body = response.text().await.unwrap();
-        if status.is_success() {
-            Ok(serde_json::from_str(&body)
-                .unwrap_or_else(|e| panic!("{function}: bad body {body:?}: {e}")))
-        } else {
-            Err(serde_json::from_str(&body)
-                .unwrap_or_else(|e| panic!("{function}: {status} {body:?}: {e}")))
-        }
+        decode(function, status, &response.text().await.unwrap())
     }
 
     /// Calls a server function whose argument is a list of ids (`ids[0]`, `ids[1]`, ...).
@@ -243,5 +230,20 @@ impl Client {
         )
         .await
         .unwrap()
+    }
+}
+
+/// A server function's answer: its value, or the [`AppError`] it returned.
+fn decode<T: DeserializeOwned>(
+    function: &str,
+    status: StatusCode,
+    body: &str,
+) -> Result<T, AppError> {
+    if status.is_success() {
+        Ok(serde_json::from_str(body)
+            .unwrap_or_else(|e| panic!("{function}: bad body {body:?}: {e}")))
+    } else {
+        Err(serde_json::from_str(body)
+            .unwrap_or_else(|e| panic!("{function}: {status} {body:?}: {e}")))
     }
 }

@@ -46,6 +46,12 @@ impl TestApp {
         })
     }
 
+    /// A server that serves requests but runs no import worker: imports it
+    /// queues are run by other processes (or by the test itself).
+    pub async fn spawn_without_import_workers(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+    }
+
     pub fn client(&self) -> Client {
         Client::new(&self.base)
     }
