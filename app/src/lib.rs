@@ -1,6 +1,7 @@
 //! Components, pages and server functions shared by the browser and the server.
 
 pub mod activation;
+pub mod bulk;
 pub mod auth;
 pub mod contracts;
 pub mod error;
