@@ -61,3 +61,26 @@ pub fn unique_selection(
     unique.dedup();
     Ok(unique)
 }
+
+/// Emails of `kind` the organization queued for `email` after `since`: what
+/// the per-address daily limits count.
+#[cfg(feature = "ssr")]
+pub async fn emails_sent_since<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    organization_id: i64,
+    email: &str,
+    kind: &str,
+    since: i64,
+) -> sqlx::Result<i64> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM outbox WHERE organization_id = $1 AND to_email = $2
+         AND kind = $3 AND created_at > $4",
+    )
+    .bind(organization_id)
+    .bind(email)
+    .bind(kind)
+    .bind(since)
+    .fetch_one(db)
+    .await?;
+    Ok(count)
+}

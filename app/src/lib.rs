@@ -6,6 +6,7 @@ pub mod auth;
 pub mod contracts;
 pub mod error;
 pub mod groups;
+pub mod home;
 pub mod imports;
 pub mod invitations;
 pub mod join;

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use app::{
     error::AppError,
-    invitations::{InvitationsPage, InviteLookup, InviteOutcome, InviteResult, LearnerOverview},
+    home::LearnerOverview,
+    invitations::{InvitationsPage, InviteLookup, InviteOutcome, InviteResult},
     mail::{MailboxEntry, MailboxMessage},
     people::PeoplePage,
 };

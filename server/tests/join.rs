@@ -8,7 +8,7 @@ mod common;
 
 use app::{
     error::AppError,
-    invitations::LearnerOverview,
+    home::LearnerOverview,
     join::{JoinSettings, SlugCheck},
 };
 use common::{create_org, Backend, Client, TestServer};

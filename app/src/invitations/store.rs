@@ -1,0 +1,448 @@
+//! All SQL on `invitations` (and the reads invitations need from groups,
+//! memberships and the outbox). Every function takes an executor: the pool,
+//! or `&mut **tx` inside the caller's transaction.
+
+use sqlx::{Any, Executor};
+
+use super::{InvitationFilter, InvitationStatus, PAGE_SIZE};
+use crate::error::AppError;
+
+/// What an invitation to a group needs to know about it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct InviteGroup {
+    pub name: String,
+    pub organization: String,
+    pub expiry_days: i64,
+}
+
+pub struct NewInvitation<'a> {
+    pub organization_id: i64,
+    pub group_id: i64,
+    pub email: &'a str,
+    pub token_hash: &'a str,
+    pub expires_at: i64,
+    pub invited_by: i64,
+}
+
+/// One line of the admin's list, before the accepted name is put together.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ListedInvitation {
+    pub id: i64,
+    pub email: String,
+    pub group_name: String,
+    #[sqlx(try_from = "String")]
+    pub status: InvitationStatus,
+    pub expires_at: i64,
+    pub created_at: i64,
+    pub resend_count: i64,
+    pub delivery: Option<String>,
+    pub delivery_error: Option<String>,
+    pub accepted_first_name: Option<String>,
+    pub accepted_last_name: Option<String>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct ResendTarget {
+    pub group_id: i64,
+    pub email: String,
+    #[sqlx(try_from = "String")]
+    pub status: InvitationStatus,
+}
+
+/// What `/invite/{token}` shows, as stored.
+#[derive(Debug, sqlx::FromRow)]
+pub struct TokenInvitation {
+    pub organization: String,
+    pub group_name: String,
+    pub email: String,
+    #[sqlx(try_from = "String")]
+    pub status: InvitationStatus,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct ClaimedInvitation {
+    pub id: i64,
+    pub organization_id: i64,
+    pub group_id: i64,
+}
+
+/// Marks the group's pending invitations past their expiry as expired. Also
+/// the first write of a manual invite, so SQLite takes its write lock before
+/// the reads.
+pub async fn expire_overdue<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    group_id: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE invitations SET status = 'expired'
+         WHERE organization_id = $1 AND group_id = $2 AND status = 'pending' AND expires_at <= $3",
+    )
+    .bind(organization_id)
+    .bind(group_id)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn invite_group<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    group_id: i64,
+) -> sqlx::Result<Option<InviteGroup>> {
+    sqlx::query_as(
+        "SELECT g.name, o.name AS organization, g.default_expiry_days AS expiry_days
+         FROM learning_groups g JOIN organizations o ON o.id = g.organization_id
+         WHERE g.organization_id = $1 AND g.id = $2",
+    )
+    .bind(organization_id)
+    .bind(group_id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn is_active_member<'c>(
+    db: impl Executor<'c, Database = Any>,
+    group_id: i64,
+    email: &str,
+) -> sqlx::Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT gm.id FROM group_memberships gm JOIN users u ON u.id = gm.user_id
+         WHERE gm.group_id = $1 AND u.email = $2 AND gm.status = 'active'",
+    )
+    .bind(group_id)
+    .bind(email)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// The new invitation's id; `None` when one is already pending for this
+/// group and email (the partial unique index decides, also against a
+/// concurrent invite).
+pub async fn insert_pending<'c>(
+    db: impl Executor<'c, Database = Any>,
+    invitation: &NewInvitation<'_>,
+    now: i64,
+) -> sqlx::Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO invitations (organization_id, group_id, email, token_hash, status, expires_at,
+                                  invited_by, resend_count, created_at)
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6, 0, $7)
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(invitation.organization_id)
+    .bind(invitation.group_id)
+    .bind(invitation.email)
+    .bind(invitation.token_hash)
+    .bind(invitation.expires_at)
+    .bind(invitation.invited_by)
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Remembers the last email sent for an invitation (the list shows its delivery).
+pub async fn record_sent<'c>(
+    db: impl Executor<'c, Database = Any>,
+    invitation_id: i64,
+    outbox_id: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE invitations SET last_outbox_id = $1, last_sent_at = $2 WHERE id = $3")
+        .bind(outbox_id)
+        .bind(now)
+        .bind(invitation_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+fn like_pattern(search: &str) -> String {
+    let escaped = search
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The status as the list reads it (see [`InvitationStatus::at`]).
+const EFFECTIVE_STATUS: &str =
+    "CASE WHEN i.status = 'pending' AND i.expires_at <= $2 THEN 'expired' ELSE i.status END";
+
+/// The FROM and WHERE of the list and of the bulk actions on everything
+/// matching, with the normalized status it binds: $1 organization, $2 now,
+/// $3 status, $4 email pattern, $5 group, $6 import.
+fn filter_sql(filter: &InvitationFilter) -> Result<(String, String), AppError> {
+    let status = filter.status.trim().to_lowercase();
+    if !status.is_empty() {
+        status.parse::<InvitationStatus>()?;
+    }
+    Ok((
+        format!(
+            "FROM invitations i
+             JOIN learning_groups g ON g.id = i.group_id
+             WHERE i.organization_id = $1
+               AND ($3 = '' OR {EFFECTIVE_STATUS} = $3)
+               AND i.email LIKE $4 ESCAPE '\\'
+               AND ($5 = 0 OR i.group_id = $5)
+               AND ($6 = 0 OR i.import_id = $6)"
+        ),
+        status,
+    ))
+}
+
+type AnyQueryAs<'q, O> = sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments<'q>>;
+
+fn bind_filter<'q, O>(
+    query: AnyQueryAs<'q, O>,
+    organization_id: i64,
+    now: i64,
+    status: &str,
+    filter: &InvitationFilter,
+) -> AnyQueryAs<'q, O> {
+    query
+        .bind(organization_id)
+        .bind(now)
+        .bind(status.to_owned())
+        .bind(like_pattern(&filter.search))
+        .bind(filter.group_id)
+        .bind(filter.import_id)
+}
+
+/// How many invitations match, and those on `page` (newest first).
+pub async fn list(
+    db: &sqlx::AnyPool,
+    organization_id: i64,
+    filter_by: &InvitationFilter,
+    page: i64,
+    now: i64,
+) -> Result<(i64, Vec<ListedInvitation>), AppError> {
+    let (filter, status) = filter_sql(filter_by)?;
+    let (total,): (i64,) = bind_filter(
+        sqlx::query_as(&format!("SELECT COUNT(*) {filter}")),
+        organization_id,
+        now,
+        &status,
+        filter_by,
+    )
+    .fetch_one(db)
+    .await?;
+    let sql = format!(
+        "SELECT i.id, i.email, g.name AS group_name, {EFFECTIVE_STATUS} AS status, i.expires_at,
+                i.created_at, i.resend_count, o.status AS delivery, o.last_error AS delivery_error,
+                u.first_name AS accepted_first_name, u.last_name AS accepted_last_name
+         {filter_with_joins}
+         ORDER BY i.id DESC LIMIT $7 OFFSET $8",
+        filter_with_joins = filter.replacen(
+            "WHERE",
+            "LEFT JOIN outbox o ON o.id = i.last_outbox_id
+             LEFT JOIN users u ON u.id = i.accepted_user_id AND i.status = 'active'
+             WHERE",
+            1
+        )
+    );
+    let rows: Vec<ListedInvitation> =
+        bind_filter(sqlx::query_as(&sql), organization_id, now, &status, filter_by)
+            .bind(PAGE_SIZE)
+            .bind((page - 1) * PAGE_SIZE)
+            .fetch_all(db)
+            .await?;
+    Ok((total, rows))
+}
+
+/// The ids of every pending or expired invitation matching `filter`.
+pub async fn resendable_matching(
+    db: &sqlx::AnyPool,
+    organization_id: i64,
+    filter_by: &InvitationFilter,
+    now: i64,
+) -> Result<Vec<i64>, AppError> {
+    let (filter, status) = filter_sql(filter_by)?;
+    let sql = format!("SELECT i.id {filter} AND i.status IN ('pending', 'expired') ORDER BY i.id");
+    let ids: Vec<(i64,)> = bind_filter(sqlx::query_as(&sql), organization_id, now, &status, filter_by)
+        .fetch_all(db)
+        .await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}
+
+/// Cancels every pending invitation matching `filter`, in one statement.
+pub async fn cancel_matching(
+    db: &sqlx::AnyPool,
+    organization_id: i64,
+    filter_by: &InvitationFilter,
+    now: i64,
+) -> Result<u64, AppError> {
+    let (filter, status) = filter_sql(filter_by)?;
+    let sql = format!(
+        "UPDATE invitations SET status = 'cancelled'
+         WHERE organization_id = $1 AND status = 'pending' AND id IN (SELECT i.id {filter})"
+    );
+    Ok(sqlx::query(&sql)
+        .bind(organization_id)
+        .bind(now)
+        .bind(status)
+        .bind(like_pattern(&filter_by.search))
+        .bind(filter_by.group_id)
+        .bind(filter_by.import_id)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+/// Claims an invitation for a resend with a write first (takes SQLite's write lock).
+pub async fn claim_for_resend<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    id: i64,
+) -> sqlx::Result<Option<ResendTarget>> {
+    sqlx::query_as(
+        "UPDATE invitations SET resend_count = resend_count
+         WHERE organization_id = $1 AND id = $2 RETURNING group_id, email, status",
+    )
+    .bind(organization_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Whether another invitation for this group and email is pending.
+pub async fn other_pending<'c>(
+    db: impl Executor<'c, Database = Any>,
+    group_id: i64,
+    email: &str,
+    id: i64,
+) -> sqlx::Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM invitations WHERE group_id = $1 AND email = $2 AND status = 'pending' AND id <> $3",
+    )
+    .bind(group_id)
+    .bind(email)
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// A new link (the old one dies), pending again until `expires_at`.
+pub async fn renew<'c>(
+    db: impl Executor<'c, Database = Any>,
+    id: i64,
+    token_hash: &str,
+    expires_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE invitations SET token_hash = $1, status = 'pending', expires_at = $2, resend_count = resend_count + 1
+         WHERE id = $3",
+    )
+    .bind(token_hash)
+    .bind(expires_at)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Cancels those of `ids` that are pending; how many that was.
+pub async fn cancel_pending<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    ids: &[i64],
+) -> sqlx::Result<u64> {
+    let placeholders = (0..ids.len())
+        .map(|n| format!("${}", n + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE invitations SET status = 'cancelled'
+         WHERE organization_id = $1 AND status = 'pending' AND id IN ({placeholders})"
+    );
+    let mut query = sqlx::query(&sql).bind(organization_id);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.execute(db).await?.rows_affected())
+}
+
+pub async fn status<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    id: i64,
+) -> sqlx::Result<Option<InvitationStatus>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(try_from = "String")]
+        status: InvitationStatus,
+    }
+    let row: Option<Row> =
+        sqlx::query_as("SELECT status FROM invitations WHERE organization_id = $1 AND id = $2")
+            .bind(organization_id)
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|row| row.status))
+}
+
+pub async fn by_token<'c>(
+    db: impl Executor<'c, Database = Any>,
+    token_hash: &str,
+) -> sqlx::Result<Option<TokenInvitation>> {
+    sqlx::query_as(
+        "SELECT o.name AS organization, g.name AS group_name, i.email, i.status, i.expires_at
+         FROM invitations i
+         JOIN organizations o ON o.id = i.organization_id
+         JOIN learning_groups g ON g.id = i.group_id
+         WHERE i.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn email_by_token<'c>(
+    db: impl Executor<'c, Database = Any>,
+    token_hash: &str,
+) -> sqlx::Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT email FROM invitations WHERE token_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|(email,)| email))
+}
+
+/// Turns a pending, unexpired invitation active: a conditional update, so of
+/// two concurrent accepts exactly one gets the row.
+pub async fn claim_for_accept<'c>(
+    db: impl Executor<'c, Database = Any>,
+    token_hash: &str,
+    now: i64,
+) -> sqlx::Result<Option<ClaimedInvitation>> {
+    sqlx::query_as(
+        "UPDATE invitations SET status = 'active', accepted_at = $2
+         WHERE token_hash = $1 AND status = 'pending' AND expires_at > $2
+         RETURNING id, organization_id, group_id",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn set_accepted_user<'c>(
+    db: impl Executor<'c, Database = Any>,
+    id: i64,
+    user_id: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE invitations SET accepted_user_id = $1 WHERE id = $2")
+        .bind(user_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
