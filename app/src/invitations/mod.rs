@@ -176,6 +176,17 @@ pub struct InvitationFilter {
     pub import_id: i64,
 }
 
+impl InvitationFilter {
+    pub fn new(status: String, search: String, group_id: i64, import_id: i64) -> Self {
+        InvitationFilter {
+            status,
+            search,
+            group_id,
+            import_id,
+        }
+    }
+}
+
 /// What `/invite/{token}` shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InviteLookup {
@@ -215,7 +226,7 @@ pub async fn send_invitations(
     group_id: i64,
     emails: String,
 ) -> Result<Vec<InviteOutcome>, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     let outcomes = service::invite(
         &state.db,
         &state.settings,
@@ -235,26 +246,21 @@ pub async fn list_invitations(
     page: i64,
     #[server(default)] import_id: i64,
 ) -> Result<InvitationsPage, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
-    let filter = InvitationFilter {
-        status,
-        search,
-        group_id,
-        import_id,
-    };
+    let (state, user) = crate::auth::service::require_admin().await?;
+    let filter = InvitationFilter::new(status, search, group_id, import_id);
     service::list(&state.db, user.organization_id, &filter, page).await
 }
 
 #[server(endpoint = "invitations/resend")]
 pub async fn resend_invitation(id: i64) -> Result<(), AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::resend(&state.db, &state.settings, &user, id).await?;
     Ok(())
 }
 
 #[server(endpoint = "invitations/cancel")]
 pub async fn cancel_invitation(id: i64) -> Result<(), AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::cancel(&state.db, user.organization_id, id).await
 }
 
@@ -263,7 +269,7 @@ pub async fn cancel_invitation(id: i64) -> Result<(), AppError> {
 pub async fn resend_selected_invitations(
     #[server(default)] ids: Vec<i64>,
 ) -> Result<BulkOutcome, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     let outcome = service::resend_many(&state.db, &state.settings, &user, &ids).await?;
     Ok(outcome)
 }
@@ -273,7 +279,7 @@ pub async fn resend_selected_invitations(
 pub async fn cancel_selected_invitations(
     #[server(default)] ids: Vec<i64>,
 ) -> Result<BulkOutcome, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::cancel_many(&state.db, user.organization_id, &ids).await
 }
 
@@ -285,13 +291,8 @@ pub async fn resend_matching_invitations(
     group_id: i64,
     #[server(default)] import_id: i64,
 ) -> Result<BulkOutcome, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
-    let filter = InvitationFilter {
-        status,
-        search,
-        group_id,
-        import_id,
-    };
+    let (state, user) = crate::auth::service::require_admin().await?;
+    let filter = InvitationFilter::new(status, search, group_id, import_id);
     let outcome = service::resend_matching(&state.db, &state.settings, &user, &filter).await?;
     Ok(outcome)
 }
@@ -304,13 +305,8 @@ pub async fn cancel_matching_invitations(
     group_id: i64,
     #[server(default)] import_id: i64,
 ) -> Result<BulkOutcome, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
-    let filter = InvitationFilter {
-        status,
-        search,
-        group_id,
-        import_id,
-    };
+    let (state, user) = crate::auth::service::require_admin().await?;
+    let filter = InvitationFilter::new(status, search, group_id, import_id);
     service::cancel_matching(&state.db, user.organization_id, &filter).await
 }
 
@@ -318,7 +314,7 @@ pub async fn cancel_matching_invitations(
 #[server(endpoint = "invitations/lookup")]
 pub async fn lookup_invitation(token: String) -> Result<InviteLookup, AppError> {
     let state = crate::state::app_state()?;
-    let signed_in = crate::auth::server::current_user(&state).await?;
+    let signed_in = crate::auth::service::current_user(&state).await?;
     service::lookup(&state.db, &token, signed_in.map(|user| user.email)).await
 }
 

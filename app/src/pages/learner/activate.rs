@@ -104,7 +104,7 @@ pub fn ActivatePage() -> impl IntoView {
                         }.into_any(),
                         Ok(ActivationLookup::NotFound) => {
                             #[cfg(feature = "ssr")]
-                            crate::auth::server::set_status(http::StatusCode::NOT_FOUND);
+                            crate::auth::service::set_status(http::StatusCode::NOT_FOUND);
                             view! {
                                 <h1>"Activation link not found"</h1>
                                 <p>"This link is not valid. Check that you copied the whole link from the email, or ask your administrator to send you a new activation email."</p>

@@ -135,7 +135,7 @@ pub fn InvitePage() -> impl IntoView {
                         }.into_any(),
                         Ok(InviteLookup::NotFound) => {
                             #[cfg(feature = "ssr")]
-                            crate::auth::server::set_status(http::StatusCode::NOT_FOUND);
+                            crate::auth::service::set_status(http::StatusCode::NOT_FOUND);
                             view! {
                                 <h1>"Invitation not found"</h1>
                                 <p>"This link is not valid: it may have been replaced by a newer invitation. Use the link in the latest email you received, or ask for a new invitation."</p>
