@@ -140,9 +140,14 @@ async fn admin_send(
             "This person has no email address to send an activation email to.".into(),
         ));
     };
-    let recent =
-        bulk::emails_sent_since(&mut **tx, sender.organization_id, &email, ADMIN_KIND, now - DAY)
-            .await?;
+    let recent = bulk::emails_sent_since(
+        &mut **tx,
+        sender.organization_id,
+        &email,
+        ADMIN_KIND,
+        now - DAY,
+    )
+    .await?;
     if recent >= MAX_ACTIVATION_SENDS_PER_DAY {
         return Ok(Sent::RateLimited(email));
     }

@@ -191,8 +191,14 @@ mod tests {
     #[test]
     fn imported_students_and_rows_without_a_role_are_learners() {
         assert_eq!(Role::for_imported(None), Role::Learner);
-        assert_eq!(Role::for_imported(Some(muster_core::Role::Student)), Role::Learner);
-        assert_eq!(Role::for_imported(Some(muster_core::Role::Parent)), Role::Parent);
+        assert_eq!(
+            Role::for_imported(Some(muster_core::Role::Student)),
+            Role::Learner
+        );
+        assert_eq!(
+            Role::for_imported(Some(muster_core::Role::Parent)),
+            Role::Parent
+        );
         assert_eq!(
             Role::for_imported(Some(muster_core::Role::Instructor)),
             Role::Instructor

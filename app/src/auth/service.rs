@@ -3,9 +3,7 @@
 //! functions, testable without a request.
 
 use argon2::{
-    password_hash::{
-        rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-    },
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
 };
 use http::header;
@@ -170,7 +168,10 @@ pub async fn verify_login(
         Ok(email) => store::login_candidate(&state.db.pool, &email.key().to_string()).await?,
         Err(_) => None,
     };
-    let verified = match found.as_ref().and_then(|user| user.password_hash.as_deref()) {
+    let verified = match found
+        .as_ref()
+        .and_then(|user| user.password_hash.as_deref())
+    {
         Some(hash) => password_matches(password, hash),
         _ => {
             let _ = password_matches(password, dummy_hash());

@@ -178,7 +178,10 @@ pub async fn activate_provisioned<'c>(
 
 /// A no-op write on the person's row: SQLite's write lock, a row lock on
 /// PostgreSQL, so that two concurrent transactions about them take turns.
-pub async fn lock_user<'c>(db: impl Executor<'c, Database = Any>, user_id: i64) -> sqlx::Result<()> {
+pub async fn lock_user<'c>(
+    db: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET status = status WHERE id = $1")
         .bind(user_id)
         .execute(db)

@@ -339,9 +339,18 @@ mod tests {
 
     #[test]
     fn pending_past_its_expiry_reads_expired() {
-        assert_eq!(InvitationStatus::Pending.at(10, 5), InvitationStatus::Pending);
-        assert_eq!(InvitationStatus::Pending.at(10, 10), InvitationStatus::Expired);
-        assert_eq!(InvitationStatus::Active.at(10, 20), InvitationStatus::Active);
+        assert_eq!(
+            InvitationStatus::Pending.at(10, 5),
+            InvitationStatus::Pending
+        );
+        assert_eq!(
+            InvitationStatus::Pending.at(10, 10),
+            InvitationStatus::Expired
+        );
+        assert_eq!(
+            InvitationStatus::Active.at(10, 20),
+            InvitationStatus::Active
+        );
         assert!(InvitationStatus::Expired.can_resend() && !InvitationStatus::Expired.can_cancel());
         assert!(!InvitationStatus::Active.can_resend());
     }

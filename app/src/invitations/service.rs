@@ -49,7 +49,10 @@ pub struct InvitationEmail<'a> {
 }
 
 /// The invitation email, for the outbox.
-pub fn invitation_email(settings: &Settings, invitation: &InvitationEmail<'_>) -> mail::server::Email {
+pub fn invitation_email(
+    settings: &Settings,
+    invitation: &InvitationEmail<'_>,
+) -> mail::server::Email {
     let link = format!("{}/invite/{}", settings.base_url, invitation.token);
     let rendered = templates::invitation(&templates::Invitation {
         organization: invitation.organization,
@@ -81,7 +84,11 @@ async fn send_email(
     Ok(())
 }
 
-async fn invite_group(tx: &mut Tx, organization_id: i64, group_id: i64) -> Result<InviteGroup, AppError> {
+async fn invite_group(
+    tx: &mut Tx,
+    organization_id: i64,
+    group_id: i64,
+) -> Result<InviteGroup, AppError> {
     store::invite_group(&mut **tx, organization_id, group_id)
         .await?
         .ok_or_else(|| AppError::invalid("Group", "choose a group."))
@@ -267,9 +274,14 @@ async fn resend_in(
     if store::other_pending(&mut **tx, target.group_id, &target.email, id).await? {
         return Ok(Resent::NewerPending);
     }
-    let recent =
-        bulk::emails_sent_since(&mut **tx, organization_id, &target.email, RESEND_KIND, now - DAY)
-            .await?;
+    let recent = bulk::emails_sent_since(
+        &mut **tx,
+        organization_id,
+        &target.email,
+        RESEND_KIND,
+        now - DAY,
+    )
+    .await?;
     if recent >= MAX_RESENDS_PER_DAY {
         return Ok(Resent::RateLimited(target.email));
     }
@@ -411,21 +423,23 @@ pub async fn lookup(
         return Ok(InviteLookup::NotFound);
     };
     let organization = found.organization;
-    Ok(match found.status.at(found.expires_at, now()).token_state() {
-        TokenState::Used => InviteLookup::Used { organization },
-        TokenState::Cancelled => InviteLookup::Cancelled { organization },
-        TokenState::Expired => InviteLookup::Expired { organization },
-        TokenState::NotFound => InviteLookup::NotFound,
-        // Invitations are renewed in place, so none reads replaced.
-        TokenState::Valid | TokenState::Replaced => InviteLookup::Valid {
-            account_exists: accounts::has_password(&db.pool, &found.email).await?,
-            organization,
-            group: found.group_name,
-            email: found.email,
-            expires_at: found.expires_at,
-            signed_in_as,
+    Ok(
+        match found.status.at(found.expires_at, now()).token_state() {
+            TokenState::Used => InviteLookup::Used { organization },
+            TokenState::Cancelled => InviteLookup::Cancelled { organization },
+            TokenState::Expired => InviteLookup::Expired { organization },
+            TokenState::NotFound => InviteLookup::NotFound,
+            // Invitations are renewed in place, so none reads replaced.
+            TokenState::Valid | TokenState::Replaced => InviteLookup::Valid {
+                account_exists: accounts::has_password(&db.pool, &found.email).await?,
+                organization,
+                group: found.group_name,
+                email: found.email,
+                expires_at: found.expires_at,
+                signed_in_as,
+            },
         },
-    })
+    )
 }
 
 /// Who is accepting.
@@ -462,7 +476,11 @@ enum Who {
 async fn who_accepts(state: &AppState, email: &str, acceptor: Acceptor) -> Result<Who, AppError> {
     Ok(match acceptor {
         Acceptor::SignedIn { user_id } => {
-            if accounts::user_email(&state.db.pool, user_id).await?.as_deref() != Some(email) {
+            if accounts::user_email(&state.db.pool, user_id)
+                .await?
+                .as_deref()
+                != Some(email)
+            {
                 return Err(AppError::Forbidden);
             }
             Who::Existing(user_id)
@@ -495,7 +513,11 @@ async fn who_accepts(state: &AppState, email: &str, acceptor: Acceptor) -> Resul
 /// the account exists and is active, the person is a learner of the
 /// organization and an active member of the group with its trainings, and
 /// a welcome email is queued.
-pub async fn accept(state: &AppState, token: &str, acceptor: Acceptor) -> Result<Accepted, AppError> {
+pub async fn accept(
+    state: &AppState,
+    token: &str,
+    acceptor: Acceptor,
+) -> Result<Accepted, AppError> {
     let db = &state.db;
     let hash = token_hash(token.trim());
     let email = store::email_by_token(&db.pool, &hash)

@@ -248,12 +248,17 @@ pub async fn list(
             1
         )
     );
-    let rows: Vec<ListedInvitation> =
-        bind_filter(sqlx::query_as(&sql), organization_id, now, &status, filter_by)
-            .bind(PAGE_SIZE)
-            .bind((page - 1) * PAGE_SIZE)
-            .fetch_all(db)
-            .await?;
+    let rows: Vec<ListedInvitation> = bind_filter(
+        sqlx::query_as(&sql),
+        organization_id,
+        now,
+        &status,
+        filter_by,
+    )
+    .bind(PAGE_SIZE)
+    .bind((page - 1) * PAGE_SIZE)
+    .fetch_all(db)
+    .await?;
     Ok((total, rows))
 }
 
@@ -266,9 +271,15 @@ pub async fn resendable_matching(
 ) -> Result<Vec<i64>, AppError> {
     let (filter, status) = filter_sql(filter_by)?;
     let sql = format!("SELECT i.id {filter} AND i.status IN ('pending', 'expired') ORDER BY i.id");
-    let ids: Vec<(i64,)> = bind_filter(sqlx::query_as(&sql), organization_id, now, &status, filter_by)
-        .fetch_all(db)
-        .await?;
+    let ids: Vec<(i64,)> = bind_filter(
+        sqlx::query_as(&sql),
+        organization_id,
+        now,
+        &status,
+        filter_by,
+    )
+    .fetch_all(db)
+    .await?;
     Ok(ids.into_iter().map(|(id,)| id).collect())
 }
 
@@ -409,10 +420,11 @@ pub async fn email_by_token<'c>(
     db: impl Executor<'c, Database = Any>,
     token_hash: &str,
 ) -> sqlx::Result<Option<String>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT email FROM invitations WHERE token_hash = $1")
-        .bind(token_hash)
-        .fetch_optional(db)
-        .await?;
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT email FROM invitations WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(db)
+            .await?;
     Ok(row.map(|(email,)| email))
 }
 
