@@ -4,29 +4,31 @@
 
 use std::collections::HashSet;
 
-use muster_core::{email::Email, name::PersonName};
+use muster_core::email::Email;
 
 use super::{
     store::{self, InviteGroup, NewInvitation},
-    BulkOutcome, InvitationFilter, InvitationRow, InvitationStatus, InvitationsPage, InviteLookup,
-    InviteOutcome, InviteResult, MAX_MANUAL_INVITES, MAX_RESENDS_PER_DAY, PAGE_SIZE,
+    BulkOutcome, InvitationFilter, InvitationRow, InvitationsPage, InviteLookup, InviteOutcome,
+    InviteResult, MAX_MANUAL_INVITES, PAGE_SIZE,
 };
 use crate::{
-    auth::{
-        service::{check_password, hash_password, verify_login},
-        store::{self as accounts, NewUser},
-        CurrentUser,
-    },
+    auth::{store as accounts, CurrentUser},
     bulk::{self, CHUNK},
     db::{Db, Tx},
     error::AppError,
     links::{
         server::{new_token, token_hash},
-        FormError, TokenState,
+        TokenState,
     },
     mail::{self, templates},
-    state::{now, AppState, Settings},
+    state::{now, Settings},
 };
+
+mod accept;
+mod resend;
+
+pub use accept::{accept, Accepted, Acceptor};
+pub use resend::{resend, resend_many, resend_matching};
 
 const DAY: i64 = 86_400;
 
@@ -34,6 +36,9 @@ const DAY: i64 = 86_400;
 pub const INVITATION_KIND: &str = "invitation";
 /// The outbox kind of a resent invitation, which the daily limit counts.
 pub const RESEND_KIND: &str = "invitation_resend";
+
+/// How a selection over the bulk limit is refused.
+const TOO_MANY_SELECTED: &str = "filter the list and act on everything matching instead.";
 
 /// Everything the invitation email says.
 pub struct InvitationEmail<'a> {
@@ -218,146 +223,6 @@ pub async fn list(
     })
 }
 
-/// Why a resend did not happen.
-enum Resent {
-    Done,
-    NotFound,
-    NotResendable(InvitationStatus),
-    NewerPending,
-    RateLimited(String),
-}
-
-/// A new token (the old link dies), a fresh expiry, and the email again;
-/// limited to [`MAX_RESENDS_PER_DAY`] per address.
-pub async fn resend(
-    db: &Db,
-    settings: &Settings,
-    user: &CurrentUser,
-    id: i64,
-) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
-    match resend_in(&mut tx, settings, user, &user.display_name(), id, now()).await? {
-        Resent::Done => {
-            tx.commit().await?;
-            Ok(())
-        }
-        Resent::NotFound => Err(AppError::NotFound),
-        Resent::NotResendable(status) => Err(AppError::Conflict(format!(
-            "This invitation is {}; only pending or expired ones can be resent.",
-            status.as_str()
-        ))),
-        Resent::NewerPending => Err(AppError::Conflict(
-            "A newer invitation for this person and group is pending.".into(),
-        )),
-        Resent::RateLimited(email) => Err(AppError::Conflict(format!(
-            "{email} has been sent {MAX_RESENDS_PER_DAY} invitations in the last 24 hours; try again tomorrow."
-        ))),
-    }
-}
-
-async fn resend_in(
-    tx: &mut Tx,
-    settings: &Settings,
-    user: &CurrentUser,
-    inviter: &str,
-    id: i64,
-    now: i64,
-) -> Result<Resent, AppError> {
-    let organization_id = user.organization_id;
-    let Some(target) = store::claim_for_resend(&mut **tx, organization_id, id).await? else {
-        return Ok(Resent::NotFound);
-    };
-    // The stored status: a pending one past its expiry may be resent too.
-    if !target.status.can_resend() {
-        return Ok(Resent::NotResendable(target.status));
-    }
-    if store::other_pending(&mut **tx, target.group_id, &target.email, id).await? {
-        return Ok(Resent::NewerPending);
-    }
-    let recent = bulk::emails_sent_since(
-        &mut **tx,
-        organization_id,
-        &target.email,
-        RESEND_KIND,
-        now - DAY,
-    )
-    .await?;
-    if recent >= MAX_RESENDS_PER_DAY {
-        return Ok(Resent::RateLimited(target.email));
-    }
-    let group = invite_group(tx, organization_id, target.group_id).await?;
-    let expires_at = now + group.expiry_days * DAY;
-    let token = new_token();
-    store::renew(&mut **tx, id, &token_hash(&token), expires_at).await?;
-    let message = InvitationEmail {
-        to: &target.email,
-        token: &token,
-        organization: &group.organization,
-        group: &group.name,
-        inviter,
-        expires_at,
-        kind: RESEND_KIND,
-    };
-    send_email(tx, settings, organization_id, id, &message).await?;
-    Ok(Resent::Done)
-}
-
-const TOO_MANY_SELECTED: &str = "filter the list and act on everything matching instead.";
-
-/// Resends each of `ids` that can be resent, a chunk per transaction.
-pub async fn resend_many(
-    db: &Db,
-    settings: &Settings,
-    user: &CurrentUser,
-    ids: &[i64],
-) -> Result<BulkOutcome, AppError> {
-    let unique = bulk::unique_selection(ids, "invitations", TOO_MANY_SELECTED)?;
-    resend_each(db, settings, user, &unique).await
-}
-
-async fn resend_each(
-    db: &Db,
-    settings: &Settings,
-    user: &CurrentUser,
-    ids: &[i64],
-) -> Result<BulkOutcome, AppError> {
-    let inviter = user.display_name();
-    let mut outcome = BulkOutcome::default();
-    for chunk in ids.chunks(CHUNK) {
-        let now = now();
-        let mut tx = db.begin().await?;
-        for &id in chunk {
-            match resend_in(&mut tx, settings, user, &inviter, id, now).await? {
-                Resent::Done => outcome.done += 1,
-                Resent::RateLimited(_) => outcome.rate_limited += 1,
-                Resent::NotFound | Resent::NotResendable(_) | Resent::NewerPending => {
-                    outcome.skipped += 1
-                }
-            }
-        }
-        tx.commit().await?;
-    }
-    tracing::info!(
-        organization_id = user.organization_id,
-        resent = outcome.done,
-        rate_limited = outcome.rate_limited,
-        skipped = outcome.skipped,
-        "invitations resent in bulk"
-    );
-    Ok(outcome)
-}
-
-/// Resends every pending or expired invitation matching `filter`.
-pub async fn resend_matching(
-    db: &Db,
-    settings: &Settings,
-    user: &CurrentUser,
-    filter: &InvitationFilter,
-) -> Result<BulkOutcome, AppError> {
-    let ids = store::resendable_matching(&db.pool, user.organization_id, filter, now()).await?;
-    resend_each(db, settings, user, &ids).await
-}
-
 /// Cancels each of `ids` that is pending.
 pub async fn cancel_many(
     db: &Db,
@@ -440,141 +305,4 @@ pub async fn lookup(
             },
         },
     )
-}
-
-/// Who is accepting.
-pub enum Acceptor {
-    /// Already signed in as this user (whose email must be the invited one).
-    SignedIn { user_id: i64 },
-    /// An existing account, proven by its password.
-    Login { password: String },
-    /// A new account for the invited email.
-    Register {
-        first_name: String,
-        last_name: String,
-        password: String,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Accepted {
-    pub user_id: i64,
-    pub organization_id: i64,
-    pub invitation_id: i64,
-}
-
-/// The accepting person, once everything slow or lock-free is checked.
-enum Who {
-    Existing(i64),
-    New {
-        first_name: String,
-        last_name: String,
-        password_hash: String,
-    },
-}
-
-async fn who_accepts(state: &AppState, email: &str, acceptor: Acceptor) -> Result<Who, AppError> {
-    Ok(match acceptor {
-        Acceptor::SignedIn { user_id } => {
-            if accounts::user_email(&state.db.pool, user_id)
-                .await?
-                .as_deref()
-                != Some(email)
-            {
-                return Err(AppError::Forbidden);
-            }
-            Who::Existing(user_id)
-        }
-        Acceptor::Login { password } => {
-            let (user_id, _, _) = verify_login(state, email, &password).await?;
-            Who::Existing(user_id)
-        }
-        Acceptor::Register {
-            first_name,
-            last_name,
-            password,
-        } => {
-            let first_name = PersonName::parse(&first_name)
-                .map_err(|error| AppError::invalid("First name", error.to_string()))?;
-            let last_name = PersonName::parse(&last_name)
-                .map_err(|error| AppError::invalid("Last name", error.to_string()))?;
-            check_password(&password)?;
-            Who::New {
-                first_name: first_name.as_str().to_owned(),
-                last_name: last_name.as_str().to_owned(),
-                password_hash: hash_password(&password)?,
-            }
-        }
-    })
-}
-
-/// Accepts an invitation: in one transaction the invitation turns active
-/// (a conditional update, so of two concurrent accepts exactly one wins),
-/// the account exists and is active, the person is a learner of the
-/// organization and an active member of the group with its trainings, and
-/// a welcome email is queued.
-pub async fn accept(
-    state: &AppState,
-    token: &str,
-    acceptor: Acceptor,
-) -> Result<Accepted, AppError> {
-    let db = &state.db;
-    let hash = token_hash(token.trim());
-    let email = store::email_by_token(&db.pool, &hash)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // Password hashing and every check that needs no lock happen before the transaction.
-    let who = who_accepts(state, &email, acceptor).await?;
-
-    let now = now();
-    let mut tx = db.begin().await?;
-    let Some(claimed) = store::claim_for_accept(&mut *tx, &hash, now).await? else {
-        return Err(AppError::Refused(FormError::Gone));
-    };
-    let user_id = match who {
-        Who::Existing(user_id) => user_id,
-        Who::New {
-            first_name,
-            last_name,
-            password_hash,
-        } => {
-            let user = NewUser {
-                email: &email,
-                first_name: &first_name,
-                last_name: &last_name,
-                password_hash: &password_hash,
-            };
-            match accounts::insert_user_unless_taken(&mut *tx, &user, now).await? {
-                Some(id) => id,
-                // A person created by an import, without a password yet:
-                // holding the invitation proves the address, so they may set one.
-                None => accounts::complete_provisioned_by_email(&mut *tx, &user)
-                    .await?
-                    .ok_or(AppError::Refused(FormError::AccountExists))?,
-            }
-        }
-    };
-    store::set_accepted_user(&mut *tx, claimed.id, user_id).await?;
-    crate::groups::server::enter_group(
-        &mut tx,
-        &state.settings,
-        claimed.organization_id,
-        claimed.group_id,
-        user_id,
-        Some(claimed.id),
-    )
-    .await?;
-    tx.commit().await?;
-    tracing::info!(
-        invitation_id = claimed.id,
-        organization_id = claimed.organization_id,
-        group_id = claimed.group_id,
-        user_id,
-        "invitation accepted"
-    );
-    Ok(Accepted {
-        user_id,
-        organization_id: claimed.organization_id,
-        invitation_id: claimed.id,
-    })
 }
