@@ -1,5 +1,5 @@
-//! All SQL on `invitations` (and the reads invitations need from groups,
-//! group memberships). Every function takes an executor: the pool,
+//! All SQL on `invitations` (and the reads invitations need from groups and
+//! their memberships). Every function takes an executor: the pool,
 //! or `&mut **tx` inside the caller's transaction.
 
 use sqlx::{Any, Executor};
