@@ -1,10 +1,12 @@
 //! Components, pages and server functions shared by the browser and the server.
 
 pub mod activation;
+pub mod bulk;
 pub mod auth;
 pub mod contracts;
 pub mod error;
 pub mod groups;
+pub mod home;
 pub mod imports;
 pub mod invitations;
 pub mod join;

@@ -107,11 +107,11 @@ pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
         )
         .route(
             "/invite/{token}/respond",
-            axum::routing::post(app::invitations::server::respond),
+            axum::routing::post(app::invitations::form::respond),
         )
         .route(
             "/activate/{token}/respond",
-            axum::routing::post(app::activation::server::respond),
+            axum::routing::post(app::activation::form::respond),
         )
         .route(
             "/join/{slug}/submit",

@@ -9,8 +9,8 @@ use crate::{
     groups::list_groups,
     invitations::{
         list_invitations, BulkOutcome, CancelInvitation, CancelMatchingInvitations,
-        CancelSelectedInvitations, InviteResult, ResendInvitation, ResendMatchingInvitations,
-        ResendSelectedInvitations, SendInvitations, MAX_MANUAL_INVITES,
+        CancelSelectedInvitations, InvitationStatus, InviteResult, ResendInvitation,
+        ResendMatchingInvitations, ResendSelectedInvitations, SendInvitations, MAX_MANUAL_INVITES,
     },
     mail::templates::format_date,
 };
@@ -29,20 +29,13 @@ fn cancelled_summary(outcome: &BulkOutcome) -> String {
     })
 }
 
-const STATUSES: [(&str, &str); 5] = [
-    ("", "All"),
-    ("pending", "Pending"),
-    ("active", "Active"),
-    ("cancelled", "Cancelled"),
-    ("expired", "Expired"),
-];
-
-fn status_label(status: &str) -> &'static str {
-    STATUSES
-        .iter()
-        .find(|(value, _)| *value == status)
-        .map(|(_, label)| *label)
-        .unwrap_or("Unknown")
+/// The status filter's choices: every status, or one.
+fn status_choices() -> impl Iterator<Item = (&'static str, &'static str)> {
+    std::iter::once(("", "All")).chain(
+        InvitationStatus::ALL
+            .into_iter()
+            .map(|status| (status.as_str(), status.label())),
+    )
 }
 
 #[component]
@@ -189,8 +182,8 @@ pub fn InvitationsPage() -> impl IntoView {
                     <form method="get" action="/admin/invitations" class="search" role="search">
                         <label for="invitations-status">"Status"</label>
                         <select id="invitations-status" name="status">
-                            {STATUSES.iter().map(|(value, label)| view! {
-                                <option value=*value selected=current_status == *value>{*label}</option>
+                            {status_choices().map(|(value, label)| view! {
+                                <option value=value selected=current_status == value>{label}</option>
                             }).collect_view()}
                         </select>
                         <label for="invitations-group">"Group"</label>
@@ -291,7 +284,7 @@ pub fn InvitationsPage() -> impl IntoView {
                             encode_query_value(&status_now), encode_query_value(&search_now)
                         );
                         let selectable: Vec<i64> = result.rows.iter()
-                            .filter(|row| row.status == "pending" || row.status == "expired")
+                            .filter(|row| row.status.can_resend())
                             .map(|row| row.id)
                             .collect();
                         view! {
@@ -306,8 +299,8 @@ pub fn InvitationsPage() -> impl IntoView {
                                 </tr></thead>
                                 <tbody>
                                     {result.rows.into_iter().map(|row| {
-                                        let can_resend = row.status == "pending" || row.status == "expired";
-                                        let can_cancel = row.status == "pending";
+                                        let can_resend = row.status.can_resend();
+                                        let can_cancel = row.status.can_cancel();
                                         let row_id = row.id;
                                         let select_label = format!("Select invitation of {}", row.email);
                                         let id = row.id.to_string();
@@ -333,7 +326,7 @@ pub fn InvitationsPage() -> impl IntoView {
                                                     {row.accepted_name.clone().map(|name| view! { <br /><span class="help">{name}</span> })}
                                                 </td>
                                                 <td>{row.group_name.clone()}</td>
-                                                <td>{status_label(&row.status)}</td>
+                                                <td>{row.status.label()}</td>
                                                 <td>{format_date(row.expires_at)}</td>
                                                 <td>{delivery}</td>
                                                 <td class="actions">

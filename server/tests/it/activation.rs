@@ -110,7 +110,7 @@ async fn activation_sets_the_password_and_activates(backend: Backend) {
 
     // What the import worker does: queue the email inside its own transaction.
     let mut tx = server.state.db.begin().await.unwrap();
-    app::activation::server::queue_activation(
+    app::activation::service::queue_activation(
         &mut tx,
         &server.state.settings,
         org,
@@ -182,7 +182,7 @@ async fn activation_sets_the_password_and_activates(backend: Backend) {
     assert_eq!((code, location.as_str()), (303, "/"));
     assert_eq!(user_status(&server, "lin@example.org").await, "active");
     // Signed in by the activation.
-    let home: app::invitations::LearnerOverview = learner.call("learner/home", &[]).await.unwrap();
+    let home: app::home::LearnerOverview = learner.call("learner/home", &[]).await.unwrap();
     assert_eq!(home.email, "lin@example.org");
     assert_eq!(home.organizations[0].name, "Riverside");
     // And the password works for logging in.

@@ -7,7 +7,8 @@ use std::time::Duration;
 use crate::support::{eventually, link_token, smtp::SmtpSink, Backend, Client, TestApp, PASSWORD};
 use app::{
     error::AppError,
-    invitations::{InvitationsPage, InviteLookup, InviteOutcome, InviteResult, LearnerOverview},
+    home::LearnerOverview,
+    invitations::{InvitationsPage, InviteLookup, InviteOutcome, InviteResult},
     mail::{MailboxEntry, MailboxMessage},
     people::PeoplePage,
 };

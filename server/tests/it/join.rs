@@ -7,7 +7,7 @@
 use crate::support::{Backend, Client, TestApp, ADMIN_PASSWORD, PASSWORD};
 use app::{
     error::AppError,
-    invitations::LearnerOverview,
+    home::LearnerOverview,
     join::{JoinSettings, SlugCheck},
 };
 

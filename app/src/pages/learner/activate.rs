@@ -1,6 +1,6 @@
 //! `/activate/{token}`: a person created by an import sets a password and
 //! becomes active. The form posts to `/activate/{token}/respond` (see
-//! `activation::server::respond`) and works without JavaScript.
+//! `activation::form::respond`) and works without JavaScript.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,16 +9,29 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::super::ErrorMessage;
 use crate::{
     activation::{lookup_activation, ActivationLookup},
+    links::FormError,
     mail::templates::format_date,
 };
 
+/// The sentence for the form's error code, in this page's words.
 fn error_message(code: &str) -> &'static str {
-    match code {
-        "password" => "The password must be at least 10 characters (and at most 256).",
-        "confirmation" => "The two passwords do not match. Type the same password twice.",
-        "already_active" => "This account is already active. Log in instead.",
-        "gone" => "This activation link is no longer valid.",
-        _ => "Something went wrong on our side. Please try again.",
+    match FormError::from_code(code) {
+        FormError::Gone => "This activation link is no longer valid.",
+        error @ (FormError::Password | FormError::Confirmation | FormError::AlreadyActive) => {
+            error.message()
+        }
+        // Nothing this form sends back.
+        FormError::Credentials
+        | FormError::RateLimited
+        | FormError::Email
+        | FormError::Domain
+        | FormError::FirstName
+        | FormError::LastName
+        | FormError::AccountExists
+        | FormError::Mismatch
+        | FormError::SignedOut
+        | FormError::Closed
+        | FormError::Internal => FormError::Internal.message(),
     }
 }
 
@@ -91,7 +104,7 @@ pub fn ActivatePage() -> impl IntoView {
                         }.into_any(),
                         Ok(ActivationLookup::NotFound) => {
                             #[cfg(feature = "ssr")]
-                            crate::auth::server::set_status(http::StatusCode::NOT_FOUND);
+                            crate::auth::service::set_status(http::StatusCode::NOT_FOUND);
                             view! {
                                 <h1>"Activation link not found"</h1>
                                 <p>"This link is not valid. Check that you copied the whole link from the email, or ask your administrator to send you a new activation email."</p>

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::super::ErrorMessage;
-use crate::invitations::learner_home;
+use crate::home::learner_home;
 
 #[component]
 pub fn LearnerHomeView() -> impl IntoView {

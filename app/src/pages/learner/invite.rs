@@ -1,6 +1,6 @@
 //! `/invite/{token}`: see the invitation, then accept it (signed in), log in
 //! and accept, or register and accept. The form posts to
-//! `/invite/{token}/respond` (see `invitations::server::respond`).
+//! `/invite/{token}/respond` (see `invitations::form::respond`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,21 +9,29 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::super::ErrorMessage;
 use crate::{
     invitations::{lookup_invitation, InviteLookup},
+    links::FormError,
     mail::templates::format_date,
 };
 
+/// The sentence for the form's error code, in this page's words.
 fn error_message(code: &str) -> &'static str {
-    match code {
-        "credentials" => "The password is incorrect.",
-        "rate_limited" => "Too many attempts. Try again in a few minutes.",
-        "password" => "The password must be at least 10 characters.",
-        "first_name" => "Please enter your first name (at most 100 characters).",
-        "last_name" => "Please enter your last name (at most 100 characters).",
-        "account_exists" => "An account with this email already exists. Log in to accept.",
-        "mismatch" => "You are signed in with a different email than the one invited.",
-        "signed_out" => "Your session ended. Log in to accept.",
-        "gone" => "This invitation is no longer valid.",
-        _ => "Something went wrong on our side. Please try again.",
+    match FormError::from_code(code) {
+        FormError::Credentials => "The password is incorrect.",
+        FormError::Password => "The password must be at least 10 characters.",
+        FormError::AccountExists => "An account with this email already exists. Log in to accept.",
+        FormError::SignedOut => "Your session ended. Log in to accept.",
+        FormError::Gone => "This invitation is no longer valid.",
+        error @ (FormError::RateLimited
+        | FormError::FirstName
+        | FormError::LastName
+        | FormError::Mismatch) => error.message(),
+        // Nothing this form sends back.
+        FormError::Email
+        | FormError::Domain
+        | FormError::Confirmation
+        | FormError::AlreadyActive
+        | FormError::Closed
+        | FormError::Internal => FormError::Internal.message(),
     }
 }
 
@@ -127,7 +135,7 @@ pub fn InvitePage() -> impl IntoView {
                         }.into_any(),
                         Ok(InviteLookup::NotFound) => {
                             #[cfg(feature = "ssr")]
-                            crate::auth::server::set_status(http::StatusCode::NOT_FOUND);
+                            crate::auth::service::set_status(http::StatusCode::NOT_FOUND);
                             view! {
                                 <h1>"Invitation not found"</h1>
                                 <p>"This link is not valid: it may have been replaced by a newer invitation. Use the link in the latest email you received, or ask for a new invitation."</p>

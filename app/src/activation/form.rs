@@ -1,0 +1,52 @@
+//! The no-JavaScript form behind `/activate/{token}`.
+
+use axum::{
+    extract::{Path, State},
+    response::Response,
+    Form,
+};
+
+use super::service::activate;
+use crate::{
+    links::server::{refused, signed_in, MaybeSignedIn},
+    state::AppState,
+};
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ActivateForm {
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_confirmation: String,
+}
+
+/// `POST /activate/{token}/respond`: set the password, become active and
+/// signed in, and land on the home page; back to the page with an error
+/// code otherwise.
+pub async fn respond(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    session: MaybeSignedIn,
+    Form(form): Form<ActivateForm>,
+) -> Response {
+    match activate(
+        &state.db,
+        &token,
+        &form.password,
+        &form.password_confirmation,
+    )
+    .await
+    {
+        Ok(activated) => {
+            signed_in(
+                &state,
+                session.token.as_deref(),
+                activated.user_id,
+                activated.organization_id,
+                "/",
+            )
+            .await
+        }
+        Err(error) => refused(&format!("/activate/{token}"), &error),
+    }
+}

@@ -1,0 +1,321 @@
+//! Activation's rules and transactions: minting a link and its email (for
+//! admins and imports), admins' sends within the daily limit, looking a link
+//! up, and activating.
+
+use super::{
+    store::{self, NewToken},
+    ActivationLookup, BulkOutcome, ACTIVATION_DAYS, MAX_ACTIVATION_SENDS_PER_DAY,
+};
+use crate::{
+    auth::{
+        service::{check_password, hash_password},
+        store as accounts, CurrentUser,
+    },
+    bulk::{self, CHUNK},
+    db::{Db, Tx},
+    error::AppError,
+    links::{
+        server::{new_token, token_hash},
+        FormError, TokenState,
+    },
+    mail::{self, templates},
+    state::{now, Settings},
+};
+
+const DAY: i64 = 86_400;
+
+/// The outbox kind of activation emails an import sends.
+pub const IMPORT_KIND: &str = "activation";
+/// The email kind of activation emails an admin sends (rate-limited).
+pub const ADMIN_KIND: &str = "activation_resend";
+
+/// Creates a new activation link for a provisioned person (the previous
+/// one dies) and writes the "set your password" email to the outbox, all
+/// inside the caller's transaction, whose commit wakes the sender.
+///
+/// The person must be a member of `organization_id` and still provisioned
+/// (no password); otherwise this returns `AppError::Conflict` and writes nothing.
+pub async fn queue_activation(
+    tx: &mut Tx,
+    settings: &Settings,
+    organization_id: i64,
+    user_id: i64,
+    to_email: &str,
+    sent_by_name: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let sent = Sender {
+        organization_id,
+        name: sent_by_name,
+        kind: IMPORT_KIND,
+    };
+    queue(tx, settings, &sent, user_id, to_email, now).await
+}
+
+/// Who sends activation emails, and as which outbox kind.
+struct Sender<'a> {
+    organization_id: i64,
+    name: &'a str,
+    kind: &'static str,
+}
+
+async fn queue(
+    tx: &mut Tx,
+    settings: &Settings,
+    sender: &Sender<'_>,
+    user_id: i64,
+    to_email: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let organization_id = sender.organization_id;
+    let Some(person) = store::provisioned_member(&mut **tx, organization_id, user_id).await? else {
+        return Err(AppError::Conflict(
+            "Only people who have not activated their account yet can be sent an activation email."
+                .into(),
+        ));
+    };
+    store::replace_pending(&mut **tx, user_id).await?;
+    let token = new_token();
+    let expires_at = now + ACTIVATION_DAYS * DAY;
+    let new_token = NewToken {
+        organization_id,
+        user_id,
+        token_hash: &token_hash(&token),
+        expires_at,
+        sent_by_name: sender.name,
+    };
+    let token_id = store::insert_pending(&mut **tx, &new_token, now).await?;
+    let link = format!("{}/activate/{token}", settings.base_url);
+    let rendered = templates::account_provisioned(&templates::AccountProvisioned {
+        first_name: &person.first_name,
+        organization: &person.organization,
+        sent_by: sender.name,
+        expires_at,
+        link: &link,
+    });
+    let outbox_id = mail::server::enqueue(
+        tx,
+        Some(organization_id),
+        &mail::server::Email {
+            to: to_email.to_owned(),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            kind: sender.kind,
+        },
+    )
+    .await?;
+    store::record_sent(&mut **tx, token_id, outbox_id).await?;
+    Ok(())
+}
+
+enum Sent {
+    Queued,
+    RateLimited(String),
+    NotEligible(String),
+    NotFound,
+}
+
+/// One admin-initiated send inside `tx`: only to a provisioned member of
+/// the admin's organization with an email, within the daily limit.
+async fn admin_send(
+    tx: &mut Tx,
+    settings: &Settings,
+    sender: &Sender<'_>,
+    person_id: i64,
+    now: i64,
+) -> Result<Sent, AppError> {
+    // So that two concurrent sends to this person count each other.
+    accounts::lock_user(&mut **tx, person_id).await?;
+    let Some(person) = store::member(&mut **tx, sender.organization_id, person_id).await? else {
+        return Ok(Sent::NotFound);
+    };
+    if person.status != "provisioned" {
+        return Ok(Sent::NotEligible(
+            "This person has already activated their account.".into(),
+        ));
+    }
+    let Some(email) = person.email else {
+        return Ok(Sent::NotEligible(
+            "This person has no email address to send an activation email to.".into(),
+        ));
+    };
+    let recent = bulk::emails_sent_since(
+        &mut **tx,
+        sender.organization_id,
+        &email,
+        ADMIN_KIND,
+        now - DAY,
+    )
+    .await?;
+    if recent >= MAX_ACTIVATION_SENDS_PER_DAY {
+        return Ok(Sent::RateLimited(email));
+    }
+    match queue(tx, settings, sender, person_id, &email, now).await {
+        Ok(()) => Ok(Sent::Queued),
+        Err(AppError::Conflict(message)) => Ok(Sent::NotEligible(message)),
+        Err(error) => Err(error),
+    }
+}
+
+fn admin_sender<'a>(user: &CurrentUser, name: &'a str) -> Sender<'a> {
+    Sender {
+        organization_id: user.organization_id,
+        name,
+        kind: ADMIN_KIND,
+    }
+}
+
+pub async fn send_one(
+    db: &Db,
+    settings: &Settings,
+    user: &CurrentUser,
+    person_id: i64,
+) -> Result<(), AppError> {
+    let name = user.display_name();
+    let mut tx = db.begin().await?;
+    match admin_send(&mut tx, settings, &admin_sender(user, &name), person_id, now()).await? {
+        Sent::Queued => {
+            tx.commit().await?;
+            tracing::info!(
+                organization_id = user.organization_id,
+                person_id,
+                "activation email sent"
+            );
+            Ok(())
+        }
+        Sent::RateLimited(email) => Err(AppError::Conflict(format!(
+            "{email} has been sent {MAX_ACTIVATION_SENDS_PER_DAY} activation emails in the last 24 hours; try again tomorrow."
+        ))),
+        Sent::NotEligible(message) => Err(AppError::Conflict(message)),
+        Sent::NotFound => Err(AppError::NotFound),
+    }
+}
+
+/// Sends to each of `ids` that may get one, a chunk per transaction.
+pub async fn send_many(
+    db: &Db,
+    settings: &Settings,
+    user: &CurrentUser,
+    ids: &[i64],
+) -> Result<BulkOutcome, AppError> {
+    let unique = bulk::unique_selection(
+        ids,
+        "people",
+        "use \"all who have not activated\" for more.",
+    )?;
+    send_each(db, settings, user, &unique).await
+}
+
+/// Sends to every provisioned member of the organization with an email.
+pub async fn send_all(
+    db: &Db,
+    settings: &Settings,
+    user: &CurrentUser,
+) -> Result<BulkOutcome, AppError> {
+    let ids = store::provisioned_ids(&db.pool, user.organization_id).await?;
+    send_each(db, settings, user, &ids).await
+}
+
+async fn send_each(
+    db: &Db,
+    settings: &Settings,
+    user: &CurrentUser,
+    ids: &[i64],
+) -> Result<BulkOutcome, AppError> {
+    let name = user.display_name();
+    let sender = admin_sender(user, &name);
+    let mut outcome = BulkOutcome::default();
+    for chunk in ids.chunks(CHUNK) {
+        let now = now();
+        let mut tx = db.begin().await?;
+        for &id in chunk {
+            match admin_send(&mut tx, settings, &sender, id, now).await? {
+                Sent::Queued => outcome.done += 1,
+                Sent::RateLimited(_) => outcome.rate_limited += 1,
+                Sent::NotEligible(_) | Sent::NotFound => outcome.skipped += 1,
+            }
+        }
+        tx.commit().await?;
+    }
+    tracing::info!(
+        organization_id = user.organization_id,
+        sent = outcome.done,
+        rate_limited = outcome.rate_limited,
+        skipped = outcome.skipped,
+        "activation emails sent in bulk"
+    );
+    Ok(outcome)
+}
+
+pub async fn lookup(db: &Db, token: &str) -> Result<ActivationLookup, AppError> {
+    let Some(found) = store::by_token(&db.pool, &token_hash(token.trim())).await? else {
+        return Ok(ActivationLookup::NotFound);
+    };
+    // The table keeps a status rather than a time for replaced links.
+    let state = TokenState::of(
+        (found.status == "used").then_some(found.used_at.unwrap_or(found.expires_at)),
+        (found.status == "replaced").then_some(found.expires_at),
+        None,
+        found.expires_at,
+        now(),
+    );
+    let organization = found.organization;
+    Ok(match state {
+        TokenState::Used => ActivationLookup::Used { organization },
+        // Someone who is active already needs no link, whichever it is.
+        _ if found.user_status != "provisioned" => ActivationLookup::AlreadyActive { organization },
+        TokenState::Replaced => ActivationLookup::Replaced { organization },
+        TokenState::Expired => ActivationLookup::Expired { organization },
+        TokenState::NotFound | TokenState::Cancelled => ActivationLookup::NotFound,
+        TokenState::Valid => ActivationLookup::Valid {
+            organization,
+            email: found.email.unwrap_or_default(),
+            first_name: found.first_name,
+            expires_at: found.expires_at,
+        },
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activated {
+    pub user_id: i64,
+    pub organization_id: i64,
+}
+
+/// Sets the password of the link's person and makes them active; the link
+/// is used up in the same transaction (a conditional update, so of two
+/// concurrent tries exactly one wins).
+pub async fn activate(
+    db: &Db,
+    token: &str,
+    password: &str,
+    confirmation: &str,
+) -> Result<Activated, AppError> {
+    check_password(password)?;
+    if password != confirmation {
+        return Err(AppError::invalid(
+            "Password confirmation",
+            "does not match the password.",
+        ));
+    }
+    let password_hash = hash_password(password)?;
+    let now = now();
+    let mut tx = db.begin().await?;
+    let claimed = store::claim(&mut *tx, &token_hash(token.trim()), now)
+        .await?
+        .ok_or(AppError::Refused(FormError::Gone))?;
+    if !accounts::activate_provisioned(&mut *tx, claimed.user_id, &password_hash).await? {
+        return Err(AppError::Refused(FormError::AlreadyActive));
+    }
+    tx.commit().await?;
+    tracing::info!(
+        user_id = claimed.user_id,
+        organization_id = claimed.organization_id,
+        "account activated"
+    );
+    Ok(Activated {
+        user_id: claimed.user_id,
+        organization_id: claimed.organization_id,
+    })
+}

@@ -1,0 +1,303 @@
+//! Accounts' rules: creating an organization, password rules and hashing,
+//! logging in, sessions and who is calling. Plain functions behind the server
+//! functions, testable without a request.
+
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Argon2,
+};
+use http::header;
+use muster_core::{email::Email, name::PersonName};
+
+use super::{
+    store::{self, NewUser},
+    CurrentUser, Role,
+};
+use crate::{
+    db::Db,
+    error::AppError,
+    links::server::{
+        append_response_header, new_token, session_cookie, session_from_headers, token_hash,
+        SESSION_TTL_SECS,
+    },
+    state::{now, AppState, Settings},
+};
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+const MAX_PASSWORD_CHARS: usize = 256;
+
+pub struct NewOrganization {
+    pub organization_name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub password: String,
+}
+
+pub async fn organization_exists(db: &Db) -> Result<bool, AppError> {
+    Ok(store::any_organization(&db.pool).await?)
+}
+
+pub fn organization_name(raw: &str) -> Result<String, AppError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid("Organization name", "is required."));
+    }
+    if name.chars().count() > 120 {
+        return Err(AppError::invalid(
+            "Organization name",
+            "must be at most 120 characters.",
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "Organization name",
+            "must not contain control characters.",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+pub fn check_password(password: &str) -> Result<(), AppError> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(AppError::invalid(
+            "Password",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters."),
+        ));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(AppError::invalid(
+            "Password",
+            format!("must be at most {MAX_PASSWORD_CHARS} characters."),
+        ));
+    }
+    Ok(())
+}
+
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| {
+            tracing::error!(%error, "password hashing failed");
+            AppError::Internal
+        })
+}
+
+fn password_matches(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+fn parse_email(raw: &str) -> Result<Email, AppError> {
+    Email::parse(raw).map_err(|error| AppError::invalid("Email", error.to_string()))
+}
+
+fn parse_name(field: &str, raw: &str) -> Result<PersonName, AppError> {
+    PersonName::parse(raw).map_err(|error| AppError::invalid(field, error.to_string()))
+}
+
+/// Creates an organization with its first admin. Allowed on an empty
+/// database, and afterwards only when open sign-up is configured.
+pub async fn create_organization(
+    db: &Db,
+    settings: &Settings,
+    input: &NewOrganization,
+) -> Result<(i64, i64), AppError> {
+    let organization_name = organization_name(&input.organization_name)?;
+    let first_name = parse_name("First name", &input.first_name)?;
+    let last_name = parse_name("Last name", &input.last_name)?;
+    let email = parse_email(&input.email)?;
+    check_password(&input.password)?;
+    let password_hash = hash_password(&input.password)?;
+    let now = now();
+
+    let mut tx = db.begin().await?;
+    if store::any_organization(&mut *tx).await? && !settings.open_signup {
+        return Err(AppError::Forbidden);
+    }
+    let email = email.key().to_string();
+    if store::user_id_by_email(&mut *tx, &email).await?.is_some() {
+        return Err(AppError::Conflict(
+            "An account with this email already exists. Log in instead.".into(),
+        ));
+    }
+    let organization_id = store::insert_organization(&mut *tx, &organization_name, now).await?;
+    let user = NewUser {
+        email: &email,
+        first_name: first_name.as_str(),
+        last_name: last_name.as_str(),
+        password_hash: &password_hash,
+    };
+    let user_id = store::insert_user(&mut *tx, &user, now).await?;
+    store::insert_membership(&mut *tx, organization_id, user_id, Role::Admin, now).await?;
+    tx.commit().await?;
+    tracing::info!(organization_id, user_id, "organization created");
+    Ok((user_id, organization_id))
+}
+
+/// Checks an email and password. The error is the same whether the email
+/// is unknown or the password wrong, and a dummy hash is verified for
+/// unknown emails so timing does not tell them apart either.
+pub async fn verify_login(
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> Result<(i64, i64, Role), AppError> {
+    let key = email.trim().to_lowercase();
+    let now = now();
+    let settings = &state.settings;
+    if let Some(wait) = state.login_limiter.locked_for(
+        &key,
+        now,
+        settings.login_max_failures,
+        settings.login_window_secs,
+    ) {
+        return Err(AppError::RateLimited {
+            minutes: ((wait + 59) / 60).max(1) as u32,
+        });
+    }
+    let found = match Email::parse(email) {
+        Ok(email) => store::login_candidate(&state.db.pool, &email.key().to_string()).await?,
+        Err(_) => None,
+    };
+    let verified = match found
+        .as_ref()
+        .and_then(|user| user.password_hash.as_deref())
+    {
+        Some(hash) => password_matches(password, hash),
+        _ => {
+            let _ = password_matches(password, dummy_hash());
+            false
+        }
+    };
+    let Some(user_id) = found.filter(|_| verified).map(|user| user.id) else {
+        state.login_limiter.record_failure(&key, now);
+        return Err(AppError::BadCredentials);
+    };
+    state.login_limiter.clear(&key);
+    let Some(membership) = store::first_membership(&state.db.pool, user_id).await? else {
+        return Err(AppError::BadCredentials);
+    };
+    Ok((user_id, membership.organization_id, membership.role))
+}
+
+/// A real hash of a throwaway password, verified when the email is unknown
+/// so that the response takes as long as for a known email.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&new_token()).unwrap_or_default())
+}
+
+pub async fn create_session(
+    db: &Db,
+    user_id: i64,
+    organization_id: i64,
+) -> Result<String, AppError> {
+    let token = new_token();
+    let now = now();
+    store::insert_session(
+        &db.pool,
+        &token_hash(&token),
+        user_id,
+        organization_id,
+        now,
+        now + SESSION_TTL_SECS,
+    )
+    .await?;
+    Ok(token)
+}
+
+pub async fn start_session(
+    state: &AppState,
+    user_id: i64,
+    organization_id: i64,
+) -> Result<(), AppError> {
+    let token = create_session(&state.db, user_id, organization_id).await?;
+    append_response_header(
+        header::SET_COOKIE,
+        &session_cookie(&state.settings, Some(&token)),
+    );
+    Ok(())
+}
+
+pub async fn end_session(state: &AppState) -> Result<(), AppError> {
+    if let Some(token) = session_token() {
+        store::delete_session(&state.db.pool, &token_hash(&token)).await?;
+    }
+    append_response_header(header::SET_COOKIE, &session_cookie(&state.settings, None));
+    Ok(())
+}
+
+/// The session token from the request's cookies, if any.
+pub fn session_token() -> Option<String> {
+    let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+    session_from_headers(&parts.headers)
+}
+
+pub async fn user_for_token(db: &Db, token: &str) -> Result<Option<CurrentUser>, AppError> {
+    let found = store::session_user(&db.pool, &token_hash(token), now()).await?;
+    Ok(found.and_then(|row| {
+        Some(CurrentUser {
+            user_id: row.user_id,
+            organization_id: row.organization_id,
+            organization_name: row.organization_name,
+            email: row.email,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            role: row.role.parse().ok()?,
+        })
+    }))
+}
+
+pub async fn current_user(state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+    match session_token() {
+        Some(token) => user_for_token(&state.db, &token).await,
+        None => Ok(None),
+    }
+}
+
+/// The calling admin, or the reason they may not proceed. Every admin
+/// server function starts here and scopes its queries to the returned
+/// organization.
+pub async fn require_admin() -> Result<(AppState, CurrentUser), AppError> {
+    let state = crate::state::app_state()?;
+    let user = current_user(&state).await?.ok_or_else(|| {
+        set_status(http::StatusCode::UNAUTHORIZED);
+        AppError::NotAuthenticated
+    })?;
+    if user.role != Role::Admin {
+        set_status(http::StatusCode::FORBIDDEN);
+        return Err(AppError::Forbidden);
+    }
+    Ok((state, user))
+}
+
+/// The calling admin for a plain axum handler (uploads, downloads), from
+/// the session cookie in `headers`.
+pub async fn admin_from_headers(
+    db: &Db,
+    headers: &http::HeaderMap,
+) -> Result<CurrentUser, AppError> {
+    let token = session_from_headers(headers).ok_or(AppError::NotAuthenticated)?;
+    let user = user_for_token(db, &token)
+        .await?
+        .ok_or(AppError::NotAuthenticated)?;
+    if user.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    Ok(user)
+}
+
+pub fn set_status(status: http::StatusCode) {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+}

@@ -1,0 +1,308 @@
+//! Invitations' rules and transactions: inviting by hand, resending,
+//! cancelling, looking a link up and accepting it; the invitation email is
+//! composed here for manual invites, resends and imports alike.
+
+use std::collections::HashSet;
+
+use muster_core::email::Email;
+
+use super::{
+    store::{self, InviteGroup, NewInvitation},
+    BulkOutcome, InvitationFilter, InvitationRow, InvitationsPage, InviteLookup, InviteOutcome,
+    InviteResult, MAX_MANUAL_INVITES, PAGE_SIZE,
+};
+use crate::{
+    auth::{store as accounts, CurrentUser},
+    bulk::{self, CHUNK},
+    db::{Db, Tx},
+    error::AppError,
+    links::{
+        server::{new_token, token_hash},
+        TokenState,
+    },
+    mail::{self, templates},
+    state::{now, Settings},
+};
+
+mod accept;
+mod resend;
+
+pub use accept::{accept, Accepted, Acceptor};
+pub use resend::{resend, resend_many, resend_matching};
+
+const DAY: i64 = 86_400;
+
+/// The outbox kind of a first invitation (by hand or by an import).
+pub const INVITATION_KIND: &str = "invitation";
+/// The outbox kind of a resent invitation, which the daily limit counts.
+pub const RESEND_KIND: &str = "invitation_resend";
+
+/// How a selection over the bulk limit is refused.
+const TOO_MANY_SELECTED: &str = "filter the list and act on everything matching instead.";
+
+/// Everything the invitation email says.
+pub struct InvitationEmail<'a> {
+    pub to: &'a str,
+    /// The token itself: the link is the configured base URL + `/invite/{token}`.
+    pub token: &'a str,
+    pub organization: &'a str,
+    pub group: &'a str,
+    pub inviter: &'a str,
+    pub expires_at: i64,
+    /// [`INVITATION_KIND`] or [`RESEND_KIND`].
+    pub kind: &'static str,
+}
+
+/// The invitation email, for the outbox.
+pub fn invitation_email(
+    settings: &Settings,
+    invitation: &InvitationEmail<'_>,
+) -> mail::server::Email {
+    let link = format!("{}/invite/{}", settings.base_url, invitation.token);
+    let rendered = templates::invitation(&templates::Invitation {
+        organization: invitation.organization,
+        group: invitation.group,
+        inviter: invitation.inviter,
+        expires_at: invitation.expires_at,
+        link: &link,
+    });
+    mail::server::Email {
+        to: invitation.to.to_owned(),
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        kind: invitation.kind,
+    }
+}
+
+/// Queues the invitation email for a (new) token and records it on the row.
+async fn send_email(
+    tx: &mut Tx,
+    settings: &Settings,
+    organization_id: i64,
+    invitation_id: i64,
+    invitation: &InvitationEmail<'_>,
+) -> Result<(), AppError> {
+    let email = invitation_email(settings, invitation);
+    let outbox_id = mail::server::enqueue(tx, Some(organization_id), &email).await?;
+    store::record_sent(&mut **tx, invitation_id, outbox_id, now()).await?;
+    Ok(())
+}
+
+async fn invite_group(
+    tx: &mut Tx,
+    organization_id: i64,
+    group_id: i64,
+) -> Result<InviteGroup, AppError> {
+    store::invite_group(&mut **tx, organization_id, group_id)
+        .await?
+        .ok_or_else(|| AppError::invalid("Group", "choose a group."))
+}
+
+/// Invites each address into the group, all in one transaction, each with
+/// its own outcome; the emails are in the outbox when this returns.
+pub async fn invite(
+    db: &Db,
+    settings: &Settings,
+    user: &CurrentUser,
+    group_id: i64,
+    emails: &[String],
+) -> Result<Vec<InviteOutcome>, AppError> {
+    if emails.is_empty() {
+        return Err(AppError::invalid(
+            "Emails",
+            "enter at least one email address.",
+        ));
+    }
+    if emails.len() > MAX_MANUAL_INVITES {
+        return Err(AppError::invalid(
+            "Emails",
+            format!(
+                "at most {MAX_MANUAL_INVITES} at a time ({} given); use an import for more.",
+                emails.len()
+            ),
+        ));
+    }
+    let organization_id = user.organization_id;
+    let inviter = user.display_name();
+    let now = now();
+    let mut tx = db.begin().await?;
+    // A write first, so that SQLite takes the write lock before reading.
+    store::expire_overdue(&mut *tx, organization_id, group_id, now).await?;
+    let group = invite_group(&mut tx, organization_id, group_id).await?;
+    let expires_at = now + group.expiry_days * DAY;
+    let mut seen = HashSet::new();
+    let mut outcomes = Vec::with_capacity(emails.len());
+    for raw in emails {
+        let result = match Email::parse(raw) {
+            Err(error) => InviteResult::Invalid(error.to_string()),
+            Ok(email) => {
+                let email = email.key().to_string();
+                if !seen.insert(email.clone()) {
+                    InviteResult::Invalid("listed twice.".into())
+                } else if store::is_active_member(&mut *tx, group_id, &email).await? {
+                    InviteResult::AlreadyMember
+                } else {
+                    let token = new_token();
+                    let invitation = NewInvitation {
+                        organization_id,
+                        group_id,
+                        email: &email,
+                        token_hash: &token_hash(&token),
+                        expires_at,
+                        invited_by: user.user_id,
+                    };
+                    match store::insert_pending(&mut *tx, &invitation, now).await? {
+                        None => InviteResult::AlreadyInvited,
+                        Some(invitation_id) => {
+                            let message = InvitationEmail {
+                                to: &email,
+                                token: &token,
+                                organization: &group.organization,
+                                group: &group.name,
+                                inviter: &inviter,
+                                expires_at,
+                                kind: INVITATION_KIND,
+                            };
+                            send_email(&mut tx, settings, organization_id, invitation_id, &message)
+                                .await?;
+                            InviteResult::Invited
+                        }
+                    }
+                }
+            }
+        };
+        outcomes.push(InviteOutcome {
+            email: raw.clone(),
+            result,
+        });
+    }
+    tx.commit().await?;
+    tracing::info!(
+        organization_id,
+        group_id,
+        invited = outcomes
+            .iter()
+            .filter(|o| o.result == InviteResult::Invited)
+            .count(),
+        "manual invite"
+    );
+    Ok(outcomes)
+}
+
+pub async fn list(
+    db: &Db,
+    organization_id: i64,
+    filter: &InvitationFilter,
+    page: i64,
+) -> Result<InvitationsPage, AppError> {
+    let page = page.max(1);
+    let (total, rows) = store::list(&db.pool, organization_id, filter, page, now()).await?;
+    Ok(InvitationsPage {
+        rows: rows
+            .into_iter()
+            .map(|row| InvitationRow {
+                id: row.id,
+                email: row.email,
+                group_name: row.group_name,
+                status: row.status,
+                expires_at: row.expires_at,
+                created_at: row.created_at,
+                resend_count: row.resend_count,
+                delivery: row.delivery,
+                delivery_error: row.delivery_error,
+                accepted_name: row
+                    .accepted_first_name
+                    .zip(row.accepted_last_name)
+                    .map(|(first, last)| format!("{first} {last}").trim().to_owned()),
+            })
+            .collect(),
+        total,
+        page,
+        page_size: PAGE_SIZE,
+    })
+}
+
+/// Cancels each of `ids` that is pending.
+pub async fn cancel_many(
+    db: &Db,
+    organization_id: i64,
+    ids: &[i64],
+) -> Result<BulkOutcome, AppError> {
+    let unique = bulk::unique_selection(ids, "invitations", TOO_MANY_SELECTED)?;
+    let mut done = 0;
+    for chunk in unique.chunks(CHUNK) {
+        done += store::cancel_pending(&db.pool, organization_id, chunk).await? as i64;
+    }
+    tracing::info!(
+        organization_id,
+        cancelled = done,
+        "invitations cancelled in bulk"
+    );
+    Ok(BulkOutcome {
+        done,
+        rate_limited: 0,
+        skipped: unique.len() as i64 - done,
+    })
+}
+
+/// Cancels every pending invitation matching `filter`, in one statement.
+pub async fn cancel_matching(
+    db: &Db,
+    organization_id: i64,
+    filter: &InvitationFilter,
+) -> Result<BulkOutcome, AppError> {
+    let done = store::cancel_matching(&db.pool, organization_id, filter, now()).await? as i64;
+    tracing::info!(
+        organization_id,
+        cancelled = done,
+        "matching invitations cancelled"
+    );
+    Ok(BulkOutcome {
+        done,
+        rate_limited: 0,
+        skipped: 0,
+    })
+}
+
+/// Cancels a pending invitation: its link stops working at once.
+pub async fn cancel(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {
+    if store::cancel_pending(&db.pool, organization_id, &[id]).await? == 1 {
+        return Ok(());
+    }
+    match store::status(&db.pool, organization_id, id).await? {
+        None => Err(AppError::NotFound),
+        Some(status) => Err(AppError::Conflict(format!(
+            "This invitation is {}; only pending ones can be cancelled.",
+            status.as_str()
+        ))),
+    }
+}
+
+pub async fn lookup(
+    db: &Db,
+    token: &str,
+    signed_in_as: Option<String>,
+) -> Result<InviteLookup, AppError> {
+    let Some(found) = store::by_token(&db.pool, &token_hash(token.trim())).await? else {
+        return Ok(InviteLookup::NotFound);
+    };
+    let organization = found.organization;
+    Ok(
+        match found.status.at(found.expires_at, now()).token_state() {
+            TokenState::Used => InviteLookup::Used { organization },
+            TokenState::Cancelled => InviteLookup::Cancelled { organization },
+            TokenState::Expired => InviteLookup::Expired { organization },
+            TokenState::NotFound => InviteLookup::NotFound,
+            // Invitations are renewed in place, so none reads replaced.
+            TokenState::Valid | TokenState::Replaced => InviteLookup::Valid {
+                account_exists: accounts::has_password(&db.pool, &found.email).await?,
+                organization,
+                group: found.group_name,
+                email: found.email,
+                expires_at: found.expires_at,
+                signed_in_as,
+            },
+        },
+    )
+}

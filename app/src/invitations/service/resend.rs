@@ -1,0 +1,151 @@
+//! Resending invitations: a new link, a fresh expiry and the email again,
+//! one at a time or in bulk, within the daily limit per address.
+
+use super::{invite_group, send_email, InvitationEmail, DAY, RESEND_KIND, TOO_MANY_SELECTED};
+use crate::{
+    auth::CurrentUser,
+    bulk::{self, BulkOutcome, CHUNK},
+    db::{Db, Tx},
+    error::AppError,
+    invitations::{store, InvitationFilter, InvitationStatus, MAX_RESENDS_PER_DAY},
+    links::server::{new_token, token_hash},
+    state::{now, Settings},
+};
+
+/// Why a resend did not happen.
+enum Resent {
+    Done,
+    NotFound,
+    NotResendable(InvitationStatus),
+    NewerPending,
+    RateLimited(String),
+}
+
+/// A new token (the old link dies), a fresh expiry, and the email again;
+/// limited to [`MAX_RESENDS_PER_DAY`] per address.
+pub async fn resend(
+    db: &Db,
+    settings: &Settings,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    match resend_in(&mut tx, settings, user, &user.display_name(), id, now()).await? {
+        Resent::Done => {
+            tx.commit().await?;
+            Ok(())
+        }
+        Resent::NotFound => Err(AppError::NotFound),
+        Resent::NotResendable(status) => Err(AppError::Conflict(format!(
+            "This invitation is {}; only pending or expired ones can be resent.",
+            status.as_str()
+        ))),
+        Resent::NewerPending => Err(AppError::Conflict(
+            "A newer invitation for this person and group is pending.".into(),
+        )),
+        Resent::RateLimited(email) => Err(AppError::Conflict(format!(
+            "{email} has been sent {MAX_RESENDS_PER_DAY} invitations in the last 24 hours; try again tomorrow."
+        ))),
+    }
+}
+
+async fn resend_in(
+    tx: &mut Tx,
+    settings: &Settings,
+    user: &CurrentUser,
+    inviter: &str,
+    id: i64,
+    now: i64,
+) -> Result<Resent, AppError> {
+    let organization_id = user.organization_id;
+    let Some(target) = store::claim_for_resend(&mut **tx, organization_id, id).await? else {
+        return Ok(Resent::NotFound);
+    };
+    // The stored status: a pending one past its expiry may be resent too.
+    if !target.status.can_resend() {
+        return Ok(Resent::NotResendable(target.status));
+    }
+    if store::other_pending(&mut **tx, target.group_id, &target.email, id).await? {
+        return Ok(Resent::NewerPending);
+    }
+    let recent = bulk::emails_sent_since(
+        &mut **tx,
+        organization_id,
+        &target.email,
+        RESEND_KIND,
+        now - DAY,
+    )
+    .await?;
+    if recent >= MAX_RESENDS_PER_DAY {
+        return Ok(Resent::RateLimited(target.email));
+    }
+    let group = invite_group(tx, organization_id, target.group_id).await?;
+    let expires_at = now + group.expiry_days * DAY;
+    let token = new_token();
+    store::renew(&mut **tx, id, &token_hash(&token), expires_at).await?;
+    let message = InvitationEmail {
+        to: &target.email,
+        token: &token,
+        organization: &group.organization,
+        group: &group.name,
+        inviter,
+        expires_at,
+        kind: RESEND_KIND,
+    };
+    send_email(tx, settings, organization_id, id, &message).await?;
+    Ok(Resent::Done)
+}
+
+/// Resends each of `ids` that can be resent, a chunk per transaction.
+pub async fn resend_many(
+    db: &Db,
+    settings: &Settings,
+    user: &CurrentUser,
+    ids: &[i64],
+) -> Result<BulkOutcome, AppError> {
+    let unique = bulk::unique_selection(ids, "invitations", TOO_MANY_SELECTED)?;
+    resend_each(db, settings, user, &unique).await
+}
+
+async fn resend_each(
+    db: &Db,
+    settings: &Settings,
+    user: &CurrentUser,
+    ids: &[i64],
+) -> Result<BulkOutcome, AppError> {
+    let inviter = user.display_name();
+    let mut outcome = BulkOutcome::default();
+    for chunk in ids.chunks(CHUNK) {
+        let now = now();
+        let mut tx = db.begin().await?;
+        for &id in chunk {
+            match resend_in(&mut tx, settings, user, &inviter, id, now).await? {
+                Resent::Done => outcome.done += 1,
+                Resent::RateLimited(_) => outcome.rate_limited += 1,
+                Resent::NotFound | Resent::NotResendable(_) | Resent::NewerPending => {
+                    outcome.skipped += 1
+                }
+            }
+        }
+        tx.commit().await?;
+    }
+    tracing::info!(
+        organization_id = user.organization_id,
+        resent = outcome.done,
+        rate_limited = outcome.rate_limited,
+        skipped = outcome.skipped,
+        "invitations resent in bulk"
+    );
+    Ok(outcome)
+}
+
+/// Resends every pending or expired invitation matching `filter`.
+pub async fn resend_matching(
+    db: &Db,
+    settings: &Settings,
+    user: &CurrentUser,
+    filter: &InvitationFilter,
+) -> Result<BulkOutcome, AppError> {
+    let ids = store::resendable_matching(&db.pool, user.organization_id, filter, now()).await?;
+    resend_each(db, settings, user, &ids).await
+}
