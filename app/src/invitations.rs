@@ -1130,7 +1130,7 @@ pub mod server {
             .bind(invitation_id)
             .execute(&mut *tx)
             .await?;
-        crate::groups::server::enter_group(
+        crate::groups::service::enter_group(
             &mut tx,
             &state.settings,
             organization_id,
