@@ -30,7 +30,8 @@ pub async fn enter_group(
     store::assign_trainings(tx, group_id, user_id, now).await?;
     let person = people::store::contact(tx, user_id).await?;
     if let Some(email) = person.email {
-        let rendered = welcome_email(tx, settings, organization_id, group_id, &person.first_name).await?;
+        let rendered =
+            welcome_email(tx, settings, organization_id, group_id, &person.first_name).await?;
         mail::server::enqueue(tx, Some(organization_id), &rendered.to(email, "welcome")).await?;
     }
     Ok(())
@@ -98,7 +99,11 @@ pub async fn get(db: &Db, organization_id: i64, id: i64) -> Result<GroupSummary,
 /// Makes the group's trainings match `trainings`, keeping the rows (and so
 /// the ids that learners' assignments point at) of trainings that stay;
 /// a training is the same one if its name matches case-insensitively.
-async fn replace_trainings(tx: &mut Tx, group_id: i64, trainings: &[String]) -> Result<(), AppError> {
+async fn replace_trainings(
+    tx: &mut Tx,
+    group_id: i64,
+    trainings: &[String],
+) -> Result<(), AppError> {
     let existing = store::trainings(tx, group_id).await?;
     let mut kept = Vec::new();
     for (position, name) in trainings.iter().enumerate() {

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{error::AppError, links::TokenState};
 
-mod rules;
 #[cfg(feature = "ssr")]
 pub mod form;
+mod rules;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]

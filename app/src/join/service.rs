@@ -381,7 +381,10 @@ pub async fn confirm(db: &Db, settings: &Settings, token: &str) -> Result<Confir
         // confirmed address may set one.
         None => match people::store::activate_passwordless(&mut tx, &account).await? {
             Some(id) => (id, true),
-            None => (people::store::id_by_email(&mut tx, &request.email).await?, false),
+            None => (
+                people::store::id_by_email(&mut tx, &request.email).await?,
+                false,
+            ),
         },
     };
     store::set_request_user(&mut tx, request.id, user_id).await?;

@@ -5,8 +5,7 @@ use crate::{
     auth::CurrentUser,
     db::Db,
     error::AppError,
-    groups,
-    mail,
+    groups, mail,
     state::{now, Settings},
 };
 
@@ -24,9 +23,9 @@ fn status_filter(raw: &str) -> Result<Option<AccountStatus>, AppError> {
     if raw.is_empty() {
         return Ok(None);
     }
-    raw.parse().map(Some).map_err(|_| {
-        AppError::invalid("Status", "is not one of invited, provisioned, active.")
-    })
+    raw.parse()
+        .map(Some)
+        .map_err(|_| AppError::invalid("Status", "is not one of invited, provisioned, active."))
 }
 
 /// `search` matches email, username or either name, case-insensitively;
