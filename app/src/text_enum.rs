@@ -64,3 +64,39 @@ macro_rules! text_enum {
 }
 
 pub(crate) use text_enum;
+
+#[cfg(test)]
+mod tests {
+    use super::UnknownText;
+
+    text_enum! {
+        pub enum Light {
+            Red = "red",
+            Green = "green",
+        }
+    }
+
+    #[test]
+    fn every_variant_survives_its_word() {
+        for light in Light::ALL {
+            assert_eq!(light.as_str().parse::<Light>(), Ok(*light));
+        }
+        assert_eq!(
+            "amber".parse::<Light>(),
+            Err(UnknownText {
+                kind: "Light",
+                text: "amber".to_owned()
+            })
+        );
+    }
+
+    /// Pages receive the same word the database holds.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_wire_carries_the_stored_word() {
+        for light in Light::ALL {
+            let json = serde_json::to_string(light).unwrap();
+            assert_eq!(json, format!("\"{}\"", light.as_str()));
+        }
+    }
+}

@@ -157,7 +157,7 @@ async fn activation_sets_the_password_and_activates(backend: Backend) {
     let lin = provision(&server, org, Some("lin@example.org"), None, "Lin").await;
 
     // What the import worker does: queue the email inside its own transaction.
-    let mut tx = server.state.db.pool.begin().await.unwrap();
+    let mut tx = server.state.db.begin().await.unwrap();
     app::activation::server::queue_activation(
         &mut tx,
         &server.state.settings,

@@ -94,14 +94,17 @@ crate::text_enum::text_enum! {
 }
 
 impl JoinRequestStatus {
-    /// What its confirmation link does when opened at `now`.
+    /// What its confirmation link does when opened at `now`. A request
+    /// records what became of it as a status rather than a time each.
     pub fn token_state(self, expires_at: i64, now: i64) -> TokenState {
-        let at = Some(now);
-        match self {
-            JoinRequestStatus::Verified => TokenState::of(at, None, None, expires_at, now),
-            JoinRequestStatus::Replaced => TokenState::of(None, at, None, expires_at, now),
-            JoinRequestStatus::Pending => TokenState::of(None, None, None, expires_at, now),
-        }
+        let when = |status: JoinRequestStatus| (self == status).then_some(now);
+        TokenState::of(
+            when(JoinRequestStatus::Verified),
+            when(JoinRequestStatus::Replaced),
+            None,
+            expires_at,
+            now,
+        )
     }
 }
 
@@ -175,4 +178,18 @@ pub async fn lookup_join_page(slug: String) -> Result<JoinLookup, AppError> {
 pub async fn lookup_join_verification(token: String) -> Result<VerifyLookup, AppError> {
     let state = crate::state::app_state()?;
     service::verification(&state.db, &token).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_confirmation_link_works_while_pending_and_unexpired() {
+        use JoinRequestStatus::*;
+        assert_eq!(Pending.token_state(10, 5), TokenState::Valid);
+        assert_eq!(Pending.token_state(10, 10), TokenState::Expired);
+        assert_eq!(Verified.token_state(10, 20), TokenState::Used);
+        assert_eq!(Replaced.token_state(10, 5), TokenState::Replaced);
+    }
 }
