@@ -108,4 +108,18 @@ pub mod server {
         tx.wake_on_commit(sender_wakeup());
         Ok(store::insert(tx, organization_id, email, now()).await?)
     }
+
+    /// [`enqueue`] for many messages at once (an import's invitations):
+    /// multi-row inserts, the ids in the order of `emails`.
+    pub async fn enqueue_many(
+        tx: &mut Tx,
+        organization_id: i64,
+        emails: &[Email],
+    ) -> Result<Vec<i64>, AppError> {
+        if emails.is_empty() {
+            return Ok(Vec::new());
+        }
+        tx.wake_on_commit(sender_wakeup());
+        Ok(store::insert_many(tx, organization_id, emails, now()).await?)
+    }
 }

@@ -4,9 +4,13 @@
 
 use super::{server::Email, MailboxEntry, MailboxMessage, OutboxStatus};
 use crate::{
-    db::{Db, Tx},
+    db::{Bind, Bulk, Db, Tx},
     error::AppError,
 };
+
+/// Rows per multi-row insert: 11 values each stays well under SQLite's and
+/// PostgreSQL's limits on placeholders.
+const ROWS_PER_INSERT: usize = 250;
 
 pub async fn insert(
     tx: &mut Tx,
@@ -30,6 +34,42 @@ pub async fn insert(
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)
+}
+
+/// Queues many messages of one organization; their ids, in order.
+pub async fn insert_many(
+    tx: &mut Tx,
+    organization_id: i64,
+    emails: &[Email],
+    now: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut ids = Vec::with_capacity(emails.len());
+    for chunk in emails.chunks(ROWS_PER_INSERT) {
+        let mut insert = Bulk::new(
+            "INSERT INTO outbox (organization_id, to_email, subject, text_body, html_body, kind, status,
+                                 attempts, next_attempt_at, delivered_to_dev_mailbox, created_at) VALUES ",
+        );
+        for email in chunk {
+            insert.row(vec![
+                Bind::from(organization_id),
+                Bind::from(email.to.as_str()),
+                Bind::from(email.subject.as_str()),
+                Bind::from(email.text.as_str()),
+                Bind::from(email.html.as_str()),
+                Bind::from(email.kind),
+                Bind::from(OutboxStatus::Queued.as_str()),
+                Bind::from(0i64),
+                Bind::from(now),
+                Bind::from(0i64),
+                Bind::from(now),
+            ]);
+        }
+        insert.push(" RETURNING id");
+        let rows: Vec<(i64,)> = insert.query_as().fetch_all(&mut **tx).await?;
+        // A plain VALUES insert returns its rows in order on both backends.
+        ids.extend(rows.into_iter().map(|(id,)| id));
+    }
+    Ok(ids)
 }
 
 /// Messages of `kind` queued for an address by an organization since `since`.
