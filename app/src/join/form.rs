@@ -35,7 +35,7 @@ pub struct JoinForm {
 
 /// The answer to a post to a page that is off or does not exist: the
 /// same for both.
-pub fn not_found() -> Response {
+fn not_found() -> Response {
     Response::builder()
         .status(StatusCode::NOT_FOUND)
         .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")

@@ -34,15 +34,6 @@ fn link(settings: &Settings, slug: &str) -> String {
     format!("{}/join/{slug}", settings.base_url)
 }
 
-fn domains_from_db(stored: &str) -> Vec<String> {
-    stored
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 pub async fn settings(
     db: &Db,
     settings: &Settings,
@@ -66,7 +57,7 @@ pub async fn settings(
             slug: row.slug.unwrap_or_default(),
             group_id: row.group_id,
             welcome_text: row.welcome_text,
-            allowed_domains: domains_from_db(&row.allowed_domains),
+            allowed_domains: store::stored_domains(&row.allowed_domains),
             allow_subdomains: row.allow_subdomains != 0,
         },
     })
@@ -192,7 +183,7 @@ pub async fn open_page(db: &Db, slug: &str) -> Result<Option<OpenPage>, AppError
         group_id: row.group_id,
         group: row.group_name,
         welcome_text: row.welcome_text,
-        domains: domains_from_db(&row.allowed_domains),
+        domains: store::stored_domains(&row.allowed_domains),
         allow_subdomains: row.allow_subdomains != 0,
     }))
 }
@@ -365,7 +356,7 @@ pub async fn confirm(db: &Db, settings: &Settings, token: &str) -> Result<Confir
     let Some(rules) = store::open_page_rules(&mut tx, request.organization_id).await? else {
         return Err(AppError::Refused(FormError::Closed));
     };
-    let domains = domains_from_db(&rules.allowed_domains);
+    let domains = store::stored_domains(&rules.allowed_domains);
     if !email_allowed(&request.email, &domains, rules.allow_subdomains != 0) {
         return Err(AppError::Refused(FormError::Domain));
     }

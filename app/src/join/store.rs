@@ -17,6 +17,16 @@ pub struct PageRow {
     pub allow_subdomains: i64,
 }
 
+/// The allowlist as `update_page` stores it: one domain per line.
+pub fn stored_domains(stored: &str) -> Vec<String> {
+    stored
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 pub async fn page(db: &Db, organization_id: i64) -> Result<Option<PageRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT enabled, slug, group_id, welcome_text, allowed_domains, allow_subdomains
