@@ -14,6 +14,7 @@ pub mod links;
 pub mod mail;
 pub mod pages;
 pub mod people;
+pub mod text_enum;
 
 #[cfg(feature = "ssr")]
 pub mod db;

@@ -115,11 +115,11 @@ pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
         )
         .route(
             "/join/{slug}/submit",
-            join_limits::limit(axum::routing::post(app::join::server::submit), join_limits),
+            join_limits::limit(axum::routing::post(app::join::form::submit), join_limits),
         )
         .route(
             "/verify-email/{token}/confirm",
-            axum::routing::post(app::join::server::confirm_handler),
+            axum::routing::post(app::join::form::confirm_handler),
         )
         .leptos_routes_with_context(
             &state,

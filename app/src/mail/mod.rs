@@ -2,12 +2,25 @@
 //! that causes it, delivered later by the sender worker (server crate) over
 //! SMTP, or into the dev mailbox when no SMTP host is configured.
 
+#[cfg(feature = "ssr")]
+pub mod store;
 pub mod templates;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+
+crate::text_enum::text_enum! {
+    /// Where an outbox message stands. Queued messages (new, or waiting
+    /// for a retry) are the sender's work; the other two are final.
+    pub enum OutboxStatus {
+        Queued = "queued",
+        Sent = "sent",
+        /// Every delivery attempt failed.
+        Failed = "failed",
+    }
+}
 
 /// One message as the dev mailbox lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,7 +29,7 @@ pub struct MailboxEntry {
     pub to_email: String,
     pub subject: String,
     pub kind: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub created_at: i64,
 }
 
@@ -27,7 +40,7 @@ pub struct MailboxMessage {
     pub to_email: String,
     pub subject: String,
     pub kind: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub text_body: String,
     pub html_body: String,
     pub message_id: Option<String>,
@@ -42,7 +55,7 @@ pub async fn list_mailbox() -> Result<Vec<MailboxEntry>, AppError> {
     if !state.settings.dev_mailbox {
         return Err(AppError::NotFound);
     }
-    server::mailbox_list(&state.db, user.organization_id).await
+    store::mailbox_list(&state.db, user.organization_id).await
 }
 
 #[server(endpoint = "mailbox/get")]
@@ -51,7 +64,7 @@ pub async fn get_mailbox_message(id: i64) -> Result<MailboxMessage, AppError> {
     if !state.settings.dev_mailbox {
         return Err(AppError::NotFound);
     }
-    server::mailbox_get(&state.db, user.organization_id, id).await
+    store::mailbox_get(&state.db, user.organization_id, id).await
 }
 
 /// Whether emails stay on this machine (no SMTP host configured).
@@ -63,8 +76,10 @@ pub async fn dev_mailbox_enabled() -> Result<bool, AppError> {
 
 #[cfg(feature = "ssr")]
 pub mod server {
-    use super::{MailboxEntry, MailboxMessage};
-    use crate::{db::Db, error::AppError, state::now};
+    //! Queuing email; the sender (server crate) waits on [`sender_wakeup`].
+
+    use super::store;
+    use crate::{db::Tx, error::AppError, state::now};
 
     /// What to send; the bodies come from [`super::templates`].
     #[derive(Debug, Clone)]
@@ -85,93 +100,26 @@ pub mod server {
     /// Writes a message to the outbox inside the caller's transaction, so it
     /// exists exactly when what caused it does. Returns the outbox row id.
     pub async fn enqueue(
-        tx: &mut crate::db::Tx,
+        tx: &mut Tx,
         organization_id: Option<i64>,
         email: &Email,
     ) -> Result<i64, AppError> {
         // This process's sender; other processes find the row on their next poll.
         tx.wake_on_commit(sender_wakeup());
-        let now = now();
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO outbox (organization_id, to_email, subject, text_body, html_body, kind, status,
-                                 attempts, next_attempt_at, delivered_to_dev_mailbox, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, 0, $7) RETURNING id",
-        )
-        .bind(organization_id)
-        .bind(&email.to)
-        .bind(&email.subject)
-        .bind(&email.text)
-        .bind(&email.html)
-        .bind(email.kind)
-        .bind(now)
-        .fetch_one(&mut **tx)
-        .await?;
-        Ok(id)
+        Ok(store::insert(tx, organization_id, email, now()).await?)
     }
 
-    pub async fn mailbox_list(
-        db: &Db,
+    /// [`enqueue`] for many messages at once (an import's invitations):
+    /// multi-row inserts, the ids in the order of `emails`.
+    pub async fn enqueue_many(
+        tx: &mut Tx,
         organization_id: i64,
-    ) -> Result<Vec<MailboxEntry>, AppError> {
-        let rows: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(
-            "SELECT id, to_email, subject, kind, status, created_at FROM outbox
-             WHERE organization_id = $1 AND delivered_to_dev_mailbox = 1
-             ORDER BY id DESC LIMIT 200",
-        )
-        .bind(organization_id)
-        .fetch_all(&db.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, to_email, subject, kind, status, created_at)| MailboxEntry {
-                    id,
-                    to_email,
-                    subject,
-                    kind,
-                    status,
-                    created_at,
-                },
-            )
-            .collect())
-    }
-
-    pub async fn mailbox_get(
-        db: &Db,
-        organization_id: i64,
-        id: i64,
-    ) -> Result<MailboxMessage, AppError> {
-        type Row = (
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            i64,
-        );
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT id, to_email, subject, kind, status, text_body, html_body, message_id, created_at FROM outbox
-             WHERE organization_id = $1 AND id = $2 AND delivered_to_dev_mailbox = 1",
-        )
-        .bind(organization_id)
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
-        let (id, to_email, subject, kind, status, text_body, html_body, message_id, created_at) =
-            row.ok_or(AppError::NotFound)?;
-        Ok(MailboxMessage {
-            id,
-            to_email,
-            subject,
-            kind,
-            status,
-            text_body,
-            html_body,
-            message_id,
-            created_at,
-        })
+        emails: &[Email],
+    ) -> Result<Vec<i64>, AppError> {
+        if emails.is_empty() {
+            return Ok(Vec::new());
+        }
+        tx.wake_on_commit(sender_wakeup());
+        Ok(store::insert_many(tx, organization_id, emails, now()).await?)
     }
 }

@@ -10,24 +10,15 @@ use super::{action_error, encode_query_value, ErrorMessage, Pager, SelectPage, S
 use crate::{
     activation::{BulkOutcome, SendActivation, SendAllActivations, SendSelectedActivations},
     mail::templates::format_date,
-    people::{list_people, ResendWelcome},
+    people::{list_people, AccountStatus, ResendWelcome},
 };
 
-const STATUSES: [(&str, &str); 4] = [
-    ("", "Everyone"),
-    ("provisioned", "Not activated"),
-    ("active", "Active"),
-    ("invited", "Invited"),
+/// The status filter's choices, in the order the page offers them.
+const STATUSES: [AccountStatus; 3] = [
+    AccountStatus::Provisioned,
+    AccountStatus::Active,
+    AccountStatus::Invited,
 ];
-
-fn status_label(status: &str) -> &'static str {
-    match status {
-        "provisioned" => "Not activated",
-        "active" => "Active",
-        "invited" => "Invited",
-        _ => "Unknown",
-    }
-}
 
 fn sent_summary(outcome: &BulkOutcome) -> String {
     outcome.describe(&match outcome.done {
@@ -106,9 +97,11 @@ pub fn PeoplePage() -> impl IntoView {
             <select id="people-status" name="status" class="inline">
                 {move || {
                     let current = status();
-                    STATUSES.iter().map(|(value, label)| view! {
-                        <option value=*value selected=current == *value>{*label}</option>
-                    }).collect_view()
+                    let everyone = view! { <option value="" selected=current.is_empty()>"Everyone"</option> };
+                    let choices = STATUSES.map(|choice| view! {
+                        <option value=choice.as_str() selected=current == choice.as_str()>{choice.label()}</option>
+                    });
+                    (everyone, choices.into_iter().collect_view())
                 }}
             </select>
             <button type="submit">"Search"</button>
@@ -168,7 +161,7 @@ pub fn PeoplePage() -> impl IntoView {
                             encode_query_value(&term), encode_query_value(&status_now)
                         );
                         let selectable: Vec<i64> = result.people.iter()
-                            .filter(|person| person.status == "provisioned" && person.email.is_some())
+                            .filter(|person| person.status.can_activate() && person.email.is_some())
                             .map(|person| person.id)
                             .collect();
                         view! {
@@ -187,11 +180,11 @@ pub fn PeoplePage() -> impl IntoView {
                                         let name = format!("{} {}", person.first_name, person.last_name).trim().to_owned();
                                         let shown = person.email.clone().or(person.username.clone()).unwrap_or_default();
                                         let who = if name.is_empty() { shown.clone() } else { name.clone() };
-                                        let can_activate = person.status == "provisioned" && person.email.is_some();
-                                        let can_welcome = person.status == "active" && person.email.is_some();
-                                        let status_text = match (person.status.as_str(), person.activation_sent_at) {
-                                            ("provisioned", Some(at)) => format!("Not activated (email sent {})", format_date(at)),
-                                            (status, _) => status_label(status).to_owned(),
+                                        let can_activate = person.status.can_activate() && person.email.is_some();
+                                        let can_welcome = person.status.can_be_welcomed() && person.email.is_some();
+                                        let status_text = match (person.status, person.activation_sent_at) {
+                                            (AccountStatus::Provisioned, Some(at)) => format!("{} (email sent {})", person.status.label(), format_date(at)),
+                                            (status, _) => status.label().to_owned(),
                                         };
                                         let activation_label = if person.activation_sent_at.is_some() { "Resend activation email" } else { "Send activation email" };
                                         let select_label = format!("Select {who}");

@@ -126,7 +126,7 @@ pub async fn accept(
         }
     };
     store::set_accepted_user(&mut *tx, claimed.id, user_id).await?;
-    crate::groups::server::enter_group(
+    crate::groups::service::enter_group(
         &mut tx,
         &state.settings,
         claimed.organization_id,

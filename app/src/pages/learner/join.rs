@@ -2,7 +2,7 @@
 //! `/verify-email/{token}`: confirming the address given there. Both are
 //! rendered whole on the server and work without JavaScript: the forms post
 //! to `/join/{slug}/submit` and `/verify-email/{token}/confirm` (see
-//! `join::server`).
+//! `join::form`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,25 +13,26 @@ use crate::{
     join::{
         allowlist_sentence, lookup_join_page, lookup_join_verification, JoinLookup, VerifyLookup,
     },
+    links::FormError,
     mail::templates::format_date,
 };
 
-fn error_message(code: &str, allowlist: Option<&str>) -> String {
-    match code {
-        "domain" => format!(
+fn error_message(error: FormError, allowlist: Option<&str>) -> String {
+    match error {
+        FormError::Domain => format!(
             "This email address cannot join here: its domain is not accepted. {}",
             allowlist.unwrap_or("")
         )
         .trim_end()
         .to_owned(),
-        "email" => "Please enter a valid email address.".to_owned(),
-        "credentials" => "Email or password is incorrect.".to_owned(),
-        "rate_limited" => "Too many attempts. Try again in a few minutes.".to_owned(),
-        "password" => "The password must be at least 10 characters.".to_owned(),
-        "first_name" => "Please enter your first name (at most 100 characters).".to_owned(),
-        "last_name" => "Please enter your last name (at most 100 characters).".to_owned(),
-        "signed_out" => "Your session ended. Log in to join.".to_owned(),
-        _ => "Something went wrong on our side. Please try again.".to_owned(),
+        FormError::Email
+        | FormError::Credentials
+        | FormError::RateLimited
+        | FormError::FirstName
+        | FormError::LastName => error.message().to_owned(),
+        FormError::Password => "The password must be at least 10 characters.".to_owned(),
+        FormError::SignedOut => "Your session ended. Log in to join.".to_owned(),
+        _ => FormError::Internal.message().to_owned(),
     }
 }
 
@@ -63,7 +64,7 @@ pub fn JoinPage() -> impl IntoView {
                     Ok(JoinLookup::Open { organization, group, welcome_text, allowed_domains, allow_subdomains, signed_in_as }) => {
                         let allowlist = allowlist_sentence(&allowed_domains, allow_subdomains);
                         let error = error.map(|code| {
-                            let message = error_message(&code, allowlist.as_deref());
+                            let message = error_message(FormError::from_code(&code), allowlist.as_deref());
                             view! { <p class="error" role="alert">{message}</p> }
                         });
                         let sent = sent.then(|| view! {
@@ -139,11 +140,11 @@ pub fn JoinPage() -> impl IntoView {
     }
 }
 
-fn verify_error(code: &str) -> &'static str {
-    match code {
-        "closed" => "This organization's join page is closed, so the email cannot be confirmed now. Ask them how to join.",
-        "domain" => "This join page no longer accepts your email's domain.",
-        _ => "Something went wrong on our side. Please try again.",
+fn verify_error(error: FormError) -> &'static str {
+    match error {
+        FormError::Closed => "This organization's join page is closed, so the email cannot be confirmed now. Ask them how to join.",
+        FormError::Domain => "This join page no longer accepts your email's domain.",
+        _ => FormError::Internal.message(),
     }
 }
 
@@ -170,7 +171,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
         <main class="narrow card">
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let error = query.read().get("error").map(|code| view! { <p class="error" role="alert">{verify_error(&code)}</p> });
+                    let error = query.read().get("error").map(|code| view! { <p class="error" role="alert">{verify_error(FormError::from_code(&code))}</p> });
                     let action = format!("/verify-email/{}/confirm", token());
                     match lookup.await {
                         Err(error) => view! { <ErrorMessage error /> }.into_any(),

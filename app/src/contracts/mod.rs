@@ -5,6 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod store;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contract {
     pub id: i64,
@@ -89,7 +94,7 @@ fn is_iso_date(value: &str) -> bool {
 #[server(endpoint = "contracts/list")]
 pub async fn list_contracts() -> Result<Vec<Contract>, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
-    server::list(&state.db, user.organization_id).await
+    service::list(&state.db, user.organization_id).await
 }
 
 #[server(endpoint = "contracts/create")]
@@ -100,66 +105,7 @@ pub async fn create_contract(
 ) -> Result<i64, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
     let input = ContractInput::parse(&name, &seat_limit, &ends_on)?;
-    server::create(&state.db, user.organization_id, &input).await
-}
-
-#[cfg(feature = "ssr")]
-pub mod server {
-    use super::{Contract, ContractInput};
-    use crate::{db::Db, error::AppError, state::now};
-
-    pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<Contract>, AppError> {
-        let rows: Vec<(i64, String, i64, Option<String>)> = sqlx::query_as(
-            "SELECT id, name, seat_limit, ends_on FROM contracts WHERE organization_id = $1 ORDER BY name_key",
-        )
-        .bind(organization_id)
-        .fetch_all(&db.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, seat_limit, ends_on)| Contract {
-                id,
-                name,
-                seat_limit,
-                ends_on,
-            })
-            .collect())
-    }
-
-    pub async fn create(
-        db: &Db,
-        organization_id: i64,
-        input: &ContractInput,
-    ) -> Result<i64, AppError> {
-        let key = input.name.to_lowercase();
-        let mut tx = db.begin().await?;
-        let taken: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM contracts WHERE organization_id = $1 AND name_key = $2")
-                .bind(organization_id)
-                .bind(&key)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if taken.is_some() {
-            return Err(AppError::Conflict(format!(
-                "A contract named {:?} already exists.",
-                input.name
-            )));
-        }
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO contracts (organization_id, name, name_key, seat_limit, ends_on, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(organization_id)
-        .bind(&input.name)
-        .bind(&key)
-        .bind(input.seat_limit)
-        .bind(input.ends_on.as_deref())
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(id)
-    }
+    service::create(&state.db, user.organization_id, &input).await
 }
 
 #[cfg(test)]

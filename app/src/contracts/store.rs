@@ -1,0 +1,59 @@
+//! Every statement on `contracts`.
+
+use crate::db::{Db, Tx};
+
+#[derive(sqlx::FromRow)]
+pub struct ContractRow {
+    pub id: i64,
+    pub name: String,
+    pub seat_limit: i64,
+    pub ends_on: Option<String>,
+}
+
+pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<ContractRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, seat_limit, ends_on FROM contracts WHERE organization_id = $1 ORDER BY name_key",
+    )
+    .bind(organization_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Whether the organization has a contract with this name key.
+pub async fn name_taken(tx: &mut Tx, organization_id: i64, key: &str) -> Result<bool, sqlx::Error> {
+    let taken: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM contracts WHERE organization_id = $1 AND name_key = $2")
+            .bind(organization_id)
+            .bind(key)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(taken.is_some())
+}
+
+pub struct NewContract<'a> {
+    pub name: &'a str,
+    pub name_key: &'a str,
+    pub seat_limit: i64,
+    pub ends_on: Option<&'a str>,
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    organization_id: i64,
+    contract: &NewContract<'_>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO contracts (organization_id, name, name_key, seat_limit, ends_on, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(organization_id)
+    .bind(contract.name)
+    .bind(contract.name_key)
+    .bind(contract.seat_limit)
+    .bind(contract.ends_on)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}

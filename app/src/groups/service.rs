@@ -1,0 +1,163 @@
+//! Groups' rules: unique names, trainings kept by name, and entering a group.
+
+use std::collections::HashMap;
+
+use super::{store, GroupInput, GroupSummary};
+use crate::{
+    auth::Role,
+    db::{Db, Tx},
+    error::AppError,
+    mail::{self, templates},
+    people,
+    state::{now, Settings},
+};
+
+/// Makes a person a learner of the organization and an active member of
+/// the group with its trainings, and queues the welcome email, inside the
+/// caller's transaction: accepting an invitation (which it records on the
+/// membership) and joining through the join page both end here.
+pub async fn enter_group(
+    tx: &mut Tx,
+    settings: &Settings,
+    organization_id: i64,
+    group_id: i64,
+    user_id: i64,
+    invitation_id: Option<i64>,
+) -> Result<(), AppError> {
+    let now = now();
+    people::store::add_membership(tx, organization_id, user_id, Role::Learner, now).await?;
+    store::activate_member(tx, group_id, user_id, invitation_id, now).await?;
+    store::assign_trainings(tx, group_id, user_id, now).await?;
+    let person = people::store::contact(tx, user_id).await?;
+    if let Some(email) = person.email {
+        let rendered =
+            welcome_email(tx, settings, organization_id, group_id, &person.first_name).await?;
+        mail::server::enqueue(tx, Some(organization_id), &rendered.to(email, "welcome")).await?;
+    }
+    Ok(())
+}
+
+/// The welcome email of a group: its trainings and a link home. Entering a
+/// group sends it; an admin may send it again.
+pub async fn welcome_email(
+    tx: &mut Tx,
+    settings: &Settings,
+    organization_id: i64,
+    group_id: i64,
+    first_name: &str,
+) -> Result<templates::Rendered, AppError> {
+    let names = store::names(tx, organization_id, group_id).await?;
+    let trainings = store::training_names(&mut **tx, group_id).await?;
+    let home = format!("{}/", settings.base_url);
+    Ok(templates::welcome(&templates::Welcome {
+        first_name,
+        organization: &names.organization,
+        group: &names.group_name,
+        trainings: &trainings,
+        link: &home,
+    }))
+}
+
+fn duplicate_name(name: &str) -> AppError {
+    AppError::Conflict(format!("A group named {name:?} already exists."))
+}
+
+pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<GroupSummary>, AppError> {
+    let groups = store::list(db, organization_id).await?;
+    let mut by_group: HashMap<i64, Vec<String>> = HashMap::new();
+    for training in store::organization_trainings(db, organization_id).await? {
+        by_group
+            .entry(training.group_id)
+            .or_default()
+            .push(training.name);
+    }
+    Ok(groups
+        .into_iter()
+        .map(|group| GroupSummary {
+            trainings: by_group.remove(&group.id).unwrap_or_default(),
+            id: group.id,
+            name: group.name,
+            description: group.description,
+            default_expiry_days: group.default_expiry_days,
+        })
+        .collect())
+}
+
+pub async fn get(db: &Db, organization_id: i64, id: i64) -> Result<GroupSummary, AppError> {
+    let group = store::get(db, organization_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(GroupSummary {
+        trainings: store::training_names(&db.pool, group.id).await?,
+        id: group.id,
+        name: group.name,
+        description: group.description,
+        default_expiry_days: group.default_expiry_days,
+    })
+}
+
+/// Makes the group's trainings match `trainings`, keeping the rows (and so
+/// the ids that learners' assignments point at) of trainings that stay;
+/// a training is the same one if its name matches case-insensitively.
+async fn replace_trainings(
+    tx: &mut Tx,
+    group_id: i64,
+    trainings: &[String],
+) -> Result<(), AppError> {
+    let existing = store::trainings(tx, group_id).await?;
+    let mut kept = Vec::new();
+    for (position, name) in trainings.iter().enumerate() {
+        let same = existing
+            .iter()
+            .find(|old| old.name.to_lowercase() == name.to_lowercase())
+            .map(|old| old.id);
+        match same {
+            Some(id) => {
+                store::rename_training(tx, id, name, position as i64).await?;
+                kept.push(id);
+            }
+            None => store::insert_training(tx, group_id, name, position as i64).await?,
+        }
+    }
+    for old in existing.iter().filter(|old| !kept.contains(&old.id)) {
+        store::delete_training(tx, old.id).await?;
+    }
+    Ok(())
+}
+
+fn fields(input: &GroupInput) -> store::GroupFields<'_> {
+    store::GroupFields {
+        name: &input.name,
+        description: &input.description,
+        default_expiry_days: input.default_expiry_days,
+    }
+}
+
+pub async fn create(db: &Db, organization_id: i64, input: &GroupInput) -> Result<i64, AppError> {
+    let mut tx = db.begin().await?;
+    if store::name_taken(&mut tx, organization_id, &input.name, 0).await? {
+        return Err(duplicate_name(&input.name));
+    }
+    let id = store::insert(&mut tx, organization_id, &fields(input), now()).await?;
+    replace_trainings(&mut tx, id, &input.trainings).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn update(
+    db: &Db,
+    organization_id: i64,
+    id: i64,
+    input: &GroupInput,
+) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    if store::name_taken(&mut tx, organization_id, &input.name, id).await? {
+        return Err(duplicate_name(&input.name));
+    }
+    if !store::update(&mut tx, organization_id, id, &fields(input)).await? {
+        return Err(AppError::NotFound);
+    }
+    replace_trainings(&mut tx, id, &input.trainings).await?;
+    tx.commit().await?;
+    Ok(())
+}

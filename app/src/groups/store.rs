@@ -1,0 +1,299 @@
+//! Every statement on `learning_groups`, `trainings`, `group_memberships`
+//! and `training_assignments`.
+
+use sqlx::{Any, Executor};
+
+use super::GroupMembershipStatus;
+use crate::db::{Db, Tx};
+
+/// What makes two group names the same one.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+#[derive(sqlx::FromRow)]
+pub struct GroupRow {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub default_expiry_days: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct TrainingRow {
+    pub id: i64,
+    pub group_id: i64,
+    pub name: String,
+}
+
+pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<GroupRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, description, default_expiry_days FROM learning_groups
+         WHERE organization_id = $1 ORDER BY name_key",
+    )
+    .bind(organization_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// The trainings of every group of the organization, each group's in order.
+pub async fn organization_trainings(
+    db: &Db,
+    organization_id: i64,
+) -> Result<Vec<TrainingRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.id, t.group_id, t.name FROM trainings t
+         JOIN learning_groups g ON g.id = t.group_id
+         WHERE g.organization_id = $1 ORDER BY t.group_id, t.position",
+    )
+    .bind(organization_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub async fn get(db: &Db, organization_id: i64, id: i64) -> Result<Option<GroupRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, description, default_expiry_days FROM learning_groups
+         WHERE organization_id = $1 AND id = $2",
+    )
+    .bind(organization_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+/// Whether the organization has this group.
+pub async fn exists<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    id: i64,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM learning_groups WHERE organization_id = $1 AND id = $2")
+            .bind(organization_id)
+            .bind(id)
+            .fetch_optional(executor)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// A group's trainings, in order.
+pub async fn training_names<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    group_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let names: Vec<(String,)> =
+        sqlx::query_as("SELECT name FROM trainings WHERE group_id = $1 ORDER BY position")
+            .bind(group_id)
+            .fetch_all(executor)
+            .await?;
+    Ok(names.into_iter().map(|(name,)| name).collect())
+}
+
+/// The names a welcome email shows.
+#[derive(sqlx::FromRow)]
+pub struct GroupNames {
+    pub group_name: String,
+    pub organization: String,
+}
+
+pub async fn names(
+    tx: &mut Tx,
+    organization_id: i64,
+    group_id: i64,
+) -> Result<GroupNames, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT g.name AS group_name, o.name AS organization FROM learning_groups g
+         JOIN organizations o ON o.id = g.organization_id
+         WHERE g.id = $1 AND g.organization_id = $2",
+    )
+    .bind(group_id)
+    .bind(organization_id)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Whether another group of the organization has this name (case aside).
+pub async fn name_taken(
+    tx: &mut Tx,
+    organization_id: i64,
+    name: &str,
+    except_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM learning_groups WHERE organization_id = $1 AND name_key = $2 AND id <> $3",
+    )
+    .bind(organization_id)
+    .bind(name_key(name))
+    .bind(except_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// A group's editable fields as stored.
+pub struct GroupFields<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub default_expiry_days: i64,
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    organization_id: i64,
+    group: &GroupFields<'_>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO learning_groups (organization_id, name, name_key, description, default_expiry_days, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(organization_id)
+    .bind(group.name)
+    .bind(name_key(group.name))
+    .bind(group.description)
+    .bind(group.default_expiry_days)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Whether the organization had the group to update.
+pub async fn update(
+    tx: &mut Tx,
+    organization_id: i64,
+    id: i64,
+    group: &GroupFields<'_>,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE learning_groups SET name = $1, name_key = $2, description = $3, default_expiry_days = $4
+         WHERE organization_id = $5 AND id = $6",
+    )
+    .bind(group.name)
+    .bind(name_key(group.name))
+    .bind(group.description)
+    .bind(group.default_expiry_days)
+    .bind(organization_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() > 0)
+}
+
+pub async fn trainings(tx: &mut Tx, group_id: i64) -> Result<Vec<TrainingRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, group_id, name FROM trainings WHERE group_id = $1")
+        .bind(group_id)
+        .fetch_all(&mut **tx)
+        .await
+}
+
+pub async fn rename_training(
+    tx: &mut Tx,
+    id: i64,
+    name: &str,
+    position: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE trainings SET name = $1, position = $2 WHERE id = $3")
+        .bind(name)
+        .bind(position)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_training(
+    tx: &mut Tx,
+    group_id: i64,
+    name: &str,
+    position: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO trainings (group_id, name, position) VALUES ($1, $2, $3)")
+        .bind(group_id)
+        .bind(name)
+        .bind(position)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a training and every learner's assignment to it.
+pub async fn delete_training(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM training_assignments WHERE training_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM trainings WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Makes the person an active member of the group (again, if they had left).
+pub async fn activate_member(
+    tx: &mut Tx,
+    group_id: i64,
+    user_id: i64,
+    invitation_id: Option<i64>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO group_memberships (group_id, user_id, status, invitation_id, created_at)
+         VALUES ($1, $2, $5, $3, $4)
+         ON CONFLICT (group_id, user_id) DO UPDATE SET status = $5",
+    )
+    .bind(group_id)
+    .bind(user_id)
+    .bind(invitation_id)
+    .bind(now)
+    .bind(GroupMembershipStatus::Active.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Assigns the person every training of the group they do not have yet.
+pub async fn assign_trainings(
+    tx: &mut Tx,
+    group_id: i64,
+    user_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO training_assignments (user_id, training_id, group_id, assigned_at)
+         SELECT $1, id, group_id, $2 FROM trainings WHERE group_id = $3
+         ON CONFLICT (user_id, training_id) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(group_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The group of the organization the person entered last and is still in.
+#[derive(sqlx::FromRow)]
+pub struct LatestGroup {
+    pub id: i64,
+    pub name: String,
+}
+
+pub async fn latest_active_group(
+    tx: &mut Tx,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<Option<LatestGroup>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT g.id, g.name FROM group_memberships gm JOIN learning_groups g ON g.id = gm.group_id
+         WHERE gm.user_id = $1 AND g.organization_id = $2 AND gm.status = $3
+         ORDER BY gm.created_at DESC, gm.id DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(organization_id)
+    .bind(GroupMembershipStatus::Active.as_str())
+    .fetch_optional(&mut **tx)
+    .await
+}

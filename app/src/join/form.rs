@@ -1,0 +1,141 @@
+//! The join page's no-JavaScript forms: `POST /join/{slug}/submit` and
+//! `POST /verify-email/{token}/confirm`. Each answers with a redirect.
+
+use axum::{
+    body::Body,
+    extract::{Path, State},
+    response::{IntoResponse, Response},
+    Form,
+};
+use http::StatusCode;
+
+use super::service::{self, Confirmed, OpenPage, SignUp};
+use crate::{
+    auth::server::verify_login,
+    error::AppError,
+    links::{
+        server::{end_session, refused, see_other, session_cookie, signed_in, MaybeSignedIn},
+        FormError,
+    },
+    state::AppState,
+};
+
+#[derive(Debug, serde::Deserialize)]
+pub struct JoinForm {
+    pub intent: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+}
+
+/// The answer to a post to a page that is off or does not exist: the
+/// same for both.
+fn not_found() -> Response {
+    Response::builder()
+        .status(StatusCode::NOT_FOUND)
+        .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Body::from("Not found."))
+        .unwrap_or_default()
+}
+
+/// Where the person goes once they are in: the learner's home.
+const HOME: &str = "/";
+
+/// `POST /join/{slug}/submit` (rate limited per client address and per
+/// page by the server): sign up, log in and join, join while signed in,
+/// or log out to switch accounts.
+pub async fn submit(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    signed_in_now: MaybeSignedIn,
+    Form(form): Form<JoinForm>,
+) -> Response {
+    let page = match service::open_page(&state.db, &slug).await {
+        Ok(Some(page)) => page,
+        Ok(None) => return not_found(),
+        Err(error) => return error.into_response(),
+    };
+    let slug = slug.trim().to_ascii_lowercase();
+    let here = format!("/join/{slug}");
+    let session = signed_in_now.token.as_deref();
+    match form.intent.as_str() {
+        "register" => {
+            let sign_up = SignUp {
+                email: &form.email,
+                first_name: &form.first_name,
+                last_name: &form.last_name,
+                password: &form.password,
+            };
+            match service::sign_up(&state.db, &state.settings, &page, &slug, &sign_up).await {
+                Ok(()) => see_other(&format!("{here}?sent"), None),
+                Err(error) => refused(&here, &error),
+            }
+        }
+        "login" => {
+            // The domain first: a refused address learns nothing more.
+            if !page.accepts(&form.email) {
+                return refused(&here, FormError::Domain);
+            }
+            match verify_login(&state, &form.email, &form.password).await {
+                Ok((user_id, _, _)) => join(&state, &page, &here, session, user_id).await,
+                Err(error) => refused(&here, &error),
+            }
+        }
+        "join" => {
+            let Some(user) = signed_in_now.user else {
+                return refused(&here, FormError::SignedOut);
+            };
+            if !page.accepts(&user.email) {
+                return refused(&here, FormError::Domain);
+            }
+            join(&state, &page, &here, session, user.user_id).await
+        }
+        "logout" => {
+            end_session(&state.db, session).await;
+            see_other(&here, Some(session_cookie(&state.settings, None)))
+        }
+        _ => refused(&here, FormError::Internal),
+    }
+}
+
+/// Puts someone with an account in the page's group and signs them in to
+/// the organization they joined.
+async fn join(
+    state: &AppState,
+    page: &OpenPage,
+    here: &str,
+    session: Option<&str>,
+    user_id: i64,
+) -> Response {
+    match service::join_existing(&state.db, &state.settings, page, user_id).await {
+        Ok(()) => signed_in(state, session, user_id, page.organization_id, HOME).await,
+        Err(error) => refused(here, &error),
+    }
+}
+
+/// `POST /verify-email/{token}/confirm`: the button on the confirmation
+/// page (a GET never confirms, so link scanners cannot use the token up).
+pub async fn confirm_handler(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    signed_in_now: MaybeSignedIn,
+) -> Response {
+    let here = format!("/verify-email/{token}");
+    match service::confirm(&state.db, &state.settings, &token).await {
+        Ok(Confirmed::NewAccount {
+            user_id,
+            organization_id,
+        }) => {
+            let session = signed_in_now.token.as_deref();
+            signed_in(&state, session, user_id, organization_id, HOME).await
+        }
+        // The page itself says what became of the link.
+        Ok(Confirmed::ExistingAccount) | Err(AppError::NotFound) => see_other(&here, None),
+        Err(error) => refused(&here, &error),
+    }
+}

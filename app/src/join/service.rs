@@ -1,0 +1,401 @@
+//! The join page's rules: saving its settings, signing up through it,
+//! joining with an existing account, and confirming an email.
+
+use muster_core::{email::Email, name::PersonName};
+
+use super::{
+    check_slug, email_allowed, parse_domains, store, JoinLookup, JoinRequestStatus, JoinSettings,
+    SlugCheck, VerifyLookup, MAX_WELCOME_CHARS, VERIFY_TTL_SECS,
+};
+use crate::{
+    auth::server::{check_password, hash_password},
+    db::Db,
+    error::AppError,
+    groups,
+    links::{
+        server::{new_token, token_hash},
+        FormError, TokenState,
+    },
+    mail::{self, templates},
+    people,
+    state::{now, Settings},
+};
+
+pub struct SettingsInput {
+    pub enabled: bool,
+    pub slug: String,
+    pub group_id: String,
+    pub welcome_text: String,
+    pub allowed_domains: String,
+    pub allow_subdomains: bool,
+}
+
+fn link(settings: &Settings, slug: &str) -> String {
+    format!("{}/join/{slug}", settings.base_url)
+}
+
+pub async fn settings(
+    db: &Db,
+    settings: &Settings,
+    organization_id: i64,
+) -> Result<JoinSettings, AppError> {
+    Ok(match store::page(db, organization_id).await? {
+        None => JoinSettings {
+            enabled: false,
+            slug: String::new(),
+            group_id: None,
+            welcome_text: String::new(),
+            allowed_domains: Vec::new(),
+            allow_subdomains: false,
+            link: None,
+            link_prefix: link(settings, ""),
+        },
+        Some(row) => JoinSettings {
+            enabled: row.enabled != 0,
+            link: row.slug.as_deref().map(|slug| link(settings, slug)),
+            link_prefix: link(settings, ""),
+            slug: row.slug.unwrap_or_default(),
+            group_id: row.group_id,
+            welcome_text: row.welcome_text,
+            allowed_domains: store::stored_domains(&row.allowed_domains),
+            allow_subdomains: row.allow_subdomains != 0,
+        },
+    })
+}
+
+pub async fn slug_status(db: &Db, organization_id: i64, raw: &str) -> Result<SlugCheck, AppError> {
+    let slug = match check_slug(raw) {
+        Ok(slug) => slug,
+        Err(reason) => return Ok(SlugCheck::Invalid(reason)),
+    };
+    Ok(match store::slug_owner(&db.pool, &slug).await? {
+        None => SlugCheck::Available,
+        Some(owner) if owner == organization_id => SlugCheck::Current,
+        Some(_) => SlugCheck::Taken,
+    })
+}
+
+fn slug_taken() -> AppError {
+    AppError::invalid("Link", "already taken by another organization.")
+}
+
+/// Validates and stores the settings of the caller's organization.
+pub async fn save(
+    db: &Db,
+    settings: &Settings,
+    organization_id: i64,
+    input: &SettingsInput,
+) -> Result<JoinSettings, AppError> {
+    let slug = if input.slug.trim().is_empty() {
+        None
+    } else {
+        Some(check_slug(&input.slug).map_err(|reason| AppError::invalid("Link", reason))?)
+    };
+    let group_id = match input.group_id.trim() {
+        "" | "0" => None,
+        raw => Some(
+            raw.parse::<i64>()
+                .map_err(|_| AppError::invalid("Group", "choose a group."))?,
+        ),
+    };
+    let welcome_text = input.welcome_text.trim().replace("\r\n", "\n");
+    if welcome_text.chars().count() > MAX_WELCOME_CHARS {
+        return Err(AppError::invalid(
+            "Welcome text",
+            format!("at most {MAX_WELCOME_CHARS} characters."),
+        ));
+    }
+    let domains = parse_domains(&input.allowed_domains)
+        .map_err(|reason| AppError::invalid("Allowed email domains", reason))?;
+    if input.enabled && slug.is_none() {
+        return Err(AppError::invalid(
+            "Link",
+            "choose a link before turning the page on.",
+        ));
+    }
+    if input.enabled && group_id.is_none() {
+        return Err(AppError::invalid(
+            "Group",
+            "choose the group joiners enter before turning the page on.",
+        ));
+    }
+    let now = now();
+    let mut tx = db.begin().await?;
+    store::ensure_page(&mut tx, organization_id, now).await?;
+    if let Some(group_id) = group_id {
+        // Only a group of the caller's own organization.
+        if !groups::store::exists(&mut *tx, organization_id, group_id).await? {
+            return Err(AppError::invalid("Group", "choose a group."));
+        }
+    }
+    if let Some(slug) = &slug {
+        let owner = store::slug_owner(&mut *tx, slug).await?;
+        if owner.is_some_and(|owner| owner != organization_id) {
+            return Err(slug_taken());
+        }
+    }
+    let update = store::PageUpdate {
+        enabled: input.enabled,
+        slug: slug.as_deref(),
+        group_id,
+        welcome_text: &welcome_text,
+        allowed_domains: &domains,
+        allow_subdomains: input.allow_subdomains,
+    };
+    match store::update_page(&mut tx, organization_id, &update, now).await {
+        Ok(()) => {}
+        // The unique index, against a concurrent save of the same slug.
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            return Err(slug_taken())
+        }
+        Err(error) => return Err(error.into()),
+    }
+    tx.commit().await?;
+    tracing::info!(organization_id, enabled = input.enabled, "join page saved");
+    self::settings(db, settings, organization_id).await
+}
+
+/// An open join page: on, with a group.
+pub struct OpenPage {
+    pub organization_id: i64,
+    pub organization: String,
+    pub group_id: i64,
+    pub group: String,
+    pub welcome_text: String,
+    pub domains: Vec<String>,
+    pub allow_subdomains: bool,
+}
+
+impl OpenPage {
+    pub fn accepts(&self, email: &str) -> bool {
+        email_allowed(email, &self.domains, self.allow_subdomains)
+    }
+}
+
+pub async fn open_page(db: &Db, slug: &str) -> Result<Option<OpenPage>, AppError> {
+    let slug = slug.trim().to_ascii_lowercase();
+    if check_slug(&slug).is_err() {
+        return Ok(None);
+    }
+    Ok(store::open_page(db, &slug).await?.map(|row| OpenPage {
+        organization_id: row.organization_id,
+        organization: row.organization,
+        group_id: row.group_id,
+        group: row.group_name,
+        welcome_text: row.welcome_text,
+        domains: store::stored_domains(&row.allowed_domains),
+        allow_subdomains: row.allow_subdomains != 0,
+    }))
+}
+
+pub async fn lookup(
+    db: &Db,
+    slug: &str,
+    signed_in_as: Option<String>,
+) -> Result<JoinLookup, AppError> {
+    Ok(match open_page(db, slug).await? {
+        None => JoinLookup::NotFound,
+        Some(page) => JoinLookup::Open {
+            organization: page.organization,
+            group: page.group,
+            welcome_text: page.welcome_text,
+            allowed_domains: page.domains,
+            allow_subdomains: page.allow_subdomains,
+            signed_in_as,
+        },
+    })
+}
+
+pub async fn verification(db: &Db, token: &str) -> Result<VerifyLookup, AppError> {
+    let Some(request) = store::request_by_token(db, &token_hash(token.trim())).await? else {
+        return Ok(VerifyLookup::NotFound);
+    };
+    let status: JoinRequestStatus = request.status.parse()?;
+    let organization = request.organization;
+    Ok(match status.token_state(request.expires_at, now()) {
+        TokenState::Valid => VerifyLookup::Valid {
+            organization,
+            group: request.group_name,
+            email: request.email,
+            expires_at: request.expires_at,
+        },
+        TokenState::Used => VerifyLookup::Used { organization },
+        TokenState::Replaced => VerifyLookup::Replaced { organization },
+        TokenState::Expired | TokenState::Cancelled => VerifyLookup::Expired { organization },
+        TokenState::NotFound => VerifyLookup::NotFound,
+    })
+}
+
+/// What a visitor typed into the sign-up form.
+pub struct SignUp<'a> {
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub password: &'a str,
+}
+
+/// A new visitor's sign-up. The answer is the same whether or not the
+/// address has an account: a new one gets a confirmation link, an
+/// existing one an email saying to log in on the join page instead.
+pub async fn sign_up(
+    db: &Db,
+    settings: &Settings,
+    page: &OpenPage,
+    slug: &str,
+    form: &SignUp<'_>,
+) -> Result<(), AppError> {
+    let email = Email::parse(form.email)
+        .map_err(|error| AppError::invalid("Email", error.to_string()))?
+        .key()
+        .to_string();
+    if !page.accepts(&email) {
+        return Err(AppError::Refused(FormError::Domain));
+    }
+    let first_name = PersonName::parse(form.first_name)
+        .map_err(|error| AppError::invalid("First name", error.to_string()))?;
+    let last_name = PersonName::parse(form.last_name)
+        .map_err(|error| AppError::invalid("Last name", error.to_string()))?;
+    check_password(form.password)?;
+    let password_hash = hash_password(form.password)?;
+    let now = now();
+    let mut tx = db.begin().await?;
+    // A write first, so that SQLite takes the write lock before reading:
+    // an earlier link for the same address and organization dies.
+    store::replace_pending(&mut tx, page.organization_id, &email).await?;
+    let has_password = people::store::has_password(&mut tx, &email).await?;
+    let (rendered, kind) = if has_password {
+        (
+            templates::join_account_exists(&templates::JoinAccountExists {
+                organization: &page.organization,
+                group: &page.group,
+                link: &link(settings, slug),
+            }),
+            "join_account_exists",
+        )
+    } else {
+        let token = new_token();
+        let expires_at = now + VERIFY_TTL_SECS;
+        let request = store::NewRequest {
+            organization_id: page.organization_id,
+            group_id: page.group_id,
+            email: &email,
+            first_name: first_name.as_str(),
+            last_name: last_name.as_str(),
+            password_hash: &password_hash,
+            token_hash: &token_hash(&token),
+            expires_at,
+        };
+        store::insert_request(&mut tx, &request, now).await?;
+        (
+            templates::verify_join_email(&templates::VerifyJoinEmail {
+                organization: &page.organization,
+                group: &page.group,
+                expires_at,
+                link: &format!("{}/verify-email/{token}", settings.base_url),
+            }),
+            "join_verify",
+        )
+    };
+    mail::server::enqueue(
+        &mut tx,
+        Some(page.organization_id),
+        &rendered.to(email, kind),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Someone with an account (logged in, or signed in already) joins at once.
+pub async fn join_existing(
+    db: &Db,
+    settings: &Settings,
+    page: &OpenPage,
+    user_id: i64,
+) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    groups::service::enter_group(
+        &mut tx,
+        settings,
+        page.organization_id,
+        page.group_id,
+        user_id,
+        None,
+    )
+    .await?;
+    tracing::info!(
+        organization_id = page.organization_id,
+        group_id = page.group_id,
+        user_id,
+        "joined through the join page"
+    );
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What following a confirmation link did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmed {
+    /// A new (or provisioned) account is active and in the group: sign them in.
+    NewAccount { user_id: i64, organization_id: i64 },
+    /// The address got a password meanwhile (another sign-up): in the
+    /// group, but they log in with the password they have.
+    ExistingAccount,
+}
+
+/// Confirms an email: in one transaction the request turns verified (a
+/// conditional update, so a link works once), the account exists and is
+/// active, and the person is in the group. The join page's current rules
+/// apply: a page turned off or a domain no longer allowed refuses.
+pub async fn confirm(db: &Db, settings: &Settings, token: &str) -> Result<Confirmed, AppError> {
+    let now = now();
+    let mut tx = db.begin().await?;
+    let Some(request) = store::claim_pending(&mut tx, &token_hash(token.trim()), now).await? else {
+        return Err(AppError::NotFound);
+    };
+    let Some(rules) = store::open_page_rules(&mut tx, request.organization_id).await? else {
+        return Err(AppError::Refused(FormError::Closed));
+    };
+    let domains = store::stored_domains(&rules.allowed_domains);
+    if !email_allowed(&request.email, &domains, rules.allow_subdomains != 0) {
+        return Err(AppError::Refused(FormError::Domain));
+    }
+    let account = people::store::NewAccount {
+        email: &request.email,
+        first_name: &request.first_name,
+        last_name: &request.last_name,
+        password_hash: &request.password_hash,
+    };
+    let (user_id, new_account) = match people::store::insert_active(&mut tx, &account, now).await? {
+        Some(id) => (id, true),
+        // Created by an import (or invited) without a password yet: the
+        // confirmed address may set one.
+        None => match people::store::activate_passwordless(&mut tx, &account).await? {
+            Some(id) => (id, true),
+            None => (
+                people::store::id_by_email(&mut tx, &request.email).await?,
+                false,
+            ),
+        },
+    };
+    store::set_request_user(&mut tx, request.id, user_id).await?;
+    let organization_id = request.organization_id;
+    let group_id = request.group_id;
+    groups::service::enter_group(&mut tx, settings, organization_id, group_id, user_id, None)
+        .await?;
+    tracing::info!(
+        organization_id,
+        group_id,
+        user_id,
+        "joined through the join page"
+    );
+    tx.commit().await?;
+    Ok(if new_account {
+        Confirmed::NewAccount {
+            user_id,
+            organization_id,
+        }
+    } else {
+        Confirmed::ExistingAccount
+    })
+}

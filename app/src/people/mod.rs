@@ -1,0 +1,92 @@
+//! People: the members of an organization.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+pub const PAGE_SIZE: i64 = 25;
+
+crate::text_enum::text_enum! {
+    /// Where a person's account stands.
+    pub enum AccountStatus {
+        /// Invited, not accepted yet.
+        Invited = "invited",
+        /// Created by an import: no password until they activate.
+        Provisioned = "provisioned",
+        Active = "active",
+    }
+}
+
+impl AccountStatus {
+    /// What the People page calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AccountStatus::Provisioned => "Not activated",
+            AccountStatus::Active => "Active",
+            AccountStatus::Invited => "Invited",
+        }
+    }
+
+    /// An activation email is what such a person needs to get in.
+    pub fn can_activate(self) -> bool {
+        self == AccountStatus::Provisioned
+    }
+
+    /// The welcome email only makes sense for someone who can sign in.
+    pub fn can_be_welcomed(self) -> bool {
+        self == AccountStatus::Active
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: i64,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: String,
+    pub status: AccountStatus,
+    /// When the latest activation email was sent by this organization, for
+    /// provisioned people.
+    pub activation_sent_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeoplePage {
+    pub people: Vec<Person>,
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+}
+
+impl PeoplePage {
+    pub fn page_count(&self) -> i64 {
+        ((self.total + self.page_size - 1) / self.page_size).max(1)
+    }
+}
+
+/// `status` narrows to one account status (`""` for everyone).
+#[server(endpoint = "people/list")]
+pub async fn list_people(
+    search: String,
+    page: i64,
+    #[server(default)] status: String,
+) -> Result<PeoplePage, AppError> {
+    let (state, user) = crate::auth::server::require_admin().await?;
+    service::list(&state.db, user.organization_id, &search, &status, page).await
+}
+
+/// Sends an active person the welcome email of their latest group again.
+#[server(endpoint = "people/resend_welcome")]
+pub async fn resend_welcome(user_id: i64) -> Result<(), AppError> {
+    let (state, user) = crate::auth::server::require_admin().await?;
+    service::resend_welcome(&state.db, &state.settings, &user, user_id).await?;
+    Ok(())
+}

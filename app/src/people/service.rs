@@ -1,0 +1,145 @@
+//! People's rules: searching members and resending welcome emails.
+
+use super::{AccountStatus, PeoplePage, Person, PAGE_SIZE};
+use crate::{
+    auth::CurrentUser,
+    db::Db,
+    error::AppError,
+    groups, mail,
+    state::{now, Settings},
+};
+
+use super::store;
+
+/// The outbox kind of a resent welcome email, which the daily limit counts.
+const WELCOME_RESEND: &str = "welcome_resend";
+
+/// Welcome emails an admin may resend per address per 24 hours.
+pub const MAX_WELCOMES_PER_DAY: i64 = 3;
+
+/// The status filter's value: empty for everyone.
+fn status_filter(raw: &str) -> Result<Option<AccountStatus>, AppError> {
+    let raw = raw.trim().to_lowercase();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse()
+        .map(Some)
+        .map_err(|_| AppError::invalid("Status", "is not one of invited, provisioned, active."))
+}
+
+/// `search` matches email, username or either name, case-insensitively;
+/// `%` and `_` in it are literal.
+pub async fn list(
+    db: &Db,
+    organization_id: i64,
+    search: &str,
+    status: &str,
+    page: i64,
+) -> Result<PeoplePage, AppError> {
+    let status = status_filter(status)?;
+    let escaped = search
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let pattern = format!("%{escaped}%");
+    let page = page.max(1);
+    let total = store::count(db, organization_id, &pattern, status).await?;
+    let rows = store::search(
+        db,
+        organization_id,
+        &pattern,
+        status,
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+    )
+    .await?;
+    let people = rows
+        .into_iter()
+        .map(|row| {
+            Ok(Person {
+                status: row.status.parse()?,
+                id: row.id,
+                email: row.email,
+                username: row.username,
+                first_name: row.first_name,
+                last_name: row.last_name,
+                role: row.role,
+                activation_sent_at: row.activation_sent_at,
+            })
+        })
+        .collect::<Result<Vec<Person>, AppError>>()?;
+    Ok(PeoplePage {
+        people,
+        total,
+        page,
+        page_size: PAGE_SIZE,
+    })
+}
+
+/// Queues the welcome email of the person's latest group in this
+/// organization again; only for active people, at most
+/// [`MAX_WELCOMES_PER_DAY`] a day per address.
+pub async fn resend_welcome(
+    db: &Db,
+    settings: &Settings,
+    user: &CurrentUser,
+    person_id: i64,
+) -> Result<(), AppError> {
+    let organization_id = user.organization_id;
+    let now = now();
+    let mut tx = db.begin().await?;
+    store::lock(&mut tx, person_id).await?;
+    let person = store::member(&mut tx, organization_id, person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let status: AccountStatus = person.status.parse()?;
+    if !status.can_be_welcomed() {
+        return Err(AppError::Conflict(
+            "This person has not activated their account yet; send them an activation email instead."
+                .into(),
+        ));
+    }
+    let email = person
+        .email
+        .ok_or_else(|| AppError::Conflict("This person has no email address.".into()))?;
+    let recent = mail::store::sent_since(
+        &mut tx,
+        organization_id,
+        &email,
+        WELCOME_RESEND,
+        now - 86_400,
+    )
+    .await?;
+    if recent >= MAX_WELCOMES_PER_DAY {
+        return Err(AppError::Conflict(format!(
+            "{email} has been sent {MAX_WELCOMES_PER_DAY} welcome emails in the last 24 hours; try again tomorrow."
+        )));
+    }
+    let group = groups::store::latest_active_group(&mut tx, organization_id, person_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "{email} is not in any group yet, so there is no welcome email to send."
+            ))
+        })?;
+    let rendered = groups::service::welcome_email(
+        &mut tx,
+        settings,
+        organization_id,
+        group.id,
+        &person.first_name,
+    )
+    .await?;
+    mail::server::enqueue(
+        &mut tx,
+        Some(organization_id),
+        &rendered.to(email, WELCOME_RESEND),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(organization_id, person_id, "welcome email resent");
+    Ok(())
+}
