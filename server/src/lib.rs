@@ -60,16 +60,16 @@ pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
     Router::new()
         .route(
             "/admin/imports/upload",
-            axum::routing::post(app::imports::files::upload)
+            axum::routing::post(app::imports::form::upload)
                 .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .route(
             "/admin/imports/{id}/failed.csv",
-            axum::routing::get(app::imports::files::failed_rows),
+            axum::routing::get(app::imports::form::failed_rows),
         )
         .route(
             "/admin/imports/template/{file}",
-            axum::routing::get(app::imports::files::template),
+            axum::routing::get(app::imports::form::template),
         )
         .route(
             "/invite/{token}/respond",
@@ -124,13 +124,13 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     // The workers share the state (and database pool) with the web server.
     mail::spawn_sender(&state, config.mail.clone())?;
     for n in 0..config.imports.workers {
-        let worker = app::imports::run::WorkerConfig {
+        let worker = app::imports::worker::WorkerConfig {
             worker_id: format!("{}-{n}", config.imports.worker_id),
             ..config.imports.clone()
         };
         // Until the supervisor owns shutdown, workers run for the process's life.
         let (_trigger, shutdown) = app::state::Shutdown::new();
-        tokio::spawn(app::imports::run::run_worker(state.clone(), worker, shutdown));
+        tokio::spawn(app::imports::worker::run_worker(state.clone(), worker, shutdown));
     }
     let app = router_with(state.clone(), &config.join_limits);
     // The peer address is what the join page's rate limit keys on.

@@ -9,7 +9,7 @@ mod common;
 use std::time::Instant;
 
 use app::db::{Bind, Bulk};
-use app::imports::run::{run_batch, WorkerConfig};
+use app::imports::worker::{run_batch, WorkerConfig};
 use common::Backend;
 use serde_json::json;
 

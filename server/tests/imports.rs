@@ -166,7 +166,7 @@ async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
     assert_eq!(count_all(&server, "SELECT COUNT(*) FROM imports").await, 1);
 
     let done = wait_finished(&admin, id).await;
-    assert_eq!(done.status, "completed_with_errors");
+    assert_eq!(done.status.as_str(), "completed_with_errors");
     assert_eq!((done.succeeded, done.skipped, done.failed), (2, 0, 1));
     let failed = rows(&admin, id, "error").await;
     assert_eq!(failed.rows.len(), 1);
@@ -243,7 +243,7 @@ async fn the_same_file_twice_changes_nothing_the_second_time(backend: Backend) {
         .await
         .unwrap();
     let done = wait_finished(&admin, second).await;
-    assert_eq!(done.status, "completed");
+    assert_eq!(done.status.as_str(), "completed");
     assert_eq!((done.succeeded, done.skipped, done.failed), (0, 3, 0));
     assert!(rows(&admin, second, "skipped")
         .await
@@ -622,14 +622,14 @@ async fn two_workers_never_do_a_row_twice(backend: Backend) {
         .map(|n| {
             let state = server.state.clone();
             tokio::spawn(async move {
-                let config = app::imports::run::WorkerConfig {
+                let config = app::imports::worker::WorkerConfig {
                     batch_size: 250,
                     lease_secs: 30,
                     worker_id: format!("test-worker-{n}"),
                     ..Default::default()
                 };
                 let mut batches = 0;
-                while app::imports::run::run_batch(&state.db, &state.settings, &config)
+                while app::imports::worker::run_batch(&state.db, &state.settings, &config)
                     .await
                     .unwrap()
                 {
@@ -698,7 +698,7 @@ async fn a_queued_import_can_be_cancelled(backend: Backend) {
         .call("imports/get", &[("id", &id.to_string())])
         .await
         .unwrap();
-    assert_eq!(summary.status, "cancelled");
+    assert_eq!(summary.status.as_str(), "cancelled");
     assert_eq!(
         count_all(&server, "SELECT COUNT(*) FROM invitations").await,
         0
@@ -757,12 +757,12 @@ async fn a_running_import_stops_after_its_batch(backend: Backend) {
     )
     .await
     .unwrap();
-    let config = app::imports::run::WorkerConfig {
+    let config = app::imports::worker::WorkerConfig {
         batch_size: 30,
         worker_id: "test-worker".into(),
         ..Default::default()
     };
-    let run = || app::imports::run::run_batch(&server.state.db, &server.state.settings, &config);
+    let run = || app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config);
     assert!(run().await.unwrap());
     let running: ImportSummary = admin
         .call("imports/get", &[("id", &id.to_string())])
@@ -785,7 +785,7 @@ async fn a_running_import_stops_after_its_batch(backend: Backend) {
         .call("imports/get", &[("id", &id.to_string())])
         .await
         .unwrap();
-    assert_eq!(done.status, "cancelled");
+    assert_eq!(done.status.as_str(), "cancelled");
     assert_eq!(done.succeeded, 30);
     assert_eq!(
         count(
@@ -825,17 +825,17 @@ async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
         .execute(&server.state.db.pool)
         .await
         .unwrap();
-    let config = app::imports::run::WorkerConfig {
+    let config = app::imports::worker::WorkerConfig {
         worker_id: "test-worker".into(),
         ..Default::default()
     };
     for attempt in 1..=5 {
         let result =
-            app::imports::run::run_batch(&server.state.db, &server.state.settings, &config).await;
+            app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config).await;
         assert!(result.is_err(), "attempt {attempt} should fail");
     }
     assert!(
-        !app::imports::run::run_batch(&server.state.db, &server.state.settings, &config)
+        !app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config)
             .await
             .unwrap()
     );
@@ -843,7 +843,7 @@ async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
         .call("imports/get", &[("id", &id.to_string())])
         .await
         .unwrap();
-    assert_eq!(done.status, "failed");
+    assert_eq!(done.status.as_str(), "failed");
     assert!(done.error.as_deref().unwrap().contains("repeated errors"));
     assert_eq!(done.retryable(), 2);
     assert_eq!(
