@@ -2,14 +2,14 @@
 //! name; the invitations themselves are made as for Invites.
 
 use super::{
-    invites::{self, expires_at, Groups, Requests, Wanted},
+    invites::{self, Groups, Requests},
     Job, Outcome, Outcomes,
 };
 use crate::{
     db::{Db, Tx},
     error::AppError,
     imports::{store::ImportRowRecord, ImportRowStatus},
-    state::{now, Settings},
+    state::Settings,
 };
 
 pub(super) async fn run(
@@ -19,51 +19,26 @@ pub(super) async fn run(
     job: &Job,
     rows: &[ImportRowRecord],
 ) -> Result<Outcomes, AppError> {
-    let now = now();
     let groups = Groups::load(tx, job.organization_id).await?;
-    let mut outcomes = Outcomes::new();
-    let mut wanted: Vec<Wanted> = Vec::new();
-    for row in rows {
-        let Some(email) = row.email.as_deref() else {
-            outcomes.insert(
-                row.position,
-                Outcome::new(ImportRowStatus::Error, "No email address."),
-            );
-            continue;
-        };
-        let mut targets = Vec::new();
-        for name in row.groups.as_deref().unwrap_or_default().lines() {
+    let requests = Requests::new(job, rows, groups, |groups, row| {
+        let names = row.groups.as_deref().unwrap_or_default().lines();
+        let mut ids = Vec::new();
+        let mut gone = None;
+        for name in names {
             match groups.id_of(name) {
-                Some(id) => targets.push(id),
-                None => {
-                    outcomes.insert(
-                        row.position,
-                        Outcome::new(
-                            ImportRowStatus::Error,
-                            format!("Group \"{name}\" no longer exists."),
-                        ),
-                    );
-                }
+                Some(id) => ids.push(id),
+                // The last missing group is the one the row's message names.
+                None => gone = Some(name),
             }
         }
-        if outcomes.contains_key(&row.position) {
-            continue;
+        match gone {
+            None => Ok(ids),
+            Some(name) => Err(Outcome::new(
+                ImportRowStatus::Error,
+                format!("Group \"{name}\" no longer exists."),
+            )),
         }
-        for group_id in targets {
-            wanted.push(Wanted {
-                position: row.position,
-                group_id,
-                email,
-                expires_at: expires_at(job, row, now),
-            });
-        }
-    }
-    let requests = Requests {
-        groups,
-        wanted,
-        outcomes,
-        now,
-    };
+    });
     let emailed = if job.send_emails {
         ""
     } else {

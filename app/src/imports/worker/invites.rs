@@ -23,11 +23,11 @@ use crate::{
 const DAY: i64 = 86_400;
 
 /// One invitation the batch wants to create.
-pub(super) struct Wanted<'a> {
-    pub(super) position: i64,
-    pub(super) group_id: i64,
-    pub(super) email: &'a str,
-    pub(super) expires_at: i64,
+struct Wanted<'a> {
+    position: i64,
+    group_id: i64,
+    email: &'a str,
+    expires_at: i64,
 }
 
 /// The organization's groups by normalized name: id and name as written.
@@ -59,15 +59,10 @@ impl Groups {
 /// What a batch asks for: the invitations it wants, and the rows already
 /// decided (no email, a group that is gone).
 pub(super) struct Requests<'a> {
-    pub(super) groups: Groups,
-    pub(super) wanted: Vec<Wanted<'a>>,
-    pub(super) outcomes: Outcomes,
-    pub(super) now: i64,
-}
-
-/// When an invitation for `row` expires: its own days, or the import's.
-pub(super) fn expires_at(job: &Job, row: &ImportRowRecord, now: i64) -> i64 {
-    now + row.expiry_days.unwrap_or(job.expiry_days) * DAY
+    groups: Groups,
+    wanted: Vec<Wanted<'a>>,
+    outcomes: Outcomes,
+    now: i64,
 }
 
 pub(super) async fn run(
@@ -77,36 +72,53 @@ pub(super) async fn run(
     job: &Job,
     rows: &[ImportRowRecord],
 ) -> Result<Outcomes, AppError> {
-    let now = now();
     let groups = Groups::load(tx, job.organization_id).await?;
-    let mut outcomes = Outcomes::new();
-    let mut wanted: Vec<Wanted> = Vec::new();
-    for row in rows {
-        let Some(email) = row.email.as_deref() else {
-            outcomes.insert(
-                row.position,
-                Outcome::new(ImportRowStatus::Error, "No email address."),
-            );
-            continue;
-        };
-        if let Some(group_id) = job.group_id {
-            wanted.push(Wanted {
-                position: row.position,
-                group_id,
-                email,
-                expires_at: expires_at(job, row, now),
-            });
-        }
-    }
+    let requests = Requests::new(job, rows, groups, |_, _| Ok(job.group_id.into_iter().collect()));
     // One group, as planned: the row's planned action says it all, and not
     // writing a message per row keeps large imports fast.
-    let requests = Requests {
-        groups,
-        wanted,
-        outcomes,
-        now,
-    };
     invite(db, tx, settings, job, rows, requests, |_| String::new()).await
+}
+
+impl<'a> Requests<'a> {
+    /// The invitations `rows` want, into the groups `targets` gives a row
+    /// (or the outcome that ends the row instead).
+    pub(super) fn new(
+        job: &Job,
+        rows: &'a [ImportRowRecord],
+        groups: Groups,
+        targets: impl Fn(&Groups, &ImportRowRecord) -> Result<Vec<i64>, Outcome>,
+    ) -> Requests<'a> {
+        let now = now();
+        let mut outcomes = Outcomes::new();
+        let mut wanted: Vec<Wanted> = Vec::new();
+        for row in rows {
+            let Some(email) = row.email.as_deref() else {
+                outcomes.insert(
+                    row.position,
+                    Outcome::new(ImportRowStatus::Error, "No email address."),
+                );
+                continue;
+            };
+            let expires_at = now + row.expiry_days.unwrap_or(job.expiry_days) * DAY;
+            match targets(&groups, row) {
+                Ok(group_ids) => wanted.extend(group_ids.into_iter().map(|group_id| Wanted {
+                    position: row.position,
+                    group_id,
+                    email,
+                    expires_at,
+                })),
+                Err(outcome) => {
+                    outcomes.insert(row.position, outcome);
+                }
+            }
+        }
+        Requests {
+            groups,
+            wanted,
+            outcomes,
+            now,
+        }
+    }
 }
 
 /// Creates the wanted invitations (skipping members, already invited people
