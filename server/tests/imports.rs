@@ -937,6 +937,63 @@ async fn a_username_only_students_activation_goes_to_the_parent(backend: Backend
     );
 }
 
+/// A worker asked to stop gives up its lease once its batch is done, so that
+/// another worker resumes the import at once instead of after the lease.
+async fn a_stopping_worker_releases_its_lease(backend: Backend) {
+    let Some(server) =
+        common::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+    else {
+        return;
+    };
+    let admin = admin(&server, "Riverside", "ada@example.org").await;
+    let group = group(&admin, "Spring Cohort", "Safety").await;
+    let emails: Vec<String> = (0..100).map(|i| format!("p{i}@example.com")).collect();
+    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
+    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
+    let id = create(
+        &admin,
+        &options("invites", Some(group)),
+        &payload("invites", &["Email"], &cell_refs),
+        KEY_A,
+    )
+    .await
+    .unwrap();
+    let stopping = app::imports::worker::WorkerConfig {
+        batch_size: 40,
+        worker_id: "stopping-worker".into(),
+        ..Default::default()
+    };
+    let db = &server.state.db;
+    assert!(app::imports::worker::run_batch(db, &server.state.settings, &stopping)
+        .await
+        .unwrap());
+    let (trigger, shutdown) = app::state::Shutdown::new();
+    trigger.stop();
+    app::imports::worker::run_worker(server.state.clone(), stopping, shutdown).await;
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM imports WHERE id = $1 AND status = 'running' AND lease_owner IS NULL",
+            id
+        )
+        .await,
+        1
+    );
+    let other = app::imports::worker::WorkerConfig {
+        batch_size: 40,
+        worker_id: "other-worker".into(),
+        ..Default::default()
+    };
+    assert!(app::imports::worker::run_batch(db, &server.state.settings, &other)
+        .await
+        .unwrap());
+    let resumed: ImportSummary = admin
+        .call("imports/get", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!((resumed.status.as_str(), resumed.processed), ("running", 80));
+}
+
 on_both_backends! {
     username_only_student_parent_activation => a_username_only_students_activation_goes_to_the_parent;
     repeated_failures_fail_the_import => repeated_failures_end_the_import_as_failed;
@@ -951,4 +1008,5 @@ on_both_backends! {
     failed_rows_and_tenants => failed_rows_download_defuses_formulas_and_other_tenants_see_nothing;
     two_workers_one_import => two_workers_never_do_a_row_twice;
     queued_import_cancelled => a_queued_import_can_be_cancelled;
+    stopping_worker_releases_lease => a_stopping_worker_releases_its_lease;
 }
