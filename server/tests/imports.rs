@@ -737,6 +737,21 @@ async fn templates_come_from_the_engines_column_specs(backend: Backend) {
     assert_eq!(status, 404);
 }
 
+/// A queued Invites import of a hundred generated addresses into `group`.
+async fn hundred_invites(admin: &Client, group: i64) -> i64 {
+    let emails: Vec<String> = (0..100).map(|i| format!("p{i}@example.com")).collect();
+    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
+    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
+    create(
+        admin,
+        &options("invites", Some(group)),
+        &payload("invites", &["Email"], &cell_refs),
+        KEY_A,
+    )
+    .await
+    .unwrap()
+}
+
 /// Cancelling a running import stops it after the current batch; what was done stays.
 async fn a_running_import_stops_after_its_batch(backend: Backend) {
     let Some(server) =
@@ -746,17 +761,7 @@ async fn a_running_import_stops_after_its_batch(backend: Backend) {
     };
     let admin = admin(&server, "Riverside", "ada@example.org").await;
     let group = group(&admin, "Spring Cohort", "Safety").await;
-    let emails: Vec<String> = (0..100).map(|i| format!("p{i}@example.com")).collect();
-    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
-    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
-    let id = create(
-        &admin,
-        &options("invites", Some(group)),
-        &payload("invites", &["Email"], &cell_refs),
-        KEY_A,
-    )
-    .await
-    .unwrap();
+    let id = hundred_invites(&admin, group).await;
     let config = app::imports::worker::WorkerConfig {
         batch_size: 30,
         worker_id: "test-worker".into(),
@@ -947,17 +952,7 @@ async fn a_stopping_worker_releases_its_lease(backend: Backend) {
     };
     let admin = admin(&server, "Riverside", "ada@example.org").await;
     let group = group(&admin, "Spring Cohort", "Safety").await;
-    let emails: Vec<String> = (0..100).map(|i| format!("p{i}@example.com")).collect();
-    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
-    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
-    let id = create(
-        &admin,
-        &options("invites", Some(group)),
-        &payload("invites", &["Email"], &cell_refs),
-        KEY_A,
-    )
-    .await
-    .unwrap();
+    let id = hundred_invites(&admin, group).await;
     let stopping = app::imports::worker::WorkerConfig {
         batch_size: 40,
         worker_id: "stopping-worker".into(),

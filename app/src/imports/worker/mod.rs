@@ -275,6 +275,7 @@ async fn record(
         let outcome = outcomes.get(&row.position);
         let status = outcome.map_or(ImportRowStatus::Success, |o| o.status);
         match status {
+            // A row left pending is marked success with the batch's silent successes.
             ImportRowStatus::Success | ImportRowStatus::Pending => batch.succeeded += 1,
             ImportRowStatus::Skipped => batch.skipped += 1,
             ImportRowStatus::Error => batch.failed += 1,
