@@ -130,7 +130,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         };
         // Until the supervisor owns shutdown, workers run for the process's life.
         let (_trigger, shutdown) = app::state::Shutdown::new();
-        tokio::spawn(app::imports::worker::run_worker(state.clone(), worker, shutdown));
+        tokio::spawn(app::imports::worker::run_worker(
+            state.clone(),
+            worker,
+            shutdown,
+        ));
     }
     let app = router_with(state.clone(), &config.join_limits);
     // The peer address is what the join page's rate limit keys on.

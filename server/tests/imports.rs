@@ -836,7 +836,8 @@ async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
     };
     for attempt in 1..=5 {
         let result =
-            app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config).await;
+            app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config)
+                .await;
         assert!(result.is_err(), "attempt {attempt} should fail");
     }
     assert!(
@@ -959,9 +960,11 @@ async fn a_stopping_worker_releases_its_lease(backend: Backend) {
         ..Default::default()
     };
     let db = &server.state.db;
-    assert!(app::imports::worker::run_batch(db, &server.state.settings, &stopping)
-        .await
-        .unwrap());
+    assert!(
+        app::imports::worker::run_batch(db, &server.state.settings, &stopping)
+            .await
+            .unwrap()
+    );
     let (trigger, shutdown) = app::state::Shutdown::new();
     trigger.stop();
     app::imports::worker::run_worker(server.state.clone(), stopping, shutdown).await;
@@ -979,14 +982,19 @@ async fn a_stopping_worker_releases_its_lease(backend: Backend) {
         worker_id: "other-worker".into(),
         ..Default::default()
     };
-    assert!(app::imports::worker::run_batch(db, &server.state.settings, &other)
-        .await
-        .unwrap());
+    assert!(
+        app::imports::worker::run_batch(db, &server.state.settings, &other)
+            .await
+            .unwrap()
+    );
     let resumed: ImportSummary = admin
         .call("imports/get", &[("id", &id.to_string())])
         .await
         .unwrap();
-    assert_eq!((resumed.status.as_str(), resumed.processed), ("running", 80));
+    assert_eq!(
+        (resumed.status.as_str(), resumed.processed),
+        ("running", 80)
+    );
 }
 
 on_both_backends! {

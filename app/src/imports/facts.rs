@@ -236,4 +236,3 @@ pub(super) async fn load_facts(
     }
     Ok(facts)
 }
-

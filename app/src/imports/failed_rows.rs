@@ -1,11 +1,7 @@
 //! An import's failed rows (and rows it never reached) as CSV: the download
 //! for a spreadsheet, and the wizard's "fix and retry".
 
-use super::{
-    service::get,
-    store,
-    FailedRows, ImportOptions, ImportSummary,
-};
+use super::{service::get, store, FailedRows, ImportOptions, ImportSummary};
 use crate::{db::Db, error::AppError};
 
 /// Quotes a CSV cell; for spreadsheets, also defuses values a spreadsheet would
@@ -74,11 +70,7 @@ pub async fn failed_rows_csv(
 }
 
 /// What the wizard needs to fix and retry an import's failed rows.
-pub async fn retry_rows(
-    db: &Db,
-    organization_id: i64,
-    id: i64,
-) -> Result<FailedRows, AppError> {
+pub async fn retry_rows(db: &Db, organization_id: i64, id: i64) -> Result<FailedRows, AppError> {
     let (import, csv, count) = failed_rows_csv(db, organization_id, id, false).await?;
     let stored = store::options(db, organization_id, id).await?;
     Ok(FailedRows {

@@ -1,14 +1,16 @@
 //! The rules of imports: the dry run, storing a confirmed import after
 //! planning it again, confirming a draft, cancelling, and the admin's views.
 
-use muster_core::{Checked, ImportKind, Limits, Plan, PlanOptions, PlannedAction, RowsPayload, SourceRow};
+use muster_core::{
+    Checked, ImportKind, Limits, Plan, PlanOptions, PlannedAction, RowsPayload, SourceRow,
+};
 use sqlx::AnyConnection;
 
 use super::{
     facts::{self, ContractSeats},
     store::{self, ImportRowRecord},
-    worker, DryRun, ImportOptions, ImportRowStatus, ImportRowView, ImportRowsPage,
-    ImportStatus, ImportSummary, Will, ROWS_PAGE_SIZE,
+    worker, DryRun, ImportOptions, ImportRowStatus, ImportRowView, ImportRowsPage, ImportStatus,
+    ImportSummary, Will, ROWS_PAGE_SIZE,
 };
 use crate::{auth::CurrentUser, db::Db, error::AppError, state::now};
 
@@ -121,7 +123,6 @@ fn valid_idempotency_key(key: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-
 /// One import row as stored, from the engine's checked row and plan.
 fn stored_rows(payload: &RowsPayload, checked: &Checked, plan: &Plan) -> Vec<ImportRowRecord> {
     let sources: Vec<&SourceRow> = payload.sheets.iter().flat_map(|s| s.rows.iter()).collect();
@@ -157,7 +158,9 @@ fn stored_rows(payload: &RowsPayload, checked: &Checked, plan: &Plan) -> Vec<Imp
                 ),
             };
             let (status, message) = match &planned.action {
-                PlannedAction::Error { message, .. } => (ImportRowStatus::Error, Some(message.clone())),
+                PlannedAction::Error { message, .. } => {
+                    (ImportRowStatus::Error, Some(message.clone()))
+                }
                 _ => (ImportRowStatus::Pending, None),
             };
             ImportRowRecord {

@@ -202,6 +202,9 @@ mod tests {
         assert!(!ImportStatus::CompletedWithErrors.can_cancel());
         assert!(!ImportStatus::Cancelled.can_cancel());
         assert_eq!(ImportStatus::completed(0), ImportStatus::Completed);
-        assert_eq!(ImportStatus::completed(2), ImportStatus::CompletedWithErrors);
+        assert_eq!(
+            ImportStatus::completed(2),
+            ImportStatus::CompletedWithErrors
+        );
     }
 }

@@ -70,7 +70,6 @@ pub fn ImportsPage() -> impl IntoView {
     }
 }
 
-
 #[component]
 pub fn ImportPage() -> impl IntoView {
     let params = use_params_map();

@@ -109,8 +109,9 @@ pub async fn insert_rows(
             Text,
         ],
     );
-    let insert =
-        format!("INSERT INTO import_rows (import_id, {ROW_COLUMNS}) SELECT $1, j.* FROM ({select}) AS j");
+    let insert = format!(
+        "INSERT INTO import_rows (import_id, {ROW_COLUMNS}) SELECT $1, j.* FROM ({select}) AS j"
+    );
     for chunk in rows.chunks(BULK_CHUNK) {
         let json: Vec<serde_json::Value> = chunk
             .iter()
@@ -259,7 +260,11 @@ pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<SummaryRecord>, A
     .await?)
 }
 
-pub async fn get(db: &Db, organization_id: i64, id: i64) -> Result<Option<SummaryRecord>, AppError> {
+pub async fn get(
+    db: &Db,
+    organization_id: i64,
+    id: i64,
+) -> Result<Option<SummaryRecord>, AppError> {
     Ok(sqlx::query_as(&format!(
         "{SUMMARY_SELECT} WHERE i.organization_id = $1 AND i.id = $2"
     ))

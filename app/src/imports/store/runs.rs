@@ -10,7 +10,6 @@ use crate::{
     imports::{ImportRowStatus, ImportStatus},
 };
 
-
 /// Claims an import `worker_id` may run: queued, already its own, or abandoned
 /// (its lease ran out). Returns its id.
 pub async fn claim(
@@ -113,7 +112,11 @@ pub async fn count_failure(
     Ok(failures.map(|(n,)| n))
 }
 
-pub async fn set_error(conn: &mut AnyConnection, import_id: i64, error: &str) -> Result<(), AppError> {
+pub async fn set_error(
+    conn: &mut AnyConnection,
+    import_id: i64,
+    error: &str,
+) -> Result<(), AppError> {
     sqlx::query("UPDATE imports SET error = $2 WHERE id = $1")
         .bind(import_id)
         .bind(error)

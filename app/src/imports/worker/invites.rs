@@ -34,7 +34,10 @@ struct Wanted<'a> {
 pub(super) struct Groups(HashMap<String, (i64, String)>);
 
 impl Groups {
-    pub(super) async fn load(conn: &mut AnyConnection, organization_id: i64) -> Result<Groups, AppError> {
+    pub(super) async fn load(
+        conn: &mut AnyConnection,
+        organization_id: i64,
+    ) -> Result<Groups, AppError> {
         let all: Vec<(i64, String)> =
             sqlx::query_as("SELECT id, name FROM learning_groups WHERE organization_id = $1")
                 .bind(organization_id)
@@ -52,7 +55,10 @@ impl Groups {
     }
 
     fn names(&self) -> HashMap<i64, &str> {
-        self.0.values().map(|(id, name)| (*id, name.as_str())).collect()
+        self.0
+            .values()
+            .map(|(id, name)| (*id, name.as_str()))
+            .collect()
     }
 }
 
@@ -73,7 +79,9 @@ pub(super) async fn run(
     rows: &[ImportRowRecord],
 ) -> Result<Outcomes, AppError> {
     let groups = Groups::load(tx, job.organization_id).await?;
-    let requests = Requests::new(job, rows, groups, |_, _| Ok(job.group_id.into_iter().collect()));
+    let requests = Requests::new(job, rows, groups, |_, _| {
+        Ok(job.group_id.into_iter().collect())
+    });
     // One group, as planned: the row's planned action says it all, and not
     // writing a message per row keeps large imports fast.
     invite(db, tx, settings, job, rows, requests, |_| String::new()).await

@@ -97,7 +97,10 @@ pub(super) async fn run(
                         "Account created and added to the group; set-your-password email sent.",
                     )
                 } else {
-                    Outcome::new(ImportRowStatus::Success, "Account created and added to the group.")
+                    Outcome::new(
+                        ImportRowStatus::Success,
+                        "Account created and added to the group.",
+                    )
                 }
             }
             (false, true) => Outcome::new(ImportRowStatus::Success, "Added to the group."),

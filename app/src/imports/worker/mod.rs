@@ -84,8 +84,13 @@ pub async fn run_worker(state: AppState, config: WorkerConfig, mut shutdown: Shu
     }
     match store::release_leases(&state.db, &config.worker_id).await {
         Ok(0) => {}
-        Ok(released) => tracing::info!(worker = %config.worker_id, released, "import leases released"),
-        Err(error) => tracing::error!(?error, "could not release import leases; they run out instead"),
+        Ok(released) => {
+            tracing::info!(worker = %config.worker_id, released, "import leases released")
+        }
+        Err(error) => tracing::error!(
+            ?error,
+            "could not release import leases; they run out instead"
+        ),
     }
 }
 
@@ -95,7 +100,8 @@ pub async fn run_batch(
     settings: &Settings,
     config: &WorkerConfig,
 ) -> Result<bool, AppError> {
-    let Some(import_id) = store::claim(db, &config.worker_id, config.lease_secs, now()).await? else {
+    let Some(import_id) = store::claim(db, &config.worker_id, config.lease_secs, now()).await?
+    else {
         return Ok(false);
     };
     match process(db, settings, config, import_id).await {

@@ -62,7 +62,10 @@ pub(super) async fn run(
                 )
                 .await?;
             }
-            outcomes.insert(row.position, Outcome::new(ImportRowStatus::Success, "Added."));
+            outcomes.insert(
+                row.position,
+                Outcome::new(ImportRowStatus::Success, "Added."),
+            );
         } else {
             // Only what the file gives is changed; blank cells keep what is there.
             let changed = sqlx::query(
@@ -140,11 +143,7 @@ pub(super) async fn run(
 
 /// People imports link students with parents and instructors once every row of
 /// the import exists; username-only students' activation goes to their parents.
-pub(super) async fn link(
-    tx: &mut Tx,
-    settings: &Settings,
-    job: &Job,
-) -> Result<(), AppError> {
+pub(super) async fn link(tx: &mut Tx, settings: &Settings, job: &Job) -> Result<(), AppError> {
     let now = now();
     let rows = store::linked_rows(tx, job.id).await?;
     let sender = inviter_name(tx, job.created_by).await?;
