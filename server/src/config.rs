@@ -15,7 +15,7 @@ pub struct Config {
     pub leptos_options: LeptosOptions,
     pub mail: MailConfig,
     pub join_limits: JoinLimits,
-    pub imports: app::imports::run::WorkerConfig,
+    pub imports: app::imports::worker::WorkerConfig,
 }
 
 /// Rate limits on join page submissions: each client address and each
@@ -143,9 +143,9 @@ impl Config {
 /// The import worker's batch size and lease; the defaults suit most deployments.
 fn import_worker(
     get: &impl Fn(&str) -> Option<String>,
-) -> Result<app::imports::run::WorkerConfig, ConfigError> {
-    let defaults = app::imports::run::WorkerConfig::default();
-    Ok(app::imports::run::WorkerConfig {
+) -> Result<app::imports::worker::WorkerConfig, ConfigError> {
+    let defaults = app::imports::worker::WorkerConfig::default();
+    Ok(app::imports::worker::WorkerConfig {
         batch_size: number(get, "MUSTER_IMPORT_BATCH_SIZE", defaults.batch_size)?.clamp(1, 10_000),
         lease_secs: number(get, "MUSTER_IMPORT_LEASE_SECONDS", defaults.lease_secs)?.max(2),
         workers: number(get, "MUSTER_IMPORT_WORKERS", defaults.workers)?.clamp(0, 16),

@@ -94,16 +94,16 @@ pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
     Router::new()
         .route(
             "/admin/imports/upload",
-            axum::routing::post(app::imports::files::upload)
+            axum::routing::post(app::imports::form::upload)
                 .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .route(
             "/admin/imports/{id}/failed.csv",
-            axum::routing::get(app::imports::files::failed_rows),
+            axum::routing::get(app::imports::form::failed_rows),
         )
         .route(
             "/admin/imports/template/{file}",
-            axum::routing::get(app::imports::files::template),
+            axum::routing::get(app::imports::form::template),
         )
         .route(
             "/invite/{token}/respond",

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use app::{
     db::Db,
-    imports::run::WorkerConfig,
+    imports::worker::WorkerConfig,
     state::{AppState, Shutdown, ShutdownTrigger},
 };
 use tokio::task::JoinSet;
@@ -49,7 +49,7 @@ impl Workers {
                 ..imports.clone()
             };
             import_worker_ids.push(worker.worker_id.clone());
-            tasks.spawn(app::imports::run::run_worker(
+            tasks.spawn(app::imports::worker::run_worker(
                 state.clone(),
                 worker,
                 shutdown.clone(),

@@ -8,12 +8,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+mod status;
+pub use status::{ImportRowStatus, ImportStatus, UnknownStatus};
+
 #[cfg(feature = "ssr")]
-pub mod files;
+pub mod facts;
 #[cfg(feature = "ssr")]
-pub mod run;
+pub mod failed_rows;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod form;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod store;
+#[cfg(feature = "ssr")]
+pub mod worker;
 
 pub const ROWS_PAGE_SIZE: i64 = 50;
 
@@ -124,7 +133,7 @@ pub struct ImportSummary {
     pub source_name: String,
     pub created_by: String,
     pub group_name: Option<String>,
-    pub status: String,
+    pub status: ImportStatus,
     pub summary: String,
     pub total_rows: i64,
     /// Rows finished so far (the checkpoint).
@@ -140,14 +149,7 @@ pub struct ImportSummary {
 
 impl ImportSummary {
     pub fn is_finished(&self) -> bool {
-        matches!(
-            self.status.as_str(),
-            "completed" | "completed_with_errors" | "failed" | "cancelled"
-        )
-    }
-
-    pub fn status_label(&self) -> &'static str {
-        status_label(&self.status)
+        self.status.is_finished()
     }
 
     /// Rows neither done nor failed: still to come, or never reached by a
@@ -174,19 +176,6 @@ impl ImportSummary {
     }
 }
 
-pub fn status_label(status: &str) -> &'static str {
-    match status {
-        "draft" => "Waiting for confirmation",
-        "queued" => "Queued",
-        "running" => "Running",
-        "completed" => "Completed",
-        "completed_with_errors" => "Completed with errors",
-        "failed" => "Failed",
-        "cancelled" => "Cancelled",
-        _ => "Unknown",
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportRowView {
     pub position: i64,
@@ -194,8 +183,7 @@ pub struct ImportRowView {
     /// Email, or username for a username-only student.
     pub who: String,
     pub planned: String,
-    /// pending, success, skipped or error.
-    pub status: String,
+    pub status: ImportRowStatus,
     pub message: Option<String>,
 }
 
@@ -225,7 +213,7 @@ pub struct FailedRows {
 #[server(endpoint = "imports/retry_rows")]
 pub async fn retry_rows(id: i64) -> Result<FailedRows, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
-    server::retry_rows(&state.db, user.organization_id, id).await
+    failed_rows::retry_rows(&state.db, user.organization_id, id).await
 }
 
 #[server(endpoint = "imports/dry_run", input = Json)]
@@ -234,10 +222,11 @@ pub async fn dry_run_import(
     payload: RowsPayload,
 ) -> Result<DryRun, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
-    server::dry_run(&state.db, &user, &options, &payload).await
+    service::dry_run(&state.db, &user, &options, &payload).await
 }
 
 /// Stores the import (queued) and returns its id; the same key returns the same import.
+/// Storing it wakes this process's worker.
 #[server(endpoint = "imports/create", input = Json)]
 pub async fn create_import(
     options: ImportOptions,
@@ -245,25 +234,22 @@ pub async fn create_import(
     idempotency_key: String,
 ) -> Result<i64, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
-    let id = server::create(
+    service::create(
         &state.db,
         &user,
         &options,
         &payload,
         &idempotency_key,
-        server::Stage::Queued,
+        service::Stage::Queued,
     )
-    .await?;
-    run::wake_worker();
-    Ok(id)
+    .await
 }
 
 /// Confirms an import uploaded without JavaScript (a draft).
 #[server(endpoint = "imports/confirm")]
 pub async fn confirm_import(id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
-    server::confirm_draft(&state.db, user.organization_id, id).await?;
-    run::wake_worker();
+    service::confirm_draft(&state.db, user.organization_id, id).await?;
     leptos_axum::redirect(&format!("/admin/imports/{id}"));
     Ok(())
 }
@@ -271,13 +257,13 @@ pub async fn confirm_import(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "imports/list")]
 pub async fn list_imports() -> Result<Vec<ImportSummary>, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
-    server::list(&state.db, user.organization_id).await
+    service::list(&state.db, user.organization_id).await
 }
 
 #[server(endpoint = "imports/get")]
 pub async fn get_import(id: i64) -> Result<ImportSummary, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
-    server::get(&state.db, user.organization_id, id).await
+    service::get(&state.db, user.organization_id, id).await
 }
 
 #[server(endpoint = "imports/rows")]
@@ -287,12 +273,12 @@ pub async fn import_rows(
     page: i64,
 ) -> Result<ImportRowsPage, AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
-    server::rows(&state.db, user.organization_id, id, status.as_deref(), page).await
+    service::rows(&state.db, user.organization_id, id, status.as_deref(), page).await
 }
 
 /// Asks a running import to stop after its current batch.
 #[server(endpoint = "imports/cancel")]
 pub async fn cancel_import(id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::server::require_admin().await?;
-    server::cancel(&state.db, user.organization_id, id).await
+    service::cancel(&state.db, user.organization_id, id).await
 }

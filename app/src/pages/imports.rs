@@ -6,7 +6,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{action_error, thousands, ErrorMessage, Pager};
 use crate::{
-    imports::{get_import, import_rows, list_imports, CancelImport, ConfirmImport, ImportSummary},
+    imports::{
+        get_import, import_rows, list_imports, CancelImport, ConfirmImport, ImportRowStatus,
+        ImportStatus, ImportSummary,
+    },
     mail::templates::format_date,
 };
 
@@ -51,7 +54,7 @@ pub fn ImportsPage() -> impl IntoView {
                                         <td>{i.kind.label()}</td>
                                         <td>{i.created_by.clone()}</td>
                                         <td>{format_date(i.created_at)}</td>
-                                        <td><span class=format!("status status-{}", i.status)>{i.status_label()}</span></td>
+                                        <td><span class=format!("status status-{}", i.status)>{i.status.label()}</span></td>
                                         <td class="num">{thousands(i.total_rows)}</td>
                                         <td class="num">{thousands(i.succeeded)}</td>
                                         <td class="num">{thousands(i.skipped)}</td>
@@ -66,14 +69,6 @@ pub fn ImportsPage() -> impl IntoView {
         </Suspense>
     }
 }
-
-const ROW_STATUSES: [(&str, &str); 5] = [
-    ("", "All rows"),
-    ("pending", "Pending"),
-    ("success", "Success"),
-    ("skipped", "Skipped"),
-    ("error", "Error"),
-];
 
 #[component]
 pub fn ImportPage() -> impl IntoView {
@@ -129,7 +124,7 @@ pub fn ImportPage() -> impl IntoView {
                 let running = import
                     .get_untracked()
                     .and_then(|r| r.ok())
-                    .is_some_and(|i| matches!(i.status.as_str(), "queued" | "running"));
+                    .is_some_and(|i| i.status.is_in_progress());
                 if running {
                     tick.update(|t| *t += 1);
                 }
@@ -143,7 +138,7 @@ pub fn ImportPage() -> impl IntoView {
     let summary_view = move |i: ImportSummary| {
         let id = i.id;
         let finished = i.is_finished();
-        let draft = i.status == "draft";
+        let draft = i.status == ImportStatus::Draft;
         view! {
             <Title text=format!("Import #{} · Muster", i.id) />
             <div class="page-head">
@@ -158,7 +153,7 @@ pub fn ImportPage() -> impl IntoView {
             <p class="summary-sentence">{i.summary.clone()}</p>
             <section aria-labelledby="progress-title" class="progress-panel">
                 <h2 id="progress-title">
-                    <span class=format!("status status-{}", i.status)>{i.status_label()}</span>
+                    <span class=format!("status status-{}", i.status)>{i.status.label()}</span>
                     {(i.cancel_requested && !finished).then_some(" (stopping after this batch)")}
                 </h2>
                 <progress
@@ -181,7 +176,7 @@ pub fn ImportPage() -> impl IntoView {
                             <button type="submit">"Confirm import"</button>
                         </ActionForm>
                     })}
-                    {(!finished).then(|| view! {
+                    {i.status.can_cancel().then(|| view! {
                         <ActionForm action=cancel>
                             <input type="hidden" name="id" value=id />
                             <button type="submit" class="secondary">
@@ -226,8 +221,11 @@ pub fn ImportPage() -> impl IntoView {
                             let _ = form.dyn_into::<leptos::web_sys::HtmlFormElement>().map(|f| f.submit());
                         }
                     }>
-                        {ROW_STATUSES.iter().map(|(value, label)| view! {
-                            <option value=*value selected=move || status_filter() == *value>{*label}</option>
+                        <option value="" selected=move || status_filter().is_empty()>"All rows"</option>
+                        {ImportRowStatus::ALL.map(|row_status| view! {
+                            <option value=row_status.as_str() selected=move || status_filter() == row_status.as_str()>
+                                {row_status.label()}
+                            </option>
                         }).collect_view()}
                     </select>
                 </label>
@@ -261,7 +259,7 @@ pub fn ImportPage() -> impl IntoView {
                                                 <td class="num">{r.row_number}</td>
                                                 <td>{r.who}</td>
                                                 <td>{r.planned}</td>
-                                                <td><span class=format!("status status-{}", r.status)>{row_status_label(&r.status)}</span></td>
+                                                <td><span class=format!("status status-{}", r.status)>{r.status.label()}</span></td>
                                                 <td>{r.message.unwrap_or_default()}</td>
                                             </tr>
                                         }).collect_view()}
@@ -277,12 +275,4 @@ pub fn ImportPage() -> impl IntoView {
             </Suspense>
         </section>
     }
-}
-
-fn row_status_label(status: &str) -> &'static str {
-    ROW_STATUSES
-        .iter()
-        .find(|(value, _)| *value == status)
-        .map(|(_, label)| *label)
-        .unwrap_or("Unknown")
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::support::{Backend, TestApp};
 use app::db::{Bind, Bulk};
-use app::imports::run::{run_batch, WorkerConfig};
+use app::imports::worker::{run_batch, WorkerConfig};
 use serde_json::json;
 
 const ROWS: usize = 100_000;

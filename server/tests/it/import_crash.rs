@@ -81,7 +81,7 @@ async fn survives_sigkill(backend: Backend) {
         .call("imports/get", &[("id", &id.to_string())])
         .await
         .unwrap();
-    assert_eq!(summary.status, "completed");
+    assert_eq!(summary.status.as_str(), "completed");
     assert_eq!(
         (summary.succeeded, summary.skipped, summary.failed),
         (ROWS as i64, 0, 0)

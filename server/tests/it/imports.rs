@@ -120,7 +120,7 @@ async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
     assert_eq!(server.count_all("SELECT COUNT(*) FROM imports").await, 1);
 
     let done = wait_finished(&admin, id).await;
-    assert_eq!(done.status, "completed_with_errors");
+    assert_eq!(done.status.as_str(), "completed_with_errors");
     assert_eq!((done.succeeded, done.skipped, done.failed), (2, 0, 1));
     let failed = rows(&admin, id, "error").await;
     assert_eq!(failed.rows.len(), 1);
@@ -193,7 +193,7 @@ async fn the_same_file_twice_changes_nothing_the_second_time(backend: Backend) {
         .await
         .unwrap();
     let done = wait_finished(&admin, second).await;
-    assert_eq!(done.status, "completed");
+    assert_eq!(done.status.as_str(), "completed");
     assert_eq!((done.succeeded, done.skipped, done.failed), (0, 3, 0));
     assert!(rows(&admin, second, "skipped")
         .await
@@ -563,14 +563,14 @@ async fn two_workers_never_do_a_row_twice(backend: Backend) {
         .map(|n| {
             let state = server.state.clone();
             tokio::spawn(async move {
-                let config = app::imports::run::WorkerConfig {
+                let config = app::imports::worker::WorkerConfig {
                     batch_size: 250,
                     lease_secs: 30,
                     worker_id: format!("test-worker-{n}"),
                     ..Default::default()
                 };
                 let mut batches = 0;
-                while app::imports::run::run_batch(&state.db, &state.settings, &config)
+                while app::imports::worker::run_batch(&state.db, &state.settings, &config)
                     .await
                     .unwrap()
                 {
@@ -632,7 +632,7 @@ async fn a_queued_import_can_be_cancelled(backend: Backend) {
         .call("imports/get", &[("id", &id.to_string())])
         .await
         .unwrap();
-    assert_eq!(summary.status, "cancelled");
+    assert_eq!(summary.status.as_str(), "cancelled");
     assert_eq!(
         server.count_all("SELECT COUNT(*) FROM invitations").await,
         0
@@ -671,6 +671,21 @@ async fn templates_come_from_the_engines_column_specs(backend: Backend) {
     assert_eq!(status, 404);
 }
 
+/// A queued Invites import of a hundred generated addresses into `group`.
+async fn hundred_invites(admin: &Client, group: i64) -> i64 {
+    let emails: Vec<String> = (0..100).map(|i| format!("p{i}@example.com")).collect();
+    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
+    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
+    create(
+        admin,
+        &options("invites", Some(group)),
+        &payload("invites", &["Email"], &cell_refs),
+        KEY_A,
+    )
+    .await
+    .unwrap()
+}
+
 /// Cancelling a running import stops it after the current batch; what was done stays.
 async fn a_running_import_stops_after_its_batch(backend: Backend) {
     let Some(server) =
@@ -680,23 +695,13 @@ async fn a_running_import_stops_after_its_batch(backend: Backend) {
     };
     let admin = server.admin("Riverside", "ada@example.org").await;
     let group = admin.create_group("Spring Cohort", "Safety").await;
-    let emails: Vec<String> = (0..100).map(|i| format!("p{i}@example.com")).collect();
-    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
-    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
-    let id = create(
-        &admin,
-        &options("invites", Some(group)),
-        &payload("invites", &["Email"], &cell_refs),
-        KEY_A,
-    )
-    .await
-    .unwrap();
-    let config = app::imports::run::WorkerConfig {
+    let id = hundred_invites(&admin, group).await;
+    let config = app::imports::worker::WorkerConfig {
         batch_size: 30,
         worker_id: "test-worker".into(),
         ..Default::default()
     };
-    let run = || app::imports::run::run_batch(&server.state.db, &server.state.settings, &config);
+    let run = || app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config);
     assert!(run().await.unwrap());
     let running: ImportSummary = admin
         .call("imports/get", &[("id", &id.to_string())])
@@ -719,7 +724,7 @@ async fn a_running_import_stops_after_its_batch(backend: Backend) {
         .call("imports/get", &[("id", &id.to_string())])
         .await
         .unwrap();
-    assert_eq!(done.status, "cancelled");
+    assert_eq!(done.status.as_str(), "cancelled");
     assert_eq!(done.succeeded, 30);
     assert_eq!(
         server
@@ -756,17 +761,18 @@ async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
         .execute(&server.state.db.pool)
         .await
         .unwrap();
-    let config = app::imports::run::WorkerConfig {
+    let config = app::imports::worker::WorkerConfig {
         worker_id: "test-worker".into(),
         ..Default::default()
     };
     for attempt in 1..=5 {
         let result =
-            app::imports::run::run_batch(&server.state.db, &server.state.settings, &config).await;
+            app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config)
+                .await;
         assert!(result.is_err(), "attempt {attempt} should fail");
     }
     assert!(
-        !app::imports::run::run_batch(&server.state.db, &server.state.settings, &config)
+        !app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config)
             .await
             .unwrap()
     );
@@ -774,7 +780,7 @@ async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
         .call("imports/get", &[("id", &id.to_string())])
         .await
         .unwrap();
-    assert_eq!(done.status, "failed");
+    assert_eq!(done.status.as_str(), "failed");
     assert!(done.error.as_deref().unwrap().contains("repeated errors"));
     assert_eq!(done.retryable(), 2);
     assert_eq!(
@@ -864,6 +870,58 @@ async fn a_username_only_students_activation_goes_to_the_parent(backend: Backend
     );
 }
 
+/// A worker asked to stop gives up its lease once its batch is done, so that
+/// another worker resumes the import at once instead of after the lease.
+async fn a_stopping_worker_releases_its_lease(backend: Backend) {
+    let Some(server) = TestApp::spawn_without_import_workers(backend).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
+    let id = hundred_invites(&admin, group).await;
+    let stopping = app::imports::worker::WorkerConfig {
+        batch_size: 40,
+        worker_id: "stopping-worker".into(),
+        ..Default::default()
+    };
+    let db = &server.state.db;
+    assert!(
+        app::imports::worker::run_batch(db, &server.state.settings, &stopping)
+            .await
+            .unwrap()
+    );
+    let (trigger, shutdown) = app::state::Shutdown::new();
+    trigger.stop();
+    app::imports::worker::run_worker(server.state.clone(), stopping, shutdown).await;
+    assert_eq!(
+        server
+            .count(
+                "SELECT COUNT(*) FROM imports WHERE id = $1 AND status = 'running' AND lease_owner IS NULL",
+                id
+            )
+            .await,
+        1
+    );
+    let other = app::imports::worker::WorkerConfig {
+        batch_size: 40,
+        worker_id: "other-worker".into(),
+        ..Default::default()
+    };
+    assert!(
+        app::imports::worker::run_batch(db, &server.state.settings, &other)
+            .await
+            .unwrap()
+    );
+    let resumed: ImportSummary = admin
+        .call("imports/get", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(
+        (resumed.status.as_str(), resumed.processed),
+        ("running", 80)
+    );
+}
+
 on_both_backends! {
     username_only_student_parent_activation => a_username_only_students_activation_goes_to_the_parent;
     repeated_failures_fail_the_import => repeated_failures_end_the_import_as_failed;
@@ -878,4 +936,5 @@ on_both_backends! {
     failed_rows_and_tenants => failed_rows_download_defuses_formulas_and_other_tenants_see_nothing;
     two_workers_one_import => two_workers_never_do_a_row_twice;
     queued_import_cancelled => a_queued_import_can_be_cancelled;
+    stopping_worker_releases_lease => a_stopping_worker_releases_its_lease;
 }

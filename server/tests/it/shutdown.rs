@@ -91,7 +91,7 @@ async fn sigterm_releases_the_import(backend: Backend) {
     }
 
     let done = summary(&admin, id).await;
-    assert_eq!(done.status, "completed");
+    assert_eq!(done.status.as_str(), "completed");
     assert_eq!(
         (done.succeeded, done.skipped, done.failed),
         (ROWS as i64, 0, 0)

@@ -5,25 +5,35 @@ use axum::{
     extract::{Multipart, Path, State},
     response::{IntoResponse, Response},
 };
-use http::{header, HeaderMap, StatusCode};
+use http::{header, StatusCode};
 use muster_core::{parse_bytes, FieldId, ImportKind, Limits, ParseOptions, RowsPayload};
 
-use super::{server, ImportOptions};
-use crate::{auth::server::admin_from_headers, error::AppError, state::AppState};
+use super::{failed_rows::failed_rows_csv, service, ImportOptions};
+use crate::{
+    error::AppError,
+    links::server::{see_other, Admin},
+    state::AppState,
+};
 
-fn see_other(location: &str) -> Response {
-    (
-        StatusCode::SEE_OTHER,
-        [(header::LOCATION, location.to_owned())],
+/// Back to the wizard with the refusal. Import refusals name the row and
+/// column at fault, so the sentence itself travels, not a code.
+fn back_with_error(error: &AppError) -> Response {
+    see_other(
+        &format!(
+            "/admin/imports/new?error={}",
+            crate::pages::encode_query_value(&error.to_string())
+        ),
+        None,
     )
-        .into_response()
 }
 
-fn back_with_error(error: &AppError) -> Response {
-    see_other(&format!(
-        "/admin/imports/new?error={}",
-        crate::pages::encode_query_value(&error.to_string())
-    ))
+/// A browser that is not signed in goes to the login page; other refusals stand.
+fn signed_out_to_login(refusal: Response) -> Response {
+    if refusal.status() == StatusCode::UNAUTHORIZED {
+        see_other("/login", None)
+    } else {
+        refusal
+    }
 }
 
 #[derive(Default)]
@@ -132,12 +142,12 @@ fn payload_of(form: &UploadForm) -> Result<(ImportOptions, RowsPayload), AppErro
 /// the same engine, stores a draft and shows it for confirmation.
 pub async fn upload(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    admin: Result<Admin, Response>,
     multipart: Multipart,
 ) -> Response {
-    let user = match admin_from_headers(&state.db, &headers).await {
-        Ok(user) => user,
-        Err(_) => return see_other("/login"),
+    // Anyone else, signed in or not, is sent to log in (as an admin).
+    let Ok(Admin(user)) = admin else {
+        return see_other("/login", None);
     };
     let result = async {
         let form = read_form(multipart).await?;
@@ -146,19 +156,19 @@ pub async fn upload(
             .idempotency_key
             .filter(|k| k.len() >= 16)
             .unwrap_or_else(crate::links::server::new_token);
-        server::create(
+        service::create(
             &state.db,
             &user,
             &options,
             &payload,
             &key,
-            server::Stage::Draft,
+            service::Stage::Draft,
         )
         .await
     }
     .await;
     match result {
-        Ok(id) => see_other(&format!("/admin/imports/{id}")),
+        Ok(id) => see_other(&format!("/admin/imports/{id}"), None),
         Err(error) => back_with_error(&error),
     }
 }
@@ -167,32 +177,30 @@ pub async fn upload(
 /// template columns plus an Error column, ready to fix and import again.
 pub async fn failed_rows(
     State(state): State<AppState>,
+    admin: Result<Admin, Response>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
 ) -> Response {
-    let result = async {
-        let user = admin_from_headers(&state.db, &headers).await?;
-        let (import, csv, _) =
-            server::failed_rows_csv(&state.db, user.organization_id, id, true).await?;
-        Ok::<_, AppError>((import.kind, csv))
-    }
-    .await;
-    match result {
-        Ok((kind, csv)) => (
+    let user = match admin {
+        Ok(Admin(user)) => user,
+        Err(refusal) => return signed_out_to_login(refusal),
+    };
+    match failed_rows_csv(&state.db, user.organization_id, id, true).await {
+        Ok((import, csv, _)) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
                 (
                     header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"import-{id}-{kind}-failed-rows.csv\""),
+                    format!(
+                        "attachment; filename=\"import-{id}-{}-failed-rows.csv\"",
+                        import.kind
+                    ),
                 ),
             ],
             // A byte order mark makes Excel read UTF-8 names correctly.
             format!("\u{feff}{csv}"),
         )
             .into_response(),
-        Err(AppError::NotAuthenticated) => see_other("/login"),
         Err(AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
-        Err(AppError::Forbidden) => StatusCode::FORBIDDEN.into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

@@ -1,0 +1,353 @@
+//! The rules of imports: the dry run, storing a confirmed import after
+//! planning it again, confirming a draft, cancelling, and the admin's views.
+
+use muster_core::{
+    Checked, ImportKind, Limits, Plan, PlanOptions, PlannedAction, RowsPayload, SourceRow,
+};
+use sqlx::AnyConnection;
+
+use super::{
+    facts::{self, ContractSeats},
+    store::{self, ImportRowRecord},
+    worker, DryRun, ImportOptions, ImportRowStatus, ImportRowView, ImportRowsPage, ImportStatus,
+    ImportSummary, Will, ROWS_PAGE_SIZE,
+};
+use crate::{auth::CurrentUser, db::Db, error::AppError, state::now};
+
+/// Where a stored import starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Uploaded without JavaScript: shown for confirmation first.
+    Draft,
+    /// Confirmed in the wizard: the worker may take it at once.
+    Queued,
+}
+
+impl Stage {
+    fn status(self) -> ImportStatus {
+        match self {
+            Stage::Draft => ImportStatus::Draft,
+            Stage::Queued => ImportStatus::Queued,
+        }
+    }
+}
+
+/// The payload checked by the engine; file-level problems name the row and column.
+fn check_payload(
+    options: &ImportOptions,
+    payload: &RowsPayload,
+) -> Result<muster_core::PayloadCheck, AppError> {
+    if payload.kind != options.kind {
+        return Err(AppError::invalid(
+            "Import",
+            "the rows were checked for a different kind of import; check them again.",
+        ));
+    }
+    let checked = payload
+        .check(&Limits::default())
+        .map_err(|error| AppError::invalid("File", error.to_string()))?;
+    if let Some(issue) = checked.header_errors().next() {
+        return Err(AppError::invalid(
+            issue.column.clone().unwrap_or_else(|| "Columns".into()),
+            issue.message.clone(),
+        ));
+    }
+    Ok(checked)
+}
+
+fn seats_warning(plan: &Plan, contract: Option<&ContractSeats>) -> Option<String> {
+    let contract = contract?;
+    plan.totals.seats_exceeded_by.map(|over| {
+        format!(
+            "{} has {} seats left; this import needs {}: {} more than are left.",
+            contract.name, contract.seats_left, plan.totals.seats_needed, over
+        )
+    })
+}
+
+async fn plan_payload(
+    conn: &mut AnyConnection,
+    user: &CurrentUser,
+    options: &ImportOptions,
+    payload: &RowsPayload,
+) -> Result<(muster_core::PayloadCheck, Plan, facts::Target), AppError> {
+    let target = facts::target(conn, user.organization_id, options).await?;
+    let checked = check_payload(options, payload)?;
+    let facts = facts::load_facts(
+        conn,
+        user.organization_id,
+        options.kind,
+        target.group_id,
+        target.contract.as_ref().map(|c| c.seats_left),
+        &checked.checked,
+    )
+    .await?;
+    let send_emails = if options.kind == ImportKind::People {
+        options.auto_invite
+    } else {
+        options.send_emails
+    };
+    let plan = muster_core::plan(
+        options.kind,
+        &checked.checked,
+        &facts,
+        &PlanOptions { send_emails },
+    );
+    Ok((checked, plan, target))
+}
+
+pub async fn dry_run(
+    db: &Db,
+    user: &CurrentUser,
+    options: &ImportOptions,
+    payload: &RowsPayload,
+) -> Result<DryRun, AppError> {
+    let mut conn = db.pool.acquire().await?;
+    let (_, plan, target) = plan_payload(&mut conn, user, options, payload).await?;
+    Ok(DryRun {
+        will: plan
+            .rows
+            .iter()
+            .map(|r| Will::from_action(&r.action))
+            .collect(),
+        seats_warning: seats_warning(&plan, target.contract.as_ref()),
+        summary: plan.totals.summary_sentence(),
+        totals: plan.totals,
+    })
+}
+
+fn valid_idempotency_key(key: &str) -> bool {
+    (16..=100).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// One import row as stored, from the engine's checked row and plan.
+fn stored_rows(payload: &RowsPayload, checked: &Checked, plan: &Plan) -> Vec<ImportRowRecord> {
+    let sources: Vec<&SourceRow> = payload.sheets.iter().flat_map(|s| s.rows.iter()).collect();
+    plan.rows
+        .iter()
+        .enumerate()
+        .map(|(position, planned)| {
+            let row = &checked.rows[planned.row_index];
+            let sheet = &checked.sheets[row.sheet as usize];
+            let source = sources[planned.row_index];
+            let mut input = serde_json::Map::new();
+            for (field, column) in &sheet.columns {
+                if let Some(spec) = checked.kind.column(*field) {
+                    input.insert(
+                        spec.header.to_owned(),
+                        serde_json::Value::String(source.cell(*column).to_owned()),
+                    );
+                }
+            }
+            let more = row.values.more();
+            let (first_name, last_name) = match (&more.first_name, &more.last_name, &more.full_name)
+            {
+                (None, None, Some(full)) => {
+                    let full = full.as_str();
+                    match full.rsplit_once(' ') {
+                        Some((first, last)) => (Some(first.to_owned()), Some(last.to_owned())),
+                        None => (Some(full.to_owned()), None),
+                    }
+                }
+                (first, last, _) => (
+                    first.as_ref().map(|n| n.as_str().to_owned()),
+                    last.as_ref().map(|n| n.as_str().to_owned()),
+                ),
+            };
+            let (status, message) = match &planned.action {
+                PlannedAction::Error { message, .. } => {
+                    (ImportRowStatus::Error, Some(message.clone()))
+                }
+                _ => (ImportRowStatus::Pending, None),
+            };
+            ImportRowRecord {
+                position: position as i64,
+                row_number: i64::from(row.row_number),
+                sheet: if payload.sheets.len() > 1 || checked.kind == ImportKind::People {
+                    sheet.name.clone()
+                } else {
+                    String::new()
+                },
+                email: row.values.email.as_ref().map(|e| e.key().into_owned()),
+                username: more.username.as_ref().map(|u| u.to_lowercase()),
+                first_name,
+                last_name,
+                external_id: more.external_id.clone(),
+                role: more.role.map(|r| r.as_str().to_owned()),
+                expiry_days: row.values.expiry_days.map(i64::from),
+                groups: (!planned.groups.is_empty()).then(|| planned.groups.join("\n")),
+                links: (!planned.links.is_empty())
+                    .then(|| serde_json::to_string(&planned.links).unwrap_or_default()),
+                input: serde_json::Value::Object(input).to_string(),
+                planned_action: Will::from_action(&planned.action).as_str().to_owned(),
+                status,
+                message,
+            }
+        })
+        .collect()
+}
+
+/// Stores a confirmed import and its rows in one transaction after checking and
+/// planning every row again; the idempotency key makes a resubmission a no-op.
+/// A queued import wakes this process's worker when the transaction commits.
+pub async fn create(
+    db: &Db,
+    user: &CurrentUser,
+    options: &ImportOptions,
+    payload: &RowsPayload,
+    idempotency_key: &str,
+    stage: Stage,
+) -> Result<i64, AppError> {
+    if !valid_idempotency_key(idempotency_key) {
+        return Err(AppError::invalid(
+            "Import",
+            "this preview has expired; check the file again.",
+        ));
+    }
+    let organization_id = user.organization_id;
+    let mut tx = db.begin().await?;
+    // The write comes first: it takes SQLite's write lock before any read, and on
+    // PostgreSQL a concurrent duplicate waits here and then finds the first import.
+    let inserted = store::insert_draft(
+        &mut tx,
+        organization_id,
+        user.user_id,
+        options,
+        idempotency_key,
+        now(),
+    )
+    .await?;
+    let Some(import_id) = inserted else {
+        drop(tx);
+        return store::id_for_key(db, organization_id, idempotency_key).await;
+    };
+    let (checked, plan, target) = plan_payload(&mut tx, user, options, payload).await?;
+    if let (Some(warning), ImportKind::ProgramInvitations) =
+        (seats_warning(&plan, target.contract.as_ref()), options.kind)
+    {
+        return Err(AppError::Conflict(warning));
+    }
+    let rows = stored_rows(payload, &checked.checked, &plan);
+    store::insert_rows(db, &mut tx, import_id, &rows).await?;
+    let planned = store::Planned {
+        group_id: target.group_id,
+        contract_id: target.contract.as_ref().map(|c| c.id),
+        expiry_days: target.expiry_days,
+        total_rows: rows.len() as i64,
+        failed: rows
+            .iter()
+            .filter(|r| r.status == ImportRowStatus::Error)
+            .count() as i64,
+        summary: plan.totals.summary_sentence(),
+        status: stage.status(),
+    };
+    store::set_planned(&mut tx, import_id, &planned).await?;
+    if stage == Stage::Queued {
+        tx.wake_on_commit(worker::wakeup());
+    }
+    tx.commit().await?;
+    tracing::info!(organization_id, import_id, rows = rows.len(), kind = %options.kind, "import stored");
+    Ok(import_id)
+}
+
+/// Queues a draft; its commit wakes this process's worker.
+pub async fn confirm_draft(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    let queued = store::queue_draft(&mut tx, organization_id, id).await?;
+    if queued {
+        tx.wake_on_commit(worker::wakeup());
+    }
+    tx.commit().await?;
+    if !queued {
+        // Confirmed already (a double submission) is fine; anything else is not found.
+        get(db, organization_id, id).await?;
+    }
+    Ok(())
+}
+
+pub async fn cancel(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {
+    let summary = get(db, organization_id, id).await?;
+    if !summary.status.can_cancel() {
+        return Err(AppError::Conflict(format!(
+            "This import has already ended ({}).",
+            summary.status.label().to_lowercase()
+        )));
+    }
+    store::cancel(db, organization_id, id, now()).await
+}
+
+fn summary(record: store::SummaryRecord) -> ImportSummary {
+    let mut import = ImportSummary {
+        id: record.id,
+        kind: record.kind.parse().unwrap_or(ImportKind::Invites),
+        source_name: record.source_name,
+        created_by: record.created_by,
+        group_name: record.group_name,
+        status: record.status,
+        summary: record.summary,
+        total_rows: record.total_rows,
+        // Rows already known to fail count as processed from the start.
+        processed: (record.succeeded + record.skipped + record.failed).min(record.total_rows),
+        succeeded: record.succeeded,
+        skipped: record.skipped,
+        failed: record.failed,
+        created_at: record.created_at,
+        finished_at: record.finished_at,
+        error: record.error,
+        cancel_requested: record.cancel_requested != 0,
+    };
+    if import.is_finished() && import.status != ImportStatus::Cancelled {
+        import.processed = import.total_rows;
+    }
+    import
+}
+
+pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<ImportSummary>, AppError> {
+    Ok(store::list(db, organization_id)
+        .await?
+        .into_iter()
+        .map(summary)
+        .collect())
+}
+
+pub async fn get(db: &Db, organization_id: i64, id: i64) -> Result<ImportSummary, AppError> {
+    store::get(db, organization_id, id)
+        .await?
+        .map(summary)
+        .ok_or(AppError::NotFound)
+}
+
+/// A page of an import's rows; an unknown status filter shows every row.
+pub async fn rows(
+    db: &Db,
+    organization_id: i64,
+    id: i64,
+    status: Option<&str>,
+    page: i64,
+) -> Result<ImportRowsPage, AppError> {
+    get(db, organization_id, id).await?;
+    let status = status.and_then(|s| s.parse::<ImportRowStatus>().ok());
+    let page = page.max(1);
+    let (total, rows) =
+        store::rows_page(db, id, status, ROWS_PAGE_SIZE, (page - 1) * ROWS_PAGE_SIZE).await?;
+    Ok(ImportRowsPage {
+        rows: rows
+            .into_iter()
+            .map(|row| ImportRowView {
+                position: row.position,
+                row_number: row.row_number,
+                who: row.email.or(row.username).unwrap_or_default(),
+                planned: Will::parse(&row.planned_action)
+                    .map_or(row.planned_action, |w| w.label().to_owned()),
+                status: row.status,
+                message: row.message,
+            })
+            .collect(),
+        total,
+        page,
+        page_size: ROWS_PAGE_SIZE,
+    })
+}

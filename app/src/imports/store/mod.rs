@@ -1,0 +1,368 @@
+//! All SQL on `imports` and `import_rows`: storing a confirmed import and
+//! the admin's views of it here, the worker's claims, leases, checkpoints
+//! and finish in [`runs`].
+
+use sqlx::AnyConnection;
+
+use super::{ImportOptions, ImportRowStatus, ImportStatus};
+use crate::{db::Db, error::AppError};
+
+mod runs;
+pub use runs::*;
+
+/// Placeholders per statement stay well under SQLite's and PostgreSQL's limits.
+pub(crate) const IN_CHUNK: usize = 500;
+/// Rows per bulk insert; each chunk travels as one JSON parameter.
+pub(crate) const BULK_CHUNK: usize = 5_000;
+
+/// `$start, $start+1, …`: `count` numbered placeholders for an `IN (…)` list.
+pub(crate) fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One import row as stored: written when the import is confirmed, read back
+/// batch by batch by the worker that runs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ImportRowRecord {
+    /// Order of execution, from 0.
+    pub position: i64,
+    /// The row as the admin sees it in the file.
+    pub row_number: i64,
+    pub sheet: String,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub external_id: Option<String>,
+    pub role: Option<String>,
+    pub expiry_days: Option<i64>,
+    /// Group names, one a line (Group members).
+    pub groups: Option<String>,
+    /// Associations as JSON (People).
+    pub links: Option<String>,
+    /// The cells as confirmed (JSON object header → text), for the failed-rows file.
+    pub input: String,
+    pub planned_action: String,
+    #[sqlx(try_from = "String")]
+    pub status: ImportRowStatus,
+    pub message: Option<String>,
+}
+
+const ROW_COLUMNS: &str = "position, row_number, sheet, email, username, first_name, last_name,
+     external_id, role, expiry_days, groups, links, input, planned_action, status, message";
+
+/// Creates the import as a draft unless `key` was used before. None: it was.
+pub async fn insert_draft(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+    created_by: i64,
+    options: &ImportOptions,
+    key: &str,
+    now: i64,
+) -> Result<Option<i64>, AppError> {
+    let inserted: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO imports (organization_id, created_by, kind, group_id, contract_id, send_emails,
+                              auto_invite, expiry_days, source_name, idempotency_key, status,
+                              total_rows, created_at)
+         VALUES ($1, $2, $3, NULL, NULL, $4, $5, 30, $6, $7, $8, 0, $9)
+         ON CONFLICT (organization_id, idempotency_key) DO NOTHING RETURNING id",
+    )
+    .bind(organization_id)
+    .bind(created_by)
+    .bind(options.kind.as_str())
+    .bind(i64::from(options.send_emails))
+    .bind(i64::from(options.auto_invite))
+    .bind(options.source_name.chars().take(200).collect::<String>())
+    .bind(key)
+    .bind(ImportStatus::Draft.as_str())
+    .bind(now)
+    .fetch_optional(conn)
+    .await?;
+    Ok(inserted.map(|(id,)| id))
+}
+
+pub async fn id_for_key(db: &Db, organization_id: i64, key: &str) -> Result<i64, AppError> {
+    let (id,): (i64,) = sqlx::query_as(
+        "SELECT id FROM imports WHERE organization_id = $1 AND idempotency_key = $2",
+    )
+    .bind(organization_id)
+    .bind(key)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+pub async fn insert_rows(
+    db: &Db,
+    conn: &mut AnyConnection,
+    import_id: i64,
+    rows: &[ImportRowRecord],
+) -> Result<(), AppError> {
+    use crate::db::JsonColumn::{Int, Text};
+    let select = db.select_json_rows(
+        2,
+        &[
+            Int, Int, Text, Text, Text, Text, Text, Text, Text, Int, Text, Text, Text, Text, Text,
+            Text,
+        ],
+    );
+    let insert = format!(
+        "INSERT INTO import_rows (import_id, {ROW_COLUMNS}) SELECT $1, j.* FROM ({select}) AS j"
+    );
+    for chunk in rows.chunks(BULK_CHUNK) {
+        let json: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|row| {
+                serde_json::json!([
+                    row.position,
+                    row.row_number,
+                    row.sheet,
+                    row.email,
+                    row.username,
+                    row.first_name,
+                    row.last_name,
+                    row.external_id,
+                    row.role,
+                    row.expiry_days,
+                    row.groups,
+                    row.links,
+                    row.input,
+                    row.planned_action,
+                    row.status.as_str(),
+                    row.message,
+                ])
+            })
+            .collect();
+        sqlx::query(&insert)
+            .bind(import_id)
+            .bind(serde_json::Value::Array(json).to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What planning settled about a stored import.
+pub struct Planned {
+    pub group_id: Option<i64>,
+    pub contract_id: Option<i64>,
+    pub expiry_days: i64,
+    pub total_rows: i64,
+    pub failed: i64,
+    pub summary: String,
+    pub status: ImportStatus,
+}
+
+pub async fn set_planned(
+    conn: &mut AnyConnection,
+    import_id: i64,
+    planned: &Planned,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE imports SET group_id = $1, contract_id = $2, expiry_days = $3, total_rows = $4,
+                            failed = $5, summary = $6, status = $7
+         WHERE id = $8",
+    )
+    .bind(planned.group_id)
+    .bind(planned.contract_id)
+    .bind(planned.expiry_days)
+    .bind(planned.total_rows)
+    .bind(planned.failed)
+    .bind(&planned.summary)
+    .bind(planned.status.as_str())
+    .bind(import_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Draft → queued. Whether it was a draft.
+pub async fn queue_draft(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+    id: i64,
+) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "UPDATE imports SET status = $3 WHERE organization_id = $1 AND id = $2 AND status = $4",
+    )
+    .bind(organization_id)
+    .bind(id)
+    .bind(ImportStatus::Queued.as_str())
+    .bind(ImportStatus::Draft.as_str())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Not started yet: it ends now. Running: the worker stops after its batch.
+pub async fn cancel(db: &Db, organization_id: i64, id: i64, now: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE imports SET status = $4, finished_at = $3
+         WHERE organization_id = $1 AND id = $2 AND status IN ($5, $6)",
+    )
+    .bind(organization_id)
+    .bind(id)
+    .bind(now)
+    .bind(ImportStatus::Cancelled.as_str())
+    .bind(ImportStatus::Draft.as_str())
+    .bind(ImportStatus::Queued.as_str())
+    .execute(&db.pool)
+    .await?;
+    sqlx::query(
+        "UPDATE imports SET cancel_requested = 1 WHERE organization_id = $1 AND id = $2 AND status = $3",
+    )
+    .bind(organization_id)
+    .bind(id)
+    .bind(ImportStatus::Running.as_str())
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// An import as its pages list it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SummaryRecord {
+    pub id: i64,
+    pub kind: String,
+    pub source_name: String,
+    pub created_by: String,
+    pub group_name: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub status: ImportStatus,
+    pub summary: String,
+    pub total_rows: i64,
+    pub succeeded: i64,
+    pub skipped: i64,
+    pub failed: i64,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    pub error: Option<String>,
+    pub cancel_requested: i64,
+}
+
+const SUMMARY_SELECT: &str =
+    "SELECT i.id, i.kind, i.source_name,
+            COALESCE(NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''), u.email, '') AS created_by,
+            g.name AS group_name, i.status, i.summary, i.total_rows, i.succeeded, i.skipped, i.failed,
+            i.created_at, i.finished_at, i.error, i.cancel_requested
+     FROM imports i JOIN users u ON u.id = i.created_by
+     LEFT JOIN learning_groups g ON g.id = i.group_id";
+
+pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<SummaryRecord>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "{SUMMARY_SELECT} WHERE i.organization_id = $1 ORDER BY i.id DESC LIMIT 200"
+    ))
+    .bind(organization_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+pub async fn get(
+    db: &Db,
+    organization_id: i64,
+    id: i64,
+) -> Result<Option<SummaryRecord>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "{SUMMARY_SELECT} WHERE i.organization_id = $1 AND i.id = $2"
+    ))
+    .bind(organization_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// A row as the import's page lists it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RowListing {
+    pub position: i64,
+    pub row_number: i64,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub planned_action: String,
+    #[sqlx(try_from = "String")]
+    pub status: ImportRowStatus,
+    pub message: Option<String>,
+}
+
+/// One page of an import's rows, optionally of one status, and how many there are.
+pub async fn rows_page(
+    db: &Db,
+    import_id: i64,
+    status: Option<ImportRowStatus>,
+    limit: i64,
+    offset: i64,
+) -> Result<(i64, Vec<RowListing>), AppError> {
+    let filter = if status.is_some() {
+        "AND status = $2"
+    } else {
+        "AND $2 = $2"
+    };
+    let status = status.map_or("", ImportRowStatus::as_str);
+    let (total,): (i64,) = sqlx::query_as(&format!(
+        "SELECT COUNT(*) FROM import_rows WHERE import_id = $1 {filter}"
+    ))
+    .bind(import_id)
+    .bind(status)
+    .fetch_one(&db.pool)
+    .await?;
+    let rows = sqlx::query_as(&format!(
+        "SELECT position, row_number, email, username, planned_action, status, message
+         FROM import_rows WHERE import_id = $1 {filter} ORDER BY position LIMIT $3 OFFSET $4"
+    ))
+    .bind(import_id)
+    .bind(status)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok((total, rows))
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct FailedRow {
+    pub row_number: i64,
+    pub input: String,
+    pub message: Option<String>,
+}
+
+/// Rows that failed, and with `unreached` the pending rows a finished import never got to.
+pub async fn failed_rows(
+    db: &Db,
+    import_id: i64,
+    unreached: bool,
+) -> Result<Vec<FailedRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT row_number, input, message FROM import_rows
+         WHERE import_id = $1 AND (status = $2 OR ($3 = 1 AND status = $4)) ORDER BY position",
+    )
+    .bind(import_id)
+    .bind(ImportRowStatus::Error.as_str())
+    .bind(i64::from(unreached))
+    .bind(ImportRowStatus::Pending.as_str())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The options an import was confirmed with.
+#[derive(Debug, sqlx::FromRow)]
+pub struct StoredOptions {
+    pub group_id: Option<i64>,
+    pub contract_id: Option<i64>,
+    pub send_emails: i64,
+    pub auto_invite: i64,
+    pub expiry_days: i64,
+}
+
+pub async fn options(db: &Db, organization_id: i64, id: i64) -> Result<StoredOptions, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT group_id, contract_id, send_emails, auto_invite, expiry_days FROM imports
+         WHERE organization_id = $1 AND id = $2",
+    )
+    .bind(organization_id)
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await?)
+}

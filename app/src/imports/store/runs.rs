@@ -1,0 +1,263 @@
+//! The worker's SQL on `imports` and `import_rows`: claims and leases,
+//! batches and their checkpoints, failures, and the finish.
+
+use sqlx::AnyConnection;
+
+use super::{ImportRowRecord, IN_CHUNK, ROW_COLUMNS};
+use crate::{
+    db::{Backend, Bind, Bulk, Db},
+    error::AppError,
+    imports::{ImportRowStatus, ImportStatus},
+};
+
+/// Claims an import `worker_id` may run: queued, already its own, or abandoned
+/// (its lease ran out). Returns its id.
+pub async fn claim(
+    db: &Db,
+    worker_id: &str,
+    lease_secs: i64,
+    now: i64,
+) -> Result<Option<i64>, AppError> {
+    let lock = match db.backend {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    // The condition is repeated outside the subquery so that on PostgreSQL a
+    // worker that waited for a row lock re-checks it against the new row.
+    let sql = format!(
+        "UPDATE imports SET status = 'running', lease_owner = $1, locked_until = $2,
+                            started_at = COALESCE(started_at, $3)
+         WHERE id = (SELECT id FROM imports
+                     WHERE status = 'queued' OR (status = 'running' AND (locked_until < $3 OR lease_owner = $1))
+                     ORDER BY id LIMIT 1 {lock})
+           AND (status = 'queued' OR (status = 'running' AND (locked_until < $3 OR lease_owner = $1)))
+         RETURNING id"
+    );
+    let claimed: Option<(i64,)> = sqlx::query_as(&sql)
+        .bind(worker_id)
+        .bind(now + lease_secs)
+        .bind(now)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(claimed.map(|(id,)| id))
+}
+
+/// A running import as its worker needs it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct JobRecord {
+    pub id: i64,
+    pub organization_id: i64,
+    pub created_by: i64,
+    pub kind: String,
+    pub group_id: Option<i64>,
+    pub contract_id: Option<i64>,
+    pub send_emails: i64,
+    pub auto_invite: i64,
+    pub expiry_days: i64,
+    /// Rows with position < checkpoint are finished.
+    pub checkpoint: i64,
+    pub cancel_requested: i64,
+}
+
+/// Extends `worker_id`'s lease to `until` and reads the import. Renewing is a
+/// write, so it fails if another worker has taken the import over, and it
+/// serializes the batches of one import. None: the lease is gone.
+pub async fn renew_lease(
+    conn: &mut AnyConnection,
+    import_id: i64,
+    worker_id: &str,
+    until: i64,
+) -> Result<Option<JobRecord>, AppError> {
+    Ok(sqlx::query_as(
+        "UPDATE imports SET locked_until = $3
+         WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+         RETURNING id, organization_id, created_by, kind, group_id, contract_id, send_emails,
+                   auto_invite, expiry_days, checkpoint, cancel_requested",
+    )
+    .bind(import_id)
+    .bind(worker_id)
+    .bind(until)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Gives up `worker_id`'s leases so that another worker resumes at once
+/// instead of waiting for them to run out.
+pub async fn release_leases(db: &Db, worker_id: &str) -> Result<u64, AppError> {
+    let released = sqlx::query(
+        "UPDATE imports SET lease_owner = NULL, locked_until = 0
+         WHERE lease_owner = $1 AND status = 'running'",
+    )
+    .bind(worker_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(released.rows_affected())
+}
+
+/// Counts a failed batch while `worker_id` still holds the import. The count
+/// so far; None if the lease is gone.
+pub async fn count_failure(
+    conn: &mut AnyConnection,
+    import_id: i64,
+    worker_id: &str,
+) -> Result<Option<i64>, AppError> {
+    let failures: Option<(i64,)> = sqlx::query_as(
+        "UPDATE imports SET failures = failures + 1
+         WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING failures",
+    )
+    .bind(import_id)
+    .bind(worker_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(failures.map(|(n,)| n))
+}
+
+pub async fn set_error(
+    conn: &mut AnyConnection,
+    import_id: i64,
+    error: &str,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE imports SET error = $2 WHERE id = $1")
+        .bind(import_id)
+        .bind(error)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The next `limit` pending rows from the checkpoint on.
+pub async fn pending_rows(
+    conn: &mut AnyConnection,
+    import_id: i64,
+    checkpoint: i64,
+    limit: i64,
+) -> Result<Vec<ImportRowRecord>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {ROW_COLUMNS} FROM import_rows
+         WHERE import_id = $1 AND position >= $2 AND status = 'pending'
+         ORDER BY position LIMIT $3"
+    ))
+    .bind(import_id)
+    .bind(checkpoint)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn failed_count(conn: &mut AnyConnection, import_id: i64) -> Result<i64, AppError> {
+    let (failed,): (i64,) = sqlx::query_as("SELECT failed FROM imports WHERE id = $1")
+        .bind(import_id)
+        .fetch_one(conn)
+        .await?;
+    Ok(failed)
+}
+
+/// A batch's outcome: rows with something to say, the range it covered (the
+/// other pending rows in it succeeded silently) and its counts.
+pub struct BatchOutcome<'a> {
+    pub notes: Vec<(i64, ImportRowStatus, &'a str)>,
+    pub first: i64,
+    pub last: i64,
+    pub succeeded: i64,
+    pub skipped: i64,
+    pub failed: i64,
+}
+
+/// Writes each row's outcome and moves the checkpoint past the batch.
+pub async fn record_batch(
+    conn: &mut AnyConnection,
+    import_id: i64,
+    batch: &BatchOutcome<'_>,
+) -> Result<(), AppError> {
+    for chunk in batch.notes.chunks(IN_CHUNK) {
+        let mut update = Bulk::new(
+            "UPDATE import_rows SET status = v.column2, message = v.column3 FROM (VALUES ",
+        );
+        for (position, status, message) in chunk {
+            update.row(vec![
+                Bind::from(*position),
+                Bind::from(status.as_str()),
+                Bind::from(message.to_string()),
+            ]);
+        }
+        update.push(") AS v WHERE import_rows.import_id = ");
+        update.bind(import_id);
+        update.push(" AND import_rows.position = v.column1");
+        update.query().execute(&mut *conn).await?;
+    }
+    sqlx::query(
+        "UPDATE import_rows SET status = 'success'
+         WHERE import_id = $1 AND position >= $2 AND position <= $3 AND status = 'pending'",
+    )
+    .bind(import_id)
+    .bind(batch.first)
+    .bind(batch.last)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE imports SET checkpoint = $2, succeeded = succeeded + $3, skipped = skipped + $4,
+                            failed = failed + $5, failures = 0
+         WHERE id = $1",
+    )
+    .bind(import_id)
+    .bind(batch.last + 1)
+    .bind(batch.succeeded)
+    .bind(batch.skipped)
+    .bind(batch.failed)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The counts of a finished import and whom to tell.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Finished {
+    pub total_rows: i64,
+    pub succeeded: i64,
+    pub skipped: i64,
+    pub failed: i64,
+    pub admin_email: String,
+}
+
+/// Ends the import in `status` and lets go of its lease.
+pub async fn finish(
+    conn: &mut AnyConnection,
+    import_id: i64,
+    status: ImportStatus,
+    now: i64,
+) -> Result<Finished, AppError> {
+    Ok(sqlx::query_as(
+        "UPDATE imports SET status = $2, finished_at = $3, lease_owner = NULL, locked_until = NULL
+         WHERE id = $1
+         RETURNING total_rows, succeeded, skipped, failed,
+                   (SELECT email FROM users WHERE id = imports.created_by) AS admin_email",
+    )
+    .bind(import_id)
+    .bind(status.as_str())
+    .bind(now)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// A People row whose person exists now, with the people it names.
+#[derive(Debug, sqlx::FromRow)]
+pub struct LinkedRow {
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub links: String,
+}
+
+pub async fn linked_rows(
+    conn: &mut AnyConnection,
+    import_id: i64,
+) -> Result<Vec<LinkedRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT email, username, links FROM import_rows
+         WHERE import_id = $1 AND links IS NOT NULL AND status IN ($2, $3)",
+    )
+    .bind(import_id)
+    .bind(ImportRowStatus::Success.as_str())
+    .bind(ImportRowStatus::Skipped.as_str())
+    .fetch_all(conn)
+    .await?)
+}

@@ -1,0 +1,356 @@
+//! Invites and Program invitations: one invitation per row into the import's
+//! group (a program's contract limits the seats). Group members rows come
+//! through [`invite`] too, with their own groups.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::AnyConnection;
+
+use super::{inviter_name, Job, Outcome, Outcomes};
+use crate::{
+    db::{Bind, Bulk, Db, Tx},
+    error::AppError,
+    imports::{
+        facts::contract_seats,
+        store::{ImportRowRecord, BULK_CHUNK, IN_CHUNK},
+        ImportRowStatus,
+    },
+    links::server::{new_token, token_hash},
+    mail::{self, templates},
+    state::{now, Settings},
+};
+
+const DAY: i64 = 86_400;
+
+/// One invitation the batch wants to create.
+struct Wanted<'a> {
+    position: i64,
+    group_id: i64,
+    email: &'a str,
+    expires_at: i64,
+}
+
+/// The organization's groups by normalized name: id and name as written.
+pub(super) struct Groups(HashMap<String, (i64, String)>);
+
+impl Groups {
+    pub(super) async fn load(
+        conn: &mut AnyConnection,
+        organization_id: i64,
+    ) -> Result<Groups, AppError> {
+        let all: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, name FROM learning_groups WHERE organization_id = $1")
+                .bind(organization_id)
+                .fetch_all(conn)
+                .await?;
+        Ok(Groups(
+            all.into_iter()
+                .map(|(id, name)| (name.trim().to_lowercase(), (id, name)))
+                .collect(),
+        ))
+    }
+
+    pub(super) fn id_of(&self, name: &str) -> Option<i64> {
+        self.0.get(&name.trim().to_lowercase()).map(|(id, _)| *id)
+    }
+
+    fn names(&self) -> HashMap<i64, &str> {
+        self.0
+            .values()
+            .map(|(id, name)| (*id, name.as_str()))
+            .collect()
+    }
+}
+
+/// What a batch asks for: the invitations it wants, and the rows already
+/// decided (no email, a group that is gone).
+pub(super) struct Requests<'a> {
+    groups: Groups,
+    wanted: Vec<Wanted<'a>>,
+    outcomes: Outcomes,
+    now: i64,
+}
+
+pub(super) async fn run(
+    db: &Db,
+    tx: &mut Tx,
+    settings: &Settings,
+    job: &Job,
+    rows: &[ImportRowRecord],
+) -> Result<Outcomes, AppError> {
+    let groups = Groups::load(tx, job.organization_id).await?;
+    let requests = Requests::new(job, rows, groups, |_, _| {
+        Ok(job.group_id.into_iter().collect())
+    });
+    // One group, as planned: the row's planned action says it all, and not
+    // writing a message per row keeps large imports fast.
+    invite(db, tx, settings, job, rows, requests, |_| String::new()).await
+}
+
+impl<'a> Requests<'a> {
+    /// The invitations `rows` want, into the groups `targets` gives a row
+    /// (or the outcome that ends the row instead).
+    pub(super) fn new(
+        job: &Job,
+        rows: &'a [ImportRowRecord],
+        groups: Groups,
+        targets: impl Fn(&Groups, &ImportRowRecord) -> Result<Vec<i64>, Outcome>,
+    ) -> Requests<'a> {
+        let now = now();
+        let mut outcomes = Outcomes::new();
+        let mut wanted: Vec<Wanted> = Vec::new();
+        for row in rows {
+            let Some(email) = row.email.as_deref() else {
+                outcomes.insert(
+                    row.position,
+                    Outcome::new(ImportRowStatus::Error, "No email address."),
+                );
+                continue;
+            };
+            let expires_at = now + row.expiry_days.unwrap_or(job.expiry_days) * DAY;
+            match targets(&groups, row) {
+                Ok(group_ids) => wanted.extend(group_ids.into_iter().map(|group_id| Wanted {
+                    position: row.position,
+                    group_id,
+                    email,
+                    expires_at,
+                })),
+                Err(outcome) => {
+                    outcomes.insert(row.position, outcome);
+                }
+            }
+        }
+        Requests {
+            groups,
+            wanted,
+            outcomes,
+            now,
+        }
+    }
+}
+
+/// Creates the wanted invitations (skipping members, already invited people
+/// and rows beyond the contract's seats), queues their emails and says what
+/// became of each row. `invited_message` words the success of a row from
+/// the names of the groups it was invited to.
+pub(super) async fn invite(
+    db: &Db,
+    tx: &mut Tx,
+    settings: &Settings,
+    job: &Job,
+    rows: &[ImportRowRecord],
+    requests: Requests<'_>,
+    invited_message: impl Fn(&[String]) -> String,
+) -> Result<Outcomes, AppError> {
+    let Requests {
+        groups,
+        mut wanted,
+        mut outcomes,
+        now,
+    } = requests;
+    let group_names = groups.names();
+    // Who is already in each group, and invitations that expired but still say pending.
+    let mut members: HashSet<(i64, String)> = HashSet::new();
+    let mut by_group: HashMap<i64, Vec<&str>> = HashMap::new();
+    for w in &wanted {
+        by_group.entry(w.group_id).or_default().push(w.email);
+    }
+    for (group_id, emails) in &by_group {
+        // The batch's emails travel as one JSON parameter, whatever their number.
+        let emails = serde_json::to_string(emails).unwrap_or_default();
+        let in_emails = db.json_text_set(2);
+        let found: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT u.email FROM group_memberships gm JOIN users u ON u.id = gm.user_id
+             WHERE gm.group_id = $1 AND gm.status = 'active' AND u.email IN ({in_emails})"
+        ))
+        .bind(group_id)
+        .bind(&emails)
+        .fetch_all(&mut **tx)
+        .await?;
+        for (email,) in found {
+            members.insert((*group_id, email));
+        }
+        let in_emails = db.json_text_set(3);
+        sqlx::query(&format!(
+            "UPDATE invitations SET status = 'expired'
+             WHERE group_id = $1 AND status = 'pending' AND expires_at <= $2 AND email IN ({in_emails})"
+        ))
+        .bind(group_id)
+        .bind(now)
+        .bind(&emails)
+        .execute(&mut **tx)
+        .await?;
+    }
+    wanted.retain(|w| !members.contains(&(w.group_id, w.email.to_owned())));
+    // A program's contract has a fixed number of seats.
+    let mut seats_left = match job.contract_id {
+        Some(contract_id) => Some(
+            contract_seats(tx, job.organization_id, contract_id)
+                .await
+                .map(|c| c.seats_left)
+                .unwrap_or(0),
+        ),
+        None => None,
+    };
+    let mut no_seat: HashSet<i64> = HashSet::new();
+    if let Some(left) = seats_left.as_mut() {
+        wanted.retain(|w| {
+            if *left > 0 {
+                *left -= 1;
+                true
+            } else {
+                no_seat.insert(w.position);
+                false
+            }
+        });
+    }
+    // Tokens exist only in memory and in the emails; the table keeps their hashes.
+    let tokens: Vec<String> = wanted.iter().map(|_| new_token()).collect();
+    let mut created: HashMap<(i64, String), i64> = HashMap::new();
+    use crate::db::JsonColumn::{Int, Text};
+    let select = db.select_json_rows(6, &[Int, Text, Text, Int]);
+    let insert = format!(
+        "INSERT INTO invitations (organization_id, contract_id, import_id, invited_by, created_at,
+                                  group_id, email, token_hash, expires_at, status, resend_count)
+         SELECT $1, $2, $3, $4, $5, j.*, 'pending', 0 FROM ({select}) AS j
+         WHERE true ON CONFLICT DO NOTHING RETURNING id, group_id, email"
+    );
+    for (chunk, chunk_tokens) in wanted.chunks(BULK_CHUNK).zip(tokens.chunks(BULK_CHUNK)) {
+        let json: Vec<serde_json::Value> = chunk
+            .iter()
+            .zip(chunk_tokens)
+            .map(|(w, token)| {
+                serde_json::json!([w.group_id, w.email, token_hash(token), w.expires_at])
+            })
+            .collect();
+        let inserted: Vec<(i64, i64, String)> = sqlx::query_as(&insert)
+            .bind(job.organization_id)
+            .bind(job.contract_id)
+            .bind(job.id)
+            .bind(job.created_by)
+            .bind(now)
+            .bind(serde_json::Value::Array(json).to_string())
+            .fetch_all(&mut **tx)
+            .await?;
+        for (id, group_id, email) in inserted {
+            created.insert((group_id, email), id);
+        }
+    }
+    if job.send_emails {
+        let inviter = inviter_name(tx, job.created_by).await?;
+        let mut emails: Vec<(i64, mail::server::Email)> = Vec::new();
+        for (w, token) in wanted.iter().zip(&tokens) {
+            let Some(&invitation_id) = created.get(&(w.group_id, w.email.to_owned())) else {
+                continue;
+            };
+            let group = group_names.get(&w.group_id).copied().unwrap_or_default();
+            emails.push((
+                invitation_id,
+                invitation_email(settings, job, group, &inviter, w, token),
+            ));
+        }
+        enqueue_for_invitations(tx, job.organization_id, &emails, now).await?;
+    }
+    // Each row's outcome: any invitation created is a success.
+    let mut invited: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut already: HashSet<i64> = HashSet::new();
+    for w in &wanted {
+        if created.contains_key(&(w.group_id, w.email.to_owned())) {
+            let group = group_names.get(&w.group_id).copied().unwrap_or_default();
+            invited
+                .entry(w.position)
+                .or_default()
+                .push(group.to_owned());
+        } else {
+            already.insert(w.position);
+        }
+    }
+    for row in rows {
+        if outcomes.contains_key(&row.position) {
+            continue;
+        }
+        let outcome = if let Some(groups) = invited.get(&row.position) {
+            Outcome::new(ImportRowStatus::Success, invited_message(groups))
+        } else if no_seat.contains(&row.position) {
+            Outcome::new(ImportRowStatus::Error, "No seats left on the contract.")
+        } else if already.contains(&row.position) {
+            Outcome::new(ImportRowStatus::Skipped, "Skipped: already invited.")
+        } else {
+            Outcome::new(ImportRowStatus::Skipped, "Skipped: already a member.")
+        };
+        outcomes.insert(row.position, outcome);
+    }
+    Ok(outcomes)
+}
+
+fn invitation_email(
+    settings: &Settings,
+    job: &Job,
+    group: &str,
+    inviter: &str,
+    wanted: &Wanted<'_>,
+    token: &str,
+) -> mail::server::Email {
+    let link = format!("{}/invite/{token}", settings.base_url);
+    let rendered = templates::invitation(&templates::Invitation {
+        organization: &job.organization,
+        group,
+        inviter,
+        expires_at: wanted.expires_at,
+        link: &link,
+    });
+    mail::server::Email {
+        to: wanted.email.to_owned(),
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        kind: "invitation",
+    }
+}
+
+/// Bulk outbox insert, then each invitation points at its message. The
+/// transaction's commit wakes this process's mail sender.
+async fn enqueue_for_invitations(
+    tx: &mut Tx,
+    organization_id: i64,
+    emails: &[(i64, mail::server::Email)],
+    now: i64,
+) -> Result<(), AppError> {
+    if emails.is_empty() {
+        return Ok(());
+    }
+    tx.wake_on_commit(mail::server::sender_wakeup());
+    for chunk in emails.chunks(IN_CHUNK / 2) {
+        let mut insert = Bulk::new("INSERT INTO outbox (organization_id, to_email, subject, text_body, html_body, kind, status,
+                                 attempts, next_attempt_at, delivered_to_dev_mailbox, created_at) VALUES ");
+        for (_, email) in chunk {
+            insert.row(vec![
+                Bind::from(organization_id),
+                Bind::from(email.to.clone()),
+                Bind::from(email.subject.clone()),
+                Bind::from(email.text.clone()),
+                Bind::from(email.html.clone()),
+                Bind::from(email.kind),
+                Bind::from("queued"),
+                Bind::from(0i64),
+                Bind::from(now),
+                Bind::from(0i64),
+                Bind::from(now),
+            ]);
+        }
+        insert.push(" RETURNING id");
+        let ids: Vec<(i64,)> = insert.query_as().fetch_all(&mut **tx).await?;
+        // Rows come back in insertion order on both backends for a plain VALUES insert.
+        let mut update = Bulk::new("UPDATE invitations SET last_outbox_id = v.column2, last_sent_at = v.column3 FROM (VALUES ");
+        for ((invitation_id, _), (outbox_id,)) in chunk.iter().zip(ids) {
+            update.row(vec![
+                Bind::from(*invitation_id),
+                Bind::from(outbox_id),
+                Bind::from(now),
+            ]);
+        }
+        update.push(") AS v WHERE invitations.id = v.column1");
+        update.query().execute(&mut **tx).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! Learners: accounts for new emails, membership in the group and its trainings.
+
+use std::collections::HashSet;
+
+use super::{
+    accounts::{add_memberships, ensure_users},
+    inviter_name, Job, Outcome, Outcomes,
+};
+use crate::{
+    db::{Bind, Bulk, Tx},
+    error::AppError,
+    imports::{
+        store::{placeholders, ImportRowRecord, IN_CHUNK},
+        ImportRowStatus,
+    },
+    state::{now, Settings},
+};
+
+/// Learners: accounts for new emails, membership in the group and its trainings.
+pub(super) async fn run(
+    tx: &mut Tx,
+    settings: &Settings,
+    job: &Job,
+    rows: &[ImportRowRecord],
+) -> Result<Outcomes, AppError> {
+    let now = now();
+    let group_id = job.group_id.ok_or_else(|| {
+        tracing::error!(import_id = job.id, "learners import without a group");
+        AppError::Internal
+    })?;
+    let mut outcomes = Outcomes::new();
+    let with_email: Vec<&ImportRowRecord> = rows.iter().filter(|r| r.email.is_some()).collect();
+    for row in rows.iter().filter(|r| r.email.is_none()) {
+        outcomes.insert(
+            row.position,
+            Outcome::new(ImportRowStatus::Error, "No email address."),
+        );
+    }
+    let users = ensure_users(tx, &with_email).await?;
+    let roles: Vec<(i64, &str)> = users.values().map(|(id, _)| (*id, "learner")).collect();
+    add_memberships(tx, job.organization_id, &roles).await?;
+    let mut joined: HashSet<i64> = HashSet::new();
+    let ids: Vec<i64> = users.values().map(|(id, _)| *id).collect();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let mut insert = Bulk::new(
+            "INSERT INTO group_memberships (group_id, user_id, status, created_at) VALUES ",
+        );
+        for user_id in chunk {
+            insert.row(vec![
+                Bind::from(group_id),
+                Bind::from(*user_id),
+                Bind::from("active"),
+                Bind::from(now),
+            ]);
+        }
+        insert.push(" ON CONFLICT DO NOTHING RETURNING user_id");
+        let inserted: Vec<(i64,)> = insert.query_as().fetch_all(&mut **tx).await?;
+        joined.extend(inserted.into_iter().map(|(id,)| id));
+        let sql = format!(
+            "INSERT INTO training_assignments (user_id, training_id, group_id, assigned_at)
+             SELECT u.id, t.id, t.group_id, $2 FROM trainings t, users u
+             WHERE t.group_id = $1 AND u.id IN ({})
+             ON CONFLICT DO NOTHING",
+            placeholders(3, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(group_id).bind(now);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    let sender = inviter_name(tx, job.created_by).await?;
+    for row in with_email {
+        let email = row.email.as_deref().unwrap_or_default();
+        let Some(&(user_id, created)) = users.get(email) else {
+            outcomes.insert(
+                row.position,
+                Outcome::new(ImportRowStatus::Error, "The account could not be created."),
+            );
+            continue;
+        };
+        let outcome = match (created, joined.contains(&user_id)) {
+            (true, _) => {
+                if job.send_emails {
+                    crate::activation::server::queue_activation(
+                        tx,
+                        settings,
+                        job.organization_id,
+                        user_id,
+                        email,
+                        &sender,
+                        now,
+                    )
+                    .await?;
+                    Outcome::new(
+                        ImportRowStatus::Success,
+                        "Account created and added to the group; set-your-password email sent.",
+                    )
+                } else {
+                    Outcome::new(
+                        ImportRowStatus::Success,
+                        "Account created and added to the group.",
+                    )
+                }
+            }
+            (false, true) => Outcome::new(ImportRowStatus::Success, "Added to the group."),
+            (false, false) => Outcome::new(ImportRowStatus::Skipped, "Skipped: already a member."),
+        };
+        outcomes.insert(row.position, outcome);
+    }
+    Ok(outcomes)
+}

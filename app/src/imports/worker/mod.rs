@@ -1,0 +1,361 @@
+//! The import worker: claims an import with a lease, runs its rows in batches
+//! (one transaction each, checkpoint included) and finishes it with an email.
+//! What a batch does to its rows depends on the import's kind: one executor
+//! file per kind, chosen in [`execute`].
+//!
+//! A batch's effects and its checkpoint commit together, so a crash loses at
+//! most the batch in flight, which the next claim redoes from the checkpoint.
+//! Unique constraints with `ON CONFLICT DO NOTHING` make any replay harmless.
+
+mod accounts;
+mod group_members;
+mod invites;
+mod learners;
+mod people;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use muster_core::ImportKind;
+use sqlx::AnyConnection;
+
+use super::{
+    store::{self, BatchOutcome, ImportRowRecord},
+    ImportRowStatus, ImportStatus,
+};
+use crate::{
+    db::{Db, Tx},
+    error::AppError,
+    links::server::new_token,
+    mail::{self, templates},
+    state::{now, AppState, Settings, Shutdown},
+};
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Rows per transaction.
+    pub batch_size: i64,
+    /// How long a claim lasts without a finished batch before another worker may take over.
+    pub lease_secs: i64,
+    /// How often an idle worker looks for imports (other processes do not wake it).
+    pub poll_interval: Duration,
+    pub worker_id: String,
+    /// Workers this process runs (0: none, for a web-only process).
+    pub workers: usize,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            batch_size: 1_000,
+            lease_secs: 30,
+            poll_interval: Duration::from_secs(2),
+            worker_id: format!("import-{}-{}", std::process::id(), &new_token()[..8]),
+            workers: 1,
+        }
+    }
+}
+
+static WAKE: std::sync::OnceLock<tokio::sync::Notify> = std::sync::OnceLock::new();
+
+/// What this process's import workers sleep on between polls. Transactions
+/// that queue an import wake it on commit ([`Tx::wake_on_commit`]).
+pub fn wakeup() -> &'static tokio::sync::Notify {
+    WAKE.get_or_init(tokio::sync::Notify::new)
+}
+
+/// Runs batches until `shutdown` is requested. A batch in flight is finished
+/// first (it is one transaction), so stopping never leaves half a batch; the
+/// worker then gives up its lease so that another process resumes at once.
+pub async fn run_worker(state: AppState, config: WorkerConfig, mut shutdown: Shutdown) {
+    while !shutdown.is_requested() {
+        let pause = match run_batch(&state.db, &state.settings, &config).await {
+            Ok(true) => continue,
+            Ok(false) => config.poll_interval,
+            Err(error) => {
+                tracing::error!(?error, "import batch failed; retrying");
+                config.poll_interval
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::timeout(pause, wakeup().notified()) => {}
+            _ = shutdown.requested() => {}
+        }
+    }
+    match store::release_leases(&state.db, &config.worker_id).await {
+        Ok(0) => {}
+        Ok(released) => {
+            tracing::info!(worker = %config.worker_id, released, "import leases released")
+        }
+        Err(error) => tracing::error!(
+            ?error,
+            "could not release import leases; they run out instead"
+        ),
+    }
+}
+
+/// Runs one batch of one import. Returns whether there was anything to do.
+pub async fn run_batch(
+    db: &Db,
+    settings: &Settings,
+    config: &WorkerConfig,
+) -> Result<bool, AppError> {
+    let Some(import_id) = store::claim(db, &config.worker_id, config.lease_secs, now()).await?
+    else {
+        return Ok(false);
+    };
+    match process(db, settings, config, import_id).await {
+        Ok(()) => Ok(true),
+        Err(error) => {
+            record_failure(db, settings, config, import_id).await?;
+            Err(error)
+        }
+    }
+}
+
+/// The import as the worker needs it.
+struct Job {
+    id: i64,
+    organization_id: i64,
+    organization: String,
+    created_by: i64,
+    kind: ImportKind,
+    group_id: Option<i64>,
+    contract_id: Option<i64>,
+    send_emails: bool,
+    auto_invite: bool,
+    expiry_days: i64,
+    checkpoint: i64,
+    cancel_requested: bool,
+}
+
+/// What became of one row, if it has anything to say.
+#[derive(Debug, Clone)]
+struct Outcome {
+    status: ImportRowStatus,
+    message: String,
+}
+
+impl Outcome {
+    fn new(status: ImportRowStatus, message: impl Into<String>) -> Outcome {
+        Outcome {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+/// Outcomes by row position; a row without one succeeded silently.
+type Outcomes = HashMap<i64, Outcome>;
+
+/// Consecutive failed batches after which an import is marked failed.
+const MAX_FAILURES: i64 = 5;
+
+/// A batch failed (its transaction rolled back): count it, wait a little before
+/// the next attempt, and after [`MAX_FAILURES`] in a row end the import as failed.
+async fn record_failure(
+    db: &Db,
+    settings: &Settings,
+    config: &WorkerConfig,
+    import_id: i64,
+) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    let failures = store::count_failure(&mut tx, import_id, &config.worker_id).await?;
+    tracing::error!(import_id, ?failures, "import batch failed");
+    if failures.is_some_and(|n| n >= MAX_FAILURES) {
+        if let Some(job) = load_job(&mut tx, config, import_id).await? {
+            store::set_error(
+                &mut tx,
+                import_id,
+                "The import stopped after repeated errors on our side. Rows marked success \
+                 were imported; fix and retry the rest.",
+            )
+            .await?;
+            finish(&mut tx, settings, &job, ImportStatus::Failed).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Renews this worker's lease and reads the import. None: the lease is gone.
+async fn load_job(
+    tx: &mut Tx,
+    config: &WorkerConfig,
+    import_id: i64,
+) -> Result<Option<Job>, AppError> {
+    let until = now() + config.lease_secs;
+    let Some(job) = store::renew_lease(tx, import_id, &config.worker_id, until).await? else {
+        return Ok(None);
+    };
+    let (organization,): (String,) = sqlx::query_as("SELECT name FROM organizations WHERE id = $1")
+        .bind(job.organization_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(Some(Job {
+        id: job.id,
+        organization_id: job.organization_id,
+        organization,
+        created_by: job.created_by,
+        kind: job.kind.parse().map_err(|_| {
+            tracing::error!(import_id, kind = job.kind, "import of an unknown kind");
+            AppError::Internal
+        })?,
+        group_id: job.group_id,
+        contract_id: job.contract_id,
+        send_emails: job.send_emails != 0,
+        auto_invite: job.auto_invite != 0,
+        expiry_days: job.expiry_days,
+        checkpoint: job.checkpoint,
+        cancel_requested: job.cancel_requested != 0,
+    }))
+}
+
+/// One batch of a claimed import, in one transaction.
+async fn process(
+    db: &Db,
+    settings: &Settings,
+    config: &WorkerConfig,
+    import_id: i64,
+) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    let Some(job) = load_job(&mut tx, config, import_id).await? else {
+        return Ok(());
+    };
+    if job.cancel_requested {
+        finish(&mut tx, settings, &job, ImportStatus::Cancelled).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    let rows = store::pending_rows(&mut tx, job.id, job.checkpoint, config.batch_size).await?;
+    if rows.is_empty() {
+        if job.kind == ImportKind::People {
+            people::link(&mut tx, settings, &job).await?;
+        }
+        let failed = store::failed_count(&mut tx, job.id).await?;
+        finish(&mut tx, settings, &job, ImportStatus::completed(failed)).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    let outcomes = execute(db, &mut tx, settings, &job, &rows).await?;
+    record(&mut tx, &job, &rows, &outcomes).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The executor of the import's kind runs the batch's rows.
+async fn execute(
+    db: &Db,
+    tx: &mut Tx,
+    settings: &Settings,
+    job: &Job,
+    rows: &[ImportRowRecord],
+) -> Result<Outcomes, AppError> {
+    match job.kind {
+        // Program invitations are invitations whose seats a contract counts.
+        ImportKind::Invites | ImportKind::ProgramInvitations => {
+            invites::run(db, tx, settings, job, rows).await
+        }
+        ImportKind::GroupMembers => group_members::run(db, tx, settings, job, rows).await,
+        ImportKind::Learners => learners::run(tx, settings, job, rows).await,
+        ImportKind::People => people::run(tx, settings, job, rows).await,
+    }
+}
+
+/// Writes each row's outcome and moves the checkpoint past the batch.
+async fn record(
+    conn: &mut AnyConnection,
+    job: &Job,
+    rows: &[ImportRowRecord],
+    outcomes: &Outcomes,
+) -> Result<(), AppError> {
+    let mut batch = BatchOutcome {
+        notes: Vec::new(),
+        first: rows.first().map_or(job.checkpoint, |r| r.position),
+        last: rows.last().map_or(job.checkpoint, |r| r.position),
+        succeeded: 0,
+        skipped: 0,
+        failed: 0,
+    };
+    for row in rows {
+        let outcome = outcomes.get(&row.position);
+        let status = outcome.map_or(ImportRowStatus::Success, |o| o.status);
+        match status {
+            // A row left pending is marked success with the batch's silent successes.
+            ImportRowStatus::Success | ImportRowStatus::Pending => batch.succeeded += 1,
+            ImportRowStatus::Skipped => batch.skipped += 1,
+            ImportRowStatus::Error => batch.failed += 1,
+        }
+        // Plain successes are marked in one statement; only rows with
+        // something to say are written one by one.
+        if let Some(outcome) =
+            outcome.filter(|o| !(o.status == ImportRowStatus::Success && o.message.is_empty()))
+        {
+            batch
+                .notes
+                .push((row.position, outcome.status, outcome.message.as_str()));
+        }
+    }
+    store::record_batch(conn, job.id, &batch).await
+}
+
+/// Ends the import and tells the admin who ran it, in the same transaction.
+async fn finish(
+    tx: &mut Tx,
+    settings: &Settings,
+    job: &Job,
+    status: ImportStatus,
+) -> Result<(), AppError> {
+    let finished = store::finish(tx, job.id, status, now()).await?;
+    let link = format!("{}/admin/imports/{}", settings.base_url, job.id);
+    let kind = match status {
+        ImportStatus::Cancelled => format!("{} (cancelled)", job.kind.label()),
+        _ => job.kind.label().to_owned(),
+    };
+    let rendered = templates::import_finished(&templates::ImportFinished {
+        organization: &job.organization,
+        kind: &kind,
+        total: finished.total_rows,
+        succeeded: finished.succeeded,
+        skipped: finished.skipped,
+        failed: finished.failed,
+        link: &link,
+    });
+    mail::server::enqueue(
+        tx,
+        Some(job.organization_id),
+        &mail::server::Email {
+            to: finished.admin_email,
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            kind: "import_finished",
+        },
+    )
+    .await?;
+    tracing::info!(
+        import_id = job.id,
+        status = status.as_str(),
+        total = finished.total_rows,
+        succeeded = finished.succeeded,
+        skipped = finished.skipped,
+        failed = finished.failed,
+        "import finished"
+    );
+    Ok(())
+}
+
+/// The name emails give for the admin who ran the import.
+async fn inviter_name(conn: &mut AnyConnection, user_id: i64) -> Result<String, AppError> {
+    let (first, last, email): (String, String, Option<String>) =
+        sqlx::query_as("SELECT first_name, last_name, email FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let name = format!("{first} {last}").trim().to_owned();
+    Ok(if name.is_empty() {
+        email.unwrap_or_default()
+    } else {
+        name
+    })
+}

@@ -1,0 +1,218 @@
+//! People: add new people, update names and external ids of existing ones,
+//! and once every row exists, link students with parents and instructors.
+
+use super::{
+    accounts::{add_memberships, ensure_users},
+    inviter_name, Job, Outcome, Outcomes,
+};
+use crate::{
+    db::Tx,
+    error::AppError,
+    imports::{
+        store::{self, ImportRowRecord, LinkedRow},
+        ImportRowStatus,
+    },
+    state::{now, Settings},
+};
+
+fn membership_role(role: Option<&str>) -> &'static str {
+    match role {
+        Some("instructor") => "instructor",
+        Some("parent") => "parent",
+        _ => "learner",
+    }
+}
+
+/// People: add new people, update names and external ids of existing ones.
+pub(super) async fn run(
+    tx: &mut Tx,
+    settings: &Settings,
+    job: &Job,
+    rows: &[ImportRowRecord],
+) -> Result<Outcomes, AppError> {
+    let now = now();
+    let mut outcomes = Outcomes::new();
+    let with_email: Vec<&ImportRowRecord> = rows.iter().filter(|r| r.email.is_some()).collect();
+    let users = ensure_users(tx, &with_email).await?;
+    // Memberships first: the activation email is only for members of the organization.
+    let roles: Vec<(i64, &str)> = with_email
+        .iter()
+        .filter_map(|row| {
+            let (user_id, _) = users.get(row.email.as_deref()?)?;
+            Some((*user_id, membership_role(row.role.as_deref())))
+        })
+        .collect();
+    add_memberships(tx, job.organization_id, &roles).await?;
+    let sender = inviter_name(tx, job.created_by).await?;
+    for row in &with_email {
+        let email = row.email.as_deref().unwrap_or_default();
+        let Some(&(user_id, created)) = users.get(email) else {
+            continue;
+        };
+        if created {
+            if job.auto_invite {
+                crate::activation::server::queue_activation(
+                    tx,
+                    settings,
+                    job.organization_id,
+                    user_id,
+                    email,
+                    &sender,
+                    now,
+                )
+                .await?;
+            }
+            outcomes.insert(
+                row.position,
+                Outcome::new(ImportRowStatus::Success, "Added."),
+            );
+        } else {
+            // Only what the file gives is changed; blank cells keep what is there.
+            let changed = sqlx::query(
+                "UPDATE users SET first_name = COALESCE($2, first_name), last_name = COALESCE($3, last_name),
+                                  external_id = COALESCE($4, external_id)
+                 WHERE id = $1
+                   AND (first_name <> COALESCE($2, first_name) OR last_name <> COALESCE($3, last_name)
+                        OR COALESCE(external_id, '') <> COALESCE($4, external_id, ''))",
+            )
+            .bind(user_id)
+            .bind(row.first_name.clone())
+            .bind(row.last_name.clone())
+            .bind(row.external_id.clone())
+            .execute(&mut **tx)
+            .await?;
+            outcomes.insert(
+                row.position,
+                if changed.rows_affected() > 0 {
+                    Outcome::new(ImportRowStatus::Success, "Updated.")
+                } else {
+                    Outcome::new(ImportRowStatus::Skipped, "Skipped: nothing changed.")
+                },
+            );
+        }
+    }
+    // Username-only students: no email; their parents receive the activation.
+    for row in rows.iter().filter(|r| r.email.is_none()) {
+        let Some(username) = row.username.as_deref() else {
+            outcomes.insert(
+                row.position,
+                Outcome::new(ImportRowStatus::Error, "No email address or username."),
+            );
+            continue;
+        };
+        let inserted: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO users (username, first_name, last_name, external_id, status, created_at)
+             VALUES ($1, $2, $3, $4, 'provisioned', $5) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(username)
+        .bind(row.first_name.clone().unwrap_or_default())
+        .bind(row.last_name.clone().unwrap_or_default())
+        .bind(row.external_id.clone())
+        .bind(now)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let (user_id, created) = match inserted {
+            Some((id,)) => (id, true),
+            None => {
+                let (id,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE username = $1")
+                    .bind(username)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                (id, false)
+            }
+        };
+        add_memberships(tx, job.organization_id, &[(user_id, "learner")]).await?;
+        outcomes.insert(
+            row.position,
+            Outcome::new(
+                if created {
+                    ImportRowStatus::Success
+                } else {
+                    ImportRowStatus::Skipped
+                },
+                if created {
+                    "Added."
+                } else {
+                    "Skipped: already exists."
+                },
+            ),
+        );
+    }
+    Ok(outcomes)
+}
+
+/// People imports link students with parents and instructors once every row of
+/// the import exists; username-only students' activation goes to their parents.
+pub(super) async fn link(tx: &mut Tx, settings: &Settings, job: &Job) -> Result<(), AppError> {
+    let now = now();
+    let rows = store::linked_rows(tx, job.id).await?;
+    let sender = inviter_name(tx, job.created_by).await?;
+    for LinkedRow {
+        email,
+        username,
+        links,
+    } in rows
+    {
+        let links: Vec<muster_core::plan::PlannedLink> =
+            serde_json::from_str(&links).unwrap_or_default();
+        let me: Option<(i64, String)> = match (&email, &username) {
+            (Some(email), _) => {
+                sqlx::query_as("SELECT id, status FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+            (None, Some(username)) => {
+                sqlx::query_as("SELECT id, status FROM users WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+            _ => None,
+        };
+        let Some((me, my_status)) = me else { continue };
+        for link in links {
+            let other: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+                .bind(link.email.to_lowercase())
+                .fetch_optional(&mut **tx)
+                .await?;
+            let Some((other,)) = other else { continue };
+            // The link's role is the other person's: a student row names parents
+            // and instructors; a parent or instructor row names students.
+            let (student, related, relation) = match link.role {
+                muster_core::Role::Parent => (me, other, "parent"),
+                muster_core::Role::Instructor => (me, other, "instructor"),
+                muster_core::Role::Student => (other, me, "parent"),
+            };
+            let inserted = sqlx::query(
+                "INSERT INTO associations (organization_id, student_id, related_id, relation, created_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(job.organization_id)
+            .bind(student)
+            .bind(related)
+            .bind(relation)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            if inserted.rows_affected() > 0
+                && email.is_none()
+                && job.auto_invite
+                && link.role == muster_core::Role::Parent
+                && my_status == "provisioned"
+            {
+                crate::activation::server::queue_activation(
+                    tx,
+                    settings,
+                    job.organization_id,
+                    me,
+                    &link.email.to_lowercase(),
+                    &sender,
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
