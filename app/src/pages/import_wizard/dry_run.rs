@@ -47,7 +47,10 @@ pub fn DryRunPanel() -> impl IntoView {
 }
 
 fn run_dry_run(state: WizardState) {
-    let Some(payload) = state.preview.with_value(|p| p.as_ref().map(Preview::payload)) else {
+    let Some(payload) = state
+        .preview
+        .with_value(|p| p.as_ref().map(Preview::payload))
+    else {
         return;
     };
     let options = state.options();

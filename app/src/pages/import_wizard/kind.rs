@@ -5,8 +5,7 @@ use muster_core::ImportKind;
 
 use super::{searchable_select::SearchableSelect, state::WizardState};
 use crate::{
-    contracts::list_contracts, groups::list_groups, imports::ImportOptions,
-    pages::ErrorMessage,
+    contracts::list_contracts, groups::list_groups, imports::ImportOptions, pages::ErrorMessage,
 };
 
 #[component]
@@ -31,21 +30,24 @@ pub fn KindStep() -> impl IntoView {
                 placeholder="The group's default"
                 prop:value=move || expiry_days.get()
                 on:input=move |ev| expiry_days.set(event_target_value(&ev)) />
-            <label class="check">
-                <input type="checkbox" name="send_emails" value="on"
-                    checked=move || send_emails.get()
-                    on:change=move |ev| send_emails.set(event_target_checked(&ev)) />
-                "Send invitation emails after import"
-            </label>
+            <OptionBox name="send_emails" label="Send invitation emails after import" on=send_emails />
             {move || (kind.get() == ImportKind::People).then(|| view! {
-                <label class="check">
-                    <input type="checkbox" name="auto_invite" value="on"
-                        checked=move || auto_invite.get()
-                        on:change=move |ev| auto_invite.set(event_target_checked(&ev)) />
-                    "Auto-invite new users when finished"
-                </label>
+                <OptionBox name="auto_invite" label="Auto-invite new users when finished" on=auto_invite />
             })}
         </fieldset>
+    }
+}
+
+/// A checkbox option the form posts as `name=on`.
+#[component]
+fn OptionBox(name: &'static str, label: &'static str, on: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <label class="check">
+            <input type="checkbox" name=name value="on"
+                checked=move || on.get()
+                on:change=move |ev| on.set(event_target_checked(&ev)) />
+            {label}
+        </label>
     }
 }
 

@@ -2,8 +2,8 @@
 //! admin's header choices and edits, and the last dry run. Plain data, no signals.
 
 use muster_core::{
-    mapping::ColumnOverride, Checked, FieldId, ImportKind, Mapping, MappingOverrides,
-    PayloadSheet, PlanTotals, RowStatus, RowsPayload, Severity, SourceRow,
+    mapping::ColumnOverride, Checked, FieldId, ImportKind, Mapping, MappingOverrides, PayloadSheet,
+    PlanTotals, RowStatus, RowsPayload, Severity, SourceRow,
 };
 
 use crate::imports::{DryRun, Will};

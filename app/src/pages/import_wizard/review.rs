@@ -15,7 +15,8 @@ use crate::pages::thousands;
 #[component]
 pub fn Review() -> impl IntoView {
     let state = expect_context::<WizardState>();
-    move || (state.stage.get() == Stage::Ready).then(|| view! {
+    move || {
+        (state.stage.get() == Stage::Ready).then(|| view! {
         <section class="review" aria-labelledby="review-title">
             <h2 id="review-title">"3. Review"</h2>
             <Totals />
@@ -38,6 +39,7 @@ pub fn Review() -> impl IntoView {
             <DryRunPanel />
         </section>
     })
+    }
 }
 
 /// How many rows are ready, with warnings or with errors, and the header errors.

@@ -53,8 +53,8 @@ pub fn check_source(state: WizardState) {
     } else if !text.trim().is_empty() {
         start_check(state, text.into_bytes(), None);
     } else {
-        state
-            .stage
-            .set(Stage::Failed("Choose a file or paste the list first.".into()));
+        state.stage.set(Stage::Failed(
+            "Choose a file or paste the list first.".into(),
+        ));
     }
 }

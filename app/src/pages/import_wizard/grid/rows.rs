@@ -30,7 +30,13 @@ pub fn GridRows() -> impl IntoView {
                             .iter()
                             .enumerate()
                             .map(|(ci, &(field, header))| {
-                                let at = Cell { vi, ci, row, field, header };
+                                let at = CellAt {
+                                    vi,
+                                    ci,
+                                    row,
+                                    field,
+                                    header,
+                                };
                                 if editing == Some((row, field)) {
                                     editing_cell(state, p, at).into_any()
                                 } else {
@@ -48,7 +54,7 @@ pub fn GridRows() -> impl IntoView {
 
 /// Where a cell is: its row among the visible ones and in the preview, its column.
 #[derive(Clone, Copy)]
-struct Cell {
+struct CellAt {
     vi: usize,
     ci: usize,
     row: usize,
@@ -67,7 +73,12 @@ fn row_view(
     let status = checked_row.status();
     let row_number = checked_row.row_number;
     let has_will = p.will.is_some();
-    let will = p.will.as_ref().and_then(|w| w[row]).map(|w| w.label()).unwrap_or("");
+    let will = p
+        .will
+        .as_ref()
+        .and_then(|w| w[row])
+        .map(|w| w.label())
+        .unwrap_or("");
     let status_text = match status {
         RowStatus::Ready => "Ready",
         RowStatus::Warnings => "Warning",
@@ -79,7 +90,11 @@ fn row_view(
         RowStatus::Warnings => "cell status-warning",
         _ => "cell status-ready",
     };
-    let first_issue = checked_row.issues.iter().max_by_key(|i| i.severity).map(|i| i.message.clone());
+    let first_issue = checked_row
+        .issues
+        .iter()
+        .max_by_key(|i| i.severity)
+        .map(|i| i.message.clone());
     view! {
         <div
             role="row"
@@ -107,13 +122,13 @@ fn cell_class(severity: Option<Severity>) -> &'static str {
     }
 }
 
-fn label(p: &Preview, at: Cell) -> String {
+fn label(p: &Preview, at: CellAt) -> String {
     format!("Row {}, {}", p.checked.rows[at.row].row_number, at.header)
 }
 
 /// A cell being edited: Enter saves, Escape cancels, leaving it saves.
-fn editing_cell(state: WizardState, p: &Preview, at: Cell) -> impl IntoView {
-    let Cell { row, field, .. } = at;
+fn editing_cell(state: WizardState, p: &Preview, at: CellAt) -> impl IntoView {
+    let CellAt { row, field, .. } = at;
     let issue = p.issue(row, field);
     view! {
         <div role="gridcell" class=cell_class(issue.map(|(s, _)| s))>
@@ -147,8 +162,10 @@ fn editing_cell(state: WizardState, p: &Preview, at: Cell) -> impl IntoView {
 }
 
 /// A cell as shown: its text, and its issue in its label and title.
-fn shown_cell(state: WizardState, p: &Preview, at: Cell, is_active: bool) -> impl IntoView {
-    let Cell { vi, ci, row, field, .. } = at;
+fn shown_cell(state: WizardState, p: &Preview, at: CellAt, is_active: bool) -> impl IntoView {
+    let CellAt {
+        vi, ci, row, field, ..
+    } = at;
     let text = p.cell(row, field).to_owned();
     let issue = p.issue(row, field);
     let class = cell_class(issue.as_ref().map(|(s, _)| *s));
