@@ -208,3 +208,97 @@ pub fn plan_counts(t: &PlanTotals) -> Vec<(u32, &'static str)> {
     .filter(|(n, _)| *n > 0)
     .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use muster_core::{
+        mapping::ColumnOverride, Checked, FieldId, ImportKind, MappingOverrides, SourceRow,
+    };
+
+    use super::{Preview, PreviewSheet};
+    use crate::imports::{DryRun, Will};
+
+    /// An invitations preview of one "Email" column, a row per address.
+    fn preview(emails: &[&str]) -> Preview {
+        let kind = ImportKind::Invites;
+        let headers = vec!["Email".to_owned()];
+        let overrides = MappingOverrides::default();
+        let mapping = muster_core::map_headers(kind, &headers, &overrides);
+        let sources: Vec<SourceRow> = emails
+            .iter()
+            .zip(2..)
+            .map(|(email, number)| SourceRow {
+                number,
+                cells: vec![(*email).to_owned()],
+            })
+            .collect();
+        let mut checked = Checked::empty(kind, &Default::default());
+        checked.add_rows("Sheet1", &mapping, sources.iter());
+        Preview {
+            kind,
+            file_name: "roster.csv".into(),
+            sheets: vec![PreviewSheet {
+                name: "Sheet1".into(),
+                headers,
+                overrides,
+                mapping,
+                row_count: sources.len(),
+            }],
+            sources,
+            checked,
+            will: None,
+            dry_run: None,
+            idempotency_key: "key".into(),
+        }
+    }
+
+    fn dry_run(will: Vec<Will>) -> DryRun {
+        DryRun {
+            will,
+            totals: Default::default(),
+            summary: "Sends invitations.".into(),
+            seats_warning: None,
+        }
+    }
+
+    #[test]
+    fn an_edit_rechecks_its_row_and_forgets_the_dry_run() {
+        let mut p = preview(&["ann@example.org", "not-an-email"]);
+        assert_eq!(p.visible_rows(true), vec![1]);
+        p.set_dry_run(dry_run(vec![Will::Invite, Will::Invite]));
+        let said = p.edit_cell(1, FieldId::Email, "cy@example.org");
+        assert_eq!(said, "Row 3 is ready.");
+        assert_eq!(p.cell(1, FieldId::Email), "cy@example.org");
+        assert!(p.visible_rows(true).is_empty());
+        assert!(p.will.is_none() && p.dry_run.is_none());
+    }
+
+    #[test]
+    fn deleted_rows_are_left_out_of_the_payload_and_the_dry_run() {
+        let mut p = preview(&["ann@example.org", "bob@example.org", "cy@example.org"]);
+        assert_eq!(p.delete_row(1), "Row 3 deleted.");
+        assert_eq!(p.visible_rows(false), vec![0, 2]);
+        let payload = p.payload();
+        let sent: Vec<&str> = payload.sheets[0].rows.iter().map(|r| r.cell(0)).collect();
+        assert_eq!(sent, ["ann@example.org", "cy@example.org"]);
+        // The server plans the rows sent, in order: they map back past the deleted one.
+        p.set_dry_run(dry_run(vec![Will::Invite, Will::SkipAlreadyMember]));
+        assert_eq!(
+            p.will,
+            Some(vec![
+                Some(Will::Invite),
+                None,
+                Some(Will::SkipAlreadyMember)
+            ])
+        );
+    }
+
+    #[test]
+    fn ignoring_the_email_column_checks_every_row_again() {
+        let mut p = preview(&["ann@example.org"]);
+        assert!(p.header_errors().is_empty());
+        p.choose_column(0, 0, ColumnOverride::Ignore);
+        assert!(p.fields().is_empty());
+        assert_eq!(p.header_errors().len(), 1);
+    }
+}
