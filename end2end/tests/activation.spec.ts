@@ -1,10 +1,18 @@
-import { test, expect, Page, Browser } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
+import { test, expect, Browser, Page } from "@playwright/test";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import {
+  Admin,
+  adminPage,
+  createGroup,
+  expectNoSeriousA11yViolations,
+  invitationLinkFor,
+  linkInMail,
+  newPage,
+} from "./support";
 
 // This journey needs people "provisioned" by an import (no password yet); the
 // import worker is not in this build, so the spec creates them directly in the
@@ -14,7 +22,7 @@ import * as path from "node:path";
 //
 // Needs the `sqlite3` command (or python3) to write to that file.
 
-const admin = {
+const admin: Admin = {
   organization: "Lakeside Academy",
   first: "Ada",
   last: "Lovelace",
@@ -101,61 +109,18 @@ test.afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function expectNoSeriousA11yViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+/** The page of a browser of its own, on this spec's server. */
+function visitorPage(browser: Browser, javaScriptEnabled = true): Promise<Page> {
+  return newPage(browser, { baseURL, javaScriptEnabled });
 }
 
-async function newPage(browser: Browser, javaScriptEnabled = true): Promise<Page> {
-  const context = await browser.newContext({ baseURL, javaScriptEnabled });
-  return context.newPage();
-}
-
-/** The admin, signed in (creating the organization on the first call). */
-async function adminPage(browser: Browser): Promise<Page> {
-  const page = await newPage(browser);
-  await page.goto("/");
-  const setup = page.getByRole("heading", { name: "Create your organization" });
-  const login = page.getByRole("heading", { name: "Log in to Muster" });
-  await expect(setup.or(login)).toBeVisible();
-  if (await setup.isVisible()) {
-    await page.getByLabel("Organization name").fill(admin.organization);
-    await page.getByLabel("Your first name").fill(admin.first);
-    await page.getByLabel("Your last name").fill(admin.last);
-    await page.getByLabel("Email").fill(admin.email);
-    await page.getByLabel("Password").fill(admin.password);
-    await page.getByRole("button", { name: "Create organization" }).click();
-  } else {
-    await page.getByLabel("Email").fill(admin.email);
-    await page.getByLabel("Password").fill(admin.password);
-    await page.getByRole("button", { name: "Log in" }).click();
-  }
-  await expect(page).toHaveURL(/\/admin\/groups$/);
-  return page;
-}
-
-/**
- * Waits until at least `count` messages to `email` whose subject matches are
- * in the dev mailbox, opens the newest, and returns the link in it matching `link`.
- */
-async function linkInMail(page: Page, email: string, subject: RegExp, link: RegExp, count = 1): Promise<string> {
-  await page.goto("/dev/mailbox");
-  const row = page.getByRole("row", { name: new RegExp(email) }).filter({ hasText: subject });
-  // The sender delivers within a second or so; reload until it has.
-  await expect(async () => {
-    await page.reload();
-    await expect(row).toHaveCount(count, { timeout: 1000 });
-  }).toPass({ timeout: 20_000 });
-  await row.first().getByRole("link").click();
-  await expect(page.getByRole("heading", { name: subject })).toBeVisible();
-  const href = await page.getByRole("link", { name: link }).first().getAttribute("href");
-  expect(href).toMatch(link);
-  return href!;
+/** This spec's admin, signed in (creating the organization on the first call). */
+function lakesideAdmin(browser: Browser): Promise<Page> {
+  return adminPage(browser, admin, { baseURL });
 }
 
 test("an admin sends the activation email; the person sets a password without JavaScript", async ({ browser }) => {
-  const adminTab = await adminPage(browser);
+  const adminTab = await lakesideAdmin(browser);
   provision("lin@lakeside.example", "Lin", "Provisioned");
 
   await adminTab.goto("/admin/people?status=provisioned");
@@ -166,22 +131,22 @@ test("an admin sends the activation email; the person sets a password without Ja
   await expect(adminTab.getByText("Sent the activation email.")).toBeVisible();
   await expect(row.getByRole("button", { name: "Resend activation email to Lin Provisioned" })).toBeVisible();
 
-  const link = await linkInMail(
-    adminTab,
-    "lin@lakeside.example",
-    /set your password/,
-    /^http:\/\/127\.0\.0\.1:\d+\/activate\/[0-9a-f]{64}$/,
-  );
+  const link = await linkInMail(adminTab, {
+    to: "lin@lakeside.example",
+    subject: /set your password/,
+    link: /^http:\/\/127\.0\.0\.1:\d+\/activate\/[0-9a-f]{64}$/,
+    count: 1,
+  });
 
   // Accessibility is checked in a browser with JavaScript (axe runs in the page);
   // looking at the page does not use the link up.
-  const checker = await newPage(browser);
+  const checker = await visitorPage(browser);
   await checker.goto(link);
   await expect(checker.getByRole("heading", { name: "Welcome, Lin" })).toBeVisible();
   await expectNoSeriousA11yViolations(checker);
   await checker.context().close();
 
-  const learner = await newPage(browser, false);
+  const learner = await visitorPage(browser, false);
   const response = await learner.goto(link);
   expect(response!.headers()["referrer-policy"]).toBe("no-referrer");
   await expect(learner.getByRole("heading", { name: "Welcome, Lin" })).toBeVisible();
@@ -208,7 +173,7 @@ test("an admin sends the activation email; the person sets a password without Ja
 });
 
 test("activation emails go to a selection, or to everyone who has not activated", async ({ browser }) => {
-  const adminTab = await adminPage(browser);
+  const adminTab = await lakesideAdmin(browser);
   provision("max@lakeside.example", "Max", "Provisioned");
   provision("sam@lakeside.example", "Sam", "Provisioned");
   provision("kim@lakeside.example", "Kim", "Provisioned");
@@ -232,25 +197,18 @@ test("activation emails go to a selection, or to everyone who has not activated"
 });
 
 test("an expired invitation link, and an expired activation link, say so", async ({ browser }) => {
-  const adminTab = await adminPage(browser);
-  await adminTab.getByLabel("Name", { exact: true }).fill(group);
-  await adminTab.getByRole("button", { name: "Create group" }).click();
-  await expect(adminTab.getByRole("row", { name: new RegExp(group) })).toBeVisible();
+  const adminTab = await lakesideAdmin(browser);
+  await createGroup(adminTab, group);
   await adminTab.goto("/admin/invitations");
   await adminTab.getByLabel("Invite to group").selectOption({ label: group });
   await adminTab.getByLabel("Email addresses").fill("late@lakeside.example");
   await adminTab.getByRole("button", { name: "Send invitations" }).click();
   await expect(adminTab.getByRole("table", { name: "Invitation results" })).toContainText("Invited");
-  const invitation = await linkInMail(
-    adminTab,
-    "late@lakeside.example",
-    /invites you to join/,
-    /^http:\/\/127\.0\.0\.1:\d+\/invite\/[0-9a-f]{64}$/,
-  );
+  const invitation = await invitationLinkFor(adminTab, "late@lakeside.example", 1);
   // Time passes: the invitation's expiry is now behind us.
   sql("UPDATE invitations SET expires_at = 1000 WHERE email = 'late@lakeside.example';");
 
-  const learner = await newPage(browser);
+  const learner = await visitorPage(browser);
   const response = await learner.goto(invitation);
   expect(response!.headers()["referrer-policy"]).toBe("no-referrer");
   await expect(learner.getByRole("heading", { name: "This invitation has expired" })).toBeVisible();
@@ -265,24 +223,18 @@ test("an expired invitation link, and an expired activation link, say so", async
   await adminTab.getByRole("button", { name: "Resend selected (1)" }).click();
   await expect(adminTab.getByText("Resent 1 invitation.")).toBeVisible();
   await expectNoSeriousA11yViolations(adminTab);
-  const fresh = await linkInMail(
-    adminTab,
-    "late@lakeside.example",
-    /invites you to join/,
-    /^http:\/\/127\.0\.0\.1:\d+\/invite\/[0-9a-f]{64}$/,
-    2,
-  );
+  const fresh = await invitationLinkFor(adminTab, "late@lakeside.example", 2);
   expect(fresh).not.toBe(invitation);
   await learner.goto(fresh);
   await expect(learner.getByRole("heading", { name: `Join ${group}` })).toBeVisible();
 
   // An activation link past its expiry.
-  const activation = await linkInMail(
-    adminTab,
-    "kim@lakeside.example",
-    /set your password/,
-    /^http:\/\/127\.0\.0\.1:\d+\/activate\/[0-9a-f]{64}$/,
-  );
+  const activation = await linkInMail(adminTab, {
+    to: "kim@lakeside.example",
+    subject: /set your password/,
+    link: /^http:\/\/127\.0\.0\.1:\d+\/activate\/[0-9a-f]{64}$/,
+    count: 1,
+  });
   sql("UPDATE activation_tokens SET expires_at = 1000;");
   await learner.goto(activation);
   await expect(learner.getByRole("heading", { name: "This activation link has expired" })).toBeVisible();

@@ -1,19 +1,5 @@
-import { test, expect, Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-
-const admin = {
-  organization: "Riverside Learning",
-  first: "Grace",
-  last: "Hopper",
-  email: "grace@riverside.example",
-  password: "a long enough password",
-};
-
-async function expectNoSeriousA11yViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
-}
+import { test, expect } from "@playwright/test";
+import { admin, createOrganization, expectNoSeriousA11yViolations, logIn } from "./support";
 
 // One journey, in order: the database starts empty for this run.
 test.describe.configure({ mode: "serial" });
@@ -23,12 +9,7 @@ test("first-run setup, log out, log in, create a group with two trainings", asyn
   await expect(page.getByRole("heading", { name: "Create your organization" })).toBeVisible();
   await expectNoSeriousA11yViolations(page);
 
-  await page.getByLabel("Organization name").fill(admin.organization);
-  await page.getByLabel("Your first name").fill(admin.first);
-  await page.getByLabel("Your last name").fill(admin.last);
-  await page.getByLabel("Email").fill(admin.email);
-  await page.getByLabel("Password").fill(admin.password);
-  await page.getByRole("button", { name: "Create organization" }).click();
+  await createOrganization(page);
 
   await expect(page).toHaveURL(/\/admin\/groups$/);
   await expect(page.getByRole("heading", { name: "Groups", exact: true })).toBeVisible();
@@ -41,13 +22,10 @@ test("first-run setup, log out, log in, create a group with two trainings", asyn
   await expect(page.getByRole("heading", { name: "Log in to Muster" })).toBeVisible();
   await expectNoSeriousA11yViolations(page);
 
-  await page.getByLabel("Email").fill(admin.email);
-  await page.getByLabel("Password").fill("wrong password!");
-  await page.getByRole("button", { name: "Log in" }).click();
+  await logIn(page, admin.email, "wrong password!");
   await expect(page.getByRole("alert")).toHaveText("Email or password is incorrect.");
 
-  await page.getByLabel("Password").fill(admin.password);
-  await page.getByRole("button", { name: "Log in" }).click();
+  await logIn(page, admin.email, admin.password);
   await expect(page).toHaveURL(/\/admin\/groups$/);
 
   await page.getByLabel("Name", { exact: true }).fill("Spring Cohort");

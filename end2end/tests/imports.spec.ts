@@ -1,5 +1,5 @@
 import { test, expect, Page, Locator } from "@playwright/test";
-import { admin, expectNoSeriousA11yViolations, signInAdmin } from "./support";
+import { callServer, expectNoSeriousA11yViolations, newContext, signInAdmin } from "./support";
 import * as path from "node:path";
 
 // The import wizard: rows checked in the browser (the engine in WebAssembly),
@@ -9,19 +9,19 @@ const group = "Import Cohort";
 
 /** The group every import here goes into, created once through the server function. */
 async function ensureGroup(page: Page) {
-  const origin = new URL(page.url()).origin;
-  const groups = await page.request.post("/api/groups/list", { headers: { Origin: origin } });
+  const groups = await callServer(page, "/api/groups/list");
   if ((await groups.text()).includes(group)) return;
-  const created = await page.request.post("/api/groups/create", {
-    headers: { Origin: origin },
-    form: { name: group, description: "", default_expiry_days: "21", trainings: "Welcome" },
+  const created = await callServer(page, "/api/groups/create", {
+    name: group,
+    description: "",
+    default_expiry_days: "21",
+    trainings: "Welcome",
   });
   expect(created.ok()).toBeTruthy();
 }
 
 async function importCount(page: Page): Promise<number> {
-  const origin = new URL(page.url()).origin;
-  const list = await page.request.post("/api/imports/list", { headers: { Origin: origin } });
+  const list = await callServer(page, "/api/imports/list");
   return (await list.json()).length;
 }
 
@@ -162,7 +162,7 @@ test("without JavaScript: upload, read-only preview, confirm", async ({ browser,
   await signInAdmin(page);
   await ensureGroup(page);
   const state = await page.context().storageState();
-  const context = await browser.newContext({ javaScriptEnabled: false, storageState: state });
+  const context = await newContext(browser, { javaScriptEnabled: false, storageState: state });
   const noJs = await context.newPage();
   await noJs.goto("/admin/imports/new");
   await noJs.getByLabel("Group", { exact: true }).selectOption({ label: group });

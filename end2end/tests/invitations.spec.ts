@@ -1,50 +1,25 @@
-import { test, expect, Page, Browser } from "@playwright/test";
-import { admin, expectNoSeriousA11yViolations, signInAdmin } from "./support";
+import { test, expect } from "@playwright/test";
+import {
+  admin,
+  adminPage,
+  createGroup,
+  expectNoSeriousA11yViolations,
+  invitationLinkFor,
+  newContext,
+  signInAdmin,
+} from "./support";
 
 // The e2e server runs without SMTP, so every email lands in /dev/mailbox.
 const group = "Autumn Intake";
 const lin = "lin@learners.example";
 const max = "max@learners.example";
 
-/** Opens the dev mailbox as the admin and returns the invitation link sent to `email`. */
-async function invitationLinkFor(page: Page, email: string): Promise<string> {
-  await page.goto("/dev/mailbox");
-  await expect(page.getByText("Emails are not leaving this machine")).toBeVisible();
-  const row = page.getByRole("row", { name: new RegExp(email) }).filter({ hasText: "invites you" });
-  // The sender delivers within a second or so; reload until it has.
-  await expect(async () => {
-    await page.reload();
-    await expect(row.first()).toBeVisible({ timeout: 1000 });
-  }).toPass({ timeout: 20_000 });
-  await row.first().getByRole("link").click();
-  await expect(page.getByRole("heading", { name: /invites you to join/ })).toBeVisible();
-  const link = page.getByRole("link", { name: /\/invite\/[0-9a-f]+/ });
-  const href = await link.getAttribute("href");
-  expect(href).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/invite\/[0-9a-f]{64}$/);
-  return href!;
-}
-
-/** A browser context of its own (contexts made by hand do not inherit the config's baseURL). */
-function newContext(browser: Browser, javaScriptEnabled = true) {
-  return browser.newContext({ baseURL: test.info().project.use.baseURL, javaScriptEnabled });
-}
-
-async function adminPage(browser: Browser): Promise<Page> {
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  await signInAdmin(page);
-  return page;
-}
-
 test.describe.configure({ mode: "serial" });
 test.setTimeout(120_000);
 
 test("an admin invites two people by hand; one registers through the emailed link", async ({ page, browser }) => {
   await signInAdmin(page);
-  await page.getByLabel("Name", { exact: true }).fill(group);
-  await page.getByLabel("Trainings").fill("Orientation\nFirst aid");
-  await page.getByRole("button", { name: "Create group" }).click();
-  await expect(page.getByRole("row", { name: new RegExp(group) })).toBeVisible();
+  await createGroup(page, group, "Orientation\nFirst aid");
 
   await page.getByRole("link", { name: "Invitations" }).click();
   await expect(page.getByRole("heading", { name: "Invitations", exact: true })).toBeVisible();
@@ -115,9 +90,7 @@ test.describe("without JavaScript", () => {
 
   test("an existing account logs in to accept, without JavaScript", async ({ page, browser }) => {
     const adminTab = await adminPage(browser);
-    await adminTab.getByLabel("Name", { exact: true }).fill("Winter Intake");
-    await adminTab.getByRole("button", { name: "Create group" }).click();
-    await expect(adminTab.getByRole("row", { name: /Winter Intake/ })).toBeVisible();
+    await createGroup(adminTab, "Winter Intake");
     await adminTab.getByRole("link", { name: "Invitations" }).click();
     await adminTab.getByLabel("Invite to group").selectOption({ label: "Winter Intake" });
     await adminTab.getByLabel("Email addresses").fill(lin);

@@ -1,37 +1,28 @@
-import { test, expect, Page, Browser } from "@playwright/test";
-import { admin, expectNoSeriousA11yViolations, signInAdmin } from "./support";
+import { test, expect, Page } from "@playwright/test";
+import {
+  admin,
+  adminPage,
+  createGroup,
+  expectNoSeriousA11yViolations,
+  linkInMail,
+  newContext,
+  signInAdmin,
+} from "./support";
 
 // The e2e server runs without SMTP, so every email lands in /dev/mailbox.
 const group = "Open Cohort";
 const slug = "riverside-open";
 const allowedDomain = "joiners.example";
 
-/** A browser context of its own (contexts made by hand do not inherit the config's baseURL). */
-function newContext(browser: Browser, javaScriptEnabled = true) {
-  return browser.newContext({ baseURL: test.info().project.use.baseURL, javaScriptEnabled });
-}
-
-async function adminPage(browser: Browser): Promise<Page> {
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  await signInAdmin(page);
-  return page;
-}
-
-/** Opens the dev mailbox as the admin and returns the confirmation link sent to `email`. */
-async function confirmationLinkFor(page: Page, email: string): Promise<string> {
-  await page.goto("/dev/mailbox");
-  await expect(page.getByText("Emails are not leaving this machine")).toBeVisible();
-  const row = page.getByRole("row", { name: new RegExp(email) }).filter({ hasText: "Confirm your email" });
-  await expect(async () => {
-    await page.reload();
-    await expect(row.first()).toBeVisible({ timeout: 1000 });
-  }).toPass({ timeout: 20_000 });
-  await row.first().getByRole("link").click();
-  await expect(page.getByRole("heading", { name: /Confirm your email to join/ })).toBeVisible();
-  const href = await page.getByRole("link", { name: /\/verify-email\/[0-9a-f]+/ }).getAttribute("href");
-  expect(href).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/verify-email\/[0-9a-f]{64}$/);
-  return href!;
+/** The email confirmation link the dev mailbox holds for `email`. */
+function confirmationLinkFor(page: Page, email: string): Promise<string> {
+  return linkInMail(page, {
+    to: email,
+    subject: "Confirm your email",
+    heading: /Confirm your email to join/,
+    link: /\/verify-email\/[0-9a-f]+/,
+    href: /^http:\/\/127\.0\.0\.1:\d+\/verify-email\/[0-9a-f]{64}$/,
+  });
 }
 
 /** Fills and sends the join page's sign-up form. */
@@ -56,10 +47,7 @@ test.setTimeout(120_000);
 
 test("an admin opens the join page; someone with an allowed domain joins after confirming the email", async ({ page, browser }) => {
   await signInAdmin(page);
-  await page.getByLabel("Name", { exact: true }).fill(group);
-  await page.getByLabel("Trainings").fill("Welcome tour\nCode of conduct");
-  await page.getByRole("button", { name: "Create group" }).click();
-  await expect(page.getByRole("row", { name: new RegExp(group) })).toBeVisible();
+  await createGroup(page, group, "Welcome tour\nCode of conduct");
 
   await page.getByRole("link", { name: "Join page" }).click();
   await expect(page.getByRole("heading", { name: "Join page", exact: true })).toBeVisible();

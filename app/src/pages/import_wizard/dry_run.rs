@@ -1,0 +1,73 @@
+//! Step 4's dry run: the server plans the import without writing, and says what
+//! each row will do.
+
+use leptos::prelude::*;
+
+use super::{
+    preview::{plan_counts, Preview},
+    state::WizardState,
+};
+use crate::{imports::dry_run_import, pages::thousands, pages::ErrorMessage};
+
+#[component]
+pub fn DryRunPanel() -> impl IntoView {
+    let state = expect_context::<WizardState>();
+    let WizardState {
+        dry_running,
+        dry_error,
+        confirming,
+        ..
+    } = state;
+    move || {
+        state.version.track();
+        let result = state
+            .preview
+            .with_value(|p| p.as_ref().and_then(|p| p.dry_run.clone()));
+        view! {
+            <div class="dry-run">
+                <button type="button" class="secondary"
+                    disabled=move || dry_running.get()
+                    on:click=move |_| run_dry_run(state)>
+                    {move || if dry_running.get() { "Checking against Muster…" } else { "Dry run: see what will happen" }}
+                </button>
+                {move || dry_error.get().map(|error| view! { <ErrorMessage error /> })}
+                {result.map(|r| view! {
+                    <p class="summary-sentence" role="status">{r.summary.clone()}</p>
+                    <div class="totals" aria-label="What will happen">
+                        {plan_counts(&r.totals).into_iter().map(|(n, label)| view! {
+                            <span><strong>{thousands(n)}</strong>{format!(" {label}")}</span>
+                        }).collect_view()}
+                    </div>
+                    {r.seats_warning.clone().map(|w| view! { <p class="warning" role="alert">{w}</p> })}
+                    <button type="button" on:click=move |_| confirming.set(true)>"Import…"</button>
+                })}
+            </div>
+        }
+    }
+}
+
+fn run_dry_run(state: WizardState) {
+    let Some(payload) = state
+        .preview
+        .with_value(|p| p.as_ref().map(Preview::payload))
+    else {
+        return;
+    };
+    let options = state.options();
+    state.dry_running.set(true);
+    state.dry_error.set(None);
+    leptos::task::spawn_local(async move {
+        match dry_run_import(options, payload).await {
+            Ok(result) => {
+                state.preview.update_value(|p| {
+                    if let Some(p) = p.as_mut() {
+                        p.set_dry_run(result);
+                    }
+                });
+                state.bump();
+            }
+            Err(error) => state.dry_error.set(Some(error)),
+        }
+        state.dry_running.set(false);
+    });
+}

@@ -1,0 +1,108 @@
+//! New import: what, source, an instant in-browser check of every row (the engine
+//! compiled to WebAssembly), fixes in place, a dry run on the server, confirm.
+//!
+//! Without JavaScript the same form posts the file to `/admin/imports/upload`,
+//! where the server runs the same engine and shows the preview for confirmation.
+//!
+//! The steps are components around one [`state::WizardState`], provided by the page.
+
+mod browser;
+mod check;
+mod confirm;
+mod dry_run;
+mod grid;
+mod header_editor;
+mod kind;
+mod preview;
+mod review;
+mod searchable_select;
+mod source;
+mod state;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use self::{
+    check::{start_check, CheckProgress},
+    confirm::ConfirmDialog,
+    kind::KindStep,
+    review::Review,
+    source::{check_source, SourceStep},
+    state::{Stage, WizardState},
+};
+use crate::imports::retry_rows;
+
+#[component]
+pub fn NewImportPage() -> impl IntoView {
+    let query = use_query_map();
+    let upload_error = move || query.read().get("error").filter(|e| !e.is_empty());
+    let state = WizardState::provide();
+    // Effects run only in the browser: the form says when it checks rows itself.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    Effect::new(move |_| {
+        if let Some(id) =
+            query.with_untracked(|q| q.get("retry").and_then(|v| v.parse::<i64>().ok()))
+        {
+            load_retry(state, id);
+        }
+    });
+    let retry_note = state.retry_note;
+
+    view! {
+        <Title text="New import · Muster" />
+        <h1>"New import"</h1>
+        {move || upload_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+        {view! {
+        <form
+            class="wizard"
+            data-ready=move || hydrated.get().then_some("true")
+            method="post"
+            action="/admin/imports/upload"
+            enctype="multipart/form-data"
+            on:submit=move |ev| {
+                // With JavaScript the rows are checked here, in the browser.
+                ev.prevent_default();
+                check_source(state);
+            }
+        >
+            <KindStep />
+            <SourceStep />
+        </form>
+        }.into_any()}
+        {move || retry_note.get().map(|note| view! { <p class="hint" role="status">{note}</p> })}
+        <CheckProgress />
+        <Review />
+        <ConfirmDialog />
+    }
+}
+
+/// "Fix and retry": an earlier import's failed rows and options, loaded into the wizard.
+fn load_retry(state: WizardState, id: i64) {
+    leptos::task::spawn_local(async move {
+        match retry_rows(id).await {
+            Ok(retry) => {
+                let o = retry.options;
+                state.kind.set(o.kind);
+                state
+                    .group_id
+                    .set(o.group_id.map(|g| g.to_string()).unwrap_or_default());
+                state
+                    .contract_id
+                    .set(o.contract_id.map(|c| c.to_string()).unwrap_or_default());
+                state.send_emails.set(o.send_emails);
+                state.auto_invite.set(o.auto_invite);
+                state
+                    .expiry_days
+                    .set(o.expiry_days.map(|d| d.to_string()).unwrap_or_default());
+                state.retry_note.set(Some(format!(
+                    "The {} failed rows of import #{id}: fix them below, then dry run and confirm.",
+                    retry.rows
+                )));
+                start_check(state, retry.csv.into_bytes(), Some(o.source_name));
+            }
+            Err(error) => state.stage.set(Stage::Failed(error.to_string())),
+        }
+    });
+}

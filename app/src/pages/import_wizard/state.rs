@@ -1,0 +1,176 @@
+//! The wizard's one state: every signal its steps share, created once by the page
+//! and provided through context (`expect_context::<WizardState>()`).
+
+use leptos::{html, prelude::*};
+use muster_core::{mapping::ColumnOverride, FieldId, ImportKind};
+
+use super::{browser::now_ms, preview::Preview};
+use crate::{error::AppError, imports::ImportOptions};
+
+/// Where the preview work stands.
+#[derive(Clone, PartialEq)]
+pub enum Stage {
+    Idle,
+    Working { label: String, percent: u32 },
+    Failed(String),
+    Ready,
+}
+
+#[derive(Clone, Copy)]
+pub struct WizardState {
+    // Step 1: what is imported, and how.
+    pub kind: RwSignal<ImportKind>,
+    pub group_id: RwSignal<String>,
+    pub contract_id: RwSignal<String>,
+    pub expiry_days: RwSignal<String>,
+    pub send_emails: RwSignal<bool>,
+    pub auto_invite: RwSignal<bool>,
+    // Step 2: the source.
+    pub paste: RwSignal<String>,
+    pub file_ref: NodeRef<html::Input>,
+    /// "Fix and retry": which earlier import's failed rows are loaded.
+    pub retry_note: RwSignal<Option<String>>,
+    // Step 3: the in-browser check and review.
+    pub preview: StoredValue<Option<Preview>>,
+    /// Bumped whenever the preview changes; views read the preview through it.
+    pub version: RwSignal<u64>,
+    /// Bumped only when the columns change, so the header editor keeps focus during edits.
+    pub mapping_version: RwSignal<u64>,
+    pub stage: RwSignal<Stage>,
+    pub ready_ms: RwSignal<Option<f64>>,
+    pub only_problems: RwSignal<bool>,
+    /// Rows the grid lists (indexes into the preview's rows).
+    pub visible_rows: Memo<Vec<u32>>,
+    pub grid_ref: NodeRef<html::Div>,
+    pub scroll_top: RwSignal<f64>,
+    /// The focused cell: (position among the visible rows, grid column).
+    pub active: RwSignal<(usize, usize)>,
+    pub editing: RwSignal<Option<(usize, FieldId)>>,
+    /// Read to screen readers by a live region.
+    pub announce: RwSignal<String>,
+    // Step 4: dry run and confirm.
+    pub dry_running: RwSignal<bool>,
+    pub dry_error: RwSignal<Option<AppError>>,
+    pub confirming: RwSignal<bool>,
+    pub submitting: RwSignal<bool>,
+    pub submit_error: RwSignal<Option<AppError>>,
+}
+
+impl WizardState {
+    /// Creates the state and provides it to the page's components.
+    pub fn provide() -> Self {
+        let preview: StoredValue<Option<Preview>> = StoredValue::new(None);
+        let version = RwSignal::new(0u64);
+        let only_problems = RwSignal::new(false);
+        let visible_rows = Memo::new(move |_| {
+            version.track();
+            let problems = only_problems.get();
+            preview.with_value(|p| {
+                p.as_ref()
+                    .map_or_else(Vec::new, |p| p.visible_rows(problems))
+            })
+        });
+        let state = Self {
+            kind: RwSignal::new(ImportKind::Invites),
+            group_id: RwSignal::new(String::new()),
+            contract_id: RwSignal::new(String::new()),
+            expiry_days: RwSignal::new(String::new()),
+            send_emails: RwSignal::new(true),
+            auto_invite: RwSignal::new(false),
+            paste: RwSignal::new(String::new()),
+            file_ref: NodeRef::new(),
+            retry_note: RwSignal::new(None),
+            preview,
+            version,
+            mapping_version: RwSignal::new(0),
+            stage: RwSignal::new(Stage::Idle),
+            ready_ms: RwSignal::new(None),
+            only_problems,
+            visible_rows,
+            grid_ref: NodeRef::new(),
+            scroll_top: RwSignal::new(0.0),
+            active: RwSignal::new((0, 0)),
+            editing: RwSignal::new(None),
+            announce: RwSignal::new(String::new()),
+            dry_running: RwSignal::new(false),
+            dry_error: RwSignal::new(None),
+            confirming: RwSignal::new(false),
+            submitting: RwSignal::new(false),
+            submit_error: RwSignal::new(None),
+        };
+        provide_context(state);
+        state
+    }
+
+    /// Tells the views that read the preview that it changed.
+    pub fn bump(self) {
+        self.version.update(|v| *v += 1);
+    }
+
+    /// Step 1's choices, as the dry run and the import take them.
+    pub fn options(self) -> ImportOptions {
+        ImportOptions {
+            kind: self.kind.get_untracked(),
+            group_id: self.group_id.get_untracked().parse().ok(),
+            contract_id: self.contract_id.get_untracked().parse().ok(),
+            send_emails: self.send_emails.get_untracked(),
+            auto_invite: self.auto_invite.get_untracked(),
+            expiry_days: self.expiry_days.get_untracked().trim().parse().ok(),
+            source_name: self
+                .preview
+                .with_value(|p| p.as_ref().map(|p| p.file_name.clone()))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Shows a freshly checked file from its first row; the check began at `started` ms.
+    pub fn show_preview(self, preview: Preview, started: f64) {
+        self.preview.set_value(Some(preview));
+        self.scroll_top.set(0.0);
+        self.active.set((0, 0));
+        self.only_problems.set(false);
+        self.stage.set(Stage::Ready);
+        self.mapping_version.update(|v| *v += 1);
+        self.bump();
+        self.ready_ms.set(Some(now_ms() - started));
+    }
+
+    /// Another kind checks rows differently: the preview is dropped.
+    pub fn change_kind(self, kind: ImportKind) {
+        self.kind.set(kind);
+        self.preview.set_value(None);
+        self.stage.set(Stage::Idle);
+        self.bump();
+    }
+
+    pub fn commit_edit(self, row: usize, field: FieldId, value: String) {
+        self.preview.update_value(|p| {
+            if let Some(p) = p.as_mut() {
+                self.announce.set(p.edit_cell(row, field, &value));
+            }
+        });
+        self.editing.set(None);
+        self.bump();
+    }
+
+    pub fn delete_row(self, row: usize) {
+        self.preview.update_value(|p| {
+            if let Some(p) = p.as_mut() {
+                self.announce.set(p.delete_row(row));
+            }
+        });
+        self.bump();
+    }
+
+    pub fn choose_column(self, sheet: usize, source_index: usize, choice: ColumnOverride) {
+        self.preview.update_value(|p| {
+            if let Some(p) = p.as_mut() {
+                p.choose_column(sheet, source_index, choice);
+            }
+        });
+        self.announce
+            .set("Columns changed; every row was checked again.".into());
+        self.mapping_version.update(|v| *v += 1);
+        self.bump();
+    }
+}
