@@ -7,8 +7,12 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{fresh_database, smtp::SmtpSink, Backend};
-use server::mail::{MailConfig, Sender, SmtpConfig, TlsMode};
+use crate::support::{
+    fresh_database,
+    smtp::{queue_invitation_emails, SmtpSink},
+    Backend,
+};
+use server::mail::Sender;
 
 const MESSAGES: usize = 10_000;
 
@@ -17,35 +21,10 @@ async fn drain(backend: Backend) {
         return;
     };
     let db = app::db::Db::connect(&url).await.unwrap();
-    let text = "Hello,\n\nAda has invited you to join Spring Cohort at Riverside on Muster.\n\nhttp://muster.test/invite/0123456789abcdef\n".repeat(3);
-    let html = format!(
-        "<!DOCTYPE html><html><body><p>{}</p></body></html>",
-        text.replace('\n', "<br>")
-    );
-    let mut tx = db.pool.begin().await.unwrap();
-    for i in 0..MESSAGES {
-        sqlx::query(
-            "INSERT INTO outbox (to_email, subject, text_body, html_body, kind, status, attempts, next_attempt_at, created_at)
-             VALUES ($1, 'Riverside invites you to join Spring Cohort', $2, $3, 'invitation', 'queued', 0, 0, 1)",
-        )
-        .bind(format!("learner{i}@example.org"))
-        .bind(&text)
-        .bind(&html)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
+    queue_invitation_emails(&db, MESSAGES).await;
 
     let sink = SmtpSink::start().await;
-    let mut config = MailConfig::dev_mailbox("http://muster.test");
-    config.smtp = Some(SmtpConfig {
-        host: "127.0.0.1".into(),
-        port: sink.addr.port(),
-        tls: TlsMode::None,
-        username: None,
-        password: None,
-    });
+    let mut config = sink.mail_config();
     config.per_minute = 0;
     let (batch, concurrency) = (config.batch, config.concurrency);
     let sender = Sender::new(db.clone(), config).unwrap();

@@ -7,7 +7,16 @@ use std::time::{Duration, Instant};
 
 use app::imports::ImportSummary;
 
-use crate::support::{muster_process, Backend, TestApp};
+use std::sync::Arc;
+
+use app::state::Shutdown;
+use server::mail::Sender;
+
+use crate::support::{
+    eventually, fresh_database, muster_process,
+    smtp::{queue_invitation_emails, SmtpSink},
+    Backend, TestApp,
+};
 
 const ROWS: usize = 10_000;
 
@@ -114,7 +123,55 @@ async fn the_server_stops_and_refuses_connections(backend: Backend) {
     assert!(browser.try_get("/").await.is_err(), "still serving");
 }
 
+/// A stopping sender sends nothing more and gives the rows it claimed but did
+/// not send back to the queue at once, untouched.
+async fn the_sender_releases_what_it_did_not_send(backend: Backend) {
+    let Some(url) = fresh_database(backend).await else {
+        return;
+    };
+    let db = app::db::Db::connect(&url).await.unwrap();
+    queue_invitation_emails(&db, 3).await;
+    let sink = SmtpSink::start().await;
+    let mut config = sink.mail_config();
+    // One message a minute: the other two wait for the throttle when stopping is asked for.
+    config.per_minute = 1;
+    let sender = Arc::new(Sender::new(db.clone(), config).unwrap());
+    let (trigger, shutdown) = Shutdown::new();
+    let running = tokio::spawn(sender.run(shutdown));
+    eventually("the first message arrives", || async {
+        sink.received().len() == 1
+    })
+    .await;
+    trigger.stop();
+    tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .expect("the sender stops without waiting for the throttle")
+        .unwrap();
+    let count = |sql| {
+        let pool = db.pool.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.unwrap();
+            n
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM outbox WHERE status = 'sent'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'queued' AND attempts = 0
+               AND lease_owner IS NULL AND locked_until IS NULL"
+        )
+        .await,
+        2
+    );
+    assert_eq!(sink.received().len(), 1);
+    sink.stop().await;
+}
+
 on_both_backends! {
+    sender_releases_unsent => the_sender_releases_what_it_did_not_send;
     sigterm_releases_the_import_and_exits_0 => sigterm_releases_the_import;
     stop_refuses_new_connections => the_server_stops_and_refuses_connections;
 }

@@ -7,6 +7,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use server::mail::{MailConfig, SmtpConfig, TlsMode};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::{TcpListener, TcpStream},
@@ -41,6 +42,29 @@ impl Received {
         }
         value
     }
+}
+
+/// Queues `count` invitation-sized emails to distinct learners, due now.
+pub async fn queue_invitation_emails(db: &app::db::Db, count: usize) {
+    let text = "Hello,\n\nAda has invited you to join Spring Cohort at Riverside on Muster.\n\nhttp://muster.test/invite/0123456789abcdef\n".repeat(3);
+    let html = format!(
+        "<!DOCTYPE html><html><body><p>{}</p></body></html>",
+        text.replace('\n', "<br>")
+    );
+    let mut tx = db.pool.begin().await.unwrap();
+    for i in 0..count {
+        sqlx::query(
+            "INSERT INTO outbox (to_email, subject, text_body, html_body, kind, status, attempts, next_attempt_at, created_at)
+             VALUES ($1, 'Riverside invites you to join Spring Cohort', $2, $3, 'invitation', 'queued', 0, 0, 1)",
+        )
+        .bind(format!("learner{i}@example.org"))
+        .bind(&text)
+        .bind(&html)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
 }
 
 pub type Inbox = Arc<Mutex<Vec<Received>>>;
@@ -80,6 +104,19 @@ impl SmtpSink {
         self.task.abort();
         let _ = self.task.await;
         (self.addr, self.inbox)
+    }
+
+    /// The sender's settings for delivering to this sink (throttle as by default).
+    pub fn mail_config(&self) -> MailConfig {
+        let mut config = MailConfig::dev_mailbox(super::BASE_URL);
+        config.smtp = Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: self.addr.port(),
+            tls: TlsMode::None,
+            username: None,
+            password: None,
+        });
+        config
     }
 
     pub fn received(&self) -> Vec<Received> {
