@@ -52,7 +52,8 @@ pub async fn same_origin_only(
     if allowed {
         next.run(request).await
     } else {
-        tracing::warn!(origin = ?claimed, ?host, path = %request.uri().path(), "cross-site request refused");
+        // The route's pattern, not its path: paths carry live tokens.
+        tracing::warn!(origin = ?claimed, ?host, route = %crate::guard::route_of(&request), "cross-site request refused");
         (
             StatusCode::FORBIDDEN,
             "This request did not come from a Muster page.",

@@ -5,6 +5,7 @@
 
 mod config;
 mod csrf;
+pub mod guard;
 mod join_limits;
 pub mod mail;
 pub mod workers;
@@ -84,9 +85,6 @@ pub fn router(state: AppState) -> Router {
     router_with(state, &JoinLimits::default())
 }
 
-/// Uploads and confirmed imports: the engine's 50 MB file limit plus room for the form.
-const UPLOAD_LIMIT: usize = 60 * 1024 * 1024;
-
 /// The router with the given join page rate limits.
 pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
     let routes = generate_route_list(app::App);
@@ -94,8 +92,7 @@ pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
     Router::new()
         .route(
             "/admin/imports/upload",
-            axum::routing::post(app::imports::form::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
+            axum::routing::post(app::imports::form::upload),
         )
         .route(
             "/admin/imports/{id}/failed.csv",
@@ -124,20 +121,31 @@ pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.clone()),
+            move || {
+                provide_context(context_state.clone());
+                // The page's Content-Security-Policy names this nonce (see app::shell).
+                leptos::nonce::provide_nonce();
+            },
             {
                 let options = state.leptos_options.clone();
                 move || app::shell(options.clone())
             },
         )
-        // Confirmed imports carry their rows (100k rows is about 10 MB of JSON).
-        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT))
+        // guard::limit_body has already bounded every body by its route.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            guard::IMPORT_BODY_LIMIT,
+        ))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.settings.clone(),
             csrf::same_origin_only,
+        ))
+        .layer(axum::middleware::from_fn(guard::limit_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.settings.secure_cookies(),
+            guard::security_headers,
         ))
         .with_state(state)
 }
@@ -163,7 +171,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         trigger,
         shutdown.clone(),
     )?;
-    let app = router_with(state.clone(), &config.join_limits);
+    let app = router_with(state.clone(), &config.join_limits).layer(
+        axum::middleware::from_fn_with_state(
+            guard::AllowedHosts::new(&config.settings.base_url, addr),
+            guard::known_host,
+        ),
+    );
     let mut stopping = shutdown;
     // The peer address is what the join page's rate limit keys on.
     let server = tokio::spawn(async move {

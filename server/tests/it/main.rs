@@ -10,6 +10,7 @@
 #[macro_use]
 mod support;
 
+mod abuse;
 mod activation;
 mod api;
 mod import_bench;
