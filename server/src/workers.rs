@@ -76,23 +76,11 @@ impl Workers {
             tracing::warn!("background work did not stop within {grace:?}; abandoning it");
             self.tasks.shutdown().await;
         }
-        if let Err(error) = release_import_leases(&self.db, &self.import_worker_ids).await {
-            tracing::error!(%error, "could not release import leases; they run out by themselves");
+        // A worker cut off above could not release its own lease.
+        for worker_id in &self.import_worker_ids {
+            if let Err(error) = app::imports::store::release_leases(&self.db, worker_id).await {
+                tracing::error!(%error, "could not release import leases; they run out by themselves");
+            }
         }
     }
-}
-
-/// Makes imports leased to `worker_ids` claimable now instead of when their
-/// lease runs out. (Belongs in the imports store when it has one.)
-async fn release_import_leases(db: &Db, worker_ids: &[String]) -> Result<(), sqlx::Error> {
-    for worker_id in worker_ids {
-        sqlx::query(
-            "UPDATE imports SET lease_owner = NULL, locked_until = 0
-             WHERE lease_owner = $1 AND status = 'running'",
-        )
-        .bind(worker_id)
-        .execute(&db.pool)
-        .await?;
-    }
-    Ok(())
 }

@@ -22,124 +22,16 @@ use app::{
 use futures::StreamExt;
 use lettre::{
     message::{header::ContentType, Mailbox, MultiPart, SinglePart},
-    transport::smtp::{
-        authentication::{Credentials, Mechanism},
-        client::{AsyncSmtpConnection, TlsParameters},
-        extension::ClientId,
-    },
+    transport::smtp::client::{AsyncSmtpConnection, TlsParameters},
     Message,
 };
 use tokio::sync::Mutex;
 
-/// How long one SMTP exchange (connect, or one message) may take.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
-/// A pooled connection idle longer than this is checked with NOOP before use.
-const IDLE_CHECK: Duration = Duration::from_secs(10);
+mod config;
+mod smtp;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsMode {
-    /// Plain SMTP (a relay on localhost or a test server).
-    None,
-    /// Upgrade with STARTTLS (port 587).
-    StartTls,
-    /// TLS from the first byte (port 465).
-    Tls,
-}
-
-#[derive(Clone)]
-pub struct SmtpConfig {
-    pub host: String,
-    pub port: u16,
-    pub tls: TlsMode,
-    pub username: Option<String>,
-    pub password: Option<String>,
-}
-
-impl std::fmt::Debug for SmtpConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmtpConfig")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &self.tls)
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "…"))
-            .finish()
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct MailConfig {
-    /// `None`: deliver into the dev mailbox.
-    pub smtp: Option<SmtpConfig>,
-    /// The From header, e.g. `Muster <no-reply@example.org>`.
-    pub from: String,
-    /// Messages per minute for this process; 0 means no throttle.
-    pub per_minute: u32,
-    /// After this many failed attempts a message is marked failed.
-    pub max_attempts: i64,
-    /// The first retry waits this long, each further one twice as long (capped at a day).
-    pub retry_base_secs: i64,
-    /// Rows claimed at once.
-    pub batch: i64,
-    /// Messages in flight at once (and pooled SMTP connections).
-    pub concurrency: usize,
-    /// How long a claim holds a row; longer than any SMTP exchange.
-    pub lease_secs: i64,
-    /// How often to look for due rows when nothing wakes the sender.
-    pub poll: Duration,
-    /// The domain in Message-IDs.
-    pub message_id_domain: String,
-}
-
-impl MailConfig {
-    pub fn dev_mailbox(base_url: &str) -> MailConfig {
-        let domain = domain_of(base_url);
-        MailConfig {
-            smtp: None,
-            from: format!("Muster <no-reply@{domain}>"),
-            per_minute: 0,
-            max_attempts: 8,
-            retry_base_secs: 30,
-            batch: 100,
-            concurrency: 8,
-            lease_secs: 300,
-            poll: Duration::from_secs(1),
-            message_id_domain: domain,
-        }
-    }
-}
-
-/// The host of a URL, for default From addresses and Message-IDs.
-pub fn domain_of(base_url: &str) -> String {
-    let rest = base_url
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .unwrap_or(base_url);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority
-        .rsplit_once('@')
-        .map(|(_, host)| host)
-        .unwrap_or(authority);
-    let host = if host.starts_with('[') {
-        host.split(']')
-            .next()
-            .unwrap_or(host)
-            .trim_start_matches('[')
-    } else {
-        host.split(':').next().unwrap_or(host)
-    };
-    if host.is_empty() {
-        "localhost".to_owned()
-    } else {
-        host.to_ascii_lowercase()
-    }
-}
-
-/// The Message-ID of an outbox row: the same on every attempt, so a receiver
-/// can recognize a message that a crash made us send twice.
-pub fn message_id(id: i64, created_at: i64, domain: &str) -> String {
-    format!("<muster.{id}.{created_at}@{domain}>")
-}
+pub use config::{domain_of, message_id, MailConfig, SmtpConfig, TlsMode};
+use smtp::SMTP_TIMEOUT;
 
 #[derive(Debug, Clone)]
 pub struct Claimed {
@@ -196,87 +88,6 @@ impl Sender {
             idle: std::sync::Mutex::new(Vec::new()),
             next_slot: Mutex::new(Instant::now()),
         })
-    }
-
-    /// A new SMTP connection: greeted, upgraded to TLS as configured,
-    /// authenticated. Plain and STARTTLS connections set TCP_NODELAY: lettre
-    /// writes a message and its final dot separately, and with Nagle's
-    /// algorithm against a delayed ACK each message would wait ~40 ms.
-    async fn connect(&self, smtp: &SmtpConfig) -> Result<AsyncSmtpConnection, String> {
-        let hello = ClientId::default();
-        let mut connection = match smtp.tls {
-            TlsMode::Tls => {
-                let tls = TlsParameters::new(smtp.host.clone()).map_err(|e| e.to_string())?;
-                AsyncSmtpConnection::connect_tokio1(
-                    (smtp.host.as_str(), smtp.port),
-                    Some(SMTP_TIMEOUT),
-                    &hello,
-                    Some(tls),
-                    None,
-                )
-                .await
-                .map_err(|e| e.to_string())?
-            }
-            TlsMode::None | TlsMode::StartTls => {
-                let stream = tokio::time::timeout(
-                    SMTP_TIMEOUT,
-                    tokio::net::TcpStream::connect((smtp.host.as_str(), smtp.port)),
-                )
-                .await
-                .map_err(|_| "connection timed out".to_owned())?
-                .map_err(|e| format!("could not connect to {}:{}: {e}", smtp.host, smtp.port))?;
-                let _ = stream.set_nodelay(true);
-                let mut connection = tokio::time::timeout(
-                    SMTP_TIMEOUT,
-                    AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
-                )
-                .await
-                .map_err(|_| "greeting timed out".to_owned())?
-                .map_err(|e| e.to_string())?;
-                if smtp.tls == TlsMode::StartTls {
-                    let tls = TlsParameters::new(smtp.host.clone()).map_err(|e| e.to_string())?;
-                    connection
-                        .starttls(tls, &hello)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                }
-                connection
-            }
-        };
-        if let (Some(username), Some(password)) = (&smtp.username, &smtp.password) {
-            connection
-                .auth(
-                    &[Mechanism::Plain, Mechanism::Login],
-                    &Credentials::new(username.clone(), password.clone()),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        Ok(connection)
-    }
-
-    /// An idle connection that still answers, or a new one.
-    async fn checkout(&self, smtp: &SmtpConfig) -> Result<AsyncSmtpConnection, String> {
-        loop {
-            let idle = self.idle.lock().expect("smtp pool poisoned").pop();
-            match idle {
-                None => return self.connect(smtp).await,
-                Some((connection, since)) if since.elapsed() < IDLE_CHECK => return Ok(connection),
-                Some((mut connection, _)) => {
-                    if connection.test_connected().await {
-                        return Ok(connection);
-                    }
-                    connection.abort().await;
-                }
-            }
-        }
-    }
-
-    fn checkin(&self, connection: AsyncSmtpConnection) {
-        let mut idle = self.idle.lock().expect("smtp pool poisoned");
-        if idle.len() < self.config.concurrency.max(1) {
-            idle.push((connection, Instant::now()));
-        }
     }
 
     /// Claims up to `batch` due rows for `owner`.
@@ -534,28 +345,4 @@ pub fn spawn_sender(
     let sender = Arc::new(Sender::new(state.db.clone(), config)?);
     tracing::info!("outbox sender delivering to {target}");
     Ok(tokio::spawn(sender.run(shutdown)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn domains_come_from_the_base_url() {
-        assert_eq!(
-            domain_of("https://Muster.Example.org/app"),
-            "muster.example.org"
-        );
-        assert_eq!(domain_of("http://127.0.0.1:3000"), "127.0.0.1");
-        assert_eq!(domain_of("http://[::1]:3000"), "::1");
-        assert_eq!(domain_of("http://"), "localhost");
-    }
-
-    #[test]
-    fn message_ids_are_stable_per_row() {
-        assert_eq!(
-            message_id(42, 1_700_000_000, "m.test"),
-            "<muster.42.1700000000@m.test>"
-        );
-    }
 }

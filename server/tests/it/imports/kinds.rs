@@ -1,0 +1,332 @@
+//! What each import kind does to accounts, memberships, invitations and emails.
+
+use super::*;
+
+async fn learners_get_accounts_memberships_trainings_and_activation_emails(backend: Backend) {
+    let Some(server) = TestApp::spawn(backend, false).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety\nConduct").await;
+    let rows_in = payload(
+        "learners",
+        &["First Name", "Last Name", "Email"],
+        &[
+            &["Ann", "Lee", "ann@example.com"],
+            &["Bob", "Ray", "bob@example.com"],
+        ],
+    );
+    let id = create(&admin, &options("learners", Some(group)), &rows_in, KEY_A)
+        .await
+        .unwrap();
+    let done = wait_finished(&admin, id).await;
+    assert_eq!((done.succeeded, done.failed), (2, 0), "{done:?}");
+    let users: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT email, first_name, status FROM users WHERE email LIKE $1 ORDER BY email",
+    )
+    .bind("%@example.com")
+    .fetch_all(&server.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        users,
+        vec![
+            ("ann@example.com".into(), "Ann".into(), "provisioned".into()),
+            ("bob@example.com".into(), "Bob".into(), "provisioned".into())
+        ]
+    );
+    assert_eq!(
+        server
+            .count(
+                "SELECT COUNT(*) FROM group_memberships WHERE group_id = $1",
+                group
+            )
+            .await,
+        2
+    );
+    assert_eq!(
+        server
+            .count(
+                "SELECT COUNT(*) FROM training_assignments WHERE group_id = $1",
+                group
+            )
+            .await,
+        4
+    );
+    assert_eq!(
+        server
+            .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'activation'")
+            .await,
+        2
+    );
+    // Again: existing members are untouched and nobody is emailed twice.
+    let again = create(&admin, &options("learners", Some(group)), &rows_in, KEY_B)
+        .await
+        .unwrap();
+    let done = wait_finished(&admin, again).await;
+    assert_eq!((done.succeeded, done.skipped), (0, 2));
+    assert_eq!(
+        server
+            .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'activation'")
+            .await,
+        2
+    );
+}
+
+async fn program_invitations_respect_the_contracts_seats(backend: Backend) {
+    let Some(server) = TestApp::spawn(backend, false).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
+    let contract: i64 = admin
+        .call(
+            "contracts/create",
+            &[("name", "District 9"), ("seat_limit", "2"), ("ends_on", "")],
+        )
+        .await
+        .unwrap();
+    let mut opts = options("program-invitations", Some(group));
+    opts["contract_id"] = json!(contract);
+    let three = payload(
+        "program-invitations",
+        &["Full Name", "Email", "External ID"],
+        &[
+            &["Ann Lee", "ann@example.com", "A1"],
+            &["Bob Ray", "bob@example.com", ""],
+            &["Cy Dee", "cy@example.com", "C3"],
+        ],
+    );
+    let dry: DryRun = admin
+        .call_json(
+            "imports/dry_run",
+            &json!({ "options": opts, "payload": three }),
+        )
+        .await
+        .unwrap();
+    assert!(
+        dry.seats_warning
+            .as_deref()
+            .unwrap()
+            .contains("2 seats left"),
+        "{dry:?}"
+    );
+    match create(&admin, &opts, &three, KEY_A).await {
+        Err(AppError::Conflict(message)) => assert!(message.contains("seats"), "{message}"),
+        other => panic!("expected a seats conflict, got {other:?}"),
+    }
+    let two = payload(
+        "program-invitations",
+        &["Full Name", "Email", "External ID"],
+        &[
+            &["Ann Lee", "ann@example.com", "A1"],
+            &["Bob Ray", "bob@example.com", ""],
+        ],
+    );
+    let id = create(&admin, &opts, &two, KEY_B).await.unwrap();
+    assert_eq!(wait_finished(&admin, id).await.succeeded, 2);
+    assert_eq!(
+        server
+            .count(
+                "SELECT COUNT(*) FROM invitations WHERE contract_id = $1",
+                contract
+            )
+            .await,
+        2
+    );
+}
+
+async fn group_members_are_invited_into_each_listed_group(backend: Backend) {
+    let Some(server) = TestApp::spawn(backend, false).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let spring = admin.create_group("Spring Cohort", "Safety").await;
+    let autumn = admin.create_group("Autumn Cohort", "Safety").await;
+    let rows_in = payload(
+        "group-members",
+        &["Email", "Groups"],
+        &[
+            &["ann@example.com", "Spring Cohort; autumn cohort"],
+            &["bob@example.com", "Spring Cohort"],
+            &["cy@example.com", "Winter"],
+        ],
+    );
+    let id = create(&admin, &options("group-members", None), &rows_in, KEY_A)
+        .await
+        .unwrap();
+    let done = wait_finished(&admin, id).await;
+    assert_eq!((done.succeeded, done.failed), (2, 1));
+    assert_eq!(
+        server
+            .count(
+                "SELECT COUNT(*) FROM invitations WHERE group_id = $1",
+                spring
+            )
+            .await,
+        2
+    );
+    assert_eq!(
+        server
+            .count(
+                "SELECT COUNT(*) FROM invitations WHERE group_id = $1",
+                autumn
+            )
+            .await,
+        1
+    );
+}
+
+async fn people_are_added_updated_and_linked(backend: Backend) {
+    let Some(server) = TestApp::spawn(backend, false).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let headers = ["First Name", "Last Name", "Email", "Role", "Parent Emails"];
+    let first = payload(
+        "people",
+        &headers,
+        &[
+            &[
+                "Ann",
+                "Lee",
+                "ann@example.com",
+                "Student",
+                "pat@example.com",
+            ],
+            &["Pat", "Lee", "pat@example.com", "Parent", ""],
+        ],
+    );
+    let id = create(&admin, &options("people", None), &first, KEY_A)
+        .await
+        .unwrap();
+    let done = wait_finished(&admin, id).await;
+    assert_eq!(
+        (done.succeeded, done.failed),
+        (2, 0),
+        "{:?}",
+        rows(&admin, id, "").await
+    );
+    assert_eq!(
+        server
+            .count_all("SELECT COUNT(*) FROM associations WHERE relation = 'parent'")
+            .await,
+        1
+    );
+    // Without "auto-invite" nobody is emailed.
+    assert_eq!(
+        server
+            .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'activation'")
+            .await,
+        0
+    );
+    let renamed = payload(
+        "people",
+        &headers,
+        &[
+            &[
+                "Annie",
+                "Lee",
+                "ann@example.com",
+                "Student",
+                "pat@example.com",
+            ],
+            &["Pat", "Lee", "pat@example.com", "Parent", ""],
+        ],
+    );
+    let id = create(&admin, &options("people", None), &renamed, KEY_B)
+        .await
+        .unwrap();
+    let done = wait_finished(&admin, id).await;
+    assert_eq!((done.succeeded, done.skipped), (1, 1));
+    let (first_name,): (String,) =
+        sqlx::query_as("SELECT first_name FROM users WHERE email = 'ann@example.com'")
+            .fetch_one(&server.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(first_name, "Annie");
+    assert_eq!(
+        server.count_all("SELECT COUNT(*) FROM associations").await,
+        1
+    );
+}
+
+/// A student with only a username has no email: with "auto-invite", the
+/// activation for their account goes to their parent.
+async fn a_username_only_students_activation_goes_to_the_parent(backend: Backend) {
+    let Some(server) = TestApp::spawn(backend, false).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let mut opts = options("people", None);
+    opts["auto_invite"] = json!(true);
+    let rows_in = payload(
+        "people",
+        &[
+            "First Name",
+            "Last Name",
+            "Email",
+            "Username",
+            "Role",
+            "Parent Emails",
+        ],
+        &[
+            &["Kit", "Lee", "", "kitlee", "Student", "pat@example.com"],
+            &["Pat", "Lee", "pat@example.com", "", "Parent", ""],
+        ],
+    );
+    let id = create(&admin, &opts, &rows_in, KEY_A).await.unwrap();
+    let done = wait_finished(&admin, id).await;
+    assert_eq!(
+        (done.succeeded, done.failed),
+        (2, 0),
+        "{:?}",
+        rows(&admin, id, "").await
+    );
+    let (email, status): (Option<String>, String) =
+        sqlx::query_as("SELECT email, status FROM users WHERE username = 'kitlee'")
+            .fetch_one(&server.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!((email, status.as_str()), (None, "provisioned"));
+    assert_eq!(
+        server
+            .count_all("SELECT COUNT(*) FROM associations WHERE relation = 'parent'")
+            .await,
+        1
+    );
+    // The parent's own activation, and the one for the student's account.
+    let to: Vec<(String,)> =
+        sqlx::query_as("SELECT to_email FROM outbox WHERE kind = 'activation' ORDER BY id")
+            .fetch_all(&server.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        to,
+        vec![
+            ("pat@example.com".to_owned(),),
+            ("pat@example.com".to_owned(),)
+        ]
+    );
+    let (kit,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE username = 'kitlee'")
+        .fetch_one(&server.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        server
+            .count(
+                "SELECT COUNT(*) FROM activation_tokens WHERE user_id = $1",
+                kit
+            )
+            .await,
+        1
+    );
+}
+
+on_both_backends! {
+    learners_accounts_memberships_trainings => learners_get_accounts_memberships_trainings_and_activation_emails;
+    program_invitations_seats => program_invitations_respect_the_contracts_seats;
+    group_members_each_group => group_members_are_invited_into_each_listed_group;
+    people_added_updated_linked => people_are_added_updated_and_linked;
+    username_only_student_parent_activation => a_username_only_students_activation_goes_to_the_parent;
+}

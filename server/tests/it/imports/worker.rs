@@ -1,0 +1,292 @@
+//! The import worker: sharing an import between workers, cancelling, stopping after a batch, giving up after repeated failures.
+
+use super::*;
+
+/// Two workers (as two server processes would run) share one import: every row
+/// is done exactly once.
+async fn two_workers_never_do_a_row_twice(backend: Backend) {
+    let Some(server) =
+        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+    else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
+    let emails: Vec<String> = (0..3_000)
+        .map(|i| format!("learner{i}@example.com"))
+        .collect();
+    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
+    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
+    let id = create(
+        &admin,
+        &options("invites", Some(group)),
+        &payload("invites", &["Email"], &cell_refs),
+        KEY_A,
+    )
+    .await
+    .unwrap();
+    let workers: Vec<_> = (0..2)
+        .map(|n| {
+            let state = server.state.clone();
+            tokio::spawn(async move {
+                let config = app::imports::worker::WorkerConfig {
+                    batch_size: 250,
+                    lease_secs: 30,
+                    worker_id: format!("test-worker-{n}"),
+                    ..Default::default()
+                };
+                let mut batches = 0;
+                while app::imports::worker::run_batch(&state.db, &state.settings, &config)
+                    .await
+                    .unwrap()
+                {
+                    batches += 1;
+                }
+                batches
+            })
+        })
+        .collect();
+    let mut batches = 0;
+    for worker in workers {
+        batches += worker.await.unwrap();
+    }
+    // 12 batches of rows plus the one that finishes the import.
+    assert!(batches >= 13, "{batches}");
+    let done = wait_finished(&admin, id).await;
+    assert_eq!((done.succeeded, done.skipped, done.failed), (3_000, 0, 0));
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM invitations WHERE import_id = $1", id)
+            .await,
+        3_000
+    );
+    assert_eq!(
+        server
+            .count_all("SELECT COUNT(DISTINCT to_email) FROM outbox WHERE kind = 'invitation'")
+            .await,
+        3_000
+    );
+    assert_eq!(
+        server
+            .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'")
+            .await,
+        3_000
+    );
+}
+
+async fn a_queued_import_can_be_cancelled(backend: Backend) {
+    let Some(server) =
+        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+    else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
+    let id = create(
+        &admin,
+        &options("invites", Some(group)),
+        &payload("invites", &["Email"], &[&["ann@example.com"]]),
+        KEY_A,
+    )
+    .await
+    .unwrap();
+    admin
+        .call::<()>("imports/cancel", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    let summary: ImportSummary = admin
+        .call("imports/get", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(summary.status.as_str(), "cancelled");
+    assert_eq!(
+        server.count_all("SELECT COUNT(*) FROM invitations").await,
+        0
+    );
+}
+
+/// Cancelling a running import stops it after the current batch; what was done stays.
+async fn a_running_import_stops_after_its_batch(backend: Backend) {
+    let Some(server) =
+        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+    else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
+    let id = hundred_invites(&admin, group).await;
+    let config = app::imports::worker::WorkerConfig {
+        batch_size: 30,
+        worker_id: "test-worker".into(),
+        ..Default::default()
+    };
+    let run = || app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config);
+    assert!(run().await.unwrap());
+    let running: ImportSummary = admin
+        .call("imports/get", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(
+        (running.status.as_str(), running.processed),
+        ("running", 30)
+    );
+    admin
+        .call::<()>("imports/cancel", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    assert!(run().await.unwrap());
+    assert!(
+        !run().await.unwrap(),
+        "a cancelled import is not picked up again"
+    );
+    let done: ImportSummary = admin
+        .call("imports/get", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(done.status.as_str(), "cancelled");
+    assert_eq!(done.succeeded, 30);
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM invitations WHERE import_id = $1", id)
+            .await,
+        30
+    );
+    assert_eq!(rows(&admin, id, "pending").await.total, 70);
+}
+
+/// A batch that keeps failing (here: its table is gone) is retried, and after
+/// five failures in a row the import ends as failed and the admin is told.
+async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
+    let Some(server) =
+        TestApp::spawn_with(backend, false, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+    else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
+    let id = create(
+        &admin,
+        &options("invites", Some(group)),
+        &payload(
+            "invites",
+            &["Email"],
+            &[&["ann@example.com"], &["bob@example.com"]],
+        ),
+        KEY_A,
+    )
+    .await
+    .unwrap();
+    sqlx::query("ALTER TABLE invitations RENAME TO invitations_away")
+        .execute(&server.state.db.pool)
+        .await
+        .unwrap();
+    let config = app::imports::worker::WorkerConfig {
+        worker_id: "test-worker".into(),
+        ..Default::default()
+    };
+    for attempt in 1..=5 {
+        let result =
+            app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config).await;
+        assert!(result.is_err(), "attempt {attempt} should fail");
+    }
+    assert!(
+        !app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config)
+            .await
+            .unwrap()
+    );
+    let done: ImportSummary = admin
+        .call("imports/get", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(done.status.as_str(), "failed");
+    assert!(done.error.as_deref().unwrap().contains("repeated errors"));
+    assert_eq!(done.retryable(), 2);
+    assert_eq!(
+        server
+            .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'import_finished'")
+            .await,
+        1
+    );
+    let (_, _, body) = admin
+        .get_with_headers(&format!("/admin/imports/{id}/failed.csv"))
+        .await;
+    assert!(
+        body.contains("Not imported: the import stopped before this row."),
+        "{body}"
+    );
+}
+
+/// A queued Invites import of a hundred generated addresses into `group`.
+async fn hundred_invites(admin: &Client, group: i64) -> i64 {
+    let emails: Vec<String> = (0..100).map(|i| format!("p{i}@example.com")).collect();
+    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
+    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
+    create(
+        admin,
+        &options("invites", Some(group)),
+        &payload("invites", &["Email"], &cell_refs),
+        KEY_A,
+    )
+    .await
+    .unwrap()
+}
+
+/// A worker asked to stop gives up its lease once its batch is done, so that
+/// another worker resumes the import at once instead of after the lease.
+async fn a_stopping_worker_releases_its_lease(backend: Backend) {
+    let Some(server) = TestApp::spawn_without_import_workers(backend).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
+    let id = hundred_invites(&admin, group).await;
+    let stopping = app::imports::worker::WorkerConfig {
+        batch_size: 40,
+        worker_id: "stopping-worker".into(),
+        ..Default::default()
+    };
+    let db = &server.state.db;
+    assert!(
+        app::imports::worker::run_batch(db, &server.state.settings, &stopping)
+            .await
+            .unwrap()
+    );
+    let (trigger, shutdown) = app::state::Shutdown::new();
+    trigger.stop();
+    app::imports::worker::run_worker(server.state.clone(), stopping, shutdown).await;
+    assert_eq!(
+        server
+            .count(
+                "SELECT COUNT(*) FROM imports WHERE id = $1 AND status = 'running' AND lease_owner IS NULL",
+                id
+            )
+            .await,
+        1
+    );
+    let other = app::imports::worker::WorkerConfig {
+        batch_size: 40,
+        worker_id: "other-worker".into(),
+        ..Default::default()
+    };
+    assert!(
+        app::imports::worker::run_batch(db, &server.state.settings, &other)
+            .await
+            .unwrap()
+    );
+    let resumed: ImportSummary = admin
+        .call("imports/get", &[("id", &id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(
+        (resumed.status.as_str(), resumed.processed),
+        ("running", 80)
+    );
+}
+
+on_both_backends! {
+    stopping_worker_releases_lease => a_stopping_worker_releases_its_lease;
+    two_workers_one_import => two_workers_never_do_a_row_twice;
+    queued_import_cancelled => a_queued_import_can_be_cancelled;
+    running_import_cancelled => a_running_import_stops_after_its_batch;
+    repeated_failures_fail_the_import => repeated_failures_end_the_import_as_failed;
+}
