@@ -288,3 +288,25 @@ pub async fn session_user<'c>(
     .fetch_optional(db)
     .await
 }
+
+/// Makes the person a member of the organization in `role`, unless they
+/// are one already (in whatever role).
+pub async fn add_membership<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    user_id: i64,
+    role: Role,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (organization_id, user_id) DO NOTHING",
+    )
+    .bind(organization_id)
+    .bind(user_id)
+    .bind(role.as_str())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}

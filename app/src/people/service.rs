@@ -2,7 +2,7 @@
 
 use super::{AccountStatus, PeoplePage, Person, PAGE_SIZE};
 use crate::{
-    auth::CurrentUser,
+    auth::{self, CurrentUser},
     db::Db,
     error::AppError,
     groups, mail,
@@ -91,7 +91,7 @@ pub async fn resend_welcome(
     let organization_id = user.organization_id;
     let now = now();
     let mut tx = db.begin().await?;
-    store::lock(&mut tx, person_id).await?;
+    auth::store::lock_user(&mut *tx, person_id).await?;
     let person = store::member(&mut tx, organization_id, person_id)
         .await?
         .ok_or(AppError::NotFound)?;
