@@ -9,7 +9,7 @@ use app::{
     error::AppError,
     home::LearnerOverview,
     invitations::{InvitationsPage, InviteLookup, InviteOutcome, InviteResult},
-    mail::{MailboxEntry, MailboxMessage},
+    mail::{MailboxEntry, MailboxMessage, OutboxStatus},
     people::PeoplePage,
 };
 
@@ -206,7 +206,7 @@ async fn manual_invite_reports_each_address_and_queues_one_email_per_invitation(
     assert!(
         page.rows
             .iter()
-            .all(|row| row.delivery.as_deref() == Some("sent")),
+            .all(|row| row.delivery == Some(OutboxStatus::Sent)),
         "{page:?}"
     );
     assert!(page.rows.iter().all(|row| row.accepted_name.is_none()));
@@ -728,7 +728,7 @@ async fn smtp_delivery_survives_an_outage_without_duplicates(backend: Backend) {
             .await
             .rows
             .iter()
-            .all(|row| row.delivery.as_deref() == Some("sent"))
+            .all(|row| row.delivery == Some(OutboxStatus::Sent))
     })
     .await;
 
@@ -746,7 +746,7 @@ async fn smtp_delivery_survives_an_outage_without_duplicates(backend: Backend) {
     })
     .await;
     let row = list(&admin, "", "sam").await.rows.remove(0);
-    assert_eq!(row.delivery.as_deref(), Some("queued"));
+    assert_eq!(row.delivery, Some(OutboxStatus::Queued));
     assert!(row.delivery_error.is_some());
 
     // And comes back on the same port.
