@@ -3,7 +3,7 @@
 use super::{AccountStatus, PeoplePage, Person, PAGE_SIZE};
 use crate::{
     auth::{self, CurrentUser},
-    db::Db,
+    db::{like_pattern, Db},
     error::AppError,
     groups, mail,
     state::{now, Settings},
@@ -38,13 +38,7 @@ pub async fn list(
     page: i64,
 ) -> Result<PeoplePage, AppError> {
     let status = status_filter(status)?;
-    let escaped = search
-        .trim()
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    let pattern = format!("%{escaped}%");
+    let pattern = like_pattern(search);
     let page = page.max(1);
     let total = store::count(db, organization_id, &pattern, status).await?;
     let rows = store::search(
