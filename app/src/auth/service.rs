@@ -124,10 +124,11 @@ pub async fn create_organization(
         return Err(AppError::Forbidden);
     }
     let email = email.key().to_string();
+    let taken = || {
+        AppError::Conflict("An account with this email already exists. Log in instead.".into())
+    };
     if store::user_id_by_email(&mut *tx, &email).await?.is_some() {
-        return Err(AppError::Conflict(
-            "An account with this email already exists. Log in instead.".into(),
-        ));
+        return Err(taken());
     }
     let organization_id = store::insert_organization(&mut *tx, &organization_name, now).await?;
     let user = NewUser {
@@ -136,8 +137,10 @@ pub async fn create_organization(
         last_name: last_name.as_str(),
         password_hash: &password_hash,
     };
-    let user_id = store::insert_user(&mut *tx, &user, now).await?;
-    store::insert_membership(&mut *tx, organization_id, user_id, Role::Admin, now).await?;
+    let user_id = store::insert_user_unless_taken(&mut *tx, &user, now)
+        .await?
+        .ok_or_else(taken)?;
+    store::add_membership(&mut *tx, organization_id, user_id, Role::Admin, now).await?;
     tx.commit().await?;
     tracing::info!(organization_id, user_id, "organization created");
     Ok((user_id, organization_id))
