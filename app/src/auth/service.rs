@@ -124,9 +124,8 @@ pub async fn create_organization(
         return Err(AppError::Forbidden);
     }
     let email = email.key().to_string();
-    let taken = || {
-        AppError::Conflict("An account with this email already exists. Log in instead.".into())
-    };
+    let taken =
+        || AppError::Conflict("An account with this email already exists. Log in instead.".into());
     if store::user_id_by_email(&mut *tx, &email).await?.is_some() {
         return Err(taken());
     }
