@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use app::{
     db::Db,
+    error::AppError,
     imports::worker::WorkerConfig,
     state::{AppState, Shutdown, ShutdownTrigger},
 };
@@ -83,16 +84,10 @@ impl Workers {
 }
 
 /// Makes imports leased to `worker_ids` claimable now instead of when their
-/// lease runs out. (Belongs in the imports store when it has one.)
-async fn release_import_leases(db: &Db, worker_ids: &[String]) -> Result<(), sqlx::Error> {
+/// lease runs out.
+async fn release_import_leases(db: &Db, worker_ids: &[String]) -> Result<(), AppError> {
     for worker_id in worker_ids {
-        sqlx::query(
-            "UPDATE imports SET lease_owner = NULL, locked_until = 0
-             WHERE lease_owner = $1 AND status = 'running'",
-        )
-        .bind(worker_id)
-        .execute(&db.pool)
-        .await?;
+        app::imports::store::release_leases(db, worker_id).await?;
     }
     Ok(())
 }
