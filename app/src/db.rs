@@ -157,6 +157,19 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
     })
 }
 
+/// A `LIKE ... ESCAPE '\'` pattern matching text that contains `search`,
+/// trimmed and lowercased (compare it with `LOWER(column)`); `%`, `_` and
+/// `\` in the search are literal.
+pub fn like_pattern(search: &str) -> String {
+    let escaped = search
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// A value bound to a bulk statement.
 #[derive(Debug, Clone)]
 pub enum Bind {
@@ -268,6 +281,11 @@ impl Bulk {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn like_pattern_makes_wildcards_literal() {
+        assert_eq!(like_pattern("  A%b_c\\ "), "%a\\%b\\_c\\\\%");
+    }
 
     #[test]
     fn bulk_numbers_placeholders_across_rows_and_the_tail() {

@@ -186,10 +186,10 @@ pub mod server {
 
     use super::FormError;
     use crate::{
-        auth::{server::user_for_token, CurrentUser},
+        auth::{store as accounts, CurrentUser},
         db::Db,
         error::AppError,
-        state::{AppState, Settings},
+        state::{now, AppState, Settings},
     };
 
     pub const SESSION_COOKIE: &str = "muster_session";
@@ -250,6 +250,44 @@ pub mod server {
         response.body(Body::empty()).unwrap_or_default()
     }
 
+    /// Opens a session for the person in the organization; the token is
+    /// for the cookie, only its hash is stored.
+    pub async fn create_session(
+        db: &Db,
+        user_id: i64,
+        organization_id: i64,
+    ) -> Result<String, AppError> {
+        let token = new_token();
+        let now = now();
+        accounts::insert_session(
+            &db.pool,
+            &token_hash(&token),
+            user_id,
+            organization_id,
+            now,
+            now + SESSION_TTL_SECS,
+        )
+        .await?;
+        Ok(token)
+    }
+
+    /// Who a session token belongs to while the session lasts; `None` also
+    /// for a role this version does not know.
+    pub async fn user_for_token(db: &Db, token: &str) -> Result<Option<CurrentUser>, AppError> {
+        let found = accounts::session_user(&db.pool, &token_hash(token), now()).await?;
+        Ok(found.and_then(|row| {
+            Some(CurrentUser {
+                user_id: row.user_id,
+                organization_id: row.organization_id,
+                organization_name: row.organization_name,
+                email: row.email,
+                first_name: row.first_name,
+                last_name: row.last_name,
+                role: row.role.parse().ok()?,
+            })
+        }))
+    }
+
     /// Back to `page` with the refusal's code in the query string.
     pub fn refused(page: &str, error: impl Into<FormError>) -> Response {
         let separator = if page.contains('?') { '&' } else { '?' };
@@ -263,11 +301,7 @@ pub mod server {
     /// never shown: the caller is already answering something else.
     pub async fn end_session(db: &Db, token: Option<&str>) {
         if let Some(token) = token {
-            if let Err(error) = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-                .bind(token_hash(token))
-                .execute(&db.pool)
-                .await
-            {
+            if let Err(error) = accounts::delete_session(&db.pool, &token_hash(token)).await {
                 tracing::error!(%error, "could not end session");
             }
         }
@@ -283,7 +317,7 @@ pub mod server {
         organization_id: i64,
         home: &str,
     ) -> Response {
-        match crate::auth::server::create_session(&state.db, user_id, organization_id).await {
+        match create_session(&state.db, user_id, organization_id).await {
             Ok(token) => {
                 end_session(&state.db, old_session).await;
                 see_other(home, Some(session_cookie(&state.settings, Some(&token))))

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use app::{
     db::Db,
+    error::AppError,
     imports::worker::WorkerConfig,
     state::{AppState, Shutdown, ShutdownTrigger},
 };

@@ -9,6 +9,17 @@ use serde::{Deserialize, Serialize};
 pub use crate::bulk::{BulkOutcome, MAX_BULK_IDS};
 use crate::error::AppError;
 
+crate::text_enum::text_enum! {
+    /// Where an activation link stands in the database (expiry is a time,
+    /// not a status).
+    pub enum ActivationTokenStatus {
+        Pending = "pending",
+        Used = "used",
+        /// A newer link was sent to the same person.
+        Replaced = "replaced",
+    }
+}
+
 /// How long an activation link works.
 pub const ACTIVATION_DAYS: i64 = 14;
 /// Activation emails an admin may send per address per 24 hours (those an

@@ -4,12 +4,13 @@
 
 use super::{
     store::{self, NewToken},
-    ActivationLookup, BulkOutcome, ACTIVATION_DAYS, MAX_ACTIVATION_SENDS_PER_DAY,
+    ActivationLookup, ActivationTokenStatus, BulkOutcome, ACTIVATION_DAYS,
+    MAX_ACTIVATION_SENDS_PER_DAY,
 };
 use crate::{
     auth::{
         service::{check_password, hash_password},
-        store as accounts, CurrentUser,
+        store as accounts, AccountStatus, CurrentUser,
     },
     bulk::{self, CHUNK},
     db::{Db, Tx},
@@ -130,7 +131,7 @@ async fn admin_send(
     let Some(person) = store::member(&mut **tx, sender.organization_id, person_id).await? else {
         return Ok(Sent::NotFound);
     };
-    if person.status != "provisioned" {
+    if !person.status.parse::<AccountStatus>()?.can_activate() {
         return Ok(Sent::NotEligible(
             "This person has already activated their account.".into(),
         ));
@@ -253,9 +254,12 @@ pub async fn lookup(db: &Db, token: &str) -> Result<ActivationLookup, AppError> 
         return Ok(ActivationLookup::NotFound);
     };
     // The table keeps a status rather than a time for replaced links.
+    let status: ActivationTokenStatus = found.status.parse()?;
+    let account: AccountStatus = found.user_status.parse()?;
     let state = TokenState::of(
-        (found.status == "used").then_some(found.used_at.unwrap_or(found.expires_at)),
-        (found.status == "replaced").then_some(found.expires_at),
+        (status == ActivationTokenStatus::Used)
+            .then_some(found.used_at.unwrap_or(found.expires_at)),
+        (status == ActivationTokenStatus::Replaced).then_some(found.expires_at),
         None,
         found.expires_at,
         now(),
@@ -264,7 +268,7 @@ pub async fn lookup(db: &Db, token: &str) -> Result<ActivationLookup, AppError> 
     Ok(match state {
         TokenState::Used => ActivationLookup::Used { organization },
         // Someone who is active already needs no link, whichever it is.
-        _ if found.user_status != "provisioned" => ActivationLookup::AlreadyActive { organization },
+        _ if !account.can_activate() => ActivationLookup::AlreadyActive { organization },
         TokenState::Replaced => ActivationLookup::Replaced { organization },
         TokenState::Expired => ActivationLookup::Expired { organization },
         TokenState::NotFound | TokenState::Cancelled => ActivationLookup::NotFound,

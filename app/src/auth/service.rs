@@ -17,8 +17,8 @@ use crate::{
     db::Db,
     error::AppError,
     links::server::{
-        append_response_header, new_token, session_cookie, session_from_headers, token_hash,
-        SESSION_TTL_SECS,
+        append_response_header, create_session, new_token, session_cookie, session_from_headers,
+        token_hash, user_for_token,
     },
     state::{now, AppState, Settings},
 };
@@ -124,10 +124,10 @@ pub async fn create_organization(
         return Err(AppError::Forbidden);
     }
     let email = email.key().to_string();
+    let taken =
+        || AppError::Conflict("An account with this email already exists. Log in instead.".into());
     if store::user_id_by_email(&mut *tx, &email).await?.is_some() {
-        return Err(AppError::Conflict(
-            "An account with this email already exists. Log in instead.".into(),
-        ));
+        return Err(taken());
     }
     let organization_id = store::insert_organization(&mut *tx, &organization_name, now).await?;
     let user = NewUser {
@@ -136,8 +136,10 @@ pub async fn create_organization(
         last_name: last_name.as_str(),
         password_hash: &password_hash,
     };
-    let user_id = store::insert_user(&mut *tx, &user, now).await?;
-    store::insert_membership(&mut *tx, organization_id, user_id, Role::Admin, now).await?;
+    let user_id = store::insert_user_unless_taken(&mut *tx, &user, now)
+        .await?
+        .ok_or_else(taken)?;
+    store::add_membership(&mut *tx, organization_id, user_id, Role::Admin, now).await?;
     tx.commit().await?;
     tracing::info!(organization_id, user_id, "organization created");
     Ok((user_id, organization_id))
@@ -196,25 +198,6 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_password(&new_token()).unwrap_or_default())
 }
 
-pub async fn create_session(
-    db: &Db,
-    user_id: i64,
-    organization_id: i64,
-) -> Result<String, AppError> {
-    let token = new_token();
-    let now = now();
-    store::insert_session(
-        &db.pool,
-        &token_hash(&token),
-        user_id,
-        organization_id,
-        now,
-        now + SESSION_TTL_SECS,
-    )
-    .await?;
-    Ok(token)
-}
-
 pub async fn start_session(
     state: &AppState,
     user_id: i64,
@@ -242,21 +225,6 @@ pub fn session_token() -> Option<String> {
     session_from_headers(&parts.headers)
 }
 
-pub async fn user_for_token(db: &Db, token: &str) -> Result<Option<CurrentUser>, AppError> {
-    let found = store::session_user(&db.pool, &token_hash(token), now()).await?;
-    Ok(found.and_then(|row| {
-        Some(CurrentUser {
-            user_id: row.user_id,
-            organization_id: row.organization_id,
-            organization_name: row.organization_name,
-            email: row.email,
-            first_name: row.first_name,
-            last_name: row.last_name,
-            role: row.role.parse().ok()?,
-        })
-    }))
-}
-
 pub async fn current_user(state: &AppState) -> Result<Option<CurrentUser>, AppError> {
     match session_token() {
         Some(token) => user_for_token(&state.db, &token).await,
@@ -278,22 +246,6 @@ pub async fn require_admin() -> Result<(AppState, CurrentUser), AppError> {
         return Err(AppError::Forbidden);
     }
     Ok((state, user))
-}
-
-/// The calling admin for a plain axum handler (uploads, downloads), from
-/// the session cookie in `headers`.
-pub async fn admin_from_headers(
-    db: &Db,
-    headers: &http::HeaderMap,
-) -> Result<CurrentUser, AppError> {
-    let token = session_from_headers(headers).ok_or(AppError::NotAuthenticated)?;
-    let user = user_for_token(db, &token)
-        .await?
-        .ok_or(AppError::NotAuthenticated)?;
-    if user.role != Role::Admin {
-        return Err(AppError::Forbidden);
-    }
-    Ok(user)
 }
 
 pub fn set_status(status: http::StatusCode) {

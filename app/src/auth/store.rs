@@ -98,26 +98,7 @@ pub async fn has_password<'c>(
     Ok(row.is_some())
 }
 
-pub async fn insert_user<'c>(
-    db: impl Executor<'c, Database = Any>,
-    user: &NewUser<'_>,
-    now: i64,
-) -> sqlx::Result<i64> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO users (email, first_name, last_name, password_hash, status, created_at)
-         VALUES ($1, $2, $3, $4, 'active', $5) RETURNING id",
-    )
-    .bind(user.email)
-    .bind(user.first_name)
-    .bind(user.last_name)
-    .bind(user.password_hash)
-    .bind(now)
-    .fetch_one(db)
-    .await?;
-    Ok(id)
-}
-
-/// Like [`insert_user`], but `None` when the email is taken (also by a
+/// A new active account; `None` when the email is taken (also by a
 /// concurrent insert).
 pub async fn insert_user_unless_taken<'c>(
     db: impl Executor<'c, Database = Any>,
@@ -215,25 +196,6 @@ pub async fn first_membership<'c>(
     .await
 }
 
-pub async fn insert_membership<'c>(
-    db: impl Executor<'c, Database = Any>,
-    organization_id: i64,
-    user_id: i64,
-    role: Role,
-    now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(organization_id)
-    .bind(user_id)
-    .bind(role.as_str())
-    .bind(now)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 pub async fn insert_session<'c>(
     db: impl Executor<'c, Database = Any>,
     token_hash: &str,
@@ -287,4 +249,26 @@ pub async fn session_user<'c>(
     .bind(now)
     .fetch_optional(db)
     .await
+}
+
+/// Makes the person a member of the organization in `role`, unless they
+/// are one already (in whatever role).
+pub async fn add_membership<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    user_id: i64,
+    role: Role,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (organization_id, user_id) DO NOTHING",
+    )
+    .bind(organization_id)
+    .bind(user_id)
+    .bind(role.as_str())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::{store, GroupInput, GroupSummary};
 use crate::{
-    auth::Role,
+    auth::{self, Role},
     db::{Db, Tx},
     error::AppError,
     mail::{self, templates},
@@ -25,7 +25,7 @@ pub async fn enter_group(
     invitation_id: Option<i64>,
 ) -> Result<(), AppError> {
     let now = now();
-    people::store::add_membership(tx, organization_id, user_id, Role::Learner, now).await?;
+    auth::store::add_membership(&mut **tx, organization_id, user_id, Role::Learner, now).await?;
     store::activate_member(tx, group_id, user_id, invitation_id, now).await?;
     store::assign_trainings(tx, group_id, user_id, now).await?;
     let person = people::store::contact(tx, user_id).await?;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use crate::bulk::BulkOutcome;
-use crate::error::AppError;
+use crate::{error::AppError, mail::OutboxStatus};
 
 pub const PAGE_SIZE: i64 = 25;
 /// How many addresses one manual invite may name.
@@ -142,11 +142,26 @@ pub struct InvitationRow {
     pub expires_at: i64,
     pub created_at: i64,
     pub resend_count: i64,
-    /// queued, sent or failed: the last email sent for it.
-    pub delivery: Option<String>,
+    /// Where the last email sent for it stands.
+    pub delivery: Option<OutboxStatus>,
     pub delivery_error: Option<String>,
     /// The person's name, only once they have accepted.
     pub accepted_name: Option<String>,
+}
+
+impl InvitationRow {
+    /// The list's "Email delivery" column; a queued message with an error
+    /// is waiting for a retry.
+    pub fn delivery_label(&self) -> String {
+        match (self.delivery, self.delivery_error.as_deref()) {
+            (Some(OutboxStatus::Failed), Some(error)) => format!("Failed: {error}"),
+            (Some(OutboxStatus::Failed), None) => "Failed".to_owned(),
+            (Some(OutboxStatus::Sent), _) => "Sent".to_owned(),
+            (Some(OutboxStatus::Queued), Some(error)) => format!("Retrying ({error})"),
+            (Some(OutboxStatus::Queued), None) => "Queued".to_owned(),
+            (None, _) => "—".to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

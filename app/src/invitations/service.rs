@@ -198,10 +198,10 @@ pub async fn list(
 ) -> Result<InvitationsPage, AppError> {
     let page = page.max(1);
     let (total, rows) = store::list(&db.pool, organization_id, filter, page, now()).await?;
-    Ok(InvitationsPage {
-        rows: rows
-            .into_iter()
-            .map(|row| InvitationRow {
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            Ok(InvitationRow {
                 id: row.id,
                 email: row.email,
                 group_name: row.group_name,
@@ -209,14 +209,17 @@ pub async fn list(
                 expires_at: row.expires_at,
                 created_at: row.created_at,
                 resend_count: row.resend_count,
-                delivery: row.delivery,
+                delivery: row.delivery.as_deref().map(str::parse).transpose()?,
                 delivery_error: row.delivery_error,
                 accepted_name: row
                     .accepted_first_name
                     .zip(row.accepted_last_name)
                     .map(|(first, last)| format!("{first} {last}").trim().to_owned()),
             })
-            .collect(),
+        })
+        .collect::<Result<_, AppError>>()?;
+    Ok(InvitationsPage {
+        rows,
         total,
         page,
         page_size: PAGE_SIZE,

@@ -8,7 +8,10 @@ use super::{
     SlugCheck, VerifyLookup, MAX_WELCOME_CHARS, VERIFY_TTL_SECS,
 };
 use crate::{
-    auth::server::{check_password, hash_password},
+    auth::{
+        self,
+        server::{check_password, hash_password},
+    },
     db::Db,
     error::AppError,
     groups,
@@ -17,7 +20,6 @@ use crate::{
         FormError, TokenState,
     },
     mail::{self, templates},
-    people,
     state::{now, Settings},
 };
 
@@ -262,7 +264,7 @@ pub async fn sign_up(
     // A write first, so that SQLite takes the write lock before reading:
     // an earlier link for the same address and organization dies.
     store::replace_pending(&mut tx, page.organization_id, &email).await?;
-    let has_password = people::store::has_password(&mut tx, &email).await?;
+    let has_password = auth::store::has_password(&mut *tx, &email).await?;
     let (rendered, kind) = if has_password {
         (
             templates::join_account_exists(&templates::JoinAccountExists {
@@ -360,20 +362,23 @@ pub async fn confirm(db: &Db, settings: &Settings, token: &str) -> Result<Confir
     if !email_allowed(&request.email, &domains, rules.allow_subdomains != 0) {
         return Err(AppError::Refused(FormError::Domain));
     }
-    let account = people::store::NewAccount {
+    let account = auth::store::NewUser {
         email: &request.email,
         first_name: &request.first_name,
         last_name: &request.last_name,
         password_hash: &request.password_hash,
     };
-    let (user_id, new_account) = match people::store::insert_active(&mut tx, &account, now).await? {
+    let inserted = auth::store::insert_user_unless_taken(&mut *tx, &account, now).await?;
+    let (user_id, new_account) = match inserted {
         Some(id) => (id, true),
         // Created by an import (or invited) without a password yet: the
         // confirmed address may set one.
-        None => match people::store::activate_passwordless(&mut tx, &account).await? {
+        None => match auth::store::complete_provisioned_by_email(&mut *tx, &account).await? {
             Some(id) => (id, true),
             None => (
-                people::store::id_by_email(&mut tx, &request.email).await?,
+                auth::store::user_id_by_email(&mut *tx, &request.email)
+                    .await?
+                    .ok_or(sqlx::Error::RowNotFound)?,
                 false,
             ),
         },

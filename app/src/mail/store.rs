@@ -1,10 +1,12 @@
-//! The outbox statements of the web side: queuing a message, the dev
-//! mailbox, and counting recent messages for limits. (The sender's claim
-//! and delivery bookkeeping live with the sender in the server crate.)
+//! Every statement on `outbox`: queuing a message, the dev mailbox,
+//! counting recent messages for limits, and the sender's (server crate)
+//! claim and delivery bookkeeping under its lease.
+
+use sqlx::{Any, Executor};
 
 use super::{server::Email, MailboxEntry, MailboxMessage, OutboxStatus};
 use crate::{
-    db::{Bind, Bulk, Db, Tx},
+    db::{Backend, Bind, Bulk, Db, Tx},
     error::AppError,
 };
 
@@ -165,4 +167,129 @@ pub async fn mailbox_get(
         message_id: row.message_id,
         created_at: row.created_at,
     })
+}
+
+/// A message the sender holds under its lease.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: i64,
+    pub to_email: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+/// Leases up to `batch` queued rows that are due to `owner` until
+/// `locked_until`, by id. On PostgreSQL concurrent senders skip each
+/// other's rows; SQLite runs the one statement alone anyway.
+pub async fn claim_due(
+    db: &Db,
+    owner: &str,
+    now: i64,
+    locked_until: i64,
+    batch: i64,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    let lock = match db.backend {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE outbox SET locked_until = $1, lease_owner = $2
+         WHERE id IN (SELECT id FROM outbox
+                      WHERE status = $5 AND next_attempt_at <= $3
+                        AND (locked_until IS NULL OR locked_until < $3)
+                      ORDER BY id LIMIT $4{lock})
+         RETURNING id, to_email, subject, text_body, html_body, attempts, created_at"
+    );
+    let mut claimed: Vec<Claimed> = sqlx::query_as(&sql)
+        .bind(locked_until)
+        .bind(owner)
+        .bind(now)
+        .bind(batch)
+        .bind(OutboxStatus::Queued.as_str())
+        .fetch_all(&db.pool)
+        .await?;
+    claimed.sort_by_key(|row| row.id);
+    Ok(claimed)
+}
+
+/// How a delivery went, as the row records it.
+pub struct Delivered<'a> {
+    pub message_id: &'a str,
+    pub dev_mailbox: bool,
+}
+
+/// Marks a leased row sent, if `owner` still holds it.
+pub async fn record_sent<'c>(
+    db: impl Executor<'c, Database = Any>,
+    id: i64,
+    owner: &str,
+    delivered: &Delivered<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET status = $6, sent_at = $1, message_id = $2, attempts = attempts + 1,
+                locked_until = NULL, last_error = NULL, delivered_to_dev_mailbox = $3
+         WHERE id = $4 AND lease_owner = $5",
+    )
+    .bind(now)
+    .bind(delivered.message_id)
+    .bind(i64::from(delivered.dev_mailbox))
+    .bind(id)
+    .bind(owner)
+    .bind(OutboxStatus::Sent.as_str())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A failed attempt on a leased row, if `owner` still holds it.
+pub struct FailedAttempt<'a> {
+    /// The attempts so far, this one included.
+    pub attempts: i64,
+    pub error: &'a str,
+    /// `Failed` once the sender gives up, else `Queued` for a retry.
+    pub status: OutboxStatus,
+    pub next_attempt_at: i64,
+}
+
+pub async fn record_failed_attempt<'c>(
+    db: impl Executor<'c, Database = Any>,
+    id: i64,
+    owner: &str,
+    attempt: &FailedAttempt<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4,
+                locked_until = NULL
+         WHERE id = $5 AND lease_owner = $6",
+    )
+    .bind(attempt.status.as_str())
+    .bind(attempt.attempts)
+    .bind(attempt.error)
+    .bind(attempt.next_attempt_at)
+    .bind(id)
+    .bind(owner)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Gives a leased row back to the queue unchanged, if `owner` still holds it.
+pub async fn release<'c>(
+    db: impl Executor<'c, Database = Any>,
+    id: i64,
+    owner: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET locked_until = NULL, lease_owner = NULL
+         WHERE id = $1 AND lease_owner = $2",
+    )
+    .bind(id)
+    .bind(owner)
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -306,14 +306,7 @@ pub fn InvitationsPage() -> impl IntoView {
                                         let id = row.id.to_string();
                                         let (resend_id, resend_label) = (id.clone(), format!("Resend to {}", row.email));
                                         let cancel_label = format!("Cancel invitation of {}", row.email);
-                                        let delivery = match (row.delivery.as_deref(), row.delivery_error.as_deref()) {
-                                            (Some("failed"), Some(error)) => format!("Failed: {error}"),
-                                            (Some("failed"), None) => "Failed".to_owned(),
-                                            (Some("sent"), _) => "Sent".to_owned(),
-                                            (Some("queued"), Some(error)) => format!("Retrying ({error})"),
-                                            (Some("queued"), None) => "Queued".to_owned(),
-                                            _ => "—".to_owned(),
-                                        };
+                                        let delivery = row.delivery_label();
                                         view! {
                                             <tr>
                                                 <td>

@@ -12,37 +12,8 @@ pub mod store;
 
 pub const PAGE_SIZE: i64 = 25;
 
-crate::text_enum::text_enum! {
-    /// Where a person's account stands.
-    pub enum AccountStatus {
-        /// Invited, not accepted yet.
-        Invited = "invited",
-        /// Created by an import: no password until they activate.
-        Provisioned = "provisioned",
-        Active = "active",
-    }
-}
-
-impl AccountStatus {
-    /// What the People page calls it.
-    pub fn label(self) -> &'static str {
-        match self {
-            AccountStatus::Provisioned => "Not activated",
-            AccountStatus::Active => "Active",
-            AccountStatus::Invited => "Invited",
-        }
-    }
-
-    /// An activation email is what such a person needs to get in.
-    pub fn can_activate(self) -> bool {
-        self == AccountStatus::Provisioned
-    }
-
-    /// The welcome email only makes sense for someone who can sign in.
-    pub fn can_be_welcomed(self) -> bool {
-        self == AccountStatus::Active
-    }
-}
+/// Kept with the accounts that `auth::store` writes; the People page lists it.
+pub use crate::auth::AccountStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {

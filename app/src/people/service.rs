@@ -2,8 +2,8 @@
 
 use super::{AccountStatus, PeoplePage, Person, PAGE_SIZE};
 use crate::{
-    auth::CurrentUser,
-    db::Db,
+    auth::{self, CurrentUser},
+    db::{like_pattern, Db},
     error::AppError,
     groups, mail,
     state::{now, Settings},
@@ -38,13 +38,7 @@ pub async fn list(
     page: i64,
 ) -> Result<PeoplePage, AppError> {
     let status = status_filter(status)?;
-    let escaped = search
-        .trim()
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    let pattern = format!("%{escaped}%");
+    let pattern = like_pattern(search);
     let page = page.max(1);
     let total = store::count(db, organization_id, &pattern, status).await?;
     let rows = store::search(
@@ -91,7 +85,7 @@ pub async fn resend_welcome(
     let organization_id = user.organization_id;
     let now = now();
     let mut tx = db.begin().await?;
-    store::lock(&mut tx, person_id).await?;
+    auth::store::lock_user(&mut *tx, person_id).await?;
     let person = store::member(&mut tx, organization_id, person_id)
         .await?
         .ok_or(AppError::NotFound)?;

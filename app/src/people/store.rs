@@ -1,11 +1,8 @@
-//! Every statement on `users` and `memberships` made for people, the join
-//! page and entering a group.
+//! The People page's reads of `users` and `memberships`, and what an email
+//! to a member needs. Both tables are written by `auth::store` only.
 
 use super::AccountStatus;
-use crate::{
-    auth::Role,
-    db::{Db, Tx},
-};
+use crate::db::{Db, Tx};
 
 /// One member as the People page lists them.
 #[derive(sqlx::FromRow)]
@@ -75,17 +72,6 @@ pub async fn search(
     .await
 }
 
-/// Locks the person's row for the rest of the transaction (the write lock
-/// on SQLite, a row lock on PostgreSQL), so two requests about one person
-/// take turns.
-pub async fn lock(tx: &mut Tx, user_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET status = status WHERE id = $1")
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
 /// A member with what an email to them needs.
 #[derive(sqlx::FromRow)]
 pub struct MemberRow {
@@ -121,93 +107,4 @@ pub async fn contact(tx: &mut Tx, user_id: i64) -> Result<Contact, sqlx::Error> 
         .bind(user_id)
         .fetch_one(&mut **tx)
         .await
-}
-
-/// Makes the person a member of the organization in `role`, unless they
-/// are one already (in whatever role).
-pub async fn add_membership(
-    tx: &mut Tx,
-    organization_id: i64,
-    user_id: i64,
-    role: Role,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (organization_id, user_id) DO NOTHING",
-    )
-    .bind(organization_id)
-    .bind(user_id)
-    .bind(role.as_str())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Whether the address has an account with a password (one that can log in).
-pub async fn has_password(tx: &mut Tx, email: &str) -> Result<bool, sqlx::Error> {
-    let row: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT password_hash FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&mut **tx)
-            .await?;
-    Ok(matches!(row, Some((Some(_),))))
-}
-
-/// An account someone made for themselves, with a confirmed address.
-pub struct NewAccount<'a> {
-    pub email: &'a str,
-    pub first_name: &'a str,
-    pub last_name: &'a str,
-    pub password_hash: &'a str,
-}
-
-/// Creates the account, active; `None` when the address has one already.
-pub async fn insert_active(
-    tx: &mut Tx,
-    account: &NewAccount<'_>,
-    now: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    let inserted: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO users (email, first_name, last_name, password_hash, status, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING RETURNING id",
-    )
-    .bind(account.email)
-    .bind(account.first_name)
-    .bind(account.last_name)
-    .bind(account.password_hash)
-    .bind(AccountStatus::Active.as_str())
-    .bind(now)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(inserted.map(|(id,)| id))
-}
-
-/// Gives the address's account, if it has no password yet, these names and
-/// password and makes it active; `None` when it has a password already.
-pub async fn activate_passwordless(
-    tx: &mut Tx,
-    account: &NewAccount<'_>,
-) -> Result<Option<i64>, sqlx::Error> {
-    let updated: Option<(i64,)> = sqlx::query_as(
-        "UPDATE users SET first_name = $1, last_name = $2, password_hash = $3, status = $5
-         WHERE email = $4 AND password_hash IS NULL RETURNING id",
-    )
-    .bind(account.first_name)
-    .bind(account.last_name)
-    .bind(account.password_hash)
-    .bind(account.email)
-    .bind(AccountStatus::Active.as_str())
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(updated.map(|(id,)| id))
-}
-
-pub async fn id_by_email(tx: &mut Tx, email: &str) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(id)
 }

@@ -15,8 +15,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+pub use app::mail::store::Claimed;
 use app::{
-    db::Backend,
+    mail::{store as outbox, OutboxStatus},
     state::{AppState, Shutdown},
 };
 use futures::StreamExt;
@@ -32,17 +33,6 @@ mod smtp;
 
 pub use config::{domain_of, message_id, MailConfig, SmtpConfig, TlsMode};
 use smtp::SMTP_TIMEOUT;
-
-#[derive(Debug, Clone)]
-pub struct Claimed {
-    pub id: i64,
-    pub to_email: String,
-    pub subject: String,
-    pub text_body: String,
-    pub html_body: String,
-    pub attempts: i64,
-    pub created_at: i64,
-}
 
 pub enum Outcome {
     Sent {
@@ -93,41 +83,14 @@ impl Sender {
     /// Claims up to `batch` due rows for `owner`.
     pub async fn claim(&self, owner: &str) -> Result<Vec<Claimed>, sqlx::Error> {
         let now = app::state::now();
-        let lock = match self.db.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
-            "UPDATE outbox SET locked_until = $1, lease_owner = $2
-             WHERE id IN (SELECT id FROM outbox
-                          WHERE status = 'queued' AND next_attempt_at <= $3
-                            AND (locked_until IS NULL OR locked_until < $3)
-                          ORDER BY id LIMIT $4{lock})
-             RETURNING id, to_email, subject, text_body, html_body, attempts, created_at"
-        );
-        let rows: Vec<(i64, String, String, String, String, i64, i64)> = sqlx::query_as(&sql)
-            .bind(now + self.config.lease_secs)
-            .bind(owner)
-            .bind(now)
-            .bind(self.config.batch)
-            .fetch_all(&self.db.pool)
-            .await?;
-        let mut claimed: Vec<Claimed> = rows
-            .into_iter()
-            .map(
-                |(id, to_email, subject, text_body, html_body, attempts, created_at)| Claimed {
-                    id,
-                    to_email,
-                    subject,
-                    text_body,
-                    html_body,
-                    attempts,
-                    created_at,
-                },
-            )
-            .collect();
-        claimed.sort_by_key(|row| row.id);
-        Ok(claimed)
+        outbox::claim_due(
+            &self.db,
+            owner,
+            now,
+            now + self.config.lease_secs,
+            self.config.batch,
+        )
+        .await
     }
 
     async fn throttle(&self) {
@@ -233,18 +196,13 @@ impl Sender {
         for (row, outcome) in results {
             match outcome {
                 Outcome::Sent { dev_mailbox } => {
-                    sqlx::query(
-                        "UPDATE outbox SET status = 'sent', sent_at = $1, message_id = $2, attempts = attempts + 1,
-                                locked_until = NULL, last_error = NULL, delivered_to_dev_mailbox = $3
-                         WHERE id = $4 AND lease_owner = $5",
-                    )
-                    .bind(now)
-                    .bind(message_id(row.id, row.created_at, &self.config.message_id_domain))
-                    .bind(i64::from(*dev_mailbox))
-                    .bind(row.id)
-                    .bind(owner)
-                    .execute(&mut *tx)
-                    .await?;
+                    let message_id =
+                        message_id(row.id, row.created_at, &self.config.message_id_domain);
+                    let delivered = outbox::Delivered {
+                        message_id: &message_id,
+                        dev_mailbox: *dev_mailbox,
+                    };
+                    outbox::record_sent(&mut *tx, row.id, owner, &delivered, now).await?;
                 }
                 Outcome::Retry(error) | Outcome::Permanent(error) => {
                     let attempts = row.attempts + 1;
@@ -252,30 +210,19 @@ impl Sender {
                         || attempts >= self.config.max_attempts;
                     let error: String = error.chars().take(500).collect();
                     tracing::warn!(id = row.id, attempts, give_up, %error, "email not delivered");
-                    sqlx::query(
-                        "UPDATE outbox SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4,
-                                locked_until = NULL
-                         WHERE id = $5 AND lease_owner = $6",
-                    )
-                    .bind(if give_up { "failed" } else { "queued" })
-                    .bind(attempts)
-                    .bind(error)
-                    .bind(now + self.backoff(row.attempts))
-                    .bind(row.id)
-                    .bind(owner)
-                    .execute(&mut *tx)
-                    .await?;
+                    let attempt = outbox::FailedAttempt {
+                        attempts,
+                        error: &error,
+                        status: if give_up {
+                            OutboxStatus::Failed
+                        } else {
+                            OutboxStatus::Queued
+                        },
+                        next_attempt_at: now + self.backoff(row.attempts),
+                    };
+                    outbox::record_failed_attempt(&mut *tx, row.id, owner, &attempt).await?;
                 }
-                Outcome::Released => {
-                    sqlx::query(
-                        "UPDATE outbox SET locked_until = NULL, lease_owner = NULL
-                         WHERE id = $1 AND lease_owner = $2",
-                    )
-                    .bind(row.id)
-                    .bind(owner)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                Outcome::Released => outbox::release(&mut *tx, row.id, owner).await?,
             }
         }
         tx.commit().await

@@ -4,6 +4,7 @@
 use sqlx::Any;
 
 use crate::{
+    db::like_pattern,
     error::AppError,
     invitations::{InvitationFilter, InvitationStatus, PAGE_SIZE},
 };
@@ -23,16 +24,6 @@ pub struct ListedInvitation {
     pub delivery_error: Option<String>,
     pub accepted_first_name: Option<String>,
     pub accepted_last_name: Option<String>,
-}
-
-fn like_pattern(search: &str) -> String {
-    let escaped = search
-        .trim()
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
 }
 
 /// The status as the list reads it (see [`InvitationStatus::at`]).

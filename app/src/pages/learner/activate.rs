@@ -37,18 +37,7 @@ fn error_message(code: &str) -> &'static str {
 
 #[component]
 pub fn ActivatePage() -> impl IntoView {
-    // The token is in the URL: never let it leak to another site.
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            http::header::REFERRER_POLICY,
-            http::HeaderValue::from_static("no-referrer"),
-        );
-        response.insert_header(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-    }
+    super::keep_token_private();
     let params = use_params_map();
     let query = use_query_map();
     let token = move || params.read().get("token").unwrap_or_default();

@@ -302,7 +302,7 @@ async fn smtp_delivery_survives_an_outage_without_duplicates(backend: Backend) {
             .await
             .rows
             .iter()
-            .all(|row| row.delivery.as_deref() == Some("sent"))
+            .all(|row| row.delivery == Some(OutboxStatus::Sent))
     })
     .await;
 
@@ -320,7 +320,7 @@ async fn smtp_delivery_survives_an_outage_without_duplicates(backend: Backend) {
     })
     .await;
     let row = list(&admin, "", "sam").await.rows.remove(0);
-    assert_eq!(row.delivery.as_deref(), Some("queued"));
+    assert_eq!(row.delivery, Some(OutboxStatus::Queued));
     assert!(row.delivery_error.is_some());
 
     // And comes back on the same port.

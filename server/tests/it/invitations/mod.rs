@@ -9,7 +9,7 @@ use app::{
     error::AppError,
     home::LearnerOverview,
     invitations::{InvitationsPage, InviteLookup, InviteOutcome, InviteResult},
-    mail::{MailboxEntry, MailboxMessage},
+    mail::{MailboxEntry, MailboxMessage, OutboxStatus},
     people::PeoplePage,
 };
 
@@ -208,7 +208,7 @@ async fn manual_invite_reports_each_address_and_queues_one_email_per_invitation(
     assert!(
         page.rows
             .iter()
-            .all(|row| row.delivery.as_deref() == Some("sent")),
+            .all(|row| row.delivery == Some(OutboxStatus::Sent)),
         "{page:?}"
     );
     assert!(page.rows.iter().all(|row| row.accepted_name.is_none()));
