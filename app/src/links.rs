@@ -186,7 +186,7 @@ pub mod server {
 
     use super::FormError;
     use crate::{
-        auth::{server::user_for_token, CurrentUser},
+        auth::{service::user_for_token, CurrentUser},
         db::Db,
         error::AppError,
         state::{AppState, Settings},
@@ -283,7 +283,7 @@ pub mod server {
         organization_id: i64,
         home: &str,
     ) -> Response {
-        match crate::auth::server::create_session(&state.db, user_id, organization_id).await {
+        match crate::auth::service::create_session(&state.db, user_id, organization_id).await {
             Ok(token) => {
                 end_session(&state.db, old_session).await;
                 see_other(home, Some(session_cookie(&state.settings, Some(&token))))

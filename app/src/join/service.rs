@@ -8,7 +8,7 @@ use super::{
     SlugCheck, VerifyLookup, MAX_WELCOME_CHARS, VERIFY_TTL_SECS,
 };
 use crate::{
-    auth::server::{check_password, hash_password},
+    auth::service::{check_password, hash_password},
     db::Db,
     error::AppError,
     groups,

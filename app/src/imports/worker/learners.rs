@@ -82,7 +82,7 @@ pub(super) async fn run(
         let outcome = match (created, joined.contains(&user_id)) {
             (true, _) => {
                 if job.send_emails {
-                    crate::activation::server::queue_activation(
+                    crate::activation::service::queue_activation(
                         tx,
                         settings,
                         job.organization_id,

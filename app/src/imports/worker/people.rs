@@ -51,7 +51,7 @@ pub(super) async fn run(
         };
         if created {
             if job.auto_invite {
-                crate::activation::server::queue_activation(
+                crate::activation::service::queue_activation(
                     tx,
                     settings,
                     job.organization_id,
@@ -201,7 +201,7 @@ pub(super) async fn link(tx: &mut Tx, settings: &Settings, job: &Job) -> Result<
                 && link.role == muster_core::Role::Parent
                 && my_status == "provisioned"
             {
-                crate::activation::server::queue_activation(
+                crate::activation::service::queue_activation(
                     tx,
                     settings,
                     job.organization_id,
