@@ -211,3 +211,27 @@ pub async fn id_by_email(tx: &mut Tx, email: &str) -> Result<i64, sqlx::Error> {
         .await?;
     Ok(id)
 }
+
+/// Links a student with a parent or instructor (`relation`) unless they are
+/// linked already; whether the link is new.
+pub async fn insert_association(
+    tx: &mut Tx,
+    organization_id: i64,
+    student_id: i64,
+    related_id: i64,
+    relation: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO associations (organization_id, student_id, related_id, relation, created_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(organization_id)
+    .bind(student_id)
+    .bind(related_id)
+    .bind(relation)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(inserted.rows_affected() > 0)
+}
