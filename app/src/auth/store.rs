@@ -441,3 +441,21 @@ pub async fn user_id_by_username<'c>(
         .await?;
     Ok(id)
 }
+
+/// How emails name a person: their names, and their email for when both are blank.
+#[derive(Debug, sqlx::FromRow)]
+pub struct NameParts {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+}
+
+pub async fn name_parts<'c>(
+    db: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<NameParts> {
+    sqlx::query_as("SELECT first_name, last_name, email FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(db)
+        .await
+}

@@ -348,3 +348,18 @@ pub async fn assign_trainings_bulk(
     insert.query().execute(&mut **tx).await?;
     Ok(())
 }
+
+/// A group of the organization by id and name as written.
+#[derive(sqlx::FromRow)]
+pub struct GroupName {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Every group of the organization (an import matches rows to them by name).
+pub async fn all_names(tx: &mut Tx, organization_id: i64) -> Result<Vec<GroupName>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name FROM learning_groups WHERE organization_id = $1")
+        .bind(organization_id)
+        .fetch_all(&mut **tx)
+        .await
+}

@@ -4,12 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::AnyConnection;
-
 use super::{inviter_name, Job, Outcome, Outcomes};
 use crate::{
     db::{Db, Tx},
     error::AppError,
+    groups,
     imports::{
         facts::contract_seats,
         store::{ImportRowRecord, BULK_CHUNK, IN_CHUNK},
@@ -39,24 +38,19 @@ struct Wanted<'a> {
 pub(super) struct Groups(HashMap<String, (i64, String)>);
 
 impl Groups {
-    pub(super) async fn load(
-        conn: &mut AnyConnection,
-        organization_id: i64,
-    ) -> Result<Groups, AppError> {
-        let all: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, name FROM learning_groups WHERE organization_id = $1")
-                .bind(organization_id)
-                .fetch_all(conn)
-                .await?;
+    pub(super) async fn load(tx: &mut Tx, organization_id: i64) -> Result<Groups, AppError> {
+        let all = groups::store::all_names(tx, organization_id).await?;
         Ok(Groups(
             all.into_iter()
-                .map(|(id, name)| (name.trim().to_lowercase(), (id, name)))
+                .map(|group| (groups::store::name_key(&group.name), (group.id, group.name)))
                 .collect(),
         ))
     }
 
     pub(super) fn id_of(&self, name: &str) -> Option<i64> {
-        self.0.get(&name.trim().to_lowercase()).map(|(id, _)| *id)
+        self.0
+            .get(&groups::store::name_key(name))
+            .map(|(id, _)| *id)
     }
 
     fn names(&self) -> HashMap<i64, &str> {

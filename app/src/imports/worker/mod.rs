@@ -347,14 +347,12 @@ async fn finish(
 
 /// The name emails give for the admin who ran the import.
 async fn inviter_name(conn: &mut AnyConnection, user_id: i64) -> Result<String, AppError> {
-    let (first, last, email): (String, String, Option<String>) =
-        sqlx::query_as("SELECT first_name, last_name, email FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    let name = format!("{first} {last}").trim().to_owned();
+    let person = crate::auth::store::name_parts(conn, user_id).await?;
+    let name = format!("{} {}", person.first_name, person.last_name)
+        .trim()
+        .to_owned();
     Ok(if name.is_empty() {
-        email.unwrap_or_default()
+        person.email.unwrap_or_default()
     } else {
         name
     })

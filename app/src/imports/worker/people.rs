@@ -17,7 +17,7 @@ use crate::{
         store::{self, ImportRowRecord, LinkedRow},
         ImportRowStatus,
     },
-    people,
+    people::{self, store::PersonStatus, AccountStatus},
     state::{now, Settings},
 };
 
@@ -139,22 +139,18 @@ pub(super) async fn link(tx: &mut Tx, settings: &Settings, job: &Job) -> Result<
     {
         let links: Vec<muster_core::plan::PlannedLink> =
             serde_json::from_str(&links).unwrap_or_default();
-        let me: Option<(i64, String)> = match (&email, &username) {
-            (Some(email), _) => {
-                sqlx::query_as("SELECT id, status FROM users WHERE email = $1")
-                    .bind(email)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-            (None, Some(username)) => {
-                sqlx::query_as("SELECT id, status FROM users WHERE username = $1")
-                    .bind(username)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
+        let me = match (&email, &username) {
+            (Some(email), _) => people::store::status_by_email(tx, email).await?,
+            (None, Some(username)) => people::store::status_by_username(tx, username).await?,
             _ => None,
         };
-        let Some((me, my_status)) = me else { continue };
+        let Some(PersonStatus {
+            id: me,
+            status: my_status,
+        }) = me
+        else {
+            continue;
+        };
         for link in links {
             let other = accounts::user_id_by_email(&mut **tx, &link.email.to_lowercase()).await?;
             let Some(other) = other else { continue };
@@ -178,7 +174,7 @@ pub(super) async fn link(tx: &mut Tx, settings: &Settings, job: &Job) -> Result<
                 && email.is_none()
                 && job.auto_invite
                 && link.role == muster_core::Role::Parent
-                && my_status == "provisioned"
+                && my_status == AccountStatus::Provisioned
             {
                 activation::service::queue_activation(
                     tx,
