@@ -459,3 +459,14 @@ pub async fn name_parts<'c>(
         .fetch_one(db)
         .await
 }
+
+pub async fn organization_name<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+) -> sqlx::Result<String> {
+    let (name,): (String,) = sqlx::query_as("SELECT name FROM organizations WHERE id = $1")
+        .bind(organization_id)
+        .fetch_one(db)
+        .await?;
+    Ok(name)
+}

@@ -188,10 +188,8 @@ async fn load_job(
     let Some(job) = store::renew_lease(tx, import_id, &config.worker_id, until).await? else {
         return Ok(None);
     };
-    let (organization,): (String,) = sqlx::query_as("SELECT name FROM organizations WHERE id = $1")
-        .bind(job.organization_id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let organization =
+        crate::auth::store::organization_name(&mut **tx, job.organization_id).await?;
     Ok(Some(Job {
         id: job.id,
         organization_id: job.organization_id,
