@@ -1,8 +1,8 @@
 //! Components, pages and server functions shared by the browser and the server.
 
 pub mod activation;
-pub mod bulk;
 pub mod auth;
+pub mod bulk;
 pub mod contracts;
 pub mod error;
 pub mod groups;

@@ -135,10 +135,14 @@ impl FormError {
             FormError::Email => "Please enter a valid email address.",
             FormError::Domain => "This page does not accept your email's domain.",
             FormError::Password => "The password must be at least 10 characters (and at most 256).",
-            FormError::Confirmation => "The two passwords do not match. Type the same password twice.",
+            FormError::Confirmation => {
+                "The two passwords do not match. Type the same password twice."
+            }
             FormError::FirstName => "Please enter your first name (at most 100 characters).",
             FormError::LastName => "Please enter your last name (at most 100 characters).",
-            FormError::AccountExists => "An account with this email already exists. Log in instead.",
+            FormError::AccountExists => {
+                "An account with this email already exists. Log in instead."
+            }
             FormError::AlreadyActive => "This account is already active. Log in instead.",
             FormError::Mismatch => "You are signed in with a different email than the one invited.",
             FormError::SignedOut => "Your session ended. Log in to continue.",
@@ -399,9 +403,21 @@ mod tests {
     #[test]
     fn used_replaced_and_cancelled_say_more_than_expired() {
         assert_eq!(TokenState::of(None, None, None, 10, 5), TokenState::Valid);
-        assert_eq!(TokenState::of(None, None, None, 10, 10), TokenState::Expired);
-        assert_eq!(TokenState::of(Some(1), None, None, 10, 20), TokenState::Used);
-        assert_eq!(TokenState::of(None, Some(1), None, 10, 20), TokenState::Replaced);
-        assert_eq!(TokenState::of(None, None, Some(1), 10, 20), TokenState::Cancelled);
+        assert_eq!(
+            TokenState::of(None, None, None, 10, 10),
+            TokenState::Expired
+        );
+        assert_eq!(
+            TokenState::of(Some(1), None, None, 10, 20),
+            TokenState::Used
+        );
+        assert_eq!(
+            TokenState::of(None, Some(1), None, 10, 20),
+            TokenState::Replaced
+        );
+        assert_eq!(
+            TokenState::of(None, None, Some(1), 10, 20),
+            TokenState::Cancelled
+        );
     }
 }

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use app::{
     db::Db,
-    error::AppError,
     imports::worker::WorkerConfig,
     state::{AppState, Shutdown, ShutdownTrigger},
 };

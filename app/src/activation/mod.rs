@@ -93,10 +93,3 @@ pub mod form;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
-
-/// The path the import worker still queues activation emails by
-/// (`activation::server::queue_activation`); new code names `activation::service`.
-#[cfg(feature = "ssr")]
-pub mod server {
-    pub use super::service::queue_activation;
-}

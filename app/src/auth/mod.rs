@@ -201,13 +201,6 @@ pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-/// The path the rest of the app still calls these functions by
-/// (`auth::server::require_admin`…); new code names `auth::service`.
-#[cfg(feature = "ssr")]
-pub mod server {
-    pub use super::service::*;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -272,3 +272,39 @@ pub async fn add_membership<'c>(
     .await?;
     Ok(())
 }
+
+/// How emails name a person: their names, and their email for when both are blank.
+#[derive(Debug, sqlx::FromRow)]
+pub struct NameParts {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+}
+
+pub async fn name_parts<'c>(
+    db: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<NameParts> {
+    sqlx::query_as("SELECT first_name, last_name, email FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(db)
+        .await
+}
+
+pub async fn organization_name<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+) -> sqlx::Result<String> {
+    let (name,): (String,) = sqlx::query_as("SELECT name FROM organizations WHERE id = $1")
+        .bind(organization_id)
+        .fetch_one(db)
+        .await?;
+    Ok(name)
+}
+
+mod imported;
+pub use imported::{
+    insert_memberships_bulk, insert_provisioned_bulk, insert_provisioned_by_username,
+    update_imported_details, user_id_by_username, users_by_emails, ImportedDetails,
+    ProvisionedByEmail, ProvisionedByUsername, UserByEmail,
+};

@@ -93,7 +93,7 @@ fn is_iso_date(value: &str) -> bool {
 
 #[server(endpoint = "contracts/list")]
 pub async fn list_contracts() -> Result<Vec<Contract>, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::list(&state.db, user.organization_id).await
 }
 
@@ -103,7 +103,7 @@ pub async fn create_contract(
     seat_limit: String,
     ends_on: String,
 ) -> Result<i64, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     let input = ContractInput::parse(&name, &seat_limit, &ends_on)?;
     service::create(&state.db, user.organization_id, &input).await
 }

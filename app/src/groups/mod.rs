@@ -116,13 +116,13 @@ impl GroupInput {
 
 #[server(endpoint = "groups/list")]
 pub async fn list_groups() -> Result<Vec<GroupSummary>, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::list(&state.db, user.organization_id).await
 }
 
 #[server(endpoint = "groups/get")]
 pub async fn get_group(id: i64) -> Result<GroupSummary, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::get(&state.db, user.organization_id, id).await
 }
 
@@ -133,7 +133,7 @@ pub async fn create_group(
     default_expiry_days: String,
     trainings: String,
 ) -> Result<i64, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     let input = GroupInput::parse(&name, &description, &default_expiry_days, &trainings)?;
     service::create(&state.db, user.organization_id, &input).await
 }
@@ -146,7 +146,7 @@ pub async fn update_group(
     default_expiry_days: String,
     trainings: String,
 ) -> Result<(), AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     let input = GroupInput::parse(&name, &description, &default_expiry_days, &trainings)?;
     service::update(&state.db, user.organization_id, id, &input).await
 }

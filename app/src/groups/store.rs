@@ -4,7 +4,7 @@
 use sqlx::{Any, Executor};
 
 use super::GroupMembershipStatus;
-use crate::db::{Db, Tx};
+use crate::db::{Bind, Bulk, Db, Tx};
 
 /// What makes two group names the same one.
 pub fn name_key(name: &str) -> String {
@@ -296,4 +296,70 @@ pub async fn latest_active_group(
     .bind(GroupMembershipStatus::Active.as_str())
     .fetch_optional(&mut **tx)
     .await
+}
+
+/// Makes each of `user_ids` an active member of the group unless they have a
+/// membership already, in one statement (four placeholders a person: the
+/// caller keeps batches within the backends' limits); those who joined now.
+pub async fn insert_active_members_bulk(
+    tx: &mut Tx,
+    group_id: i64,
+    user_ids: &[i64],
+    now: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut insert =
+        Bulk::new("INSERT INTO group_memberships (group_id, user_id, status, created_at) VALUES ");
+    for user_id in user_ids {
+        insert.row(vec![
+            Bind::from(group_id),
+            Bind::from(*user_id),
+            Bind::from(GroupMembershipStatus::Active.as_str()),
+            Bind::from(now),
+        ]);
+    }
+    insert.push(" ON CONFLICT DO NOTHING RETURNING user_id");
+    let inserted: Vec<(i64,)> = insert.query_as().fetch_all(&mut **tx).await?;
+    Ok(inserted.into_iter().map(|(id,)| id).collect())
+}
+
+/// [`assign_trainings`] for many people in one statement (one placeholder
+/// each: the caller keeps batches within the backends' limits).
+pub async fn assign_trainings_bulk(
+    tx: &mut Tx,
+    group_id: i64,
+    user_ids: &[i64],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if user_ids.is_empty() {
+        return Ok(());
+    }
+    let mut insert =
+        Bulk::new("INSERT INTO training_assignments (user_id, training_id, group_id, assigned_at) SELECT u.id, t.id, t.group_id, ");
+    insert
+        .bind(now)
+        .push(" FROM trainings t, users u WHERE t.group_id = ")
+        .bind(group_id)
+        .push(" AND u.id IN ")
+        .row(user_ids.iter().map(|id| Bind::from(*id)).collect());
+    insert.push(" ON CONFLICT DO NOTHING");
+    insert.query().execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// A group of the organization by id and name as written.
+#[derive(sqlx::FromRow)]
+pub struct GroupName {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Every group of the organization (an import matches rows to them by name).
+pub async fn all_names(tx: &mut Tx, organization_id: i64) -> Result<Vec<GroupName>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name FROM learning_groups WHERE organization_id = $1")
+        .bind(organization_id)
+        .fetch_all(&mut **tx)
+        .await
 }

@@ -212,7 +212,7 @@ pub struct FailedRows {
 
 #[server(endpoint = "imports/retry_rows")]
 pub async fn retry_rows(id: i64) -> Result<FailedRows, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     failed_rows::retry_rows(&state.db, user.organization_id, id).await
 }
 
@@ -221,7 +221,7 @@ pub async fn dry_run_import(
     options: ImportOptions,
     payload: RowsPayload,
 ) -> Result<DryRun, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::dry_run(&state.db, &user, &options, &payload).await
 }
 
@@ -233,7 +233,7 @@ pub async fn create_import(
     payload: RowsPayload,
     idempotency_key: String,
 ) -> Result<i64, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::create(
         &state.db,
         &user,
@@ -248,7 +248,7 @@ pub async fn create_import(
 /// Confirms an import uploaded without JavaScript (a draft).
 #[server(endpoint = "imports/confirm")]
 pub async fn confirm_import(id: i64) -> Result<(), AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::confirm_draft(&state.db, user.organization_id, id).await?;
     leptos_axum::redirect(&format!("/admin/imports/{id}"));
     Ok(())
@@ -256,13 +256,13 @@ pub async fn confirm_import(id: i64) -> Result<(), AppError> {
 
 #[server(endpoint = "imports/list")]
 pub async fn list_imports() -> Result<Vec<ImportSummary>, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::list(&state.db, user.organization_id).await
 }
 
 #[server(endpoint = "imports/get")]
 pub async fn get_import(id: i64) -> Result<ImportSummary, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::get(&state.db, user.organization_id, id).await
 }
 
@@ -272,13 +272,13 @@ pub async fn import_rows(
     status: Option<String>,
     page: i64,
 ) -> Result<ImportRowsPage, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::rows(&state.db, user.organization_id, id, status.as_deref(), page).await
 }
 
 /// Asks a running import to stop after its current batch.
 #[server(endpoint = "imports/cancel")]
 pub async fn cancel_import(id: i64) -> Result<(), AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::cancel(&state.db, user.organization_id, id).await
 }

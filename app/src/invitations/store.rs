@@ -6,8 +6,13 @@ use sqlx::{Any, Executor};
 
 use super::InvitationStatus;
 
+mod imported;
 mod matching;
 
+pub use imported::{
+    active_members_among, expire_overdue_for_emails, insert_bulk, record_sent_bulk,
+    CreatedInvitation, ImportedBatch, ImportedInvitation,
+};
 pub use matching::{cancel_matching, list, resendable_matching, ListedInvitation};
 
 /// What an invitation to a group needs to know about it.

@@ -11,7 +11,7 @@ use http::StatusCode;
 
 use super::service::{self, Confirmed, OpenPage, SignUp};
 use crate::{
-    auth::server::verify_login,
+    auth::service::verify_login,
     error::AppError,
     links::{
         server::{end_session, refused, see_other, session_cookie, signed_in, MaybeSignedIn},

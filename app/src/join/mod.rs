@@ -131,7 +131,7 @@ pub enum VerifyLookup {
 
 #[server(endpoint = "join/settings")]
 pub async fn get_join_settings() -> Result<JoinSettings, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::settings(&state.db, &state.settings, user.organization_id).await
 }
 
@@ -144,7 +144,7 @@ pub async fn save_join_settings(
     allowed_domains: String,
     allow_subdomains: Option<String>,
 ) -> Result<JoinSettings, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     let input = service::SettingsInput {
         enabled: enabled.is_some_and(|value| value != "false" && value != "0"),
         slug,
@@ -160,7 +160,7 @@ pub async fn save_join_settings(
 /// it checked, so the page can ignore answers to older keystrokes.
 #[server(endpoint = "join/check_slug")]
 pub async fn check_join_slug(slug: String) -> Result<(String, SlugCheck), AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     let check = service::slug_status(&state.db, user.organization_id, &slug).await?;
     Ok((slug, check))
 }
@@ -169,7 +169,7 @@ pub async fn check_join_slug(slug: String) -> Result<(String, SlugCheck), AppErr
 #[server(endpoint = "join/page")]
 pub async fn lookup_join_page(slug: String) -> Result<JoinLookup, AppError> {
     let state = crate::state::app_state()?;
-    let signed_in = crate::auth::server::current_user(&state).await?;
+    let signed_in = crate::auth::service::current_user(&state).await?;
     service::lookup(&state.db, &slug, signed_in.map(|user| user.email)).await
 }
 

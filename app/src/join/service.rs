@@ -10,7 +10,7 @@ use super::{
 use crate::{
     auth::{
         self,
-        server::{check_password, hash_password},
+        service::{check_password, hash_password},
     },
     db::Db,
     error::AppError,

@@ -51,7 +51,7 @@ pub struct MailboxMessage {
 /// only, and only while no SMTP host is configured.
 #[server(endpoint = "mailbox/list")]
 pub async fn list_mailbox() -> Result<Vec<MailboxEntry>, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     if !state.settings.dev_mailbox {
         return Err(AppError::NotFound);
     }
@@ -60,7 +60,7 @@ pub async fn list_mailbox() -> Result<Vec<MailboxEntry>, AppError> {
 
 #[server(endpoint = "mailbox/get")]
 pub async fn get_mailbox_message(id: i64) -> Result<MailboxMessage, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     if !state.settings.dev_mailbox {
         return Err(AppError::NotFound);
     }

@@ -4,7 +4,7 @@ use leptos_meta::Title;
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::auth::server::set_status(http::StatusCode::NOT_FOUND);
+    crate::auth::service::set_status(http::StatusCode::NOT_FOUND);
     view! {
         <Title text="Page not found · Muster" />
         <main class="narrow">

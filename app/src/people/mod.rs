@@ -50,14 +50,14 @@ pub async fn list_people(
     page: i64,
     #[server(default)] status: String,
 ) -> Result<PeoplePage, AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::list(&state.db, user.organization_id, &search, &status, page).await
 }
 
 /// Sends an active person the welcome email of their latest group again.
 #[server(endpoint = "people/resend_welcome")]
 pub async fn resend_welcome(user_id: i64) -> Result<(), AppError> {
-    let (state, user) = crate::auth::server::require_admin().await?;
+    let (state, user) = crate::auth::service::require_admin().await?;
     service::resend_welcome(&state.db, &state.settings, &user, user_id).await?;
     Ok(())
 }

@@ -108,3 +108,74 @@ pub async fn contact(tx: &mut Tx, user_id: i64) -> Result<Contact, sqlx::Error> 
         .fetch_one(&mut **tx)
         .await
 }
+
+/// Links a student with a parent or instructor (`relation`) unless they are
+/// linked already; whether the link is new.
+pub async fn insert_association(
+    tx: &mut Tx,
+    organization_id: i64,
+    student_id: i64,
+    related_id: i64,
+    relation: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO associations (organization_id, student_id, related_id, relation, created_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(organization_id)
+    .bind(student_id)
+    .bind(related_id)
+    .bind(relation)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(inserted.rows_affected() > 0)
+}
+
+/// A person an import's row names, with where their account stands.
+pub struct PersonStatus {
+    pub id: i64,
+    pub status: AccountStatus,
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredStatus {
+    id: i64,
+    status: String,
+}
+
+impl TryFrom<StoredStatus> for PersonStatus {
+    type Error = sqlx::Error;
+
+    fn try_from(row: StoredStatus) -> Result<PersonStatus, sqlx::Error> {
+        let status = row
+            .status
+            .parse()
+            .map_err(|unknown| sqlx::Error::Decode(Box::new(unknown)))?;
+        Ok(PersonStatus { id: row.id, status })
+    }
+}
+
+pub async fn status_by_email(
+    tx: &mut Tx,
+    email: &str,
+) -> Result<Option<PersonStatus>, sqlx::Error> {
+    let row: Option<StoredStatus> = sqlx::query_as("SELECT id, status FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(PersonStatus::try_from).transpose()
+}
+
+pub async fn status_by_username(
+    tx: &mut Tx,
+    username: &str,
+) -> Result<Option<PersonStatus>, sqlx::Error> {
+    let row: Option<StoredStatus> =
+        sqlx::query_as("SELECT id, status FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&mut **tx)
+            .await?;
+    row.map(PersonStatus::try_from).transpose()
+}

@@ -51,6 +51,16 @@ pub struct ImportRowRecord {
     pub message: Option<String>,
 }
 
+impl ImportRowRecord {
+    /// The role the row names, as the plan stored it (`Role::as_str`).
+    pub fn planned_role(&self) -> Option<muster_core::Role> {
+        let role = self.role.as_deref()?;
+        muster_core::Role::ALL
+            .into_iter()
+            .find(|known| known.as_str() == role)
+    }
+}
+
 const ROW_COLUMNS: &str = "position, row_number, sheet, email, username, first_name, last_name,
      external_id, role, expiry_days, groups, links, input, planned_action, status, message";
 

@@ -6,9 +6,12 @@ use std::collections::HashMap;
 use sqlx::AnyConnection;
 
 use crate::{
-    db::{Bind, Bulk},
+    auth::{
+        store::{self as accounts, ProvisionedByEmail},
+        Role,
+    },
     error::AppError,
-    imports::store::{placeholders, ImportRowRecord, IN_CHUNK},
+    imports::store::{ImportRowRecord, IN_CHUNK},
     state::now,
 };
 
@@ -21,40 +24,27 @@ pub(super) async fn ensure_users(
     let now = now();
     let mut users: HashMap<String, (i64, bool)> = HashMap::new();
     for chunk in rows.chunks(IN_CHUNK / 2) {
-        let mut insert = Bulk::new("INSERT INTO users (email, first_name, last_name, external_id, status, created_at) VALUES ");
-        for row in chunk {
-            insert.row(vec![
-                Bind::from(row.email.clone()),
-                Bind::from(row.first_name.clone().unwrap_or_default()),
-                Bind::from(row.last_name.clone().unwrap_or_default()),
-                Bind::from(row.external_id.clone()),
-                Bind::from("provisioned"),
-                Bind::from(now),
-            ]);
-        }
-        insert.push(" ON CONFLICT DO NOTHING RETURNING id, email");
-        let created: Vec<(i64, String)> = insert.query_as().fetch_all(&mut *conn).await?;
-        for (id, email) in created {
-            users.insert(email, (id, true));
-        }
-        let missing: Vec<&str> = chunk
+        let wanted: Vec<ProvisionedByEmail> = chunk
             .iter()
-            .filter_map(|r| r.email.as_deref())
-            .filter(|e| !users.contains_key(*e))
+            .filter_map(|row| {
+                Some(ProvisionedByEmail {
+                    email: row.email.as_deref()?,
+                    first_name: row.first_name.as_deref().unwrap_or_default(),
+                    last_name: row.last_name.as_deref().unwrap_or_default(),
+                    external_id: row.external_id.as_deref(),
+                })
+            })
             .collect();
-        if missing.is_empty() {
-            continue;
+        for user in accounts::insert_provisioned_bulk(&mut *conn, &wanted, now).await? {
+            users.insert(user.email, (user.id, true));
         }
-        let sql = format!(
-            "SELECT id, email FROM users WHERE email IN ({})",
-            placeholders(1, missing.len())
-        );
-        let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
-        for email in &missing {
-            query = query.bind(*email);
-        }
-        for (id, email) in query.fetch_all(&mut *conn).await? {
-            users.insert(email, (id, false));
+        let missing: Vec<&str> = wanted
+            .iter()
+            .map(|user| user.email)
+            .filter(|email| !users.contains_key(*email))
+            .collect();
+        for user in accounts::users_by_emails(&mut *conn, &missing).await? {
+            users.insert(user.email, (user.id, false));
         }
     }
     Ok(users)
@@ -63,23 +53,11 @@ pub(super) async fn ensure_users(
 pub(super) async fn add_memberships(
     conn: &mut AnyConnection,
     organization_id: i64,
-    user_roles: &[(i64, &str)],
+    user_roles: &[(i64, Role)],
 ) -> Result<(), AppError> {
     let now = now();
     for chunk in user_roles.chunks(IN_CHUNK) {
-        let mut insert = Bulk::new(
-            "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ",
-        );
-        for (user_id, role) in chunk {
-            insert.row(vec![
-                Bind::from(organization_id),
-                Bind::from(*user_id),
-                Bind::from(role.to_string()),
-                Bind::from(now),
-            ]);
-        }
-        insert.push(" ON CONFLICT DO NOTHING");
-        insert.query().execute(&mut *conn).await?;
+        accounts::insert_memberships_bulk(&mut *conn, organization_id, chunk, now).await?;
     }
     Ok(())
 }

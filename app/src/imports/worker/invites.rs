@@ -4,19 +4,23 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::AnyConnection;
-
 use super::{inviter_name, Job, Outcome, Outcomes};
 use crate::{
-    db::{Bind, Bulk, Db, Tx},
+    db::{Db, Tx},
     error::AppError,
+    groups,
     imports::{
         facts::contract_seats,
         store::{ImportRowRecord, BULK_CHUNK, IN_CHUNK},
         ImportRowStatus,
     },
+    invitations::{
+        self,
+        service::{invitation_email, InvitationEmail, INVITATION_KIND},
+        store::{ImportedBatch, ImportedInvitation},
+    },
     links::server::{new_token, token_hash},
-    mail::{self, templates},
+    mail,
     state::{now, Settings},
 };
 
@@ -34,24 +38,19 @@ struct Wanted<'a> {
 pub(super) struct Groups(HashMap<String, (i64, String)>);
 
 impl Groups {
-    pub(super) async fn load(
-        conn: &mut AnyConnection,
-        organization_id: i64,
-    ) -> Result<Groups, AppError> {
-        let all: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, name FROM learning_groups WHERE organization_id = $1")
-                .bind(organization_id)
-                .fetch_all(conn)
-                .await?;
+    pub(super) async fn load(tx: &mut Tx, organization_id: i64) -> Result<Groups, AppError> {
+        let all = groups::store::all_names(tx, organization_id).await?;
         Ok(Groups(
             all.into_iter()
-                .map(|(id, name)| (name.trim().to_lowercase(), (id, name)))
+                .map(|group| (groups::store::name_key(&group.name), (group.id, group.name)))
                 .collect(),
         ))
     }
 
     pub(super) fn id_of(&self, name: &str) -> Option<i64> {
-        self.0.get(&name.trim().to_lowercase()).map(|(id, _)| *id)
+        self.0
+            .get(&groups::store::name_key(name))
+            .map(|(id, _)| *id)
     }
 
     fn names(&self) -> HashMap<i64, &str> {
@@ -156,30 +155,13 @@ pub(super) async fn invite(
         by_group.entry(w.group_id).or_default().push(w.email);
     }
     for (group_id, emails) in &by_group {
-        // The batch's emails travel as one JSON parameter, whatever their number.
-        let emails = serde_json::to_string(emails).unwrap_or_default();
-        let in_emails = db.json_text_set(2);
-        let found: Vec<(String,)> = sqlx::query_as(&format!(
-            "SELECT u.email FROM group_memberships gm JOIN users u ON u.id = gm.user_id
-             WHERE gm.group_id = $1 AND gm.status = 'active' AND u.email IN ({in_emails})"
-        ))
-        .bind(group_id)
-        .bind(&emails)
-        .fetch_all(&mut **tx)
-        .await?;
-        for (email,) in found {
+        for email in
+            invitations::store::active_members_among(&mut **tx, db, *group_id, emails).await?
+        {
             members.insert((*group_id, email));
         }
-        let in_emails = db.json_text_set(3);
-        sqlx::query(&format!(
-            "UPDATE invitations SET status = 'expired'
-             WHERE group_id = $1 AND status = 'pending' AND expires_at <= $2 AND email IN ({in_emails})"
-        ))
-        .bind(group_id)
-        .bind(now)
-        .bind(&emails)
-        .execute(&mut **tx)
-        .await?;
+        invitations::store::expire_overdue_for_emails(&mut **tx, db, *group_id, emails, now)
+            .await?;
     }
     wanted.retain(|w| !members.contains(&(w.group_id, w.email.to_owned())));
     // A program's contract has a fixed number of seats.
@@ -207,49 +189,53 @@ pub(super) async fn invite(
     // Tokens exist only in memory and in the emails; the table keeps their hashes.
     let tokens: Vec<String> = wanted.iter().map(|_| new_token()).collect();
     let mut created: HashMap<(i64, String), i64> = HashMap::new();
-    use crate::db::JsonColumn::{Int, Text};
-    let select = db.select_json_rows(6, &[Int, Text, Text, Int]);
-    let insert = format!(
-        "INSERT INTO invitations (organization_id, contract_id, import_id, invited_by, created_at,
-                                  group_id, email, token_hash, expires_at, status, resend_count)
-         SELECT $1, $2, $3, $4, $5, j.*, 'pending', 0 FROM ({select}) AS j
-         WHERE true ON CONFLICT DO NOTHING RETURNING id, group_id, email"
-    );
+    let batch = ImportedBatch {
+        organization_id: job.organization_id,
+        contract_id: job.contract_id,
+        import_id: job.id,
+        invited_by: job.created_by,
+        created_at: now,
+    };
     for (chunk, chunk_tokens) in wanted.chunks(BULK_CHUNK).zip(tokens.chunks(BULK_CHUNK)) {
-        let json: Vec<serde_json::Value> = chunk
+        let chunk: Vec<ImportedInvitation> = chunk
             .iter()
             .zip(chunk_tokens)
-            .map(|(w, token)| {
-                serde_json::json!([w.group_id, w.email, token_hash(token), w.expires_at])
+            .map(|(w, token)| ImportedInvitation {
+                group_id: w.group_id,
+                email: w.email,
+                token_hash: token_hash(token),
+                expires_at: w.expires_at,
             })
             .collect();
-        let inserted: Vec<(i64, i64, String)> = sqlx::query_as(&insert)
-            .bind(job.organization_id)
-            .bind(job.contract_id)
-            .bind(job.id)
-            .bind(job.created_by)
-            .bind(now)
-            .bind(serde_json::Value::Array(json).to_string())
-            .fetch_all(&mut **tx)
-            .await?;
-        for (id, group_id, email) in inserted {
-            created.insert((group_id, email), id);
+        for invitation in invitations::store::insert_bulk(&mut **tx, db, &batch, &chunk).await? {
+            created.insert((invitation.group_id, invitation.email), invitation.id);
         }
     }
     if job.send_emails {
         let inviter = inviter_name(tx, job.created_by).await?;
-        let mut emails: Vec<(i64, mail::server::Email)> = Vec::new();
+        let mut invitation_ids: Vec<i64> = Vec::new();
+        let mut emails: Vec<mail::server::Email> = Vec::new();
         for (w, token) in wanted.iter().zip(&tokens) {
             let Some(&invitation_id) = created.get(&(w.group_id, w.email.to_owned())) else {
                 continue;
             };
             let group = group_names.get(&w.group_id).copied().unwrap_or_default();
-            emails.push((
-                invitation_id,
-                invitation_email(settings, job, group, &inviter, w, token),
-            ));
+            let email = invitation_email(
+                settings,
+                &InvitationEmail {
+                    to: w.email,
+                    token,
+                    organization: &job.organization,
+                    group,
+                    inviter: &inviter,
+                    expires_at: w.expires_at,
+                    kind: INVITATION_KIND,
+                },
+            );
+            invitation_ids.push(invitation_id);
+            emails.push(email);
         }
-        enqueue_for_invitations(tx, job.organization_id, &emails, now).await?;
+        enqueue_for_invitations(tx, job.organization_id, &invitation_ids, &emails, now).await?;
     }
     // Each row's outcome: any invitation created is a success.
     let mut invited: HashMap<i64, Vec<String>> = HashMap::new();
@@ -283,74 +269,24 @@ pub(super) async fn invite(
     Ok(outcomes)
 }
 
-fn invitation_email(
-    settings: &Settings,
-    job: &Job,
-    group: &str,
-    inviter: &str,
-    wanted: &Wanted<'_>,
-    token: &str,
-) -> mail::server::Email {
-    let link = format!("{}/invite/{token}", settings.base_url);
-    let rendered = templates::invitation(&templates::Invitation {
-        organization: &job.organization,
-        group,
-        inviter,
-        expires_at: wanted.expires_at,
-        link: &link,
-    });
-    mail::server::Email {
-        to: wanted.email.to_owned(),
-        subject: rendered.subject,
-        text: rendered.text,
-        html: rendered.html,
-        kind: "invitation",
-    }
-}
-
-/// Bulk outbox insert, then each invitation points at its message. The
-/// transaction's commit wakes this process's mail sender.
+/// Queues the invitations' emails (`emails[i]` is `invitation_ids[i]`'s) and
+/// points each invitation at its message; the transaction's commit wakes
+/// this process's mail sender.
 async fn enqueue_for_invitations(
     tx: &mut Tx,
     organization_id: i64,
-    emails: &[(i64, mail::server::Email)],
+    invitation_ids: &[i64],
+    emails: &[mail::server::Email],
     now: i64,
 ) -> Result<(), AppError> {
-    if emails.is_empty() {
-        return Ok(());
-    }
-    tx.wake_on_commit(mail::server::sender_wakeup());
-    for chunk in emails.chunks(IN_CHUNK / 2) {
-        let mut insert = Bulk::new("INSERT INTO outbox (organization_id, to_email, subject, text_body, html_body, kind, status,
-                                 attempts, next_attempt_at, delivered_to_dev_mailbox, created_at) VALUES ");
-        for (_, email) in chunk {
-            insert.row(vec![
-                Bind::from(organization_id),
-                Bind::from(email.to.clone()),
-                Bind::from(email.subject.clone()),
-                Bind::from(email.text.clone()),
-                Bind::from(email.html.clone()),
-                Bind::from(email.kind),
-                Bind::from("queued"),
-                Bind::from(0i64),
-                Bind::from(now),
-                Bind::from(0i64),
-                Bind::from(now),
-            ]);
-        }
-        insert.push(" RETURNING id");
-        let ids: Vec<(i64,)> = insert.query_as().fetch_all(&mut **tx).await?;
-        // Rows come back in insertion order on both backends for a plain VALUES insert.
-        let mut update = Bulk::new("UPDATE invitations SET last_outbox_id = v.column2, last_sent_at = v.column3 FROM (VALUES ");
-        for ((invitation_id, _), (outbox_id,)) in chunk.iter().zip(ids) {
-            update.row(vec![
-                Bind::from(*invitation_id),
-                Bind::from(outbox_id),
-                Bind::from(now),
-            ]);
-        }
-        update.push(") AS v WHERE invitations.id = v.column1");
-        update.query().execute(&mut **tx).await?;
+    // Three placeholders a row for the update keep each chunk within the backends' limits.
+    for (ids, messages) in invitation_ids
+        .chunks(IN_CHUNK / 2)
+        .zip(emails.chunks(IN_CHUNK / 2))
+    {
+        let outbox_ids = mail::server::enqueue_many(tx, organization_id, messages).await?;
+        let sent: Vec<(i64, i64)> = ids.iter().copied().zip(outbox_ids).collect();
+        invitations::store::record_sent_bulk(&mut **tx, &sent, now).await?;
     }
     Ok(())
 }

@@ -7,10 +7,13 @@ use super::{
     inviter_name, Job, Outcome, Outcomes,
 };
 use crate::{
-    db::{Bind, Bulk, Tx},
+    activation,
+    auth::Role,
+    db::Tx,
     error::AppError,
+    groups,
     imports::{
-        store::{placeholders, ImportRowRecord, IN_CHUNK},
+        store::{ImportRowRecord, IN_CHUNK},
         ImportRowStatus,
     },
     state::{now, Settings},
@@ -37,37 +40,13 @@ pub(super) async fn run(
         );
     }
     let users = ensure_users(tx, &with_email).await?;
-    let roles: Vec<(i64, &str)> = users.values().map(|(id, _)| (*id, "learner")).collect();
+    let roles: Vec<(i64, Role)> = users.values().map(|(id, _)| (*id, Role::Learner)).collect();
     add_memberships(tx, job.organization_id, &roles).await?;
     let mut joined: HashSet<i64> = HashSet::new();
     let ids: Vec<i64> = users.values().map(|(id, _)| *id).collect();
     for chunk in ids.chunks(IN_CHUNK) {
-        let mut insert = Bulk::new(
-            "INSERT INTO group_memberships (group_id, user_id, status, created_at) VALUES ",
-        );
-        for user_id in chunk {
-            insert.row(vec![
-                Bind::from(group_id),
-                Bind::from(*user_id),
-                Bind::from("active"),
-                Bind::from(now),
-            ]);
-        }
-        insert.push(" ON CONFLICT DO NOTHING RETURNING user_id");
-        let inserted: Vec<(i64,)> = insert.query_as().fetch_all(&mut **tx).await?;
-        joined.extend(inserted.into_iter().map(|(id,)| id));
-        let sql = format!(
-            "INSERT INTO training_assignments (user_id, training_id, group_id, assigned_at)
-             SELECT u.id, t.id, t.group_id, $2 FROM trainings t, users u
-             WHERE t.group_id = $1 AND u.id IN ({})
-             ON CONFLICT DO NOTHING",
-            placeholders(3, chunk.len())
-        );
-        let mut query = sqlx::query(&sql).bind(group_id).bind(now);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        query.execute(&mut **tx).await?;
+        joined.extend(groups::store::insert_active_members_bulk(tx, group_id, chunk, now).await?);
+        groups::store::assign_trainings_bulk(tx, group_id, chunk, now).await?;
     }
     let sender = inviter_name(tx, job.created_by).await?;
     for row in with_email {
@@ -82,7 +61,7 @@ pub(super) async fn run(
         let outcome = match (created, joined.contains(&user_id)) {
             (true, _) => {
                 if job.send_emails {
-                    crate::activation::server::queue_activation(
+                    activation::service::queue_activation(
                         tx,
                         settings,
                         job.organization_id,

@@ -188,10 +188,8 @@ async fn load_job(
     let Some(job) = store::renew_lease(tx, import_id, &config.worker_id, until).await? else {
         return Ok(None);
     };
-    let (organization,): (String,) = sqlx::query_as("SELECT name FROM organizations WHERE id = $1")
-        .bind(job.organization_id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let organization =
+        crate::auth::store::organization_name(&mut **tx, job.organization_id).await?;
     Ok(Some(Job {
         id: job.id,
         organization_id: job.organization_id,
@@ -347,14 +345,12 @@ async fn finish(
 
 /// The name emails give for the admin who ran the import.
 async fn inviter_name(conn: &mut AnyConnection, user_id: i64) -> Result<String, AppError> {
-    let (first, last, email): (String, String, Option<String>) =
-        sqlx::query_as("SELECT first_name, last_name, email FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    let name = format!("{first} {last}").trim().to_owned();
+    let person = crate::auth::store::name_parts(conn, user_id).await?;
+    let name = format!("{} {}", person.first_name, person.last_name)
+        .trim()
+        .to_owned();
     Ok(if name.is_empty() {
-        email.unwrap_or_default()
+        person.email.unwrap_or_default()
     } else {
         name
     })

@@ -6,22 +6,20 @@ use super::{
     inviter_name, Job, Outcome, Outcomes,
 };
 use crate::{
+    activation,
+    auth::{
+        store::{self as accounts, ImportedDetails, ProvisionedByUsername},
+        Role,
+    },
     db::Tx,
     error::AppError,
     imports::{
         store::{self, ImportRowRecord, LinkedRow},
         ImportRowStatus,
     },
+    people::{self, store::PersonStatus, AccountStatus},
     state::{now, Settings},
 };
-
-fn membership_role(role: Option<&str>) -> &'static str {
-    match role {
-        Some("instructor") => "instructor",
-        Some("parent") => "parent",
-        _ => "learner",
-    }
-}
 
 /// People: add new people, update names and external ids of existing ones.
 pub(super) async fn run(
@@ -35,11 +33,11 @@ pub(super) async fn run(
     let with_email: Vec<&ImportRowRecord> = rows.iter().filter(|r| r.email.is_some()).collect();
     let users = ensure_users(tx, &with_email).await?;
     // Memberships first: the activation email is only for members of the organization.
-    let roles: Vec<(i64, &str)> = with_email
+    let roles: Vec<(i64, Role)> = with_email
         .iter()
         .filter_map(|row| {
             let (user_id, _) = users.get(row.email.as_deref()?)?;
-            Some((*user_id, membership_role(row.role.as_deref())))
+            Some((*user_id, Role::for_imported(row.planned_role())))
         })
         .collect();
     add_memberships(tx, job.organization_id, &roles).await?;
@@ -51,7 +49,7 @@ pub(super) async fn run(
         };
         if created {
             if job.auto_invite {
-                crate::activation::server::queue_activation(
+                activation::service::queue_activation(
                     tx,
                     settings,
                     job.organization_id,
@@ -68,22 +66,15 @@ pub(super) async fn run(
             );
         } else {
             // Only what the file gives is changed; blank cells keep what is there.
-            let changed = sqlx::query(
-                "UPDATE users SET first_name = COALESCE($2, first_name), last_name = COALESCE($3, last_name),
-                                  external_id = COALESCE($4, external_id)
-                 WHERE id = $1
-                   AND (first_name <> COALESCE($2, first_name) OR last_name <> COALESCE($3, last_name)
-                        OR COALESCE(external_id, '') <> COALESCE($4, external_id, ''))",
-            )
-            .bind(user_id)
-            .bind(row.first_name.clone())
-            .bind(row.last_name.clone())
-            .bind(row.external_id.clone())
-            .execute(&mut **tx)
-            .await?;
+            let details = ImportedDetails {
+                first_name: row.first_name.as_deref(),
+                last_name: row.last_name.as_deref(),
+                external_id: row.external_id.as_deref(),
+            };
+            let changed = accounts::update_imported_details(&mut **tx, user_id, &details).await?;
             outcomes.insert(
                 row.position,
-                if changed.rows_affected() > 0 {
+                if changed {
                     Outcome::new(ImportRowStatus::Success, "Updated.")
                 } else {
                     Outcome::new(ImportRowStatus::Skipped, "Skipped: nothing changed.")
@@ -100,28 +91,21 @@ pub(super) async fn run(
             );
             continue;
         };
-        let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO users (username, first_name, last_name, external_id, status, created_at)
-             VALUES ($1, $2, $3, $4, 'provisioned', $5) ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(username)
-        .bind(row.first_name.clone().unwrap_or_default())
-        .bind(row.last_name.clone().unwrap_or_default())
-        .bind(row.external_id.clone())
-        .bind(now)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let (user_id, created) = match inserted {
-            Some((id,)) => (id, true),
-            None => {
-                let (id,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE username = $1")
-                    .bind(username)
-                    .fetch_one(&mut **tx)
-                    .await?;
-                (id, false)
-            }
+        let user = ProvisionedByUsername {
+            username,
+            first_name: row.first_name.as_deref().unwrap_or_default(),
+            last_name: row.last_name.as_deref().unwrap_or_default(),
+            external_id: row.external_id.as_deref(),
         };
-        add_memberships(tx, job.organization_id, &[(user_id, "learner")]).await?;
+        let (user_id, created) =
+            match accounts::insert_provisioned_by_username(&mut **tx, &user, now).await? {
+                Some(id) => (id, true),
+                None => (
+                    accounts::user_id_by_username(&mut **tx, username).await?,
+                    false,
+                ),
+            };
+        add_memberships(tx, job.organization_id, &[(user_id, Role::Learner)]).await?;
         outcomes.insert(
             row.position,
             Outcome::new(
@@ -155,28 +139,21 @@ pub(super) async fn link(tx: &mut Tx, settings: &Settings, job: &Job) -> Result<
     {
         let links: Vec<muster_core::plan::PlannedLink> =
             serde_json::from_str(&links).unwrap_or_default();
-        let me: Option<(i64, String)> = match (&email, &username) {
-            (Some(email), _) => {
-                sqlx::query_as("SELECT id, status FROM users WHERE email = $1")
-                    .bind(email)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-            (None, Some(username)) => {
-                sqlx::query_as("SELECT id, status FROM users WHERE username = $1")
-                    .bind(username)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
+        let me = match (&email, &username) {
+            (Some(email), _) => people::store::status_by_email(tx, email).await?,
+            (None, Some(username)) => people::store::status_by_username(tx, username).await?,
             _ => None,
         };
-        let Some((me, my_status)) = me else { continue };
+        let Some(PersonStatus {
+            id: me,
+            status: my_status,
+        }) = me
+        else {
+            continue;
+        };
         for link in links {
-            let other: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
-                .bind(link.email.to_lowercase())
-                .fetch_optional(&mut **tx)
-                .await?;
-            let Some((other,)) = other else { continue };
+            let other = accounts::user_id_by_email(&mut **tx, &link.email.to_lowercase()).await?;
+            let Some(other) = other else { continue };
             // The link's role is the other person's: a student row names parents
             // and instructors; a parent or instructor row names students.
             let (student, related, relation) = match link.role {
@@ -184,24 +161,22 @@ pub(super) async fn link(tx: &mut Tx, settings: &Settings, job: &Job) -> Result<
                 muster_core::Role::Instructor => (me, other, "instructor"),
                 muster_core::Role::Student => (other, me, "parent"),
             };
-            let inserted = sqlx::query(
-                "INSERT INTO associations (organization_id, student_id, related_id, relation, created_at)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            let linked = people::store::insert_association(
+                tx,
+                job.organization_id,
+                student,
+                related,
+                relation,
+                now,
             )
-            .bind(job.organization_id)
-            .bind(student)
-            .bind(related)
-            .bind(relation)
-            .bind(now)
-            .execute(&mut **tx)
             .await?;
-            if inserted.rows_affected() > 0
+            if linked
                 && email.is_none()
                 && job.auto_invite
                 && link.role == muster_core::Role::Parent
-                && my_status == "provisioned"
+                && my_status == AccountStatus::Provisioned
             {
-                crate::activation::server::queue_activation(
+                activation::service::queue_activation(
                     tx,
                     settings,
                     job.organization_id,

@@ -187,7 +187,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                         }.into_any(),
                         Ok(VerifyLookup::NotFound) => {
                             #[cfg(feature = "ssr")]
-                            crate::auth::server::set_status(http::StatusCode::NOT_FOUND);
+                            crate::auth::service::set_status(http::StatusCode::NOT_FOUND);
                             view! {
                                 <h1>"Link not found"</h1>
                                 <p>"This confirmation link is not valid. Use the link in the latest email you received."</p>

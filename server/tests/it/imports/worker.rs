@@ -186,7 +186,8 @@ async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
     };
     for attempt in 1..=5 {
         let result =
-            app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config).await;
+            app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config)
+                .await;
         assert!(result.is_err(), "attempt {attempt} should fail");
     }
     assert!(

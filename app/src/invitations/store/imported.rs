@@ -1,0 +1,133 @@
+//! The bulk statements an import's batch runs on invitations: a few
+//! statements a batch, whatever its size, with rows travelling as one JSON
+//! parameter where the backends allow it.
+
+use sqlx::{Any, Executor};
+
+use crate::db::{Bind, Bulk, Db};
+
+/// What every invitation an import batch creates has in common.
+pub struct ImportedBatch {
+    pub organization_id: i64,
+    pub contract_id: Option<i64>,
+    pub import_id: i64,
+    pub invited_by: i64,
+    pub created_at: i64,
+}
+
+/// One invitation an import batch wants.
+pub struct ImportedInvitation<'a> {
+    pub group_id: i64,
+    pub email: &'a str,
+    pub token_hash: String,
+    pub expires_at: i64,
+}
+
+/// An invitation an import batch created (one pending already kept the slot
+/// of any that is missing).
+#[derive(Debug, sqlx::FromRow)]
+pub struct CreatedInvitation {
+    pub id: i64,
+    pub group_id: i64,
+    pub email: String,
+}
+
+/// Before an import invites `emails` to the group again: their pending
+/// invitations that are past expiry become expired. The emails travel as
+/// one JSON parameter, whatever their number.
+pub async fn expire_overdue_for_emails<'c>(
+    db: impl Executor<'c, Database = Any>,
+    dialect: &Db,
+    group_id: i64,
+    emails: &[&str],
+    now: i64,
+) -> sqlx::Result<()> {
+    let in_emails = dialect.json_text_set(3);
+    sqlx::query(&format!(
+        "UPDATE invitations SET status = 'expired'
+         WHERE group_id = $1 AND status = 'pending' AND expires_at <= $2 AND email IN ({in_emails})"
+    ))
+    .bind(group_id)
+    .bind(now)
+    .bind(serde_json::to_string(emails).unwrap_or_default())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Creates an import batch's invitations as pending, all rows in one JSON
+/// parameter; those already pending for their group and email are skipped
+/// by the partial unique index.
+pub async fn insert_bulk<'c>(
+    db: impl Executor<'c, Database = Any>,
+    dialect: &Db,
+    batch: &ImportedBatch,
+    invitations: &[ImportedInvitation<'_>],
+) -> sqlx::Result<Vec<CreatedInvitation>> {
+    use crate::db::JsonColumn::{Int, Text};
+    let select = dialect.select_json_rows(6, &[Int, Text, Text, Int]);
+    let rows: Vec<serde_json::Value> = invitations
+        .iter()
+        .map(|i| serde_json::json!([i.group_id, i.email, i.token_hash, i.expires_at]))
+        .collect();
+    sqlx::query_as(&format!(
+        "INSERT INTO invitations (organization_id, contract_id, import_id, invited_by, created_at,
+                                  group_id, email, token_hash, expires_at, status, resend_count)
+         SELECT $1, $2, $3, $4, $5, j.*, 'pending', 0 FROM ({select}) AS j
+         WHERE true ON CONFLICT DO NOTHING RETURNING id, group_id, email"
+    ))
+    .bind(batch.organization_id)
+    .bind(batch.contract_id)
+    .bind(batch.import_id)
+    .bind(batch.invited_by)
+    .bind(batch.created_at)
+    .bind(serde_json::Value::Array(rows).to_string())
+    .fetch_all(db)
+    .await
+}
+
+/// [`super::record_sent`] for many invitations in one statement: each
+/// `(invitation id, outbox id)` pair points an invitation at its message.
+/// Three placeholders a pair: the caller keeps batches within the backends'
+/// limits.
+pub async fn record_sent_bulk<'c>(
+    db: impl Executor<'c, Database = Any>,
+    sent: &[(i64, i64)],
+    now: i64,
+) -> sqlx::Result<()> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let mut update = Bulk::new(
+        "UPDATE invitations SET last_outbox_id = v.column2, last_sent_at = v.column3 FROM (VALUES ",
+    );
+    for (invitation_id, outbox_id) in sent {
+        update.row(vec![
+            Bind::from(*invitation_id),
+            Bind::from(*outbox_id),
+            Bind::from(now),
+        ]);
+    }
+    update.push(") AS v WHERE invitations.id = v.column1");
+    update.query().execute(db).await?;
+    Ok(())
+}
+
+/// Which of `emails` are active members of the group (one JSON parameter).
+pub async fn active_members_among<'c>(
+    db: impl Executor<'c, Database = Any>,
+    dialect: &Db,
+    group_id: i64,
+    emails: &[&str],
+) -> sqlx::Result<Vec<String>> {
+    let in_emails = dialect.json_text_set(2);
+    let found: Vec<(String,)> = sqlx::query_as(&format!(
+        "SELECT u.email FROM group_memberships gm JOIN users u ON u.id = gm.user_id
+         WHERE gm.group_id = $1 AND gm.status = 'active' AND u.email IN ({in_emails})"
+    ))
+    .bind(group_id)
+    .bind(serde_json::to_string(emails).unwrap_or_default())
+    .fetch_all(db)
+    .await?;
+    Ok(found.into_iter().map(|(email,)| email).collect())
+}
