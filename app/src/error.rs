@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::links::form_error::FormError;
+
 /// Errors of the application layer. Every variant is safe to show to the
 /// caller; internal failures are logged with context where they happen and
 /// reach the user only as `Internal`.
@@ -27,7 +29,7 @@ pub enum AppError {
     Transport(String),
     /// A no-JavaScript form's refusal, typed so pages never read message text.
     #[error("{}", .0.message())]
-    Refused(crate::links::FormError),
+    Refused(FormError),
 }
 
 impl AppError {
@@ -84,5 +86,28 @@ impl From<sqlx::Error> for AppError {
         let location = std::panic::Location::caller();
         tracing::error!(%error, %location, "database error");
         AppError::Internal
+    }
+}
+
+/// The code a no-JavaScript form's redirect carries for this error.
+impl From<&AppError> for FormError {
+    fn from(error: &AppError) -> FormError {
+        match error {
+            AppError::BadCredentials => FormError::Credentials,
+            AppError::RateLimited { .. } => FormError::RateLimited,
+            AppError::Refused(refusal) => *refusal,
+            AppError::Invalid { field, .. } => match field.as_str() {
+                "Email" => FormError::Email,
+                "Password" => FormError::Password,
+                "Password confirmation" => FormError::Confirmation,
+                "First name" => FormError::FirstName,
+                "Last name" => FormError::LastName,
+                _ => FormError::Internal,
+            },
+            AppError::NotFound | AppError::Conflict(_) => FormError::Gone,
+            AppError::NotAuthenticated => FormError::SignedOut,
+            AppError::Forbidden => FormError::Mismatch,
+            AppError::Internal | AppError::Transport(_) => FormError::Internal,
+        }
     }
 }

@@ -8,7 +8,10 @@ use axum::{
 
 use super::service::activate;
 use crate::{
-    links::server::{refused, signed_in, MaybeSignedIn},
+    links::{
+        server::refused,
+        session::{signed_in, MaybeSignedIn},
+    },
     state::AppState,
 };
 

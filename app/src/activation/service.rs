@@ -303,8 +303,18 @@ pub async fn activate(
             "does not match the password.",
         ));
     }
-    let password_hash = hash_password(password)?;
     let now = now();
+    // The cheap check first: hashing for a link that does not work would let
+    // anyone make the server spend a hash per request.
+    let live = store::by_token(&db.pool, &token_hash(token.trim()))
+        .await?
+        .is_some_and(|found| {
+            found.status == ActivationTokenStatus::Pending.as_str() && found.expires_at > now
+        });
+    if !live {
+        return Err(AppError::Refused(FormError::Gone));
+    }
+    let password_hash = hash_password(password).await?;
     let mut tx = db.begin().await?;
     let claimed = store::claim(&mut *tx, &token_hash(token.trim()), now)
         .await?

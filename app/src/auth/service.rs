@@ -17,13 +17,15 @@ use crate::{
     db::Db,
     error::AppError,
     links::server::{
-        append_response_header, create_session, new_token, session_cookie, session_from_headers,
-        token_hash, user_for_token,
+        append_response_header, new_token, session_cookie, session_from_headers, token_hash,
+        SESSION_TTL_SECS,
     },
     state::{now, AppState, Settings},
 };
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
+/// The longest address SMTP can carry.
+pub const MAX_EMAIL_CHARS: usize = 254;
 const MAX_PASSWORD_CHARS: usize = 256;
 
 pub struct NewOrganization {
@@ -75,7 +77,41 @@ pub fn check_password(password: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-pub fn hash_password(password: &str) -> Result<String, AppError> {
+/// Argon2 costs tens of milliseconds of CPU by design. On the async threads a
+/// burst of sign-ins (or an attacker posting passwords) would stall every
+/// request, import and email; so hashing runs on the blocking pool, at most
+/// one hash per core at a time, and everything cheap is checked before it.
+async fn on_hashing_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    static HASHING: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::OnceLock::new();
+    let permits = HASHING.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        std::sync::Arc::new(tokio::sync::Semaphore::new(cores))
+    });
+    let permit = permits.clone().acquire_owned().await.map_err(|error| {
+        tracing::error!(%error, "password hashing semaphore closed");
+        AppError::Internal
+    })?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await
+    .map_err(|error| {
+        tracing::error!(%error, "password hashing task failed");
+        AppError::Internal
+    })
+}
+
+/// A new argon2id hash of `password`, computed off the async threads.
+pub async fn hash_password(password: &str) -> Result<String, AppError> {
+    let password = password.to_owned();
+    on_hashing_thread(move || hash_password_now(&password)).await?
+}
+
+fn hash_password_now(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -86,7 +122,13 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
         })
 }
 
-fn password_matches(password: &str, stored: &str) -> bool {
+/// Whether `password` matches the stored hash, checked off the async threads.
+async fn password_matches(password: &str, stored: &str) -> Result<bool, AppError> {
+    let (password, stored) = (password.to_owned(), stored.to_owned());
+    on_hashing_thread(move || password_matches_now(&password, &stored)).await
+}
+
+fn password_matches_now(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
         .map(|parsed| {
             Argon2::default()
@@ -116,7 +158,7 @@ pub async fn create_organization(
     let last_name = parse_name("Last name", &input.last_name)?;
     let email = parse_email(&input.email)?;
     check_password(&input.password)?;
-    let password_hash = hash_password(&input.password)?;
+    let password_hash = hash_password(&input.password).await?;
     let now = now();
 
     let mut tx = db.begin().await?;
@@ -153,6 +195,11 @@ pub async fn verify_login(
     email: &str,
     password: &str,
 ) -> Result<(i64, i64, Role), AppError> {
+    // Refused before any other work: no longer address is deliverable
+    // (RFC 5321), and the limiter keeps one entry per address it sees.
+    if email.trim().len() > MAX_EMAIL_CHARS {
+        return Err(AppError::BadCredentials);
+    }
     let key = email.trim().to_lowercase();
     let now = now();
     let settings = &state.settings;
@@ -174,9 +221,9 @@ pub async fn verify_login(
         .as_ref()
         .and_then(|user| user.password_hash.as_deref())
     {
-        Some(hash) => password_matches(password, hash),
+        Some(hash) => password_matches(password, hash).await?,
         _ => {
-            let _ = password_matches(password, dummy_hash());
+            let _ = password_matches(password, dummy_hash()).await?;
             false
         }
     };
@@ -195,7 +242,7 @@ pub async fn verify_login(
 /// so that the response takes as long as for a known email.
 fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_password(&new_token()).unwrap_or_default())
+    DUMMY.get_or_init(|| hash_password_now(&new_token()).unwrap_or_default())
 }
 
 pub async fn start_session(
@@ -252,4 +299,42 @@ pub fn set_status(status: http::StatusCode) {
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(status);
     }
+}
+
+/// Opens a session for the person in the organization; the token is
+/// for the cookie, only its hash is stored.
+pub async fn create_session(
+    db: &Db,
+    user_id: i64,
+    organization_id: i64,
+) -> Result<String, AppError> {
+    let token = new_token();
+    let now = now();
+    store::insert_session(
+        &db.pool,
+        &token_hash(&token),
+        user_id,
+        organization_id,
+        now,
+        now + SESSION_TTL_SECS,
+    )
+    .await?;
+    Ok(token)
+}
+
+/// Who a session token belongs to while the session lasts; `None` also
+/// for a role this version does not know.
+pub async fn user_for_token(db: &Db, token: &str) -> Result<Option<CurrentUser>, AppError> {
+    let found = store::session_user(&db.pool, &token_hash(token), now()).await?;
+    Ok(found.and_then(|row| {
+        Some(CurrentUser {
+            user_id: row.user_id,
+            organization_id: row.organization_id,
+            organization_name: row.organization_name,
+            email: row.email,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            role: row.role.parse().ok()?,
+        })
+    }))
 }

@@ -8,7 +8,6 @@ use crate::{
     db::{Db, Tx},
     error::AppError,
     mail::{self, templates},
-    people,
     state::{now, Settings},
 };
 
@@ -28,7 +27,7 @@ pub async fn enter_group(
     auth::store::add_membership(&mut **tx, organization_id, user_id, Role::Learner, now).await?;
     store::activate_member(tx, group_id, user_id, invitation_id, now).await?;
     store::assign_trainings(tx, group_id, user_id, now).await?;
-    let person = people::store::contact(tx, user_id).await?;
+    let person = auth::store::name_parts(&mut **tx, user_id).await?;
     if let Some(email) = person.email {
         let rendered =
             welcome_email(tx, settings, organization_id, group_id, &person.first_name).await?;

@@ -11,7 +11,7 @@ use muster_core::{parse_bytes, FieldId, ImportKind, Limits, ParseOptions, RowsPa
 use super::{failed_rows::failed_rows_csv, service, ImportOptions};
 use crate::{
     error::AppError,
-    links::server::{see_other, Admin},
+    links::{server::see_other, session::Admin},
     state::AppState,
 };
 

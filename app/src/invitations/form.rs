@@ -9,7 +9,8 @@ use axum::{
 use super::service::{accept, Acceptor};
 use crate::{
     links::{
-        server::{end_session, refused, see_other, session_cookie, signed_in, MaybeSignedIn},
+        server::{refused, see_other, session_cookie},
+        session::{end_session, signed_in, MaybeSignedIn},
         FormError,
     },
     state::AppState,

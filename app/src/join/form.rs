@@ -14,7 +14,8 @@ use crate::{
     auth::service::verify_login,
     error::AppError,
     links::{
-        server::{end_session, refused, see_other, session_cookie, signed_in, MaybeSignedIn},
+        server::{refused, see_other, session_cookie},
+        session::{end_session, signed_in, MaybeSignedIn},
         FormError,
     },
     state::AppState,

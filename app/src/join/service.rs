@@ -258,7 +258,7 @@ pub async fn sign_up(
     let last_name = PersonName::parse(form.last_name)
         .map_err(|error| AppError::invalid("Last name", error.to_string()))?;
     check_password(form.password)?;
-    let password_hash = hash_password(form.password)?;
+    let password_hash = hash_password(form.password).await?;
     let now = now();
     let mut tx = db.begin().await?;
     // A write first, so that SQLite takes the write lock before reading:

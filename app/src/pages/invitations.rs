@@ -6,7 +6,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::{action_error, encode_query_value, ErrorMessage, Pager, SelectPage, SelectRow};
 use crate::{
-    groups::list_groups,
+    error::AppError,
+    groups::{list_groups, GroupSummary},
     invitations::{
         list_invitations, BulkOutcome, CancelInvitation, CancelMatchingInvitations,
         CancelSelectedInvitations, InvitationStatus, InviteResult, ResendInvitation,
@@ -130,48 +131,7 @@ pub fn InvitationsPage() -> impl IntoView {
         <p class="lead">"People join a group only after they accept their invitation."</p>
         <section class="card" aria-labelledby="invite-by-email">
             <h2 id="invite-by-email">"Invite by email"</h2>
-            <Suspense fallback=|| view! { <p class="loading">"Loading groups…"</p> }>
-                {move || Suspend::new(async move {
-                    match groups.await {
-                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                        Ok(list) if list.is_empty() => view! {
-                            <p class="empty">"Create a group first: invitations are to a group. "<a href="/admin/groups">"Go to Groups"</a></p>
-                        }.into_any(),
-                        Ok(list) => view! {
-                            <ActionForm action=send>
-                                <label for="invite-group">"Invite to group"</label>
-                                <select id="invite-group" name="group_id" required>
-                                    {list.into_iter().map(|group| view! {
-                                        <option value=group.id.to_string()>{group.name}</option>
-                                    }).collect_view()}
-                                </select>
-                                <label for="invite-emails">"Email addresses"</label>
-                                <textarea id="invite-emails" name="emails" rows="4" required aria-describedby="invite-help"></textarea>
-                                <p id="invite-help" class="help">
-                                    {format!("Up to {MAX_MANUAL_INVITES} addresses, separated by commas or new lines. Each gets an email with a link to accept.")}
-                                </p>
-                                {action_error(send.value())}
-                                <button type="submit" class="primary" disabled=move || send.pending().get()>"Send invitations"</button>
-                            </ActionForm>
-                            {move || send.value().get().and_then(Result::ok).map(|outcomes| view! {
-                                <table aria-label="Invitation results">
-                                    <thead><tr><th scope="col">"Email"</th><th scope="col">"Result"</th></tr></thead>
-                                    <tbody>
-                                        {outcomes.into_iter().map(|outcome| {
-                                            let class = match outcome.result {
-                                                InviteResult::Invited => "success",
-                                                InviteResult::Invalid(_) => "error",
-                                                _ => "",
-                                            };
-                                            view! { <tr><td>{outcome.email}</td><td class=class>{outcome.result.label()}</td></tr> }
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            })}
-                        }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <InviteByEmail send groups />
         </section>
 
         <Suspense fallback=|| ()>
@@ -179,33 +139,13 @@ pub fn InvitationsPage() -> impl IntoView {
                 let all_groups = groups.await.unwrap_or_default();
                 let (current_status, current_group) = (status(), group_filter());
                 view! {
-                    <form method="get" action="/admin/invitations" class="search" role="search">
-                        <label for="invitations-status">"Status"</label>
-                        <select id="invitations-status" name="status">
-                            {status_choices().map(|(value, label)| view! {
-                                <option value=value selected=current_status == value>{label}</option>
-                            }).collect_view()}
-                        </select>
-                        <label for="invitations-group">"Group"</label>
-                        <select id="invitations-group" name="group">
-                            <option value="0">"All groups"</option>
-                            {all_groups.into_iter().map(|group| view! {
-                                <option value=group.id.to_string() selected=current_group == group.id>{group.name}</option>
-                            }).collect_view()}
-                        </select>
-                        <label for="invitations-search">"Search by email"</label>
-                        <input id="invitations-search" type="search" name="search" value=search() />
-                        {(import_filter() != 0).then(|| view! {
-                            <input type="hidden" name="import" value=import_filter().to_string() />
-                        })}
-                        <button type="submit">"Filter"</button>
-                    </form>
-                    {(import_filter() != 0).then(|| view! {
-                        <p class="help">
-                            {format!("Showing the invitations of import {}. ", import_filter())}
-                            <a href="/admin/invitations">"Show all invitations"</a>
-                        </p>
-                    })}
+                    <InvitationFilters
+                        groups=all_groups
+                        status=current_status
+                        group_id=current_group
+                        search=search()
+                        import=import_filter()
+                    />
                 }
             })}
         </Suspense>
@@ -347,5 +287,98 @@ pub fn InvitationsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The form that invites up to ten addresses into one group, and what
+/// happened to each address.
+#[component]
+fn InviteByEmail(
+    send: ServerAction<SendInvitations>,
+    groups: Resource<Result<Vec<GroupSummary>, AppError>>,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading groups…"</p> }>
+            {move || Suspend::new(async move {
+                match groups.await {
+                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="empty">"Create a group first: invitations are to a group. "<a href="/admin/groups">"Go to Groups"</a></p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <ActionForm action=send>
+                            <label for="invite-group">"Invite to group"</label>
+                            <select id="invite-group" name="group_id" required>
+                                {list.into_iter().map(|group| view! {
+                                    <option value=group.id.to_string()>{group.name}</option>
+                                }).collect_view()}
+                            </select>
+                            <label for="invite-emails">"Email addresses"</label>
+                            <textarea id="invite-emails" name="emails" rows="4" required aria-describedby="invite-help"></textarea>
+                            <p id="invite-help" class="help">
+                                {format!("Up to {MAX_MANUAL_INVITES} addresses, separated by commas or new lines. Each gets an email with a link to accept.")}
+                            </p>
+                            {action_error(send.value())}
+                            <button type="submit" class="primary" disabled=move || send.pending().get()>"Send invitations"</button>
+                        </ActionForm>
+                        {move || send.value().get().and_then(Result::ok).map(|outcomes| view! {
+                            <table aria-label="Invitation results">
+                                <thead><tr><th scope="col">"Email"</th><th scope="col">"Result"</th></tr></thead>
+                                <tbody>
+                                    {outcomes.into_iter().map(|outcome| {
+                                        let class = match outcome.result {
+                                            InviteResult::Invited => "success",
+                                            InviteResult::Invalid(_) => "error",
+                                            _ => "",
+                                        };
+                                        view! { <tr><td>{outcome.email}</td><td class=class>{outcome.result.label()}</td></tr> }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        })}
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The list's filter, a plain GET form so it works without JavaScript.
+#[component]
+fn InvitationFilters(
+    groups: Vec<GroupSummary>,
+    status: String,
+    group_id: i64,
+    search: String,
+    import: i64,
+) -> impl IntoView {
+    view! {
+        <form method="get" action="/admin/invitations" class="search" role="search">
+            <label for="invitations-status">"Status"</label>
+            <select id="invitations-status" name="status">
+                {status_choices().map(|(value, label)| view! {
+                    <option value=value selected=status == value>{label}</option>
+                }).collect_view()}
+            </select>
+            <label for="invitations-group">"Group"</label>
+            <select id="invitations-group" name="group">
+                <option value="0">"All groups"</option>
+                {groups.into_iter().map(|choice| view! {
+                    <option value=choice.id.to_string() selected=group_id == choice.id>{choice.name}</option>
+                }).collect_view()}
+            </select>
+            <label for="invitations-search">"Search by email"</label>
+            <input id="invitations-search" type="search" name="search" value=search />
+            {(import != 0).then(|| view! {
+                <input type="hidden" name="import" value=import.to_string() />
+            })}
+            <button type="submit">"Filter"</button>
+        </form>
+        {(import != 0).then(|| view! {
+            <p class="help">
+                {format!("Showing the invitations of import {import}. ")}
+                <a href="/admin/invitations">"Show all invitations"</a>
+            </p>
+        })}
     }
 }

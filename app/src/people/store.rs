@@ -96,19 +96,6 @@ pub async fn member(
     .await
 }
 
-#[derive(sqlx::FromRow)]
-pub struct Contact {
-    pub first_name: String,
-    pub email: Option<String>,
-}
-
-pub async fn contact(tx: &mut Tx, user_id: i64) -> Result<Contact, sqlx::Error> {
-    sqlx::query_as("SELECT first_name, email FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(&mut **tx)
-        .await
-}
-
 /// Links a student with a parent or instructor (`relation`) unless they are
 /// linked already; whether the link is new.
 pub async fn insert_association(

@@ -73,7 +73,7 @@ async fn who_accepts(state: &AppState, email: &str, acceptor: Acceptor) -> Resul
             Who::New {
                 first_name: first_name.as_str().to_owned(),
                 last_name: last_name.as_str().to_owned(),
-                password_hash: hash_password(&password)?,
+                password_hash: hash_password(&password).await?,
             }
         }
     })
