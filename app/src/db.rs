@@ -80,9 +80,19 @@ impl Db {
 impl Db {
     /// Starts a transaction whose commit also runs what its writes asked for
     /// afterwards (waking the mail sender when it queued email).
+    ///
+    /// On SQLite the write lock is taken at the start (`BEGIN IMMEDIATE`),
+    /// waiting its turn under `busy_timeout`: a deferred transaction that
+    /// reads and then writes fails at once with "database is locked" when
+    /// another connection (the mail sender, a worker) wrote in between, and
+    /// no timeout helps it.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let inner = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(Tx {
-            inner: self.pool.begin().await?,
+            inner,
             after_commit: Vec::new(),
         })
     }

@@ -192,7 +192,7 @@ impl Sender {
         results: &[(Claimed, Outcome)],
     ) -> Result<(), sqlx::Error> {
         let now = app::state::now();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         for (row, outcome) in results {
             match outcome {
                 Outcome::Sent { dev_mailbox } => {

@@ -10,8 +10,12 @@ use crate::{
     imports::{ImportRowStatus, ImportStatus},
 };
 
-/// Claims an import `worker_id` may run: queued, already its own, or abandoned
-/// (its lease ran out). Returns its id.
+/// Claims the import `worker_id` should run next: among those it may run
+/// (queued, already its own, or abandoned when their lease ran out), the
+/// one of the organization served longest ago, and within it the import
+/// served longest ago. Each claim is one batch and marks the import served,
+/// so organizations, and imports of one organization, take turns.
+/// Returns its id.
 pub async fn claim(
     db: &Db,
     worker_id: &str,
@@ -26,10 +30,14 @@ pub async fn claim(
     // worker that waited for a row lock re-checks it against the new row.
     let sql = format!(
         "UPDATE imports SET status = 'running', lease_owner = $1, locked_until = $2,
-                            started_at = COALESCE(started_at, $3)
-         WHERE id = (SELECT id FROM imports
-                     WHERE status = 'queued' OR (status = 'running' AND (locked_until < $3 OR lease_owner = $1))
-                     ORDER BY id LIMIT 1 {lock})
+                            started_at = COALESCE(started_at, $3),
+                            last_batch_seq = (SELECT COALESCE(MAX(last_batch_seq), 0) + 1 FROM imports)
+         WHERE id = (SELECT i.id FROM imports i
+                     WHERE i.status = 'queued' OR (i.status = 'running' AND (i.locked_until < $3 OR i.lease_owner = $1))
+                     ORDER BY (SELECT MAX(o.last_batch_seq) FROM imports o
+                               WHERE o.organization_id = i.organization_id),
+                              i.last_batch_seq, i.id
+                     LIMIT 1 {lock})
            AND (status = 'queued' OR (status = 'running' AND (locked_until < $3 OR lease_owner = $1)))
          RETURNING id"
     );

@@ -284,7 +284,83 @@ async fn a_stopping_worker_releases_its_lease(backend: Backend) {
     );
 }
 
+/// `rows` generated addresses as a queued Invites import into `group`.
+async fn invites_import(admin: &Client, group: i64, prefix: &str, rows: usize, key: &str) -> i64 {
+    let emails: Vec<String> = (0..rows)
+        .map(|i| format!("{prefix}{i}@example.com"))
+        .collect();
+    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
+    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
+    create(
+        admin,
+        &options("invites", Some(group)),
+        &payload("invites", &["Email"], &cell_refs),
+        key,
+    )
+    .await
+    .unwrap()
+}
+
+/// One organization's large import does not hold another's small one behind
+/// it: the batch after the small import is confirmed is the small import's,
+/// and then the two take turns.
+async fn a_small_import_does_not_wait_for_a_large_one(backend: Backend) {
+    let Some(server) =
+        TestApp::spawn_with(backend, true, &[("MUSTER_IMPORT_WORKERS", "0".to_owned())]).await
+    else {
+        return;
+    };
+    let (riverside, big_group) = server
+        .admin_with_group("Riverside", "ada@example.org", "Everyone", "")
+        .await;
+    let big = invites_import(&riverside, big_group, "big", 1_000, KEY_A).await;
+    let config = app::imports::worker::WorkerConfig {
+        batch_size: 100,
+        worker_id: "the-only-worker".into(),
+        ..Default::default()
+    };
+    let run = || app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config);
+    assert!(run().await.unwrap());
+    assert!(run().await.unwrap());
+
+    let (hillside, small_group) = server
+        .admin_with_group("Hillside", "bea@example.org", "Cohort", "")
+        .await;
+    let small = invites_import(&hillside, small_group, "small", 50, KEY_B).await;
+    assert!(run().await.unwrap());
+    let small_now: ImportSummary = hillside
+        .call("imports/get", &[("id", &small.to_string())])
+        .await
+        .unwrap();
+    let big_now: ImportSummary = riverside
+        .call("imports/get", &[("id", &big.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(
+        small_now.processed, 50,
+        "the small import ran in the next batch"
+    );
+    assert_eq!(big_now.processed, 200, "the large import waited one batch");
+    assert!(run().await.unwrap());
+    let big_later: ImportSummary = riverside
+        .call("imports/get", &[("id", &big.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(
+        big_later.processed, 300,
+        "then the large import had its turn"
+    );
+    // The small import's closing turn (it finds no rows left) comes next.
+    assert!(run().await.unwrap());
+    let small_done: ImportSummary = hillside
+        .call("imports/get", &[("id", &small.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(small_done.status.as_str(), "completed");
+}
+
 on_both_backends! {
+    small_import_does_not_wait => a_small_import_does_not_wait_for_a_large_one;
     stopping_worker_releases_lease => a_stopping_worker_releases_its_lease;
     two_workers_one_import => two_workers_never_do_a_row_twice;
     queued_import_cancelled => a_queued_import_can_be_cancelled;
