@@ -20,6 +20,10 @@ pub struct Settings {
     /// Failed logins allowed per email within `login_window_secs`.
     pub login_max_failures: usize,
     pub login_window_secs: i64,
+    /// A session unused this long ends (`MUSTER_SESSION_IDLE_MINUTES`).
+    pub session_idle_secs: i64,
+    /// A session ends this long after sign-in however it is used (`MUSTER_SESSION_DAYS`).
+    pub session_lifetime_secs: i64,
     /// No SMTP host is configured: mail goes to the dev mailbox at `/dev/mailbox`.
     pub dev_mailbox: bool,
 }

@@ -130,6 +130,9 @@ impl Config {
                 open_signup,
                 login_max_failures: 10,
                 login_window_secs: 15 * 60,
+                session_idle_secs: number(&get, "MUSTER_SESSION_IDLE_MINUTES", 12 * 60_i64)?.max(1)
+                    * 60,
+                session_lifetime_secs: number(&get, "MUSTER_SESSION_DAYS", 14_i64)?.max(1) * 86_400,
                 dev_mailbox: mail.smtp.is_none(),
             },
             leptos_options,

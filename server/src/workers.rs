@@ -42,6 +42,7 @@ impl Workers {
                 tracing::error!(%error, "outbox sender ended abnormally");
             }
         });
+        tasks.spawn(sweep_sessions(state.clone(), shutdown.clone()));
         let mut import_worker_ids = Vec::new();
         for n in 0..imports.workers {
             let worker = WorkerConfig {
@@ -81,6 +82,26 @@ impl Workers {
             if let Err(error) = app::imports::store::release_leases(&self.db, worker_id).await {
                 tracing::error!(%error, "could not release import leases; they run out by themselves");
             }
+        }
+    }
+}
+
+/// How often ended sessions are deleted. Ended sessions are refused at
+/// once; sweeping only keeps the table from growing.
+const SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// Deletes ended sessions every [`SWEEP_EVERY`] until the process stops.
+async fn sweep_sessions(state: AppState, mut shutdown: Shutdown) {
+    while !shutdown.is_requested() {
+        let now = app::state::now();
+        match app::auth::service::sweep_sessions(&state.db, &state.settings, now).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "ended sessions deleted"),
+            Err(error) => tracing::error!(%error, "could not delete ended sessions"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(SWEEP_EVERY) => {}
+            _ = shutdown.requested() => {}
         }
     }
 }

@@ -196,6 +196,19 @@ pub async fn logout() -> Result<(), AppError> {
     Ok(())
 }
 
+/// "Sign out of all devices": ends every session of the caller (a lost
+/// phone, a shared computer), this one included.
+#[server(endpoint = "logout_everywhere")]
+pub async fn logout_everywhere() -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let user = service::current_user(&state)
+        .await?
+        .ok_or(AppError::NotAuthenticated)?;
+    service::end_all_sessions(&state, &user).await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]

@@ -18,7 +18,6 @@ use crate::{
     error::AppError,
     links::server::{
         append_response_header, new_token, session_cookie, session_from_headers, token_hash,
-        SESSION_TTL_SECS,
     },
     state::{now, AppState, Settings},
 };
@@ -250,7 +249,7 @@ pub async fn start_session(
     user_id: i64,
     organization_id: i64,
 ) -> Result<(), AppError> {
-    let token = create_session(&state.db, user_id, organization_id).await?;
+    let token = create_session(state, user_id, organization_id).await?;
     append_response_header(
         header::SET_COOKIE,
         &session_cookie(&state.settings, Some(&token)),
@@ -274,7 +273,7 @@ pub fn session_token() -> Option<String> {
 
 pub async fn current_user(state: &AppState) -> Result<Option<CurrentUser>, AppError> {
     match session_token() {
-        Some(token) => user_for_token(&state.db, &token).await,
+        Some(token) => user_for_token(state, &token).await,
         None => Ok(None),
     }
 }
@@ -304,19 +303,19 @@ pub fn set_status(status: http::StatusCode) {
 /// Opens a session for the person in the organization; the token is
 /// for the cookie, only its hash is stored.
 pub async fn create_session(
-    db: &Db,
+    state: &AppState,
     user_id: i64,
     organization_id: i64,
 ) -> Result<String, AppError> {
     let token = new_token();
     let now = now();
     store::insert_session(
-        &db.pool,
+        &state.db.pool,
         &token_hash(&token),
         user_id,
         organization_id,
         now,
-        now + SESSION_TTL_SECS,
+        now + state.settings.session_lifetime_secs,
     )
     .await?;
     Ok(token)
@@ -324,8 +323,18 @@ pub async fn create_session(
 
 /// Who a session token belongs to while the session lasts; `None` also
 /// for a role this version does not know.
-pub async fn user_for_token(db: &Db, token: &str) -> Result<Option<CurrentUser>, AppError> {
-    let found = store::session_user(&db.pool, &token_hash(token), now()).await?;
+/// Using a session keeps it alive: it ends after the idle timeout without use.
+pub async fn user_for_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<CurrentUser>, AppError> {
+    let now = now();
+    let hash = token_hash(token);
+    let idle_since = now - state.settings.session_idle_secs;
+    let found = store::session_user(&state.db.pool, &hash, now, idle_since).await?;
+    if found.is_some() {
+        store::touch_session(&state.db.pool, &hash, now).await?;
+    }
     Ok(found.and_then(|row| {
         Some(CurrentUser {
             user_id: row.user_id,
@@ -337,4 +346,18 @@ pub async fn user_for_token(db: &Db, token: &str) -> Result<Option<CurrentUser>,
             role: row.role.parse().ok()?,
         })
     }))
+}
+
+/// Ends every session of the caller, in every browser and organization.
+pub async fn end_all_sessions(state: &AppState, user: &CurrentUser) -> Result<u64, AppError> {
+    let ended = store::delete_sessions_of(&state.db.pool, user.user_id).await?;
+    append_response_header(header::SET_COOKIE, &session_cookie(&state.settings, None));
+    tracing::info!(user_id = user.user_id, ended, "signed out everywhere");
+    Ok(ended)
+}
+
+/// Deletes sessions that have ended (past their lifetime, or idle), so the
+/// table holds only live ones; the supervisor runs it periodically.
+pub async fn sweep_sessions(db: &Db, settings: &Settings, now: i64) -> Result<u64, AppError> {
+    Ok(store::delete_ended_sessions(&db.pool, now, now - settings.session_idle_secs).await?)
 }

@@ -205,8 +205,8 @@ pub async fn insert_session<'c>(
     expires_at: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, organization_id, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO sessions (token_hash, user_id, organization_id, created_at, expires_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $4)",
     )
     .bind(token_hash)
     .bind(user_id)
@@ -229,12 +229,13 @@ pub async fn delete_session<'c>(
     Ok(())
 }
 
-/// The person behind a session that has not expired, with their membership
-/// in the session's organization.
+/// The person behind a session that has neither expired nor been idle since
+/// `idle_since`, with their membership in the session's organization.
 pub async fn session_user<'c>(
     db: impl Executor<'c, Database = Any>,
     token_hash: &str,
     now: i64,
+    idle_since: i64,
 ) -> sqlx::Result<Option<SessionUser>> {
     sqlx::query_as(
         "SELECT u.id AS user_id, o.id AS organization_id, o.name AS organization_name,
@@ -243,12 +244,58 @@ pub async fn session_user<'c>(
          JOIN users u ON u.id = s.user_id
          JOIN organizations o ON o.id = s.organization_id
          JOIN memberships m ON m.user_id = u.id AND m.organization_id = o.id
-         WHERE s.token_hash = $1 AND s.expires_at > $2",
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3",
     )
     .bind(token_hash)
     .bind(now)
+    .bind(idle_since)
     .fetch_optional(db)
     .await
+}
+
+/// Marks a session used now, at most once a minute: on SQLite every write
+/// takes the one write lock, so page loads must not write each time.
+pub async fn touch_session<'c>(
+    db: impl Executor<'c, Database = Any>,
+    token_hash: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $2 - 60",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Ends every session of a person, in every organization and browser.
+pub async fn delete_sessions_of<'c>(
+    db: impl Executor<'c, Database = Any>,
+    user_id: i64,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+/// Deletes sessions past their lifetime or idle since `idle_since`.
+pub async fn delete_ended_sessions<'c>(
+    db: impl Executor<'c, Database = Any>,
+    now: i64,
+    idle_since: i64,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+            .bind(now)
+            .bind(idle_since)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Makes the person a member of the organization in `role`, unless they

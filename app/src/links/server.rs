@@ -10,7 +10,6 @@ use super::form_error::FormError;
 use crate::state::Settings;
 
 pub const SESSION_COOKIE: &str = "muster_session";
-pub const SESSION_TTL_SECS: i64 = 14 * 24 * 3600;
 
 /// 256 random bits, hex: what a link or a session cookie carries.
 pub fn new_token() -> String {
@@ -34,7 +33,8 @@ pub fn session_cookie(settings: &Settings, token: Option<&str>) -> String {
     };
     match token {
         Some(token) => format!(
-            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_TTL_SECS}{secure}"
+            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            settings.session_lifetime_secs
         ),
         None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
     }

@@ -38,7 +38,7 @@ pub async fn signed_in(
     organization_id: i64,
     home: &str,
 ) -> Response {
-    match create_session(&state.db, user_id, organization_id).await {
+    match create_session(state, user_id, organization_id).await {
         Ok(token) => {
             end_session(&state.db, old_session).await;
             see_other(home, Some(session_cookie(&state.settings, Some(&token))))
@@ -64,7 +64,7 @@ where
         let state = AppState::from_ref(state);
         let token = session_from_headers(&parts.headers);
         let user = match &token {
-            Some(token) => user_for_token(&state.db, token)
+            Some(token) => user_for_token(&state, token)
                 .await
                 .map_err(IntoResponse::into_response)?,
             None => None,

@@ -5,7 +5,7 @@ use leptos_router::components::{Outlet, Redirect, A};
 
 use super::ErrorMessage;
 use crate::{
-    auth::{get_bootstrap, Logout, Role},
+    auth::{get_bootstrap, Logout, LogoutEverywhere, Role},
     error::AppError,
 };
 
@@ -13,6 +13,7 @@ use crate::{
 pub fn AdminShell() -> impl IntoView {
     let bootstrap = Resource::new(|| (), |_| get_bootstrap());
     let logout = ServerAction::<Logout>::new();
+    let logout_everywhere = ServerAction::<LogoutEverywhere>::new();
     let dev_mailbox = Resource::new(|| (), |_| crate::mail::dev_mailbox_enabled());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -39,6 +40,9 @@ pub fn AdminShell() -> impl IntoView {
                                 <span class="who">{format!("{} {}", user.first_name, user.last_name)}</span>
                                 <ActionForm action=logout>
                                     <button type="submit" class="link">"Log out"</button>
+                                </ActionForm>
+                                <ActionForm action=logout_everywhere>
+                                    <button type="submit" class="link">"Sign out of all devices"</button>
                                 </ActionForm>
                             </header>
                             {move || matches!(dev_mailbox.get(), Some(Ok(true))).then(|| view! {

@@ -5,13 +5,14 @@ use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_query_map};
 
 use super::{action_error, learner::home::LearnerHomeView, ErrorMessage};
-use crate::auth::{get_bootstrap, CreateOrganization, Logout, Role};
+use crate::auth::{get_bootstrap, CreateOrganization, Logout, LogoutEverywhere, Role};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let bootstrap = Resource::new(|| (), |_| get_bootstrap());
     let query = use_query_map();
     let logout = ServerAction::<Logout>::new();
+    let logout_everywhere = ServerAction::<LogoutEverywhere>::new();
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -28,6 +29,9 @@ pub fn HomePage() -> impl IntoView {
                                 <LearnerHomeView />
                                 <ActionForm action=logout>
                                     <button type="submit">"Log out"</button>
+                                </ActionForm>
+                                <ActionForm action=logout_everywhere>
+                                    <button type="submit" class="link">"Sign out of all devices"</button>
                                 </ActionForm>
                             </main>
                         }.into_any(),

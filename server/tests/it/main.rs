@@ -20,4 +20,5 @@ mod invitations;
 mod join;
 mod mail_bench;
 mod schema_parity;
+mod sessions;
 mod shutdown;

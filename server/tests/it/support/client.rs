@@ -185,6 +185,21 @@ impl Client {
         .await
     }
 
+    /// Signs in as an admin [`Client::create_org`] made, in this browser.
+    pub async fn log_in(&self, email: &str) {
+        let (status, body) = self
+            .raw(
+                "login",
+                &[("email", email), ("password", ADMIN_PASSWORD)],
+                Some(&self.base),
+            )
+            .await;
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "login as {email}: {status} {body}"
+        );
+    }
+
     /// A group that invitations expire from after 14 days; `trainings` one a line.
     pub async fn create_group(&self, name: &str, trainings: &str) -> i64 {
         self.call(
