@@ -103,6 +103,12 @@ async fn rate_limit_answers_429_per_organization(backend: Backend) {
     assert_eq!(status, 429, "the third submission to one organization");
     let (status, _) = register(&server.client(), "Riverside", "max@example.org", "x").await;
     assert_eq!(status, 429, "whatever the case of the slug");
+    // The handler decodes and trims the slug, so the limit must too: these
+    // used to get a fresh bucket each.
+    for spelled in ["%72iverside", "riverside%20", "%52IVERSIDE"] {
+        let (status, _) = register(&server.client(), spelled, "max@example.org", "x").await;
+        assert_eq!(status, 429, "{spelled} is riverside's page too");
+    }
     let (status, location) = register(&visitor, "hillside", "lin@example.org", PASSWORD).await;
     assert_eq!(
         (status, location.as_str()),
