@@ -57,3 +57,50 @@ pub async fn insert(
     .await?;
     Ok(id)
 }
+
+/// A contract's seats as they stand, read under a lock on the contract so
+/// that no other transaction takes a seat until this one ends
+/// (`FOR UPDATE` on PostgreSQL; SQLite's transactions hold its one write lock).
+#[derive(sqlx::FromRow)]
+pub struct LockedSeats {
+    pub name: String,
+    pub seat_limit: i64,
+    /// Pending unexpired and accepted invitations under the contract.
+    pub used: i64,
+}
+
+pub async fn lock_seats(
+    tx: &mut Tx,
+    organization_id: i64,
+    contract_id: i64,
+    now: i64,
+) -> Result<Option<LockedSeats>, sqlx::Error> {
+    let lock = if tx.backend_name() == "PostgreSQL" {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let contract: Option<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT name, seat_limit FROM contracts WHERE organization_id = $1 AND id = $2{lock}"
+    ))
+    .bind(organization_id)
+    .bind(contract_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((name, seat_limit)) = contract else {
+        return Ok(None);
+    };
+    let (used,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM invitations WHERE contract_id = $1
+         AND (status = 'active' OR (status = 'pending' AND expires_at > $2))",
+    )
+    .bind(contract_id)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Some(LockedSeats {
+        name,
+        seat_limit,
+        used,
+    }))
+}

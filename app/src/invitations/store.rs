@@ -38,6 +38,9 @@ pub struct ResendTarget {
     pub email: String,
     #[sqlx(try_from = "String")]
     pub status: InvitationStatus,
+    pub expires_at: i64,
+    /// Set for invitations into a program under a contract: they hold a seat.
+    pub contract_id: Option<i64>,
 }
 
 /// What `/invite/{token}` shows, as stored.
@@ -161,7 +164,8 @@ pub async fn claim_for_resend<'c>(
 ) -> sqlx::Result<Option<ResendTarget>> {
     sqlx::query_as(
         "UPDATE invitations SET resend_count = resend_count
-         WHERE organization_id = $1 AND id = $2 RETURNING group_id, email, status",
+         WHERE organization_id = $1 AND id = $2
+         RETURNING group_id, email, status, expires_at, contract_id",
     )
     .bind(organization_id)
     .bind(id)

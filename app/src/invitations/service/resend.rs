@@ -5,6 +5,7 @@ use super::{invite_group, send_email, InvitationEmail, DAY, RESEND_KIND, TOO_MAN
 use crate::{
     auth::CurrentUser,
     bulk::{self, BulkOutcome, CHUNK},
+    contracts,
     db::{Db, Tx},
     error::AppError,
     invitations::{store, InvitationFilter, InvitationStatus, MAX_RESENDS_PER_DAY},
@@ -19,6 +20,8 @@ enum Resent {
     NotResendable(InvitationStatus),
     NewerPending,
     RateLimited(String),
+    /// Reviving it would take a seat its contract no longer has.
+    NoSeats(String),
 }
 
 /// A new token (the old link dies), a fresh expiry, and the email again;
@@ -46,6 +49,9 @@ pub async fn resend(
         Resent::RateLimited(email) => Err(AppError::Conflict(format!(
             "{email} has been sent {MAX_RESENDS_PER_DAY} invitations in the last 24 hours; try again tomorrow."
         ))),
+        Resent::NoSeats(contract) => Err(AppError::Conflict(format!(
+            "{contract} has no seats left: resending this expired invitation would take one."
+        ))),
     }
 }
 
@@ -67,6 +73,15 @@ async fn resend_in(
     }
     if store::other_pending(&mut **tx, target.group_id, &target.email, id).await? {
         return Ok(Resent::NewerPending);
+    }
+    // An expired contract invitation gave its seat back; reviving it takes
+    // one again, counted like a new invitation under the contract's lock.
+    let holds_seat = target.status == InvitationStatus::Pending && target.expires_at > now;
+    if let (Some(contract_id), false) = (target.contract_id, holds_seat) {
+        let seats = contracts::store::lock_seats(tx, organization_id, contract_id, now).await?;
+        if let Some(seats) = seats.filter(|seats| seats.used >= seats.seat_limit) {
+            return Ok(Resent::NoSeats(seats.name));
+        }
     }
     let recent = bulk::emails_sent_since(
         &mut **tx,
@@ -122,9 +137,10 @@ async fn resend_each(
             match resend_in(&mut tx, settings, user, &inviter, id, now).await? {
                 Resent::Done => outcome.done += 1,
                 Resent::RateLimited(_) => outcome.rate_limited += 1,
-                Resent::NotFound | Resent::NotResendable(_) | Resent::NewerPending => {
-                    outcome.skipped += 1
-                }
+                Resent::NotFound
+                | Resent::NotResendable(_)
+                | Resent::NewerPending
+                | Resent::NoSeats(_) => outcome.skipped += 1,
             }
         }
         tx.commit().await?;

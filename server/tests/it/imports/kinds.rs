@@ -323,7 +323,95 @@ async fn a_username_only_students_activation_goes_to_the_parent(backend: Backend
     );
 }
 
+/// Resending expired contract invitations used to revive them without a
+/// seat check: 4 pending invitations on a 2-seat contract. A resend now
+/// counts seats like a new invitation.
+async fn resending_expired_contract_invitations_respects_the_seats(backend: Backend) {
+    let Some(server) = TestApp::spawn(backend, false).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
+    let contract: i64 = admin
+        .call(
+            "contracts/create",
+            &[("name", "District 9"), ("seat_limit", "2"), ("ends_on", "")],
+        )
+        .await
+        .unwrap();
+    let mut opts = options("program-invitations", Some(group));
+    opts["contract_id"] = json!(contract);
+    let rows = |a: &'static str, b: &'static str| {
+        payload(
+            "program-invitations",
+            &["Full Name", "Email", "External ID"],
+            &[&["First Person", a, ""], &["Second Person", b, ""]],
+        )
+    };
+    let first = create(
+        &admin,
+        &opts,
+        &rows("ann@example.com", "bob@example.com"),
+        KEY_A,
+    )
+    .await
+    .unwrap();
+    assert_eq!(wait_finished(&admin, first).await.succeeded, 2);
+    // Both lapse, giving their seats back, and two others take them.
+    sqlx::query("UPDATE invitations SET expires_at = $1 WHERE contract_id = $2")
+        .bind(app::state::now() - 60)
+        .bind(contract)
+        .execute(server.pool())
+        .await
+        .unwrap();
+    let second = create(
+        &admin,
+        &opts,
+        &rows("cy@example.com", "dee@example.com"),
+        KEY_B,
+    )
+    .await
+    .unwrap();
+    assert_eq!(wait_finished(&admin, second).await.succeeded, 2);
+
+    let expired: Vec<i64> = sqlx::query_as::<_, (i64,)>(
+        "SELECT id FROM invitations WHERE email IN ('ann@example.com', 'bob@example.com') ORDER BY id",
+    )
+    .fetch_all(server.pool())
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(id,)| id)
+    .collect();
+    match admin
+        .call::<()>("invitations/resend", &[("id", &expired[0].to_string())])
+        .await
+    {
+        Err(AppError::Conflict(message)) => assert!(message.contains("no seats left"), "{message}"),
+        other => panic!("expected a seats conflict, got {other:?}"),
+    }
+    let bulk: app::bulk::BulkOutcome = admin
+        .call_with_ids("invitations/resend_selected", &expired)
+        .await
+        .unwrap();
+    assert_eq!((bulk.done, bulk.skipped), (0, 2));
+    let (holding,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM invitations WHERE contract_id = $1
+         AND (status = 'active' OR (status = 'pending' AND expires_at > $2))",
+    )
+    .bind(contract)
+    .bind(app::state::now())
+    .fetch_one(server.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        holding, 2,
+        "no more invitations hold seats than the contract has"
+    );
+}
+
 on_both_backends! {
+    resend_respects_contract_seats => resending_expired_contract_invitations_respects_the_seats;
     learners_accounts_memberships_trainings => learners_get_accounts_memberships_trainings_and_activation_emails;
     program_invitations_seats => program_invitations_respect_the_contracts_seats;
     group_members_each_group => group_members_are_invited_into_each_listed_group;
