@@ -93,6 +93,7 @@ impl Db {
         };
         Ok(Tx {
             inner,
+            backend: self.backend,
             after_commit: Vec::new(),
         })
     }
@@ -104,10 +105,15 @@ impl Db {
 /// rather than by a call each caller must remember.
 pub struct Tx {
     inner: sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
     after_commit: Vec<&'static tokio::sync::Notify>,
 }
 
 impl Tx {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// Wake `worker` when (and only if) this transaction commits.
     pub fn wake_on_commit(&mut self, worker: &'static tokio::sync::Notify) {
         if !self.after_commit.iter().any(|w| std::ptr::eq(*w, worker)) {

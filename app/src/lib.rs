@@ -43,16 +43,16 @@ use pages::{
     people::PeoplePage,
 };
 
-/// The policy for every answer that is not a rendered page: scripts only
-/// from this site, never inline, and never inside another site's frame.
-pub const STRICT_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-/// A rendered page's policy: its own inline scripts (hydration data) carry
-/// this response's nonce; nothing else inline runs. Styles may be inline
-/// because the review grid positions its rows with `style`.
-pub fn page_content_security_policy(nonce: &str) -> String {
+/// The Content-Security-Policy of every answer: scripts only from this site
+/// (plus, on a rendered page, its own inline hydration scripts, which carry
+/// this response's `nonce`), never inside another site's frame. Styles may be
+/// inline because the review grid positions its rows with `style`.
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let inline_scripts = nonce
+        .map(|nonce| format!(" 'nonce-{nonce}'"))
+        .unwrap_or_default();
     format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        "default-src 'self'; script-src 'self'{inline_scripts} 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 }
 
@@ -63,7 +63,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         leptos::nonce::use_nonce(),
         use_context::<leptos_axum::ResponseOptions>(),
     ) {
-        if let Ok(policy) = http::HeaderValue::from_str(&page_content_security_policy(&nonce)) {
+        if let Ok(policy) = http::HeaderValue::from_str(&content_security_policy(Some(&nonce))) {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
         }
     }

@@ -103,7 +103,7 @@ impl AllowedHosts {
 
     pub fn allows(&self, host: &str) -> bool {
         let host = host.trim().to_ascii_lowercase();
-        self.0.iter().any(|allowed| *allowed == host)
+        self.0.contains(&host)
     }
 }
 
@@ -167,10 +167,11 @@ pub async fn security_headers(State(https): State<bool>, request: Request, next:
         );
     }
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(app::STRICT_CONTENT_SECURITY_POLICY),
-        );
+        static NO_INLINE_SCRIPTS: std::sync::OnceLock<HeaderValue> = std::sync::OnceLock::new();
+        let policy = NO_INLINE_SCRIPTS.get_or_init(|| {
+            HeaderValue::from_str(&app::content_security_policy(None)).expect("the policy is ASCII")
+        });
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy.clone());
     }
     if https {
         headers.insert(

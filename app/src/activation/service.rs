@@ -253,17 +253,8 @@ pub async fn lookup(db: &Db, token: &str) -> Result<ActivationLookup, AppError> 
     let Some(found) = store::by_token(&db.pool, &token_hash(token.trim())).await? else {
         return Ok(ActivationLookup::NotFound);
     };
-    // The table keeps a status rather than a time for replaced links.
-    let status: ActivationTokenStatus = found.status.parse()?;
     let account: AccountStatus = found.user_status.parse()?;
-    let state = TokenState::of(
-        (status == ActivationTokenStatus::Used)
-            .then_some(found.used_at.unwrap_or(found.expires_at)),
-        (status == ActivationTokenStatus::Replaced).then_some(found.expires_at),
-        None,
-        found.expires_at,
-        now(),
-    );
+    let state = token_state(&found, now())?;
     let organization = found.organization;
     Ok(match state {
         TokenState::Used => ActivationLookup::Used { organization },
@@ -279,6 +270,20 @@ pub async fn lookup(db: &Db, token: &str) -> Result<ActivationLookup, AppError> 
             expires_at: found.expires_at,
         },
     })
+}
+
+/// Where a stored activation link stands. The table keeps a status rather
+/// than a time for replaced links.
+fn token_state(found: &store::TokenPerson, now: i64) -> Result<TokenState, AppError> {
+    let status: ActivationTokenStatus = found.status.parse()?;
+    Ok(TokenState::of(
+        (status == ActivationTokenStatus::Used)
+            .then_some(found.used_at.unwrap_or(found.expires_at)),
+        (status == ActivationTokenStatus::Replaced).then_some(found.expires_at),
+        None,
+        found.expires_at,
+        now,
+    ))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,19 +309,16 @@ pub async fn activate(
         ));
     }
     let now = now();
+    let hash = token_hash(token.trim());
     // The cheap check first: hashing for a link that does not work would let
     // anyone make the server spend a hash per request.
-    let live = store::by_token(&db.pool, &token_hash(token.trim()))
-        .await?
-        .is_some_and(|found| {
-            found.status == ActivationTokenStatus::Pending.as_str() && found.expires_at > now
-        });
-    if !live {
+    let found = store::by_token(&db.pool, &hash).await?;
+    if found.map(|found| token_state(&found, now)).transpose()? != Some(TokenState::Valid) {
         return Err(AppError::Refused(FormError::Gone));
     }
     let password_hash = hash_password(password).await?;
     let mut tx = db.begin().await?;
-    let claimed = store::claim(&mut *tx, &token_hash(token.trim()), now)
+    let claimed = store::claim(&mut *tx, &hash, now)
         .await?
         .ok_or(AppError::Refused(FormError::Gone))?;
     if !accounts::activate_provisioned(&mut *tx, claimed.user_id, &password_hash).await? {

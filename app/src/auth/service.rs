@@ -23,6 +23,8 @@ use crate::{
 };
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
+/// How stale a session's recorded last use may get before a request renews it.
+const TOUCH_EVERY_SECS: i64 = 60;
 /// The longest address SMTP can carry.
 pub const MAX_EMAIL_CHARS: usize = 254;
 const MAX_PASSWORD_CHARS: usize = 256;
@@ -213,7 +215,7 @@ pub async fn verify_login(
         });
     }
     let found = match Email::parse(email) {
-        Ok(email) => store::login_candidate(&state.db.pool, &email.key().to_string()).await?,
+        Ok(email) => store::login_candidate(&state.db.pool, email.key().as_ref()).await?,
         Err(_) => None,
     };
     let verified = match found
@@ -332,7 +334,11 @@ pub async fn user_for_token(
     let hash = token_hash(token);
     let idle_since = now - state.settings.session_idle_secs;
     let found = store::session_user(&state.db.pool, &hash, now, idle_since).await?;
-    if found.is_some() {
+    // At most one write a minute per session: page loads stay reads.
+    if found
+        .as_ref()
+        .is_some_and(|row| row.last_seen_at < now - TOUCH_EVERY_SECS)
+    {
         store::touch_session(&state.db.pool, &hash, now).await?;
     }
     Ok(found.and_then(|row| {

@@ -31,6 +31,7 @@ pub struct SessionUser {
     /// Text, so that a role this version does not know ends the session
     /// instead of failing the request.
     pub role: String,
+    pub last_seen_at: i64,
 }
 
 /// A new account with a password, active at once.
@@ -239,7 +240,8 @@ pub async fn session_user<'c>(
 ) -> sqlx::Result<Option<SessionUser>> {
     sqlx::query_as(
         "SELECT u.id AS user_id, o.id AS organization_id, o.name AS organization_name,
-                COALESCE(u.email, u.username, '') AS email, u.first_name, u.last_name, m.role
+                COALESCE(u.email, u.username, '') AS email, u.first_name, u.last_name, m.role,
+                s.last_seen_at
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          JOIN organizations o ON o.id = s.organization_id
@@ -253,20 +255,18 @@ pub async fn session_user<'c>(
     .await
 }
 
-/// Marks a session used now, at most once a minute: on SQLite every write
-/// takes the one write lock, so page loads must not write each time.
+/// Marks a session used now (the caller decides how often: every write on
+/// SQLite takes its one write lock, even one that changes no row).
 pub async fn touch_session<'c>(
     db: impl Executor<'c, Database = Any>,
     token_hash: &str,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $2 - 60",
-    )
-    .bind(token_hash)
-    .bind(now)
-    .execute(db)
-    .await?;
+    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+        .bind(token_hash)
+        .bind(now)
+        .execute(db)
+        .await?;
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! Every statement on `contracts`.
 
-use crate::db::{Db, Tx};
+use sqlx::AnyConnection;
+
+use crate::db::{Backend, Db, Tx};
 
 #[derive(sqlx::FromRow)]
 pub struct ContractRow {
@@ -75,10 +77,9 @@ pub async fn lock_seats(
     contract_id: i64,
     now: i64,
 ) -> Result<Option<LockedSeats>, sqlx::Error> {
-    let lock = if tx.backend_name() == "PostgreSQL" {
-        " FOR UPDATE"
-    } else {
-        ""
+    let lock = match tx.backend() {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
     };
     let contract: Option<(String, i64)> = sqlx::query_as(&format!(
         "SELECT name, seat_limit FROM contracts WHERE organization_id = $1 AND id = $2{lock}"
@@ -90,17 +91,29 @@ pub async fn lock_seats(
     let Some((name, seat_limit)) = contract else {
         return Ok(None);
     };
+    let used = seats_used(tx, contract_id, now).await?;
+    Ok(Some(LockedSeats {
+        name,
+        seat_limit,
+        used,
+    }))
+}
+
+/// Seats taken under a contract: by each pending (unexpired) or accepted
+/// invitation. The one statement of that rule, for confirms, the import
+/// worker and resends alike.
+pub async fn seats_used(
+    conn: &mut AnyConnection,
+    contract_id: i64,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
     let (used,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM invitations WHERE contract_id = $1
          AND (status = 'active' OR (status = 'pending' AND expires_at > $2))",
     )
     .bind(contract_id)
     .bind(now)
-    .fetch_one(&mut **tx)
+    .fetch_one(conn)
     .await?;
-    Ok(Some(LockedSeats {
-        name,
-        seat_limit,
-        used,
-    }))
+    Ok(used)
 }

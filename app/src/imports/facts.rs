@@ -105,14 +105,7 @@ pub(crate) async fn contract_seats(
             ));
         }
     }
-    let (used,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM invitations WHERE contract_id = $1
-         AND (status = 'active' OR (status = 'pending' AND expires_at > $2))",
-    )
-    .bind(contract_id)
-    .bind(now())
-    .fetch_one(&mut *conn)
-    .await?;
+    let used = crate::contracts::store::seats_used(conn, contract_id, now()).await?;
     Ok(ContractSeats {
         id: contract_id,
         name,
