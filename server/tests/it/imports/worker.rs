@@ -12,19 +12,7 @@ async fn two_workers_never_do_a_row_twice(backend: Backend) {
     };
     let admin = server.admin("Riverside", "ada@example.org").await;
     let group = admin.create_group("Spring Cohort", "Safety").await;
-    let emails: Vec<String> = (0..3_000)
-        .map(|i| format!("learner{i}@example.com"))
-        .collect();
-    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
-    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
-    let id = create(
-        &admin,
-        &options("invites", Some(group)),
-        &payload("invites", &["Email"], &cell_refs),
-        KEY_A,
-    )
-    .await
-    .unwrap();
+    let id = invites_import(&admin, group, "learner", 3_000, KEY_A).await;
     let workers: Vec<_> = (0..2)
         .map(|n| {
             let state = server.state.clone();
@@ -114,7 +102,7 @@ async fn a_running_import_stops_after_its_batch(backend: Backend) {
     };
     let admin = server.admin("Riverside", "ada@example.org").await;
     let group = admin.create_group("Spring Cohort", "Safety").await;
-    let id = hundred_invites(&admin, group).await;
+    let id = invites_import(&admin, group, "p", 100, KEY_A).await;
     let config = app::imports::worker::WorkerConfig {
         batch_size: 30,
         worker_id: "test-worker".into(),
@@ -217,21 +205,6 @@ async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
     );
 }
 
-/// A queued Invites import of a hundred generated addresses into `group`.
-async fn hundred_invites(admin: &Client, group: i64) -> i64 {
-    let emails: Vec<String> = (0..100).map(|i| format!("p{i}@example.com")).collect();
-    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
-    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
-    create(
-        admin,
-        &options("invites", Some(group)),
-        &payload("invites", &["Email"], &cell_refs),
-        KEY_A,
-    )
-    .await
-    .unwrap()
-}
-
 /// A worker asked to stop gives up its lease once its batch is done, so that
 /// another worker resumes the import at once instead of after the lease.
 async fn a_stopping_worker_releases_its_lease(backend: Backend) {
@@ -240,7 +213,7 @@ async fn a_stopping_worker_releases_its_lease(backend: Backend) {
     };
     let admin = server.admin("Riverside", "ada@example.org").await;
     let group = admin.create_group("Spring Cohort", "Safety").await;
-    let id = hundred_invites(&admin, group).await;
+    let id = invites_import(&admin, group, "p", 100, KEY_A).await;
     let stopping = app::imports::worker::WorkerConfig {
         batch_size: 40,
         worker_id: "stopping-worker".into(),
@@ -289,16 +262,7 @@ async fn invites_import(admin: &Client, group: i64, prefix: &str, rows: usize, k
     let emails: Vec<String> = (0..rows)
         .map(|i| format!("{prefix}{i}@example.com"))
         .collect();
-    let cells: Vec<[&str; 1]> = emails.iter().map(|e| [e.as_str()]).collect();
-    let cell_refs: Vec<&[&str]> = cells.iter().map(|c| &c[..]).collect();
-    create(
-        admin,
-        &options("invites", Some(group)),
-        &payload("invites", &["Email"], &cell_refs),
-        key,
-    )
-    .await
-    .unwrap()
+    admin.start_invites_import(group, &emails, true, key).await
 }
 
 /// One organization's large import does not hold another's small one behind

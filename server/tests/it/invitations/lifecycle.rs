@@ -74,17 +74,7 @@ async fn cancel_kills_the_link(backend: Backend) {
     let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = server
-        .admin_with_group(
-            "Riverside",
-            "ada@example.org",
-            "Spring Cohort",
-            "Safety\nConduct",
-        )
-        .await;
-    let group = group.to_string();
-    invite(&admin, &group, "lin@example.org").await.unwrap();
-    let token = token_for(&server, "lin@example.org").await;
+    let (admin, group, token) = lin_invited(&server).await;
     let id = list(&admin, "", "").await.rows[0].id.to_string();
     admin
         .call::<()>("invitations/cancel", &[("id", &id)])
@@ -118,17 +108,7 @@ async fn an_expired_link_says_so_and_can_be_resent(backend: Backend) {
     let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = server
-        .admin_with_group(
-            "Riverside",
-            "ada@example.org",
-            "Spring Cohort",
-            "Safety\nConduct",
-        )
-        .await;
-    let group = group.to_string();
-    invite(&admin, &group, "lin@example.org").await.unwrap();
-    let token = token_for(&server, "lin@example.org").await;
+    let (admin, _, token) = lin_invited(&server).await;
     sqlx::query("UPDATE invitations SET expires_at = 1000")
         .execute(&server.state.db.pool)
         .await
@@ -155,17 +135,7 @@ async fn two_concurrent_accepts_make_one_membership(backend: Backend) {
     let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = server
-        .admin_with_group(
-            "Riverside",
-            "ada@example.org",
-            "Spring Cohort",
-            "Safety\nConduct",
-        )
-        .await;
-    let group = group.to_string();
-    invite(&admin, &group, "lin@example.org").await.unwrap();
-    let token = token_for(&server, "lin@example.org").await;
+    let (_, _, token) = lin_invited(&server).await;
     let (a, b) = (server.client(), server.client());
     let (first, second) = tokio::join!(register(&a, &token, "Lin"), register(&b, &token, "Lin"));
     let mut locations = vec![first.1, second.1];

@@ -44,6 +44,23 @@ async fn token_for(server: &TestApp, email: &str) -> String {
     server.emailed_token(email, "invitation%", "/invite/").await
 }
 
+/// Riverside's admin, their Spring Cohort (Safety, Conduct) and the link
+/// token of the invitation they sent to lin@example.org.
+async fn lin_invited(server: &TestApp) -> (Client, String, String) {
+    let (admin, group) = server
+        .admin_with_group(
+            "Riverside",
+            "ada@example.org",
+            "Spring Cohort",
+            "Safety\nConduct",
+        )
+        .await;
+    let group = group.to_string();
+    invite(&admin, &group, "lin@example.org").await.unwrap();
+    let token = token_for(server, "lin@example.org").await;
+    (admin, group, token)
+}
+
 async fn lookup(client: &Client, token: &str) -> InviteLookup {
     client
         .call("invitations/lookup", &[("token", token)])
@@ -224,17 +241,7 @@ async fn registering_through_the_link_activates_membership_and_trainings(backend
     let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let (admin, group) = server
-        .admin_with_group(
-            "Riverside",
-            "ada@example.org",
-            "Spring Cohort",
-            "Safety\nConduct",
-        )
-        .await;
-    let group = group.to_string();
-    invite(&admin, &group, "lin@example.org").await.unwrap();
-    let token = token_for(&server, "lin@example.org").await;
+    let (admin, group, token) = lin_invited(&server).await;
 
     let learner = server.client();
     let (status, headers, html) = learner.get_with_headers(&format!("/invite/{token}")).await;
