@@ -73,7 +73,34 @@ impl Db {
             Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
         };
-        migrator.run(&self.pool).await.map_err(DbError::Migrate)
+        if self.backend == Backend::Postgres {
+            return migrator.run(&self.pool).await.map_err(DbError::Migrate);
+        }
+        // SQLite changes some tables by rebuilding them (it cannot drop a
+        // UNIQUE column), and dropping a table others refer to needs foreign
+        // keys off; that pragma is ignored inside a transaction, so it is set
+        // on the migrating connection before the migrations' transactions,
+        // and the references are checked once they are done.
+        let mut conn = self.pool.acquire().await.map_err(DbError::Connect)?;
+        conn.execute("PRAGMA foreign_keys = OFF")
+            .await
+            .map_err(DbError::Connect)?;
+        let migrated = migrator.run(&mut *conn).await.map_err(DbError::Migrate);
+        let dangling = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(DbError::Connect)?;
+        conn.execute("PRAGMA foreign_keys = ON")
+            .await
+            .map_err(DbError::Connect)?;
+        migrated?;
+        if !dangling.is_empty() {
+            return Err(DbError::Connect(sqlx::Error::Protocol(format!(
+                "{} rows refer to rows that do not exist after migrating",
+                dangling.len()
+            ))));
+        }
+        Ok(())
     }
 }
 

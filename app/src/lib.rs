@@ -100,6 +100,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/join/:slug") view=pages::learner::join::JoinPage ssr=SsrMode::Async />
                 <Route path=path!("/verify-email/:token") view=pages::learner::join::VerifyEmailPage ssr=SsrMode::Async />
                 <Route path=path!("/activate/:token") view=ActivatePage ssr=SsrMode::Async />
+                <Route path=path!("/confirm-email/:token") view=pages::learner::confirm_email::ConfirmEmailPage />
                 <Route path=path!("/dev/mailbox") view=MailboxPage />
                 <Route path=path!("/dev/mailbox/:id") view=MailboxMessagePage />
                 <ParentRoute path=path!("/admin") view=AdminShell>

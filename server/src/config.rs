@@ -52,6 +52,13 @@ pub enum ConfigError {
     BadNumber { name: &'static str, value: String },
     #[error("MUSTER_SMTP_TLS must be none, starttls or tls, got {0:?}")]
     BadTls(String),
+    #[error(
+        "MUSTER_OPEN_SIGNUP=true needs MUSTER_SMTP_HOST: without SMTP every email lands in the \
+         dev mailbox, which is for one organization's development only (with several \
+         organizations one admin could read links meant for another's people). Set \
+         MUSTER_SMTP_HOST, or turn MUSTER_OPEN_SIGNUP off"
+    )]
+    DevMailboxWithOpenSignup,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/muster.db";
@@ -95,6 +102,9 @@ impl Config {
             )
             .build();
         let mail = mail_config(&get, &base_url)?;
+        if open_signup && mail.smtp.is_none() {
+            return Err(ConfigError::DevMailboxWithOpenSignup);
+        }
         let defaults = JoinLimits::default();
         let join_limits = JoinLimits {
             per_address_burst: number(

@@ -118,6 +118,10 @@ pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
             "/verify-email/{token}/confirm",
             axum::routing::post(app::join::form::confirm_handler),
         )
+        .route(
+            "/confirm-email/{token}/confirm",
+            axum::routing::post(app::auth::form::confirm_email),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

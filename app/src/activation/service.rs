@@ -131,15 +131,31 @@ async fn admin_send(
     let Some(person) = store::member(&mut **tx, sender.organization_id, person_id).await? else {
         return Ok(Sent::NotFound);
     };
-    if !person.status.parse::<AccountStatus>()?.can_activate() {
-        return Ok(Sent::NotEligible(
-            "This person has already activated their account.".into(),
-        ));
+    match person.status.parse::<AccountStatus>()? {
+        status if status.can_activate() => {}
+        AccountStatus::AwaitingConsent => {
+            return Ok(Sent::NotEligible(
+                "This person has not accepted your organization's invitation yet.".into(),
+            ))
+        }
+        _ => {
+            return Ok(Sent::NotEligible(
+                "This person has already activated their account.".into(),
+            ))
+        }
     }
-    let Some(email) = person.email else {
-        return Ok(Sent::NotEligible(
-            "This person has no email address to send an activation email to.".into(),
-        ));
+    // A username-only student's activation goes to their parent.
+    let email = match person.email {
+        Some(email) => email,
+        None => match store::parent_email(&mut **tx, sender.organization_id, person_id).await? {
+            Some(parent) => parent,
+            None => {
+                return Ok(Sent::NotEligible(
+                    "This person has no email address and no parent with one to send an activation email to."
+                        .into(),
+                ))
+            }
+        },
     };
     let recent = bulk::emails_sent_since(
         &mut **tx,
@@ -321,7 +337,15 @@ pub async fn activate(
     let claimed = store::claim(&mut *tx, &hash, now)
         .await?
         .ok_or(AppError::Refused(FormError::Gone))?;
-    if !accounts::activate_provisioned(&mut *tx, claimed.user_id, &password_hash).await? {
+    if !accounts::activate_provisioned(
+        &mut *tx,
+        claimed.organization_id,
+        claimed.user_id,
+        &password_hash,
+        now,
+    )
+    .await?
+    {
         return Err(AppError::Refused(FormError::AlreadyActive));
     }
     tx.commit().await?;

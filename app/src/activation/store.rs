@@ -3,7 +3,9 @@
 
 use sqlx::{Any, Executor};
 
-/// A member of the organization who has no password yet.
+/// A member of the organization who has no password yet and whom no other
+/// organization holds an active record of: only such a person's first
+/// password may be set through a link this organization sends.
 #[derive(Debug, sqlx::FromRow)]
 pub struct ProvisionedMember {
     pub organization: String,
@@ -50,11 +52,13 @@ pub async fn provisioned_member<'c>(
     user_id: i64,
 ) -> sqlx::Result<Option<ProvisionedMember>> {
     sqlx::query_as(
-        "SELECT o.name AS organization, u.first_name FROM memberships m
+        "SELECT o.name AS organization, m.first_name FROM memberships m
          JOIN users u ON u.id = m.user_id
          JOIN organizations o ON o.id = m.organization_id
-         WHERE m.organization_id = $1 AND m.user_id = $2
-           AND u.status = 'provisioned' AND u.password_hash IS NULL",
+         WHERE m.organization_id = $1 AND m.user_id = $2 AND m.status = 'active'
+           AND u.status = 'provisioned' AND u.password_hash IS NULL
+           AND NOT EXISTS (SELECT 1 FROM memberships other WHERE other.user_id = u.id
+                 AND other.status = 'active' AND other.organization_id <> m.organization_id)",
     )
     .bind(organization_id)
     .bind(user_id)
@@ -68,7 +72,8 @@ pub async fn member<'c>(
     user_id: i64,
 ) -> sqlx::Result<Option<Member>> {
     sqlx::query_as(
-        "SELECT u.email, u.status FROM memberships m JOIN users u ON u.id = m.user_id
+        "SELECT u.email, CASE WHEN m.status = 'pending' THEN 'pending' ELSE u.status END AS status
+         FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.organization_id = $1 AND m.user_id = $2",
     )
     .bind(organization_id)
@@ -77,15 +82,44 @@ pub async fn member<'c>(
     .await
 }
 
-/// Every provisioned member of the organization with an email.
+/// Where a username-only student's activation goes: the address of their
+/// first linked parent in the organization who has one.
+pub async fn parent_email<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    student_id: i64,
+) -> sqlx::Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as(&format!(
+        "SELECT pu.email {PARENT_OF_STUDENT} ORDER BY a.id LIMIT 1"
+    ))
+    .bind(organization_id)
+    .bind(student_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(email,)| email))
+}
+
+/// `FROM …` the student ($2)'s parents with an email in the organization ($1).
+const PARENT_OF_STUDENT: &str = "FROM associations a
+     JOIN users pu ON pu.id = a.related_id
+     JOIN memberships pm ON pm.user_id = pu.id AND pm.organization_id = a.organization_id
+     WHERE a.organization_id = $1 AND a.student_id = $2 AND a.relation = 'parent'
+       AND pu.email IS NOT NULL AND pm.status = 'active'";
+
+/// Every provisioned member of the organization an activation email can
+/// reach: by their own email, or a username-only student's parent's.
 pub async fn provisioned_ids<'c>(
     db: impl Executor<'c, Database = Any>,
     organization_id: i64,
 ) -> sqlx::Result<Vec<i64>> {
     let ids: Vec<(i64,)> = sqlx::query_as(
         "SELECT u.id FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.organization_id = $1 AND u.status = 'provisioned'
-           AND u.password_hash IS NULL AND u.email IS NOT NULL
+         WHERE m.organization_id = $1 AND m.status = 'active' AND u.status = 'provisioned'
+           AND u.password_hash IS NULL
+           AND (u.email IS NOT NULL OR EXISTS (SELECT 1 FROM associations a
+                 JOIN users pu ON pu.id = a.related_id
+                 WHERE a.organization_id = m.organization_id AND a.student_id = u.id
+                   AND a.relation = 'parent' AND pu.email IS NOT NULL))
          ORDER BY u.id",
     )
     .bind(organization_id)
@@ -154,11 +188,12 @@ pub async fn by_token<'c>(
     token_hash: &str,
 ) -> sqlx::Result<Option<TokenPerson>> {
     sqlx::query_as(
-        "SELECT o.name AS organization, t.status, t.expires_at, t.used_at, u.email, u.first_name,
-                u.status AS user_status
+        "SELECT o.name AS organization, t.status, t.expires_at, t.used_at, u.email,
+                COALESCE(m.first_name, '') AS first_name, u.status AS user_status
          FROM activation_tokens t
          JOIN organizations o ON o.id = t.organization_id
          JOIN users u ON u.id = t.user_id
+         LEFT JOIN memberships m ON m.user_id = t.user_id AND m.organization_id = t.organization_id
          WHERE t.token_hash = $1",
     )
     .bind(token_hash)

@@ -82,6 +82,11 @@ crate::text_enum::text_enum! {
         /// Created by an import: no password until they activate.
         Provisioned = "provisioned",
         Active = "active",
+        /// Added by the organization to an account it does not own: the
+        /// organization's record waits for the person to accept. (Never a
+        /// value of `users.status`: what such an account is like elsewhere
+        /// is not the organization's to see.)
+        AwaitingConsent = "pending",
     }
 }
 
@@ -92,6 +97,7 @@ impl AccountStatus {
             AccountStatus::Provisioned => "Not activated",
             AccountStatus::Active => "Active",
             AccountStatus::Invited => "Invited",
+            AccountStatus::AwaitingConsent => "Waiting for them to accept",
         }
     }
 
@@ -209,6 +215,8 @@ pub async fn logout_everywhere() -> Result<(), AppError> {
     Ok(())
 }
 
+#[cfg(feature = "ssr")]
+pub mod form;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]

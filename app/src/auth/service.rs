@@ -28,6 +28,9 @@ const TOUCH_EVERY_SECS: i64 = 60;
 /// The longest address SMTP can carry.
 pub const MAX_EMAIL_CHARS: usize = 254;
 const MAX_PASSWORD_CHARS: usize = 256;
+/// The most accounts one username sign-in tries the password against (one
+/// hash each): enough for a username several organizations gave out.
+const MAX_USERNAME_CANDIDATES: i64 = 3;
 
 pub struct NewOrganization {
     pub organization_name: String,
@@ -173,16 +176,26 @@ pub async fn create_organization(
         return Err(taken());
     }
     let organization_id = store::insert_organization(&mut *tx, &organization_name, now).await?;
+    // Typed, not proven: until the owner of the address opens the link
+    // below, no other organization can find this account by the address.
     let user = NewUser {
         email: &email,
-        first_name: first_name.as_str(),
-        last_name: last_name.as_str(),
         password_hash: &password_hash,
+        email_verified_at: None,
     };
     let user_id = store::insert_user_unless_taken(&mut *tx, &user, now)
         .await?
         .ok_or_else(taken)?;
-    store::add_membership(&mut *tx, organization_id, user_id, Role::Admin, now).await?;
+    let names = store::PersonRecord {
+        first_name: first_name.as_str(),
+        last_name: last_name.as_str(),
+        ..store::PersonRecord::default()
+    };
+    store::add_membership(&mut *tx, organization_id, user_id, Role::Admin, &names, now).await?;
+    if settings.open_signup {
+        queue_email_confirmation(&mut tx, settings, user_id, &email, &organization_name, now)
+            .await?;
+    }
     tx.commit().await?;
     tracing::info!(organization_id, user_id, "organization created");
     Ok((user_id, organization_id))
@@ -214,21 +227,32 @@ pub async fn verify_login(
             minutes: ((wait + 59) / 60).max(1) as u32,
         });
     }
-    let found = match Email::parse(email) {
-        Ok(email) => store::login_candidate(&state.db.pool, email.key().as_ref()).await?,
-        Err(_) => None,
-    };
-    let verified = match found
-        .as_ref()
-        .and_then(|user| user.password_hash.as_deref())
-    {
-        Some(hash) => password_matches(password, hash).await?,
-        _ => {
-            let _ = password_matches(password, dummy_hash()).await?;
-            false
+    let candidates = if key.contains('@') {
+        match Email::parse(email) {
+            Ok(email) => store::login_candidate(&state.db.pool, email.key().as_ref())
+                .await?
+                .into_iter()
+                .collect(),
+            Err(_) => Vec::new(),
         }
+    } else {
+        // A username-only student. Usernames are unique per organization
+        // only, so the password tells which of (at most a few) it is.
+        store::login_candidates_by_username(&state.db.pool, &key, MAX_USERNAME_CANDIDATES).await?
     };
-    let Some(user_id) = found.filter(|_| verified).map(|user| user.id) else {
+    let mut signed_in = None;
+    for candidate in &candidates {
+        if let Some(hash) = candidate.password_hash.as_deref() {
+            if password_matches(password, hash).await? {
+                signed_in = Some(candidate.id);
+                break;
+            }
+        }
+    }
+    if candidates.is_empty() {
+        let _ = password_matches(password, dummy_hash()).await?;
+    }
+    let Some(user_id) = signed_in else {
         state.login_limiter.record_failure(&key, now);
         return Err(AppError::BadCredentials);
     };
@@ -364,6 +388,77 @@ pub async fn end_all_sessions(state: &AppState, user: &CurrentUser) -> Result<u6
 
 /// Deletes sessions that have ended (past their lifetime, or idle), so the
 /// table holds only live ones; the supervisor runs it periodically.
+/// Spent email confirmation links go with them.
 pub async fn sweep_sessions(db: &Db, settings: &Settings, now: i64) -> Result<u64, AppError> {
+    store::delete_spent_confirmations(&db.pool, now).await?;
     Ok(store::delete_ended_sessions(&db.pool, now, now - settings.session_idle_secs).await?)
+}
+
+/// Tells someone whose account the organization does not own that it added
+/// them: they accept or decline on their home page after signing in.
+pub async fn queue_added_notice(
+    tx: &mut crate::db::Tx,
+    settings: &Settings,
+    organization_id: i64,
+    email: &str,
+    added_by: &str,
+) -> Result<(), AppError> {
+    let organization = store::organization_name(&mut **tx, organization_id).await?;
+    let link = format!("{}/", settings.base_url);
+    let rendered = crate::mail::templates::added_notice(&crate::mail::templates::AddedNotice {
+        organization: &organization,
+        added_by,
+        link: &link,
+    });
+    crate::mail::server::enqueue(
+        tx,
+        Some(organization_id),
+        &rendered.to(email.to_owned(), "added_notice"),
+    )
+    .await?;
+    Ok(())
+}
+
+/// How long an email confirmation link works.
+const CONFIRMATION_TTL_SECS: i64 = 7 * 24 * 3600;
+
+async fn queue_email_confirmation(
+    tx: &mut crate::db::Tx,
+    settings: &Settings,
+    user_id: i64,
+    email: &str,
+    organization: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let token = new_token();
+    store::insert_confirmation(
+        &mut **tx,
+        user_id,
+        &token_hash(&token),
+        now + CONFIRMATION_TTL_SECS,
+        now,
+    )
+    .await?;
+    let link = format!("{}/confirm-email/{token}", settings.base_url);
+    let rendered = crate::mail::templates::confirm_email(&crate::mail::templates::ConfirmEmail {
+        organization,
+        link: &link,
+    });
+    crate::mail::server::enqueue(tx, None, &rendered.to(email.to_owned(), "confirm_email"))
+        .await?;
+    Ok(())
+}
+
+/// Opens a confirmation link: the address is proven. `Gone` for a link
+/// that is unknown, used or expired.
+pub async fn confirm_email(db: &Db, token: &str) -> Result<(), AppError> {
+    let now = now();
+    let mut tx = db.begin().await?;
+    let user_id = store::use_confirmation(&mut *tx, &token_hash(token.trim()), now)
+        .await?
+        .ok_or(AppError::Refused(crate::links::FormError::Gone))?;
+    store::mark_email_verified(&mut *tx, user_id, now).await?;
+    tx.commit().await?;
+    tracing::info!(user_id, "email confirmed");
+    Ok(())
 }

@@ -15,6 +15,11 @@ use crate::{
 /// the group with its trainings, and queues the welcome email, inside the
 /// caller's transaction: accepting an invitation (which it records on the
 /// membership) and joining through the join page both end here.
+///
+/// The person is acting themselves, so this is also their consent: a
+/// record the organization held pending becomes active. `names` are what
+/// they typed; someone joining with an existing account typed none, and
+/// the organization's record keeps whatever names it had.
 pub async fn enter_group(
     tx: &mut Tx,
     settings: &Settings,
@@ -22,12 +27,14 @@ pub async fn enter_group(
     group_id: i64,
     user_id: i64,
     invitation_id: Option<i64>,
+    names: &auth::store::PersonRecord<'_>,
 ) -> Result<(), AppError> {
     let now = now();
-    auth::store::add_membership(&mut **tx, organization_id, user_id, Role::Learner, now).await?;
+    auth::store::add_membership(&mut **tx, organization_id, user_id, Role::Learner, names, now)
+        .await?;
     store::activate_member(tx, group_id, user_id, invitation_id, now).await?;
     store::assign_trainings(tx, group_id, user_id, now).await?;
-    let person = auth::store::name_parts(&mut **tx, user_id).await?;
+    let person = auth::store::name_parts(&mut **tx, organization_id, user_id).await?;
     if let Some(email) = person.email {
         let rendered =
             welcome_email(tx, settings, organization_id, group_id, &person.first_name).await?;

@@ -254,6 +254,25 @@ pub async fn activate_member(
     Ok(())
 }
 
+/// Takes the person out of every group of the organization (they declined
+/// its record of them).
+pub async fn remove_from_organization_groups(
+    tx: &mut Tx,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE group_memberships SET status = $3
+         WHERE user_id = $2 AND group_id IN (SELECT id FROM learning_groups WHERE organization_id = $1)",
+    )
+    .bind(organization_id)
+    .bind(user_id)
+    .bind(GroupMembershipStatus::Removed.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Assigns the person every training of the group they do not have yet.
 pub async fn assign_trainings(
     tx: &mut Tx,

@@ -29,7 +29,7 @@ pub async fn organizations<'c>(
     sqlx::query_as(
         "SELECT o.id AS organization_id, o.name, m.role
          FROM memberships m JOIN organizations o ON o.id = m.organization_id
-         WHERE m.user_id = $1 ORDER BY o.name, o.id",
+         WHERE m.user_id = $1 AND m.status = 'active' ORDER BY o.name, o.id",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -43,7 +43,9 @@ pub async fn groups<'c>(
     sqlx::query_as(
         "SELECT g.organization_id, g.id AS group_id, g.name FROM group_memberships gm
          JOIN learning_groups g ON g.id = gm.group_id
-         WHERE gm.user_id = $1 AND gm.status = 'active' ORDER BY g.name_key, g.id",
+         JOIN memberships m ON m.organization_id = g.organization_id AND m.user_id = gm.user_id
+         WHERE gm.user_id = $1 AND gm.status = 'active' AND m.status = 'active'
+         ORDER BY g.name_key, g.id",
     )
     .bind(user_id)
     .fetch_all(db)

@@ -113,7 +113,11 @@ pub(crate) async fn contract_seats(
     })
 }
 
-/// Emails (normalized) → existing users, chunked to keep each statement small.
+/// Emails (normalized) → the organization's existing people, chunked to
+/// keep each statement small. Only the organization's own records count: an
+/// address whose account belongs to other organizations is planned exactly
+/// like an address nobody has, so a plan never tells an admin who has an
+/// account elsewhere.
 async fn existing_users(
     conn: &mut AnyConnection,
     organization_id: i64,
@@ -123,7 +127,7 @@ async fn existing_users(
     for chunk in emails.chunks(IN_CHUNK) {
         let sql = format!(
             "SELECT u.email, u.status, m.role FROM users u
-             LEFT JOIN memberships m ON m.user_id = u.id AND m.organization_id = $1
+             JOIN memberships m ON m.user_id = u.id AND m.organization_id = $1
              WHERE u.email IN ({})",
             placeholders(2, chunk.len())
         );
@@ -215,10 +219,10 @@ pub(super) async fn load_facts(
             .collect();
         for chunk in usernames.chunks(IN_CHUNK) {
             let sql = format!(
-                "SELECT username FROM users WHERE username IN ({})",
-                placeholders(1, chunk.len())
+                "SELECT username FROM memberships WHERE organization_id = $1 AND username IN ({})",
+                placeholders(2, chunk.len())
             );
-            let mut query = sqlx::query_as::<_, (String,)>(&sql);
+            let mut query = sqlx::query_as::<_, (String,)>(&sql).bind(organization_id);
             for username in chunk {
                 query = query.bind(username);
             }

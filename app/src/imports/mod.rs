@@ -79,7 +79,9 @@ impl Will {
 
     pub fn label(self) -> &'static str {
         match self {
-            Will::CreateAccount => "Create account",
+            // The same words whether or not the address has an account in
+            // another organization: the plan must not tell.
+            Will::CreateAccount => "Add person",
             Will::UpdateAccount => "Update",
             Will::Invite => "Invite",
             Will::AddToGroup => "Add to group",

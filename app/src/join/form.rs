@@ -34,6 +34,15 @@ pub struct JoinForm {
     pub last_name: String,
 }
 
+/// The confirmation page's form: the password, chosen by whoever opened the link.
+#[derive(Debug, serde::Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub confirmation: String,
+}
+
 /// The answer to a post to a page that is off or does not exist: the
 /// same for both.
 fn not_found() -> Response {
@@ -70,7 +79,6 @@ pub async fn submit(
                 email: &form.email,
                 first_name: &form.first_name,
                 last_name: &form.last_name,
-                password: &form.password,
             };
             match service::sign_up(&state.db, &state.settings, &page, &slug, &sign_up).await {
                 Ok(()) => see_other(&format!("{here}?sent"), None),
@@ -83,7 +91,9 @@ pub async fn submit(
                 return refused(&here, FormError::Domain);
             }
             match verify_login(&state, &form.email, &form.password).await {
-                Ok((user_id, _, _)) => join(&state, &page, &here, session, user_id).await,
+                Ok((user_id, _, _)) => {
+                    join_verified(&state, &page, &here, session, user_id).await
+                }
                 Err(error) => refused(&here, &error),
             }
         }
@@ -91,16 +101,33 @@ pub async fn submit(
             let Some(user) = signed_in_now.user else {
                 return refused(&here, FormError::SignedOut);
             };
-            if !page.accepts(&user.email) {
-                return refused(&here, FormError::Domain);
-            }
-            join(&state, &page, &here, session, user.user_id).await
+            join_verified(&state, &page, &here, session, user.user_id).await
         }
         "logout" => {
             end_session(&state.db, session).await;
             see_other(&here, Some(session_cookie(&state.settings, None)))
         }
         _ => refused(&here, FormError::Internal),
+    }
+}
+
+/// Joins with an existing account only when its address is verified (or
+/// the organization knows the person already), and checks the page's
+/// domains against that address, never a username: an account anyone could
+/// have created with someone else's address must not carry that address
+/// into another organization.
+async fn join_verified(
+    state: &AppState,
+    page: &OpenPage,
+    here: &str,
+    session: Option<&str>,
+    user_id: i64,
+) -> Response {
+    match crate::auth::store::trusted_email(&state.db.pool, page.organization_id, user_id).await {
+        Ok(Some(email)) if page.accepts(&email) => join(state, page, here, session, user_id).await,
+        Ok(Some(_)) => refused(here, FormError::Domain),
+        Ok(None) => refused(here, FormError::Unverified),
+        Err(error) => refused(here, &AppError::from(error)),
     }
 }
 
@@ -125,9 +152,18 @@ pub async fn confirm_handler(
     State(state): State<AppState>,
     Path(token): Path<String>,
     signed_in_now: MaybeSignedIn,
+    Form(form): Form<ConfirmForm>,
 ) -> Response {
     let here = format!("/verify-email/{token}");
-    match service::confirm(&state.db, &state.settings, &token).await {
+    let confirmed = service::confirm(
+        &state.db,
+        &state.settings,
+        &token,
+        &form.password,
+        &form.confirmation,
+    )
+    .await;
+    match confirmed {
         Ok(Confirmed::NewAccount {
             user_id,
             organization_id,

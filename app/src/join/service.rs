@@ -228,12 +228,13 @@ pub async fn verification(db: &Db, token: &str) -> Result<VerifyLookup, AppError
     })
 }
 
-/// What a visitor typed into the sign-up form.
+/// What a visitor typed into the sign-up form. No password: whoever holds
+/// the address chooses it after opening the emailed link, so a sign-up in
+/// someone else's name can never decide their password.
 pub struct SignUp<'a> {
     pub email: &'a str,
     pub first_name: &'a str,
     pub last_name: &'a str,
-    pub password: &'a str,
 }
 
 /// A new visitor's sign-up. The answer is the same whether or not the
@@ -257,8 +258,6 @@ pub async fn sign_up(
         .map_err(|error| AppError::invalid("First name", error.to_string()))?;
     let last_name = PersonName::parse(form.last_name)
         .map_err(|error| AppError::invalid("Last name", error.to_string()))?;
-    check_password(form.password)?;
-    let password_hash = hash_password(form.password).await?;
     let now = now();
     let mut tx = db.begin().await?;
     // A write first, so that SQLite takes the write lock before reading:
@@ -283,7 +282,6 @@ pub async fn sign_up(
             email: &email,
             first_name: first_name.as_str(),
             last_name: last_name.as_str(),
-            password_hash: &password_hash,
             token_hash: &token_hash(&token),
             expires_at,
         };
@@ -323,6 +321,7 @@ pub async fn join_existing(
         page.group_id,
         user_id,
         None,
+        &auth::store::PersonRecord::default(),
     )
     .await?;
     tracing::info!(
@@ -345,14 +344,33 @@ pub enum Confirmed {
     ExistingAccount,
 }
 
-/// Confirms an email: in one transaction the request turns verified (a
-/// conditional update, so a link works once), the account exists and is
-/// active, and the person is in the group. The join page's current rules
-/// apply: a page turned off or a domain no longer allowed refuses.
-pub async fn confirm(db: &Db, settings: &Settings, token: &str) -> Result<Confirmed, AppError> {
+/// Confirms an email and creates the account with the password the person
+/// chose on the confirmation page: in one transaction the request turns
+/// verified (a conditional update, so a link works once), the account
+/// exists, is active and has its address verified, and the person is in the
+/// group. The join page's current rules apply: a page turned off or a
+/// domain no longer allowed refuses.
+pub async fn confirm(
+    db: &Db,
+    settings: &Settings,
+    token: &str,
+    password: &str,
+    confirmation: &str,
+) -> Result<Confirmed, AppError> {
+    check_password(password)?;
+    if password != confirmation {
+        return Err(AppError::Refused(FormError::Confirmation));
+    }
+    let hash = token_hash(token.trim());
+    // The cheap check first: a hash for a link that does not work would let
+    // anyone make the server spend one per request.
+    if !matches!(verification(db, token).await?, VerifyLookup::Valid { .. }) {
+        return Err(AppError::NotFound);
+    }
+    let password_hash = hash_password(password).await?;
     let now = now();
     let mut tx = db.begin().await?;
-    let Some(request) = store::claim_pending(&mut tx, &token_hash(token.trim()), now).await? else {
+    let Some(request) = store::claim_pending(&mut tx, &hash, now).await? else {
         return Err(AppError::NotFound);
     };
     let Some(rules) = store::open_page_rules(&mut tx, request.organization_id).await? else {
@@ -364,30 +382,60 @@ pub async fn confirm(db: &Db, settings: &Settings, token: &str) -> Result<Confir
     }
     let account = auth::store::NewUser {
         email: &request.email,
-        first_name: &request.first_name,
-        last_name: &request.last_name,
-        password_hash: &request.password_hash,
+        password_hash: &password_hash,
+        email_verified_at: Some(now),
     };
+    let organization_id = request.organization_id;
     let inserted = auth::store::insert_user_unless_taken(&mut *tx, &account, now).await?;
     let (user_id, new_account) = match inserted {
         Some(id) => (id, true),
-        // Created by an import (or invited) without a password yet: the
-        // confirmed address may set one.
-        None => match auth::store::complete_provisioned_by_email(&mut *tx, &account).await? {
+        // An account created without a password (an import, an invitation)
+        // that no other organization holds an active record of: the
+        // confirmed address may set its first password.
+        None => match auth::store::claim_passwordless(
+            &mut *tx,
+            organization_id,
+            &request.email,
+            &password_hash,
+            now,
+        )
+        .await?
+        {
             Some(id) => (id, true),
-            None => (
-                auth::store::user_id_by_email(&mut *tx, &request.email)
-                    .await?
-                    .ok_or(sqlx::Error::RowNotFound)?,
-                false,
-            ),
+            None => {
+                let standing =
+                    auth::store::account_standing(&mut *tx, organization_id, &request.email)
+                        .await?
+                        .ok_or(sqlx::Error::RowNotFound)?;
+                if standing.has_password == 0 {
+                    // Someone else's account without a password yet: its
+                    // first password is not this organization's to set.
+                    return Err(AppError::Refused(FormError::AccountExists));
+                }
+                // The address got a password meanwhile: the link proves the
+                // address, so they join, and log in with the password they have.
+                (standing.id, false)
+            }
         },
     };
+    auth::store::mark_email_verified(&mut *tx, user_id, now).await?;
     store::set_request_user(&mut tx, request.id, user_id).await?;
-    let organization_id = request.organization_id;
     let group_id = request.group_id;
-    groups::service::enter_group(&mut tx, settings, organization_id, group_id, user_id, None)
-        .await?;
+    let names = auth::store::PersonRecord {
+        first_name: &request.first_name,
+        last_name: &request.last_name,
+        ..auth::store::PersonRecord::default()
+    };
+    groups::service::enter_group(
+        &mut tx,
+        settings,
+        organization_id,
+        group_id,
+        user_id,
+        None,
+        &names,
+    )
+    .await?;
     tracing::info!(
         organization_id,
         group_id,

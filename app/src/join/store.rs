@@ -194,7 +194,6 @@ pub struct NewRequest<'a> {
     pub email: &'a str,
     pub first_name: &'a str,
     pub last_name: &'a str,
-    pub password_hash: &'a str,
     pub token_hash: &'a str,
     pub expires_at: i64,
 }
@@ -206,15 +205,14 @@ pub async fn insert_request(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO join_requests (organization_id, group_id, email, first_name, last_name,
-                                    password_hash, token_hash, status, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                    token_hash, status, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(request.organization_id)
     .bind(request.group_id)
     .bind(request.email)
     .bind(request.first_name)
     .bind(request.last_name)
-    .bind(request.password_hash)
     .bind(request.token_hash)
     .bind(JoinRequestStatus::Pending.as_str())
     .bind(request.expires_at)
@@ -233,7 +231,6 @@ pub struct ClaimedRequest {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
-    pub password_hash: String,
 }
 
 /// Turns a pending, unexpired request verified: a conditional update, so
@@ -246,7 +243,7 @@ pub async fn claim_pending(
     sqlx::query_as(
         "UPDATE join_requests SET status = $3, verified_at = $2
          WHERE token_hash = $1 AND status = $4 AND expires_at > $2
-         RETURNING id, organization_id, group_id, email, first_name, last_name, password_hash",
+         RETURNING id, organization_id, group_id, email, first_name, last_name",
     )
     .bind(token_hash)
     .bind(now)

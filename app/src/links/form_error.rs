@@ -19,6 +19,9 @@ pub enum FormError {
     LastName,
     AccountExists,
     AlreadyActive,
+    /// The address has an account whose address nobody ever confirmed: its
+    /// password may be someone else's choice, so it is not used here.
+    Unverified,
     /// Signed in as someone other than the person the link was sent to.
     Mismatch,
     SignedOut,
@@ -31,7 +34,7 @@ pub enum FormError {
 
 impl FormError {
     /// Every refusal, for turning a code back into one.
-    pub const ALL: [FormError; 15] = [
+    pub const ALL: [FormError; 16] = [
         FormError::Credentials,
         FormError::RateLimited,
         FormError::Email,
@@ -42,6 +45,7 @@ impl FormError {
         FormError::LastName,
         FormError::AccountExists,
         FormError::AlreadyActive,
+        FormError::Unverified,
         FormError::Mismatch,
         FormError::SignedOut,
         FormError::Closed,
@@ -61,6 +65,7 @@ impl FormError {
             FormError::LastName => "last_name",
             FormError::AccountExists => "account_exists",
             FormError::AlreadyActive => "already_active",
+            FormError::Unverified => "unverified",
             FormError::Mismatch => "mismatch",
             FormError::SignedOut => "signed_out",
             FormError::Closed => "closed",
@@ -91,7 +96,10 @@ impl FormError {
             FormError::FirstName => "Please enter your first name (at most 100 characters).",
             FormError::LastName => "Please enter your last name (at most 100 characters).",
             FormError::AccountExists => {
-                "An account with this email already exists. Log in instead."
+                "An account with this email already exists. Log in instead, or use \"Forgot password?\" on the login page if you never set a password."
+            }
+            FormError::Unverified => {
+                "An account with this email exists, but nobody has confirmed the address yet. Use \"Forgot password?\" on the login page to claim it, then open this link again."
             }
             FormError::AlreadyActive => "This account is already active. Log in instead.",
             FormError::Mismatch => "You are signed in with a different email than the one invited.",

@@ -334,6 +334,72 @@ pub fn join_account_exists(j: &JoinAccountExists<'_>) -> Rendered {
     }
 }
 
+pub struct AddedNotice<'a> {
+    pub organization: &'a str,
+    /// Who added them, as the email names them.
+    pub added_by: &'a str,
+    /// Absolute: the home page, where they accept or decline after signing in.
+    pub link: &'a str,
+}
+
+/// Sent when an organization adds someone whose account it does not own:
+/// nothing changes for them until they accept, after signing in.
+pub fn added_notice(n: &AddedNotice<'_>) -> Rendered {
+    let subject = format!("{} added you on Muster", n.organization);
+    let text = format!(
+        "Hello,\n\n{by} added you to {org} on Muster.\n\nOpen Muster to accept or decline. \
+         {org} sees nothing of your account until you accept:\n{link}\n\n\
+         If you do not know {org}, decline or ignore this email.\n",
+        by = n.added_by,
+        org = n.organization,
+        link = n.link,
+    );
+    let body = format!(
+        "<p>Hello,</p><p>{by} added you to <strong>{org}</strong> on Muster.</p>\
+         <p><a href=\"{link}\">Open Muster to accept or decline</a>. \
+         {org} sees nothing of your account until you accept.</p>\
+         <p>If you do not know {org}, decline or ignore this email.</p>",
+        by = escape_html(n.added_by),
+        org = escape_html(n.organization),
+        link = escape_html(n.link),
+    );
+    Rendered {
+        html: html_page(&subject, &body),
+        subject,
+        text,
+    }
+}
+
+pub struct ConfirmEmail<'a> {
+    pub organization: &'a str,
+    /// Absolute: the confirmation link.
+    pub link: &'a str,
+}
+
+/// Sent to a new organization's first admin: until they open it, no other
+/// organization can find their account by its address.
+pub fn confirm_email(c: &ConfirmEmail<'_>) -> Rendered {
+    let subject = "Confirm your email address for Muster".to_owned();
+    let text = format!(
+        "Hello,\n\nYou created {org} on Muster with this address. Confirm that it is yours:\n{link}\n\n\
+         The link works once, for 7 days. If this was not you, ignore this email.\n",
+        org = c.organization,
+        link = c.link,
+    );
+    let body = format!(
+        "<p>Hello,</p><p>You created <strong>{org}</strong> on Muster with this address.</p>\
+         <p><a href=\"{link}\">Confirm that it is yours</a>.</p>\
+         <p>The link works once, for 7 days. If this was not you, ignore this email.</p>",
+        org = escape_html(c.organization),
+        link = escape_html(c.link),
+    );
+    Rendered {
+        html: html_page(&subject, &body),
+        subject,
+        text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,8 +12,8 @@ pub fn LoginPage() -> impl IntoView {
         <main class="narrow card">
             <h1>"Log in to Muster"</h1>
             <ActionForm action=login>
-                <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" required autocomplete="username" />
+                <label for="email">"Email or username"</label>
+                <input id="email" name="email" type="text" inputmode="email" required autocomplete="username" autocapitalize="none" spellcheck="false" />
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" required autocomplete="current-password" />
                 {action_error(login.value())}

@@ -161,7 +161,7 @@ pub fn PeoplePage() -> impl IntoView {
                             encode_query_value(&term), encode_query_value(&status_now)
                         );
                         let selectable: Vec<i64> = result.people.iter()
-                            .filter(|person| person.status.can_activate() && person.email.is_some())
+                            .filter(|person| person.status.can_activate() && person.activation_to.is_some())
                             .map(|person| person.id)
                             .collect();
                         view! {
@@ -180,7 +180,11 @@ pub fn PeoplePage() -> impl IntoView {
                                         let name = format!("{} {}", person.first_name, person.last_name).trim().to_owned();
                                         let shown = person.email.clone().or(person.username.clone()).unwrap_or_default();
                                         let who = if name.is_empty() { shown.clone() } else { name.clone() };
-                                        let can_activate = person.status.can_activate() && person.email.is_some();
+                                        let can_activate = person.status.can_activate() && person.activation_to.is_some();
+                                        // A username-only student's link goes to a parent: the row says whose.
+                                        let via_parent = person.email.is_none().then(|| person.activation_to.clone()).flatten()
+                                            .filter(|_| person.status.can_activate())
+                                            .map(|parent| view! { <span class="help">{format!(" Activation goes to their parent {parent}.")}</span> });
                                         let can_welcome = person.status.can_be_welcomed() && person.email.is_some();
                                         let status_text = match (person.status, person.activation_sent_at) {
                                             (AccountStatus::Provisioned, Some(at)) => format!("{} (email sent {})", person.status.label(), format_date(at)),
@@ -200,7 +204,7 @@ pub fn PeoplePage() -> impl IntoView {
                                                 <td>{name}</td>
                                                 <td>{shown}</td>
                                                 <td>{person.role}</td>
-                                                <td>{status_text}</td>
+                                                <td>{status_text}{via_parent}</td>
                                                 <td class="actions">
                                                     {can_activate.then(|| view! {
                                                         <ActionForm action=send_one>

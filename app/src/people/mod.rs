@@ -27,6 +27,9 @@ pub struct Person {
     /// When the latest activation email was sent by this organization, for
     /// provisioned people.
     pub activation_sent_at: Option<i64>,
+    /// Where an activation email goes: their own email, or for a
+    /// username-only student their parent's.
+    pub activation_to: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

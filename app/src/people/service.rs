@@ -62,6 +62,7 @@ pub async fn list(
                 last_name: row.last_name,
                 role: row.role,
                 activation_sent_at: row.activation_sent_at,
+                activation_to: row.activation_to,
             })
         })
         .collect::<Result<Vec<Person>, AppError>>()?;

@@ -1,5 +1,8 @@
 //! The People page's reads of `users` and `memberships`, and what an email
-//! to a member needs. Both tables are written by `auth::store` only.
+//! to a member needs. Both tables are written by `auth::store` only. Names,
+//! usernames and external ids are the organization's own record (the
+//! membership); a record waiting for the person's consent shows as
+//! 'pending' whatever their account is like.
 
 use super::AccountStatus;
 use crate::db::{Db, Tx};
@@ -15,6 +18,9 @@ pub struct PersonRow {
     pub role: String,
     pub status: String,
     pub activation_sent_at: Option<i64>,
+    /// Where an activation email goes: their email, or for a username-only
+    /// student their first parent's.
+    pub activation_to: Option<String>,
 }
 
 /// Members of an organization whose email, username or either name
@@ -23,10 +29,13 @@ pub struct PersonRow {
 const SEARCH: &str = "FROM memberships m JOIN users u ON u.id = m.user_id
      WHERE m.organization_id = $1 AND (
         LOWER(COALESCE(u.email, '')) LIKE $2 ESCAPE '\\'
-        OR LOWER(COALESCE(u.username, '')) LIKE $2 ESCAPE '\\'
-        OR LOWER(u.first_name) LIKE $2 ESCAPE '\\'
-        OR LOWER(u.last_name) LIKE $2 ESCAPE '\\')
-       AND ($3 = '' OR u.status = $3)";
+        OR LOWER(COALESCE(m.username, '')) LIKE $2 ESCAPE '\\'
+        OR LOWER(m.first_name) LIKE $2 ESCAPE '\\'
+        OR LOWER(m.last_name) LIKE $2 ESCAPE '\\')
+       AND ($3 = '' OR (CASE WHEN m.status = 'pending' THEN 'pending' ELSE u.status END) = $3)";
+
+/// The status the organization sees.
+const SEEN_STATUS: &str = "CASE WHEN m.status = 'pending' THEN 'pending' ELSE u.status END";
 
 fn status_filter(status: Option<AccountStatus>) -> &'static str {
     status.map(AccountStatus::as_str).unwrap_or("")
@@ -57,11 +66,15 @@ pub async fn search(
     offset: i64,
 ) -> Result<Vec<PersonRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT u.id, u.email, u.username, u.first_name, u.last_name, m.role, u.status,
+        "SELECT u.id, u.email, m.username, m.first_name, m.last_name, m.role, {SEEN_STATUS} AS status,
                 (SELECT MAX(t.created_at) FROM activation_tokens t
-                 WHERE t.user_id = u.id AND t.organization_id = m.organization_id) AS activation_sent_at
+                 WHERE t.user_id = u.id AND t.organization_id = m.organization_id) AS activation_sent_at,
+                COALESCE(u.email, (SELECT pu.email FROM associations a JOIN users pu ON pu.id = a.related_id
+                    WHERE a.organization_id = m.organization_id AND a.student_id = u.id
+                      AND a.relation = 'parent' AND pu.email IS NOT NULL
+                    ORDER BY a.id LIMIT 1)) AS activation_to
          {SEARCH}
-         ORDER BY LOWER(u.last_name), LOWER(u.first_name), u.id LIMIT $4 OFFSET $5"
+         ORDER BY LOWER(m.last_name), LOWER(m.first_name), u.id LIMIT $4 OFFSET $5"
     ))
     .bind(organization_id)
     .bind(pattern)
@@ -86,9 +99,11 @@ pub async fn member(
     user_id: i64,
 ) -> Result<Option<MemberRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT u.email, u.first_name, u.status FROM memberships m
-         JOIN users u ON u.id = m.user_id
-         WHERE m.organization_id = $1 AND m.user_id = $2",
+        &format!(
+            "SELECT u.email, m.first_name, {SEEN_STATUS} AS status FROM memberships m
+             JOIN users u ON u.id = m.user_id
+             WHERE m.organization_id = $1 AND m.user_id = $2"
+        ),
     )
     .bind(organization_id)
     .bind(user_id)
@@ -144,25 +159,36 @@ impl TryFrom<StoredStatus> for PersonStatus {
     }
 }
 
+/// The organization's person with this email, as the organization sees them.
 pub async fn status_by_email(
     tx: &mut Tx,
+    organization_id: i64,
     email: &str,
 ) -> Result<Option<PersonStatus>, sqlx::Error> {
-    let row: Option<StoredStatus> = sqlx::query_as("SELECT id, status FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row: Option<StoredStatus> = sqlx::query_as(&format!(
+        "SELECT u.id, {SEEN_STATUS} AS status FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.organization_id = $1 AND u.email = $2"
+    ))
+    .bind(organization_id)
+    .bind(email)
+    .fetch_optional(&mut **tx)
+    .await?;
     row.map(PersonStatus::try_from).transpose()
 }
 
+/// The organization's person with this username.
 pub async fn status_by_username(
     tx: &mut Tx,
+    organization_id: i64,
     username: &str,
 ) -> Result<Option<PersonStatus>, sqlx::Error> {
-    let row: Option<StoredStatus> =
-        sqlx::query_as("SELECT id, status FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let row: Option<StoredStatus> = sqlx::query_as(&format!(
+        "SELECT u.id, {SEEN_STATUS} AS status FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.organization_id = $1 AND m.username = $2"
+    ))
+    .bind(organization_id)
+    .bind(username)
+    .fetch_optional(&mut **tx)
+    .await?;
     row.map(PersonStatus::try_from).transpose()
 }

@@ -21,4 +21,5 @@ mod join;
 mod mail_bench;
 mod schema_parity;
 mod sessions;
+mod tenants;
 mod shutdown;

@@ -7,41 +7,23 @@ use sqlx::{Any, Executor};
 use super::Role;
 use crate::db::{Bind, Bulk};
 
-/// A person an import provisions by email (an account without a password
-/// until they activate it).
-pub struct ProvisionedByEmail<'a> {
-    pub email: &'a str,
-    pub first_name: &'a str,
-    pub last_name: &'a str,
-    pub external_id: Option<&'a str>,
-}
-
-#[derive(Debug, sqlx::FromRow)]
-pub struct UserByEmail {
-    pub id: i64,
-    pub email: String,
-}
-
-/// Creates the provisioned accounts whose email is not taken yet, in one
-/// statement (six placeholders a person: the caller keeps batches within the
-/// backends' limits); the accounts created.
+/// Creates accounts (without a password until their owner sets one) for
+/// the emails that have none yet, in one statement (three placeholders an
+/// email: the caller keeps batches within the backends' limits); the
+/// accounts created. Names are not the account's: they go on the
+/// organization's membership.
 pub async fn insert_provisioned_bulk<'c>(
     db: impl Executor<'c, Database = Any>,
-    users: &[ProvisionedByEmail<'_>],
+    emails: &[&str],
     now: i64,
 ) -> sqlx::Result<Vec<UserByEmail>> {
-    if users.is_empty() {
+    if emails.is_empty() {
         return Ok(Vec::new());
     }
-    let mut insert = Bulk::new(
-        "INSERT INTO users (email, first_name, last_name, external_id, status, created_at) VALUES ",
-    );
-    for user in users {
+    let mut insert = Bulk::new("INSERT INTO users (email, status, created_at) VALUES ");
+    for email in emails {
         insert.row(vec![
-            Bind::from(user.email),
-            Bind::from(user.first_name),
-            Bind::from(user.last_name),
-            Bind::from(user.external_id.map(str::to_owned)),
+            Bind::from(*email),
             Bind::from("provisioned"),
             Bind::from(now),
         ]);
@@ -50,38 +32,86 @@ pub async fn insert_provisioned_bulk<'c>(
     insert.query_as().fetch_all(db).await
 }
 
-/// The accounts of `emails` (one placeholder each).
-pub async fn users_by_emails<'c>(
+#[derive(Debug, sqlx::FromRow)]
+pub struct UserByEmail {
+    pub id: i64,
+    pub email: String,
+}
+
+/// An existing account as an importing organization sees it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ExistingAccount {
+    pub id: i64,
+    pub email: String,
+    /// The importing organization's record: 'active', 'pending' or none.
+    pub here: Option<String>,
+    /// 1 when the account never had a password and no other organization
+    /// holds an active record of it: the importing organization may treat
+    /// it as its own.
+    pub unclaimed: i64,
+}
+
+/// The accounts of `emails` (one placeholder each, plus one), as the
+/// organization may treat them.
+pub async fn accounts_by_emails<'c>(
     db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
     emails: &[&str],
-) -> sqlx::Result<Vec<UserByEmail>> {
+) -> sqlx::Result<Vec<ExistingAccount>> {
     if emails.is_empty() {
         return Ok(Vec::new());
     }
-    let mut select = Bulk::new("SELECT id, email FROM users WHERE email IN ");
+    let mut select = Bulk::new("SELECT u.id, u.email, (SELECT m.status FROM memberships m WHERE m.user_id = u.id AND m.organization_id = ");
+    // The first placeholder is the organization; the SQL below reuses it.
+    select.bind(organization_id);
+    select.push(
+        ") AS here,
+                CASE WHEN u.password_hash IS NULL AND NOT EXISTS (
+                    SELECT 1 FROM memberships o WHERE o.user_id = u.id AND o.status = 'active'
+                      AND o.organization_id <> $1) THEN 1 ELSE 0 END AS unclaimed
+         FROM users u WHERE u.email IN ",
+    );
     select.row(emails.iter().map(|email| Bind::from(*email)).collect());
     select.query_as().fetch_all(db).await
 }
 
+/// A membership an import creates: the organization's record of a person.
+pub struct ImportedMembership<'a> {
+    pub user_id: i64,
+    pub role: Role,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub external_id: Option<&'a str>,
+    /// Pending until the person accepts, for an account the organization
+    /// does not own.
+    pub pending: bool,
+}
+
 /// Memberships of the organization for those who have none yet, in one
-/// statement (four placeholders a person: the caller keeps batches within
+/// statement (eight placeholders a person: the caller keeps batches within
 /// the backends' limits).
 pub async fn insert_memberships_bulk<'c>(
     db: impl Executor<'c, Database = Any>,
     organization_id: i64,
-    user_roles: &[(i64, Role)],
+    members: &[ImportedMembership<'_>],
     now: i64,
 ) -> sqlx::Result<()> {
-    if user_roles.is_empty() {
+    if members.is_empty() {
         return Ok(());
     }
-    let mut insert =
-        Bulk::new("INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ");
-    for (user_id, role) in user_roles {
+    let mut insert = Bulk::new(
+        "INSERT INTO memberships (organization_id, user_id, role, first_name, last_name,
+                                  external_id, status, created_at) VALUES ",
+    );
+    for member in members {
         insert.row(vec![
             Bind::from(organization_id),
-            Bind::from(*user_id),
-            Bind::from(role.as_str()),
+            Bind::from(member.user_id),
+            Bind::from(member.role.as_str()),
+            Bind::from(member.first_name),
+            Bind::from(member.last_name),
+            Bind::from(member.external_id.map(str::to_owned)),
+            Bind::from(if member.pending { "pending" } else { "active" }),
             Bind::from(now),
         ]);
     }
@@ -97,20 +127,23 @@ pub struct ImportedDetails<'a> {
     pub external_id: Option<&'a str>,
 }
 
-/// Updates the person's names and external id where the import gives them;
-/// whether anything changed.
+/// Updates the organization's record of the person (names, external id)
+/// where the import gives them; whether anything changed. Another
+/// organization's record of the same person is never touched.
 pub async fn update_imported_details<'c>(
     db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
     user_id: i64,
     details: &ImportedDetails<'_>,
 ) -> sqlx::Result<bool> {
     let changed = sqlx::query(
-        "UPDATE users SET first_name = COALESCE($2, first_name), last_name = COALESCE($3, last_name),
-                          external_id = COALESCE($4, external_id)
-         WHERE id = $1
-           AND (first_name <> COALESCE($2, first_name) OR last_name <> COALESCE($3, last_name)
-                OR COALESCE(external_id, '') <> COALESCE($4, external_id, ''))",
+        "UPDATE memberships SET first_name = COALESCE($3, first_name), last_name = COALESCE($4, last_name),
+                                external_id = COALESCE($5, external_id)
+         WHERE organization_id = $1 AND user_id = $2
+           AND (first_name <> COALESCE($3, first_name) OR last_name <> COALESCE($4, last_name)
+                OR COALESCE(external_id, '') <> COALESCE($5, external_id, ''))",
     )
+    .bind(organization_id)
     .bind(user_id)
     .bind(details.first_name)
     .bind(details.last_name)
@@ -120,7 +153,9 @@ pub async fn update_imported_details<'c>(
     Ok(changed.rows_affected() > 0)
 }
 
-/// A username-only person (a student without email) an import provisions.
+/// A username-only person (a student without email) an import provisions:
+/// an account without email or password, owned by the organization whose
+/// record names it.
 pub struct ProvisionedByUsername<'a> {
     pub username: &'a str,
     pub first_name: &'a str,
@@ -128,33 +163,52 @@ pub struct ProvisionedByUsername<'a> {
     pub external_id: Option<&'a str>,
 }
 
-/// The new account's id; `None` when the username is taken.
-pub async fn insert_provisioned_by_username<'c>(
-    db: impl Executor<'c, Database = Any>,
+/// The organization's person with this username, created when there is
+/// none: (user id, created now). Usernames are unique per organization, so
+/// another organization's student of the same username is never found.
+pub async fn ensure_by_username<'c>(
+    conn: &mut sqlx::AnyConnection,
+    organization_id: i64,
     user: &ProvisionedByUsername<'_>,
     now: i64,
-) -> sqlx::Result<Option<i64>> {
-    let inserted: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO users (username, first_name, last_name, external_id, status, created_at)
-         VALUES ($1, $2, $3, $4, 'provisioned', $5) ON CONFLICT DO NOTHING RETURNING id",
+) -> sqlx::Result<(i64, bool)> {
+    if let Some(id) = user_id_by_username(&mut *conn, organization_id, user.username).await? {
+        return Ok((id, false));
+    }
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO users (status, created_at) VALUES ('provisioned', $1) RETURNING id",
     )
-    .bind(user.username)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO memberships (organization_id, user_id, role, first_name, last_name,
+                                  external_id, username, status, created_at)
+         VALUES ($1, $2, 'learner', $3, $4, $5, $6, 'active', $7)",
+    )
+    .bind(organization_id)
+    .bind(id)
     .bind(user.first_name)
     .bind(user.last_name)
     .bind(user.external_id)
+    .bind(user.username)
     .bind(now)
-    .fetch_optional(db)
+    .execute(&mut *conn)
     .await?;
-    Ok(inserted.map(|(id,)| id))
+    Ok((id, true))
 }
 
 pub async fn user_id_by_username<'c>(
     db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
     username: &str,
-) -> sqlx::Result<i64> {
-    let (id,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_one(db)
-        .await?;
-    Ok(id)
+) -> sqlx::Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT user_id FROM memberships WHERE organization_id = $1 AND username = $2",
+    )
+    .bind(organization_id)
+    .bind(username)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(id,)| id))
 }

@@ -255,10 +255,11 @@ pub struct SummaryRecord {
 
 const SUMMARY_SELECT: &str =
     "SELECT i.id, i.kind, i.source_name,
-            COALESCE(NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''), u.email, '') AS created_by,
+            COALESCE(NULLIF(TRIM(COALESCE(m.first_name, '') || ' ' || COALESCE(m.last_name, '')), ''), u.email, '') AS created_by,
             g.name AS group_name, i.status, i.summary, i.total_rows, i.succeeded, i.skipped, i.failed,
             i.created_at, i.finished_at, i.error, i.cancel_requested
      FROM imports i JOIN users u ON u.id = i.created_by
+     LEFT JOIN memberships m ON m.user_id = i.created_by AND m.organization_id = i.organization_id
      LEFT JOIN learning_groups g ON g.id = i.group_id";
 
 pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<SummaryRecord>, AppError> {

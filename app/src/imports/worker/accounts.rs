@@ -1,5 +1,7 @@
-//! Accounts the Learners and People executors make for the rows they run:
-//! provisioned users by email, and their membership of the organization.
+//! Accounts the Learners and People executors make for the rows they run,
+//! and the organization's record (membership) of each person. An import
+//! owns only what it creates: an address whose account someone else
+//! controls gets a record that waits for the person's consent.
 
 use std::collections::HashMap;
 
@@ -7,7 +9,7 @@ use sqlx::AnyConnection;
 
 use crate::{
     auth::{
-        store::{self as accounts, ProvisionedByEmail},
+        store::{self as accounts, ImportedMembership},
         Role,
     },
     error::AppError,
@@ -15,48 +17,93 @@ use crate::{
     state::now,
 };
 
-/// Users by normalized email, creating the missing ones as provisioned.
-/// Returns email → (user id, created now).
+/// How an import may treat the account of a row's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Standing {
+    /// Created by this import now.
+    Created,
+    /// The organization holds a record of the person already.
+    Member,
+    /// An account nobody has claimed: never had a password, and no other
+    /// organization holds an active record of it (an invitation nobody
+    /// accepted, say). The organization may treat it as its own.
+    Unclaimed,
+    /// Someone's account: it has a password, or another organization holds
+    /// an active record of it. The organization's record is pending until
+    /// the person accepts it, and no password link is ever sent for it.
+    Foreign,
+}
+
+impl Standing {
+    /// Whether the organization may send the account a set-your-password link.
+    pub(super) fn owned(self) -> bool {
+        matches!(self, Standing::Created | Standing::Unclaimed)
+    }
+
+    /// Whether the row adds a person the organization did not know: the
+    /// rows' messages say the same for all of these, so an import's report
+    /// never tells an admin who has an account elsewhere.
+    pub(super) fn is_new_here(self) -> bool {
+        self != Standing::Member
+    }
+}
+
+/// Users by normalized email, creating the missing ones without a
+/// password. Returns email → (user id, standing).
 pub(super) async fn ensure_users(
     conn: &mut AnyConnection,
+    organization_id: i64,
     rows: &[&ImportRowRecord],
-) -> Result<HashMap<String, (i64, bool)>, AppError> {
+) -> Result<HashMap<String, (i64, Standing)>, AppError> {
     let now = now();
-    let mut users: HashMap<String, (i64, bool)> = HashMap::new();
+    let mut users: HashMap<String, (i64, Standing)> = HashMap::new();
     for chunk in rows.chunks(IN_CHUNK / 2) {
-        let wanted: Vec<ProvisionedByEmail> = chunk
-            .iter()
-            .filter_map(|row| {
-                Some(ProvisionedByEmail {
-                    email: row.email.as_deref()?,
-                    first_name: row.first_name.as_deref().unwrap_or_default(),
-                    last_name: row.last_name.as_deref().unwrap_or_default(),
-                    external_id: row.external_id.as_deref(),
-                })
-            })
-            .collect();
+        let wanted: Vec<&str> = chunk.iter().filter_map(|row| row.email.as_deref()).collect();
         for user in accounts::insert_provisioned_bulk(&mut *conn, &wanted, now).await? {
-            users.insert(user.email, (user.id, true));
+            users.insert(user.email, (user.id, Standing::Created));
         }
         let missing: Vec<&str> = wanted
             .iter()
-            .map(|user| user.email)
+            .copied()
             .filter(|email| !users.contains_key(*email))
             .collect();
-        for user in accounts::users_by_emails(&mut *conn, &missing).await? {
-            users.insert(user.email, (user.id, false));
+        for account in accounts::accounts_by_emails(&mut *conn, organization_id, &missing).await? {
+            let standing = match (account.here.is_some(), account.unclaimed != 0) {
+                (true, _) => Standing::Member,
+                (false, true) => Standing::Unclaimed,
+                (false, false) => Standing::Foreign,
+            };
+            users.insert(account.email, (account.id, standing));
         }
     }
     Ok(users)
 }
 
+/// The organization's records of the rows' people who have none yet, with
+/// the names the file gives; pending for accounts the organization does not own.
 pub(super) async fn add_memberships(
     conn: &mut AnyConnection,
     organization_id: i64,
-    user_roles: &[(i64, Role)],
+    rows: &[&ImportRowRecord],
+    users: &HashMap<String, (i64, Standing)>,
+    role_of: impl Fn(&ImportRowRecord) -> Role,
 ) -> Result<(), AppError> {
     let now = now();
-    for chunk in user_roles.chunks(IN_CHUNK) {
+    let members: Vec<ImportedMembership> = rows
+        .iter()
+        .filter_map(|row| {
+            let &(user_id, standing) = users.get(row.email.as_deref()?)?;
+            (standing != Standing::Member).then(|| ImportedMembership {
+                user_id,
+                role: role_of(row),
+                first_name: row.first_name.as_deref().unwrap_or_default(),
+                last_name: row.last_name.as_deref().unwrap_or_default(),
+                external_id: row.external_id.as_deref(),
+                pending: standing == Standing::Foreign,
+            })
+        })
+        .collect();
+    for chunk in members.chunks(IN_CHUNK / 4) {
         accounts::insert_memberships_bulk(&mut *conn, organization_id, chunk, now).await?;
     }
     Ok(())

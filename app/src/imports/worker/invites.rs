@@ -212,7 +212,7 @@ pub(super) async fn invite(
         }
     }
     if job.send_emails {
-        let inviter = inviter_name(tx, job.created_by).await?;
+        let inviter = inviter_name(tx, job.organization_id, job.created_by).await?;
         let mut invitation_ids: Vec<i64> = Vec::new();
         let mut emails: Vec<mail::server::Email> = Vec::new();
         for (w, token) in wanted.iter().zip(&tokens) {

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{
     activation,
-    auth::Role,
+    auth::{self, Role},
     db::Tx,
     error::AppError,
     groups,
@@ -39,28 +39,27 @@ pub(super) async fn run(
             Outcome::new(ImportRowStatus::Error, "No email address."),
         );
     }
-    let users = ensure_users(tx, &with_email).await?;
-    let roles: Vec<(i64, Role)> = users.values().map(|(id, _)| (*id, Role::Learner)).collect();
-    add_memberships(tx, job.organization_id, &roles).await?;
+    let users = ensure_users(tx, job.organization_id, &with_email).await?;
+    add_memberships(tx, job.organization_id, &with_email, &users, |_| Role::Learner).await?;
     let mut joined: HashSet<i64> = HashSet::new();
     let ids: Vec<i64> = users.values().map(|(id, _)| *id).collect();
     for chunk in ids.chunks(IN_CHUNK) {
         joined.extend(groups::store::insert_active_members_bulk(tx, group_id, chunk, now).await?);
         groups::store::assign_trainings_bulk(tx, group_id, chunk, now).await?;
     }
-    let sender = inviter_name(tx, job.created_by).await?;
+    let sender = inviter_name(tx, job.organization_id, job.created_by).await?;
     for row in with_email {
         let email = row.email.as_deref().unwrap_or_default();
-        let Some(&(user_id, created)) = users.get(email) else {
+        let Some(&(user_id, standing)) = users.get(email) else {
             outcomes.insert(
                 row.position,
                 Outcome::new(ImportRowStatus::Error, "The account could not be created."),
             );
             continue;
         };
-        let outcome = match (created, joined.contains(&user_id)) {
-            (true, _) => {
-                if job.send_emails {
+        let outcome = if standing.is_new_here() {
+            if job.send_emails {
+                if standing.owned() {
                     activation::service::queue_activation(
                         tx,
                         settings,
@@ -71,19 +70,30 @@ pub(super) async fn run(
                         now,
                     )
                     .await?;
-                    Outcome::new(
-                        ImportRowStatus::Success,
-                        "Account created and added to the group; set-your-password email sent.",
-                    )
                 } else {
-                    Outcome::new(
-                        ImportRowStatus::Success,
-                        "Account created and added to the group.",
+                    auth::service::queue_added_notice(
+                        tx,
+                        settings,
+                        job.organization_id,
+                        email,
+                        &sender,
                     )
+                    .await?;
                 }
+                Outcome::new(
+                    ImportRowStatus::Success,
+                    "Added to the organization and the group; email sent.",
+                )
+            } else {
+                Outcome::new(
+                    ImportRowStatus::Success,
+                    "Added to the organization and the group.",
+                )
             }
-            (false, true) => Outcome::new(ImportRowStatus::Success, "Added to the group."),
-            (false, false) => Outcome::new(ImportRowStatus::Skipped, "Skipped: already a member."),
+        } else if joined.contains(&user_id) {
+            Outcome::new(ImportRowStatus::Success, "Added to the group.")
+        } else {
+            Outcome::new(ImportRowStatus::Skipped, "Skipped: already a member.")
         };
         outcomes.insert(row.position, outcome);
     }

@@ -344,8 +344,12 @@ async fn finish(
 }
 
 /// The name emails give for the admin who ran the import.
-async fn inviter_name(conn: &mut AnyConnection, user_id: i64) -> Result<String, AppError> {
-    let person = crate::auth::store::name_parts(conn, user_id).await?;
+async fn inviter_name(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<String, AppError> {
+    let person = crate::auth::store::name_parts(conn, organization_id, user_id).await?;
     let name = format!("{} {}", person.first_name, person.last_name)
         .trim()
         .to_owned();

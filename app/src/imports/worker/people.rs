@@ -8,6 +8,7 @@ use super::{
 use crate::{
     activation,
     auth::{
+        self,
         store::{self as accounts, ImportedDetails, ProvisionedByUsername},
         Role,
     },
@@ -21,7 +22,7 @@ use crate::{
     state::{now, Settings},
 };
 
-/// People: add new people, update names and external ids of existing ones.
+/// People: add new people, update the organization's record of existing ones.
 pub(super) async fn run(
     tx: &mut Tx,
     settings: &Settings,
@@ -31,54 +32,50 @@ pub(super) async fn run(
     let now = now();
     let mut outcomes = Outcomes::new();
     let with_email: Vec<&ImportRowRecord> = rows.iter().filter(|r| r.email.is_some()).collect();
-    let users = ensure_users(tx, &with_email).await?;
+    let users = ensure_users(tx, job.organization_id, &with_email).await?;
     // Memberships first: the activation email is only for members of the organization.
-    let roles: Vec<(i64, Role)> = with_email
-        .iter()
-        .filter_map(|row| {
-            let (user_id, _) = users.get(row.email.as_deref()?)?;
-            Some((*user_id, Role::for_imported(row.planned_role())))
-        })
-        .collect();
-    add_memberships(tx, job.organization_id, &roles).await?;
-    let sender = inviter_name(tx, job.created_by).await?;
+    add_memberships(tx, job.organization_id, &with_email, &users, |row| {
+        Role::for_imported(row.planned_role())
+    })
+    .await?;
+    let sender = inviter_name(tx, job.organization_id, job.created_by).await?;
     for row in &with_email {
         let email = row.email.as_deref().unwrap_or_default();
-        let Some(&(user_id, created)) = users.get(email) else {
+        let Some(&(user_id, standing)) = users.get(email) else {
             continue;
         };
-        if created {
+        if standing.is_new_here() {
             if job.auto_invite {
-                activation::service::queue_activation(
-                    tx,
-                    settings,
-                    job.organization_id,
-                    user_id,
-                    email,
-                    &sender,
-                    now,
-                )
-                .await?;
+                if standing.owned() {
+                    activation::service::queue_activation(
+                        tx,
+                        settings,
+                        job.organization_id,
+                        user_id,
+                        email,
+                        &sender,
+                        now,
+                    )
+                    .await?;
+                } else {
+                    auth::service::queue_added_notice(
+                        tx,
+                        settings,
+                        job.organization_id,
+                        email,
+                        &sender,
+                    )
+                    .await?;
+                }
             }
             outcomes.insert(
                 row.position,
                 Outcome::new(ImportRowStatus::Success, "Added."),
             );
         } else {
-            // Only what the file gives is changed; blank cells keep what is there.
-            let details = ImportedDetails {
-                first_name: row.first_name.as_deref(),
-                last_name: row.last_name.as_deref(),
-                external_id: row.external_id.as_deref(),
-            };
-            let changed = accounts::update_imported_details(&mut **tx, user_id, &details).await?;
             outcomes.insert(
                 row.position,
-                if changed {
-                    Outcome::new(ImportRowStatus::Success, "Updated.")
-                } else {
-                    Outcome::new(ImportRowStatus::Skipped, "Skipped: nothing changed.")
-                },
+                update_record(tx, job.organization_id, user_id, row).await?,
             );
         }
     }
@@ -98,31 +95,37 @@ pub(super) async fn run(
             external_id: row.external_id.as_deref(),
         };
         let (user_id, created) =
-            match accounts::insert_provisioned_by_username(&mut **tx, &user, now).await? {
-                Some(id) => (id, true),
-                None => (
-                    accounts::user_id_by_username(&mut **tx, username).await?,
-                    false,
-                ),
-            };
-        add_memberships(tx, job.organization_id, &[(user_id, Role::Learner)]).await?;
-        outcomes.insert(
-            row.position,
-            Outcome::new(
-                if created {
-                    ImportRowStatus::Success
-                } else {
-                    ImportRowStatus::Skipped
-                },
-                if created {
-                    "Added."
-                } else {
-                    "Skipped: already exists."
-                },
-            ),
-        );
+            accounts::ensure_by_username(tx, job.organization_id, &user, now).await?;
+        let outcome = if created {
+            Outcome::new(ImportRowStatus::Success, "Added.")
+        } else {
+            update_record(tx, job.organization_id, user_id, row).await?
+        };
+        outcomes.insert(row.position, outcome);
     }
     Ok(outcomes)
+}
+
+/// Changes only what the file gives (blank cells keep what is there), and
+/// only in this organization's record of the person.
+async fn update_record(
+    tx: &mut Tx,
+    organization_id: i64,
+    user_id: i64,
+    row: &ImportRowRecord,
+) -> Result<Outcome, AppError> {
+    let details = ImportedDetails {
+        first_name: row.first_name.as_deref(),
+        last_name: row.last_name.as_deref(),
+        external_id: row.external_id.as_deref(),
+    };
+    let changed =
+        accounts::update_imported_details(&mut **tx, organization_id, user_id, &details).await?;
+    Ok(if changed {
+        Outcome::new(ImportRowStatus::Success, "Updated.")
+    } else {
+        Outcome::new(ImportRowStatus::Skipped, "Skipped: nothing changed.")
+    })
 }
 
 /// People imports link students with parents and instructors once every row of
@@ -130,7 +133,7 @@ pub(super) async fn run(
 pub(super) async fn link(tx: &mut Tx, settings: &Settings, job: &Job) -> Result<(), AppError> {
     let now = now();
     let rows = store::linked_rows(tx, job.id).await?;
-    let sender = inviter_name(tx, job.created_by).await?;
+    let sender = inviter_name(tx, job.organization_id, job.created_by).await?;
     for LinkedRow {
         email,
         username,
@@ -140,8 +143,12 @@ pub(super) async fn link(tx: &mut Tx, settings: &Settings, job: &Job) -> Result<
         let links: Vec<muster_core::plan::PlannedLink> =
             serde_json::from_str(&links).unwrap_or_default();
         let me = match (&email, &username) {
-            (Some(email), _) => people::store::status_by_email(tx, email).await?,
-            (None, Some(username)) => people::store::status_by_username(tx, username).await?,
+            (Some(email), _) => {
+                people::store::status_by_email(tx, job.organization_id, email).await?
+            }
+            (None, Some(username)) => {
+                people::store::status_by_username(tx, job.organization_id, username).await?
+            }
             _ => None,
         };
         let Some(PersonStatus {
@@ -152,8 +159,13 @@ pub(super) async fn link(tx: &mut Tx, settings: &Settings, job: &Job) -> Result<
             continue;
         };
         for link in links {
-            let other = accounts::user_id_by_email(&mut **tx, &link.email.to_lowercase()).await?;
-            let Some(other) = other else { continue };
+            // Only the organization's own people can be linked.
+            let other =
+                people::store::status_by_email(tx, job.organization_id, &link.email.to_lowercase())
+                    .await?;
+            let Some(PersonStatus { id: other, .. }) = other else {
+                continue;
+            };
             // The link's role is the other person's: a student row names parents
             // and instructors; a parent or instructor row names students.
             let (student, related, relation) = match link.role {

@@ -5,7 +5,7 @@ use muster_core::name::PersonName;
 use crate::{
     auth::{
         service::{check_password, hash_password, verify_login},
-        store::{self as accounts, NewUser},
+        store::{self as accounts, NewUser, PersonRecord},
     },
     error::AppError,
     invitations::store,
@@ -102,8 +102,8 @@ pub async fn accept(
     let Some(claimed) = store::claim_for_accept(&mut *tx, &hash, now).await? else {
         return Err(AppError::Refused(FormError::Gone));
     };
-    let user_id = match who {
-        Who::Existing(user_id) => user_id,
+    let (user_id, names) = match &who {
+        Who::Existing(user_id) => (*user_id, PersonRecord::default()),
         Who::New {
             first_name,
             last_name,
@@ -111,20 +111,36 @@ pub async fn accept(
         } => {
             let user = NewUser {
                 email: &email,
-                first_name: &first_name,
-                last_name: &last_name,
-                password_hash: &password_hash,
+                password_hash,
+                email_verified_at: Some(now),
             };
-            match accounts::insert_user_unless_taken(&mut *tx, &user, now).await? {
+            let user_id = match accounts::insert_user_unless_taken(&mut *tx, &user, now).await? {
                 Some(id) => id,
-                // A person created by an import, without a password yet:
-                // holding the invitation proves the address, so they may set one.
-                None => accounts::complete_provisioned_by_email(&mut *tx, &user)
-                    .await?
-                    .ok_or(AppError::Refused(FormError::AccountExists))?,
-            }
+                // An account created without a password (an import, an
+                // earlier invitation): holding the invitation proves the
+                // address, so its first password may be set here, unless
+                // another organization holds an active record of it. Then
+                // the person signs in, or resets their password, instead.
+                None => accounts::claim_passwordless(
+                    &mut *tx,
+                    claimed.organization_id,
+                    &email,
+                    password_hash,
+                    now,
+                )
+                .await?
+                .ok_or(AppError::Refused(FormError::AccountExists))?,
+            };
+            let names = PersonRecord {
+                first_name,
+                last_name,
+                ..PersonRecord::default()
+            };
+            (user_id, names)
         }
     };
+    // The link went to the address: opening it proves the address.
+    accounts::mark_email_verified(&mut *tx, user_id, now).await?;
     store::set_accepted_user(&mut *tx, claimed.id, user_id).await?;
     crate::groups::service::enter_group(
         &mut tx,
@@ -133,6 +149,7 @@ pub async fn accept(
         claimed.group_id,
         user_id,
         Some(claimed.id),
+        &names,
     )
     .await?;
     tx.commit().await?;

@@ -91,13 +91,14 @@ pub async fn list(
     let sql = format!(
         "SELECT i.id, i.email, g.name AS group_name, {EFFECTIVE_STATUS} AS status, i.expires_at,
                 i.created_at, i.resend_count, o.status AS delivery, o.last_error AS delivery_error,
-                u.first_name AS accepted_first_name, u.last_name AS accepted_last_name
+                am.first_name AS accepted_first_name, am.last_name AS accepted_last_name
          {filter_with_joins}
          ORDER BY i.id DESC LIMIT $7 OFFSET $8",
         filter_with_joins = filter.replacen(
             "WHERE",
             "LEFT JOIN outbox o ON o.id = i.last_outbox_id
-             LEFT JOIN users u ON u.id = i.accepted_user_id AND i.status = 'active'
+             LEFT JOIN memberships am ON am.user_id = i.accepted_user_id
+                  AND am.organization_id = i.organization_id AND i.status = 'active'
              WHERE",
             1
         )

@@ -28,6 +28,7 @@ fn error_message(code: &str) -> &'static str {
         | FormError::FirstName
         | FormError::LastName
         | FormError::AccountExists
+        | FormError::Unverified
         | FormError::Mismatch
         | FormError::SignedOut
         | FormError::Closed

@@ -18,7 +18,7 @@ fn error_message(code: &str) -> &'static str {
     match FormError::from_code(code) {
         FormError::Credentials => "The password is incorrect.",
         FormError::Password => "The password must be at least 10 characters.",
-        FormError::AccountExists => "An account with this email already exists. Log in to accept.",
+        FormError::AccountExists => "An account with this email already exists. Log in to accept (or use \"Forgot password?\" on the login page if you never set a password).",
         FormError::SignedOut => "Your session ended. Log in to accept.",
         FormError::Gone => "This invitation is no longer valid.",
         error @ (FormError::RateLimited
@@ -30,6 +30,7 @@ fn error_message(code: &str) -> &'static str {
         | FormError::Domain
         | FormError::Confirmation
         | FormError::AlreadyActive
+        | FormError::Unverified
         | FormError::Closed
         | FormError::Internal => FormError::Internal.message(),
     }

@@ -70,7 +70,7 @@ pub fn JoinPage() -> impl IntoView {
                         let sent = sent.then(|| view! {
                             <div class="success" role="status">
                                 <p><strong>"Check your email."</strong></p>
-                                <p>"We have sent a link to the address you gave. Follow it within 24 hours to confirm your email and join. If you already have an account, the email tells you how to join with it."</p>
+                                <p>"We have sent a link to the address you gave. Open it within 24 hours to choose your password and join. If you already have an account, the email tells you how to join with it."</p>
                             </div>
                         });
                         let forms = match signed_in_as {
@@ -102,9 +102,7 @@ pub fn JoinPage() -> impl IntoView {
                                                 <input id="join-last" name="last_name" required maxlength="100" autocomplete="family-name" />
                                             </div>
                                         </div>
-                                        <label for="join-password">"Password"</label>
-                                        <input id="join-password" name="password" type="password" required minlength="10" autocomplete="new-password" aria-describedby="join-password-help" />
-                                        <p id="join-password-help" class="help">"At least 10 characters. We email you a link to confirm your address before your account is created."</p>
+                                        <p class="help">"We email you a link to confirm your address. You choose your password after opening it."</p>
                                         <button type="submit" class="primary">"Create account"</button>
                                     </form>
                                 </section>
@@ -144,6 +142,7 @@ fn verify_error(error: FormError) -> &'static str {
     match error {
         FormError::Closed => "This organization's join page is closed, so the email cannot be confirmed now. Ask them how to join.",
         FormError::Domain => "This join page no longer accepts your email's domain.",
+        FormError::Password | FormError::Confirmation | FormError::AccountExists | FormError::RateLimited => error.message(),
         _ => FormError::Internal.message(),
     }
 }
@@ -165,11 +164,17 @@ pub fn VerifyEmailPage() -> impl IntoView {
                     match lookup.await {
                         Err(error) => view! { <ErrorMessage error /> }.into_any(),
                         Ok(VerifyLookup::Valid { organization, group, email, expires_at }) => view! {
-                            <h1>"Confirm your email"</h1>
-                            <p class="lead">{format!("Confirm {email} to activate your account and join {group} at {organization}.")}</p>
+                            <h1>"Choose your password"</h1>
+                            <p class="lead">{format!("Choose a password for {email} to confirm your address and join {group} at {organization}.")}</p>
                             <p class="help">{format!("This link works until {} (UTC).", format_date(expires_at))}</p>
                             {error}
                             <form method="post" action=action>
+                                <input type="email" name="email" value=email.clone() readonly hidden autocomplete="username" />
+                                <label for="verify-password">"Password"</label>
+                                <input id="verify-password" name="password" type="password" required minlength="10" autocomplete="new-password" aria-describedby="verify-password-help" />
+                                <p id="verify-password-help" class="help">"At least 10 characters."</p>
+                                <label for="verify-confirmation">"Type it again"</label>
+                                <input id="verify-confirmation" name="confirmation" type="password" required minlength="10" autocomplete="new-password" />
                                 <button type="submit" class="primary">"Confirm and join"</button>
                             </form>
                         }.into_any(),

@@ -3,6 +3,7 @@
 //! without JavaScript: their forms are plain HTML posts.
 
 pub mod activate;
+pub mod confirm_email;
 pub mod home;
 pub mod invite;
 pub mod join;

@@ -24,20 +24,21 @@ async fn provision(
     first_name: &str,
 ) -> i64 {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO users (email, username, first_name, last_name, status, created_at)
-         VALUES ($1, $2, $3, 'Learner', 'provisioned', 1000) RETURNING id",
+        "INSERT INTO users (email, status, created_at)
+         VALUES ($1, 'provisioned', 1000) RETURNING id",
     )
     .bind(email.map(str::to_owned))
-    .bind(username.map(str::to_owned))
-    .bind(first_name)
     .fetch_one(&server.state.db.pool)
     .await
     .unwrap();
     sqlx::query(
-        "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, 'learner', 1000)",
+        "INSERT INTO memberships (organization_id, user_id, role, first_name, last_name, username, created_at)
+         VALUES ($1, $2, 'learner', $3, 'Learner', $4, 1000)",
     )
     .bind(organization_id)
     .bind(id)
+    .bind(first_name)
+    .bind(username.map(str::to_owned))
     .execute(&server.state.db.pool)
     .await
     .unwrap();

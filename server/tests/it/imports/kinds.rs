@@ -22,7 +22,8 @@ async fn learners_get_accounts_memberships_trainings_and_activation_emails(backe
     let done = wait_finished(&admin, id).await;
     assert_eq!((done.succeeded, done.failed), (2, 0), "{done:?}");
     let users: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT email, first_name, status FROM users WHERE email LIKE $1 ORDER BY email",
+        "SELECT u.email, m.first_name, u.status FROM users u JOIN memberships m ON m.user_id = u.id
+         WHERE u.email LIKE $1 ORDER BY u.email",
     )
     .bind("%@example.com")
     .fetch_all(&server.state.db.pool)
@@ -240,7 +241,7 @@ async fn people_are_added_updated_and_linked(backend: Backend) {
     let done = wait_finished(&admin, id).await;
     assert_eq!((done.succeeded, done.skipped), (1, 1));
     let (first_name,): (String,) =
-        sqlx::query_as("SELECT first_name FROM users WHERE email = 'ann@example.com'")
+        sqlx::query_as("SELECT m.first_name FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email = 'ann@example.com'")
             .fetch_one(&server.state.db.pool)
             .await
             .unwrap();
@@ -284,7 +285,7 @@ async fn a_username_only_students_activation_goes_to_the_parent(backend: Backend
         rows(&admin, id, "").await
     );
     let (email, status): (Option<String>, String) =
-        sqlx::query_as("SELECT email, status FROM users WHERE username = 'kitlee'")
+        sqlx::query_as("SELECT u.email, u.status FROM users u JOIN memberships m ON m.user_id = u.id WHERE m.username = 'kitlee'")
             .fetch_one(&server.state.db.pool)
             .await
             .unwrap();
@@ -308,7 +309,7 @@ async fn a_username_only_students_activation_goes_to_the_parent(backend: Backend
             ("pat@example.com".to_owned(),)
         ]
     );
-    let (kit,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE username = 'kitlee'")
+    let (kit,): (i64,) = sqlx::query_as("SELECT user_id FROM memberships WHERE username = 'kitlee'")
         .fetch_one(&server.state.db.pool)
         .await
         .unwrap();

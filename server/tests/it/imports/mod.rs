@@ -15,7 +15,7 @@ use serde_json::json;
 mod kinds;
 mod worker;
 
-fn payload(kind: &str, headers: &[&str], rows: &[&[&str]]) -> serde_json::Value {
+pub(crate) fn payload(kind: &str, headers: &[&str], rows: &[&[&str]]) -> serde_json::Value {
     json!({
         "kind": kind,
         "sheets": [{
@@ -29,7 +29,7 @@ fn payload(kind: &str, headers: &[&str], rows: &[&[&str]]) -> serde_json::Value 
     })
 }
 
-fn options(kind: &str, group_id: Option<i64>) -> serde_json::Value {
+pub(crate) fn options(kind: &str, group_id: Option<i64>) -> serde_json::Value {
     json!({
         "kind": kind,
         "group_id": group_id,
@@ -41,7 +41,7 @@ fn options(kind: &str, group_id: Option<i64>) -> serde_json::Value {
     })
 }
 
-async fn create(
+pub(crate) async fn create(
     admin: &Client,
     options: &serde_json::Value,
     payload: &serde_json::Value,
@@ -55,7 +55,7 @@ async fn create(
         .await
 }
 
-async fn wait_finished(admin: &Client, id: i64) -> ImportSummary {
+pub(crate) async fn wait_finished(admin: &Client, id: i64) -> ImportSummary {
     for _ in 0..600 {
         let summary: ImportSummary = admin
             .call("imports/get", &[("id", &id.to_string())])
@@ -69,7 +69,7 @@ async fn wait_finished(admin: &Client, id: i64) -> ImportSummary {
     panic!("import {id} did not finish in 60 s");
 }
 
-async fn rows(admin: &Client, id: i64, status: &str) -> ImportRowsPage {
+pub(crate) async fn rows(admin: &Client, id: i64, status: &str) -> ImportRowsPage {
     admin
         .call(
             "imports/rows",
@@ -79,8 +79,8 @@ async fn rows(admin: &Client, id: i64, status: &str) -> ImportRowsPage {
         .unwrap()
 }
 
-const KEY_A: &str = "0f6d3c1e-aaaa-4bbb-8ccc-000000000001";
-const KEY_B: &str = "0f6d3c1e-aaaa-4bbb-8ccc-000000000002";
+pub(crate) const KEY_A: &str = "0f6d3c1e-aaaa-4bbb-8ccc-000000000001";
+pub(crate) const KEY_B: &str = "0f6d3c1e-aaaa-4bbb-8ccc-000000000002";
 
 async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
     let Some(server) = TestApp::spawn(backend, false).await else {

@@ -207,8 +207,9 @@ async fn organizations_cannot_touch_each_others_invitations(backend: Backend) {
         matches!(into_a, Err(AppError::Invalid { .. })),
         "{into_a:?}"
     );
-    let mailbox: Vec<MailboxEntry> = admin_b.call("mailbox/list", &[]).await.unwrap();
-    assert!(mailbox.is_empty());
+    // Several organizations mean real SMTP: there is no dev mailbox to read A's links in.
+    let mailbox = admin_b.call::<Vec<MailboxEntry>>("mailbox/list", &[]).await;
+    assert!(mailbox.is_err(), "{mailbox:?}");
     assert_eq!(list(&admin_a, "pending", "").await.total, 1);
 }
 

@@ -15,7 +15,7 @@ use app::{
 
 mod lifecycle;
 
-async fn invite(admin: &Client, group: &str, emails: &str) -> Result<Vec<InviteOutcome>, AppError> {
+pub(crate) async fn invite(admin: &Client, group: &str, emails: &str) -> Result<Vec<InviteOutcome>, AppError> {
     admin
         .call(
             "invitations/send",
@@ -40,7 +40,7 @@ async fn list(admin: &Client, status: &str, search: &str) -> InvitationsPage {
 }
 
 /// The token in the newest email's link to `email`, read from the outbox.
-async fn token_for(server: &TestApp, email: &str) -> String {
+pub(crate) async fn token_for(server: &TestApp, email: &str) -> String {
     server.emailed_token(email, "invitation%", "/invite/").await
 }
 
@@ -70,7 +70,7 @@ async fn lookup(client: &Client, token: &str) -> InviteLookup {
 
 /// Posts the invitation page's form the way a browser does from a page sent
 /// with `Referrer-Policy: no-referrer`: `Origin: null` plus Fetch Metadata.
-async fn respond(client: &Client, token: &str, form: &[(&str, &str)]) -> (u16, String) {
+pub(crate) async fn respond(client: &Client, token: &str, form: &[(&str, &str)]) -> (u16, String) {
     client
         .post_from_emailed_page(&format!("/invite/{token}/respond"), form)
         .await

@@ -27,10 +27,10 @@ async fn rate_limit_answers_429_per_client_address(backend: Backend) {
     open_page(&admin, "riverside", &group, "").await;
     let visitor = server.client();
     for attempt in 1..=3 {
-        let (status, location) = register(&visitor, "riverside", "lin@example.org", "short").await;
+        let (status, location) = register(&visitor, "riverside", "lin@example", "").await;
         assert_eq!(
             (status, location.as_str()),
-            (303, "/join/riverside?error=password"),
+            (303, "/join/riverside?error=email"),
             "attempt {attempt}"
         );
     }

@@ -41,7 +41,7 @@ async fn save(admin: &Client, page: &Page<'_>) -> Result<JoinSettings, AppError>
     admin.call("join/save", &form).await
 }
 
-async fn open_page(admin: &Client, slug: &str, group: &str, domains: &str) -> JoinSettings {
+pub(crate) async fn open_page(admin: &Client, slug: &str, group: &str, domains: &str) -> JoinSettings {
     save(
         admin,
         &Page {
@@ -57,13 +57,15 @@ async fn open_page(admin: &Client, slug: &str, group: &str, domains: &str) -> Jo
 }
 
 /// Posts the join page's form as a browser would from the page itself.
-async fn submit(client: &Client, slug: &str, form: &[(&str, &str)]) -> (u16, String) {
+pub(crate) async fn submit(client: &Client, slug: &str, form: &[(&str, &str)]) -> (u16, String) {
     client
         .post_from_site(&format!("/join/{slug}/submit"), form)
         .await
 }
 
-async fn register(client: &Client, slug: &str, email: &str, password: &str) -> (u16, String) {
+/// Signs up on the join page. A `password` is posted too, as an attacker
+/// would: the server ignores it (the password is chosen after the link).
+pub(crate) async fn register(client: &Client, slug: &str, email: &str, password: &str) -> (u16, String) {
     submit(
         client,
         slug,
@@ -78,16 +80,24 @@ async fn register(client: &Client, slug: &str, email: &str, password: &str) -> (
     .await
 }
 
-/// Posts the confirmation page's button the way a browser does from a page
-/// sent with `Referrer-Policy: no-referrer`: `Origin: null` plus Fetch Metadata.
+/// Posts the confirmation page's form (the password chosen there) the way a
+/// browser does from a page sent with `Referrer-Policy: no-referrer`:
+/// `Origin: null` plus Fetch Metadata.
 async fn confirm(client: &Client, token: &str) -> (u16, String) {
+    confirm_with(client, token, PASSWORD).await
+}
+
+pub(crate) async fn confirm_with(client: &Client, token: &str, password: &str) -> (u16, String) {
     client
-        .post_from_emailed_page(&format!("/verify-email/{token}/confirm"), &[])
+        .post_from_emailed_page(
+            &format!("/verify-email/{token}/confirm"),
+            &[("password", password), ("confirmation", password)],
+        )
         .await
 }
 
 /// The token in the newest confirmation email to `email`.
-async fn verify_token_for(server: &TestApp, email: &str) -> String {
+pub(crate) async fn verify_token_for(server: &TestApp, email: &str) -> String {
     server
         .emailed_token(email, "join_verify", "/verify-email/")
         .await
@@ -164,7 +174,7 @@ async fn confirming_the_email_starts_membership_with_trainings(backend: Backend)
     assert_eq!(headers.get("referrer-policy").unwrap(), "no-referrer");
     assert!(
         html.contains(
-            "Confirm lin@school.edu to activate your account and join Spring Cohort at Riverside."
+            "Choose a password for lin@school.edu to confirm your address and join Spring Cohort at Riverside."
         ),
         "{html}"
     );

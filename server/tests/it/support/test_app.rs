@@ -12,6 +12,8 @@ pub struct TestApp {
     pub database_url: String,
     /// Stops the server's workers and waits for them, like `muster` on SIGTERM.
     running: server::Running,
+    /// Where the server's mail goes when it runs with open sign-up.
+    pub smtp: Option<super::smtp::SmtpSink>,
 }
 
 impl TestApp {
@@ -26,6 +28,18 @@ impl TestApp {
         extra: &[(&str, String)],
     ) -> Option<TestApp> {
         let database_url = fresh_database(backend).await?;
+        // Several organizations need real mail (the server refuses the dev
+        // mailbox with open sign-up): a loopback SMTP sink receives it.
+        let mut extra = extra.to_vec();
+        let smtp = if open_signup && !extra.iter().any(|(key, _)| *key == "MUSTER_SMTP_HOST") {
+            let sink = super::smtp::SmtpSink::start().await;
+            extra.push(("MUSTER_SMTP_HOST", "127.0.0.1".to_owned()));
+            extra.push(("MUSTER_SMTP_PORT", sink.addr.port().to_string()));
+            extra.push(("MUSTER_SMTP_TLS", "none".to_owned()));
+            Some(sink)
+        } else {
+            None
+        };
         let config = server::Config::from_lookup(|name| match name {
             "DATABASE_URL" => Some(database_url.clone()),
             "MUSTER_BIND" => Some("127.0.0.1:0".to_owned()),
@@ -43,6 +57,7 @@ impl TestApp {
             state: running.state.clone(),
             database_url,
             running,
+            smtp,
         })
     }
 

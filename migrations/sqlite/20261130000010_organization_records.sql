@@ -1,0 +1,59 @@
+-- How an organization knows a person (names, external id, username, role)
+-- moves from the global account to the organization's membership, so one
+-- organization's import can never rename or re-identify another's people.
+-- The account keeps only what is the person's own: login email, password,
+-- and when the email was verified. SQLite cannot drop a UNIQUE column, so
+-- `users` is rebuilt (db.rs runs SQLite's migrations with foreign keys off
+-- and checks every reference afterwards).
+
+ALTER TABLE memberships ADD COLUMN first_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE memberships ADD COLUMN last_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE memberships ADD COLUMN external_id TEXT;
+-- For people without email (young students); unique within the organization only.
+ALTER TABLE memberships ADD COLUMN username TEXT;
+-- 'pending': an organization added someone whose account it does not own;
+-- it becomes 'active' when the person accepts.
+ALTER TABLE memberships ADD COLUMN status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'pending'));
+UPDATE memberships SET
+    first_name = (SELECT u.first_name FROM users u WHERE u.id = memberships.user_id),
+    last_name = (SELECT u.last_name FROM users u WHERE u.id = memberships.user_id),
+    external_id = (SELECT u.external_id FROM users u WHERE u.id = memberships.user_id),
+    username = (SELECT u.username FROM users u WHERE u.id = memberships.user_id);
+CREATE UNIQUE INDEX memberships_org_username ON memberships(organization_id, username);
+
+CREATE TABLE users_rebuilt (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- Normalized (trimmed, lowercased) so uniqueness is case-insensitive.
+    email TEXT UNIQUE,
+    password_hash TEXT,
+    status TEXT NOT NULL CHECK (status IN ('invited', 'provisioned', 'active')),
+    -- Set only by opening a link sent to the address.
+    email_verified_at INTEGER,
+    created_at INTEGER NOT NULL
+);
+INSERT INTO users_rebuilt (id, email, password_hash, status, created_at)
+    SELECT id, email, password_hash, status, created_at FROM users;
+DROP TABLE users;
+ALTER TABLE users_rebuilt RENAME TO users;
+
+-- Addresses already proven by a link: an accepted invitation, a used
+-- activation link, a confirmed join request.
+UPDATE users SET email_verified_at = created_at
+WHERE id IN (SELECT accepted_user_id FROM invitations WHERE accepted_user_id IS NOT NULL)
+   OR id IN (SELECT user_id FROM activation_tokens WHERE status = 'used')
+   OR id IN (SELECT user_id FROM join_requests WHERE status = 'verified' AND user_id IS NOT NULL);
+
+-- Confirmation links for addresses nobody has proven yet (a new
+-- organization's first admin). Only the SHA-256 of the token is stored.
+CREATE TABLE email_confirmations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    token_hash TEXT NOT NULL UNIQUE,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX email_confirmations_user ON email_confirmations(user_id);
+
+-- Join sign-ups no longer carry a password: it is chosen after the link is opened.
+ALTER TABLE join_requests DROP COLUMN password_hash;
