@@ -56,8 +56,30 @@ pub fn content_security_policy(nonce: Option<&str>) -> String {
     )
 }
 
+/// Pages a learner opens from an email or a shared link, usually on a
+/// phone: rendered completely on the server, their forms plain HTML posts,
+/// so they ship no WebAssembly and no JavaScript at all.
+pub const LEARNER_PAGE_PREFIXES: [&str; 5] = [
+    "/invite/",
+    "/activate/",
+    "/join/",
+    "/verify-email/",
+    "/confirm-email/",
+];
+
+pub fn is_learner_page(path: &str) -> bool {
+    LEARNER_PAGE_PREFIXES
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+}
+
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let hydrate = !use_context::<http::request::Parts>()
+        .is_some_and(|parts| is_learner_page(parts.uri.path()));
+    #[cfg(not(feature = "ssr"))]
+    let hydrate = true;
     #[cfg(feature = "ssr")]
     if let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
@@ -74,8 +96,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="data:," />
-                <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                {hydrate.then(|| view! {
+                    <AutoReload options=options.clone() />
+                    <HydrationScripts options />
+                })}
                 <MetaTags />
             </head>
             <body>

@@ -55,10 +55,11 @@ function sql(statement: string) {
 
 /** A person as an import creates them: status provisioned, no password, a learner of the organization. */
 function provision(email: string, first: string, last: string) {
-  sql(`INSERT INTO users (email, first_name, last_name, status, created_at)
-         VALUES ('${email}', '${first}', '${last}', 'provisioned', 1000);
-       INSERT INTO memberships (organization_id, user_id, role, created_at)
-         SELECT o.id, u.id, 'learner', 1000 FROM organizations o, users u
+  // Names are the organization's record of the person (its membership), not the account's.
+  sql(`INSERT INTO users (email, status, created_at)
+         VALUES ('${email}', 'provisioned', 1000);
+       INSERT INTO memberships (organization_id, user_id, role, first_name, last_name, created_at)
+         SELECT o.id, u.id, 'learner', '${first}', '${last}', 1000 FROM organizations o, users u
          WHERE o.name = '${admin.organization}' AND u.email = '${email}';`);
 }
 

@@ -30,8 +30,14 @@ async function signUp(page: Page, email: string, first: string) {
   await page.getByLabel("Email", { exact: true }).fill(email);
   await page.getByLabel("First name").fill(first);
   await page.getByLabel("Last name").fill("Joiner");
-  await page.getByLabel("Password", { exact: true }).fill("joiner password 1");
   await page.getByRole("button", { name: "Create account" }).click();
+}
+
+/** On the page the emailed link opens: the password is chosen here, by whoever holds the email. */
+async function choosePasswordAndJoin(page: Page) {
+  await page.getByLabel("Password", { exact: true }).fill("joiner password 1");
+  await page.getByLabel("Type it again").fill("joiner password 1");
+  await page.getByRole("button", { name: "Confirm and join" }).click();
 }
 
 async function setPageOn(page: Page, on: boolean) {
@@ -97,9 +103,9 @@ test("an admin opens the join page; someone with an allowed domain joins after c
   const confirmation = await confirmationLinkFor(page, `jo@${allowedDomain}`);
   const response = await visitor.goto(confirmation);
   expect(response!.headers()["referrer-policy"]).toBe("no-referrer");
-  await expect(visitor.getByRole("heading", { name: "Confirm your email" })).toBeVisible();
+  await expect(visitor.getByRole("heading", { name: "Choose your password" })).toBeVisible();
   await expectNoSeriousA11yViolations(visitor);
-  await visitor.getByRole("button", { name: "Confirm and join" }).click();
+  await choosePasswordAndJoin(visitor);
   await expect(visitor.getByRole("heading", { name: "Welcome, Jo" })).toBeVisible();
   await expect(visitor.getByRole("list", { name: `Trainings of ${group}` })).toContainText("Welcome tour");
 
@@ -135,7 +141,7 @@ test.describe("without JavaScript", () => {
     const adminTab = await adminPage(browser);
     const confirmation = await confirmationLinkFor(adminTab, `noscript@${allowedDomain}`);
     await page.goto(confirmation);
-    await page.getByRole("button", { name: "Confirm and join" }).click();
+    await choosePasswordAndJoin(page);
     await expect(page.getByRole("heading", { name: "Welcome, Noa" })).toBeVisible();
     await expect(page.getByText("Code of conduct")).toBeVisible();
     await adminTab.context().close();

@@ -182,6 +182,22 @@ pub async fn security_headers(State(https): State<bool>, request: Request, next:
     response
 }
 
+/// Built assets (`/pkg/…`) are kept by the browser and revalidated (their
+/// names carry no content hash yet, so they cannot be `immutable`); pages
+/// are never reused without asking, since they show live data.
+pub async fn cache_control(request: Request, next: Next) -> Response {
+    let asset = request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(if asset { "public, no-cache" } else { "no-cache" }),
+        );
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

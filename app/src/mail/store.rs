@@ -196,19 +196,21 @@ pub async fn claim_due(
         Backend::Sqlite => "",
     };
     let sql = format!(
+        // 'queued' is a literal, not a parameter: only then can either
+        // database use the partial index `outbox_queued`.
         "UPDATE outbox SET locked_until = $1, lease_owner = $2
          WHERE id IN (SELECT id FROM outbox
-                      WHERE status = $5 AND next_attempt_at <= $3
+                      WHERE status = 'queued' AND next_attempt_at <= $3
                         AND (locked_until IS NULL OR locked_until < $3)
                       ORDER BY id LIMIT $4{lock})
          RETURNING id, to_email, subject, text_body, html_body, attempts, created_at"
     );
+    debug_assert_eq!(OutboxStatus::Queued.as_str(), "queued");
     let mut claimed: Vec<Claimed> = sqlx::query_as(&sql)
         .bind(locked_until)
         .bind(owner)
         .bind(now)
         .bind(batch)
-        .bind(OutboxStatus::Queued.as_str())
         .fetch_all(&db.pool)
         .await?;
     claimed.sort_by_key(|row| row.id);

@@ -277,7 +277,7 @@ pub fn verify_join_email(v: &VerifyJoinEmail<'_>) -> Rendered {
     let expires = format_date(v.expires_at);
     let text = format!(
         "Hello,\n\nSomeone (we hope you) signed up with this address to join {group} at {org} on Muster.\n\n\
-         Confirm your email to activate your account and join:\n{link}\n\n\
+         Open this link to confirm your email, choose your password and join:\n{link}\n\n\
          The link works until {expires} (UTC) and only once. If you did not sign up, ignore this email: no account is created.\n",
         group = v.group,
         org = v.organization,
@@ -285,7 +285,7 @@ pub fn verify_join_email(v: &VerifyJoinEmail<'_>) -> Rendered {
     );
     let body = format!(
         "<p>Hello,</p><p>Someone (we hope you) signed up with this address to join <strong>{group}</strong> at {org} on Muster.</p>\
-         <p><a href=\"{link}\" style=\"display:inline-block;padding:0.6em 1.2em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px\">Confirm your email</a></p>\
+         <p><a href=\"{link}\" style=\"display:inline-block;padding:0.6em 1.2em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px\">Confirm your email and choose a password</a></p>\
          <p>Or paste this link into your browser: <a href=\"{link}\">{link}</a></p>\
          <p>The link works until {expires} (UTC) and only once. If you did not sign up, ignore this email: no account is created.</p>",
         group = escape_html(v.group),

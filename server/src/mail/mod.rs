@@ -7,8 +7,11 @@
 //! same single statement is atomic because SQLite has one writer at a time.
 //! A claimed row is leased (`locked_until`, `lease_owner`): results are only
 //! recorded under the lease that claimed the row, and a crashed sender's rows
-//! are picked up once the lease runs out. On shutdown the sender finishes the
-//! messages already on the wire and releases the rest of its batch at once.
+//! are picked up once the lease runs out (`MUSTER_MAIL_LEASE_SECONDS`).
+//! Results are recorded as messages go out, a few at a time, so a crash
+//! repeats only the messages that were on the wire. On shutdown the sender
+//! finishes the messages already on the wire and releases the rest of its
+//! batch at once.
 
 use std::{
     sync::Arc,
@@ -33,6 +36,9 @@ mod smtp;
 
 pub use config::{domain_of, message_id, MailConfig, SmtpConfig, TlsMode};
 use smtp::SMTP_TIMEOUT;
+
+/// The most delivery results recorded in one transaction.
+const RECORD_EVERY: usize = 16;
 
 pub enum Outcome {
     Sent {
@@ -114,6 +120,13 @@ impl Sender {
             return Outcome::Released;
         }
         let Some(smtp) = &self.config.smtp else {
+            // The dev mailbox keeps the same pace as a mail server would, so
+            // what an admin tries locally is what production does.
+            let mut stopping = shutdown.clone();
+            tokio::select! {
+                _ = self.throttle() => {}
+                _ = stopping.requested() => return Outcome::Released,
+            }
             return Outcome::Sent { dev_mailbox: true };
         };
         let to: Mailbox = match row.to_email.parse() {
@@ -243,15 +256,19 @@ impl Sender {
             return Ok(0);
         }
         let count = claimed.len();
-        let results: Vec<(Claimed, Outcome)> = futures::stream::iter(claimed)
+        // Results are recorded as deliveries finish, a few at a time
+        // (whatever is ready, at most RECORD_EVERY), not once the whole batch
+        // is out: a crash then repeats only what was on the wire.
+        let mut finished = futures::stream::iter(claimed)
             .map(|row| async move {
                 let outcome = self.deliver(&row, shutdown).await;
                 (row, outcome)
             })
             .buffer_unordered(self.config.concurrency.max(1))
-            .collect()
-            .await;
-        self.record(&owner, &results).await?;
+            .ready_chunks(RECORD_EVERY);
+        while let Some(results) = finished.next().await {
+            self.record(&owner, &results).await?;
+        }
         Ok(count)
     }
 

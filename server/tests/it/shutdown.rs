@@ -170,8 +170,44 @@ async fn the_sender_releases_what_it_did_not_send(backend: Backend) {
     sink.stop().await;
 }
 
+/// Each delivery is recorded as it happens, not when the whole claimed
+/// batch is out (a crash then repeats only what was on the wire); and the
+/// dev mailbox keeps to `MUSTER_MAIL_PER_MINUTE` like a mail server.
+async fn deliveries_are_recorded_as_they_happen_and_the_dev_mailbox_is_paced(backend: Backend) {
+    let Some(url) = fresh_database(backend).await else {
+        return;
+    };
+    let db = app::db::Db::connect(&url).await.unwrap();
+    queue_invitation_emails(&db, 3).await;
+    let mut config = server::mail::MailConfig::dev_mailbox(crate::support::BASE_URL);
+    config.per_minute = 1;
+    let sender = Arc::new(Sender::new(db.clone(), config).unwrap());
+    let (trigger, shutdown) = Shutdown::new();
+    let running = tokio::spawn(sender.run(shutdown));
+    let sent = || {
+        let pool = db.pool.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            n
+        }
+    };
+    // The first message is recorded while the other two of its batch wait.
+    eventually("the first delivery is recorded", || async { sent().await == 1 }).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(sent().await, 1, "one a minute, in the dev mailbox too");
+    trigger.stop();
+    tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .expect("the sender stops")
+        .unwrap();
+}
+
 on_both_backends! {
     sender_releases_unsent => the_sender_releases_what_it_did_not_send;
+    sender_records_as_it_goes => deliveries_are_recorded_as_they_happen_and_the_dev_mailbox_is_paced;
     sigterm_releases_the_import_and_exits_0 => sigterm_releases_the_import;
     stop_refuses_new_connections => the_server_stops_and_refuses_connections;
 }

@@ -1,0 +1,56 @@
+//! Issue #17, the server's part: learner pages ship no WebAssembly and no
+//! JavaScript, answers are compressed when the browser accepts it, and
+//! caching is explicit.
+
+use crate::support::{Backend, TestApp};
+
+async fn get(server: &TestApp, path: &str, encoding: Option<&str>) -> reqwest::Response {
+    let mut request = reqwest::Client::new().get(format!("{}{path}", server.base));
+    if let Some(encoding) = encoding {
+        request = request.header("accept-encoding", encoding);
+    }
+    request.send().await.unwrap()
+}
+
+async fn learner_pages_are_plain_html_and_admin_pages_hydrate(backend: Backend) {
+    let Some(server) = TestApp::spawn(backend, false).await else {
+        return;
+    };
+    server.admin("Riverside", "ada@example.org").await;
+    for path in [
+        "/invite/0123456789abcdef",
+        "/activate/0123456789abcdef",
+        "/join/riverside",
+        "/verify-email/0123456789abcdef",
+        "/confirm-email/0123456789abcdef",
+    ] {
+        let html = get(&server, path, None).await.text().await.unwrap();
+        assert!(html.contains("<main"), "{path}: {html}");
+        assert!(!html.contains(".wasm"), "{path} names the wasm bundle: {html}");
+        assert!(!html.contains("<script"), "{path} carries a script: {html}");
+    }
+    let login = get(&server, "/login", None).await.text().await.unwrap();
+    assert!(login.contains(".wasm"), "the admin side still hydrates: {login}");
+}
+
+async fn answers_are_compressed_and_never_cached_stale(backend: Backend) {
+    let Some(server) = TestApp::spawn(backend, false).await else {
+        return;
+    };
+    let plain = get(&server, "/login", None).await;
+    assert_eq!(plain.headers().get("content-encoding"), None);
+    assert_eq!(plain.headers().get("cache-control").unwrap(), "no-cache");
+    for (accepts, expected) in [("br, gzip", "br"), ("gzip", "gzip")] {
+        let response = get(&server, "/login", Some(accepts)).await;
+        assert_eq!(
+            response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned()),
+            Some(expected.to_owned()),
+            "Accept-Encoding: {accepts}"
+        );
+    }
+}
+
+on_both_backends! {
+    learner_pages_ship_no_wasm => learner_pages_are_plain_html_and_admin_pages_hydrate;
+    compressed_answers => answers_are_compressed_and_never_cached_stale;
+}
