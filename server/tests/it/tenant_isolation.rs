@@ -736,7 +736,7 @@ async fn no_function_crosses_organizations(backend: Backend) {
         "{} functions: {by_b} calls by B's admin, {refusals} by a stranger and A's learner",
         CASES.len()
     );
-    assert!(by_b >= 50 && refusals >= 2 * 30, "{by_b} {refusals}");
+    assert!(by_b >= 45 && refusals >= 2 * 40, "{by_b} {refusals}");
 }
 
 /// A dry run plans rows from who already has an account, and accounts are
