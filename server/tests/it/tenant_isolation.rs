@@ -739,6 +739,65 @@ async fn no_function_crosses_organizations(backend: Backend) {
     assert!(by_b >= 45 && refusals >= 2 * 40, "{by_b} {refusals}");
 }
 
+/// The pages and plain HTTP routes that take an id: B's admin opens A's
+/// group, import, draft, message and failed rows, and uploads an import into
+/// A's group without JavaScript. Nothing of A's is shown or changed.
+async fn pages_and_forms_refuse_other_organizations(backend: Backend) {
+    let Some(world) = build(backend).await else {
+        return;
+    };
+    let before = a_snapshot(&world).await;
+    let ids = &world.ids;
+    let mut failures = Vec::new();
+    for path in [
+        format!("/admin/groups/{}", ids.group),
+        format!("/admin/imports/{}", ids.import),
+        format!("/admin/imports/{}", ids.draft),
+        format!("/admin/imports/{}/failed.csv", ids.import),
+        format!("/admin/imports/new?retry={}", ids.import),
+        format!("/admin/invitations?group={}", ids.group),
+        format!("/dev/mailbox/{}", ids.message),
+    ] {
+        let (status, html) = world.b.get_page(&path).await;
+        if holds_a(&html) {
+            failures.push(format!("B's GET {path}: {status} shows A's data"));
+        }
+    }
+    {
+        let group = ids.group.to_string();
+        let (status, headers, body) = world
+            .b
+            .post_multipart(
+                "/admin/imports/upload",
+                &[
+                    ("kind", "invites"),
+                    ("group_id", &group),
+                    ("send_emails", "on"),
+                    ("paste", "Email\nkim@hillside.example\n"),
+                ],
+            )
+            .await;
+        let location = headers
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        // Refused back to the wizard, saying the group does not exist.
+        if !location.starts_with("/admin/imports/new?error=Group") {
+            failures.push(format!("B's upload into A's group: {status} {location}"));
+        }
+        if holds_a(&body) || holds_a(&location) {
+            failures.push(format!("B's upload shows A's data: {location} {body}"));
+        }
+    }
+    let after = a_snapshot(&world).await;
+    for ((what, was), (_, is)) in before.iter().zip(&after) {
+        if was != is {
+            failures.push(format!("A's {what} changed:\n  before {was}\n  after  {is}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// A dry run plans rows from who already has an account, and accounts are
 /// shared between organizations: B's admin must not learn from it whether an
 /// address has an account with A, or whether its owner has activated it.
@@ -775,6 +834,7 @@ async fn a_dry_run_does_not_tell_who_has_an_account_elsewhere(backend: Backend) 
 
 on_both_backends! {
     every_function_refuses_other_organizations => no_function_crosses_organizations;
+    pages_and_forms => pages_and_forms_refuse_other_organizations;
 }
 
 // Accounts are being reshaped (users, memberships, the people, learners and

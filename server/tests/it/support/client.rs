@@ -127,6 +127,38 @@ impl Client {
         (status, headers, response.text().await.unwrap())
     }
 
+    /// Posts `multipart/form-data` text fields to `path` from this site's own
+    /// origin, as the no-JavaScript upload form does.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let boundary = "muster-test-boundary-7d3f";
+        let mut body = String::new();
+        for (name, value) in fields {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Origin", &self.base)
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        (status, headers, response.text().await.unwrap())
+    }
+
     /// Posts a form as a browser does from a page sent with
     /// `Referrer-Policy: no-referrer` (the pages emailed links open):
     /// `Origin: null` plus Fetch Metadata. The status and the redirect's target.
