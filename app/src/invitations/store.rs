@@ -10,7 +10,7 @@ mod imported;
 mod matching;
 
 pub use imported::{
-    active_members_among, expire_overdue_for_emails, insert_bulk, record_sent_bulk,
+    active_members_among, expire_overdue_for_emails, insert_bulk, pending_among, record_sent_bulk,
     CreatedInvitation, ImportedBatch, ImportedInvitation,
 };
 pub use matching::{cancel_matching, list, resendable_matching, ListedInvitation};

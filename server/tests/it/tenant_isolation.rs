@@ -209,7 +209,13 @@ fn no_leak(request: Request) -> Attack {
     }
 }
 
-fn import_body(kind: &str, group: Option<i64>, contract: Option<i64>, headers: &[&str], cells: &[&str]) -> Value {
+fn import_body(
+    kind: &str,
+    group: Option<i64>,
+    contract: Option<i64>,
+    headers: &[&str],
+    cells: &[&str],
+) -> Value {
     json!({
         "options": {
             "kind": kind, "group_id": group, "contract_id": contract,
@@ -251,14 +257,22 @@ fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
         )
     };
     let invites_into = |group: i64| {
-        import_body("invites", Some(group), None, &["Email"], &["kim@hillside.example"])
+        import_body(
+            "invites",
+            Some(group),
+            None,
+            &["Email"],
+            &["kim@hillside.example"],
+        )
     };
     match function {
         "activation/send" => vec![
             refused(form(&[("user_id", a.provisioned.to_string())])),
             refused(form(&[("user_id", a.active.to_string())])),
         ],
-        "activation/send_selected" => vec![nothing(ids_form(&[a.provisioned, a.active]), "\"done\":0")],
+        "activation/send_selected" => {
+            vec![nothing(ids_form(&[a.provisioned, a.active]), "\"done\":0")]
+        }
         "activation/send_all" => vec![nothing(form(&[]), "\"done\":0")],
         "bootstrap" => vec![no_leak(form(&[]))],
         "create_organization" => vec![refused(form(&[
@@ -292,9 +306,18 @@ fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
             ),
         ],
         "imports/create" => vec![
-            refused(Request::Json(with_key(invites_into(a.group), "tenant-attack-key-0001"))),
-            refused(Request::Json(with_key(program(a.b_group, a.contract), "tenant-attack-key-0002"))),
-            refused(Request::Json(with_key(program(a.group, a.contract), "tenant-attack-key-0003"))),
+            refused(Request::Json(with_key(
+                invites_into(a.group),
+                "tenant-attack-key-0001",
+            ))),
+            refused(Request::Json(with_key(
+                program(a.b_group, a.contract),
+                "tenant-attack-key-0002",
+            ))),
+            refused(Request::Json(with_key(
+                program(a.group, a.contract),
+                "tenant-attack-key-0003",
+            ))),
         ],
         "imports/confirm" => vec![refused(id(a.draft))],
         "imports/list" => vec![no_leak(form(&[]))],
@@ -391,8 +414,10 @@ fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
 async fn send(client: &Client, function: &str, request: &Request) -> (StatusCode, String) {
     match request {
         Request::Form(pairs) => {
-            let pairs: Vec<(&str, &str)> =
-                pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let pairs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             client.raw(function, &pairs, Some(client.base())).await
         }
         Request::Json(body) => client.raw_json(function, body).await,
@@ -506,7 +531,10 @@ async fn build(backend: Backend) -> Option<World> {
         &["Ann", "Riverside", "ann@riverside.example"],
     );
     let import: i64 = a
-        .call_json("imports/create", &with_key(learners, "riverside-learners-0001"))
+        .call_json(
+            "imports/create",
+            &with_key(learners, "riverside-learners-0001"),
+        )
         .await
         .unwrap();
     wait_import(&a, import).await;
@@ -620,7 +648,10 @@ async fn a_snapshot(world: &World) -> Vec<(String, String)> {
                 ("page", "1".into()),
             ],
         ),
-        ("people/list", vec![("search", String::new()), ("page", "1".into())]),
+        (
+            "people/list",
+            vec![("search", String::new()), ("page", "1".into())],
+        ),
         ("join/settings", vec![]),
         ("mailbox/list", vec![]),
         ("mailbox/get", vec![("id", ids.message.to_string())]),
@@ -628,14 +659,14 @@ async fn a_snapshot(world: &World) -> Vec<(String, String)> {
     let mut snapshot = Vec::new();
     for (function, pairs) in reads {
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (status, body) = world
-            .a
-            .raw(function, &pairs, Some(world.a.base()))
-            .await;
+        let (status, body) = world.a.raw(function, &pairs, Some(world.a.base())).await;
         assert!(status.is_success(), "A reads {function}: {status} {body}");
         snapshot.push((function.to_owned(), body));
     }
-    let (learner_status, home) = world.learner.raw("learner/home", &[], Some(world.learner.base())).await;
+    let (learner_status, home) = world
+        .learner
+        .raw("learner/home", &[], Some(world.learner.base()))
+        .await;
     assert!(learner_status.is_success(), "{home}");
     snapshot.push(("learner/home".into(), home));
     // (People are read through people/list above: their tables are being reshaped.)
@@ -688,10 +719,12 @@ async fn no_function_crosses_organizations(backend: Backend) {
                         failures.push(format!("{function}: B read A's data: {status} {body}"));
                     }
                     match attack.expect {
-                        Expect::Refused if ok => failures
-                            .push(format!("{function}: B was not refused: {status} {body}")),
-                        Expect::Nothing(says) if ok && !body.contains(says) => failures
-                            .push(format!("{function}: B's call did something: {status} {body}")),
+                        Expect::Refused if ok => {
+                            failures.push(format!("{function}: B was not refused: {status} {body}"))
+                        }
+                        Expect::Nothing(says) if ok && !body.contains(says) => failures.push(
+                            format!("{function}: B's call did something: {status} {body}"),
+                        ),
                         _ => {}
                     }
                 }
@@ -705,7 +738,10 @@ async fn no_function_crosses_organizations(backend: Backend) {
         if caller != Caller::Admin {
             continue;
         }
-        assert!(!attacks.is_empty(), "{function}: an admin function needs a request to refuse");
+        assert!(
+            !attacks.is_empty(),
+            "{function}: an admin function needs a request to refuse"
+        );
         for attack in &attacks {
             let (status, body) = send(&stranger, function, &attack.request).await;
             if status != StatusCode::UNAUTHORIZED || holds_a(&body) {
@@ -728,7 +764,9 @@ async fn no_function_crosses_organizations(backend: Backend) {
     let after = a_snapshot(&world).await;
     for ((function, was), (_, is)) in before.iter().zip(&after) {
         if was != is {
-            failures.push(format!("A's {function} changed:\n  before {was}\n  after  {is}"));
+            failures.push(format!(
+                "A's {function} changed:\n  before {was}\n  after  {is}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -792,7 +830,9 @@ async fn pages_and_forms_refuse_other_organizations(backend: Backend) {
     let after = a_snapshot(&world).await;
     for ((what, was), (_, is)) in before.iter().zip(&after) {
         if was != is {
-            failures.push(format!("A's {what} changed:\n  before {was}\n  after  {is}"));
+            failures.push(format!(
+                "A's {what} changed:\n  before {was}\n  after  {is}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

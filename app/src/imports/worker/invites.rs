@@ -6,10 +6,10 @@ use std::collections::{HashMap, HashSet};
 
 use super::{inviter_name, Job, Outcome, Outcomes};
 use crate::{
+    contracts,
     db::{Db, Tx},
     error::AppError,
     groups,
-    contracts,
     imports::{
         store::{ImportRowRecord, BULK_CHUNK, IN_CHUNK},
         ImportRowStatus,
@@ -175,9 +175,22 @@ pub(super) async fn invite(
     }
     wanted.retain(|w| !members.contains(&(w.group_id, w.email.to_owned())));
     let mut no_seat: HashSet<i64> = HashSet::new();
+    let mut already: HashSet<i64> = HashSet::new();
     if let Some(room) = seats.as_mut() {
+        // Rows already invited take no seat and are not inserted at all: the
+        // insert only ever creates invitations that were given a seat here.
+        let mut pending: HashSet<(i64, String)> = HashSet::new();
+        for (group_id, emails) in &by_group {
+            for email in invitations::store::pending_among(&mut **tx, db, *group_id, emails).await?
+            {
+                pending.insert((*group_id, email));
+            }
+        }
         wanted.retain(|w| {
-            if room.left > 0 {
+            if pending.contains(&(w.group_id, w.email.to_owned())) {
+                already.insert(w.position);
+                false
+            } else if room.left > 0 {
                 room.left -= 1;
                 true
             } else {
@@ -239,7 +252,6 @@ pub(super) async fn invite(
     }
     // Each row's outcome: any invitation created is a success.
     let mut invited: HashMap<i64, Vec<String>> = HashMap::new();
-    let mut already: HashSet<i64> = HashSet::new();
     for w in &wanted {
         if created.contains_key(&(w.group_id, w.email.to_owned())) {
             let group = group_names.get(&w.group_id).copied().unwrap_or_default();
@@ -279,7 +291,12 @@ struct ContractRoom {
 }
 
 impl ContractRoom {
-    async fn lock(tx: &mut Tx, job: &Job, contract_id: i64, now: i64) -> Result<ContractRoom, AppError> {
+    async fn lock(
+        tx: &mut Tx,
+        job: &Job,
+        contract_id: i64,
+        now: i64,
+    ) -> Result<ContractRoom, AppError> {
         let Some(seats) =
             contracts::store::lock_seats(tx, job.organization_id, contract_id, now).await?
         else {

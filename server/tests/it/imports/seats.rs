@@ -6,7 +6,13 @@ use super::*;
 use app::imports::worker::{run_batch, WorkerConfig};
 
 /// `rows` Program invitations rows for `prefix`0… as an `imports/create` body.
-fn program_import(group: i64, contract: i64, prefix: &str, rows: usize, key: &str) -> serde_json::Value {
+fn program_import(
+    group: i64,
+    contract: i64,
+    prefix: &str,
+    rows: usize,
+    key: &str,
+) -> serde_json::Value {
     let cells: Vec<Vec<String>> = (0..rows)
         .map(|i| {
             vec![
@@ -78,7 +84,10 @@ async fn drain(server: &TestApp, workers: usize, batch_size: i64) {
                     worker_id: format!("seat-worker-{n}"),
                     ..Default::default()
                 };
-                while run_batch(&state.db, &state.settings, &config).await.unwrap() {}
+                while run_batch(&state.db, &state.settings, &config)
+                    .await
+                    .unwrap()
+                {}
             })
         })
         .collect();
@@ -112,7 +121,10 @@ async fn racing_confirms_workers_and_a_resend_hold_at_most_the_seats(backend: Ba
     // An invitation under the contract that expired: its seat is free again,
     // and resending it would take one.
     let first: i64 = admin
-        .call_json("imports/create", &program_import(group, contract, "old", 1, KEY_A))
+        .call_json(
+            "imports/create",
+            &program_import(group, contract, "old", 1, KEY_A),
+        )
         .await
         .unwrap();
     drain(&server, 1, 100).await;
@@ -145,7 +157,11 @@ async fn racing_confirms_workers_and_a_resend_hold_at_most_the_seats(backend: Ba
             "{refused:?}"
         );
     }
-    assert_eq!(ids.len(), 6, "no seat is taken before the worker runs: {confirmed:?}");
+    assert_eq!(
+        ids.len(),
+        6,
+        "no seat is taken before the worker runs: {confirmed:?}"
+    );
 
     let resend = async {
         admin
@@ -154,7 +170,10 @@ async fn racing_confirms_workers_and_a_resend_hold_at_most_the_seats(backend: Ba
     };
     let (resent, ()) = tokio::join!(resend, drain(&server, 3, 1));
     let held = seats_held(&server, contract).await;
-    assert_eq!(held, 4, "the contract is full and no fuller (resend: {resent:?})");
+    assert_eq!(
+        held, 4,
+        "the contract is full and no fuller (resend: {resent:?})"
+    );
     let mut invited = 0;
     for &id in &ids {
         invited += wait_finished(&admin, id).await.succeeded;
@@ -213,7 +232,10 @@ async fn a_draft_is_confirmed_only_while_its_seats_are_left(backend: Backend) {
     .await
     .unwrap();
     let other: i64 = admin
-        .call_json("imports/create", &program_import(group, contract, "other", 2, KEY_B))
+        .call_json(
+            "imports/create",
+            &program_import(group, contract, "other", 2, KEY_B),
+        )
         .await
         .unwrap();
     drain(&server, 1, 100).await;
@@ -231,6 +253,42 @@ async fn a_draft_is_confirmed_only_while_its_seats_are_left(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(summary.status.as_str(), "draft");
+    assert_eq!(seats_held(&server, contract).await, 2);
+}
+
+/// A row whose person is already invited (as planned) is skipped and takes no
+/// seat, so the next row gets the seat the confirmation counted on.
+async fn an_already_invited_row_takes_no_seat(backend: Backend) {
+    let Some(server) = TestApp::spawn_without_import_workers(backend).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
+    let contract = contract(&admin, "District 9", 2).await;
+    let first: i64 = admin
+        .call_json(
+            "imports/create",
+            &program_import(group, contract, "a", 1, KEY_A),
+        )
+        .await
+        .unwrap();
+    drain(&server, 1, 100).await;
+    assert_eq!(wait_finished(&admin, first).await.succeeded, 1);
+    // a0@ again, and b0@: one seat left, and one needed.
+    let mut body = program_import(group, contract, "a", 1, KEY_B);
+    body["payload"]["sheets"][0]["rows"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "number": 3, "cells": ["Bo B", "b0@example.com", ""] }));
+    let second: i64 = admin.call_json("imports/create", &body).await.unwrap();
+    drain(&server, 1, 100).await;
+    let done = wait_finished(&admin, second).await;
+    assert_eq!(
+        (done.succeeded, done.skipped, done.failed),
+        (1, 1, 0),
+        "{:?}",
+        rows(&admin, second, "").await
+    );
     assert_eq!(seats_held(&server, contract).await, 2);
 }
 
@@ -295,5 +353,6 @@ async fn two_processes_never_hold_more_seats_than_the_contract(backend: Backend)
 on_both_backends! {
     racing_confirms_workers_resend => racing_confirms_workers_and_a_resend_hold_at_most_the_seats;
     draft_confirm_counts_seats => a_draft_is_confirmed_only_while_its_seats_are_left;
+    invited_row_takes_no_seat => an_already_invited_row_takes_no_seat;
     two_processes_one_contract => two_processes_never_hold_more_seats_than_the_contract;
 }

@@ -49,11 +49,7 @@ impl Client {
 
     /// Posts JSON arguments to a server function from this site's own origin:
     /// the status and the body, whatever they are.
-    pub async fn raw_json(
-        &self,
-        function: &str,
-        body: &serde_json::Value,
-    ) -> (StatusCode, String) {
+    pub async fn raw_json(&self, function: &str, body: &serde_json::Value) -> (StatusCode, String) {
         let response = self
             .http
             .post(format!("{}/api/{function}", self.base))
