@@ -137,3 +137,37 @@ pub async fn seats_used(
     .await?;
     Ok(used)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::LockedSeats;
+
+    fn seats(seat_limit: i64, used: i64, ends_on: Option<&str>) -> LockedSeats {
+        LockedSeats {
+            name: "District 9".into(),
+            seat_limit,
+            ends_on: ends_on.map(str::to_owned),
+            used,
+        }
+    }
+
+    #[test]
+    fn seats_left_never_go_below_zero_and_an_ended_contract_has_none() {
+        // 2026-11-30 12:00 UTC.
+        let now = 1_796_040_000;
+        assert_eq!(seats(10, 4, None).left(now), 6);
+        assert_eq!(seats(3, 5, None).left(now), 0, "over the limit already");
+        assert_eq!(
+            seats(10, 4, Some("2026-11-30")).left(now),
+            6,
+            "its last day"
+        );
+        assert_eq!(seats(10, 4, Some("2026-11-29")).left(now), 0);
+        assert_eq!(
+            seats(10, 4, Some("2026-11-29"))
+                .ended_before(now)
+                .as_deref(),
+            Some("2026-11-29")
+        );
+    }
+}
