@@ -838,6 +838,94 @@ async fn pages_and_forms_refuse_other_organizations(backend: Backend) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Rows naming A's people by email.
+fn rows_for_a_s_people(body: &mut Value, cells: &[&[&str]]) {
+    let rows = body["payload"]["sheets"][0]["rows"].as_array_mut().unwrap();
+    rows.clear();
+    for (i, row) in cells.iter().enumerate() {
+        rows.push(json!({ "number": i + 2, "cells": row }));
+    }
+}
+
+/// B's admin imports A's people by email (Learners, then People): B must not
+/// learn what they are called in A, nor change what A sees of them, nor make
+/// them members of B without their consent.
+async fn imports_by_b_neither_change_nor_reveal_a_s_people(backend: Backend) {
+    let Some(world) = build(backend).await else {
+        return;
+    };
+    let before = a_snapshot(&world).await;
+    let mut failures = Vec::new();
+
+    let mut learners = with_key(
+        import_body(
+            "learners",
+            Some(world.ids.b_group),
+            None,
+            &["First Name", "Last Name", "Email"],
+            &[],
+        ),
+        "hillside-learners-0001",
+    );
+    rows_for_a_s_people(
+        &mut learners,
+        &[
+            &["Bea", "Guess", "lin@riverside.example"],
+            &["Bea", "Guess", "ann@riverside.example"],
+        ],
+    );
+    let id: i64 = world
+        .b
+        .call_json("imports/create", &learners)
+        .await
+        .unwrap();
+    wait_import(&world.b, id).await;
+    let seen_by_b: PeoplePage = world
+        .b
+        .call("people/list", &[("search", ""), ("page", "1")])
+        .await
+        .unwrap();
+    for person in &seen_by_b.people {
+        if person.last_name == "Riverside" {
+            failures.push(format!(
+                "B's Learners import shows B a name A's person has: {person:?}"
+            ));
+        }
+    }
+
+    let mut people = with_key(
+        import_body(
+            "people",
+            None,
+            None,
+            &["First Name", "Last Name", "Email", "Role", "Parent Emails"],
+            &[],
+        ),
+        "hillside-people-00001",
+    );
+    rows_for_a_s_people(
+        &mut people,
+        &[
+            &["Mallory", "Changed", "lin@riverside.example", "Student", ""],
+            &["Mallory", "Changed", "ann@riverside.example", "Student", ""],
+        ],
+    );
+    let id: i64 = world.b.call_json("imports/create", &people).await.unwrap();
+    wait_import(&world.b, id).await;
+
+    let after = a_snapshot(&world).await;
+    // B's own imports, invitations and emails count in these tables.
+    let b_writes = ["imports", "outbox", "activation_tokens", "invitations"];
+    for ((what, was), (_, is)) in before.iter().zip(&after) {
+        if was != is && !b_writes.contains(&what.as_str()) {
+            failures.push(format!(
+                "A's {what} changed:\n  before {was}\n  after  {is}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// A dry run plans rows from who already has an account, and accounts are
 /// shared between organizations: B's admin must not learn from it whether an
 /// address has an account with A, or whether its owner has activated it.
@@ -875,6 +963,20 @@ async fn a_dry_run_does_not_tell_who_has_an_account_elsewhere(backend: Backend) 
 on_both_backends! {
     every_function_refuses_other_organizations => no_function_crosses_organizations;
     pages_and_forms => pages_and_forms_refuse_other_organizations;
+}
+
+// Both holes are in the account import executors (people, learners,
+// accounts) and the users/memberships schema, which are being reshaped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "reason: cross-tenant hole not fixed here: B's Learners import of A's people's emails makes them members of B (an active learner of A sees B's group on their home, without consent) and shows B their names and status as held for A; B's People import renames A's people (A and the learner see B's names) — accounts are shared between organizations and imports write them"]
+async fn imports_of_a_s_people_sqlite() {
+    imports_by_b_neither_change_nor_reveal_a_s_people(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "reason: cross-tenant hole not fixed here (see imports_of_a_s_people_sqlite)"]
+async fn imports_of_a_s_people_postgres() {
+    imports_by_b_neither_change_nor_reveal_a_s_people(Backend::Postgres).await;
 }
 
 // Accounts are being reshaped (users, memberships, the people, learners and
