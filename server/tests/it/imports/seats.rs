@@ -292,10 +292,21 @@ async fn an_already_invited_row_takes_no_seat(backend: Backend) {
     assert_eq!(seats_held(&server, contract).await, 2);
 }
 
-/// Two server processes on one database, each running two import workers
-/// (batches of 2 rows), share a 10-seat contract: five imports of 3 rows, all
-/// confirmed before any seat was taken, end with exactly 10 seats held.
-async fn two_processes_never_hold_more_seats_than_the_contract(backend: Backend) {
+/// How the two processes that run the workers are started.
+#[derive(Clone, Copy)]
+enum Processes {
+    /// Two further servers of this test binary on the same database (own
+    /// pools, workers, leases and ports).
+    Servers,
+    /// Two `muster` binaries, as production runs them.
+    Binaries,
+}
+
+/// Two processes on one database, each running two import workers (batches
+/// of 2 rows), share a 10-seat contract: five imports of 3 rows, confirmed at
+/// once through two web servers before any seat was taken, end with exactly
+/// 10 seats held and the 5 rows left out saying the contract is full.
+async fn two_processes_share_ten_seats(backend: Backend, processes: Processes) {
     let Some(web) = TestApp::spawn_without_import_workers(backend).await else {
         return;
     };
@@ -325,15 +336,34 @@ async fn two_processes_never_hold_more_seats_than_the_contract(backend: Backend)
         }
     });
     let ids: Vec<i64> = futures::future::join_all(confirms).await;
+    assert_eq!(seats_held(&web, contract).await, 0);
 
-    let workers = [
-        ("MUSTER_IMPORT_WORKERS", "2".to_owned()),
-        ("MUSTER_IMPORT_BATCH_SIZE", "2".to_owned()),
-    ];
-    let (one, two) = tokio::join!(
-        TestApp::spawn_on(web.database_url.clone(), false, &workers),
-        TestApp::spawn_on(web.database_url.clone(), false, &workers),
-    );
+    let mut servers = Vec::new();
+    let mut binaries = Vec::new();
+    match processes {
+        Processes::Servers => {
+            let workers = [
+                ("MUSTER_IMPORT_WORKERS", "2".to_owned()),
+                ("MUSTER_IMPORT_BATCH_SIZE", "2".to_owned()),
+            ];
+            let (one, two) = tokio::join!(
+                TestApp::spawn_on(web.database_url.clone(), false, &workers),
+                TestApp::spawn_on(web.database_url.clone(), false, &workers),
+            );
+            servers.extend([one, two]);
+        }
+        Processes::Binaries => {
+            for _ in 0..2 {
+                binaries.push(crate::support::muster_process(
+                    &web.database_url,
+                    &[
+                        ("MUSTER_IMPORT_WORKERS", "2"),
+                        ("MUSTER_IMPORT_BATCH_SIZE", "2"),
+                    ],
+                ));
+            }
+        }
+    }
     let mut invited = 0;
     for &id in &ids {
         invited += wait_finished(&admin, id).await.succeeded;
@@ -346,13 +376,24 @@ async fn two_processes_never_hold_more_seats_than_the_contract(backend: Backend)
         full.iter().all(|m| m.contains("District 9 is full")),
         "{full:?}"
     );
-    one.stop().await;
-    two.stop().await;
+    for server in servers {
+        server.stop().await;
+    }
+    drop(binaries);
+}
+
+async fn two_servers_never_hold_more_seats_than_the_contract(backend: Backend) {
+    two_processes_share_ten_seats(backend, Processes::Servers).await;
+}
+
+async fn two_muster_processes_never_hold_more_seats_than_the_contract(backend: Backend) {
+    two_processes_share_ten_seats(backend, Processes::Binaries).await;
 }
 
 on_both_backends! {
     racing_confirms_workers_resend => racing_confirms_workers_and_a_resend_hold_at_most_the_seats;
     draft_confirm_counts_seats => a_draft_is_confirmed_only_while_its_seats_are_left;
     invited_row_takes_no_seat => an_already_invited_row_takes_no_seat;
-    two_processes_one_contract => two_processes_never_hold_more_seats_than_the_contract;
+    two_processes_one_contract => two_servers_never_hold_more_seats_than_the_contract;
+    two_muster_binaries_one_contract => two_muster_processes_never_hold_more_seats_than_the_contract;
 }
