@@ -735,6 +735,14 @@ async fn no_function_crosses_organizations(backend: Backend) {
                 *caller
             }
         };
+        if caller == Caller::SignedIn {
+            // Without a session there is no account to act for.
+            let (status, body) = send(&stranger, function, &Request::Form(Vec::new())).await;
+            if status.is_success() || status.is_redirection() || holds_a(&body) {
+                failures.push(format!("{function}: a stranger got {status} {body}"));
+            }
+            refusals += 1;
+        }
         if caller != Caller::Admin {
             continue;
         }
