@@ -67,8 +67,27 @@ pub async fn insert(
 pub struct LockedSeats {
     pub name: String,
     pub seat_limit: i64,
+    /// ISO date, inclusive; `None` is open-ended.
+    pub ends_on: Option<String>,
     /// Pending unexpired and accepted invitations under the contract.
     pub used: i64,
+}
+
+impl LockedSeats {
+    /// Seats a new invitation may take: none once the contract has ended.
+    pub fn left(&self, now: i64) -> i64 {
+        if self.ended_before(now).is_some() {
+            0
+        } else {
+            (self.seat_limit - self.used).max(0)
+        }
+    }
+
+    /// The contract's last day, if that was before the day of `now`.
+    pub fn ended_before(&self, now: i64) -> Option<String> {
+        let today = crate::mail::templates::format_date(now);
+        self.ends_on.clone().filter(|ends_on| *ends_on < today)
+    }
 }
 
 pub async fn lock_seats(
@@ -81,20 +100,21 @@ pub async fn lock_seats(
         Backend::Postgres => " FOR UPDATE",
         Backend::Sqlite => "",
     };
-    let contract: Option<(String, i64)> = sqlx::query_as(&format!(
-        "SELECT name, seat_limit FROM contracts WHERE organization_id = $1 AND id = $2{lock}"
+    let contract: Option<(String, i64, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT name, seat_limit, ends_on FROM contracts WHERE organization_id = $1 AND id = $2{lock}"
     ))
     .bind(organization_id)
     .bind(contract_id)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some((name, seat_limit)) = contract else {
+    let Some((name, seat_limit, ends_on)) = contract else {
         return Ok(None);
     };
     let used = seats_used(tx, contract_id, now).await?;
     Ok(Some(LockedSeats {
         name,
         seat_limit,
+        ends_on,
         used,
     }))
 }
@@ -116,4 +136,38 @@ pub async fn seats_used(
     .fetch_one(conn)
     .await?;
     Ok(used)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LockedSeats;
+
+    fn seats(seat_limit: i64, used: i64, ends_on: Option<&str>) -> LockedSeats {
+        LockedSeats {
+            name: "District 9".into(),
+            seat_limit,
+            ends_on: ends_on.map(str::to_owned),
+            used,
+        }
+    }
+
+    #[test]
+    fn seats_left_never_go_below_zero_and_an_ended_contract_has_none() {
+        // 2026-11-30 12:00 UTC.
+        let now = 1_796_040_000;
+        assert_eq!(seats(10, 4, None).left(now), 6);
+        assert_eq!(seats(3, 5, None).left(now), 0, "over the limit already");
+        assert_eq!(
+            seats(10, 4, Some("2026-11-30")).left(now),
+            6,
+            "its last day"
+        );
+        assert_eq!(seats(10, 4, Some("2026-11-29")).left(now), 0);
+        assert_eq!(
+            seats(10, 4, Some("2026-11-29"))
+                .ended_before(now)
+                .as_deref(),
+            Some("2026-11-29")
+        );
+    }
 }

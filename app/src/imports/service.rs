@@ -224,6 +224,13 @@ pub async fn create(
         drop(tx);
         return store::id_for_key(db, organization_id, idempotency_key).await;
     };
+    // A program's seats are counted under the contract's lock, as the worker
+    // and resends count them, so the count the plan sees is not taken from
+    // under it before this transaction ends.
+    if let (ImportKind::ProgramInvitations, Some(contract_id)) = (options.kind, options.contract_id)
+    {
+        crate::contracts::store::lock_seats(&mut tx, organization_id, contract_id, now()).await?;
+    }
     let (checked, plan, target) = plan_payload(&mut tx, user, options, payload).await?;
     if let (Some(warning), ImportKind::ProgramInvitations) =
         (seats_warning(&plan, target.contract.as_ref()), options.kind)
@@ -253,9 +260,26 @@ pub async fn create(
     Ok(import_id)
 }
 
-/// Queues a draft; its commit wakes this process's worker.
+/// Queues a draft; its commit wakes this process's worker. A program's draft
+/// is confirmed only while its contract still has the seats its rows need,
+/// counted under the contract's lock (seats may have gone since the upload).
 pub async fn confirm_draft(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
+    if let Some((contract_id, needed)) = draft_seats_needed(&mut tx, organization_id, id).await? {
+        let seats =
+            crate::contracts::store::lock_seats(&mut tx, organization_id, contract_id, now())
+                .await?;
+        if let Some(seats) = seats {
+            let left = seats.left(now());
+            if needed > left {
+                return Err(AppError::Conflict(format!(
+                    "{} has {left} seats left; this import needs {needed}: {} more than are left.",
+                    seats.name,
+                    needed - left
+                )));
+            }
+        }
+    }
     let queued = store::queue_draft(&mut tx, organization_id, id).await?;
     if queued {
         tx.wake_on_commit(worker::wakeup());
@@ -266,6 +290,36 @@ pub async fn confirm_draft(db: &Db, organization_id: i64, id: i64) -> Result<(),
         get(db, organization_id, id).await?;
     }
     Ok(())
+}
+
+/// A program draft's contract and the invitations its rows plan: the seats
+/// it needs. `None` for any other import (or none of the organization's).
+async fn draft_seats_needed(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+    id: i64,
+) -> Result<Option<(i64, i64)>, AppError> {
+    let draft: Option<(i64,)> = sqlx::query_as(
+        "SELECT contract_id FROM imports
+         WHERE organization_id = $1 AND id = $2 AND status = $3 AND contract_id IS NOT NULL",
+    )
+    .bind(organization_id)
+    .bind(id)
+    .bind(ImportStatus::Draft.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((contract_id,)) = draft else {
+        return Ok(None);
+    };
+    let (needed,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM import_rows WHERE import_id = $1 AND planned_action = $2 AND status = $3",
+    )
+    .bind(id)
+    .bind(Will::Invite.as_str())
+    .bind(ImportRowStatus::Pending.as_str())
+    .fetch_one(conn)
+    .await?;
+    Ok(Some((contract_id, needed)))
 }
 
 pub async fn cancel(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {

@@ -10,7 +10,7 @@ mod imported;
 mod matching;
 
 pub use imported::{
-    active_members_among, expire_overdue_for_emails, insert_bulk, record_sent_bulk,
+    active_members_among, expire_overdue_for_emails, insert_bulk, pending_among, record_sent_bulk,
     CreatedInvitation, ImportedBatch, ImportedInvitation,
 };
 pub use matching::{cancel_matching, list, resendable_matching, ListedInvitation};
@@ -154,6 +154,31 @@ pub async fn record_sent<'c>(
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// The contracts the organization's invitations `ids` are under, each once
+/// and in order: what a resend locks before it touches the invitations.
+pub async fn contracts_of<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    ids: &[i64],
+) -> sqlx::Result<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut select = crate::db::Bulk::new(
+        "SELECT DISTINCT contract_id FROM invitations WHERE contract_id IS NOT NULL AND organization_id = ",
+    );
+    select.bind(organization_id).push(" AND id IN (");
+    for (n, id) in ids.iter().enumerate() {
+        if n > 0 {
+            select.push(", ");
+        }
+        select.bind(*id);
+    }
+    select.push(") ORDER BY contract_id");
+    let found: Vec<(i64,)> = select.query_as().fetch_all(db).await?;
+    Ok(found.into_iter().map(|(id,)| id).collect())
 }
 
 /// Claims an invitation for a resend with a write first (takes SQLite's write lock).

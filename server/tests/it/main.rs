@@ -24,3 +24,4 @@ mod schema_parity;
 mod sessions;
 mod tenants;
 mod shutdown;
+mod tenant_isolation;

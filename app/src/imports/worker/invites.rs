@@ -6,11 +6,11 @@ use std::collections::{HashMap, HashSet};
 
 use super::{inviter_name, Job, Outcome, Outcomes};
 use crate::{
+    contracts,
     db::{Db, Tx},
     error::AppError,
     groups,
     imports::{
-        facts::contract_seats,
         store::{ImportRowRecord, BULK_CHUNK, IN_CHUNK},
         ImportRowStatus,
     },
@@ -148,6 +148,16 @@ pub(super) async fn invite(
         now,
     } = requests;
     let group_names = groups.names();
+    // A program's contract has a fixed number of seats, counted under a lock
+    // on the contract that this transaction holds until it has written its
+    // invitations, so that no other batch, confirm or resend (in this process
+    // or another) counts the same seats. Taken first, before any invitation
+    // row is touched, so that batches under one contract queue here rather
+    // than lock rows in different orders.
+    let mut seats = match job.contract_id {
+        Some(contract_id) => Some(ContractRoom::lock(tx, job, contract_id, now).await?),
+        None => None,
+    };
     // Who is already in each group, and invitations that expired but still say pending.
     let mut members: HashSet<(i64, String)> = HashSet::new();
     let mut by_group: HashMap<i64, Vec<&str>> = HashMap::new();
@@ -164,21 +174,24 @@ pub(super) async fn invite(
             .await?;
     }
     wanted.retain(|w| !members.contains(&(w.group_id, w.email.to_owned())));
-    // A program's contract has a fixed number of seats.
-    let mut seats_left = match job.contract_id {
-        Some(contract_id) => Some(
-            contract_seats(tx, job.organization_id, contract_id)
-                .await
-                .map(|c| c.seats_left)
-                .unwrap_or(0),
-        ),
-        None => None,
-    };
     let mut no_seat: HashSet<i64> = HashSet::new();
-    if let Some(left) = seats_left.as_mut() {
+    let mut already: HashSet<i64> = HashSet::new();
+    if let Some(room) = seats.as_mut() {
+        // Rows already invited take no seat and are not inserted at all: the
+        // insert only ever creates invitations that were given a seat here.
+        let mut pending: HashSet<(i64, String)> = HashSet::new();
+        for (group_id, emails) in &by_group {
+            for email in invitations::store::pending_among(&mut **tx, db, *group_id, emails).await?
+            {
+                pending.insert((*group_id, email));
+            }
+        }
         wanted.retain(|w| {
-            if *left > 0 {
-                *left -= 1;
+            if pending.contains(&(w.group_id, w.email.to_owned())) {
+                already.insert(w.position);
+                false
+            } else if room.left > 0 {
+                room.left -= 1;
                 true
             } else {
                 no_seat.insert(w.position);
@@ -239,7 +252,6 @@ pub(super) async fn invite(
     }
     // Each row's outcome: any invitation created is a success.
     let mut invited: HashMap<i64, Vec<String>> = HashMap::new();
-    let mut already: HashSet<i64> = HashSet::new();
     for w in &wanted {
         if created.contains_key(&(w.group_id, w.email.to_owned())) {
             let group = group_names.get(&w.group_id).copied().unwrap_or_default();
@@ -257,8 +269,8 @@ pub(super) async fn invite(
         }
         let outcome = if let Some(groups) = invited.get(&row.position) {
             Outcome::new(ImportRowStatus::Success, invited_message(groups))
-        } else if no_seat.contains(&row.position) {
-            Outcome::new(ImportRowStatus::Error, "No seats left on the contract.")
+        } else if let (true, Some(room)) = (no_seat.contains(&row.position), seats.as_ref()) {
+            Outcome::new(ImportRowStatus::Error, room.full_message())
         } else if already.contains(&row.position) {
             Outcome::new(ImportRowStatus::Skipped, "Skipped: already invited.")
         } else {
@@ -267,6 +279,56 @@ pub(super) async fn invite(
         outcomes.insert(row.position, outcome);
     }
     Ok(outcomes)
+}
+
+/// The seats a contract has left, counted under its lock.
+struct ContractRoom {
+    name: String,
+    seat_limit: i64,
+    /// Set when the contract has ended: it has no seats for anyone.
+    ended_on: Option<String>,
+    left: i64,
+}
+
+impl ContractRoom {
+    async fn lock(
+        tx: &mut Tx,
+        job: &Job,
+        contract_id: i64,
+        now: i64,
+    ) -> Result<ContractRoom, AppError> {
+        let Some(seats) =
+            contracts::store::lock_seats(tx, job.organization_id, contract_id, now).await?
+        else {
+            // Not the import's organization's contract (it was checked at
+            // confirmation, and contracts are not deleted): no seats.
+            return Ok(ContractRoom {
+                name: "The contract".into(),
+                seat_limit: 0,
+                ended_on: None,
+                left: 0,
+            });
+        };
+        let ended_on = seats.ended_before(now);
+        let left = seats.left(now);
+        Ok(ContractRoom {
+            name: seats.name,
+            seat_limit: seats.seat_limit,
+            ended_on,
+            left,
+        })
+    }
+
+    /// What a row that did not get a seat says.
+    fn full_message(&self) -> String {
+        match &self.ended_on {
+            Some(date) => format!("Not invited: {} ended on {date}.", self.name),
+            None => format!(
+                "Not invited: {} is full (all {} seats are taken).",
+                self.name, self.seat_limit
+            ),
+        }
+    }
 }
 
 /// Queues the invitations' emails (`emails[i]` is `invitation_ids[i]`'s) and

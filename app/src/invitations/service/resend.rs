@@ -64,6 +64,7 @@ async fn resend_in(
     now: i64,
 ) -> Result<Resent, AppError> {
     let organization_id = user.organization_id;
+    lock_contracts(tx, organization_id, &[id], now).await?;
     let Some(target) = store::claim_for_resend(&mut **tx, organization_id, id).await? else {
         return Ok(Resent::NotFound);
     };
@@ -75,7 +76,8 @@ async fn resend_in(
         return Ok(Resent::NewerPending);
     }
     // An expired contract invitation gave its seat back; reviving it takes
-    // one again, counted like a new invitation under the contract's lock.
+    // one again, counted like a new invitation under the contract's lock
+    // (taken above already; this transaction holds it).
     let holds_seat = target.status == InvitationStatus::Pending && target.expires_at > now;
     if let (Some(contract_id), false) = (target.contract_id, holds_seat) {
         let seats = contracts::store::lock_seats(tx, organization_id, contract_id, now).await?;
@@ -111,6 +113,21 @@ async fn resend_in(
     Ok(Resent::Done)
 }
 
+/// Locks the contracts of the invitations `ids` (in contract order) before
+/// any of their rows: the order the import worker takes the same locks in,
+/// so that a resend and a batch never wait for each other in a circle.
+async fn lock_contracts(
+    tx: &mut Tx,
+    organization_id: i64,
+    ids: &[i64],
+    now: i64,
+) -> Result<(), AppError> {
+    for contract_id in store::contracts_of(&mut **tx, organization_id, ids).await? {
+        contracts::store::lock_seats(tx, organization_id, contract_id, now).await?;
+    }
+    Ok(())
+}
+
 /// Resends each of `ids` that can be resent, a chunk per transaction.
 pub async fn resend_many(
     db: &Db,
@@ -133,6 +150,7 @@ async fn resend_each(
     for chunk in ids.chunks(CHUNK) {
         let now = now();
         let mut tx = db.begin().await?;
+        lock_contracts(&mut tx, user.organization_id, chunk, now).await?;
         for &id in chunk {
             match resend_in(&mut tx, settings, user, &inviter, id, now).await? {
                 Resent::Done => outcome.done += 1,

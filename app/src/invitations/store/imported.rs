@@ -131,3 +131,23 @@ pub async fn active_members_among<'c>(
     .await?;
     Ok(found.into_iter().map(|(email,)| email).collect())
 }
+
+/// Which of `emails` already have a pending invitation to the group (an
+/// import batch's insert skips them, so they take no new seat).
+pub async fn pending_among<'c>(
+    db: impl Executor<'c, Database = Any>,
+    dialect: &Db,
+    group_id: i64,
+    emails: &[&str],
+) -> sqlx::Result<Vec<String>> {
+    let in_emails = dialect.json_text_set(2);
+    let found: Vec<(String,)> = sqlx::query_as(&format!(
+        "SELECT email FROM invitations
+         WHERE group_id = $1 AND status = 'pending' AND email IN ({in_emails})"
+    ))
+    .bind(group_id)
+    .bind(serde_json::to_string(emails).unwrap_or_default())
+    .fetch_all(db)
+    .await?;
+    Ok(found.into_iter().map(|(email,)| email).collect())
+}

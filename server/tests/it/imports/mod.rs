@@ -13,6 +13,7 @@ use app::{
 use serde_json::json;
 
 mod kinds;
+mod seats;
 mod worker;
 
 pub(crate) fn payload(kind: &str, headers: &[&str], rows: &[&[&str]]) -> serde_json::Value {

@@ -24,6 +24,11 @@ impl Client {
         }
     }
 
+    /// Where the server is (also this site's origin).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub async fn raw(
         &self,
         function: &str,
@@ -38,6 +43,21 @@ impl Client {
             request = request.header("Origin", origin);
         }
         let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
+    /// Posts JSON arguments to a server function from this site's own origin:
+    /// the status and the body, whatever they are.
+    pub async fn raw_json(&self, function: &str, body: &serde_json::Value) -> (StatusCode, String) {
+        let response = self
+            .http
+            .post(format!("{}/api/{function}", self.base))
+            .header("Origin", &self.base)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         (status, response.text().await.unwrap())
     }
@@ -98,6 +118,38 @@ impl Client {
             request = request.header(*name, *value);
         }
         let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        (status, headers, response.text().await.unwrap())
+    }
+
+    /// Posts `multipart/form-data` text fields to `path` from this site's own
+    /// origin, as the no-JavaScript upload form does.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let boundary = "muster-test-boundary-7d3f";
+        let mut body = String::new();
+        for (name, value) in fields {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Origin", &self.base)
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         (status, headers, response.text().await.unwrap())

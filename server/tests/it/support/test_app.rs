@@ -28,6 +28,16 @@ impl TestApp {
         extra: &[(&str, String)],
     ) -> Option<TestApp> {
         let database_url = fresh_database(backend).await?;
+        Some(Self::spawn_on(database_url, open_signup, extra).await)
+    }
+
+    /// A further server on the database of another (`other.database_url`), as
+    /// a second process sharing it would be: its own pool, workers and port.
+    pub async fn spawn_on(
+        database_url: String,
+        open_signup: bool,
+        extra: &[(&str, String)],
+    ) -> TestApp {
         // Several organizations need real mail (the server refuses the dev
         // mailbox with open sign-up): a loopback SMTP sink receives it.
         let mut extra = extra.to_vec();
@@ -52,13 +62,13 @@ impl TestApp {
         })
         .unwrap();
         let running = server::start(config).await.expect("server starts");
-        Some(TestApp {
+        TestApp {
             base: format!("http://{}", running.addr),
             state: running.state.clone(),
             database_url,
             running,
             smtp,
-        })
+        }
     }
 
     /// A server that serves requests but runs no import worker: imports it
