@@ -7,7 +7,7 @@ use crate::kinds::{ImportKind, Role};
 use crate::limits::Limits;
 use crate::mapping::{map_headers, Mapping, MappingOverrides};
 use crate::parse::{
-    detect_header, for_each_record, into_workbook, prepare, DelimitedInput, FileFormat, ParseError,
+    detect_header, for_each_record, into_workbook, no_data_rows, prepare, DelimitedInput, FileFormat, ParseError,
     ParseOptions, ParseWarning, Prepared, SourceRow, TextEncoding,
 };
 use crate::validate::{Checked, Totals, ValidationOptions};
@@ -109,9 +109,11 @@ fn check_delimited(
         .count()
         .min(limits.max_rows);
 
+    let mut header_number = 0u32;
     let start = |head: &mut Vec<SourceRow>,
                  checked: &mut Checked,
-                 data_rows: &mut usize|
+                 data_rows: &mut usize,
+                 header_number: &mut u32|
      -> Result<Mapping, ParseError> {
         let index = match parse_opts.header_row {
             Some(i) => i.min(head.len() - 1),
@@ -119,6 +121,7 @@ fn check_delimited(
         };
         let rest = head.split_off(index + 1);
         let header = head.pop().expect("index is within head");
+        *header_number = header.number;
         let m = map_headers(kind, &header.cells, &overrides);
         checked.begin_sheet(&input.name, &m, expected);
         for row in rest {
@@ -141,7 +144,7 @@ fn check_delimited(
         }
         head.push(row.to_source_row());
         if head.len() >= head_len {
-            mapping = Some(start(&mut head, &mut checked, &mut data_rows)?);
+            mapping = Some(start(&mut head, &mut checked, &mut data_rows, &mut header_number)?);
         }
         Ok(())
     })?;
@@ -149,11 +152,17 @@ fn check_delimited(
         if head.is_empty() {
             return Err(ParseError::Empty);
         }
-        mapping = Some(start(&mut head, &mut checked, &mut data_rows)?);
+        mapping = Some(start(&mut head, &mut checked, &mut data_rows, &mut header_number)?);
     }
     if data_rows > limits.max_rows {
         return Err(ParseError::TooManyRows {
             limit: limits.max_rows,
+        });
+    }
+    if data_rows == 0 {
+        return Err(ParseError::NoDataRows {
+            sheet: input.name,
+            header_row: header_number,
         });
     }
     Ok(CheckReport {
@@ -182,6 +191,14 @@ fn check_workbook(
             .unwrap_or_default()
     };
     let wanted_sheets = sheets_to_check(kind, &workbook, |name| overrides_for(name));
+    // Another tab's rows (instructions, say) are not people to import.
+    if let Some(err) = no_data_rows(
+        wanted_sheets
+            .iter()
+            .filter_map(|&i| workbook.sheets.get(i)),
+    ) {
+        return Err(err);
+    }
     for (i, sheet) in workbook.sheets.into_iter().enumerate() {
         let wanted = wanted_sheets.contains(&i);
         if !wanted {

@@ -43,6 +43,8 @@ pub enum ParseError {
     },
     #[error("Row {row} could not be read: {message}.")]
     Malformed { row: u32, message: String },
+    #[error("The sheet has a header row but no people below it: \"{sheet}\" ends at its header on row {header_row}. Add one person a row under the header.")]
+    NoDataRows { sheet: String, header_row: u32 },
 }
 
 fn mb(bytes: u64) -> String {
