@@ -21,7 +21,7 @@ fn a_sheet_of_millions_of_empty_rows_is_abandoned_at_the_row_limit() {
         ParseError::SheetTooLarge {
             sheet: "Sheet1".into(),
             rows: 200_005,
-            columns: 0,
+            columns: 1,
             max_rows: 200_000,
             max_columns: 200
         }

@@ -43,26 +43,26 @@ pub struct CellNote {
 impl CellNote {
     /// The report's sentence about this conversion, naming the tab, column and header.
     pub(crate) fn warning(&self, sheet: &str, header: &str) -> ParseWarning {
-        let cells = if self.count == 1 {
-            "1 cell".to_string()
+        let (cells, were) = if self.count == 1 {
+            ("1 cell".to_string(), "was")
         } else {
-            format!("{} cells", self.count)
+            (format!("{} cells", self.count), "were")
         };
         let what = match self.kind {
-            NoteKind::Date => format!("{cells} holding dates were read as YYYY-MM-DD"),
+            NoteKind::Date => format!("{cells} holding dates {were} read as YYYY-MM-DD"),
             NoteKind::DateTime => {
-                format!("{cells} holding dates and times were read as YYYY-MM-DDTHH:MM:SS")
+                format!("{cells} holding dates and times {were} read as YYYY-MM-DDTHH:MM:SS")
             }
-            NoteKind::Time => format!("{cells} holding times of day were read as HH:MM:SS"),
+            NoteKind::Time => format!("{cells} holding times of day {were} read as HH:MM:SS"),
             NoteKind::ZeroPadded => format!(
-                "{cells} holding numbers shown with leading zeros were read as shown (such as 007)"
+                "{cells} holding numbers shown with leading zeros {were} read as shown (such as 007)"
             ),
             NoteKind::BigNumber => format!(
-                "{cells} holding numbers of 16 or more digits were stored by the spreadsheet with only 15 exact digits; check them, or format the column as text before typing them"
+                "{cells} holding numbers of 16 or more digits {were} stored by the spreadsheet with only 15 exact digits; check them, or format the column as text before typing them"
             ),
-            NoteKind::Boolean => format!("{cells} holding TRUE/FALSE values were read as the words TRUE and FALSE"),
+            NoteKind::Boolean => format!("{cells} holding TRUE/FALSE values {were} read as the words TRUE and FALSE"),
             NoteKind::FormulaError => {
-                format!("{cells} holding formula errors (such as #N/A) were read as that text")
+                format!("{cells} holding formula errors (such as #N/A) {were} read as that text")
             }
         };
         let header = if header.is_empty() {

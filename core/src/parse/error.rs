@@ -18,7 +18,7 @@ pub enum ParseError {
     CorruptSpreadsheet { message: String },
     #[error("The spreadsheet unpacks to {} MB, more than the {} MB limit. It may be damaged or deliberately inflated.", mb(*uncompressed), mb(*limit))]
     UnpackedTooLarge { uncompressed: u64, limit: u64 },
-    #[error("Tab \"{sheet}\" declares {rows} rows and {columns} columns, more than the limits ({max_rows} rows, {max_columns} columns).")]
+    #[error("Tab \"{sheet}\" reaches {rows} rows and {columns} columns, more than the limits ({max_rows} rows, {max_columns} columns).")]
     SheetTooLarge {
         sheet: String,
         rows: u64,

@@ -476,7 +476,7 @@ fn read_sheet(mut p: Part<'_, '_, '_>, name: String, ctx: &SheetCtx<'_>) -> Resu
     let mut text = CellText::new(limits.max_cell_chars);
     // Position of the row and cell being read, from 0.
     let (mut row, mut next_row, mut col, mut next_col) = (0u32, 0u32, 0u32, 0u32);
-    let (mut kind, mut style) = (String::new(), 0usize);
+    let (mut kind, mut style, mut widest) = (String::new(), 0usize, 0u32);
     let (mut in_cell, mut in_value, mut phonetic) = (false, false, 0u32);
     loop {
         let event = p.next()?;
@@ -505,7 +505,7 @@ fn read_sheet(mut p: Part<'_, '_, '_>, name: String, ctx: &SheetCtx<'_>) -> Resu
                         // Rows are counted whether or not they hold anything: a sheet of
                         // millions of empty rows is abandoned here, not read to the end.
                         if u64::from(row) >= max_row {
-                            return Err(too_large(&name, u64::from(row) + 1, 0));
+                            return Err(too_large(&name, u64::from(row) + 1, u64::from(widest)));
                         }
                     }
                     "c" => {
@@ -515,7 +515,7 @@ fn read_sheet(mut p: Part<'_, '_, '_>, name: String, ctx: &SheetCtx<'_>) -> Resu
                             row = r;
                             next_row = r.saturating_add(1);
                             if u64::from(row) >= max_row {
-                                return Err(too_large(&name, u64::from(row) + 1, 0));
+                                return Err(too_large(&name, u64::from(row) + 1, u64::from(widest)));
                             }
                         }
                         col = c.unwrap_or(next_col);
@@ -523,6 +523,7 @@ fn read_sheet(mut p: Part<'_, '_, '_>, name: String, ctx: &SheetCtx<'_>) -> Resu
                         if col >= MAX_GRID_COLUMNS {
                             return Err(too_large(&name, u64::from(row) + 1, u64::from(col) + 1));
                         }
+                        widest = widest.max(col + 1);
                         kind = attr(e, "t").unwrap_or_default();
                         style = attr(e, "s").and_then(|v| v.parse().ok()).unwrap_or(0);
                         text.clear();
