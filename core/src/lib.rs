@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod email;
+pub mod header;
 pub mod issue;
 pub mod kinds;
 pub mod limits;
@@ -22,6 +23,7 @@ mod values;
 
 pub use check::{check, check_with, sheets_to_check, CheckOptions, CheckReport};
 pub use email::{Email, EmailError};
+pub use header::{header_key, header_words};
 pub use issue::{Issue, IssueCode, Severity};
 pub use kinds::{ColumnSpec, FieldId, ImportKind, Requirement, Role, ValueType};
 pub use limits::Limits;

@@ -13,7 +13,6 @@ mod zipcap;
 use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
-use crate::text::fold_key;
 
 pub use cells::{CellNote, NoteKind};
 pub use encoding::TextEncoding;
@@ -271,7 +270,12 @@ pub(crate) fn detect_header(rows: &[SourceRow], keys: &[String]) -> usize {
         let hit = rows[..window].iter().position(|r| {
             r.cells
                 .iter()
-                .any(|c| !c.is_empty() && keys.contains(&fold_key(c)))
+                .any(|c| {
+                    !c.is_empty()
+                        && crate::header::candidates(c)
+                            .iter()
+                            .any(|(k, _)| keys.contains(k))
+                })
         });
         if let Some(i) = hit {
             return i;
