@@ -92,6 +92,30 @@ fn a_long_cell_in_a_sheet_names_its_row_and_column() {
 }
 
 #[test]
+fn a_huge_text_node_in_a_sheet_is_refused_naming_the_tab_and_row() {
+    let bytes = xlsx(
+        |w| {
+            w.write_all(SHEET_START.as_bytes())?;
+            w.write_all(br#"<row r="7"><c r="A7" t="inlineStr"><is><t>"#)?;
+            w.write_all(&vec![b' '; 4 << 20])?;
+            w.write_all(b"</t></is></c></row>")?;
+            w.write_all(SHEET_END.as_bytes())
+        },
+        |_| Ok(()),
+    );
+    let err = parse_bytes(&bytes, Some("t.xlsx"), &ParseOptions::default(), &Limits::default())
+        .unwrap_err();
+    match err {
+        ParseError::CorruptSpreadsheet { message } => assert!(
+            message.contains("xl/worksheets/sheet1.xml holds a single piece of XML")
+                && message.ends_with("(tab \"Sheet1\", near row 7)"),
+            "{message}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn a_row_wider_than_the_grid_is_abandoned() {
     let bytes = xlsx(
         |w| {

@@ -479,7 +479,7 @@ fn read_sheet(mut p: Part<'_, '_, '_>, name: String, ctx: &SheetCtx<'_>) -> Resu
     let (mut kind, mut style, mut widest) = (String::new(), 0usize, 0u32);
     let (mut in_cell, mut in_value, mut phonetic) = (false, false, 0u32);
     loop {
-        let event = p.next()?;
+        let event = p.next().map_err(|e| near_row(e, &name, row))?;
         match &event {
             Event::Start(e) | Event::Empty(e) => {
                 let empty = matches!(event, Event::Empty(_));
@@ -563,6 +563,17 @@ fn read_sheet(mut p: Part<'_, '_, '_>, name: String, ctx: &SheetCtx<'_>) -> Resu
     }
     let (rows, notes) = rows.finish()?;
     Ok(RawSheet { name, rows, notes })
+}
+
+/// A damaged or oversized piece of a sheet, placed for the admin: the tab and the last
+/// row reached before it.
+fn near_row(e: ParseError, sheet: &str, row: u32) -> ParseError {
+    match e {
+        ParseError::CorruptSpreadsheet { message } => ParseError::CorruptSpreadsheet {
+            message: format!("{message} (tab \"{sheet}\", near row {})", row + 1),
+        },
+        other => other,
+    }
 }
 
 fn cell_too_long(row: u32, col: u32, chars: usize, limits: &Limits) -> ParseError {
