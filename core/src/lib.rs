@@ -18,6 +18,7 @@ pub mod payload;
 pub mod plan;
 pub mod validate;
 
+mod arena;
 mod text;
 mod values;
 
