@@ -125,7 +125,12 @@ fn main() {
     }
     for rows in [10_000, 100_000] {
         let xlsx = invites_xlsx(rows);
-        measure(&format!("xlsx {rows}"), &xlsx, "invites.xlsx", rows as usize);
+        measure(
+            &format!("xlsx {rows}"),
+            &xlsx,
+            "invites.xlsx",
+            rows as usize,
+        );
         // For timing muster-check on the same file as a whole process.
         if let Ok(dir) = std::env::var("MEASURE_WRITE_DIR") {
             std::fs::write(format!("{dir}/invites{rows}.xlsx"), &xlsx).unwrap();

@@ -26,7 +26,8 @@ struct Header {
 
 /// The chunk's allocation: the header, then `cap` bytes of text.
 fn layout(cap: usize) -> Layout {
-    let bytes = Layout::array::<u8>(cap).unwrap_or_else(|_| handle_alloc_error(Layout::new::<Header>()));
+    let bytes =
+        Layout::array::<u8>(cap).unwrap_or_else(|_| handle_alloc_error(Layout::new::<Header>()));
     match Layout::new::<Header>().extend(bytes) {
         Ok((l, _)) => l.pad_to_align(),
         Err(_) => handle_alloc_error(Layout::new::<Header>()),
@@ -72,7 +73,12 @@ impl Chunk {
     fn text(&self) -> *mut u8 {
         // SAFETY: the header is followed by `cap` bytes in the same allocation (see
         // `layout`); Header's size is a multiple of its alignment, so no padding between.
-        unsafe { self.0.as_ptr().cast::<u8>().add(std::mem::size_of::<Header>()) }
+        unsafe {
+            self.0
+                .as_ptr()
+                .cast::<u8>()
+                .add(std::mem::size_of::<Header>())
+        }
     }
 
     fn share(&self) -> Chunk {
@@ -161,7 +167,10 @@ impl Arena {
             self.chunk = Some(Chunk::new(CHUNK));
             self.used = 0;
         }
-        let chunk = self.chunk.as_ref().expect("a chunk with room was just ensured");
+        let chunk = self
+            .chunk
+            .as_ref()
+            .expect("a chunk with room was just ensured");
         // SAFETY: used + n <= cap, and bytes from `used` on are covered by no SharedStr.
         unsafe { std::ptr::copy_nonoverlapping(s.as_ptr(), chunk.text().add(self.used), n) };
         let out = SharedStr {
@@ -195,7 +204,9 @@ mod tests {
     #[test]
     fn stored_strings_read_back_after_the_arena_and_other_copies_are_gone() {
         let mut arena = Arena::default();
-        let kept: Vec<SharedStr> = (0..2_000).map(|i| arena.store(&format!("p{i}@x.org"))).collect();
+        let kept: Vec<SharedStr> = (0..2_000)
+            .map(|i| arena.store(&format!("p{i}@x.org")))
+            .collect();
         let copies: Vec<SharedStr> = kept.iter().step_by(7).cloned().collect();
         drop(arena);
         drop(kept);

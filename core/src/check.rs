@@ -7,8 +7,8 @@ use crate::kinds::{ImportKind, Role};
 use crate::limits::Limits;
 use crate::mapping::{map_headers, Mapping, MappingOverrides};
 use crate::parse::{
-    detect_header, for_each_record, into_workbook, no_data_rows, prepare, DelimitedInput, FileFormat, ParseError,
-    ParseOptions, ParseWarning, Prepared, SourceRow, TextEncoding,
+    detect_header, for_each_record, into_workbook, no_data_rows, prepare, DelimitedInput,
+    FileFormat, ParseError, ParseOptions, ParseWarning, Prepared, SourceRow, TextEncoding,
 };
 use crate::validate::{Checked, Totals, ValidationOptions};
 
@@ -144,7 +144,12 @@ fn check_delimited(
         }
         head.push(row.to_source_row());
         if head.len() >= head_len {
-            mapping = Some(start(&mut head, &mut checked, &mut data_rows, &mut header_number)?);
+            mapping = Some(start(
+                &mut head,
+                &mut checked,
+                &mut data_rows,
+                &mut header_number,
+            )?);
         }
         Ok(())
     })?;
@@ -152,7 +157,12 @@ fn check_delimited(
         if head.is_empty() {
             return Err(ParseError::Empty);
         }
-        mapping = Some(start(&mut head, &mut checked, &mut data_rows, &mut header_number)?);
+        mapping = Some(start(
+            &mut head,
+            &mut checked,
+            &mut data_rows,
+            &mut header_number,
+        )?);
     }
     if data_rows > limits.max_rows {
         return Err(ParseError::TooManyRows {
@@ -192,11 +202,7 @@ fn check_workbook(
     };
     let wanted_sheets = sheets_to_check(kind, &workbook, |name| overrides_for(name));
     // Another tab's rows (instructions, say) are not people to import.
-    if let Some(err) = no_data_rows(
-        wanted_sheets
-            .iter()
-            .filter_map(|&i| workbook.sheets.get(i)),
-    ) {
+    if let Some(err) = no_data_rows(wanted_sheets.iter().filter_map(|&i| workbook.sheets.get(i))) {
         return Err(err);
     }
     for (i, sheet) in workbook.sheets.into_iter().enumerate() {

@@ -223,7 +223,10 @@ mod tests {
         assert_eq!(header_words("familyName"), vec!["family", "name"]);
         assert_eq!(header_words("first_name"), vec!["first", "name"]);
         assert_eq!(header_words("login_id"), vec!["login", "id"]);
-        assert_eq!(header_words("userPrincipalName"), vec!["user", "principal", "name"]);
+        assert_eq!(
+            header_words("userPrincipalName"),
+            vec!["user", "principal", "name"]
+        );
         assert_eq!(header_words("SISId"), vec!["sis", "id"]);
         assert_eq!(header_words("E-Mail-Adresse"), vec!["e", "mail", "adresse"]);
         assert_eq!(header_words("EMAIL"), vec!["email"]);
@@ -243,7 +246,10 @@ mod tests {
             keys("Student Email Address"),
             vec!["studentemailaddress", "emailaddress"]
         );
-        assert_eq!(keys("Primary User Email"), vec!["primaryuseremail", "useremail", "email"]);
+        assert_eq!(
+            keys("Primary User Email"),
+            vec!["primaryuseremail", "useremail", "email"]
+        );
         // A prefix alone is a header in its own right.
         assert_eq!(keys("Student"), vec!["student"]);
         // Role words are not prefixes: a teacher's email is not the learner's.

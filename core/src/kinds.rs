@@ -113,14 +113,23 @@ impl Role {
     pub fn from_label(s: &str) -> Option<Role> {
         let key = header_key(s);
         let one = |k: &str| match k {
-            "student" | "learner" | "pupil" | "schuler" | "schulerin" | "eleve"
-            | "etudiant" | "etudiante" | "alumno" | "alumna" | "estudiante" => Some(Role::Student),
+            "student" | "learner" | "pupil" | "schuler" | "schulerin" | "eleve" | "etudiant"
+            | "etudiante" | "alumno" | "alumna" | "estudiante" => Some(Role::Student),
             "instructor" | "teacher" | "educator" | "coach" | "editingteacher"
             | "noneditingteacher" | "lehrer" | "lehrerin" | "lehrkraft" | "enseignant"
             | "enseignante" | "professeur" | "profesor" | "profesora" | "profesores"
             | "docente" => Some(Role::Instructor),
-            "parent" | "guardian" | "parentguardian" | "relative" | "observer" | "eltern"
-            | "elternteil" | "erziehungsberechtigte" | "padre" | "madre" | "padres"
+            "parent"
+            | "guardian"
+            | "parentguardian"
+            | "relative"
+            | "observer"
+            | "eltern"
+            | "elternteil"
+            | "erziehungsberechtigte"
+            | "padre"
+            | "madre"
+            | "padres"
             | "tutorlegal" => Some(Role::Parent),
             _ => None,
         };
@@ -254,7 +263,11 @@ const INVITES: &[ColumnSpec] = &[
 ];
 
 const LEARNERS: &[ColumnSpec] = &[
-    email(LEARNER_EMAIL_SYNONYMS, LEARNER_EMAIL_WEAK, Requirement::Required),
+    email(
+        LEARNER_EMAIL_SYNONYMS,
+        LEARNER_EMAIL_WEAK,
+        Requirement::Required,
+    ),
     FIRST_NAME,
     LAST_NAME,
 ];
@@ -279,7 +292,11 @@ const PROGRAM_INVITATIONS: &[ColumnSpec] = &[
         value_type: ValueType::Name,
         help: "The learner's full name, up to 100 characters.",
     },
-    email(LEARNER_EMAIL_SYNONYMS, LEARNER_EMAIL_WEAK, Requirement::Required),
+    email(
+        LEARNER_EMAIL_SYNONYMS,
+        LEARNER_EMAIL_WEAK,
+        Requirement::Required,
+    ),
     ColumnSpec {
         requirement: Requirement::HeaderRequired,
         ..EXTERNAL_ID
@@ -349,7 +366,11 @@ const PEOPLE: &[ColumnSpec] = &[
 ];
 
 const GROUP_MEMBERS: &[ColumnSpec] = &[
-    email(LEARNER_EMAIL_SYNONYMS, LEARNER_EMAIL_WEAK, Requirement::Required),
+    email(
+        LEARNER_EMAIL_SYNONYMS,
+        LEARNER_EMAIL_WEAK,
+        Requirement::Required,
+    ),
     ColumnSpec {
         field: FieldId::Groups,
         header: "Groups",
@@ -369,7 +390,9 @@ const GROUP_MEMBERS: &[ColumnSpec] = &[
             "grupo",
             "grupos",
         ],
-        weak_synonyms: &["class", "classes", "section", "homeroom", "klasse", "classe", "clase"],
+        weak_synonyms: &[
+            "class", "classes", "section", "homeroom", "klasse", "classe", "clase",
+        ],
         requirement: Requirement::Optional,
         value_type: ValueType::NameList,
         help: "Names of groups you have already created, separated by ;.",

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::header::{candidates, header_key, Derivation};
 use crate::issue::{Issue, IssueCode, Severity};
 use crate::kinds::{FieldId, ImportKind};
-use crate::header::{candidates, header_key, Derivation};
 
 /// Below this a header is left unmapped rather than guessed.
 const FUZZY_THRESHOLD: f64 = 0.8;
@@ -366,9 +366,16 @@ mod tests {
             (ImportKind::Learners, &learners),
             (
                 ImportKind::Learners,
-                &[("givenName", FieldId::FirstName), ("User Email", FieldId::Email), ("last_name", FieldId::LastName)],
+                &[
+                    ("givenName", FieldId::FirstName),
+                    ("User Email", FieldId::Email),
+                    ("last_name", FieldId::LastName),
+                ],
             ),
-            (ImportKind::Learners, &[("Student Email Address", FieldId::Email)]),
+            (
+                ImportKind::Learners,
+                &[("Student Email Address", FieldId::Email)],
+            ),
             (
                 ImportKind::People,
                 &[
@@ -380,15 +387,27 @@ mod tests {
             ),
             (
                 ImportKind::Learners,
-                &[("E-Mail", FieldId::Email), ("Vorname", FieldId::FirstName), ("Nachname", FieldId::LastName)],
+                &[
+                    ("E-Mail", FieldId::Email),
+                    ("Vorname", FieldId::FirstName),
+                    ("Nachname", FieldId::LastName),
+                ],
             ),
             (
                 ImportKind::Learners,
-                &[("Prénom", FieldId::FirstName), ("Nom", FieldId::LastName), ("Adresse e-mail", FieldId::Email)],
+                &[
+                    ("Prénom", FieldId::FirstName),
+                    ("Nom", FieldId::LastName),
+                    ("Adresse e-mail", FieldId::Email),
+                ],
             ),
             (
                 ImportKind::Learners,
-                &[("Correo electrónico", FieldId::Email), ("Nombre", FieldId::FirstName), ("Apellido", FieldId::LastName)],
+                &[
+                    ("Correo electrónico", FieldId::Email),
+                    ("Nombre", FieldId::FirstName),
+                    ("Apellido", FieldId::LastName),
+                ],
             ),
         ];
         for (kind, pairs) in cases {
@@ -414,7 +433,11 @@ mod tests {
         assert_eq!(field_of(&m, "Work Email"), None);
         // Alone, each is enough.
         for header in ["userPrincipalName", "Work Email"] {
-            let m = map_headers(ImportKind::Learners, &h(&[header]), &MappingOverrides::default());
+            let m = map_headers(
+                ImportKind::Learners,
+                &h(&[header]),
+                &MappingOverrides::default(),
+            );
             assert_eq!(field_of(&m, header), Some(FieldId::Email), "{header}");
             assert!(m.columns[0].confidence < 0.95);
         }

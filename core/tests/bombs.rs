@@ -5,7 +5,9 @@
 mod xlsx_bomb;
 
 use muster_core::{check, parse_bytes, ImportKind, Limits, ParseError, ParseOptions};
-use xlsx_bomb::{declare_size, empty_rows_bomb, huge_shared_string_bomb, xlsx, SHEET_END, SHEET_START};
+use xlsx_bomb::{
+    declare_size, empty_rows_bomb, huge_shared_string_bomb, xlsx, SHEET_END, SHEET_START,
+};
 
 #[test]
 fn a_sheet_of_millions_of_empty_rows_is_abandoned_at_the_row_limit() {
@@ -13,8 +15,13 @@ fn a_sheet_of_millions_of_empty_rows_is_abandoned_at_the_row_limit() {
     // measured bomb is the same sheet at 419 MB: `examples/bomb.rs`.)
     let bytes = empty_rows_bomb(8 << 20);
     assert!(bytes.len() < 200_000, "{}", bytes.len());
-    let err = check(&bytes, Some("bomb.xlsx"), ImportKind::Invites, &Limits::default())
-        .unwrap_err();
+    let err = check(
+        &bytes,
+        Some("bomb.xlsx"),
+        ImportKind::Invites,
+        &Limits::default(),
+    )
+    .unwrap_err();
     // The first row past the limit stops the read; millions more are never parsed.
     assert_eq!(
         err,
@@ -39,14 +46,19 @@ fn inflated_bytes_count_against_the_limit_as_they_stream() {
     };
     // The declared sizes are honest and over the limit: refused before inflating.
     let err = check(&bytes, Some("b.xlsx"), ImportKind::Invites, &limits).unwrap_err();
-    assert!(matches!(err, ParseError::UnpackedTooLarge { .. }), "{err:?}");
+    assert!(
+        matches!(err, ParseError::UnpackedTooLarge { .. }),
+        "{err:?}"
+    );
     // Declared as 4 KB, the sheet inflates to 3 MB: the capped reader stops it at 4 KB.
     let lying = declare_size(bytes, "xl/worksheets/sheet1.xml", 4096);
     let err = check(&lying, Some("b.xlsx"), ImportKind::Invites, &limits).unwrap_err();
     match err {
         ParseError::CorruptSpreadsheet { message } => {
             assert!(
-                message.contains("xl/worksheets/sheet1.xml unpacks to more than the 4096 bytes it declares"),
+                message.contains(
+                    "xl/worksheets/sheet1.xml unpacks to more than the 4096 bytes it declares"
+                ),
                 "{message}"
             )
         }
@@ -57,11 +69,19 @@ fn inflated_bytes_count_against_the_limit_as_they_stream() {
 #[test]
 fn a_huge_shared_string_is_refused_without_holding_it() {
     let bytes = huge_shared_string_bomb(50 << 20);
-    let err = check(&bytes, Some("s.xlsx"), ImportKind::Invites, &Limits::default())
-        .unwrap_err();
+    let err = check(
+        &bytes,
+        Some("s.xlsx"),
+        ImportKind::Invites,
+        &Limits::default(),
+    )
+    .unwrap_err();
     match err {
         ParseError::CorruptSpreadsheet { message } => {
-            assert!(message.contains("xl/sharedStrings.xml holds a single piece of XML over"), "{message}")
+            assert!(
+                message.contains("xl/sharedStrings.xml holds a single piece of XML over"),
+                "{message}"
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -73,13 +93,21 @@ fn a_long_cell_in_a_sheet_names_its_row_and_column() {
         |w| {
             w.write_all(SHEET_START.as_bytes())?;
             let long = "b".repeat(12_000);
-            write!(w, r#"<row r="3"><c r="A3" t="inlineStr"><is><t>a@x.org</t></is></c><c r="B3" t="inlineStr"><is><t>{long}</t></is></c></row>"#)?;
+            write!(
+                w,
+                r#"<row r="3"><c r="A3" t="inlineStr"><is><t>a@x.org</t></is></c><c r="B3" t="inlineStr"><is><t>{long}</t></is></c></row>"#
+            )?;
             w.write_all(SHEET_END.as_bytes())
         },
         |_| Ok(()),
     );
-    let err = parse_bytes(&bytes, Some("l.xlsx"), &ParseOptions::default(), &Limits::default())
-        .unwrap_err();
+    let err = parse_bytes(
+        &bytes,
+        Some("l.xlsx"),
+        &ParseOptions::default(),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert_eq!(
         err,
         ParseError::CellTooLong {
@@ -103,8 +131,13 @@ fn a_huge_text_node_in_a_sheet_is_refused_naming_the_tab_and_row() {
         },
         |_| Ok(()),
     );
-    let err = parse_bytes(&bytes, Some("t.xlsx"), &ParseOptions::default(), &Limits::default())
-        .unwrap_err();
+    let err = parse_bytes(
+        &bytes,
+        Some("t.xlsx"),
+        &ParseOptions::default(),
+        &Limits::default(),
+    )
+    .unwrap_err();
     match err {
         ParseError::CorruptSpreadsheet { message } => assert!(
             message.contains("xl/worksheets/sheet1.xml holds a single piece of XML")
@@ -129,10 +162,22 @@ fn a_row_wider_than_the_grid_is_abandoned() {
         },
         |_| Ok(()),
     );
-    let err = parse_bytes(&bytes, Some("w.xlsx"), &ParseOptions::default(), &Limits::default())
-        .unwrap_err();
+    let err = parse_bytes(
+        &bytes,
+        Some("w.xlsx"),
+        &ParseOptions::default(),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert!(
-        matches!(err, ParseError::SheetTooLarge { rows: 2, columns: 16_385, .. }),
+        matches!(
+            err,
+            ParseError::SheetTooLarge {
+                rows: 2,
+                columns: 16_385,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }

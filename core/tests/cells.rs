@@ -5,16 +5,24 @@ use muster_core::{check, parse_bytes, ImportKind, Limits, ParseError, ParseOptio
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
 fn read(bytes: &[u8]) -> muster_core::Workbook {
-    parse_bytes(bytes, Some("t.xlsx"), &ParseOptions::default(), &Limits::default()).unwrap()
+    parse_bytes(
+        bytes,
+        Some("t.xlsx"),
+        &ParseOptions::default(),
+        &Limits::default(),
+    )
+    .unwrap()
 }
 
 #[test]
 fn typed_cells_read_as_they_look_in_excel() {
     let mut wb = Workbook::new();
     let s = wb.add_worksheet();
-    for (c, h) in ["Email", "Days", "Start", "Code", "Badge", "Site", "Link", "Ratio"]
-        .iter()
-        .enumerate()
+    for (c, h) in [
+        "Email", "Days", "Start", "Code", "Badge", "Site", "Link", "Ratio",
+    ]
+    .iter()
+    .enumerate()
     {
         s.write_string(0, c as u16, *h).unwrap();
     }
@@ -48,7 +56,16 @@ fn typed_cells_read_as_they_look_in_excel() {
     let rows = &wb.sheets[0].rows;
     assert_eq!(
         rows[0].cells,
-        vec!["ana@x.org", "14", "2026-03-01", "007", "007", "Ana's page", "Profile", "0.3"]
+        vec![
+            "ana@x.org",
+            "14",
+            "2026-03-01",
+            "007",
+            "007",
+            "Ana's page",
+            "Profile",
+            "0.3"
+        ]
     );
     assert_eq!(rows[1].cells, vec!["bo@x.org", "", "2026-03-02T08:30:00"]);
     let warnings: Vec<&str> = wb.warnings.iter().map(|w| w.message.as_str()).collect();

@@ -3,11 +3,14 @@
 //! two or more made-up people.
 
 use muster_core::mapping::MatchKind;
-use muster_core::{check, CheckReport, FieldId, ImportKind, Limits};
 use muster_core::Role as PersonRole;
+use muster_core::{check, CheckReport, FieldId, ImportKind, Limits};
 
 fn report(name: &str, kind: ImportKind) -> CheckReport {
-    let path = format!("{}/tests/fixtures/exports/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/exports/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let bytes = std::fs::read(&path).unwrap();
     check(&bytes, Some(name), kind, &Limits::default())
         .unwrap_or_else(|e| panic!("{name} as {kind}: {e}"))
@@ -17,7 +20,12 @@ fn report(name: &str, kind: ImportKind) -> CheckReport {
 fn maps(name: &str, kind: ImportKind, expected: &[(&str, FieldId)]) -> CheckReport {
     let r = report(name, kind);
     let m = &r.mappings[0];
-    let errors: Vec<&str> = m.issues.iter().filter(|i| i.is_error()).map(|i| i.message.as_str()).collect();
+    let errors: Vec<&str> = m
+        .issues
+        .iter()
+        .filter(|i| i.is_error())
+        .map(|i| i.message.as_str())
+        .collect();
     assert!(errors.is_empty(), "{name} as {kind}: {errors:?}");
     for (header, field) in expected {
         let column = m
@@ -25,7 +33,11 @@ fn maps(name: &str, kind: ImportKind, expected: &[(&str, FieldId)]) -> CheckRepo
             .iter()
             .find(|c| c.header == *header)
             .unwrap_or_else(|| panic!("{name}: no column {header:?}"));
-        assert_eq!(column.field, Some(*field), "{name} as {kind}: {header:?} → {column:?}");
+        assert_eq!(
+            column.field,
+            Some(*field),
+            "{name} as {kind}: {header:?} → {column:?}"
+        );
         assert!(
             matches!(column.how, MatchKind::Exact | MatchKind::Synonym),
             "{name} as {kind}: {header:?} was only a guess: {column:?}"
@@ -37,7 +49,11 @@ fn maps(name: &str, kind: ImportKind, expected: &[(&str, FieldId)]) -> CheckRepo
 /// Mapped, and every row ready to import.
 fn imports_cleanly(name: &str, kind: ImportKind, expected: &[(&str, FieldId)]) {
     let r = maps(name, kind, expected);
-    let errors: Vec<String> = r.issues().filter(|i| i.is_error()).map(|i| format!("{i:?}")).collect();
+    let errors: Vec<String> = r
+        .issues()
+        .filter(|i| i.is_error())
+        .map(|i| format!("{i:?}"))
+        .collect();
     assert!(errors.is_empty(), "{name} as {kind}: {errors:#?}");
     assert!(r.totals().rows >= 2);
 }
@@ -53,10 +69,26 @@ fn google_workspace_user_export() {
         ("Email Address [Required]", Email),
     ];
     imports_cleanly(name, ImportKind::Learners, &people);
-    imports_cleanly(name, ImportKind::Invites, &[("Email Address [Required]", Email)]);
-    let r = maps(name, ImportKind::People, &[("Employee ID", ExternalId), ("Email Address [Required]", Email)]);
+    imports_cleanly(
+        name,
+        ImportKind::Invites,
+        &[("Email Address [Required]", Email)],
+    );
+    let r = maps(
+        name,
+        ImportKind::People,
+        &[
+            ("Employee ID", ExternalId),
+            ("Email Address [Required]", Email),
+        ],
+    );
     // "New Primary Email", "Recovery Email", "Manager Email" are other addresses.
-    let emails: Vec<&str> = r.mappings[0].columns.iter().filter(|c| c.field == Some(Email)).map(|c| c.header.as_str()).collect();
+    let emails: Vec<&str> = r.mappings[0]
+        .columns
+        .iter()
+        .filter(|c| c.field == Some(Email))
+        .map(|c| c.header.as_str())
+        .collect();
     assert_eq!(emails, vec!["Email Address [Required]"]);
 }
 
@@ -72,7 +104,10 @@ fn entra_bulk_create_template_under_its_version_line() {
             ("Last name [surname]", LastName),
         ],
     );
-    assert_eq!(report(name, ImportKind::Learners).checked.rows[0].row_number, 3);
+    assert_eq!(
+        report(name, ImportKind::Learners).checked.rows[0].row_number,
+        3
+    );
 }
 
 #[test]
@@ -80,7 +115,11 @@ fn entra_users_download() {
     imports_cleanly(
         "entra_users_download.csv",
         ImportKind::Learners,
-        &[("mail", Email), ("givenName", FirstName), ("surname", LastName)],
+        &[
+            ("mail", Email),
+            ("givenName", FirstName),
+            ("surname", LastName),
+        ],
     );
 }
 
@@ -89,7 +128,11 @@ fn microsoft_365_add_multiple_users_template() {
     imports_cleanly(
         "m365_add_multiple_users.csv",
         ImportKind::Learners,
-        &[("User Name", Email), ("First Name", FirstName), ("Last Name", LastName)],
+        &[
+            ("User Name", Email),
+            ("First Name", FirstName),
+            ("Last Name", LastName),
+        ],
     );
 }
 
@@ -99,7 +142,11 @@ fn canvas_sis_users_csv() {
     imports_cleanly(
         name,
         ImportKind::Learners,
-        &[("first_name", FirstName), ("last_name", LastName), ("email", Email)],
+        &[
+            ("first_name", FirstName),
+            ("last_name", LastName),
+            ("email", Email),
+        ],
     );
     imports_cleanly(
         name,
@@ -114,7 +161,11 @@ fn canvas_sis_users_csv() {
     imports_cleanly(
         name,
         ImportKind::ProgramInvitations,
-        &[("full_name", FullName), ("email", Email), ("user_id", ExternalId)],
+        &[
+            ("full_name", FullName),
+            ("email", Email),
+            ("user_id", ExternalId),
+        ],
     );
 }
 
@@ -124,7 +175,11 @@ fn oneroster_1_1_users_csv_with_its_role_values() {
     imports_cleanly(
         name,
         ImportKind::Learners,
-        &[("givenName", FirstName), ("familyName", LastName), ("email", Email)],
+        &[
+            ("givenName", FirstName),
+            ("familyName", LastName),
+            ("email", Email),
+        ],
     );
     let r = maps(
         name,
@@ -138,7 +193,12 @@ fn oneroster_1_1_users_csv_with_its_role_values() {
             ("email", Email),
         ],
     );
-    let roles: Vec<Option<PersonRole>> = r.checked.rows.iter().map(|row| row.values.more().role).collect();
+    let roles: Vec<Option<PersonRole>> = r
+        .checked
+        .rows
+        .iter()
+        .map(|row| row.values.more().role)
+        .collect();
     assert_eq!(
         roles,
         vec![
@@ -148,7 +208,9 @@ fn oneroster_1_1_users_csv_with_its_role_values() {
             Some(PersonRole::Parent)
         ]
     );
-    assert!(!r.issues().any(|i| i.code == muster_core::IssueCode::RoleUnknown));
+    assert!(!r
+        .issues()
+        .any(|i| i.code == muster_core::IssueCode::RoleUnknown));
 }
 
 #[test]
@@ -157,9 +219,17 @@ fn moodle_upload_users() {
     imports_cleanly(
         name,
         ImportKind::Learners,
-        &[("firstname", FirstName), ("lastname", LastName), ("email", Email)],
+        &[
+            ("firstname", FirstName),
+            ("lastname", LastName),
+            ("email", Email),
+        ],
     );
-    maps(name, ImportKind::People, &[("username", Username), ("idnumber", ExternalId)]);
+    maps(
+        name,
+        ImportKind::People,
+        &[("username", Username), ("idnumber", ExternalId)],
+    );
     let r = report(name, ImportKind::GroupMembers);
     assert!(!r.mappings[0].has_errors());
     assert_eq!(r.mappings[0].column_of(Groups).unwrap().header, "cohort1");
@@ -171,13 +241,21 @@ fn clever_students_csv() {
     imports_cleanly(
         name,
         ImportKind::Learners,
-        &[("First_name", FirstName), ("Last_name", LastName), ("Student_email", Email)],
+        &[
+            ("First_name", FirstName),
+            ("Last_name", LastName),
+            ("Student_email", Email),
+        ],
     );
     imports_cleanly(name, ImportKind::Invites, &[("Student_email", Email)]);
     maps(
         name,
         ImportKind::People,
-        &[("Student_id", ExternalId), ("Contact_email", ParentEmails), ("Username", Username)],
+        &[
+            ("Student_id", ExternalId),
+            ("Contact_email", ParentEmails),
+            ("Username", Username),
+        ],
     );
 }
 
@@ -196,24 +274,48 @@ fn powerschool_student_and_staff_exports() {
     imports_cleanly(
         "powerschool_staff.csv",
         ImportKind::Learners,
-        &[("First_Name", FirstName), ("Last_Name", LastName), ("Email_Addr", Email)],
+        &[
+            ("First_Name", FirstName),
+            ("Last_Name", LastName),
+            ("Email_Addr", Email),
+        ],
     );
-    imports_cleanly("powerschool_staff.csv", ImportKind::Invites, &[("Email_Addr", Email)]);
+    imports_cleanly(
+        "powerschool_staff.csv",
+        ImportKind::Invites,
+        &[("Email_Addr", Email)],
+    );
 }
 
 #[test]
 fn german_french_and_spanish_class_lists() {
     for (name, first, last, email, group) in [
-        ("german.csv", "Vorname", "Nachname", "E-Mail-Adresse", "Klasse"),
+        (
+            "german.csv",
+            "Vorname",
+            "Nachname",
+            "E-Mail-Adresse",
+            "Klasse",
+        ),
         ("french.csv", "Prénom", "Nom", "Courriel", "Classe"),
-        ("spanish.csv", "Nombre", "Apellidos", "Correo electrónico", "Grupo"),
+        (
+            "spanish.csv",
+            "Nombre",
+            "Apellidos",
+            "Correo electrónico",
+            "Grupo",
+        ),
     ] {
         imports_cleanly(
             name,
             ImportKind::Learners,
             &[(first, FirstName), (last, LastName), (email, Email)],
         );
-        imports_cleanly(name, ImportKind::GroupMembers, &[(email, Email), (group, Groups)]);
+        imports_cleanly(
+            name,
+            ImportKind::GroupMembers,
+            &[(email, Email), (group, Groups)],
+        );
     }
 }
 

@@ -197,9 +197,11 @@ fn hostile_limits_are_configurable() {
         }
     );
     let mut csv = fixture("wide_100k_columns.csv");
-    csv.extend_from_slice(b"
+    csv.extend_from_slice(
+        b"
 a@x.org
-");
+",
+    );
     let wb = parse_bytes(&csv, None, &ParseOptions::default(), &limits).unwrap();
     assert_eq!(wb.sheets[0].headers.len(), 100_000);
 }

@@ -121,7 +121,7 @@ pub(crate) fn datetime_text(dt: &calamine::ExcelDateTime) -> (String, NoteKind) 
     } else {
         (u32::from(h), u32::from(mi), u32::from(s))
     };
-    if serial >= 0.0 && serial < 1.0 {
+    if (0.0..1.0).contains(&serial) {
         return (format!("{h:02}:{mi:02}:{s:02}"), NoteKind::Time);
     }
     if h == 0 && mi == 0 && s == 0 {
@@ -262,12 +262,18 @@ mod tests {
 
     #[test]
     fn day_counts_read_as_iso_dates_times_and_date_times() {
-        assert_eq!(serial_text(46082.0, false), ("2026-03-01".into(), NoteKind::Date));
+        assert_eq!(
+            serial_text(46082.0, false),
+            ("2026-03-01".into(), NoteKind::Date)
+        );
         assert_eq!(
             serial_text(46082.5, false),
             ("2026-03-01T12:00:00".into(), NoteKind::DateTime)
         );
-        assert_eq!(serial_text(0.75, false), ("18:00:00".into(), NoteKind::Time));
+        assert_eq!(
+            serial_text(0.75, false),
+            ("18:00:00".into(), NoteKind::Time)
+        );
         // The 1904 system counts from 1904-01-01.
         assert_eq!(serial_text(0.0 + 1.0, true).0, "1904-01-02");
     }

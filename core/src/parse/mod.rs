@@ -131,7 +131,10 @@ pub(crate) fn into_workbook(
             if note.first_row <= found.header_row_number && note.count == 1 {
                 continue;
             }
-            let header = found.headers.get(note.column as usize).map_or("", String::as_str);
+            let header = found
+                .headers
+                .get(note.column as usize)
+                .map_or("", String::as_str);
             warnings.push(note.warning(&found.name, header));
         }
         sheets.push(found);
@@ -268,14 +271,12 @@ pub(crate) fn detect_header(rows: &[SourceRow], keys: &[String]) -> usize {
     let window = rows.len().min(3);
     if !keys.is_empty() {
         let hit = rows[..window].iter().position(|r| {
-            r.cells
-                .iter()
-                .any(|c| {
-                    !c.is_empty()
-                        && crate::header::candidates(c)
-                            .iter()
-                            .any(|(k, _)| keys.contains(k))
-                })
+            r.cells.iter().any(|c| {
+                !c.is_empty()
+                    && crate::header::candidates(c)
+                        .iter()
+                        .any(|(k, _)| keys.contains(k))
+            })
         });
         if let Some(i) = hit {
             return i;

@@ -97,7 +97,8 @@ fn check_ods_extent(bytes: &[u8], limits: &Limits) -> Result<(), ParseError> {
         .saturating_mul(4)
         .saturating_add(64 * 1024);
     let capped = CappedEntry::new(file, "content.xml", declared, &budget).with_max_event(max_event);
-    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::with_capacity(16 * 1024, capped));
+    let mut xml =
+        quick_xml::Reader::from_reader(std::io::BufReader::with_capacity(16 * 1024, capped));
     let mut buf = Vec::new();
     let (mut sheet, mut rows, mut widest) = (String::new(), 0u64, 0u64);
     let (mut row_repeat, mut col, mut row_filled) = (1u64, 0u64, false);
@@ -240,7 +241,10 @@ fn data_text(v: &Data) -> (String, Option<NoteKind>) {
         // ODS stores dates as ISO text already; a midnight time adds nothing.
         Data::DateTimeIso(s) => {
             let date = s.strip_suffix("T00:00:00").unwrap_or(s);
-            (date.to_string(), (date.len() != s.len()).then_some(NoteKind::Date))
+            (
+                date.to_string(),
+                (date.len() != s.len()).then_some(NoteKind::Date),
+            )
         }
         Data::DurationIso(s) => (s.clone(), None),
         Data::Error(e) => (e.to_string(), Some(NoteKind::FormulaError)),

@@ -69,9 +69,11 @@ fn corrupt(message: String) -> ParseError {
     ParseError::CorruptSpreadsheet { message }
 }
 
+type PartReader<'z, 'd, 'b> = BufReader<CappedEntry<'b, zip::read::ZipFile<'z, Cursor<&'d [u8]>>>>;
+
 /// One zip part being read as XML, through the capped reader.
 struct Part<'z, 'd, 'b> {
-    xml: quick_xml::Reader<BufReader<CappedEntry<'b, zip::read::ZipFile<'z, Cursor<&'d [u8]>>>>>,
+    xml: quick_xml::Reader<PartReader<'z, 'd, 'b>>,
     buf: Vec<u8>,
 }
 
@@ -309,7 +311,10 @@ impl SharedStrings {
     }
 }
 
-fn read_shared_strings(mut p: Part<'_, '_, '_>, limits: &Limits) -> Result<SharedStrings, ParseError> {
+fn read_shared_strings(
+    mut p: Part<'_, '_, '_>,
+    limits: &Limits,
+) -> Result<SharedStrings, ParseError> {
     let mut out = SharedStrings::default();
     let mut item = CellText::new(limits.max_cell_chars);
     let (mut in_si, mut in_t, mut phonetic) = (false, false, 0u32);
@@ -462,7 +467,11 @@ fn cell_ref(r: &str) -> (Option<u32>, Option<u32>) {
     (row.map(|n| n - 1), (letters > 0).then(|| col - 1))
 }
 
-fn read_sheet(mut p: Part<'_, '_, '_>, name: String, ctx: &SheetCtx<'_>) -> Result<RawSheet, ParseError> {
+fn read_sheet(
+    mut p: Part<'_, '_, '_>,
+    name: String,
+    ctx: &SheetCtx<'_>,
+) -> Result<RawSheet, ParseError> {
     let limits = ctx.limits;
     let max_row = limits.max_rows as u64 + 4;
     let too_large = |name: &str, rows: u64, columns: u64| ParseError::SheetTooLarge {
@@ -515,7 +524,11 @@ fn read_sheet(mut p: Part<'_, '_, '_>, name: String, ctx: &SheetCtx<'_>) -> Resu
                             row = r;
                             next_row = r.saturating_add(1);
                             if u64::from(row) >= max_row {
-                                return Err(too_large(&name, u64::from(row) + 1, u64::from(widest)));
+                                return Err(too_large(
+                                    &name,
+                                    u64::from(row) + 1,
+                                    u64::from(widest),
+                                ));
                             }
                         }
                         col = c.unwrap_or(next_col);
@@ -628,7 +641,7 @@ fn cell_value(
                     let (text, note) = serial_text(f, ctx.date1904);
                     (text, Some(note))
                 }
-                Shown::ZeroPadded(width) if f.fract() == 0.0 && f >= 0.0 && f < 1e15 => {
+                Shown::ZeroPadded(width) if f.fract() == 0.0 && (0.0..1e15).contains(&f) => {
                     let text = format!("{:0width$}", f as u64, width = width as usize);
                     let padded = text.len() > number_text(f).0.len();
                     (text, padded.then_some(NoteKind::ZeroPadded))

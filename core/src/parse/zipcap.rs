@@ -216,14 +216,17 @@ mod tests {
     #[test]
     fn an_event_longer_than_the_cap_stops_the_reader_until_marked() {
         let budget = Budget::new(u64::MAX);
-        let data = vec![b'x'; 64];
+        let data = [b'x'; 64];
         let mut r = CappedEntry::new(&data[..], "s", 64, &budget).with_max_event(16);
         let mut buf = [0u8; 10];
         assert_eq!(r.read(&mut buf).unwrap(), 10);
         r.mark();
         assert_eq!(r.read(&mut buf).unwrap(), 10);
         assert!(r.read(&mut buf).is_err());
-        assert!(matches!(r.overrun(), Some(Overrun::Event { limit: 16, .. })));
+        assert!(matches!(
+            r.overrun(),
+            Some(Overrun::Event { limit: 16, .. })
+        ));
     }
 
     proptest::proptest! {
