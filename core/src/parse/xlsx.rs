@@ -505,10 +505,12 @@ fn read_sheet(
                         }
                     }
                     "row" => {
-                        row = attr(e, "r")
-                            .and_then(|v| v.parse::<u32>().ok())
-                            .filter(|&n| n > 0)
-                            .map_or(next_row, |n| n - 1);
+                        let r = e
+                            .attributes()
+                            .flatten()
+                            .find(|a| a.key.local_name().as_ref() == "r")
+                            .and_then(|a| a.value.trim().parse::<u32>().ok());
+                        row = r.filter(|&n| n > 0).map_or(next_row, |n| n - 1);
                         next_row = row.saturating_add(1);
                         next_col = 0;
                         // Rows are counted whether or not they hold anything: a sheet of
@@ -518,7 +520,19 @@ fn read_sheet(
                         }
                     }
                     "c" => {
-                        let (r, c) = attr(e, "r").map_or((None, None), |v| cell_ref(&v));
+                        // One pass over the attributes, reusing `kind`: this runs for
+                        // every cell of the sheet.
+                        let (mut r, mut c) = (None, None);
+                        kind.clear();
+                        style = 0;
+                        for a in e.attributes().flatten() {
+                            match a.key.local_name().as_ref() {
+                                "r" => (r, c) = cell_ref(&a.value),
+                                "t" => kind.push_str(a.value.trim()),
+                                "s" => style = a.value.trim().parse().unwrap_or(0),
+                                _ => {}
+                            }
+                        }
                         if let Some(r) = r.filter(|&r| r > row) {
                             // A cell outside its row element: trust the cell.
                             row = r;
@@ -537,8 +551,6 @@ fn read_sheet(
                             return Err(too_large(&name, u64::from(row) + 1, u64::from(col) + 1));
                         }
                         widest = widest.max(col + 1);
-                        kind = attr(e, "t").unwrap_or_default();
-                        style = attr(e, "s").and_then(|v| v.parse().ok()).unwrap_or(0);
                         text.clear();
                         in_cell = !empty;
                         rows.touch(row)?;
