@@ -6,7 +6,8 @@ mod xlsx_bomb;
 
 use muster_core::{check, parse_bytes, ImportKind, Limits, ParseError, ParseOptions};
 use xlsx_bomb::{
-    declare_size, empty_rows_bomb, huge_shared_string_bomb, xlsx, SHEET_END, SHEET_START,
+    declare_size, empty_rows_bomb, huge_shared_string_bomb, whitespace_bomb, xlsx, SHEET_END,
+    SHEET_START,
 };
 
 #[test]
@@ -83,6 +84,25 @@ fn a_huge_shared_string_is_refused_without_holding_it() {
                 "{message}"
             )
         }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn whitespace_between_rows_is_refused_once_it_outgrows_any_cell() {
+    let bytes = whitespace_bomb(8 << 20);
+    let err = check(
+        &bytes,
+        Some("w.xlsx"),
+        ImportKind::Invites,
+        &Limits::default(),
+    )
+    .unwrap_err();
+    match err {
+        ParseError::CorruptSpreadsheet { message } => assert!(
+            message.contains("single piece of XML over") && message.contains("near row 1"),
+            "{message}"
+        ),
         other => panic!("{other:?}"),
     }
 }

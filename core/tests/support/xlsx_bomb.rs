@@ -71,6 +71,24 @@ pub fn empty_rows_bomb(bytes: usize) -> Vec<u8> {
     )
 }
 
+/// A header row, then `bytes` of whitespace between two elements of the sheet: one XML
+/// text event as large as the sheet. A reader that buffers whole events holds it all.
+pub fn whitespace_bomb(bytes: usize) -> Vec<u8> {
+    xlsx(
+        |w| {
+            w.write_all(SHEET_START.as_bytes())?;
+            let chunk = vec![b' '; 64 * 1024];
+            let mut written = 0;
+            while written < bytes {
+                w.write_all(&chunk)?;
+                written += chunk.len();
+            }
+            w.write_all(SHEET_END.as_bytes())
+        },
+        |_| Ok(()),
+    )
+}
+
 /// A workbook whose shared strings part holds one string of `bytes` characters.
 pub fn huge_shared_string_bomb(bytes: usize) -> Vec<u8> {
     xlsx(
