@@ -169,6 +169,33 @@ fn a_huge_text_node_in_a_sheet_is_refused_naming_the_tab_and_row() {
 }
 
 #[test]
+fn blank_rows_above_the_table_do_not_count_against_the_row_limit() {
+    let bytes = xlsx(
+        |w| {
+            w.write_all(br#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#)?;
+            w.write_all(
+                br#"<row r="11"><c r="A11" t="inlineStr"><is><t>Email</t></is></c></row>"#,
+            )?;
+            for r in 12..=16 {
+                write!(
+                    w,
+                    r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>p{r}@x.org</t></is></c></row>"#
+                )?;
+            }
+            w.write_all(SHEET_END.as_bytes())
+        },
+        |_| Ok(()),
+    );
+    let limits = Limits {
+        max_rows: 5,
+        ..Limits::default()
+    };
+    let book = parse_bytes(&bytes, Some("b.xlsx"), &ParseOptions::default(), &limits).unwrap();
+    assert_eq!(book.sheets[0].header_row_number, 11);
+    assert_eq!(book.sheets[0].rows.len(), 5);
+}
+
+#[test]
 fn a_row_wider_than_the_grid_is_abandoned() {
     let bytes = xlsx(
         |w| {

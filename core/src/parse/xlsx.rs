@@ -487,6 +487,17 @@ fn read_sheet(
     let (mut row, mut next_row, mut col, mut next_col) = (0u32, 0u32, 0u32, 0u32);
     let (mut kind, mut style, mut widest) = (String::new(), 0usize, 0u32);
     let (mut in_cell, mut in_value, mut phonetic) = (false, false, 0u32);
+    // Rows are measured from the first one in the sheet, as its dimension would be: blank
+    // rows above a table do not count against the limit.
+    let mut first_row: Option<u32> = None;
+    let mut reach = |row: u32, widest: u32| -> Result<(), ParseError> {
+        let first = *first_row.get_or_insert(row);
+        let rows = u64::from(row.saturating_sub(first)) + 1;
+        if rows > max_row {
+            return Err(too_large(&name, rows, u64::from(widest)));
+        }
+        Ok(())
+    };
     loop {
         let event = p.next().map_err(|e| near_row(e, &name, row))?;
         match &event {
@@ -515,9 +526,7 @@ fn read_sheet(
                         next_col = 0;
                         // Rows are counted whether or not they hold anything: a sheet of
                         // millions of empty rows is abandoned here, not read to the end.
-                        if u64::from(row) >= max_row {
-                            return Err(too_large(&name, u64::from(row) + 1, u64::from(widest)));
-                        }
+                        reach(row, widest)?;
                     }
                     "c" => {
                         // One pass over the attributes, reusing `kind`: this runs for
@@ -537,13 +546,7 @@ fn read_sheet(
                             // A cell outside its row element: trust the cell.
                             row = r;
                             next_row = r.saturating_add(1);
-                            if u64::from(row) >= max_row {
-                                return Err(too_large(
-                                    &name,
-                                    u64::from(row) + 1,
-                                    u64::from(widest),
-                                ));
-                            }
+                            reach(row, widest)?;
                         }
                         col = c.unwrap_or(next_col);
                         next_col = col.saturating_add(1);
