@@ -41,6 +41,32 @@ const NOISE: &[&str] = &[
     "pflichtfeld",
 ];
 
+/// Words that, in brackets, say whose value a column holds rather than how to fill it
+/// in: `Email (Parent/Guardian)` is not the person's own address. Brackets holding one of
+/// these are read as part of the header, in front: "parent guardian email".
+const QUALIFIERS: &[&str] = &[
+    "parent",
+    "parents",
+    "guardian",
+    "guardians",
+    "mother",
+    "father",
+    "child",
+    "children",
+    "student",
+    "students",
+    "teacher",
+    "teachers",
+    "instructor",
+    "instructors",
+    "manager",
+    "emergency",
+    "contact",
+    "alternate",
+    "secondary",
+    "recovery",
+];
+
 /// How a key was derived from the header, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Derivation {
@@ -57,8 +83,24 @@ pub(crate) enum Derivation {
 /// "required" left out. `First Name [Required]` → `["first", "name"]`,
 /// `givenName` → `["given", "name"]`, `login_id` → `["login", "id"]`.
 pub fn header_words(header: &str) -> Vec<String> {
-    let (outside, _) = split_brackets(header);
-    words(&outside)
+    let (outside, inside) = split_brackets(header);
+    qualified(words(&outside), &inside)
+}
+
+/// `words` with the words of any bracket that holds a qualifier put in front.
+fn qualified(words: Vec<String>, inside: &[String]) -> Vec<String> {
+    let mut front: Vec<String> = Vec::new();
+    for part in inside {
+        let w = self::words(part);
+        if w.iter().any(|w| QUALIFIERS.contains(&w.as_str())) {
+            front.extend(w);
+        }
+    }
+    if front.is_empty() {
+        return words;
+    }
+    front.extend(words);
+    front
 }
 
 /// The key two headers are compared by: [`header_words`] run together, so `E-mail`,
@@ -70,7 +112,7 @@ pub fn header_key(header: &str) -> String {
 /// Every key a header may be matched by, strongest first, without repeats.
 pub(crate) fn candidates(header: &str) -> Vec<(String, Derivation)> {
     let (outside, inside) = split_brackets(header);
-    let mut words = words(&outside);
+    let mut words = qualified(words(&outside), &inside);
     let mut out: Vec<(String, Derivation)> = Vec::new();
     let add = |key: String, how: Derivation, out: &mut Vec<(String, Derivation)>| {
         if !key.is_empty() && !out.iter().any(|(k, _)| *k == key) {
@@ -257,6 +299,16 @@ mod tests {
     }
 
     #[test]
+    fn brackets_saying_whose_value_it_is_are_kept_in_front() {
+        assert_eq!(header_key("Email (Parent/Guardian)"), "parentguardianemail");
+        assert_eq!(
+            header_key("Phone [Emergency contact]"),
+            "emergencycontactphone"
+        );
+        assert_eq!(header_key("Email (optional)"), "email");
+    }
+
+    #[test]
     fn bracketed_machine_names_are_a_last_resort() {
         assert_eq!(
             keys("User name [userPrincipalName] Required"),
@@ -287,6 +339,8 @@ mod tests {
             note in "(required|optional|[A-Za-z ]{0,12})",
             sep in proptest::sample::select(vec![" ", "_", "-", "."]),
         ) {
+            // A note naming whose value it is changes the key on purpose.
+            proptest::prop_assume!(!self::words(&note).iter().any(|w| QUALIFIERS.contains(&w.as_str())));
             let plain = words.join(" ");
             let decorated = format!("{} [{note}] ({note})", words.join(sep));
             // Noise words inside the plain header would be dropped from both.

@@ -452,6 +452,32 @@ mod tests {
     }
 
     #[test]
+    fn a_bracket_naming_someone_else_keeps_the_column_off_the_persons_email() {
+        let m = map_headers(
+            ImportKind::People,
+            &h(&[
+                "Email",
+                "Email (Parent/Guardian)",
+                "First Name",
+                "Last Name",
+            ]),
+            &MappingOverrides::default(),
+        );
+        assert!(!m.has_errors(), "{:?}", m.issues);
+        assert_eq!(field_of(&m, "Email"), Some(FieldId::Email));
+        assert_eq!(
+            field_of(&m, "Email (Parent/Guardian)"),
+            Some(FieldId::ParentEmails)
+        );
+        let m = map_headers(
+            ImportKind::Learners,
+            &h(&["Email (Parent)"]),
+            &MappingOverrides::default(),
+        );
+        assert_eq!(field_of(&m, "Email (Parent)"), None);
+    }
+
+    #[test]
     fn login_id_maps_to_username_for_people() {
         let m = map_headers(
             ImportKind::People,
