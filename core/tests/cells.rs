@@ -146,8 +146,9 @@ fn rows_on_an_instructions_tab_do_not_hide_an_empty_roster_tab() {
     let help = wb.add_worksheet().set_name("Help").unwrap();
     help.write_string(0, 0, "How to fill this in").unwrap();
     help.write_string(1, 0, "One person a row").unwrap();
+    let wb_bytes = wb.save_to_buffer().unwrap();
     let err = check(
-        &wb.save_to_buffer().unwrap(),
+        &wb_bytes,
         Some("r.xlsx"),
         ImportKind::Invites,
         &Limits::default(),
@@ -159,5 +160,18 @@ fn rows_on_an_instructions_tab_do_not_hide_an_empty_roster_tab() {
             sheet: "Roster".into(),
             header_row: 1
         }
+    );
+    // The same answer for a caller that parses and picks the tabs itself, as the app does.
+    let book = parse_bytes(
+        &wb_bytes,
+        Some("r.xlsx"),
+        &ParseOptions::default(),
+        &Limits::default(),
+    )
+    .unwrap();
+    let wanted = muster_core::sheets_to_check(ImportKind::Invites, &book, |_| Default::default());
+    assert_eq!(
+        muster_core::parse::no_data_rows(wanted.iter().map(|&i| &book.sheets[i])),
+        Some(err)
     );
 }

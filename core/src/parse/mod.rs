@@ -231,8 +231,10 @@ pub(crate) use delimited::for_each_record;
 pub use delimited::RowView;
 
 /// The one answer for a file whose sheets hold a header and nothing under it, named by
-/// the first such sheet; None when any sheet has a data row.
-pub(crate) fn no_data_rows<'s>(mut sheets: impl Iterator<Item = &'s Sheet>) -> Option<ParseError> {
+/// the first such sheet; None when any sheet has a data row. [`parse_bytes`] applies it to
+/// every tab and [`crate::check`] to the tabs it imports; a caller that picks tabs itself
+/// (`sheets_to_check`) passes those, so an instructions tab's rows hide nothing.
+pub fn no_data_rows<'s>(mut sheets: impl Iterator<Item = &'s Sheet>) -> Option<ParseError> {
     let first = sheets.next()?;
     if !first.rows.is_empty() || sheets.any(|s| !s.rows.is_empty()) {
         return None;
