@@ -228,3 +228,39 @@ fn a_row_wider_than_the_grid_is_abandoned() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_sheet_part_named_in_another_case_than_its_rels_say_is_still_found() {
+    let bytes = xlsx(
+        |w| {
+            w.write_all(SHEET_START.as_bytes())?;
+            w.write_all(
+                br#"<row r="2"><c r="A2" t="inlineStr"><is><t>ana@x.org</t></is></c></row>"#,
+            )?;
+            w.write_all(SHEET_END.as_bytes())
+        },
+        |_| Ok(()),
+    );
+    // Zip entry names sit uncompressed in the local and central headers.
+    let (from, to) = (
+        &b"xl/worksheets/sheet1.xml"[..],
+        &b"XL/Worksheets/Sheet1.xml"[..],
+    );
+    let mut renamed = bytes.clone();
+    let mut count = 0;
+    for i in 0..renamed.len() - from.len() {
+        if &renamed[i..i + from.len()] == from {
+            renamed[i..i + from.len()].copy_from_slice(to);
+            count += 1;
+        }
+    }
+    assert_eq!(count, 2);
+    let report = check(
+        &renamed,
+        Some("c.xlsx"),
+        ImportKind::Invites,
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(report.totals().ready, 1);
+}

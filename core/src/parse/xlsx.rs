@@ -84,7 +84,17 @@ fn part<'z, 'd, 'b>(
     max_event: u64,
 ) -> Result<Option<Part<'z, 'd, 'b>>, ParseError> {
     let name = name.trim_start_matches('/');
-    let Some(index) = zip.index_for_name(name) else {
+    // Some writers differ in case or use backslashes between the rels and the zip.
+    let index = zip.index_for_name(name).or_else(|| {
+        let wanted = name.replace('\\', "/");
+        let found = zip
+            .file_names()
+            .flatten()
+            .find(|n| n.replace('\\', "/").eq_ignore_ascii_case(&wanted))?
+            .into_owned();
+        zip.index_for_name(&found)
+    });
+    let Some(index) = index else {
         return Ok(None);
     };
     let file = zip
