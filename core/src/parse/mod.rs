@@ -168,8 +168,9 @@ pub(crate) enum Prepared<'a> {
     Delimited(DelimitedInput<'a>),
 }
 
-/// Size checks, format detection and decoding. Spreadsheets are read whole (calamine
-/// needs the zip anyway); delimited text is only decoded, so callers can stream it.
+/// Size checks, format detection and decoding. Spreadsheets are read into rows here (each
+/// sheet streamed, under the limits); delimited text is only decoded, so callers can
+/// stream it.
 pub(crate) fn prepare<'a>(
     bytes: &'a [u8],
     file_name: Option<&str>,

@@ -1,4 +1,5 @@
-//! XLSX, ODS and XLS through calamine, with the zip and dimension checks done first.
+//! Zip and OLE spreadsheets: the zip's directory checked first, then XLSX through the
+//! streaming reader in `xlsx.rs`, ODS and XLS through calamine.
 
 use std::io::Cursor;
 
