@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use muster_core::mapping::MatchKind;
-use muster_core::{check_with, CheckOptions, CheckReport, ImportKind, Limits};
+use muster_core::{check_with, thousands, CheckOptions, CheckReport, ImportKind, Limits};
 
 const USAGE: &str = "usage:
   muster-check check --kind KIND [--format json|table] [--delimiter comma|semicolon|tab|pipe|CHAR] [--max-rows N] FILE
@@ -334,18 +334,6 @@ fn grid<const N: usize>(titles: &[&str; N], rows: &[[String; N]]) -> String {
         }
         out.push_str(line.trim_end());
         out.push('\n');
-    }
-    out
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
     }
     out
 }

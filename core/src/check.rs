@@ -110,25 +110,24 @@ fn check_delimited(
         .min(limits.max_rows);
 
     let mut header_number = 0u32;
+    // The mapping, and the header's row number for a NoDataRows answer.
     let start = |head: &mut Vec<SourceRow>,
                  checked: &mut Checked,
-                 data_rows: &mut usize,
-                 header_number: &mut u32|
-     -> Result<Mapping, ParseError> {
+                 data_rows: &mut usize|
+     -> Result<(Mapping, u32), ParseError> {
         let index = match parse_opts.header_row {
             Some(i) => i.min(head.len() - 1),
             None => detect_header(head, &parse_opts.header_keys),
         };
         let rest = head.split_off(index + 1);
         let header = head.pop().expect("index is within head");
-        *header_number = header.number;
         let m = map_headers(kind, &header.cells, &overrides);
         checked.begin_sheet(&input.name, &m, expected);
         for row in rest {
             *data_rows += 1;
             checked.push_row(row);
         }
-        Ok(m)
+        Ok((m, header.number))
     };
 
     for_each_record(&input.text, input.delimiter, limits, |row| {
@@ -144,12 +143,8 @@ fn check_delimited(
         }
         head.push(row.to_source_row());
         if head.len() >= head_len {
-            mapping = Some(start(
-                &mut head,
-                &mut checked,
-                &mut data_rows,
-                &mut header_number,
-            )?);
+            let (m, number) = start(&mut head, &mut checked, &mut data_rows)?;
+            (mapping, header_number) = (Some(m), number);
         }
         Ok(())
     })?;
@@ -157,12 +152,8 @@ fn check_delimited(
         if head.is_empty() {
             return Err(ParseError::Empty);
         }
-        mapping = Some(start(
-            &mut head,
-            &mut checked,
-            &mut data_rows,
-            &mut header_number,
-        )?);
+        let (m, number) = start(&mut head, &mut checked, &mut data_rows)?;
+        (mapping, header_number) = (Some(m), number);
     }
     if data_rows > limits.max_rows {
         return Err(ParseError::TooManyRows {

@@ -19,7 +19,7 @@ pub(crate) fn looks_like_formula(s: &str) -> bool {
 }
 
 /// Formats a count with thousands separators, as admins read numbers in summaries.
-pub(crate) fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -53,18 +53,23 @@ pub fn xlsx(
     zip.finish().unwrap().into_inner()
 }
 
+/// Writes `chunk` over and over until at least `bytes` are written.
+fn repeat_to(w: &mut dyn Write, chunk: &[u8], bytes: usize) -> std::io::Result<()> {
+    let mut written = 0;
+    while written < bytes {
+        w.write_all(chunk)?;
+        written += chunk.len();
+    }
+    Ok(())
+}
+
 /// The sheet of the issue's bomb: a header, then `bytes` worth of empty rows, which
 /// deflate about a thousandfold.
 pub fn empty_rows_bomb(bytes: usize) -> Vec<u8> {
     xlsx(
         |w| {
             w.write_all(SHEET_START.as_bytes())?;
-            let chunk = "<row></row>".repeat(64 * 1024 / 11);
-            let mut written = 0;
-            while written < bytes {
-                w.write_all(chunk.as_bytes())?;
-                written += chunk.len();
-            }
+            repeat_to(w, "<row></row>".repeat(64 * 1024 / 11).as_bytes(), bytes)?;
             w.write_all(SHEET_END.as_bytes())
         },
         |_| Ok(()),
@@ -77,12 +82,7 @@ pub fn whitespace_bomb(bytes: usize) -> Vec<u8> {
     xlsx(
         |w| {
             w.write_all(SHEET_START.as_bytes())?;
-            let chunk = vec![b' '; 64 * 1024];
-            let mut written = 0;
-            while written < bytes {
-                w.write_all(&chunk)?;
-                written += chunk.len();
-            }
+            repeat_to(w, &[b' '; 64 * 1024], bytes)?;
             w.write_all(SHEET_END.as_bytes())
         },
         |_| Ok(()),
@@ -99,12 +99,7 @@ pub fn huge_shared_string_bomb(bytes: usize) -> Vec<u8> {
         },
         |w| {
             w.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>"#)?;
-            let chunk = vec![b'a'; 64 * 1024];
-            let mut written = 0;
-            while written < bytes {
-                w.write_all(&chunk)?;
-                written += chunk.len();
-            }
+            repeat_to(w, &[b'a'; 64 * 1024], bytes)?;
             w.write_all(b"</t></si></sst>")
         },
     )
