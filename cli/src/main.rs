@@ -1,23 +1,44 @@
 //! `muster-check check --kind invites FILE`: the same checks the upload page runs.
 //!
-//! Prints a one-line JSON summary, then every issue as a JSON line. Exit code 0 means no
-//! errors, 1 means the file has errors, 2 means it could not be read at all.
+//! Prints a one-line JSON summary, then every issue as a JSON line (`--format json`, for
+//! scripts), or a summary for people (`--format table`). Exit codes are in [`USAGE`].
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use muster_core::{check_with, CheckOptions, ImportKind, Limits};
+use muster_core::mapping::MatchKind;
+use muster_core::{check_with, thousands, CheckOptions, CheckReport, ImportKind, Limits};
 
 const USAGE: &str = "usage:
-  muster-check check --kind KIND [--delimiter comma|semicolon|tab|pipe|CHAR] [--max-rows N] FILE
+  muster-check check --kind KIND [--format json|table] [--delimiter comma|semicolon|tab|pipe|CHAR] [--max-rows N] FILE
   muster-check template --kind KIND
 
-KIND is one of: invites, learners, program-invitations, people, group-members";
+KIND is one of: invites, learners, program-invitations, people, group-members
+
+--format json   (the default) one JSON line summing up the file, then one JSON line
+                per problem, header problems first, then rows in file order
+--format table  a summary for people: counts, how each column was read, and the
+                problems by row
+
+Exit codes:
+  0  the file can be uploaded: no errors (warnings may remain)
+  1  the file was read, but a column or some rows have errors to fix first
+  2  the file could not be checked: it cannot be read, breaks a limit, has a
+     header but no people below it, or the command line is wrong (the reason
+     goes to stderr)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Table,
+}
 
 struct CheckArgs {
     kind: ImportKind,
     file: String,
     delimiter: Option<u8>,
     max_rows: Option<usize>,
+    format: Format,
 }
 
 enum Command {
@@ -30,10 +51,14 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
     let Some(command) = args.first() else {
         return Ok(Command::Help);
     };
+    if matches!(command.as_str(), "-h" | "--help" | "help") {
+        return Ok(Command::Help);
+    }
     let mut kind = None;
     let mut file = None;
     let mut delimiter = None;
     let mut max_rows = None;
+    let mut format = Format::Json;
     let mut rest = args[1..].iter();
     while let Some(arg) = rest.next() {
         let mut value = |name: &str| rest.next().cloned().ok_or(format!("{name} needs a value"));
@@ -47,6 +72,13 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                 )
             }
             "--delimiter" => delimiter = Some(parse_delimiter(&value("--delimiter")?)?),
+            "--format" => {
+                format = match value("--format")?.as_str() {
+                    "json" => Format::Json,
+                    "table" => Format::Table,
+                    other => return Err(format!("--format must be json or table, got {other:?}")),
+                }
+            }
             "--max-rows" => {
                 let v = value("--max-rows")?;
                 max_rows = Some(
@@ -66,9 +98,9 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             file: file.ok_or("FILE is required")?,
             delimiter,
             max_rows,
+            format,
         })),
         "template" => Ok(Command::Template(kind)),
-        "-h" | "--help" | "help" => Ok(Command::Help),
         other => Err(format!("unknown command {other:?}")),
     }
 }
@@ -107,15 +139,42 @@ fn run_check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let totals = report.totals();
-    let (mut errors, mut warnings) = (0u64, 0u64);
-    for issue in report.issues() {
-        if issue.is_error() {
-            errors += 1;
+    let (errors, warnings) = report.issues().fold((0u64, 0u64), |(e, w), i| {
+        if i.is_error() {
+            (e + 1, w)
         } else {
-            warnings += 1;
+            (e, w + 1)
         }
+    });
+    let out = match args.format {
+        Format::Json => match json_lines(&args, &report, errors, warnings) {
+            Ok(out) => out,
+            Err(e) => {
+                eprintln!("muster-check: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Format::Table => table(&args, &report, errors),
+    };
+    print!("{out}");
+    // The process ends here: handing a 100k-row report back to the allocator row by row
+    // would only delay the exit the operating system does in one step.
+    std::mem::forget(report);
+    std::mem::forget(bytes);
+    if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
+}
+
+fn json_lines(
+    args: &CheckArgs,
+    report: &CheckReport,
+    errors: u64,
+    warnings: u64,
+) -> Result<String, serde_json::Error> {
+    let totals = report.totals();
     let summary = serde_json::json!({
         "file": args.file,
         "kind": args.kind,
@@ -134,23 +193,149 @@ fn run_check(args: CheckArgs) -> ExitCode {
     out.push_str(&summary.to_string());
     out.push('\n');
     for issue in report.issues() {
-        match serde_json::to_string(issue) {
-            Ok(line) => {
-                out.push_str(&line);
-                out.push('\n');
-            }
-            Err(e) => {
-                eprintln!("muster-check: {e}");
-                return ExitCode::from(2);
-            }
+        out.push_str(&serde_json::to_string(issue)?);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Problems listed in a table before the rest are only counted: a person reads the
+/// first screenful, and `--format json` has them all.
+const TABLE_ISSUES: usize = 50;
+
+fn table(args: &CheckArgs, report: &CheckReport, errors: u64) -> String {
+    let totals = report.totals();
+    let mut out = String::new();
+    let format = match (report.format, report.delimiter) {
+        (muster_core::parse::FileFormat::Delimited, Some(d)) => {
+            let d = match d {
+                ',' => "comma".to_string(),
+                ';' => "semicolon".to_string(),
+                '\t' => "tab".to_string(),
+                '|' => "pipe".to_string(),
+                other => format!("{other:?}"),
+            };
+            use muster_core::parse::TextEncoding::*;
+            let encoding = match report.encoding {
+                Some(Utf8) => "UTF-8",
+                Some(Utf8Bom) => "UTF-8 with BOM",
+                Some(Utf16Le) => "UTF-16 LE",
+                Some(Utf16Be) => "UTF-16 BE",
+                Some(Windows1252) => "Windows-1252",
+                None => "",
+            };
+            format!("text, {d}-separated, {encoding}")
+        }
+        (f, _) => format!("{f:?}").to_uppercase(),
+    };
+    let _ = writeln!(out, "{}: {} ({format})", args.file, args.kind.label());
+    let _ = writeln!(
+        out,
+        "{} rows: {} ready, {} with warnings, {} with errors",
+        thousands(totals.rows.into()),
+        thousands(totals.ready.into()),
+        thousands(totals.with_warnings.into()),
+        thousands(totals.with_errors.into())
+    );
+    for note in &report.warnings {
+        let _ = writeln!(out, "Note: {}", note.message);
+    }
+    for mapping in &report.mappings {
+        out.push_str("\nColumns\n");
+        let rows: Vec<[String; 3]> = mapping
+            .columns
+            .iter()
+            .filter(|c| !c.header.is_empty())
+            .map(|c| {
+                let field = c
+                    .field
+                    .and_then(|f| report.kind.column(f))
+                    .map_or("(ignored)", |s| s.header);
+                let how = match c.how {
+                    MatchKind::Exact => "exact".to_string(),
+                    MatchKind::Synonym => format!("synonym, {:.0}%", c.confidence * 100.0),
+                    MatchKind::Fuzzy => format!("guess, {:.0}%", c.confidence * 100.0),
+                    MatchKind::Override => "your choice".to_string(),
+                    MatchKind::Ignored => "ignored by you".to_string(),
+                    MatchKind::Unknown => "no match".to_string(),
+                };
+                [c.header.clone(), field.to_string(), how]
+            })
+            .collect();
+        out.push_str(&grid(&["HEADER", "READ AS", "HOW"], &rows));
+    }
+    // Unmatched columns are already shown in the column table.
+    let listed = || {
+        report
+            .issues()
+            .filter(|i| i.code != muster_core::IssueCode::UnknownColumn)
+    };
+    let (errors, warnings) = (errors, listed().filter(|i| !i.is_error()).count() as u64);
+    if errors + warnings > 0 {
+        let _ = writeln!(
+            out,
+            "\nProblems: {} errors, {} warnings",
+            thousands(errors),
+            thousands(warnings)
+        );
+        let rows: Vec<[String; 4]> = listed()
+            .take(TABLE_ISSUES)
+            .map(|i| {
+                let place = match (&i.sheet, i.row) {
+                    (Some(s), Some(r)) => format!("{s} {r}"),
+                    (None, Some(r)) => r.to_string(),
+                    (_, None) => "header".to_string(),
+                };
+                let severity = if i.is_error() { "error" } else { "warning" };
+                [
+                    place,
+                    i.column.clone().unwrap_or_default(),
+                    severity.to_string(),
+                    i.message.clone(),
+                ]
+            })
+            .collect();
+        out.push_str(&grid(&["ROW", "COLUMN", "LEVEL", "PROBLEM"], &rows));
+        let shown = rows.len() as u64;
+        if errors + warnings > shown {
+            let _ = writeln!(
+                out,
+                "... and {} more; --format json lists them all.",
+                thousands(errors + warnings - shown)
+            );
         }
     }
-    print!("{out}");
-    if errors > 0 {
-        ExitCode::from(1)
+    out.push('\n');
+    out.push_str(if errors > 0 {
+        "Not ready: fix the errors above and check again.\n"
     } else {
-        ExitCode::SUCCESS
+        "Ready to upload.\n"
+    });
+    out
+}
+
+/// Left-aligned columns two spaces apart; the last column is not padded.
+fn grid<const N: usize>(titles: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for row in std::iter::once(&titles.map(str::to_string)).chain(rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
     }
+    let mut out = String::new();
+    for row in std::iter::once(&titles.map(str::to_string)).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == N {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 fn main() -> ExitCode {

@@ -126,3 +126,95 @@ fn the_template_command_prints_the_kinds_template() {
         "Full Name,Email,External ID\r\n"
     );
 }
+
+#[test]
+fn the_table_format_is_a_summary_for_people_with_the_same_exit_code() {
+    let o = run(&[
+        "check",
+        "--kind",
+        "invites",
+        "--format",
+        "table",
+        &fixture("invites_bad.csv"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].ends_with("invites_bad.csv: Invites (text, semicolon-separated, UTF-8)"),
+        "{text}"
+    );
+    assert_eq!(lines[1], "3 rows: 0 ready, 0 with warnings, 3 with errors");
+    assert!(text.contains("E-mail       Email        exact"), "{text}");
+    assert!(text.contains("Problems: 3 errors, 0 warnings"), "{text}");
+    let row3 = lines.iter().find(|l| l.starts_with("3    E-mail")).unwrap();
+    assert!(
+        row3.contains("E-mail") && row3.contains("error") && row3.contains("already on row 2"),
+        "{row3}"
+    );
+    assert_eq!(
+        lines.last(),
+        Some(&"Not ready: fix the errors above and check again.")
+    );
+
+    let o = run(&[
+        "check",
+        "--kind",
+        "invites",
+        "--format",
+        "table",
+        &fixture("invites_ok.csv"),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("2 rows: 2 ready"), "{text}");
+    assert!(!text.contains("Problems"), "{text}");
+    assert!(text.ends_with("Ready to upload.\n"));
+}
+
+#[test]
+fn an_unknown_format_is_a_usage_error() {
+    let o = run(&[
+        "check",
+        "--kind",
+        "invites",
+        "--format",
+        "xml",
+        &fixture("invites_ok.csv"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--format must be json or table"));
+}
+
+#[test]
+fn a_header_with_no_people_below_it_exits_2_saying_so() {
+    for format in ["json", "table"] {
+        let o = run(&[
+            "check",
+            "--kind",
+            "learners",
+            "--format",
+            format,
+            &fixture("header_only.csv"),
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(o.stdout.is_empty());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("The sheet has a header row but no people below it"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn help_documents_the_formats_and_every_exit_code() {
+    let o = run(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = String::from_utf8(o.stdout).unwrap();
+    assert!(help.contains("--format json|table"));
+    for code in ["  0  ", "  1  ", "  2  "] {
+        assert!(help.contains(code), "{code:?} missing from {help}");
+    }
+    assert!(help.contains("header but no people below it"));
+}

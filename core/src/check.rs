@@ -7,8 +7,8 @@ use crate::kinds::{ImportKind, Role};
 use crate::limits::Limits;
 use crate::mapping::{map_headers, Mapping, MappingOverrides};
 use crate::parse::{
-    detect_header, for_each_record, into_workbook, prepare, DelimitedInput, FileFormat, ParseError,
-    ParseOptions, ParseWarning, Prepared, SourceRow, TextEncoding,
+    detect_header, for_each_record, into_workbook, no_data_rows, prepare, DelimitedInput,
+    FileFormat, ParseError, ParseOptions, ParseWarning, Prepared, SourceRow, TextEncoding,
 };
 use crate::validate::{Checked, Totals, ValidationOptions};
 
@@ -109,10 +109,12 @@ fn check_delimited(
         .count()
         .min(limits.max_rows);
 
+    let mut header_number = 0u32;
+    // The mapping, and the header's row number for a NoDataRows answer.
     let start = |head: &mut Vec<SourceRow>,
                  checked: &mut Checked,
                  data_rows: &mut usize|
-     -> Result<Mapping, ParseError> {
+     -> Result<(Mapping, u32), ParseError> {
         let index = match parse_opts.header_row {
             Some(i) => i.min(head.len() - 1),
             None => detect_header(head, &parse_opts.header_keys),
@@ -125,7 +127,7 @@ fn check_delimited(
             *data_rows += 1;
             checked.push_row(row);
         }
-        Ok(m)
+        Ok((m, header.number))
     };
 
     for_each_record(&input.text, input.delimiter, limits, |row| {
@@ -141,7 +143,8 @@ fn check_delimited(
         }
         head.push(row.to_source_row());
         if head.len() >= head_len {
-            mapping = Some(start(&mut head, &mut checked, &mut data_rows)?);
+            let (m, number) = start(&mut head, &mut checked, &mut data_rows)?;
+            (mapping, header_number) = (Some(m), number);
         }
         Ok(())
     })?;
@@ -149,11 +152,18 @@ fn check_delimited(
         if head.is_empty() {
             return Err(ParseError::Empty);
         }
-        mapping = Some(start(&mut head, &mut checked, &mut data_rows)?);
+        let (m, number) = start(&mut head, &mut checked, &mut data_rows)?;
+        (mapping, header_number) = (Some(m), number);
     }
     if data_rows > limits.max_rows {
         return Err(ParseError::TooManyRows {
             limit: limits.max_rows,
+        });
+    }
+    if data_rows == 0 {
+        return Err(ParseError::NoDataRows {
+            sheet: input.name,
+            header_row: header_number,
         });
     }
     Ok(CheckReport {
@@ -182,6 +192,10 @@ fn check_workbook(
             .unwrap_or_default()
     };
     let wanted_sheets = sheets_to_check(kind, &workbook, |name| overrides_for(name));
+    // Another tab's rows (instructions, say) are not people to import.
+    if let Some(err) = no_data_rows(wanted_sheets.iter().filter_map(|&i| workbook.sheets.get(i))) {
+        return Err(err);
+    }
     for (i, sheet) in workbook.sheets.into_iter().enumerate() {
         let wanted = wanted_sheets.contains(&i);
         if !wanted {

@@ -6,6 +6,8 @@ use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::arena::{Arena, SharedStr};
+
 /// RFC 5321 limits: longer addresses cannot be delivered by real mail servers.
 pub const MAX_LEN: usize = 254;
 pub const MAX_LOCAL_LEN: usize = 64;
@@ -16,8 +18,11 @@ pub const MAX_LOCAL_LEN: usize = 64;
 /// because the same person is often written `Ana@School.org` in one system and
 /// `ana@school.org` in another. The lowercase key is derived on demand rather than
 /// stored, which halves the memory of a 100k-row import.
+///
+/// The text lives in a [`SharedStr`]: alone when parsed on its own, packed beside its
+/// neighbours when a whole file is checked ([`Email::parse_in`]).
 #[derive(Clone)]
-pub struct Email(Box<str>);
+pub struct Email(SharedStr);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -44,41 +49,35 @@ impl Email {
     pub fn parse(input: &str) -> Result<Email, EmailError> {
         let s = crate::text::trim(input);
         validate(s)?;
-        Ok(Email(s.into()))
+        Ok(Email(SharedStr::new(s)))
     }
 
-    /// Like [`Self::parse`] but reuses the string's allocation when it needs no trimming,
-    /// which is the common case for cells coming out of the parser.
-    /// On failure the string comes back so the caller can quote it.
-    pub(crate) fn parse_owned(input: String) -> Result<Email, (EmailError, String)> {
-        if crate::text::trim(&input).len() != input.len() {
-            return Email::parse(&input).map_err(|e| (e, input));
-        }
-        match validate(&input) {
-            Ok(()) => Ok(Email(input.into_boxed_str())),
-            Err(e) => Err((e, input)),
-        }
+    /// Like [`Self::parse`], keeping the text in `arena`: no allocation of its own.
+    pub(crate) fn parse_in(input: &str, arena: &mut Arena) -> Result<Email, EmailError> {
+        let s = crate::text::trim(input);
+        validate(s)?;
+        Ok(Email(arena.store(s)))
     }
 
     /// The address as the admin wrote it, trimmed.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// The lowercase form that decides whether two rows are the same person. Borrows
     /// when the address is already lowercase, which is the common case.
     pub fn key(&self) -> Cow<'_, str> {
-        normalize_key(&self.0)
+        normalize_key(self.as_str())
     }
 
     pub fn domain(&self) -> Cow<'_, str> {
-        let d = self.0.rsplit_once('@').map_or("", |(_, d)| d);
+        let d = self.as_str().rsplit_once('@').map_or("", |(_, d)| d);
         normalize_key(d)
     }
 
     /// Hash of [`Self::key`] without building it, for the duplicate index.
     pub(crate) fn key_hash(&self) -> u64 {
-        key_hash(&self.0)
+        key_hash(self.as_str())
     }
 }
 
@@ -367,8 +366,9 @@ fn check_domain(domain: &str) -> Result<(), EmailError> {
 
 impl PartialEq for Email {
     fn eq(&self, other: &Self) -> bool {
-        if self.0.is_ascii() && other.0.is_ascii() {
-            self.0.eq_ignore_ascii_case(&other.0)
+        let (a, b) = (self.as_str(), other.as_str());
+        if a.is_ascii() && b.is_ascii() {
+            a.eq_ignore_ascii_case(b)
         } else {
             self.key() == other.key()
         }
@@ -384,13 +384,13 @@ impl Hash for Email {
 
 impl fmt::Display for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Email({:?})", &*self.0)
+        write!(f, "Email({:?})", self.as_str())
     }
 }
 
@@ -403,7 +403,7 @@ impl std::str::FromStr for Email {
 
 impl Serialize for Email {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(self.as_str())
     }
 }
 

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::text::fold_key;
+use crate::header::header_key;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -67,6 +67,10 @@ pub struct ColumnSpec {
     pub field: FieldId,
     pub header: &'static str,
     pub synonyms: &'static [&'static str],
+    /// Headers that mean this field only when no column says so more plainly: Entra's
+    /// `userPrincipalName` beside its `mail`, OneRoster's `identifier` beside its
+    /// `sourcedId`, Clever's `Student_number` beside its `Student_id`.
+    pub weak_synonyms: &'static [&'static str],
     pub requirement: Requirement,
     pub value_type: ValueType,
     pub help: &'static str,
@@ -104,15 +108,32 @@ impl Role {
     }
 
     /// Reads a role from a sheet name or a Role cell: "Students", "teacher", "Guardians"…
+    /// OneRoster's `guardian` and `relative`, Canvas's `observer` and Moodle's
+    /// `editingteacher` are read too, and the common German, French and Spanish words.
     pub fn from_label(s: &str) -> Option<Role> {
-        let key = fold_key(s);
-        let key = key.strip_suffix('s').unwrap_or(&key);
-        match key {
-            "student" | "learner" | "pupil" => Some(Role::Student),
-            "instructor" | "teacher" | "educator" | "coach" => Some(Role::Instructor),
-            "parent" | "guardian" | "parentguardian" => Some(Role::Parent),
+        let key = header_key(s);
+        let one = |k: &str| match k {
+            "student" | "learner" | "pupil" | "schuler" | "schulerin" | "eleve" | "etudiant"
+            | "etudiante" | "alumno" | "alumna" | "estudiante" => Some(Role::Student),
+            "instructor" | "teacher" | "educator" | "coach" | "editingteacher"
+            | "noneditingteacher" | "lehrer" | "lehrerin" | "lehrkraft" | "enseignant"
+            | "enseignante" | "professeur" | "profesor" | "profesora" | "profesores"
+            | "docente" => Some(Role::Instructor),
+            "parent"
+            | "guardian"
+            | "parentguardian"
+            | "relative"
+            | "observer"
+            | "eltern"
+            | "elternteil"
+            | "erziehungsberechtigte"
+            | "padre"
+            | "madre"
+            | "padres"
+            | "tutorlegal" => Some(Role::Parent),
             _ => None,
-        }
+        };
+        one(&key).or_else(|| key.strip_suffix('s').and_then(one))
     }
 }
 
@@ -124,28 +145,41 @@ impl fmt::Display for Role {
 
 const EMAIL_HELP: &str = "The person's email address. It identifies them and must be unique in the file; capitals do not matter.";
 
-const fn email(synonyms: &'static [&'static str], requirement: Requirement) -> ColumnSpec {
+const fn email(
+    synonyms: &'static [&'static str],
+    weak_synonyms: &'static [&'static str],
+    requirement: Requirement,
+) -> ColumnSpec {
     ColumnSpec {
         field: FieldId::Email,
         header: "Email",
         synonyms,
+        weak_synonyms,
         requirement,
         value_type: ValueType::Email,
         help: EMAIL_HELP,
     }
 }
 
-const LEARNER_EMAIL_SYNONYMS: &[&str] = &[
-    "email address",
-    "mail",
-    "email id",
-    "user email",
-    "learner email",
-    "student email",
-    "primary email",
-    "emails",
-];
-const PERSON_EMAIL_SYNONYMS: &[&str] = &["email address", "mail", "user email", "primary email"];
+/// Email in German, French and Spanish exports, and PowerSchool's `Email_Addr`.
+macro_rules! email_words {
+    ($($more:literal),* $(,)?) => {
+        &[
+            "email address", "mail", "user email", "primary email", "email addr",
+            "e-mail-adresse", "mailadresse",
+            "courriel", "adresse email", "adresse mail", "adresse electronique",
+            "adresse courriel", "correo", "correo electronico", "direccion de correo",
+            "direccion de correo electronico", "correo e",
+            $($more),*
+        ]
+    };
+}
+const LEARNER_EMAIL_SYNONYMS: &[&str] =
+    email_words!["email id", "learner email", "student email", "emails"];
+const PERSON_EMAIL_SYNONYMS: &[&str] = email_words![];
+/// Microsoft 365 and Entra sign-in names are email addresses.
+const LEARNER_EMAIL_WEAK: &[&str] = &["user principal name", "upn", "user name"];
+const PERSON_EMAIL_WEAK: &[&str] = &["user principal name", "upn"];
 
 const FIRST_NAME: ColumnSpec = ColumnSpec {
     field: FieldId::FirstName,
@@ -157,7 +191,14 @@ const FIRST_NAME: ColumnSpec = ColumnSpec {
         "forename",
         "fname",
         "preferred name",
+        "first given name",
+        "vorname",
+        "prenom",
+        "nombre",
+        "nombres",
+        "primer nombre",
     ],
+    weak_synonyms: &[],
     requirement: Requirement::Optional,
     value_type: ValueType::Name,
     help: "The person's first (given) name, up to 100 characters.",
@@ -165,7 +206,19 @@ const FIRST_NAME: ColumnSpec = ColumnSpec {
 const LAST_NAME: ColumnSpec = ColumnSpec {
     field: FieldId::LastName,
     header: "Last Name",
-    synonyms: &["last", "surname", "family name", "lname"],
+    synonyms: &[
+        "last",
+        "surname",
+        "family name",
+        "lname",
+        "nachname",
+        "familienname",
+        "nom",
+        "nom de famille",
+        "apellido",
+        "apellidos",
+    ],
+    weak_synonyms: &[],
     requirement: Requirement::Optional,
     value_type: ValueType::Name,
     help: "The person's last (family) name, up to 100 characters.",
@@ -180,7 +233,16 @@ const EXTERNAL_ID: ColumnSpec = ColumnSpec {
         "employee id",
         "id",
         "user id",
+        "sourced id",
+        "id number",
+    ],
+    weak_synonyms: &[
+        "identifier",
         "student number",
+        "matricule",
+        "matrikelnummer",
+        "schulernummer",
+        "numero de estudiante",
     ],
     requirement: Requirement::Optional,
     value_type: ValueType::Text,
@@ -188,11 +250,12 @@ const EXTERNAL_ID: ColumnSpec = ColumnSpec {
 };
 
 const INVITES: &[ColumnSpec] = &[
-    email(LEARNER_EMAIL_SYNONYMS, Requirement::Required),
+    email(LEARNER_EMAIL_SYNONYMS, LEARNER_EMAIL_WEAK, Requirement::Required),
     ColumnSpec {
         field: FieldId::ExpiryDays,
         header: "Expiry Days",
         synonyms: &["expiry", "expires in", "expires in days", "expiration days", "expiration", "days to expire", "invite expiry", "expiry day"],
+        weak_synonyms: &[],
         requirement: Requirement::Optional,
         value_type: ValueType::Days,
         help: "Days before the invitation expires, a whole number from 1 to 365. Leave blank to use the group's setting.",
@@ -200,7 +263,11 @@ const INVITES: &[ColumnSpec] = &[
 ];
 
 const LEARNERS: &[ColumnSpec] = &[
-    email(LEARNER_EMAIL_SYNONYMS, Requirement::Required),
+    email(
+        LEARNER_EMAIL_SYNONYMS,
+        LEARNER_EMAIL_WEAK,
+        Requirement::Required,
+    ),
     FIRST_NAME,
     LAST_NAME,
 ];
@@ -215,12 +282,21 @@ const PROGRAM_INVITATIONS: &[ColumnSpec] = &[
             "student name",
             "display name",
             "learner",
+            "nom complet",
+            "nombre completo",
+            "vollstandiger name",
+            "anzeigename",
         ],
+        weak_synonyms: &[],
         requirement: Requirement::Required,
         value_type: ValueType::Name,
         help: "The learner's full name, up to 100 characters.",
     },
-    email(LEARNER_EMAIL_SYNONYMS, Requirement::Required),
+    email(
+        LEARNER_EMAIL_SYNONYMS,
+        LEARNER_EMAIL_WEAK,
+        Requirement::Required,
+    ),
     ColumnSpec {
         requirement: Requirement::HeaderRequired,
         ..EXTERNAL_ID
@@ -228,13 +304,23 @@ const PROGRAM_INVITATIONS: &[ColumnSpec] = &[
 ];
 
 const PEOPLE: &[ColumnSpec] = &[
-    email(PERSON_EMAIL_SYNONYMS, Requirement::Optional),
+    email(PERSON_EMAIL_SYNONYMS, PERSON_EMAIL_WEAK, Requirement::Optional),
     ColumnSpec { requirement: Requirement::Required, ..FIRST_NAME },
     ColumnSpec { requirement: Requirement::Required, ..LAST_NAME },
     ColumnSpec {
         field: FieldId::Username,
         header: "Username",
-        synonyms: &["login", "login id", "user login"],
+        synonyms: &[
+            "login",
+            "login id",
+            "user login",
+            "benutzername",
+            "nom d utilisateur",
+            "identifiant",
+            "nombre de usuario",
+            "usuario",
+        ],
+        weak_synonyms: &[],
         requirement: Requirement::Optional,
         value_type: ValueType::Text,
         help: "Students only: a username for a student without an email. Such a student needs a Parent Email.",
@@ -243,7 +329,8 @@ const PEOPLE: &[ColumnSpec] = &[
     ColumnSpec {
         field: FieldId::Role,
         header: "Role",
-        synonyms: &["user type", "type", "user role", "account type"],
+        synonyms: &["user type", "type", "user role", "account type", "rolle", "rol"],
+        weak_synonyms: &["declared user type"],
         requirement: Requirement::Optional,
         value_type: ValueType::Role,
         help: "Student, Instructor or Parent. Not needed on a tab named Students, Instructors or Parents.",
@@ -251,7 +338,9 @@ const PEOPLE: &[ColumnSpec] = &[
     ColumnSpec {
         field: FieldId::ParentEmails,
         header: "Parent Email",
-        synonyms: &["parent", "parents", "parent emails", "guardian", "guardian email", "guardian emails", "parent guardian email"],
+        synonyms: &["parent", "parents", "parent emails", "guardian", "guardian email", "guardian emails", "parent guardian email", "parent email address", "guardian email address"],
+        // Clever's students.csv names each student's parent or guardian its contact.
+        weak_synonyms: &["contact email"],
         requirement: Requirement::Optional,
         value_type: ValueType::EmailList,
         help: "Students: the parents' emails, separated by ;. Each parent must be in this file or already have an account.",
@@ -260,6 +349,7 @@ const PEOPLE: &[ColumnSpec] = &[
         field: FieldId::InstructorEmails,
         header: "Instructor Email",
         synonyms: &["instructor", "instructors", "instructor emails", "teacher", "teacher email", "teacher emails", "teachers"],
+        weak_synonyms: &[],
         requirement: Requirement::Optional,
         value_type: ValueType::EmailList,
         help: "Students: the instructors' emails, separated by ;. Each must be in this file or already have an account.",
@@ -268,6 +358,7 @@ const PEOPLE: &[ColumnSpec] = &[
         field: FieldId::StudentEmails,
         header: "Student Email",
         synonyms: &["student", "students", "student emails", "child email", "children", "child emails"],
+        weak_synonyms: &[],
         requirement: Requirement::Optional,
         value_type: ValueType::EmailList,
         help: "Parents and instructors: the students' emails, separated by ;. Each must be in this file or already have an account.",
@@ -275,7 +366,11 @@ const PEOPLE: &[ColumnSpec] = &[
 ];
 
 const GROUP_MEMBERS: &[ColumnSpec] = &[
-    email(LEARNER_EMAIL_SYNONYMS, Requirement::Required),
+    email(
+        LEARNER_EMAIL_SYNONYMS,
+        LEARNER_EMAIL_WEAK,
+        Requirement::Required,
+    ),
     ColumnSpec {
         field: FieldId::Groups,
         header: "Groups",
@@ -288,6 +383,15 @@ const GROUP_MEMBERS: &[ColumnSpec] = &[
             "teams",
             "cohort",
             "cohorts",
+            "gruppe",
+            "gruppen",
+            "groupe",
+            "groupes",
+            "grupo",
+            "grupos",
+        ],
+        weak_synonyms: &[
+            "class", "classes", "section", "homeroom", "klasse", "classe", "clase",
         ],
         requirement: Requirement::Optional,
         value_type: ValueType::NameList,
@@ -351,8 +455,12 @@ impl ImportKind {
     pub fn header_keys(self) -> Vec<String> {
         self.columns()
             .iter()
-            .flat_map(|c| std::iter::once(c.header).chain(c.synonyms.iter().copied()))
-            .map(fold_key)
+            .flat_map(|c| {
+                std::iter::once(c.header)
+                    .chain(c.synonyms.iter().copied())
+                    .chain(c.weak_synonyms.iter().copied())
+            })
+            .map(header_key)
             .collect()
     }
 }

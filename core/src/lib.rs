@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod email;
+pub mod header;
 pub mod issue;
 pub mod kinds;
 pub mod limits;
@@ -17,11 +18,13 @@ pub mod payload;
 pub mod plan;
 pub mod validate;
 
+mod arena;
 mod text;
 mod values;
 
 pub use check::{check, check_with, sheets_to_check, CheckOptions, CheckReport};
 pub use email::{Email, EmailError};
+pub use header::{header_key, header_words};
 pub use issue::{Issue, IssueCode, Severity};
 pub use kinds::{ColumnSpec, FieldId, ImportKind, Requirement, Role, ValueType};
 pub use limits::Limits;
@@ -30,6 +33,7 @@ pub use name::{NameError, PersonName};
 pub use parse::{parse_bytes, ParseError, ParseOptions, Sheet, SourceRow, Workbook};
 pub use payload::{PayloadCheck, PayloadSheet, RowsPayload};
 pub use plan::{plan, Facts, Plan, PlanOptions, PlanTotals, PlannedAction};
+pub use text::thousands;
 pub use validate::{
     validate, validate_owned, Checked, CheckedRow, RowStatus, Totals, ValidationOptions,
 };

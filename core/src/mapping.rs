@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::header::{candidates, header_key, Derivation};
 use crate::issue::{Issue, IssueCode, Severity};
 use crate::kinds::{FieldId, ImportKind};
-use crate::text::fold_key;
 
 /// Below this a header is left unmapped rather than guessed.
 const FUZZY_THRESHOLD: f64 = 0.8;
@@ -86,6 +86,12 @@ fn strength(how: MatchKind) -> u8 {
     }
 }
 
+/// How strongly a column claims its field: the kind of match, then its confidence, so a
+/// weak synonym (`userPrincipalName`) yields to a plain one (`mail`) for the same field.
+fn claim(c: &ColumnMapping) -> (u8, u32) {
+    (strength(c.how), (c.confidence * 1000.0).round() as u32)
+}
+
 pub fn map_headers(kind: ImportKind, headers: &[String], overrides: &MappingOverrides) -> Mapping {
     let mut columns: Vec<ColumnMapping> = headers
         .iter()
@@ -107,26 +113,26 @@ pub fn map_headers(kind: ImportKind, headers: &[String], overrides: &MappingOver
     // A weaker match loses to a stronger one for the same field (a fuzzy "Emial" next to a
     // real "Email" is just noise); equal claims are the admin's call.
     for spec in kind.columns() {
-        let claim: Vec<usize> = columns
+        let claimants: Vec<usize> = columns
             .iter()
             .enumerate()
             .filter(|(_, c)| c.field == Some(spec.field))
             .map(|(i, _)| i)
             .collect();
-        if claim.len() < 2 {
+        if claimants.len() < 2 {
             continue;
         }
-        let best = claim
+        let best = claimants
             .iter()
-            .map(|&i| strength(columns[i].how))
+            .map(|&i| claim(&columns[i]))
             .max()
-            .unwrap_or(0);
-        let winners: Vec<usize> = claim
+            .unwrap_or_default();
+        let winners: Vec<usize> = claimants
             .iter()
             .copied()
-            .filter(|&i| strength(columns[i].how) == best)
+            .filter(|&i| claim(&columns[i]) == best)
             .collect();
-        for &i in &claim {
+        for &i in &claimants {
             if !winners.contains(&i) {
                 columns[i].field = None;
                 columns[i].how = MatchKind::Unknown;
@@ -216,8 +222,11 @@ fn mapped(
     }
 }
 
+/// Confidence of a synonym match, before the header's derivation discounts it.
+const SYNONYM: f32 = 0.95;
+const WEAK_SYNONYM: f32 = 0.9;
+
 fn guess(kind: ImportKind, i: usize, header: &str) -> ColumnMapping {
-    let key = fold_key(header);
     let unknown = ColumnMapping {
         source_index: i,
         header: header.to_string(),
@@ -225,27 +234,52 @@ fn guess(kind: ImportKind, i: usize, header: &str) -> ColumnMapping {
         confidence: 0.0,
         how: MatchKind::Unknown,
     };
-    if key.is_empty() {
+    let keys = candidates(header);
+    let Some((whole, _)) = keys.first() else {
         return unknown;
+    };
+    // The header's own words first; a prefix-stripped or bracketed key only when they
+    // match nothing, and then a little less surely.
+    for (key, derivation) in &keys {
+        let discount = match derivation {
+            Derivation::Whole => 1.0,
+            Derivation::WithoutPrefix | Derivation::Bracketed => 0.9,
+        };
+        let mut found: Option<(f32, FieldId, MatchKind)> = None;
+        for spec in kind.columns() {
+            let hit = if header_key(spec.header) == *key {
+                let how = if *derivation == Derivation::Whole {
+                    MatchKind::Exact
+                } else {
+                    MatchKind::Synonym
+                };
+                Some((1.0, how))
+            } else if spec.synonyms.iter().any(|s| header_key(s) == *key) {
+                Some((SYNONYM, MatchKind::Synonym))
+            } else if spec.weak_synonyms.iter().any(|s| header_key(s) == *key) {
+                Some((WEAK_SYNONYM, MatchKind::Synonym))
+            } else {
+                None
+            };
+            if let Some((confidence, how)) = hit {
+                let confidence = confidence * discount;
+                if found.is_none_or(|(c, _, _)| confidence > c) {
+                    found = Some((confidence, spec.field, how));
+                }
+            }
+        }
+        if let Some((confidence, field, how)) = found {
+            return mapped(i, header, field, confidence, how);
+        }
     }
     let mut best: Option<(f64, FieldId)> = None;
     for spec in kind.columns() {
-        if fold_key(spec.header) == key {
-            return mapped(i, header, spec.field, 1.0, MatchKind::Exact);
-        }
-        for syn in spec.synonyms {
-            let s = fold_key(syn);
-            if s == key {
-                return mapped(i, header, spec.field, 0.95, MatchKind::Synonym);
-            }
-            let score = similarity(&s, &key);
+        let names = std::iter::once(spec.header).chain(spec.synonyms.iter().copied());
+        for name in names {
+            let score = similarity(&header_key(name), whole);
             if best.is_none_or(|(b, _)| score > b) {
                 best = Some((score, spec.field));
             }
-        }
-        let score = similarity(&fold_key(spec.header), &key);
-        if best.is_none_or(|(b, _)| score > b) {
-            best = Some((score, spec.field));
         }
     }
     match best {
@@ -319,6 +353,128 @@ mod tests {
         assert_eq!(field_of(&m, "E-mail Address"), Some(FieldId::Email));
         assert_eq!(field_of(&m, "Given name"), Some(FieldId::FirstName));
         assert_eq!(field_of(&m, "Surname"), Some(FieldId::LastName));
+    }
+
+    #[test]
+    fn headers_as_real_exports_spell_them() {
+        let learners = [
+            ("First Name [Required]", FieldId::FirstName),
+            ("Email (optional)", FieldId::Email),
+            ("familyName", FieldId::LastName),
+        ];
+        let cases: &[(ImportKind, &[(&str, FieldId)])] = &[
+            (ImportKind::Learners, &learners),
+            (
+                ImportKind::Learners,
+                &[
+                    ("givenName", FieldId::FirstName),
+                    ("User Email", FieldId::Email),
+                    ("last_name", FieldId::LastName),
+                ],
+            ),
+            (
+                ImportKind::Learners,
+                &[("Student Email Address", FieldId::Email)],
+            ),
+            (
+                ImportKind::People,
+                &[
+                    ("login_id", FieldId::Username),
+                    ("Primary Email", FieldId::Email),
+                    ("first_name", FieldId::FirstName),
+                    ("Surname", FieldId::LastName),
+                ],
+            ),
+            (
+                ImportKind::Learners,
+                &[
+                    ("E-Mail", FieldId::Email),
+                    ("Vorname", FieldId::FirstName),
+                    ("Nachname", FieldId::LastName),
+                ],
+            ),
+            (
+                ImportKind::Learners,
+                &[
+                    ("Prénom", FieldId::FirstName),
+                    ("Nom", FieldId::LastName),
+                    ("Adresse e-mail", FieldId::Email),
+                ],
+            ),
+            (
+                ImportKind::Learners,
+                &[
+                    ("Correo electrónico", FieldId::Email),
+                    ("Nombre", FieldId::FirstName),
+                    ("Apellido", FieldId::LastName),
+                ],
+            ),
+        ];
+        for (kind, pairs) in cases {
+            let headers: Vec<String> = pairs.iter().map(|(h, _)| h.to_string()).collect();
+            let m = map_headers(*kind, &headers, &MappingOverrides::default());
+            assert!(!m.has_errors(), "{headers:?}: {:?}", m.issues);
+            for (h, f) in pairs.iter() {
+                assert_eq!(field_of(&m, h), Some(*f), "{h}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_plain_header_beats_a_prefixed_or_weak_one_for_the_same_field() {
+        let m = map_headers(
+            ImportKind::Learners,
+            &h(&["userPrincipalName", "mail", "Work Email"]),
+            &MappingOverrides::default(),
+        );
+        assert!(!m.has_errors(), "{:?}", m.issues);
+        assert_eq!(field_of(&m, "mail"), Some(FieldId::Email));
+        assert_eq!(field_of(&m, "userPrincipalName"), None);
+        assert_eq!(field_of(&m, "Work Email"), None);
+        // Alone, each is enough.
+        for header in ["userPrincipalName", "Work Email"] {
+            let m = map_headers(
+                ImportKind::Learners,
+                &h(&[header]),
+                &MappingOverrides::default(),
+            );
+            assert_eq!(field_of(&m, header), Some(FieldId::Email), "{header}");
+            assert!(m.columns[0].confidence < 0.95);
+        }
+        // A prefix is only stripped when the whole header means nothing itself: in
+        // People, "Student Email" is the linked students' column.
+        let m = map_headers(
+            ImportKind::People,
+            &h(&["Email", "Student Email", "First Name", "Last Name"]),
+            &MappingOverrides::default(),
+        );
+        assert_eq!(field_of(&m, "Student Email"), Some(FieldId::StudentEmails));
+    }
+
+    #[test]
+    fn a_bracket_naming_someone_else_keeps_the_column_off_the_persons_email() {
+        let m = map_headers(
+            ImportKind::People,
+            &h(&[
+                "Email",
+                "Email (Parent/Guardian)",
+                "First Name",
+                "Last Name",
+            ]),
+            &MappingOverrides::default(),
+        );
+        assert!(!m.has_errors(), "{:?}", m.issues);
+        assert_eq!(field_of(&m, "Email"), Some(FieldId::Email));
+        assert_eq!(
+            field_of(&m, "Email (Parent/Guardian)"),
+            Some(FieldId::ParentEmails)
+        );
+        let m = map_headers(
+            ImportKind::Learners,
+            &h(&["Email (Parent)"]),
+            &MappingOverrides::default(),
+        );
+        assert_eq!(field_of(&m, "Email (Parent)"), None);
     }
 
     #[test]

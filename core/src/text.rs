@@ -1,17 +1,5 @@
 //! Small text helpers shared by mapping and validation.
 
-/// The key used to compare headers and role names: lowercase letters and digits only,
-/// so "E-mail", "e mail" and "EMAIL" all meet at "email".
-pub(crate) fn fold_key(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_alphanumeric() {
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
-
 /// `str::trim`, skipping the Unicode scan when both ends are visible ASCII, as they are
 /// for nearly every cell.
 pub(crate) fn trim(s: &str) -> &str {
@@ -31,7 +19,7 @@ pub(crate) fn looks_like_formula(s: &str) -> bool {
 }
 
 /// Formats a count with thousands separators, as admins read numbers in summaries.
-pub(crate) fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -46,11 +34,6 @@ pub(crate) fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn header_keys_ignore_case_spaces_and_punctuation() {
-        assert_eq!(fold_key(" E-Mail_Address "), "emailaddress");
-    }
 
     #[test]
     fn thousands_are_grouped_with_commas() {

@@ -181,13 +181,28 @@ fn hostile_limits_are_configurable() {
         max_columns: 100_001,
         ..Limits::default()
     };
-    let wb = parse_bytes(
+    // Past the column limit, the file is seen for what it is: a header and no people.
+    let err = parse_bytes(
         &fixture("wide_100k_columns.csv"),
         None,
         &ParseOptions::default(),
         &limits,
     )
-    .unwrap();
+    .unwrap_err();
+    assert_eq!(
+        err,
+        ParseError::NoDataRows {
+            sheet: "Sheet1".into(),
+            header_row: 1
+        }
+    );
+    let mut csv = fixture("wide_100k_columns.csv");
+    csv.extend_from_slice(
+        b"
+a@x.org
+",
+    );
+    let wb = parse_bytes(&csv, None, &ParseOptions::default(), &limits).unwrap();
     assert_eq!(wb.sheets[0].headers.len(), 100_000);
 }
 

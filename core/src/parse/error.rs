@@ -18,7 +18,7 @@ pub enum ParseError {
     CorruptSpreadsheet { message: String },
     #[error("The spreadsheet unpacks to {} MB, more than the {} MB limit. It may be damaged or deliberately inflated.", mb(*uncompressed), mb(*limit))]
     UnpackedTooLarge { uncompressed: u64, limit: u64 },
-    #[error("Tab \"{sheet}\" declares {rows} rows and {columns} columns, more than the limits ({max_rows} rows, {max_columns} columns).")]
+    #[error("Tab \"{sheet}\" reaches {rows} rows and {columns} columns, more than the limits ({max_rows} rows, {max_columns} columns).")]
     SheetTooLarge {
         sheet: String,
         rows: u64,
@@ -43,6 +43,8 @@ pub enum ParseError {
     },
     #[error("Row {row} could not be read: {message}.")]
     Malformed { row: u32, message: String },
+    #[error("The sheet has a header row but no people below it: \"{sheet}\" ends at its header on row {header_row}. Add one person a row under the header.")]
+    NoDataRows { sheet: String, header_row: u32 },
 }
 
 fn mb(bytes: u64) -> String {

@@ -2,16 +2,19 @@
 //! header-row detection. Every limit in [`Limits`] is enforced here, before the work it
 //! bounds, and every failure is a [`ParseError`] — never a panic.
 
+mod cells;
 mod delimited;
 mod encoding;
 mod error;
 mod spreadsheet;
+mod xlsx;
+mod zipcap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
-use crate::text::fold_key;
 
+pub use cells::{CellNote, NoteKind};
 pub use encoding::TextEncoding;
 pub use error::{column_letter, ParseError};
 
@@ -79,6 +82,8 @@ impl SourceRow {
 pub(crate) struct RawSheet {
     pub name: String,
     pub rows: Vec<SourceRow>,
+    /// Typed cells that had to be converted to give their text.
+    pub notes: Vec<CellNote>,
 }
 
 pub fn parse_bytes(
@@ -96,13 +101,14 @@ pub(crate) fn into_workbook(
     opts: &ParseOptions,
     limits: &Limits,
 ) -> Result<Workbook, ParseError> {
-    let (format, raw, encoding, delimiter, warnings) = match prepared {
+    let (format, raw, encoding, delimiter, mut warnings) = match prepared {
         Prepared::Spreadsheet(format, sheets) => (format, sheets, None, None, Vec::new()),
         Prepared::Delimited(input) => {
             let rows = delimited::parse_text(&input.text, input.delimiter, limits)?;
             let sheet = RawSheet {
                 name: input.name,
                 rows,
+                notes: Vec::new(),
             };
             (
                 FileFormat::Delimited,
@@ -114,13 +120,30 @@ pub(crate) fn into_workbook(
         }
     };
     let mut sheets = Vec::with_capacity(raw.len());
-    for sheet in raw {
-        if !sheet.rows.is_empty() {
-            sheets.push(find_header(sheet, opts, limits)?);
+    for mut sheet in raw {
+        if sheet.rows.is_empty() {
+            continue;
         }
+        let notes = std::mem::take(&mut sheet.notes);
+        let found = find_header(sheet, opts, limits)?;
+        for note in notes {
+            // The header row's own cells are its words, not data worth a warning.
+            if note.first_row <= found.header_row_number && note.count == 1 {
+                continue;
+            }
+            let header = found
+                .headers
+                .get(note.column as usize)
+                .map_or("", String::as_str);
+            warnings.push(note.warning(&found.name, header));
+        }
+        sheets.push(found);
     }
     if sheets.is_empty() {
         return Err(ParseError::Empty);
+    }
+    if let Some(err) = no_data_rows(sheets.iter()) {
+        return Err(err);
     }
     Ok(Workbook {
         format,
@@ -145,8 +168,9 @@ pub(crate) enum Prepared<'a> {
     Delimited(DelimitedInput<'a>),
 }
 
-/// Size checks, format detection and decoding. Spreadsheets are read whole (calamine
-/// needs the zip anyway); delimited text is only decoded, so callers can stream it.
+/// Size checks, format detection and decoding. Spreadsheets are read into rows here (each
+/// sheet streamed, under the limits); delimited text is only decoded, so callers can
+/// stream it.
 pub(crate) fn prepare<'a>(
     bytes: &'a [u8],
     file_name: Option<&str>,
@@ -207,8 +231,23 @@ pub(crate) fn prepare<'a>(
 pub(crate) use delimited::for_each_record;
 pub use delimited::RowView;
 
+/// The one answer for a file whose sheets hold a header and nothing under it, named by
+/// the first such sheet; None when any sheet has a data row. [`parse_bytes`] applies it to
+/// every tab and [`crate::check`] to the tabs it imports; a caller that picks tabs itself
+/// (`sheets_to_check`) passes those, so an instructions tab's rows hide nothing.
+pub fn no_data_rows<'s>(mut sheets: impl Iterator<Item = &'s Sheet>) -> Option<ParseError> {
+    let first = sheets.next()?;
+    if !first.rows.is_empty() || sheets.any(|s| !s.rows.is_empty()) {
+        return None;
+    }
+    Some(ParseError::NoDataRows {
+        sheet: first.name.clone(),
+        header_row: first.header_row_number,
+    })
+}
+
 fn find_header(raw: RawSheet, opts: &ParseOptions, limits: &Limits) -> Result<Sheet, ParseError> {
-    let RawSheet { name, mut rows } = raw;
+    let RawSheet { name, mut rows, .. } = raw;
     let index = match opts.header_row {
         Some(i) => i.min(rows.len() - 1),
         None => detect_header(&rows, &opts.header_keys),
@@ -235,9 +274,12 @@ pub(crate) fn detect_header(rows: &[SourceRow], keys: &[String]) -> usize {
     let window = rows.len().min(3);
     if !keys.is_empty() {
         let hit = rows[..window].iter().position(|r| {
-            r.cells
-                .iter()
-                .any(|c| !c.is_empty() && keys.contains(&fold_key(c)))
+            r.cells.iter().any(|c| {
+                !c.is_empty()
+                    && crate::header::candidates(c)
+                        .iter()
+                        .any(|(k, _)| keys.contains(k))
+            })
         });
         if let Some(i) = hit {
             return i;

@@ -1,10 +1,13 @@
-//! XLSX, ODS and XLS through calamine, with the zip and dimension checks done first.
+//! Zip and OLE spreadsheets: the zip's directory checked first, then XLSX through the
+//! streaming reader in `xlsx.rs`, ODS and XLS through calamine.
 
 use std::io::Cursor;
 
-use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsx};
+use calamine::{Data, Ods, Reader, Xls};
 
-use super::{FileFormat, ParseError, RawSheet, SourceRow};
+use super::cells::{datetime_text, number_text, NoteKind, RowBuilder};
+use super::zipcap::{Budget, CappedEntry};
+use super::{FileFormat, ParseError, RawSheet};
 use crate::limits::Limits;
 
 type Bytes<'a> = Cursor<&'a [u8]>;
@@ -15,7 +18,7 @@ pub(crate) fn parse_zip(
 ) -> Result<(FileFormat, Vec<RawSheet>), ParseError> {
     let format = inspect_zip(bytes, limits)?;
     let sheets = match format {
-        FileFormat::Xlsx => parse_xlsx(bytes, limits)?,
+        FileFormat::Xlsx => super::xlsx::parse_xlsx(bytes, limits)?,
         _ => {
             check_ods_extent(bytes, limits)?;
             let mut book: Ods<Bytes> = Ods::new(Cursor::new(bytes)).map_err(corrupt)?;
@@ -87,7 +90,16 @@ fn check_ods_extent(bytes: &[u8], limits: &Limits) -> Result<(), ParseError> {
 
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| ParseError::NotATable)?;
     let file = zip.by_name("content.xml").map_err(corrupt)?;
-    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(file));
+    // calamine inflates content.xml again after this walk; proving here that it stops
+    // at its declared size (already within the limit) bounds what calamine can inflate.
+    let budget = Budget::new(limits.max_uncompressed_bytes);
+    let declared = file.size();
+    let max_event = (limits.max_cell_chars as u64)
+        .saturating_mul(4)
+        .saturating_add(64 * 1024);
+    let capped = CappedEntry::new(file, "content.xml", declared, &budget).with_max_event(max_event);
+    let mut xml =
+        quick_xml::Reader::from_reader(std::io::BufReader::with_capacity(16 * 1024, capped));
     let mut buf = Vec::new();
     let (mut sheet, mut rows, mut widest) = (String::new(), 0u64, 0u64);
     let (mut row_repeat, mut col, mut row_filled) = (1u64, 0u64, false);
@@ -100,7 +112,16 @@ fn check_ods_extent(bytes: &[u8], limits: &Limits) -> Result<(), ParseError> {
     };
     loop {
         buf.clear();
-        let event = xml.read_event_into(&mut buf).map_err(corrupt)?;
+        xml.get_mut().get_mut().mark();
+        let event = match xml.read_event_into(&mut buf) {
+            Ok(e) => e,
+            Err(e) => {
+                return Err(match xml.get_ref().get_ref().overrun() {
+                    Some(why) => why.clone().into_error(),
+                    None => corrupt(e),
+                })
+            }
+        };
         let (e, empty) = match &event {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
@@ -148,28 +169,6 @@ fn check_ods_extent(bytes: &[u8], limits: &Limits) -> Result<(), ParseError> {
     }
 }
 
-/// Streams cells so memory follows the cells actually present, not the declared size.
-fn parse_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<RawSheet>, ParseError> {
-    let mut book: Xlsx<Bytes> = Xlsx::new(Cursor::new(bytes)).map_err(corrupt)?;
-    let mut out = Vec::new();
-    for name in book.sheet_names() {
-        let mut cells = book.worksheet_cells_reader(&name).map_err(corrupt)?;
-        let dims = cells.dimensions();
-        check_dimensions(&name, dims.start, dims.end, limits)?;
-        let mut rows = RowBuilder::new(limits);
-        while let Some(cell) = cells.next_cell().map_err(corrupt)? {
-            let (r, c) = cell.get_position();
-            let text = dataref_text(cell.get_value());
-            rows.put(r, c, text)?;
-        }
-        out.push(RawSheet {
-            name,
-            rows: rows.finish(),
-        });
-    }
-    Ok(out)
-}
-
 fn read_ranges<'a, R>(book: &mut R, limits: &Limits) -> Result<Vec<RawSheet>, ParseError>
 where
     R: Reader<Bytes<'a>>,
@@ -182,6 +181,7 @@ where
             out.push(RawSheet {
                 name,
                 rows: Vec::new(),
+                notes: Vec::new(),
             });
             continue;
         };
@@ -190,13 +190,16 @@ where
         let mut rows = RowBuilder::new(limits);
         for (r, row) in range.rows().enumerate() {
             for (c, value) in row.iter().enumerate() {
-                rows.put(start.0 + r as u32, start.1 + c as u32, data_text(value))?;
+                let (r, c) = (start.0 + r as u32, start.1 + c as u32);
+                let (text, note) = data_text(value);
+                if let Some(note) = note {
+                    rows.note(r, c, note);
+                }
+                rows.put(r, c, text)?;
             }
         }
-        out.push(RawSheet {
-            name,
-            rows: rows.finish(),
-        });
+        let (rows, notes) = rows.finish()?;
+        out.push(RawSheet { name, rows, notes });
     }
     Ok(out)
 }
@@ -222,120 +225,30 @@ fn check_dimensions(
     Ok(())
 }
 
-/// Collects cells arriving in row-major order into trimmed, non-blank rows.
-struct RowBuilder<'l> {
-    limits: &'l Limits,
-    rows: Vec<SourceRow>,
-    current: Option<u32>,
-    cells: Vec<String>,
-}
-
-impl<'l> RowBuilder<'l> {
-    fn new(limits: &'l Limits) -> Self {
-        RowBuilder {
-            limits,
-            rows: Vec::new(),
-            current: None,
-            cells: Vec::new(),
-        }
-    }
-
-    fn put(&mut self, row: u32, col: u32, text: String) -> Result<(), ParseError> {
-        let text = match text.trim() {
-            t if t.len() == text.len() => text,
-            t => t.to_string(),
-        };
-        if self.current != Some(row) {
-            self.flush()?;
-            self.current = Some(row);
-        }
-        if text.is_empty() {
-            return Ok(());
-        }
-        let number = row.saturating_add(1);
-        let col = col as usize;
-        if col >= self.limits.max_columns {
-            return Err(ParseError::TooManyColumns {
-                row: number,
-                count: col + 1,
-                limit: self.limits.max_columns,
-            });
-        }
-        if text.len() > self.limits.max_cell_chars {
-            let chars = text.chars().count();
-            if chars > self.limits.max_cell_chars {
-                return Err(ParseError::CellTooLong {
-                    row: number,
-                    column: col as u32 + 1,
-                    chars,
-                    limit: self.limits.max_cell_chars,
-                });
-            }
-        }
-        if self.cells.len() <= col {
-            self.cells.resize(col + 1, String::new());
-        }
-        self.cells[col] = text;
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<(), ParseError> {
-        if let Some(row) = self.current.take() {
-            if !self.cells.is_empty() {
-                if self.rows.len() >= self.limits.max_rows.saturating_add(4) {
-                    return Err(ParseError::TooManyRows {
-                        limit: self.limits.max_rows,
-                    });
-                }
-                let cells = std::mem::take(&mut self.cells);
-                self.rows.push(SourceRow {
-                    number: row.saturating_add(1),
-                    cells,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(mut self) -> Vec<SourceRow> {
-        // flush only fails on the row limit, which the caller re-checks after the header.
-        let _ = self.flush();
-        self.rows
-    }
-}
-
-fn number_text(f: f64) -> String {
-    // Excel stores every number as a float; IDs and day counts should read "7", not "7.0".
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
-    } else {
-        f.to_string()
-    }
-}
-
-fn dataref_text(v: &DataRef<'_>) -> String {
+fn data_text(v: &Data) -> (String, Option<NoteKind>) {
     match v {
-        DataRef::Int(i) => i.to_string(),
-        DataRef::Float(f) => number_text(*f),
-        DataRef::String(s) => s.clone(),
-        DataRef::SharedString(s) => (*s).to_string(),
-        DataRef::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
-        DataRef::DateTime(d) => d.to_string(),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
-        DataRef::Error(e) => e.to_string(),
-        DataRef::Empty => String::new(),
-    }
-}
-
-fn data_text(v: &Data) -> String {
-    match v {
-        Data::Int(i) => i.to_string(),
+        Data::Int(i) => (i.to_string(), None),
         Data::Float(f) => number_text(*f),
-        Data::String(s) => s.clone(),
-        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
-        Data::DateTime(d) => d.to_string(),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => e.to_string(),
-        Data::Empty => String::new(),
+        Data::String(s) => (s.clone(), None),
+        Data::Bool(b) => (
+            if *b { "TRUE" } else { "FALSE" }.to_string(),
+            Some(NoteKind::Boolean),
+        ),
+        Data::DateTime(d) if d.is_datetime() => {
+            let (text, note) = datetime_text(d);
+            (text, Some(note))
+        }
+        Data::DateTime(d) => (number_text(d.as_f64()).0, None),
+        // ODS stores dates as ISO text already; a midnight time adds nothing.
+        Data::DateTimeIso(s) => {
+            let date = s.strip_suffix("T00:00:00").unwrap_or(s);
+            (
+                date.to_string(),
+                (date.len() != s.len()).then_some(NoteKind::Date),
+            )
+        }
+        Data::DurationIso(s) => (s.clone(), None),
+        Data::Error(e) => (e.to_string(), Some(NoteKind::FormulaError)),
+        Data::Empty => (String::new(), None),
     }
 }

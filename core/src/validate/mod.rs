@@ -12,7 +12,7 @@ use crate::parse::{Sheet, SourceRow};
 use crate::values::RowValues;
 
 use index::EmailIndex;
-use rules::{apply_email_owned, apply_field, is_row_rule, row_rules, Ctx};
+use rules::{apply_email_in, apply_field, is_row_rule, row_rules, Ctx};
 
 /// A parsed row handed to [`Checked::add_rows`]: borrowed (the caller keeps the sheet)
 /// or owned (cells are moved into the typed values instead of copied).
@@ -170,6 +170,9 @@ pub struct Checked {
     index: EmailIndex,
     #[serde(skip)]
     cursor: Option<SheetCursor>,
+    /// Where the rows' email addresses are kept, one chunk for hundreds of them.
+    #[serde(skip)]
+    arena: crate::arena::Arena,
 }
 
 /// The sheet rows are currently being added to.
@@ -178,7 +181,6 @@ struct SheetCursor {
     sheet: u16,
     fields: Vec<(FieldId, usize)>,
     needs_role: bool,
-    email_col: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -200,6 +202,7 @@ impl From<CheckedWire> for Checked {
             totals: Totals::default(),
             index: EmailIndex::default(),
             cursor: None,
+            arena: Default::default(),
         };
         for row in w.rows {
             c.rows.push(row);
@@ -252,6 +255,7 @@ impl Checked {
             totals: Totals::default(),
             index: EmailIndex::default(),
             cursor: None,
+            arena: Default::default(),
         }
     }
 
@@ -299,25 +303,18 @@ impl Checked {
         self.rows.reserve(expected_rows);
         let needs_role =
             self.kind == ImportKind::People && !fields.iter().any(|(f, _)| *f == FieldId::Role);
-        let email_col = fields
-            .iter()
-            .find(|(f, _)| *f == FieldId::Email)
-            .map(|&(_, c)| c);
         self.cursor = Some(SheetCursor {
             sheet: (self.sheets.len() - 1) as u16,
             fields,
             needs_role,
-            email_col,
         });
     }
 
     /// Checks one row of the sheet last begun with [`Self::begin_sheet`].
-    pub fn push_row<R: RowSource>(&mut self, mut src: R) {
+    pub fn push_row<R: RowSource>(&mut self, src: R) {
         let Some(cursor) = self.cursor.as_ref() else {
             return;
         };
-        // The email cell is moved into the typed value when the row is owned.
-        let mut owned_email = cursor.email_col.and_then(|c| src.take_cell(c));
         let number = src.number();
         let info = &self.sheets[cursor.sheet as usize];
         let ctx = Ctx {
@@ -332,10 +329,9 @@ impl Checked {
         let mut issues = Vec::new();
         for &(field, col) in &cursor.fields {
             if field == FieldId::Email {
-                if let Some(cell) = owned_email.take() {
-                    apply_email_owned(&ctx, &mut values, number, cell, &mut issues);
-                    continue;
-                }
+                let arena = &mut self.arena;
+                apply_email_in(&ctx, &mut values, number, src.cell(col), &mut issues, arena);
+                continue;
             }
             apply_field(&ctx, &mut values, number, field, src.cell(col), &mut issues);
         }

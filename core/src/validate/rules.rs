@@ -1,5 +1,6 @@
 //! Per-field and per-row rules. Cross-row rules (duplicates) live in `mod.rs`.
 
+use crate::arena::Arena;
 use crate::email::Email;
 use crate::issue::{Issue, IssueCode, Severity};
 use crate::kinds::{FieldId, ImportKind, Role};
@@ -242,27 +243,30 @@ pub(crate) fn apply_field(
 }
 
 /// The Email rule for a cell the caller owns; same verdicts as [`apply_field`].
-pub(crate) fn apply_email_owned(
+/// The Email cell of a row being checked in bulk: as [`apply_field`], with the address
+/// kept in the import's arena instead of an allocation of its own.
+pub(crate) fn apply_email_in(
     ctx: &Ctx<'_>,
     v: &mut RowValues,
     row: u32,
-    cell: String,
+    cell: &str,
     out: &mut Vec<Issue>,
+    arena: &mut Arena,
 ) {
-    let t = crate::text::trim(&cell);
+    let t = crate::text::trim(cell);
     if t.is_empty() || (ctx.warn_formulas && looks_like_formula(t)) {
-        return apply_field(ctx, v, row, FieldId::Email, &cell, out);
+        return apply_field(ctx, v, row, FieldId::Email, cell, out);
     }
-    match Email::parse_owned(cell) {
+    match Email::parse_in(t, arena) {
         Ok(e) => v.email = Some(e),
-        Err((e, raw)) => {
+        Err(e) => {
             v.email = None;
             out.push(ctx.issue(
                 row,
                 FieldId::Email,
                 IssueCode::EmailInvalid,
                 Severity::Error,
-                email_message(raw.trim(), &e),
+                email_message(t, &e),
             ));
         }
     }
