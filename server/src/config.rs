@@ -16,6 +16,8 @@ pub struct Config {
     pub mail: MailConfig,
     pub join_limits: JoinLimits,
     pub imports: app::imports::worker::WorkerConfig,
+    /// Seals email bodies in the outbox (see `app::mail::seal`).
+    pub secret_key: [u8; 32],
 }
 
 /// Rate limits on join page submissions: each client address and each
@@ -59,6 +61,19 @@ pub enum ConfigError {
          MUSTER_SMTP_HOST, or turn MUSTER_OPEN_SIGNUP off"
     )]
     DevMailboxWithOpenSignup,
+    #[error("MUSTER_SECRET_KEY must be 64 hexadecimal digits (32 bytes)")]
+    BadSecretKey,
+    #[error(
+        "MUSTER_SECRET_KEY is required with PostgreSQL: every process sharing the database \
+         must seal and open email links with the same key, kept outside the database \
+         (make one with: openssl rand -hex 32)"
+    )]
+    SecretKeyRequired,
+    #[error("could not read or create the secret key file {path}: {source}")]
+    SecretKeyFile {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/muster.db";
@@ -132,8 +147,11 @@ impl Config {
             )?
             .max(1),
         };
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let secret_key = secret_key(&get, &database_url)?;
         Ok(Config {
-            database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            database_url,
+            secret_key,
             bind,
             settings: Settings {
                 base_url,
@@ -150,6 +168,47 @@ impl Config {
             join_limits,
             imports: import_worker(&get)?,
         })
+    }
+}
+
+/// `MUSTER_SECRET_KEY`; without it, for a SQLite file, a key kept in a file
+/// beside the database (`….db.key`, created on first start, readable by
+/// this user only), so the embedded default needs no setting and a copy of
+/// the database alone opens no link.
+fn secret_key(
+    get: &impl Fn(&str) -> Option<String>,
+    database_url: &str,
+) -> Result<[u8; 32], ConfigError> {
+    if let Some(value) = get("MUSTER_SECRET_KEY").filter(|v| !v.trim().is_empty()) {
+        return app::mail::seal::parse_key(&value).ok_or(ConfigError::BadSecretKey);
+    }
+    let Some(path) = database_url.strip_prefix("sqlite://") else {
+        return Err(ConfigError::SecretKeyRequired);
+    };
+    let path = format!("{}.key", path.split('?').next().unwrap_or(path));
+    let file_error = |source| ConfigError::SecretKeyFile {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(existing) => app::mail::seal::parse_key(&existing).ok_or(ConfigError::BadSecretKey),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = std::path::Path::new(&path).parent() {
+                std::fs::create_dir_all(dir).map_err(file_error)?;
+            }
+            let key = app::mail::seal::new_key();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            use std::io::Write;
+            options
+                .open(&path)
+                .and_then(|mut file| file.write_all(hex::encode(key).as_bytes()))
+                .map_err(file_error)?;
+            Ok(key)
+        }
+        Err(error) => Err(file_error(error)),
     }
 }
 

@@ -25,6 +25,8 @@ pub enum StartError {
     Database(#[from] app::db::DbError),
     #[error(transparent)]
     Mail(#[from] mail::MailError),
+    #[error(transparent)]
+    SecretKey(#[from] app::mail::seal::SealError),
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -72,6 +74,7 @@ impl Running {
 }
 
 pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
+    app::mail::seal::install(config.secret_key)?;
     let db = Db::connect(&config.database_url).await?;
     Ok(AppState {
         leptos_options: config.leptos_options.clone(),

@@ -3,6 +3,8 @@
 //! SMTP, or into the dev mailbox when no SMTP host is configured.
 
 #[cfg(feature = "ssr")]
+pub mod seal;
+#[cfg(feature = "ssr")]
 pub mod store;
 pub mod templates;
 

@@ -10,6 +10,19 @@ use crate::{
     error::AppError,
 };
 
+/// A body as the outbox stores it: sealed (see `seal`).
+fn sealed(body: &str) -> Result<String, sqlx::Error> {
+    super::seal::seal(body).map_err(|error| sqlx::Error::Encode(Box::new(error)))
+}
+
+/// A stored body as text, for the dev mailbox.
+fn opened(body: &str) -> Result<String, AppError> {
+    super::seal::open(body).map_err(|error| {
+        tracing::error!(%error, "an outbox message cannot be opened");
+        AppError::Internal
+    })
+}
+
 /// Rows per multi-row insert: 11 values each stays well under SQLite's and
 /// PostgreSQL's limits on placeholders.
 const ROWS_PER_INSERT: usize = 250;
@@ -28,8 +41,8 @@ pub async fn insert(
     .bind(organization_id)
     .bind(&email.to)
     .bind(&email.subject)
-    .bind(&email.text)
-    .bind(&email.html)
+    .bind(sealed(&email.text)?)
+    .bind(sealed(&email.html)?)
     .bind(email.kind)
     .bind(now)
     .bind(OutboxStatus::Queued.as_str())
@@ -56,8 +69,8 @@ pub async fn insert_many(
                 Bind::from(organization_id),
                 Bind::from(email.to.as_str()),
                 Bind::from(email.subject.as_str()),
-                Bind::from(email.text.as_str()),
-                Bind::from(email.html.as_str()),
+                Bind::from(sealed(&email.text)?),
+                Bind::from(sealed(&email.html)?),
                 Bind::from(email.kind),
                 Bind::from(OutboxStatus::Queued.as_str()),
                 Bind::from(0i64),
@@ -162,14 +175,15 @@ pub async fn mailbox_get(
         to_email: row.to_email,
         subject: row.subject,
         kind: row.kind,
-        text_body: row.text_body,
-        html_body: row.html_body,
+        text_body: opened(&row.text_body)?,
+        html_body: opened(&row.html_body)?,
         message_id: row.message_id,
         created_at: row.created_at,
     })
 }
 
-/// A message the sender holds under its lease.
+/// A message the sender holds under its lease. Its bodies are as stored
+/// (sealed): the sender opens them as it delivers.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
     pub id: i64,

@@ -119,6 +119,13 @@ impl Sender {
         if shutdown.is_requested() {
             return Outcome::Released;
         }
+        let (text, html) = match (
+            app::mail::seal::open(&row.text_body),
+            app::mail::seal::open(&row.html_body),
+        ) {
+            (Ok(text), Ok(html)) => (text, html),
+            (Err(error), _) | (_, Err(error)) => return Outcome::Permanent(error.to_string()),
+        };
         let Some(smtp) = &self.config.smtp else {
             // The dev mailbox keeps the same pace as a mail server would, so
             // what an admin tries locally is what production does.
@@ -147,12 +154,12 @@ impl Sender {
                     .singlepart(
                         SinglePart::builder()
                             .header(ContentType::TEXT_PLAIN)
-                            .body(row.text_body.clone()),
+                            .body(text),
                     )
                     .singlepart(
                         SinglePart::builder()
                             .header(ContentType::TEXT_HTML)
-                            .body(row.html_body.clone()),
+                            .body(html),
                     ),
             );
         let message = match message {

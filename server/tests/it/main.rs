@@ -16,6 +16,7 @@ mod api;
 mod import_bench;
 mod import_crash;
 mod imports;
+mod outbox;
 mod pages;
 mod invitations;
 mod join;

@@ -404,7 +404,7 @@ async fn usernames_are_per_organization_and_sign_in_to_their_own(backend: Backen
         .fetch_one(server.pool())
         .await
         .unwrap();
-        let token = crate::support::link_token(&token_row, "/activate/");
+        let token = crate::support::link_token(&crate::support::opened(&token_row), "/activate/");
         let (status, _) = server
             .client()
             .post_from_emailed_page(

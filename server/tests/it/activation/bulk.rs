@@ -161,6 +161,7 @@ async fn admins_resend_the_welcome_email_to_active_people(backend: Backend) {
     .await
     .unwrap();
     assert_eq!(subject, "Welcome to Spring Cohort");
+    let text = crate::support::opened(&text);
     assert!(
         text.contains("Hello Lin") && text.contains("- Safety"),
         "{text}"

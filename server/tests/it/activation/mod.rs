@@ -133,6 +133,8 @@ async fn activation_sets_the_password_and_activates(backend: Backend) {
     .await
     .unwrap();
     assert_eq!(subject, "Riverside: set your password for Muster");
+    assert!(!html.contains("/activate/"), "sealed in the outbox");
+    let html = crate::support::opened(&html);
     assert!(html.contains("Ada Admin") && html.contains("http://muster.test/activate/"));
     let token = activation_token(&server, "lin@example.org").await;
     assert_eq!(token.len(), 64, "256-bit token");

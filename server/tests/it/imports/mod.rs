@@ -169,8 +169,7 @@ async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
             .unwrap();
     assert_eq!(finished.len(), 1);
     assert_eq!(finished[0].0, "ada@example.org");
-    assert!(finished[0]
-        .1
+    assert!(crate::support::opened(&finished[0].1)
         .contains(&format!("http://muster.test/admin/imports/{id}")));
 }
 

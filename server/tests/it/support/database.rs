@@ -36,6 +36,7 @@ async fn try_connect(url: &str) -> Result<(), sqlx::Error> {
 
 /// A fresh database of the given kind, as a `DATABASE_URL`.
 pub async fn fresh_database(backend: Backend) -> Option<String> {
+    super::install_secret_key();
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     let unique = format!(
         "{}_{}_{}",

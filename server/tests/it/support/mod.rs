@@ -18,12 +18,30 @@ pub fn muster_process(database_url: &str, env: &[(&str, &str)]) -> tokio::proces
         .env("MUSTER_BIND", "127.0.0.1:0")
         .env("MUSTER_BASE_URL", BASE_URL)
         .env("RUST_LOG", "warn")
+        .env("MUSTER_SECRET_KEY", SECRET_KEY)
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("the muster binary starts")
+}
+
+/// The key every server of the tests seals email bodies with (one per
+/// process, and the `muster` children share it, as processes of one
+/// deployment do).
+pub const SECRET_KEY: &str = "6d75737465722d746573742d6b65792d6d75737465722d746573742d6b657921";
+
+/// Installs [`SECRET_KEY`] in this process, for tests that queue or read
+/// mail without starting a server.
+pub fn install_secret_key() {
+    app::mail::seal::install(app::mail::seal::parse_key(SECRET_KEY).unwrap()).unwrap();
+}
+
+/// An outbox body as text.
+pub fn opened(body: &str) -> String {
+    install_secret_key();
+    app::mail::seal::open(body).expect("a body sealed with the tests' key")
 }
 
 /// Where the links in emails point.

@@ -55,6 +55,7 @@ impl TestApp {
             "MUSTER_BIND" => Some("127.0.0.1:0".to_owned()),
             "MUSTER_BASE_URL" => Some(BASE_URL.to_owned()),
             "MUSTER_OPEN_SIGNUP" => Some(open_signup.to_string()),
+            "MUSTER_SECRET_KEY" => Some(super::SECRET_KEY.to_owned()),
             _ => extra
                 .iter()
                 .find(|(key, _)| *key == name)
@@ -181,10 +182,12 @@ impl TestApp {
         .fetch_all(self.pool())
         .await
         .unwrap();
-        let text = &rows
-            .first()
-            .unwrap_or_else(|| panic!("an email of kind {kind} to {email}"))
-            .0;
+        let text = &super::opened(
+            &rows
+                .first()
+                .unwrap_or_else(|| panic!("an email of kind {kind} to {email}"))
+                .0,
+        );
         assert!(text.contains(&format!("{BASE_URL}{link}")), "{text}");
         link_token(text, link)
     }
