@@ -21,6 +21,7 @@ mod pages;
 mod invitations;
 mod join;
 mod mail_bench;
+mod migrations;
 mod schema_parity;
 mod sessions;
 mod tenants;
