@@ -201,7 +201,16 @@ pub fn PeoplePage() -> impl IntoView {
                                                         <SelectRow id=id label=select_label selected />
                                                     })}
                                                 </td>
-                                                <td>{name}</td>
+                                                <td>
+                                                    {name}
+                                                    {(!person.links.is_empty()).then(|| view! {
+                                                        <ul class="links" aria-label=format!("Linked with {who}")>
+                                                            {person.links.iter().map(|link| view! {
+                                                                <li>{format!("{}: {}", link.relation.label(), link.name)}</li>
+                                                            }).collect_view()}
+                                                        </ul>
+                                                    })}
+                                                </td>
                                                 <td>{shown}</td>
                                                 <td>{person.role}</td>
                                                 <td>{status_text}{via_parent}</td>

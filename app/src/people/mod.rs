@@ -30,6 +30,38 @@ pub struct Person {
     /// Where an activation email goes: their own email, or for a
     /// username-only student their parent's.
     pub activation_to: Option<String>,
+    /// The people a People import linked them with, in this organization.
+    pub links: Vec<LinkedPerson>,
+}
+
+/// Who someone is linked with, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedPerson {
+    pub relation: Relation,
+    /// Their name, else their email or username.
+    pub name: String,
+}
+
+/// How a linked person stands to the one listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Relation {
+    Parent,
+    Instructor,
+    /// The listed person is this student's parent.
+    ChildOf,
+    /// The listed person is this student's instructor.
+    StudentOf,
+}
+
+impl Relation {
+    pub fn label(self) -> &'static str {
+        match self {
+            Relation::Parent => "Parent",
+            Relation::Instructor => "Instructor",
+            Relation::ChildOf => "Student (child)",
+            Relation::StudentOf => "Student",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

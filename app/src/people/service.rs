@@ -1,6 +1,6 @@
 //! People's rules: searching members and resending welcome emails.
 
-use super::{AccountStatus, PeoplePage, Person, PAGE_SIZE};
+use super::{AccountStatus, LinkedPerson, PeoplePage, Person, Relation, PAGE_SIZE};
 use crate::{
     auth::{self, CurrentUser},
     db::{like_pattern, Db},
@@ -50,10 +50,25 @@ pub async fn list(
         (page - 1) * PAGE_SIZE,
     )
     .await?;
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let mut links: std::collections::HashMap<i64, Vec<LinkedPerson>> = Default::default();
+    for link in store::links_of(db, organization_id, &ids).await? {
+        let relation = match (link.relation.as_str(), link.is_student != 0) {
+            ("parent", true) => Relation::Parent,
+            ("parent", false) => Relation::ChildOf,
+            (_, true) => Relation::Instructor,
+            (_, false) => Relation::StudentOf,
+        };
+        links.entry(link.person_id).or_default().push(LinkedPerson {
+            relation,
+            name: link.other_name,
+        });
+    }
     let people = rows
         .into_iter()
         .map(|row| {
             Ok(Person {
+                links: links.remove(&row.id).unwrap_or_default(),
                 status: row.status.parse()?,
                 id: row.id,
                 email: row.email,

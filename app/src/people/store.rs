@@ -192,3 +192,49 @@ pub async fn status_by_username(
     .await?;
     row.map(PersonStatus::try_from).transpose()
 }
+
+/// A link between two of the organization's people, with the other's name.
+#[derive(sqlx::FromRow)]
+pub struct LinkRow {
+    pub person_id: i64,
+    /// parent or instructor (the association's own word).
+    pub relation: String,
+    /// 1 when the person is the student of the link.
+    pub is_student: i64,
+    pub other_name: String,
+}
+
+/// The links of `ids` (one placeholder each), either side.
+pub async fn links_of(
+    db: &Db,
+    organization_id: i64,
+    ids: &[i64],
+) -> Result<Vec<LinkRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (0..ids.len())
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let other_name = "COALESCE(NULLIF(TRIM(om.first_name || ' ' || om.last_name), ''), ou.email, om.username, '')";
+    let sql = format!(
+        "SELECT a.student_id AS person_id, a.relation, 1 AS is_student, {other_name} AS other_name
+         FROM associations a
+         JOIN memberships om ON om.user_id = a.related_id AND om.organization_id = a.organization_id
+         JOIN users ou ON ou.id = a.related_id
+         WHERE a.organization_id = $1 AND a.student_id IN ({list})
+         UNION ALL
+         SELECT a.related_id AS person_id, a.relation, 0 AS is_student, {other_name} AS other_name
+         FROM associations a
+         JOIN memberships om ON om.user_id = a.student_id AND om.organization_id = a.organization_id
+         JOIN users ou ON ou.id = a.student_id
+         WHERE a.organization_id = $1 AND a.related_id IN ({list})
+         ORDER BY person_id, other_name"
+    );
+    let mut query = sqlx::query_as::<_, LinkRow>(&sql).bind(organization_id);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(&db.pool).await
+}
