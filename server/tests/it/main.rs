@@ -22,3 +22,4 @@ mod mail_bench;
 mod schema_parity;
 mod sessions;
 mod shutdown;
+mod statuses;
