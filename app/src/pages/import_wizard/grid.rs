@@ -12,20 +12,22 @@ use leptos::prelude::*;
 use muster_core::FieldId;
 
 use self::rows::GridRows;
-use super::{browser::scroll_top_of, state::WizardState};
+use super::{browser::scroll_top_of, preview::ColumnWidth, state::WizardState};
 
 const ROW_HEIGHT: f64 = 34.0;
 const GRID_HEIGHT: f64 = 476.0;
 /// Rows rendered above and below the visible window, so fast scrolling never shows blanks.
 const OVERSCAN: usize = 8;
-/// The Will column: its longest label, "Skip: already a member".
+/// Fixed columns (em): Row, Will (its longest label, "Skip: already a member"), Actions.
+const ROW_EM: f64 = 3.75;
 const WILL_EM: f64 = 14.0;
+const ACTIONS_EM: f64 = 5.0;
 
-/// The grid's columns and their widths (em), shared by the header and the rows.
+/// The grid's columns and their widths, shared by the header and the rows.
 #[derive(Clone, PartialEq)]
 pub struct Layout {
-    pub fields: Vec<(FieldId, &'static str, f64)>,
-    pub status: f64,
+    pub fields: Vec<(FieldId, &'static str, ColumnWidth)>,
+    pub status: ColumnWidth,
     pub has_will: bool,
 }
 
@@ -34,11 +36,33 @@ impl Layout {
         // Row, Status, the fields, Will, Actions.
         self.fields.len() + 3 + usize::from(self.has_will)
     }
+
+    /// `style` of every row: at least as wide as its columns' starting widths,
+    /// so a file with many columns scrolls sideways instead of squeezing them.
+    pub fn row_style(&self) -> String {
+        let fields: f64 = self.fields.iter().map(|(_, _, w)| w.start).sum();
+        let will = if self.has_will { WILL_EM } else { 0.0 };
+        let total = ROW_EM + self.status.start + will + fields + ACTIONS_EM;
+        format!("min-width: {total:.1}em")
+    }
 }
 
-/// `style` for a cell of `width` em.
-pub fn width_style(width: f64) -> String {
-    format!("width: {width:.1}em")
+/// `style` of a cell: its starting width, and room to grow up to what its longest
+/// value needs when the row has space to spare (the flex layout shares it out).
+pub fn width_style(width: ColumnWidth) -> String {
+    if width.needed > width.start {
+        format!(
+            "flex: 1 0 {:.1}em; max-width: {:.1}em",
+            width.start, width.needed
+        )
+    } else {
+        format!("flex: none; width: {:.1}em", width.start)
+    }
+}
+
+/// `style` of a fixed-width cell.
+pub fn fixed_style(width: f64) -> String {
+    format!("flex: none; width: {width:.1}em")
 }
 
 #[component]
@@ -110,14 +134,14 @@ fn GridHead(layout: Memo<Option<Layout>>) -> impl IntoView {
                 })
                 .collect_view();
             view! {
-                <div role="row" class="grid-row grid-head" aria-rowindex="1">
+                <div role="row" class="grid-row grid-head" aria-rowindex="1" style=layout.row_style()>
                     <div role="columnheader" class="cell num pin">"Row"</div>
                     <div role="columnheader" class="cell status pin" style=width_style(layout.status)>"Status"</div>
                     {layout.has_will.then(|| view! {
-                        <div role="columnheader" class="cell will" style=width_style(WILL_EM)>"Will"</div>
+                        <div role="columnheader" class="cell will" style=fixed_style(WILL_EM)>"Will"</div>
                     })}
                     {header_cells}
-                    <div role="columnheader" class="cell actions pin-end">"Actions"</div>
+                    <div role="columnheader" class="cell row-actions pin-end">"Actions"</div>
                 </div>
             }
         })

@@ -18,8 +18,21 @@ const MIN_COLUMN_EM: f64 = 4.5;
 const MAX_COLUMN_EM: f64 = 19.0;
 const MAX_STATUS_EM: f64 = 24.0;
 
-fn width_for(chars: usize, max: f64) -> f64 {
-    (chars as f64 * EM_PER_CHAR + CELL_PADDING_EM).clamp(MIN_COLUMN_EM, max)
+/// A grid column's width (em): where it starts, and what its longest value needs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ColumnWidth {
+    pub start: f64,
+    pub needed: f64,
+}
+
+impl ColumnWidth {
+    fn for_chars(chars: usize, max: f64) -> ColumnWidth {
+        let needed = (chars as f64 * EM_PER_CHAR + CELL_PADDING_EM).max(MIN_COLUMN_EM);
+        ColumnWidth {
+            start: needed.min(max),
+            needed,
+        }
+    }
 }
 
 /// One sheet of the preview: what the file said and the admin's header choices.
@@ -149,8 +162,10 @@ impl Preview {
     }
 
     /// Widths (em) of the grid's columns: the fields, in [`Preview::fields`] order,
-    /// then Status (which carries each row's problems in words).
-    pub fn column_widths(&self) -> (Vec<f64>, f64) {
+    /// then Status (which carries each row's problems in words). Each is the width
+    /// the column starts from and the width its longest value needs; the grid
+    /// widens a cut-short column toward the latter while its box has room.
+    pub fn column_widths(&self) -> (Vec<ColumnWidth>, ColumnWidth) {
         let fields = self.fields();
         let mut longest: Vec<usize> = fields.iter().map(|(_, h)| h.len() + 1).collect();
         let mut status = "Warning".len();
@@ -164,8 +179,11 @@ impl Preview {
                 status = status.max("Warning: ".len() + words);
             }
         }
-        let widths = longest.into_iter().map(|c| width_for(c, MAX_COLUMN_EM)).collect();
-        (widths, width_for(status, MAX_STATUS_EM))
+        let widths = longest
+            .into_iter()
+            .map(|c| ColumnWidth::for_chars(c, MAX_COLUMN_EM))
+            .collect();
+        (widths, ColumnWidth::for_chars(status, MAX_STATUS_EM))
     }
 
     /// What the engine noticed about the file, for the notes above the grid:
@@ -532,11 +550,12 @@ mod tests {
     fn columns_are_as_wide_as_their_longest_value_within_limits() {
         let p = preview(&["a@b.co", "a.very.long.address.indeed@subdomain.example.org"]);
         let (widths, status) = p.column_widths();
-        assert!(widths[0] > 19.0 - 0.01, "{widths:?}");
-        assert!(status < 6.0, "{status}");
+        assert_eq!(widths[0].start, 19.0, "{widths:?}");
+        assert!(widths[0].needed > 30.0, "{widths:?}");
+        assert!(status.needed < 6.0, "{status:?}");
         let p = preview(&["a@b.co", "x"]);
         let (widths, status) = p.column_widths();
-        assert!(widths[0] < 6.0, "{widths:?}");
-        assert!(status > 10.0, "{status}");
+        assert!(widths[0].start < 6.0 && widths[0].start == widths[0].needed, "{widths:?}");
+        assert!(status.start > 10.0, "{status:?}");
     }
 }

@@ -5,10 +5,12 @@ use muster_core::{FieldId, RowStatus, Severity};
 
 use super::{
     keys::{after_edit, focus_active_cell, Move},
-    width_style, Layout, GRID_HEIGHT, OVERSCAN, ROW_HEIGHT, WILL_EM,
+    fixed_style, width_style, Layout, GRID_HEIGHT, OVERSCAN, ROW_HEIGHT, WILL_EM,
 };
 use crate::pages::import_wizard::{
-    browser::focus_after_render, preview::Preview, state::WizardState,
+    browser::focus_after_render,
+    preview::{ColumnWidth, Preview},
+    state::WizardState,
 };
 
 #[component]
@@ -65,7 +67,7 @@ struct CellAt {
     row: usize,
     field: FieldId,
     header: &'static str,
-    width: f64,
+    width: ColumnWidth,
 }
 
 fn row_view(
@@ -98,16 +100,16 @@ fn row_view(
             role="row"
             class="grid-row"
             aria-rowindex=(vi + 2).to_string()
-            style=format!("transform: translateY({}px)", vi as f64 * ROW_HEIGHT)
+            style=format!("transform: translateY({}px); {}", vi as f64 * ROW_HEIGHT, layout.row_style())
         >
             <div role="gridcell" class="cell num pin">{row_number}</div>
             <div role="gridcell" class=status_class style=width_style(layout.status) title=title>
                 <strong>{status_text}</strong>
                 {(!problems.is_empty()).then(|| view! { <span class="problem">{format!(": {problems}")}</span> })}
             </div>
-            {layout.has_will.then(|| view! { <div role="gridcell" class="cell will" style=width_style(WILL_EM)>{will}</div> })}
+            {layout.has_will.then(|| view! { <div role="gridcell" class="cell will" style=fixed_style(WILL_EM)>{will}</div> })}
             {cells}
-            <div role="gridcell" class="cell actions pin-end">
+            <div role="gridcell" class="cell row-actions pin-end">
                 <button type="button" class="link" on:click=move |_| state.delete_row(row)
                     aria-label=format!("Delete row {row_number}")>"Delete"</button>
             </div>
