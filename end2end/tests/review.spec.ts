@@ -310,7 +310,7 @@ test("cancelling an import asks first and says how many rows; the answer is in p
   await page.getByText("Discard…").click();
   await expect(page.getByText("Discard this import? None of its 2 rows will be imported.")).toBeVisible();
   await page.getByRole("button", { name: "Yes, discard it" }).click();
-  await expect(page.getByRole("status").filter({ hasText: "Discarded." })).toBeVisible();
+  await expect(page.getByRole("status").filter({ hasText: "Discarded: nothing from this file will be imported." })).toBeVisible();
   await expect(page.getByText("Cancelled", { exact: true })).toBeVisible();
   await expectNoSeriousA11yViolations(page);
 });

@@ -32,8 +32,14 @@ fn back_with_error(error: &AppError, form: Option<&UploadForm>) -> Response {
             ("group_id", form.group_id.as_deref()),
             ("contract_id", form.contract_id.as_deref()),
             ("expiry_days", form.expiry_days.as_deref()),
-            ("send_emails", Some(if form.send_emails { "on" } else { "off" })),
-            ("auto_invite", Some(if form.auto_invite { "on" } else { "off" })),
+            (
+                "send_emails",
+                Some(if form.send_emails { "on" } else { "off" }),
+            ),
+            (
+                "auto_invite",
+                Some(if form.auto_invite { "on" } else { "off" }),
+            ),
             (
                 "paste",
                 Some(form.paste.as_str()).filter(|p| p.len() <= KEPT_PASTE_BYTES),

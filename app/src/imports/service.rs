@@ -58,7 +58,11 @@ fn check_payload(
 fn seats_warning(plan: &Plan, contract: Option<&ContractSeats>) -> Option<String> {
     let contract = contract?;
     plan.totals.seats_exceeded_by.map(|over| {
-        let rows = if over == 1 { "1 row".to_owned() } else { format!("{over} rows") };
+        let rows = if over == 1 {
+            "1 row".to_owned()
+        } else {
+            format!("{over} rows")
+        };
         format!(
             "{} has {} seats left; this import needs {}. Remove {rows} that take a seat, \
              or raise the seat limit of {} on the Contracts page.",

@@ -93,6 +93,20 @@ pub fn ImportPage() -> impl IntoView {
     };
     let cancel = ServerAction::<CancelImport>::new();
     let confirm = ServerAction::<ConfirmImport>::new();
+    // What the last action did, said in place; a discarded draft reads differently
+    // from a running import asked to stop, and the page redraws as neither.
+    let said = RwSignal::new(None::<&'static str>);
+    let cancelling = RwSignal::new("");
+    Effect::new(move |_| {
+        if let Some(Ok(())) = cancel.value().get() {
+            said.set(Some(cancelling.get_untracked()));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = confirm.value().get() {
+            said.set(Some("Confirmed: the import is queued."));
+        }
+    });
     // Polling while the import runs; each tick refetches the summary and rows.
     let tick = RwSignal::new(0u32);
     let import = Resource::new(
@@ -200,7 +214,12 @@ pub fn ImportPage() -> impl IntoView {
                                 <p>{question}</p>
                                 <ActionForm action=cancel>
                                     <input type="hidden" name="id" value=id />
-                                    <button type="submit" class="danger">{yes}</button>
+                                    <button type="submit" class="danger"
+                                        on:click=move |_| cancelling.set(if draft {
+                                            "Discarded: nothing from this file will be imported."
+                                        } else {
+                                            "Cancelling: the import stops after the current batch."
+                                        })>{yes}</button>
                                 </ActionForm>
                             </details>
                         }
@@ -217,15 +236,7 @@ pub fn ImportPage() -> impl IntoView {
                         <a href=format!("/admin/invitations?import={id}")>"See its invitations"</a>
                     })}
                 </div>
-                <p role="status" class="success">{move || {
-                    if cancel.value().with(|v| matches!(v, Some(Ok(_)))) {
-                        Some(if draft { "Discarded." } else { "Cancelling: the import stops after the current batch." })
-                    } else if confirm.value().with(|v| matches!(v, Some(Ok(_)))) {
-                        Some("Confirmed: the import is queued.")
-                    } else {
-                        None
-                    }
-                }}</p>
+                <p role="status" class="success">{move || said.get()}</p>
                 {action_error(cancel.value())}
                 {action_error(confirm.value())}
             </section>
@@ -333,13 +344,17 @@ fn past_tense(sentence: &str) -> String {
     ];
     let clause = |clause: &str| -> String {
         let clause = clause
-            .replace(" row with errors will not be imported", " row with errors was not imported")
+            .replace(
+                " row with errors will not be imported",
+                " row with errors was not imported",
+            )
             .replace("will not be imported", "were not imported")
             .replace("Changes nothing", "Changed nothing");
-        for (now, then) in VERBS
-            .into_iter()
-            .chain([("Skips", "Skipped"), ("skips", "skipped"), ("needs", "needed")])
-        {
+        for (now, then) in VERBS.into_iter().chain([
+            ("Skips", "Skipped"),
+            ("skips", "skipped"),
+            ("needs", "needed"),
+        ]) {
             if let Some(rest) = clause.strip_prefix(now) {
                 return format!("{then}{rest}");
             }
@@ -359,7 +374,10 @@ mod tests {
 
     #[test]
     fn a_finished_plan_is_told_in_the_past_tense() {
-        assert_eq!(past_tense("Sends 5 invitation emails."), "Sent 5 invitation emails.");
+        assert_eq!(
+            past_tense("Sends 5 invitation emails."),
+            "Sent 5 invitation emails."
+        );
         assert_eq!(
             past_tense("Creates 120 accounts, updates 8, sends 1,234 invitation emails, skips 14 people already in the group."),
             "Created 120 accounts, updated 8, sent 1,234 invitation emails, skipped 14 people already in the group."

@@ -15,7 +15,12 @@ fn group_form<'a>(name: &'a str, days: &'a str) -> [(&'a str, &'a str); 4] {
 }
 
 /// The status and the decoded error of a call that must fail.
-async fn refused(client: &Client, base: &str, function: &str, form: &[(&str, &str)]) -> (u16, AppError) {
+async fn refused(
+    client: &Client,
+    base: &str,
+    function: &str,
+    form: &[(&str, &str)],
+) -> (u16, AppError) {
     let (status, body) = client.raw(function, form, Some(base)).await;
     let error: AppError = serde_json::from_str(&body)
         .unwrap_or_else(|e| panic!("{function}: {status} {body:?}: {e}"));
@@ -35,8 +40,13 @@ async fn server_functions_answer_with_the_errors_status(backend: Backend) {
     let (status, error) = refused(&admin, &base, "groups/create", &group_form("", "30")).await;
     assert!(matches!(error, AppError::Invalid { .. }), "{error:?}");
     assert_eq!(status, 422);
-    let (status, error) =
-        refused(&admin, &base, "groups/create", &group_form("Cohort", "many")).await;
+    let (status, error) = refused(
+        &admin,
+        &base,
+        "groups/create",
+        &group_form("Cohort", "many"),
+    )
+    .await;
     assert!(matches!(error, AppError::Invalid { .. }), "{error:?}");
     assert_eq!(status, 422);
 
@@ -100,7 +110,10 @@ async fn learner_of(server: &TestApp, admin: &Client, group: i64) -> Client {
     let _: serde_json::Value = admin
         .call(
             "invitations/send",
-            &[("group_id", &group.to_string()), ("emails", "lin@example.org")],
+            &[
+                ("group_id", &group.to_string()),
+                ("emails", "lin@example.org"),
+            ],
         )
         .await
         .unwrap();

@@ -97,7 +97,11 @@ async fn check_in_chunks(
     )
     .map_err(|e| e.to_string())?;
     drop(bytes);
-    let read_notes = workbook.warnings.iter().map(|w| w.message.clone()).collect();
+    let read_notes = workbook
+        .warnings
+        .iter()
+        .map(|w| w.message.clone())
+        .collect();
     stage.set(Stage::Working {
         label: "Checking rows".into(),
         percent: 30,

@@ -233,10 +233,9 @@ impl Preview {
     pub fn tidyable_emails(&self) -> Vec<usize> {
         self.live_rows()
             .filter(|&i| {
-                self.checked.rows[i]
-                    .issues
-                    .iter()
-                    .any(|issue| issue.code == IssueCode::EmailInvalid && issue.field == Some(FieldId::Email))
+                self.checked.rows[i].issues.iter().any(|issue| {
+                    issue.code == IssueCode::EmailInvalid && issue.field == Some(FieldId::Email)
+                })
             })
             .filter(|&i| {
                 let email = self.cell(i, FieldId::Email);
@@ -384,7 +383,10 @@ fn passes(issues: &[muster_core::Issue], filter: RowFilter) -> bool {
 pub fn tidy_email(email: &str) -> String {
     let compact: String = email.chars().filter(|c| !c.is_whitespace()).collect();
     let mut tidy = compact.as_str();
-    if tidy.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("mailto:")) {
+    if tidy
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
+    {
         tidy = &tidy[7..];
     }
     let tidy = tidy
@@ -527,9 +529,19 @@ mod tests {
             vec![(IssueCode::EmailInvalid, 2), (IssueCode::DuplicateEmail, 1)]
         );
         assert_eq!(p.problem_rows(), 3);
-        assert_eq!(p.visible_rows(RowFilter::Only(IssueCode::EmailInvalid)), vec![1, 3]);
-        assert!(p.row_problems(1).contains("not a valid email"), "{}", p.row_problems(1));
-        assert_eq!(p.remove_rows(RowFilter::Only(IssueCode::EmailInvalid)), "2 rows removed.");
+        assert_eq!(
+            p.visible_rows(RowFilter::Only(IssueCode::EmailInvalid)),
+            vec![1, 3]
+        );
+        assert!(
+            p.row_problems(1).contains("not a valid email"),
+            "{}",
+            p.row_problems(1)
+        );
+        assert_eq!(
+            p.remove_rows(RowFilter::Only(IssueCode::EmailInvalid)),
+            "2 rows removed."
+        );
         assert_eq!(p.visible_rows(RowFilter::All), vec![0, 2, 4]);
         assert_eq!(p.problem_counts(), vec![(IssueCode::DuplicateEmail, 1)]);
     }
@@ -538,7 +550,12 @@ mod tests {
     fn tidying_fixes_the_emails_it_can_and_says_which_it_could_not() {
         assert_eq!(tidy_email(" Ann @Example.ORG "), "ann@example.org");
         assert_eq!(tidy_email("mailto:<bo@example.org>;"), "bo@example.org");
-        let mut p = preview(&["Ann @Example.org", "mailto:bo@example.org", "nobody", "cy@example.org"]);
+        let mut p = preview(&[
+            "Ann @Example.org",
+            "mailto:bo@example.org",
+            "nobody",
+            "cy@example.org",
+        ]);
         assert_eq!(p.tidyable_emails(), vec![0, 1]);
         assert_eq!(p.tidy_emails(), "Tidied 2 emails; every one is valid now.");
         assert_eq!(p.cell(0, FieldId::Email), "ann@example.org");
@@ -555,7 +572,10 @@ mod tests {
         assert!(status.needed < 6.0, "{status:?}");
         let p = preview(&["a@b.co", "x"]);
         let (widths, status) = p.column_widths();
-        assert!(widths[0].start < 6.0 && widths[0].start == widths[0].needed, "{widths:?}");
+        assert!(
+            widths[0].start < 6.0 && widths[0].start == widths[0].needed,
+            "{widths:?}"
+        );
         assert!(status.start > 10.0, "{status:?}");
     }
 }

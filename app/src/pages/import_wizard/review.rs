@@ -77,11 +77,13 @@ fn Notes() -> impl IntoView {
         let notes = state
             .preview
             .with_value(|p| p.as_ref().map(|p| p.notes()).unwrap_or_default());
-        (!notes.is_empty()).then(|| view! {
-            <div class="notes" aria-labelledby="notes-title">
-                <h3 id="notes-title">"Notes on the file"</h3>
-                <ul>{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
-            </div>
+        (!notes.is_empty()).then(|| {
+            view! {
+                <div class="notes" aria-labelledby="notes-title">
+                    <h3 id="notes-title">"Notes on the file"</h3>
+                    <ul>{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+                </div>
+            }
         })
     }
 }
@@ -130,7 +132,9 @@ fn ProblemFilter() -> impl IntoView {
         state.version.track();
         let current = filter.get();
         let (tidyable, shown) = state.preview.with_value(|p| {
-            p.as_ref().map_or((0, 0), |p| (p.tidyable_emails().len(), p.visible_rows(current).len()))
+            p.as_ref().map_or((0, 0), |p| {
+                (p.tidyable_emails().len(), p.visible_rows(current).len())
+            })
         });
         let removable = (current != RowFilter::All && shown > 0).then_some(shown);
         view! {

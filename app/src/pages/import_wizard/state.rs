@@ -118,7 +118,10 @@ impl WizardState {
                 signal.set(value);
             }
         }
-        for (name, signal) in [("send_emails", self.send_emails), ("auto_invite", self.auto_invite)] {
+        for (name, signal) in [
+            ("send_emails", self.send_emails),
+            ("auto_invite", self.auto_invite),
+        ] {
             if let Some(value) = field(name) {
                 signal.set(value == "on");
             }

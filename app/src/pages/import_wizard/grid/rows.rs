@@ -4,8 +4,9 @@ use leptos::{ev::KeyboardEvent, prelude::*};
 use muster_core::{FieldId, RowStatus, Severity};
 
 use super::{
+    fixed_style,
     keys::{after_edit, focus_active_cell, Move},
-    fixed_style, width_style, Layout, GRID_HEIGHT, OVERSCAN, ROW_HEIGHT, WILL_EM,
+    width_style, Layout, GRID_HEIGHT, OVERSCAN, ROW_HEIGHT, WILL_EM,
 };
 use crate::pages::import_wizard::{
     browser::focus_after_render,
