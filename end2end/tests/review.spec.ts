@@ -39,6 +39,13 @@ async function paste(page: Page, text: string) {
   await expect(page.locator(".totals").first()).toContainText("rows");
 }
 
+async function ensureContract(page: Page, name: string, seats: number) {
+  const contracts = await callServer(page, "/api/contracts/list");
+  if ((await contracts.text()).includes(name)) return;
+  const created = await callServer(page, "/api/contracts/create", { name, seat_limit: String(seats), ends_on: "" });
+  expect(created.ok()).toBeTruthy();
+}
+
 function grid(page: Page): Locator {
   return page.getByRole("grid", { name: "Rows to import" });
 }
@@ -111,8 +118,10 @@ test("the grid fits at 1280 px for every kind and says each problem in its row",
   await paste(page, `Email,Groups\nmo@review.example,${group}\n`);
   await expect(fitsSideways(grid(page))).resolves.toBe(true);
   await page.screenshot({ path: "test-results/wizard-group-members-1280.png", fullPage: true });
+  await ensureContract(page, "Roomy Contract", 50);
   await openWizard(page, "Invitations for a program and contract");
   await chooseGroup(page);
+  await page.getByLabel("Contract", { exact: true }).selectOption({ label: "Roomy Contract (50 seats)" });
   await paste(page, `Full Name,Email,External ID\nMo Program,mo@review.example,M-1\n`);
   await expect(fitsSideways(grid(page))).resolves.toBe(true);
   await page.screenshot({ path: "test-results/wizard-program-invitations-1280.png", fullPage: true });
@@ -211,8 +220,7 @@ test("the wizard shows only the options of the chosen kind, in words that say wh
 
 test("a seat shortfall blocks the import and says how many rows to remove", async ({ page }) => {
   await signInAdmin(page);
-  const created = await callServer(page, "/api/contracts/create", { name: "Tiny Contract", seat_limit: "1", ends_on: "" });
-  expect(created.ok()).toBeTruthy();
+  await ensureContract(page, "Tiny Contract", 1);
   await ensureGroup(page);
   await openWizard(page, "Invitations for a program and contract");
   await chooseGroup(page);
@@ -235,13 +243,17 @@ test("the wizard keeps what was typed after an error, names the dropped file and
   const noJs = await context.newPage();
   await noJs.goto("/admin/imports/new");
   await noJs.getByLabel("What are you importing?").selectOption({ label: "Invites" });
+  await noJs.getByLabel("Group", { exact: true }).selectOption({ label: group });
   await noJs.getByLabel("Invitations expire after (days)").fill("9");
-  await noJs.getByLabel(/Or paste the list/).fill("Email\nkept@review.example\n");
-  // No group chosen: refused.
+  await noJs.getByLabel("Email each person their invitation link").uncheck();
+  // No Email column: refused by the server.
+  await noJs.getByLabel(/Or paste the list/).fill("Contact\nkept@review.example\n");
   await noJs.getByRole("button", { name: "Check rows" }).click();
-  await expect(noJs.getByRole("alert")).toBeVisible();
-  await expect(noJs.getByLabel(/Or paste the list/)).toHaveValue("Email\nkept@review.example\n");
+  await expect(noJs.getByRole("alert")).toContainText("Email");
+  await expect(noJs.getByLabel(/Or paste the list/)).toHaveValue("Contact\nkept@review.example\n");
   await expect(noJs.getByLabel("Invitations expire after (days)")).toHaveValue("9");
+  await expect(noJs.getByLabel("Group", { exact: true })).toHaveValue(/\d+/);
+  await expect(noJs.getByLabel("Email each person their invitation link")).not.toBeChecked();
   await context.close();
 
   // With JavaScript: the dropped file is named and the engine's notes are shown.
@@ -326,7 +338,7 @@ test("invitations: resend and cancel answer in place; cancelling asks first and 
   await expect(list.getByRole("row", { name: /res1@review\.example/ })).toContainText("Pending");
 
   await page.getByRole("button", { name: "Resend to res1@review.example" }).click();
-  await expect(page.locator("#invitations-status")).toHaveText(
+  await expect(page.locator("#invitations-said")).toHaveText(
     "Invitation to res1@review.example resent; the link in the earlier email no longer works.",
   );
   await expect(list.getByRole("row", { name: /res1@review\.example/ })).toContainText("Resent just now");
@@ -334,13 +346,13 @@ test("invitations: resend and cancel answer in place; cancelling asks first and 
   await list.getByRole("row", { name: /res2@review\.example/ }).getByText("Cancel…").click();
   await expect(page.getByText("Cancel the invitation of res2@review.example? Its link stops working.")).toBeVisible();
   await page.getByRole("button", { name: "Yes, cancel it" }).click();
-  await expect(page.locator("#invitations-status")).toHaveText("Invitation to res2@review.example cancelled; its link no longer works.");
+  await expect(page.locator("#invitations-said")).toHaveText("Invitation to res2@review.example cancelled; its link no longer works.");
   await expect(list.getByRole("row", { name: /res2@review\.example/ })).toContainText("Cancelled");
 
   await page.getByRole("checkbox", { name: "Select invitation of res3@review.example" }).check();
   await page.getByRole("button", { name: "Cancel selected (1)…" }).click();
   await expect(page.getByText("Cancel the 1 selected invitation? Its link stops working.")).toBeVisible();
   await page.getByRole("button", { name: "Yes, cancel them" }).click();
-  await expect(page.locator("#invitations-status")).toContainText("Cancelled 1 invitation");
+  await expect(page.locator("#invitations-said")).toContainText("Cancelled 1 invitation");
   await expectNoSeriousA11yViolations(page);
 });

@@ -266,7 +266,7 @@ pub fn InvitationsPage() -> impl IntoView {
             {action_error(resend_matching.value())}
             {action_error(cancel_matching.value())}
         </section>
-        <p role="status" class="success" id="invitations-status">{move || bulk_result.get()}</p>
+        <p role="status" class="success" id="invitations-said">{move || bulk_result.get()}</p>
         {action_error(resend.value())}
         {action_error(cancel.value())}
         <Suspense fallback=|| view! { <p class="loading">"Loading invitations…"</p> }>
