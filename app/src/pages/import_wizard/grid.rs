@@ -18,47 +18,56 @@ const ROW_HEIGHT: f64 = 34.0;
 const GRID_HEIGHT: f64 = 476.0;
 /// Rows rendered above and below the visible window, so fast scrolling never shows blanks.
 const OVERSCAN: usize = 8;
-/// Fixed columns (em): Row, Will (its longest label, "Skip: already a member"), Actions.
+/// Fixed columns (em): Row, Actions.
 const ROW_EM: f64 = 3.75;
-const WILL_EM: f64 = 14.0;
-const ACTIONS_EM: f64 = 5.0;
+const ACTIONS_EM: f64 = 5.5;
 
 /// The grid's columns and their widths, shared by the header and the rows.
 #[derive(Clone, PartialEq)]
 pub struct Layout {
     pub fields: Vec<(FieldId, &'static str, ColumnWidth)>,
     pub status: ColumnWidth,
-    pub has_will: bool,
+    /// The dry run's Will column, once there is one.
+    pub will: Option<f64>,
 }
 
 impl Layout {
     fn column_count(&self) -> usize {
         // Row, Status, the fields, Will, Actions.
-        self.fields.len() + 3 + usize::from(self.has_will)
+        self.fields.len() + 3 + usize::from(self.will.is_some())
     }
 
     /// `style` of every row: at least as wide as its columns' starting widths,
     /// so a file with many columns scrolls sideways instead of squeezing them.
     pub fn row_style(&self) -> String {
         let fields: f64 = self.fields.iter().map(|(_, _, w)| w.start).sum();
-        let will = if self.has_will { WILL_EM } else { 0.0 };
+        let will = self.will.unwrap_or(0.0);
         let total = ROW_EM + self.status.start + will + fields + ACTIONS_EM;
         format!("min-width: {total:.1}em")
     }
 }
 
 /// `style` of a cell: its starting width, and room to grow up to what its longest
-/// value needs when the row has space to spare (the flex layout shares it out).
-pub fn width_style(width: ColumnWidth) -> String {
+/// value needs when the row has space to spare. Spare room is shared in proportion
+/// to what each column lacks, so the columns cut short are made whole together;
+/// `priority` below 1 makes a column wait for the others (the Status column, whose
+/// messages are also shown in full below the grid).
+pub fn width_style(width: ColumnWidth, priority: f64) -> String {
     if width.needed > width.start {
         format!(
-            "flex: 1 0 {:.1}em; max-width: {:.1}em",
-            width.start, width.needed
+            "flex: {:.2} 0 {:.1}em; max-width: {:.1}em",
+            (width.needed - width.start) * priority,
+            width.start,
+            width.needed
         )
     } else {
         format!("flex: none; width: {:.1}em", width.start)
     }
 }
+
+/// How much sooner a field column is widened than the Status column.
+pub const FIELD_PRIORITY: f64 = 1.0;
+pub const STATUS_PRIORITY: f64 = 0.2;
 
 /// `style` of a fixed-width cell.
 pub fn fixed_style(width: f64) -> String {
@@ -87,7 +96,7 @@ pub fn Grid() -> impl IntoView {
                         .map(|((field, header), width)| (field, header, width))
                         .collect(),
                     status,
-                    has_will: p.will.is_some(),
+                    will: p.will_width(),
                 }
             })
         })
@@ -101,7 +110,8 @@ pub fn Grid() -> impl IntoView {
             aria-rowcount=move || (visible_rows.with(|v| v.len()) + 1).to_string()
             aria-colcount=move || layout.with(|l| l.as_ref().map_or(0, Layout::column_count)).to_string()
             node_ref=state.grid_ref
-            style=format!("height: {GRID_HEIGHT}px")
+            // A short file gets a short grid; a long one scrolls within this height.
+            style=format!("max-height: {GRID_HEIGHT}px")
             on:scroll=move |ev| {
                 if let Some(top) = scroll_top_of(&ev) {
                     state.scroll_top.set(top);
@@ -130,15 +140,15 @@ fn GridHead(layout: Memo<Option<Layout>>) -> impl IntoView {
                 .fields
                 .iter()
                 .map(|&(_, header, width)| {
-                    view! { <div role="columnheader" class="cell" style=width_style(width)>{header}</div> }
+                    view! { <div role="columnheader" class="cell" style=width_style(width, FIELD_PRIORITY)>{header}</div> }
                 })
                 .collect_view();
             view! {
                 <div role="row" class="grid-row grid-head" aria-rowindex="1" style=layout.row_style()>
                     <div role="columnheader" class="cell num pin">"Row"</div>
-                    <div role="columnheader" class="cell status pin" style=width_style(layout.status)>"Status"</div>
-                    {layout.has_will.then(|| view! {
-                        <div role="columnheader" class="cell will" style=fixed_style(WILL_EM)>"Will"</div>
+                    <div role="columnheader" class="cell status pin" style=width_style(layout.status, STATUS_PRIORITY)>"Status"</div>
+                    {layout.will.map(|width| view! {
+                        <div role="columnheader" class="cell will" style=fixed_style(width)>"Will"</div>
                     })}
                     {header_cells}
                     <div role="columnheader" class="cell row-actions pin-end">"Actions"</div>

@@ -167,7 +167,8 @@ impl Preview {
     /// widens a cut-short column toward the latter while its box has room.
     pub fn column_widths(&self) -> (Vec<ColumnWidth>, ColumnWidth) {
         let fields = self.fields();
-        let mut longest: Vec<usize> = fields.iter().map(|(_, h)| h.len() + 1).collect();
+        // Headers are bold, about a character wider than their letters.
+        let mut longest: Vec<usize> = fields.iter().map(|(_, h)| h.len() + 2).collect();
         let mut status = "Warning".len();
         for i in self.live_rows() {
             for (n, (field, _)) in fields.iter().enumerate() {
@@ -184,6 +185,13 @@ impl Preview {
             .map(|c| ColumnWidth::for_chars(c, MAX_COLUMN_EM))
             .collect();
         (widths, ColumnWidth::for_chars(status, MAX_STATUS_EM))
+    }
+
+    /// The width (em) of the dry run's Will column: its longest label.
+    pub fn will_width(&self) -> Option<f64> {
+        let will = self.will.as_ref()?;
+        let longest = will.iter().flatten().map(|w| w.label().len()).max();
+        Some(ColumnWidth::for_chars(longest.unwrap_or(4).max(4) + 1, MAX_COLUMN_EM).start)
     }
 
     /// What the engine noticed about the file, for the notes above the grid:

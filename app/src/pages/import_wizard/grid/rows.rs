@@ -6,7 +6,7 @@ use muster_core::{FieldId, RowStatus, Severity};
 use super::{
     fixed_style,
     keys::{after_edit, focus_active_cell, Move},
-    width_style, Layout, GRID_HEIGHT, OVERSCAN, ROW_HEIGHT, WILL_EM,
+    width_style, Layout, FIELD_PRIORITY, GRID_HEIGHT, OVERSCAN, ROW_HEIGHT, STATUS_PRIORITY,
 };
 use crate::pages::import_wizard::{
     browser::focus_after_render,
@@ -104,11 +104,11 @@ fn row_view(
             style=format!("transform: translateY({}px); {}", vi as f64 * ROW_HEIGHT, layout.row_style())
         >
             <div role="gridcell" class="cell num pin">{row_number}</div>
-            <div role="gridcell" class=status_class style=width_style(layout.status) title=title>
+            <div role="gridcell" class=status_class style=width_style(layout.status, STATUS_PRIORITY) title=title>
                 <strong>{status_text}</strong>
                 {(!problems.is_empty()).then(|| view! { <span class="problem">{format!(": {problems}")}</span> })}
             </div>
-            {layout.has_will.then(|| view! { <div role="gridcell" class="cell will" style=fixed_style(WILL_EM)>{will}</div> })}
+            {layout.will.map(|width| view! { <div role="gridcell" class="cell will" style=fixed_style(width)>{will}</div> })}
             {cells}
             <div role="gridcell" class="cell row-actions pin-end">
                 <button type="button" class="link" on:click=move |_| state.delete_row(row)
@@ -136,7 +136,7 @@ fn editing_cell(state: WizardState, p: &Preview, at: CellAt) -> impl IntoView {
     let CellAt { row, field, .. } = at;
     let issue = p.issue(row, field);
     view! {
-        <div role="gridcell" class=cell_class(issue.map(|(s, _)| s)) style=width_style(at.width)>
+        <div role="gridcell" class=cell_class(issue.map(|(s, _)| s)) style=width_style(at.width, FIELD_PRIORITY)>
             <input
                 class="cell-input"
                 aria-label=format!("Edit {}", label(p, at))
@@ -191,7 +191,7 @@ fn shown_cell(state: WizardState, p: &Preview, at: CellAt, is_active: bool) -> i
         <div
             role="gridcell"
             class=class
-            style=width_style(at.width)
+            style=width_style(at.width, FIELD_PRIORITY)
             tabindex=if is_active { "0" } else { "-1" }
             data-active=is_active.then_some("true")
             title=message.clone().unwrap_or_else(|| text.clone())
