@@ -146,7 +146,7 @@ fn GridHead(layout: Memo<Option<Layout>>) -> impl IntoView {
             view! {
                 <div role="row" class="grid-row grid-head" aria-rowindex="1" style=layout.row_style()>
                     <div role="columnheader" class="cell num pin">"Row"</div>
-                    <div role="columnheader" class="cell status pin" style=width_style(layout.status, STATUS_PRIORITY)>"Status"</div>
+                    <div role="columnheader" class="cell status-col pin" style=width_style(layout.status, STATUS_PRIORITY)>"Status"</div>
                     {layout.will.map(|width| view! {
                         <div role="columnheader" class="cell will" style=fixed_style(width)>"Will"</div>
                     })}

@@ -89,10 +89,10 @@ fn row_view(
         .map(|w| w.label())
         .unwrap_or("");
     let (status_text, status_class) = match status {
-        RowStatus::Ready => ("Ready", "cell status pin status-ready"),
-        RowStatus::Warnings => ("Warning", "cell status pin status-warning"),
-        RowStatus::Errors => ("Error", "cell status pin status-error"),
-        RowStatus::Deleted => ("Deleted", "cell status pin"),
+        RowStatus::Ready => ("Ready", "cell status-col pin status-ready"),
+        RowStatus::Warnings => ("Warning", "cell status-col pin status-warning"),
+        RowStatus::Errors => ("Error", "cell status-col pin status-error"),
+        RowStatus::Deleted => ("Deleted", "cell status-col pin"),
     };
     let problems = p.row_problems(row);
     let title = (!problems.is_empty()).then(|| problems.clone());
