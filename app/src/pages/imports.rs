@@ -332,7 +332,8 @@ fn summary_sentence(import: &ImportSummary) -> String {
 /// The plan sentence (`PlanTotals::summary_sentence`: "Creates 3 accounts, sends
 /// 3 account setup emails; 1 row with errors will not be imported.") as done.
 fn past_tense(sentence: &str) -> String {
-    const VERBS: [(&str, &str); 8] = [
+    const VERBS: [(&str, &str); 9] = [
+        ("Links", "Linked"),
         ("Creates", "Created"),
         ("creates", "created"),
         ("Updates", "Updated"),
@@ -361,11 +362,19 @@ fn past_tense(sentence: &str) -> String {
         }
         clause
     };
+    let clauses = |part: &str| part.split(", ").map(clause).collect::<Vec<_>>().join(", ");
+    let parts = |sentence: &str| {
+        sentence
+            .split("; ")
+            .map(clauses)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     sentence
-        .split("; ")
-        .map(|part| part.split(", ").map(clause).collect::<Vec<_>>().join(", "))
+        .split(". ")
+        .map(parts)
         .collect::<Vec<_>>()
-        .join("; ")
+        .join(". ")
 }
 
 #[cfg(test)]
@@ -387,5 +396,11 @@ mod tests {
             "Created 2 invitations without sending emails, added 1 membership to the group; 1 row with errors was not imported."
         );
         assert_eq!(past_tense("Changes nothing."), "Changed nothing.");
+        assert_eq!(
+            past_tense(
+                "Creates 2 accounts. Links students to their parents and instructors: 1 link."
+            ),
+            "Created 2 accounts. Linked students to their parents and instructors: 1 link."
+        );
     }
 }
