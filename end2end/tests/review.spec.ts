@@ -256,9 +256,17 @@ test("the wizard keeps what was typed after an error, names the dropped file and
   await expect(noJs.getByLabel("Email each person their invitation link")).not.toBeChecked();
   await context.close();
 
-  // With JavaScript: the dropped file is named and the engine's notes are shown.
+  // With JavaScript: a list the check refuses stays as typed, and so do the options.
   await openWizard(page, "Invites");
   await chooseGroup(page);
+  await page.getByLabel("Invitations expire after (days)").fill("11");
+  await page.getByLabel(/Or paste the list/).fill("Email\n");
+  await page.getByRole("button", { name: "Check rows" }).click();
+  await expect(page.getByRole("alert")).toContainText("no rows to import");
+  await expect(page.getByLabel(/Or paste the list/)).toHaveValue("Email\n");
+  await expect(page.getByLabel("Invitations expire after (days)")).toHaveValue("11");
+
+  // The dropped file is named and the engine's notes are shown.
   const dataTransfer = await page.evaluateHandle(() => {
     const dt = new DataTransfer();
     dt.items.add(
@@ -360,5 +368,6 @@ test("invitations: resend and cancel answer in place; cancelling asks first and 
   await expect(page.getByText("Cancel the 1 selected invitation? Its link stops working.")).toBeVisible();
   await page.getByRole("button", { name: "Yes, cancel them" }).click();
   await expect(page.locator("#invitations-said")).toContainText("Cancelled 1 invitation");
+  expect(await fitsSideways(page.locator("main"))).toBe(true);
   await expectNoSeriousA11yViolations(page);
 });
