@@ -333,6 +333,7 @@ test("cancelling an import asks first and says how many rows; the answer is in p
   await context.close();
 
   await page.goto(draft);
+  await expect(page.locator(".progress-panel[data-ready=true]")).toBeAttached();
   await page.getByText("Discard…").click();
   await expect(page.getByText("Discard this import? None of its 2 rows will be imported.")).toBeVisible();
   await page.getByRole("button", { name: "Yes, discard it" }).click();
@@ -345,6 +346,7 @@ test("invitations: resend and cancel answer in place; cancelling asks first and 
   await signInAdmin(page);
   await ensureGroup(page);
   await page.goto("/admin/invitations");
+  await expect(page.locator("section.bulk[data-ready=true]")).toBeAttached();
   await page.getByLabel("Invite to group").selectOption({ label: group });
   await page.getByLabel("Email addresses").fill("res1@review.example, res2@review.example, res3@review.example");
   await page.getByRole("button", { name: "Send invitations" }).click();

@@ -93,6 +93,9 @@ pub fn ImportPage() -> impl IntoView {
     };
     let cancel = ServerAction::<CancelImport>::new();
     let confirm = ServerAction::<ConfirmImport>::new();
+    // Effects run only in the browser: the panel says when its actions answer in place.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     // What the last action did, said in place; a discarded draft reads differently
     // from a running import asked to stop, and the page redraws as neither.
     let said = RwSignal::new(None::<&'static str>);
@@ -167,7 +170,8 @@ pub fn ImportPage() -> impl IntoView {
                 {format!(" · by {} on {}", i.created_by, format_date(i.created_at))}
             </p>
             <p class="summary-sentence">{summary_sentence(&i)}</p>
-            <section aria-labelledby="progress-title" class="progress-panel">
+            <section aria-labelledby="progress-title" class="progress-panel"
+                data-ready=move || hydrated.get().then_some("true")>
                 <h2 id="progress-title">
                     <span class=format!("status status-{}", i.status)>{i.status.label()}</span>
                     {(i.cancel_requested && !finished).then_some(" (stopping after this batch)")}

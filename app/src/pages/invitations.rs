@@ -87,6 +87,9 @@ pub fn InvitationsPage() -> impl IntoView {
     // The row whose last action succeeded, and what it was, shown in that row.
     let row_note = RwSignal::new(None::<(i64, &'static str)>);
     let asking = RwSignal::new(None::<BulkCancel>);
+    // Effects run only in the browser: the page says when its actions answer in place.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     Effect::new(move |_| {
         if let Some(Ok(())) = resend.value().get() {
             if let Some((id, email)) = acting_on.get_untracked() {
@@ -182,7 +185,8 @@ pub fn InvitationsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <section class="card bulk" aria-labelledby="bulk-heading">
+        <section class="card bulk" aria-labelledby="bulk-heading"
+            data-ready=move || hydrated.get().then_some("true")>
             <h2 id="bulk-heading">"Resend or cancel many"</h2>
             <div class="bulk-actions">
                 <button
