@@ -27,7 +27,8 @@ pub fn start_check(state: WizardState, bytes: Vec<u8>, file_name: Option<String>
     let display_name = file_name
         .clone()
         .unwrap_or_else(|| "Pasted list".to_owned());
-    state.source_name.set(Some(display_name.clone()));
+    // A file's name is worth repeating (a drop shows no name of its own); a paste's is not.
+    state.source_name.set(file_name.clone());
     state.stage.set(Stage::Working {
         label: "Reading".into(),
         percent: 5,
