@@ -77,6 +77,46 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
         AppError::Transport(value.to_string())
     }
+
+    /// Encodes the error for the answer, and gives the answer the error's status:
+    /// server_fn itself sends every error with 500, which tells a caller (and the
+    /// logs) that the server broke when the caller sent something wrong.
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        answer_with_status(self);
+        use leptos::server_fn::Encodes;
+        Self::Encoder::encode(self).unwrap_or_else(|e| {
+            Self::Encoder::encode(&AppError::Transport(e.to_string()))
+                .expect("a message string encodes")
+        })
+    }
+}
+
+/// Sets the status of the server function's answer to the error's, unless the
+/// call is a plain form post: that one is redirected back to its page with the
+/// error in the address, and a 4xx in place of the redirect would strand it.
+#[cfg(feature = "ssr")]
+fn answer_with_status(error: &AppError) {
+    use leptos::prelude::use_context;
+    let form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    });
+    if form_post {
+        return;
+    }
+    let status = error.status();
+    if status.is_server_error() {
+        // Where it failed is logged where it happened; this names the call.
+        let function = use_context::<http::request::Parts>().map(|p| p.uri.path().to_owned());
+        tracing::error!(?function, %error, "server function failed");
+    }
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
 }
 
 #[cfg(feature = "ssr")]

@@ -60,7 +60,7 @@ test("paste, fix a cell, filter, dry run, and a double-clicked Confirm makes one
   await expect(totals).toContainText("1 with errors");
 
   // Only the problem row is listed when filtered.
-  await page.getByLabel("Only rows with problems").check();
+  await page.getByLabel("Show").selectOption({ label: "Rows with problems (1)" });
   await expect(bodyRows(page)).toHaveCount(1);
   const bad = page.getByRole("gridcell", { name: /Row 3, Email: not-an-email\./ });
   await expect(bad).toHaveClass(/cell-error/);
@@ -72,7 +72,7 @@ test("paste, fix a cell, filter, dry run, and a double-clicked Confirm makes one
   await editor.press("Enter");
   await expect(totals).toContainText("0 with errors");
   await expect(bodyRows(page)).toHaveCount(0);
-  await page.getByLabel("Only rows with problems").uncheck();
+  await page.getByLabel("Show").selectOption({ label: "All rows (3)" });
   await expect(bodyRows(page)).toHaveCount(3);
   await expectNoSeriousA11yViolations(page);
 

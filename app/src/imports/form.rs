@@ -15,16 +15,44 @@ use crate::{
     state::AppState,
 };
 
-/// Back to the wizard with the refusal. Import refusals name the row and
-/// column at fault, so the sentence itself travels, not a code.
-fn back_with_error(error: &AppError) -> Response {
-    see_other(
-        &format!(
-            "/admin/imports/new?error={}",
-            crate::pages::encode_query_value(&error.to_string())
-        ),
-        None,
-    )
+/// Pasted lists longer than this are not carried back in the address (browsers
+/// and proxies cut long URLs); the admin pastes them again.
+const KEPT_PASTE_BYTES: usize = 4000;
+
+/// Back to the wizard with the refusal and what the admin chose and typed, so
+/// nothing has to be entered twice (only a file must be chosen again: no browser
+/// lets a page choose it). Import refusals name the row and column at fault, so
+/// the sentence itself travels, not a code.
+fn back_with_error(error: &AppError, form: Option<&UploadForm>) -> Response {
+    let encode = crate::pages::encode_query_value;
+    let mut url = format!("/admin/imports/new?error={}", encode(&error.to_string()));
+    if let Some(form) = form {
+        let fields = [
+            ("kind", form.kind.as_deref()),
+            ("group_id", form.group_id.as_deref()),
+            ("contract_id", form.contract_id.as_deref()),
+            ("expiry_days", form.expiry_days.as_deref()),
+            (
+                "send_emails",
+                Some(if form.send_emails { "on" } else { "off" }),
+            ),
+            (
+                "auto_invite",
+                Some(if form.auto_invite { "on" } else { "off" }),
+            ),
+            (
+                "paste",
+                Some(form.paste.as_str()).filter(|p| p.len() <= KEPT_PASTE_BYTES),
+            ),
+            ("file_name", form.file_name.as_deref()),
+        ];
+        for (name, value) in fields {
+            if let Some(value) = value.filter(|v| !v.is_empty()) {
+                url.push_str(&format!("&{name}={}", encode(value)));
+            }
+        }
+    }
+    see_other(&url, None)
 }
 
 /// A browser that is not signed in goes to the login page; other refusals stand.
@@ -149,11 +177,15 @@ pub async fn upload(
     let Ok(Admin(user)) = admin else {
         return see_other("/login", None);
     };
+    let form = match read_form(multipart).await {
+        Ok(form) => form,
+        Err(error) => return back_with_error(&error, None),
+    };
     let result = async {
-        let form = read_form(multipart).await?;
         let (options, payload) = payload_of(&form)?;
         let key = form
             .idempotency_key
+            .clone()
             .filter(|k| k.len() >= 16)
             .unwrap_or_else(crate::links::server::new_token);
         service::create(
@@ -169,7 +201,7 @@ pub async fn upload(
     .await;
     match result {
         Ok(id) => see_other(&format!("/admin/imports/{id}"), None),
-        Err(error) => back_with_error(&error),
+        Err(error) => back_with_error(&error, Some(&form)),
     }
 }
 

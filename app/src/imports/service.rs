@@ -55,12 +55,59 @@ fn check_payload(
     Ok(checked)
 }
 
+/// The plan in one sentence, with the links a People import makes between
+/// students and their parents and instructors (the engine's totals do not count them).
+fn plan_sentence(plan: &Plan, checked: &Checked) -> String {
+    let mut sentence = plan.totals.summary_sentence();
+    let links = links_made(checked);
+    if links > 0 {
+        let noun = if links == 1 { "link" } else { "links" };
+        sentence.push_str(&format!(
+            " Links students to their parents and instructors: {links} {noun}."
+        ));
+    }
+    sentence
+}
+
+/// Distinct student–parent and student–instructor pairs named by the rows that
+/// will be imported; a pair named from both sides counts once.
+fn links_made(checked: &Checked) -> usize {
+    let mut pairs = std::collections::HashSet::new();
+    for row in checked
+        .rows
+        .iter()
+        .filter(|r| !r.deleted && !r.has_errors())
+    {
+        let Some(more) = row.values.more.as_deref() else {
+            continue;
+        };
+        let me = match (&row.values.email, &more.username) {
+            (Some(email), _) => email.key().into_owned(),
+            (None, Some(username)) => username.to_lowercase(),
+            (None, None) => continue,
+        };
+        for other in more.parent_emails.iter().chain(&more.instructor_emails) {
+            pairs.insert((me.clone(), other.key().into_owned()));
+        }
+        for student in &more.student_emails {
+            pairs.insert((student.key().into_owned(), me.clone()));
+        }
+    }
+    pairs.len()
+}
+
 fn seats_warning(plan: &Plan, contract: Option<&ContractSeats>) -> Option<String> {
     let contract = contract?;
     plan.totals.seats_exceeded_by.map(|over| {
+        let rows = if over == 1 {
+            "1 row".to_owned()
+        } else {
+            format!("{over} rows")
+        };
         format!(
-            "{} has {} seats left; this import needs {}: {} more than are left.",
-            contract.name, contract.seats_left, plan.totals.seats_needed, over
+            "{} has {} seats left; this import needs {}. Remove {rows} that take a seat, \
+             or raise the seat limit of {} on the Contracts page.",
+            contract.name, contract.seats_left, plan.totals.seats_needed, contract.name
         )
     })
 }
@@ -103,7 +150,7 @@ pub async fn dry_run(
     payload: &RowsPayload,
 ) -> Result<DryRun, AppError> {
     let mut conn = db.pool.acquire().await?;
-    let (_, plan, target) = plan_payload(&mut conn, user, options, payload).await?;
+    let (checked, plan, target) = plan_payload(&mut conn, user, options, payload).await?;
     Ok(DryRun {
         will: plan
             .rows
@@ -111,7 +158,7 @@ pub async fn dry_run(
             .map(|r| Will::from_action(&r.action))
             .collect(),
         seats_warning: seats_warning(&plan, target.contract.as_ref()),
-        summary: plan.totals.summary_sentence(),
+        summary: plan_sentence(&plan, &checked.checked),
         totals: plan.totals,
     })
 }
@@ -248,7 +295,7 @@ pub async fn create(
             .iter()
             .filter(|r| r.status == ImportRowStatus::Error)
             .count() as i64,
-        summary: plan.totals.summary_sentence(),
+        summary: plan_sentence(&plan, &checked.checked),
         status: stage.status(),
     };
     store::set_planned(&mut tx, import_id, &planned).await?;
@@ -404,4 +451,70 @@ pub async fn rows(
         page,
         page_size: ROWS_PAGE_SIZE,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use muster_core::{Checked, ImportKind, MappingOverrides, SourceRow};
+
+    use super::links_made;
+
+    fn people(rows: &[&[&str]]) -> Checked {
+        let kind = ImportKind::People;
+        let headers: Vec<String> = [
+            "Email",
+            "First Name",
+            "Last Name",
+            "Role",
+            "Parent Email",
+            "Student Email",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let mapping = muster_core::map_headers(kind, &headers, &MappingOverrides::default());
+        let sources: Vec<SourceRow> = rows
+            .iter()
+            .zip(2..)
+            .map(|(cells, number)| SourceRow {
+                number,
+                cells: cells.iter().map(|c| (*c).to_owned()).collect(),
+            })
+            .collect();
+        let mut checked = Checked::empty(kind, &Default::default());
+        checked.add_rows("People", &mapping, sources.iter());
+        checked
+    }
+
+    #[test]
+    fn a_link_named_from_both_sides_counts_once() {
+        let checked = people(&[
+            &[
+                "sam@example.org",
+                "Sam",
+                "Student",
+                "student",
+                "pat@example.org",
+                "",
+            ],
+            &[
+                "pat@example.org",
+                "Pat",
+                "Parent",
+                "parent",
+                "",
+                "Sam@Example.org",
+            ],
+            &[
+                "kim@example.org",
+                "Kim",
+                "Student",
+                "student",
+                "pat@example.org",
+                "",
+            ],
+            // A row with errors is not imported, so neither is its link.
+            &["bad", "Bo", "Student", "student", "pat@example.org", ""],
+        ]);
+        assert_eq!(links_made(&checked), 2);
+    }
 }

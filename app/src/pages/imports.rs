@@ -39,6 +39,7 @@ pub fn ImportsPage() -> impl IntoView {
                             <thead><tr>
                                 <th scope="col">"Import"</th>
                                 <th scope="col">"Kind"</th>
+                                <th scope="col">"Group"</th>
                                 <th scope="col">"By"</th>
                                 <th scope="col">"Started"</th>
                                 <th scope="col">"Status"</th>
@@ -52,8 +53,9 @@ pub fn ImportsPage() -> impl IntoView {
                                     <tr>
                                         <td><a href=format!("/admin/imports/{}", i.id)>{format!("#{} {}", i.id, i.source_name)}</a></td>
                                         <td>{i.kind.label()}</td>
+                                        <td>{i.group_name.clone().unwrap_or_else(|| "—".into())}</td>
                                         <td>{i.created_by.clone()}</td>
-                                        <td>{format_date(i.created_at)}</td>
+                                        <td class="date">{format_date(i.created_at)}</td>
                                         <td><span class=format!("status status-{}", i.status)>{i.status.label()}</span></td>
                                         <td class="num">{thousands(i.total_rows)}</td>
                                         <td class="num">{thousands(i.succeeded)}</td>
@@ -91,6 +93,23 @@ pub fn ImportPage() -> impl IntoView {
     };
     let cancel = ServerAction::<CancelImport>::new();
     let confirm = ServerAction::<ConfirmImport>::new();
+    // Effects run only in the browser: the panel says when its actions answer in place.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    // What the last action did, said in place; a discarded draft reads differently
+    // from a running import asked to stop, and the page redraws as neither.
+    let said = RwSignal::new(None::<&'static str>);
+    let cancelling = RwSignal::new("");
+    Effect::new(move |_| {
+        if let Some(Ok(())) = cancel.value().get() {
+            said.set(Some(cancelling.get_untracked()));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = confirm.value().get() {
+            said.set(Some("Confirmed: the import is queued."));
+        }
+    });
     // Polling while the import runs; each tick refetches the summary and rows.
     let tick = RwSignal::new(0u32);
     let import = Resource::new(
@@ -150,8 +169,9 @@ pub fn ImportPage() -> impl IntoView {
                 {i.group_name.clone().map(|g| format!(" into {g}"))}
                 {format!(" · by {} on {}", i.created_by, format_date(i.created_at))}
             </p>
-            <p class="summary-sentence">{i.summary.clone()}</p>
-            <section aria-labelledby="progress-title" class="progress-panel">
+            <p class="summary-sentence">{summary_sentence(&i)}</p>
+            <section aria-labelledby="progress-title" class="progress-panel"
+                data-ready=move || hydrated.get().then_some("true")>
                 <h2 id="progress-title">
                     <span class=format!("status status-{}", i.status)>{i.status.label()}</span>
                     {(i.cancel_requested && !finished).then_some(" (stopping after this batch)")}
@@ -176,13 +196,37 @@ pub fn ImportPage() -> impl IntoView {
                             <button type="submit">"Confirm import"</button>
                         </ActionForm>
                     })}
-                    {i.status.can_cancel().then(|| view! {
-                        <ActionForm action=cancel>
-                            <input type="hidden" name="id" value=id />
-                            <button type="submit" class="secondary">
-                                {if draft { "Discard" } else { "Cancel import" }}
-                            </button>
-                        </ActionForm>
+                    {i.status.can_cancel().then(|| {
+                        let left = (i.total_rows - i.processed).max(0);
+                        // A <details> asks first, with and without JavaScript.
+                        let (open, question, yes) = if draft {
+                            (
+                                "Discard…",
+                                format!("Discard this import? None of its {} rows will be imported.", thousands(i.total_rows)),
+                                "Yes, discard it",
+                            )
+                        } else {
+                            (
+                                "Cancel import…",
+                                format!("Cancel this import? It stops after the current batch; up to {} rows not yet processed will not be imported.", thousands(left)),
+                                "Yes, cancel the import",
+                            )
+                        };
+                        view! {
+                            <details class="confirm">
+                                <summary class="button secondary">{open}</summary>
+                                <p>{question}</p>
+                                <ActionForm action=cancel>
+                                    <input type="hidden" name="id" value=id />
+                                    <button type="submit" class="danger"
+                                        on:click=move |_| cancelling.set(if draft {
+                                            "Discarded: nothing from this file will be imported."
+                                        } else {
+                                            "Cancelling: the import stops after the current batch."
+                                        })>{yes}</button>
+                                </ActionForm>
+                            </details>
+                        }
                     })}
                     {(i.failed > 0 || i.retryable() > 0).then(|| view! {
                         <a class="button secondary" href=format!("/admin/imports/{id}/failed.csv") rel="external" download>
@@ -196,6 +240,7 @@ pub fn ImportPage() -> impl IntoView {
                         <a href=format!("/admin/invitations?import={id}")>"See its invitations"</a>
                     })}
                 </div>
+                <p role="status" class="success">{move || said.get()}</p>
                 {action_error(cancel.value())}
                 {action_error(confirm.value())}
             </section>
@@ -274,5 +319,92 @@ pub fn ImportPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// The import's plan in words: as planned while it waits or runs, in the past
+/// tense once it completed as planned; otherwise the plan, labelled as such (the
+/// counts beside it say what was done).
+fn summary_sentence(import: &ImportSummary) -> String {
+    match import.status {
+        ImportStatus::Completed => past_tense(&import.summary),
+        status if status.is_finished() => format!("Planned: {}", import.summary),
+        _ => import.summary.clone(),
+    }
+}
+
+/// The plan sentence (`PlanTotals::summary_sentence`: "Creates 3 accounts, sends
+/// 3 account setup emails; 1 row with errors will not be imported.") as done.
+fn past_tense(sentence: &str) -> String {
+    const VERBS: [(&str, &str); 9] = [
+        ("Links", "Linked"),
+        ("Creates", "Created"),
+        ("creates", "created"),
+        ("Updates", "Updated"),
+        ("updates", "updated"),
+        ("Sends", "Sent"),
+        ("sends", "sent"),
+        ("Adds", "Added"),
+        ("adds", "added"),
+    ];
+    let clause = |clause: &str| -> String {
+        let clause = clause
+            .replace(
+                " row with errors will not be imported",
+                " row with errors was not imported",
+            )
+            .replace("will not be imported", "were not imported")
+            .replace("Changes nothing", "Changed nothing");
+        for (now, then) in VERBS.into_iter().chain([
+            ("Skips", "Skipped"),
+            ("skips", "skipped"),
+            ("needs", "needed"),
+        ]) {
+            if let Some(rest) = clause.strip_prefix(now) {
+                return format!("{then}{rest}");
+            }
+        }
+        clause
+    };
+    let clauses = |part: &str| part.split(", ").map(clause).collect::<Vec<_>>().join(", ");
+    let parts = |sentence: &str| {
+        sentence
+            .split("; ")
+            .map(clauses)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    sentence
+        .split(". ")
+        .map(parts)
+        .collect::<Vec<_>>()
+        .join(". ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::past_tense;
+
+    #[test]
+    fn a_finished_plan_is_told_in_the_past_tense() {
+        assert_eq!(
+            past_tense("Sends 5 invitation emails."),
+            "Sent 5 invitation emails."
+        );
+        assert_eq!(
+            past_tense("Creates 120 accounts, updates 8, sends 1,234 invitation emails, skips 14 people already in the group."),
+            "Created 120 accounts, updated 8, sent 1,234 invitation emails, skipped 14 people already in the group."
+        );
+        assert_eq!(
+            past_tense("Creates 2 invitations without sending emails, adds 1 membership to the group; 1 row with errors will not be imported."),
+            "Created 2 invitations without sending emails, added 1 membership to the group; 1 row with errors was not imported."
+        );
+        assert_eq!(past_tense("Changes nothing."), "Changed nothing.");
+        assert_eq!(
+            past_tense(
+                "Creates 2 accounts. Links students to their parents and instructors: 1 link."
+            ),
+            "Created 2 accounts. Linked students to their parents and instructors: 1 link."
+        );
     }
 }

@@ -30,6 +30,13 @@ fn cancelled_summary(outcome: &BulkOutcome) -> String {
     })
 }
 
+/// A bulk cancel waiting for the admin's yes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BulkCancel {
+    Selected,
+    Matching,
+}
+
 /// The status filter's choices: every status, or one.
 fn status_choices() -> impl Iterator<Item = (&'static str, &'static str)> {
     std::iter::once(("", "All")).chain(
@@ -73,7 +80,36 @@ pub fn InvitationsPage() -> impl IntoView {
     let resend_matching = ServerAction::<ResendMatchingInvitations>::new();
     let cancel_matching = ServerAction::<CancelMatchingInvitations>::new();
     let selected = RwSignal::new(Vec::<i64>::new());
+    // What the last action did, said in the page's one live region.
     let bulk_result = RwSignal::new(None::<String>);
+    // The row a single resend or cancel is for: (invitation, email).
+    let acting_on = RwSignal::new(None::<(i64, String)>);
+    // The row whose last action succeeded, and what it was, shown in that row.
+    let row_note = RwSignal::new(None::<(i64, &'static str)>);
+    let asking = RwSignal::new(None::<BulkCancel>);
+    // Effects run only in the browser: the page says when its actions answer in place.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = resend.value().get() {
+            if let Some((id, email)) = acting_on.get_untracked() {
+                row_note.set(Some((id, "Resent just now")));
+                bulk_result.set(Some(format!(
+                    "Invitation to {email} resent; the link in the earlier email no longer works."
+                )));
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = cancel.value().get() {
+            if let Some((id, email)) = acting_on.get_untracked() {
+                row_note.set(Some((id, "Cancelled just now")));
+                bulk_result.set(Some(format!(
+                    "Invitation to {email} cancelled; its link no longer works."
+                )));
+            }
+        }
+    });
     // A new list (another page or filter) starts a new selection.
     Effect::new(move |_| {
         let _ = (status(), search(), group_filter(), import_filter(), page());
@@ -149,7 +185,8 @@ pub fn InvitationsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <section class="card bulk" aria-labelledby="bulk-heading">
+        <section class="card bulk" aria-labelledby="bulk-heading"
+            data-ready=move || hydrated.get().then_some("true")>
             <h2 id="bulk-heading">"Resend or cancel many"</h2>
             <div class="bulk-actions">
                 <button
@@ -164,11 +201,9 @@ pub fn InvitationsPage() -> impl IntoView {
                 <button
                     type="button"
                     disabled=move || selected.read().is_empty() || busy()
-                    on:click=move |_| {
-                        cancel_selected.dispatch(CancelSelectedInvitations { ids: selected.get_untracked() });
-                    }
+                    on:click=move |_| asking.set(Some(BulkCancel::Selected))
                 >
-                    {move || format!("Cancel selected ({})", selected.read().len())}
+                    {move || format!("Cancel selected ({})…", selected.read().len())}
                 </button>
                 <button
                     type="button"
@@ -187,25 +222,55 @@ pub fn InvitationsPage() -> impl IntoView {
                 <button
                     type="button"
                     disabled=busy
-                    on:click=move |_| {
-                        cancel_matching.dispatch(CancelMatchingInvitations {
-                            status: status(),
-                            search: search(),
-                            group_id: group_filter(),
-                            import_id: import_filter(),
-                        });
-                    }
+                    on:click=move |_| asking.set(Some(BulkCancel::Matching))
                 >
-                    "Cancel all pending matching the filter"
+                    "Cancel all pending matching the filter…"
                 </button>
             </div>
+            {move || asking.get().map(|which| {
+                let question = match which {
+                    BulkCancel::Selected => match selected.read().len() {
+                        1 => "Cancel the 1 selected invitation? Its link stops working.".to_owned(),
+                        n => format!("Cancel the {n} selected invitations? Their links stop working."),
+                    },
+                    BulkCancel::Matching => {
+                        let listed = invitations.get().and_then(Result::ok).map_or(0, |r| r.total);
+                        format!(
+                            "Cancel every pending invitation matching the filter (at most {listed})? Their links stop working."
+                        )
+                    }
+                };
+                view! {
+                    <div class="confirm-box" role="group" aria-label="Confirm cancelling">
+                        <p>{question}</p>
+                        <button type="button" class="danger" on:click=move |_| {
+                            asking.set(None);
+                            match which {
+                                BulkCancel::Selected => {
+                                    cancel_selected.dispatch(CancelSelectedInvitations { ids: selected.get_untracked() });
+                                }
+                                BulkCancel::Matching => {
+                                    cancel_matching.dispatch(CancelMatchingInvitations {
+                                        status: status(),
+                                        search: search(),
+                                        group_id: group_filter(),
+                                        import_id: import_filter(),
+                                    });
+                                }
+                            }
+                        }>"Yes, cancel them"</button>
+                        <button type="button" class="secondary" on:click=move |_| asking.set(None)>"Keep them"</button>
+                    </div>
+                }
+            })}
             <p class="help">"Each address gets at most 3 resent invitations a day; cancelled and accepted invitations are left as they are."</p>
-            <p role="status" class="success">{move || bulk_result.get()}</p>
+
             {action_error(resend_selected.value())}
             {action_error(cancel_selected.value())}
             {action_error(resend_matching.value())}
             {action_error(cancel_matching.value())}
         </section>
+        <p role="status" class="success" id="invitations-said">{move || bulk_result.get()}</p>
         {action_error(resend.value())}
         {action_error(cancel.value())}
         <Suspense fallback=|| view! { <p class="loading">"Loading invitations…"</p> }>
@@ -246,7 +311,10 @@ pub fn InvitationsPage() -> impl IntoView {
                                         let id = row.id.to_string();
                                         let (resend_id, resend_label) = (id.clone(), format!("Resend to {}", row.email));
                                         let cancel_label = format!("Cancel invitation of {}", row.email);
+                                        let cancel_question = format!("Cancel the invitation of {}? Its link stops working.", row.email);
+                                        let (resend_for, cancel_for) = ((row_id, row.email.clone()), (row_id, row.email.clone()));
                                         let delivery = row.delivery_label();
+                                        let note = move || row_note.get().filter(|(id, _)| *id == row_id).map(|(_, note)| note);
                                         view! {
                                             <tr>
                                                 <td>
@@ -259,21 +327,31 @@ pub fn InvitationsPage() -> impl IntoView {
                                                     {row.accepted_name.clone().map(|name| view! { <br /><span class="help">{name}</span> })}
                                                 </td>
                                                 <td>{row.group_name.clone()}</td>
-                                                <td>{row.status.label()}</td>
+                                                <td>
+                                                    {row.status.label()}
+                                                    {move || note().map(|note| view! { <br /><span class="help">{note}</span> })}
+                                                </td>
                                                 <td>{format_date(row.expires_at)}</td>
                                                 <td>{delivery}</td>
                                                 <td class="actions">
                                                     {can_resend.then(|| view! {
                                                         <ActionForm action=resend>
                                                             <input type="hidden" name="id" value=resend_id />
-                                                            <button type="submit" aria-label=resend_label>"Resend"</button>
+                                                            <button type="submit" aria-label=resend_label
+                                                                on:click=move |_| acting_on.set(Some(resend_for.clone()))>"Resend"</button>
                                                         </ActionForm>
                                                     })}
                                                     {can_cancel.then(|| view! {
-                                                        <ActionForm action=cancel>
-                                                            <input type="hidden" name="id" value=id />
-                                                            <button type="submit" aria-label=cancel_label>"Cancel"</button>
-                                                        </ActionForm>
+                                                        // A <details> asks first, with and without JavaScript.
+                                                        <details class="confirm">
+                                                            <summary class="button" aria-label=cancel_label>"Cancel…"</summary>
+                                                            <p>{cancel_question}</p>
+                                                            <ActionForm action=cancel>
+                                                                <input type="hidden" name="id" value=id />
+                                                                <button type="submit" class="danger"
+                                                                    on:click=move |_| acting_on.set(Some(cancel_for.clone()))>"Yes, cancel it"</button>
+                                                            </ActionForm>
+                                                        </details>
                                                     })}
                                                 </td>
                                             </tr>

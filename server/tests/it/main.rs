@@ -27,3 +27,4 @@ mod sessions;
 mod tenants;
 mod shutdown;
 mod tenant_isolation;
+mod statuses;

@@ -27,6 +27,8 @@ pub fn start_check(state: WizardState, bytes: Vec<u8>, file_name: Option<String>
     let display_name = file_name
         .clone()
         .unwrap_or_else(|| "Pasted list".to_owned());
+    // A file's name is worth repeating (a drop shows no name of its own); a paste's is not.
+    state.source_name.set(file_name.clone());
     state.stage.set(Stage::Working {
         label: "Reading".into(),
         percent: 5,
@@ -35,7 +37,7 @@ pub fn start_check(state: WizardState, bytes: Vec<u8>, file_name: Option<String>
     leptos::task::spawn_local(async move {
         let started = now_ms();
         match check_in_chunks(bytes, file_name, kind, state.stage).await {
-            Ok((sheets, sources, checked)) => {
+            Ok((sheets, sources, checked, read_notes)) => {
                 let preview = Preview {
                     kind,
                     file_name: display_name,
@@ -45,6 +47,7 @@ pub fn start_check(state: WizardState, bytes: Vec<u8>, file_name: Option<String>
                     will: None,
                     dry_run: None,
                     idempotency_key: idempotency_key(),
+                    read_notes,
                 };
                 state.show_preview(preview, started);
             }
@@ -81,7 +84,7 @@ async fn check_in_chunks(
     file_name: Option<String>,
     kind: ImportKind,
     stage: RwSignal<Stage>,
-) -> Result<(Vec<PreviewSheet>, Vec<SourceRow>, Checked), String> {
+) -> Result<(Vec<PreviewSheet>, Vec<SourceRow>, Checked, Vec<String>), String> {
     next_tick().await;
     let options = muster_core::ParseOptions {
         header_keys: kind.header_keys(),
@@ -95,6 +98,11 @@ async fn check_in_chunks(
     )
     .map_err(|e| e.to_string())?;
     drop(bytes);
+    let read_notes = workbook
+        .warnings
+        .iter()
+        .map(|w| w.message.clone())
+        .collect();
     stage.set(Stage::Working {
         label: "Checking rows".into(),
         percent: 30,
@@ -134,10 +142,11 @@ async fn check_in_chunks(
             overrides,
             mapping,
             row_count,
+            title_rows: sheet.header_row_index,
         });
     }
     if checked.rows.is_empty() {
         return Err("The file has a header but no rows to import.".into());
     }
-    Ok((sheets, sources, checked))
+    Ok((sheets, sources, checked, read_notes))
 }

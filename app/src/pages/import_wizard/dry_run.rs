@@ -38,8 +38,14 @@ pub fn DryRunPanel() -> impl IntoView {
                             <span><strong>{thousands(n)}</strong>{format!(" {label}")}</span>
                         }).collect_view()}
                     </div>
-                    {r.seats_warning.clone().map(|w| view! { <p class="warning" role="alert">{w}</p> })}
-                    <button type="button" on:click=move |_| confirming.set(true)>"Import…"</button>
+                    {r.seats_warning.clone().map(|w| view! {
+                        <p class="error" role="alert" id="seats-shortfall">{w}</p>
+                    })}
+                    // Too few seats: the server would refuse the import, so it cannot be started.
+                    <button type="button" class="primary"
+                        disabled=r.seats_warning.is_some()
+                        aria-describedby=r.seats_warning.is_some().then_some("seats-shortfall")
+                        on:click=move |_| confirming.set(true)>"Import…"</button>
                 })}
             </div>
         }

@@ -25,16 +25,71 @@ pub fn KindStep() -> impl IntoView {
             <TemplateLinks />
             <GroupSelect />
             <ContractSelect />
-            <label for="import-expiry">"Invitations expire after (days)"</label>
-            <input id="import-expiry" name="expiry_days" type="number" min="1" max="365"
-                placeholder="The group's default"
-                prop:value=move || expiry_days.get()
-                on:input=move |ev| expiry_days.set(event_target_value(&ev)) />
-            <OptionBox name="send_emails" label="Send invitation emails after import" on=send_emails />
-            {move || (kind.get() == ImportKind::People).then(|| view! {
-                <OptionBox name="auto_invite" label="Auto-invite new users when finished" on=auto_invite />
+            // Only the options that change what this kind does are shown.
+            {move || EmailOption::of(kind.get()).invites().then(|| view! {
+                <label for="import-expiry">"Invitations expire after (days)"</label>
+                <input id="import-expiry" name="expiry_days" type="number" min="1" max="365"
+                    placeholder="The group's default"
+                    value=expiry_days.get_untracked()
+                    prop:value=move || expiry_days.get()
+                    on:input=move |ev| expiry_days.set(event_target_value(&ev)) />
             })}
+            {move || {
+                let option = EmailOption::of(kind.get());
+                let on = match option {
+                    EmailOption::SetPasswordOnCreate => auto_invite,
+                    _ => send_emails,
+                };
+                view! { <OptionBox name=option.field() label=option.label() on /> }
+            }}
         </fieldset>
+    }
+}
+
+/// The one email choice each kind offers, and what it means for that kind.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EmailOption {
+    /// Invites, program invitations, group members: each row's invitation email.
+    InvitationLink,
+    /// Learners: accounts are created; the email lets each set a password.
+    SetPassword,
+    /// People: new accounts get a set-your-password (activation) email when the
+    /// import finishes; people updated are not emailed.
+    SetPasswordOnCreate,
+}
+
+impl EmailOption {
+    fn of(kind: ImportKind) -> EmailOption {
+        match kind {
+            ImportKind::Invites | ImportKind::ProgramInvitations | ImportKind::GroupMembers => {
+                EmailOption::InvitationLink
+            }
+            ImportKind::Learners => EmailOption::SetPassword,
+            ImportKind::People => EmailOption::SetPasswordOnCreate,
+        }
+    }
+
+    /// Whether the kind creates invitations (which expire).
+    fn invites(self) -> bool {
+        self == EmailOption::InvitationLink
+    }
+
+    /// The import option the checkbox sets, as the form posts it.
+    fn field(self) -> &'static str {
+        match self {
+            EmailOption::SetPasswordOnCreate => "auto_invite",
+            EmailOption::InvitationLink | EmailOption::SetPassword => "send_emails",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            EmailOption::InvitationLink => "Email each person their invitation link",
+            EmailOption::SetPassword => "Email each new person a link to set their password",
+            EmailOption::SetPasswordOnCreate => {
+                "Email each new person a link to set their password (people already in Muster are not emailed)"
+            }
+        }
     }
 }
 

@@ -14,6 +14,7 @@ mod grid;
 mod header_editor;
 mod kind;
 mod preview;
+mod problems;
 mod review;
 mod searchable_select;
 mod source;
@@ -38,6 +39,10 @@ pub fn NewImportPage() -> impl IntoView {
     let query = use_query_map();
     let upload_error = move || query.read().get("error").filter(|e| !e.is_empty());
     let state = WizardState::provide();
+    // After a refused upload (without JavaScript) the address carries back what
+    // the admin chose and typed.
+    query.with_untracked(|q| state.restore_from(|name| q.get(name)));
+    let file_to_choose = move || query.read().get("file_name").filter(|n| !n.is_empty());
     // Effects run only in the browser: the form says when it checks rows itself.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -53,7 +58,14 @@ pub fn NewImportPage() -> impl IntoView {
     view! {
         <Title text="New import · Muster" />
         <h1>"New import"</h1>
-        {move || upload_error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+        {move || upload_error().map(|message| view! {
+            <div class="error" role="alert">
+                <p>{message}</p>
+                {file_to_choose().map(|name| view! {
+                    <p>{format!("Your choices are kept; choose {name} again (browsers do not let a page keep a file).")}</p>
+                })}
+            </div>
+        })}
         {view! {
         <form
             class="wizard"

@@ -2,11 +2,38 @@
 //! admin's header choices and edits, and the last dry run. Plain data, no signals.
 
 use muster_core::{
-    mapping::ColumnOverride, Checked, FieldId, ImportKind, Mapping, MappingOverrides, PayloadSheet,
-    PlanTotals, RowStatus, RowsPayload, Severity, SourceRow,
+    mapping::ColumnOverride, Checked, FieldId, ImportKind, IssueCode, Mapping, MappingOverrides,
+    PayloadSheet, PlanTotals, RowStatus, RowsPayload, Severity, SourceRow,
 };
 
+use super::problems::{code_order, RowFilter};
 use crate::imports::{DryRun, Will};
+
+/// Column widths, in em of the grid's font: text runs about 0.6 em a character, and
+/// a cell adds its padding and border. Sized to the content so short columns leave
+/// room for long ones, capped so one long value cannot push everything else away.
+const EM_PER_CHAR: f64 = 0.6;
+const CELL_PADDING_EM: f64 = 1.3;
+const MIN_COLUMN_EM: f64 = 4.5;
+const MAX_COLUMN_EM: f64 = 19.0;
+const MAX_STATUS_EM: f64 = 24.0;
+
+/// A grid column's width (em): where it starts, and what its longest value needs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ColumnWidth {
+    pub start: f64,
+    pub needed: f64,
+}
+
+impl ColumnWidth {
+    fn for_chars(chars: usize, max: f64) -> ColumnWidth {
+        let needed = (chars as f64 * EM_PER_CHAR + CELL_PADDING_EM).max(MIN_COLUMN_EM);
+        ColumnWidth {
+            start: needed.min(max),
+            needed,
+        }
+    }
+}
 
 /// One sheet of the preview: what the file said and the admin's header choices.
 #[derive(Clone)]
@@ -16,6 +43,8 @@ pub struct PreviewSheet {
     pub overrides: MappingOverrides,
     pub mapping: Mapping,
     pub row_count: usize,
+    /// Title rows above the header that the engine skipped.
+    pub title_rows: usize,
 }
 
 /// Everything the review step shows. `sources[i]` is the text of `checked.rows[i]`.
@@ -30,6 +59,8 @@ pub struct Preview {
     pub will: Option<Vec<Option<Will>>>,
     pub dry_run: Option<DryRun>,
     pub idempotency_key: String,
+    /// What the engine noticed while reading the file (an encoding fallback, …).
+    pub read_notes: Vec<String>,
 }
 
 impl Preview {
@@ -75,16 +106,172 @@ impl Preview {
             .collect()
     }
 
-    /// Indexes of the rows the grid lists: all not deleted, or only those with problems.
-    pub fn visible_rows(&self, only_problems: bool) -> Vec<u32> {
+    /// Indexes of the rows the grid lists: those not deleted that pass the filter.
+    pub fn visible_rows(&self, filter: RowFilter) -> Vec<u32> {
+        self.live_rows()
+            .filter(|&i| passes(&self.checked.rows[i].issues, filter))
+            .map(|i| i as u32)
+            .collect()
+    }
+
+    fn live_rows(&self) -> impl Iterator<Item = usize> + '_ {
         self.checked
             .rows
             .iter()
             .enumerate()
             .filter(|(_, r)| !r.deleted)
-            .filter(|(_, r)| !only_problems || !r.issues.is_empty())
-            .map(|(i, _)| i as u32)
+            .map(|(i, _)| i)
+    }
+
+    /// How many rows have each type of problem, in the filter's order.
+    pub fn problem_counts(&self) -> Vec<(IssueCode, u32)> {
+        let mut counts: Vec<(IssueCode, u32)> = Vec::new();
+        for i in self.live_rows() {
+            let issues = &self.checked.rows[i].issues;
+            for (n, issue) in issues.iter().enumerate() {
+                // A row counts once per type, however many cells have it.
+                if issues[..n].iter().any(|earlier| earlier.code == issue.code) {
+                    continue;
+                }
+                match counts.iter_mut().find(|(code, _)| *code == issue.code) {
+                    Some((_, count)) => *count += 1,
+                    None => counts.push((issue.code, 1)),
+                }
+            }
+        }
+        counts.sort_by_key(|(code, _)| code_order(*code));
+        counts
+    }
+
+    /// Rows not deleted that have any problem.
+    pub fn problem_rows(&self) -> u32 {
+        self.live_rows()
+            .filter(|&i| !self.checked.rows[i].issues.is_empty())
+            .count() as u32
+    }
+
+    /// A row's problems in words, errors first, for the grid's Status column.
+    pub fn row_problems(&self, row: usize) -> String {
+        let mut issues: Vec<_> = self.checked.rows[row].issues.iter().collect();
+        issues.sort_by_key(|i| std::cmp::Reverse(i.severity));
+        issues
+            .iter()
+            .map(|i| i.message.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Widths (em) of the grid's columns: the fields, in [`Preview::fields`] order,
+    /// then Status (which carries each row's problems in words). Each is the width
+    /// the column starts from and the width its longest value needs; the grid
+    /// widens a cut-short column toward the latter while its box has room.
+    pub fn column_widths(&self) -> (Vec<ColumnWidth>, ColumnWidth) {
+        let fields = self.fields();
+        // Headers are bold, about a character wider than their letters.
+        let mut longest: Vec<usize> = fields.iter().map(|(_, h)| h.len() + 2).collect();
+        let mut status = "Warning".len();
+        for i in self.live_rows() {
+            for (n, (field, _)) in fields.iter().enumerate() {
+                longest[n] = longest[n].max(self.cell(i, *field).chars().count());
+            }
+            let issues = &self.checked.rows[i].issues;
+            if !issues.is_empty() {
+                let words: usize = issues.iter().map(|i| i.message.chars().count() + 1).sum();
+                status = status.max("Warning: ".len() + words);
+            }
+        }
+        let widths = longest
+            .into_iter()
+            .map(|c| ColumnWidth::for_chars(c, MAX_COLUMN_EM))
+            .collect();
+        (widths, ColumnWidth::for_chars(status, MAX_STATUS_EM))
+    }
+
+    /// The width (em) of the dry run's Will column: its longest label.
+    pub fn will_width(&self) -> Option<f64> {
+        let will = self.will.as_ref()?;
+        let longest = will.iter().flatten().map(|w| w.label().len()).max();
+        Some(ColumnWidth::for_chars(longest.unwrap_or(4).max(4) + 1, MAX_COLUMN_EM).start)
+    }
+
+    /// What the engine noticed about the file, for the notes above the grid:
+    /// how it was read, title rows it skipped, columns it ignores or guessed.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = self.read_notes.clone();
+        let named = self.sheets.len() > 1;
+        for sheet in &self.sheets {
+            let place = if named {
+                format!(" of tab {}", sheet.name)
+            } else {
+                String::new()
+            };
+            match sheet.title_rows {
+                0 => {}
+                1 => notes.push(format!("Skipped 1 title row above the header{place}.")),
+                n => notes.push(format!("Skipped {n} title rows above the header{place}.")),
+            }
+            notes.extend(
+                sheet
+                    .mapping
+                    .issues
+                    .iter()
+                    .filter(|i| !i.is_error())
+                    .map(|i| i.message.clone()),
+            );
+        }
+        notes
+    }
+
+    /// Takes every row that passes `filter` out of the import; returns what to announce.
+    pub fn remove_rows(&mut self, filter: RowFilter) -> String {
+        let doomed = self.visible_rows(filter);
+        for &row in &doomed {
+            self.checked.delete_row(row as usize);
+        }
+        if !doomed.is_empty() {
+            self.forget_dry_run();
+        }
+        match doomed.len() {
+            1 => "1 row removed.".into(),
+            n => format!("{n} rows removed."),
+        }
+    }
+
+    /// Rows whose invalid email [`tidy_email`] would change.
+    pub fn tidyable_emails(&self) -> Vec<usize> {
+        self.live_rows()
+            .filter(|&i| {
+                self.checked.rows[i].issues.iter().any(|issue| {
+                    issue.code == IssueCode::EmailInvalid && issue.field == Some(FieldId::Email)
+                })
+            })
+            .filter(|&i| {
+                let email = self.cell(i, FieldId::Email);
+                tidy_email(email) != email
+            })
             .collect()
+    }
+
+    /// Tidies every invalid email that tidying changes, checking each row again;
+    /// returns what to announce.
+    pub fn tidy_emails(&mut self) -> String {
+        let rows = self.tidyable_emails();
+        for &row in &rows {
+            let tidy = tidy_email(self.cell(row, FieldId::Email));
+            self.edit_cell(row, FieldId::Email, &tidy);
+        }
+        let still = rows
+            .iter()
+            .filter(|&&row| self.checked.rows[row].has_errors())
+            .count();
+        let changed = match rows.len() {
+            1 => "Tidied 1 email".to_owned(),
+            n => format!("Tidied {n} emails"),
+        };
+        match still {
+            0 => format!("{changed}; every one is valid now."),
+            n => format!("{changed}; {n} still have problems."),
+        }
     }
 
     pub fn payload(&self) -> RowsPayload {
@@ -190,6 +377,32 @@ impl Preview {
     }
 }
 
+fn passes(issues: &[muster_core::Issue], filter: RowFilter) -> bool {
+    match filter {
+        RowFilter::All => true,
+        RowFilter::Problems => !issues.is_empty(),
+        RowFilter::Only(code) => issues.iter().any(|i| i.code == code),
+    }
+}
+
+/// An email as it was most likely meant: spaces (often pasted inside or around
+/// it), a `mailto:` prefix, angle brackets and trailing punctuation removed,
+/// lowercased.
+pub fn tidy_email(email: &str) -> String {
+    let compact: String = email.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut tidy = compact.as_str();
+    if tidy
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
+    {
+        tidy = &tidy[7..];
+    }
+    let tidy = tidy
+        .trim_start_matches('<')
+        .trim_end_matches(['>', '.', ',', ';', ':']);
+    tidy.to_lowercase()
+}
+
 /// The dry run's totals, as the grid's "Will" column counts them; zeros left out.
 pub fn plan_counts(t: &PlanTotals) -> Vec<(u32, &'static str)> {
     [
@@ -200,6 +413,8 @@ pub fn plan_counts(t: &PlanTotals) -> Vec<(u32, &'static str)> {
             t.memberships.saturating_sub(t.accounts_created),
             "to add to the group",
         ),
+        (t.invitation_emails, "invitation emails"),
+        (t.account_emails, "set-your-password emails"),
         (t.skipped_already_member, "skipped: already a member"),
         (t.skipped_already_invited, "skipped: already invited"),
         (t.errors, "with errors"),
@@ -212,11 +427,15 @@ pub fn plan_counts(t: &PlanTotals) -> Vec<(u32, &'static str)> {
 #[cfg(test)]
 mod tests {
     use muster_core::{
-        mapping::ColumnOverride, Checked, FieldId, ImportKind, MappingOverrides, SourceRow,
+        mapping::ColumnOverride, Checked, FieldId, ImportKind, IssueCode, MappingOverrides,
+        SourceRow,
     };
 
-    use super::{Preview, PreviewSheet};
-    use crate::imports::{DryRun, Will};
+    use super::{tidy_email, Preview, PreviewSheet};
+    use crate::{
+        imports::{DryRun, Will},
+        pages::import_wizard::problems::RowFilter,
+    };
 
     /// An invitations preview of one "Email" column, a row per address.
     fn preview(emails: &[&str]) -> Preview {
@@ -243,12 +462,14 @@ mod tests {
                 overrides,
                 mapping,
                 row_count: sources.len(),
+                title_rows: 0,
             }],
             sources,
             checked,
             will: None,
             dry_run: None,
             idempotency_key: "key".into(),
+            read_notes: Vec::new(),
         }
     }
 
@@ -264,12 +485,12 @@ mod tests {
     #[test]
     fn an_edit_rechecks_its_row_and_forgets_the_dry_run() {
         let mut p = preview(&["ann@example.org", "not-an-email"]);
-        assert_eq!(p.visible_rows(true), vec![1]);
+        assert_eq!(p.visible_rows(RowFilter::Problems), vec![1]);
         p.set_dry_run(dry_run(vec![Will::Invite, Will::Invite]));
         let said = p.edit_cell(1, FieldId::Email, "cy@example.org");
         assert_eq!(said, "Row 3 is ready.");
         assert_eq!(p.cell(1, FieldId::Email), "cy@example.org");
-        assert!(p.visible_rows(true).is_empty());
+        assert!(p.visible_rows(RowFilter::Problems).is_empty());
         assert!(p.will.is_none() && p.dry_run.is_none());
     }
 
@@ -277,7 +498,7 @@ mod tests {
     fn deleted_rows_are_left_out_of_the_payload_and_the_dry_run() {
         let mut p = preview(&["ann@example.org", "bob@example.org", "cy@example.org"]);
         assert_eq!(p.delete_row(1), "Row 3 deleted.");
-        assert_eq!(p.visible_rows(false), vec![0, 2]);
+        assert_eq!(p.visible_rows(RowFilter::All), vec![0, 2]);
         let payload = p.payload();
         let sent: Vec<&str> = payload.sheets[0].rows.iter().map(|r| r.cell(0)).collect();
         assert_eq!(sent, ["ann@example.org", "cy@example.org"]);
@@ -300,5 +521,69 @@ mod tests {
         p.choose_column(0, 0, ColumnOverride::Ignore);
         assert!(p.fields().is_empty());
         assert_eq!(p.header_errors().len(), 1);
+    }
+
+    #[test]
+    fn problems_are_counted_by_type_filtered_and_removed() {
+        let mut p = preview(&[
+            "ann@example.org",
+            "not-an-email",
+            "ann@example.org",
+            "also bad",
+            "cy@example.org",
+        ]);
+        assert_eq!(
+            p.problem_counts(),
+            vec![(IssueCode::EmailInvalid, 2), (IssueCode::DuplicateEmail, 1)]
+        );
+        assert_eq!(p.problem_rows(), 3);
+        assert_eq!(
+            p.visible_rows(RowFilter::Only(IssueCode::EmailInvalid)),
+            vec![1, 3]
+        );
+        assert!(
+            p.row_problems(1).contains("not a valid email"),
+            "{}",
+            p.row_problems(1)
+        );
+        assert_eq!(
+            p.remove_rows(RowFilter::Only(IssueCode::EmailInvalid)),
+            "2 rows removed."
+        );
+        assert_eq!(p.visible_rows(RowFilter::All), vec![0, 2, 4]);
+        assert_eq!(p.problem_counts(), vec![(IssueCode::DuplicateEmail, 1)]);
+    }
+
+    #[test]
+    fn tidying_fixes_the_emails_it_can_and_says_which_it_could_not() {
+        assert_eq!(tidy_email(" Ann @Example.ORG "), "ann@example.org");
+        assert_eq!(tidy_email("mailto:<bo@example.org>;"), "bo@example.org");
+        let mut p = preview(&[
+            "Ann @Example.org",
+            "mailto:bo@example.org",
+            "nobody",
+            "cy@example.org",
+        ]);
+        assert_eq!(p.tidyable_emails(), vec![0, 1]);
+        assert_eq!(p.tidy_emails(), "Tidied 2 emails; every one is valid now.");
+        assert_eq!(p.cell(0, FieldId::Email), "ann@example.org");
+        assert_eq!(p.visible_rows(RowFilter::Problems), vec![2]);
+        assert!(p.tidyable_emails().is_empty());
+    }
+
+    #[test]
+    fn columns_are_as_wide_as_their_longest_value_within_limits() {
+        let p = preview(&["a@b.co", "a.very.long.address.indeed@subdomain.example.org"]);
+        let (widths, status) = p.column_widths();
+        assert_eq!(widths[0].start, 19.0, "{widths:?}");
+        assert!(widths[0].needed > 30.0, "{widths:?}");
+        assert!(status.needed < 6.0, "{status:?}");
+        let p = preview(&["a@b.co", "x"]);
+        let (widths, status) = p.column_widths();
+        assert!(
+            widths[0].start < 6.0 && widths[0].start == widths[0].needed,
+            "{widths:?}"
+        );
+        assert!(status.start > 10.0, "{status:?}");
     }
 }

@@ -1,5 +1,6 @@
-//! Step 3, "Review", shown once the rows are checked: totals, header editor, grid;
-//! and step 4's dry run below it.
+//! Step 3, "Review", shown once the rows are checked: totals, the engine's notes,
+//! header editor, the problem filter and its bulk fixes, grid; and step 4's dry
+//! run below it.
 
 use leptos::prelude::*;
 
@@ -8,6 +9,7 @@ use super::{
     dry_run::DryRunPanel,
     grid::Grid,
     header_editor::HeaderEditor,
+    problems::{problem_label, RowFilter},
     state::{Stage, WizardState},
 };
 use crate::pages::thousands;
@@ -20,19 +22,12 @@ pub fn Review() -> impl IntoView {
         <section class="review" aria-labelledby="review-title">
             <h2 id="review-title">"3. Review"</h2>
             <Totals />
+            <Notes />
             <HeaderEditor />
-            <label class="check">
-                <input type="checkbox"
-                    prop:checked=move || state.only_problems.get()
-                    on:change=move |ev| {
-                        state.only_problems.set(event_target_checked(&ev));
-                        state.scroll_top.set(0.0);
-                        state.active.set((0, 0));
-                        scroll_to_top(state.grid_ref);
-                    } />
-                "Only rows with problems"
-            </label>
-            <p class="hint">"Arrow keys move between cells; Enter edits a cell, Enter again saves, Escape cancels."</p>
+            <ProblemFilter />
+            <p class="hint" id="grid-keys">
+                "Arrow keys move between cells. Enter edits a cell; while editing, Enter saves and moves down, Tab saves and moves right, Escape cancels."
+            </p>
             <Grid />
             <p class="visually-hidden" role="status" aria-live="polite">{move || state.announce.get()}</p>
             <h2>"4. Dry run and confirm"</h2>
@@ -69,5 +64,119 @@ fn Totals() -> impl IntoView {
                 }
             })
         })
+    }
+}
+
+/// What the engine noticed while reading the file: how it decoded it, title rows
+/// it skipped, columns it ignores or only guessed.
+#[component]
+fn Notes() -> impl IntoView {
+    let state = expect_context::<WizardState>();
+    move || {
+        state.mapping_version.track();
+        let notes = state
+            .preview
+            .with_value(|p| p.as_ref().map(|p| p.notes()).unwrap_or_default());
+        (!notes.is_empty()).then(|| {
+            view! {
+                <div class="notes" aria-labelledby="notes-title">
+                    <h3 id="notes-title">"Notes on the file"</h3>
+                    <ul>{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+                </div>
+            }
+        })
+    }
+}
+
+/// "Show": every row, the rows with problems, or one type of problem, each with
+/// its count; and the fixes that apply to many rows at once.
+#[component]
+fn ProblemFilter() -> impl IntoView {
+    let state = expect_context::<WizardState>();
+    let filter = state.filter;
+    // Removing rows asks first, saying how many.
+    let confirming = RwSignal::new(false);
+    let pick = move |value: String| {
+        filter.set(RowFilter::from_value(&value));
+        confirming.set(false);
+        state.scroll_top.set(0.0);
+        state.active.set((0, 0));
+        scroll_to_top(state.grid_ref);
+    };
+    // Only the options are redrawn as counts change, so the select keeps focus.
+    let options = move || {
+        state.version.track();
+        let current = filter.get();
+        state.preview.with_value(|p| {
+            p.as_ref().map(|p| {
+                let mut counts = p.problem_counts();
+                if let RowFilter::Only(code) = current {
+                    if !counts.iter().any(|(c, _)| *c == code) {
+                        counts.push((code, 0));
+                    }
+                }
+                [
+                    (RowFilter::All, format!("All rows ({})", thousands(p.checked.totals.rows))),
+                    (RowFilter::Problems, format!("Rows with problems ({})", thousands(p.problem_rows()))),
+                ]
+                .into_iter()
+                .chain(counts.into_iter().map(|(code, n)| {
+                    (RowFilter::Only(code), format!("{} ({})", problem_label(code), thousands(n)))
+                }))
+                .map(|(f, text)| view! { <option value=f.value() selected=f == current>{text}</option> })
+                .collect_view()
+            })
+        })
+    };
+    let fixes = move || {
+        state.version.track();
+        let current = filter.get();
+        let (tidyable, shown) = state.preview.with_value(|p| {
+            p.as_ref().map_or((0, 0), |p| {
+                (p.tidyable_emails().len(), p.visible_rows(current).len())
+            })
+        });
+        let removable = (current != RowFilter::All && shown > 0).then_some(shown);
+        view! {
+            {(tidyable > 0).then(|| view! {
+                <button type="button" class="secondary"
+                    on:click=move |_| state.bulk_change(|p| p.tidy_emails())>
+                    {format!("Tidy {} invalid emails (remove spaces, lowercase)", thousands(tidyable as u32))}
+                </button>
+            })}
+            {removable.map(|n| {
+                let rows = if n == 1 { "1 row".to_owned() } else { format!("{} rows", thousands(n as u32)) };
+                let question = format!("Remove the {rows} shown from the import?");
+                view! {
+                    {move || if confirming.get() {
+                        view! {
+                            <span class="confirm-inline" role="group" aria-label="Confirm removal">
+                                <span>{question.clone()}</span>
+                                <button type="button" class="danger" on:click=move |_| {
+                                    confirming.set(false);
+                                    state.bulk_change(|p| p.remove_rows(current));
+                                }>{format!("Remove {rows}")}</button>
+                                <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Keep them"</button>
+                            </span>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <button type="button" class="secondary" on:click=move |_| confirming.set(true)>
+                                {format!("Remove the {rows} shown…")}
+                            </button>
+                        }.into_any()
+                    }}
+                }
+            })}
+        }
+    };
+    view! {
+        <div class="problem-filter">
+            <label for="row-filter">"Show"</label>
+            <select id="row-filter" on:change=move |ev| pick(event_target_value(&ev))>
+                {options}
+            </select>
+            {fixes}
+        </div>
     }
 }

@@ -34,11 +34,14 @@ pub fn SourceStep() -> impl IntoView {
                         }
                     } />
                 <p class="hint">"CSV, TSV, TXT, XLS, XLSX or ODS, up to 50 MB and 200,000 rows."</p>
+                {move || state.source_name.get().map(|name| view! {
+                    <p class="chosen-file" role="status">"Chosen: " <strong>{name}</strong></p>
+                })}
             </div>
             <label for="import-paste">"Or paste the list (one person per line; edit it here before checking)"</label>
             <textarea id="import-paste" name="paste" rows="6"
                 prop:value=move || paste.get()
-                on:input=move |ev| paste.set(event_target_value(&ev))></textarea>
+                on:input=move |ev| paste.set(event_target_value(&ev))>{paste.get_untracked()}</textarea>
             <button type="submit">"Check rows"</button>
         </fieldset>
     }

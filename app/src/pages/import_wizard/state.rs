@@ -4,7 +4,7 @@
 use leptos::{html, prelude::*};
 use muster_core::{mapping::ColumnOverride, FieldId, ImportKind};
 
-use super::{browser::now_ms, preview::Preview};
+use super::{browser::now_ms, preview::Preview, problems::RowFilter};
 use crate::{error::AppError, imports::ImportOptions};
 
 /// Where the preview work stands.
@@ -28,6 +28,8 @@ pub struct WizardState {
     // Step 2: the source.
     pub paste: RwSignal<String>,
     pub file_ref: NodeRef<html::Input>,
+    /// The file being checked (chosen or dropped), or "Pasted list".
+    pub source_name: RwSignal<Option<String>>,
     /// "Fix and retry": which earlier import's failed rows are loaded.
     pub retry_note: RwSignal<Option<String>>,
     // Step 3: the in-browser check and review.
@@ -38,7 +40,8 @@ pub struct WizardState {
     pub mapping_version: RwSignal<u64>,
     pub stage: RwSignal<Stage>,
     pub ready_ms: RwSignal<Option<f64>>,
-    pub only_problems: RwSignal<bool>,
+    /// Which rows the grid lists: all, those with problems, or one type of problem.
+    pub filter: RwSignal<RowFilter>,
     /// Rows the grid lists (indexes into the preview's rows).
     pub visible_rows: Memo<Vec<u32>>,
     pub grid_ref: NodeRef<html::Div>,
@@ -61,14 +64,11 @@ impl WizardState {
     pub fn provide() -> Self {
         let preview: StoredValue<Option<Preview>> = StoredValue::new(None);
         let version = RwSignal::new(0u64);
-        let only_problems = RwSignal::new(false);
+        let filter = RwSignal::new(RowFilter::All);
         let visible_rows = Memo::new(move |_| {
             version.track();
-            let problems = only_problems.get();
-            preview.with_value(|p| {
-                p.as_ref()
-                    .map_or_else(Vec::new, |p| p.visible_rows(problems))
-            })
+            let filter = filter.get();
+            preview.with_value(|p| p.as_ref().map_or_else(Vec::new, |p| p.visible_rows(filter)))
         });
         let state = Self {
             kind: RwSignal::new(ImportKind::Invites),
@@ -79,13 +79,14 @@ impl WizardState {
             auto_invite: RwSignal::new(false),
             paste: RwSignal::new(String::new()),
             file_ref: NodeRef::new(),
+            source_name: RwSignal::new(None),
             retry_note: RwSignal::new(None),
             preview,
             version,
             mapping_version: RwSignal::new(0),
             stage: RwSignal::new(Stage::Idle),
             ready_ms: RwSignal::new(None),
-            only_problems,
+            filter,
             visible_rows,
             grid_ref: NodeRef::new(),
             scroll_top: RwSignal::new(0.0),
@@ -100,6 +101,31 @@ impl WizardState {
         };
         provide_context(state);
         state
+    }
+
+    /// Takes step 1 and 2's choices from `field` (the address's query), where given.
+    pub fn restore_from(self, field: impl Fn(&str) -> Option<String>) {
+        if let Some(kind) = field("kind").and_then(|k| k.parse().ok()) {
+            self.kind.set(kind);
+        }
+        for (name, signal) in [
+            ("group_id", self.group_id),
+            ("contract_id", self.contract_id),
+            ("expiry_days", self.expiry_days),
+            ("paste", self.paste),
+        ] {
+            if let Some(value) = field(name) {
+                signal.set(value);
+            }
+        }
+        for (name, signal) in [
+            ("send_emails", self.send_emails),
+            ("auto_invite", self.auto_invite),
+        ] {
+            if let Some(value) = field(name) {
+                signal.set(value == "on");
+            }
+        }
     }
 
     /// Tells the views that read the preview that it changed.
@@ -128,7 +154,7 @@ impl WizardState {
         self.preview.set_value(Some(preview));
         self.scroll_top.set(0.0);
         self.active.set((0, 0));
-        self.only_problems.set(false);
+        self.filter.set(RowFilter::All);
         self.stage.set(Stage::Ready);
         self.mapping_version.update(|v| *v += 1);
         self.bump();
@@ -150,6 +176,18 @@ impl WizardState {
             }
         });
         self.editing.set(None);
+        self.bump();
+    }
+
+    /// Applies a change to many rows at once (remove, tidy) and says what it did.
+    pub fn bulk_change(self, change: impl FnOnce(&mut Preview) -> String) {
+        self.preview.update_value(|p| {
+            if let Some(p) = p.as_mut() {
+                self.announce.set(change(p));
+            }
+        });
+        self.editing.set(None);
+        self.active.set((0, 0));
         self.bump();
     }
 

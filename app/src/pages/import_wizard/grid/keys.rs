@@ -1,4 +1,5 @@
-//! The grid's keyboard: arrows and pages move the active cell, Enter or F2 edits it.
+//! The grid's keyboard: arrows and pages move the active cell, Enter or F2 edits it;
+//! after an edit is saved the active cell moves on, as in a spreadsheet.
 
 use leptos::{ev::KeyboardEvent, prelude::*};
 
@@ -12,7 +13,8 @@ use crate::pages::import_wizard::{
 const PAGE_ROWS: i64 = 12;
 
 pub fn on_grid_key(state: WizardState, ev: KeyboardEvent) {
-    if state.editing.get_untracked().is_some() {
+    // Keys on a row's buttons (Enter on Delete) are theirs, not the grid's.
+    if state.editing.get_untracked().is_some() || !on_cell(&ev) {
         return;
     }
     let handled = match ev.key().as_str() {
@@ -31,6 +33,13 @@ pub fn on_grid_key(state: WizardState, ev: KeyboardEvent) {
     if handled {
         ev.prevent_default();
     }
+}
+
+fn on_cell(ev: &KeyboardEvent) -> bool {
+    use leptos::wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+        .is_some_and(|e| e.get_attribute("role").as_deref() == Some("gridcell"))
 }
 
 /// Moves the active cell, keeping it in view and focused. Always handles the key.
@@ -66,6 +75,45 @@ fn edit_active(state: WizardState) {
     if let (Some(row), Some(field)) = (target, field) {
         state.editing.set(Some((row as usize, field)));
         focus_after_render(".grid .cell-input");
+    }
+}
+
+/// Where the active cell goes once an edit is saved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Move {
+    Down,
+    Right,
+    Left,
+}
+
+/// Moves on from the cell of `row` whose edit was just saved. A fixed row may have
+/// left a "problems only" list; then the next row has already taken its place.
+pub fn after_edit(state: WizardState, row: usize, step: Move) {
+    let still_listed = state
+        .visible_rows
+        .with_untracked(|v| v.iter().position(|&r| r as usize == row));
+    let (r, c) = state.active.get_untracked();
+    let cols = state
+        .preview
+        .with_value(|p| p.as_ref().map_or(0, |p| p.fields().len())) as i64;
+    let r = still_listed.unwrap_or(r);
+    state.active.set((r, c));
+    let stays = still_listed.is_none();
+    match step {
+        Move::Down => {
+            move_active(state, if stays { 0 } else { 1 }, 0);
+        }
+        // Past the last column Tab goes on to the next row's first cell.
+        Move::Right if c as i64 + 1 >= cols => {
+            state.active.set((r, 0));
+            move_active(state, if stays { 0 } else { 1 }, 0);
+        }
+        Move::Right => {
+            move_active(state, 0, 1);
+        }
+        Move::Left => {
+            move_active(state, 0, -1);
+        }
     }
 }
 
