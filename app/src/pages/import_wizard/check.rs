@@ -109,6 +109,12 @@ async fn check_in_chunks(
     });
     next_tick().await;
     let wanted = muster_core::sheets_to_check(kind, &workbook, |_| MappingOverrides::default());
+    // The same words as the engine uses everywhere (CLI, upload, API).
+    if let Some(error) =
+        muster_core::parse::no_data_rows(wanted.iter().map(|&i| &workbook.sheets[i]))
+    {
+        return Err(error.to_string());
+    }
     let total: usize = wanted.iter().map(|&i| workbook.sheets[i].rows.len()).sum();
     let mut checked = Checked::empty(kind, &Default::default());
     let mut sheets = Vec::new();
