@@ -10,6 +10,7 @@ pub mod home;
 pub mod imports;
 pub mod invitations;
 pub mod join;
+pub mod limits;
 pub mod links;
 pub mod mail;
 pub mod pages;
@@ -100,6 +101,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/join/:slug") view=pages::learner::join::JoinPage ssr=SsrMode::Async />
                 <Route path=path!("/verify-email/:token") view=pages::learner::join::VerifyEmailPage ssr=SsrMode::Async />
                 <Route path=path!("/activate/:token") view=ActivatePage ssr=SsrMode::Async />
+                <Route path=path!("/forgot-password") view=pages::learner::password::ForgotPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/reset-password/:token") view=pages::learner::password::ResetPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/account/password") view=pages::learner::password::ChangePasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox") view=MailboxPage />
                 <Route path=path!("/dev/mailbox/:id") view=MailboxMessagePage />
                 <ParentRoute path=path!("/admin") view=AdminShell>

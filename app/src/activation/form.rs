@@ -8,6 +8,10 @@ use axum::{
 
 use super::service::activate;
 use crate::{
+    limits::{
+        service::{link_attempt, too_many},
+        Action, ClientAddr,
+    },
     links::{
         server::refused,
         session::{signed_in, MaybeSignedIn},
@@ -30,8 +34,12 @@ pub async fn respond(
     State(state): State<AppState>,
     Path(token): Path<String>,
     session: MaybeSignedIn,
+    client: ClientAddr,
     Form(form): Form<ActivateForm>,
 ) -> Response {
+    if let Err(error) = link_attempt(&state, client, Action::Activate, &token).await {
+        return too_many(error);
+    }
     match activate(
         &state.db,
         &token,

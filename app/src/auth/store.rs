@@ -350,6 +350,7 @@ pub async fn organization_name<'c>(
 }
 
 mod imported;
+pub mod password;
 pub use imported::{
     insert_memberships_bulk, insert_provisioned_bulk, insert_provisioned_by_username,
     update_imported_details, user_id_by_username, users_by_emails, ImportedDetails,

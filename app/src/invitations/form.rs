@@ -8,6 +8,10 @@ use axum::{
 
 use super::service::{accept, Acceptor};
 use crate::{
+    limits::{
+        service::{link_attempt, too_many},
+        Action, ClientAddr,
+    },
     links::{
         server::{refused, see_other, session_cookie},
         session::{end_session, signed_in, MaybeSignedIn},
@@ -34,8 +38,12 @@ pub async fn respond(
     State(state): State<AppState>,
     Path(token): Path<String>,
     session: MaybeSignedIn,
+    client: ClientAddr,
     Form(form): Form<InviteForm>,
 ) -> Response {
+    if let Err(error) = link_attempt(&state, client, Action::Invitation, &token).await {
+        return too_many(error);
+    }
     let page = format!("/invite/{token}");
     let acceptor = match form.intent.as_str() {
         "logout" => {

@@ -26,6 +26,16 @@ impl TestApp {
         extra: &[(&str, String)],
     ) -> Option<TestApp> {
         let database_url = fresh_database(backend).await?;
+        Some(Self::spawn_on(database_url, open_signup, extra).await)
+    }
+
+    /// A further server on an existing database, with its own state and pool
+    /// as another process would have (e.g. a second one behind the same load balancer).
+    pub async fn spawn_on(
+        database_url: String,
+        open_signup: bool,
+        extra: &[(&str, String)],
+    ) -> TestApp {
         let config = server::Config::from_lookup(|name| match name {
             "DATABASE_URL" => Some(database_url.clone()),
             "MUSTER_BIND" => Some("127.0.0.1:0".to_owned()),
@@ -38,12 +48,12 @@ impl TestApp {
         })
         .unwrap();
         let running = server::start(config).await.expect("server starts");
-        Some(TestApp {
+        TestApp {
             base: format!("http://{}", running.addr),
             state: running.state.clone(),
             database_url,
             running,
-        })
+        }
     }
 
     /// A server that serves requests but runs no import worker: imports it
