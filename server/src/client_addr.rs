@@ -143,7 +143,10 @@ mod tests {
     #[test]
     fn only_a_trusted_peer_is_believed_and_the_rightmost_untrusted_hop_is_the_client() {
         let none = TrustedProxies::default();
-        assert_eq!(none.client(ip("198.51.100.9"), &["203.0.113.5"]), ip("198.51.100.9"));
+        assert_eq!(
+            none.client(ip("198.51.100.9"), &["203.0.113.5"]),
+            ip("198.51.100.9")
+        );
 
         let trusted = TrustedProxies::parse(" 10.0.0.0/8, 192.0.2.1 ,2001:db8::/32").unwrap();
         // The client wrote the leftmost entry itself; the proxy appended the real one.
@@ -173,6 +176,9 @@ mod tests {
         );
         assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
         assert!(TrustedProxies::parse("proxy.example").is_err());
-        assert_eq!(TrustedProxies::parse("").unwrap(), TrustedProxies::default());
+        assert_eq!(
+            TrustedProxies::parse("").unwrap(),
+            TrustedProxies::default()
+        );
     }
 }

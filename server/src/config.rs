@@ -130,15 +130,24 @@ fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> 
             defaults.link,
         )?,
         reset_email: limit(
-            ["MUSTER_RESET_EMAIL_BURST", "MUSTER_RESET_EMAIL_REFILL_SECONDS"],
+            [
+                "MUSTER_RESET_EMAIL_BURST",
+                "MUSTER_RESET_EMAIL_REFILL_SECONDS",
+            ],
             defaults.reset_email,
         )?,
         join_client: limit(
-            ["MUSTER_JOIN_ADDRESS_BURST", "MUSTER_JOIN_ADDRESS_REFILL_SECONDS"],
+            [
+                "MUSTER_JOIN_ADDRESS_BURST",
+                "MUSTER_JOIN_ADDRESS_REFILL_SECONDS",
+            ],
             defaults.join_client,
         )?,
         join_organization: limit(
-            ["MUSTER_JOIN_ORGANIZATION_BURST", "MUSTER_JOIN_ORGANIZATION_REFILL_SECONDS"],
+            [
+                "MUSTER_JOIN_ORGANIZATION_BURST",
+                "MUSTER_JOIN_ORGANIZATION_REFILL_SECONDS",
+            ],
             defaults.join_organization,
         )?,
     })

@@ -219,7 +219,10 @@ pub async fn logout_everywhere() -> Result<(), AppError> {
 /// What `/reset-password/{token}` shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ResetLookup {
-    Valid { email: String, expires_at: i64 },
+    Valid {
+        email: String,
+        expires_at: i64,
+    },
     /// The link did its job once; links work once.
     Used,
     Expired,

@@ -226,7 +226,11 @@ pub async fn verify_login(
             .as_ref()
             .map_or_else(|| email.to_owned(), |email| email.key().to_string()),
     );
-    limits::take(&state.db, &[(account.clone(), state.settings.limits.account)]).await?;
+    limits::take(
+        &state.db,
+        &[(account.clone(), state.settings.limits.account)],
+    )
+    .await?;
     let found = match parsed {
         Some(email) => store::login_candidate(&state.db.pool, email.key().as_ref()).await?,
         None => None,

@@ -73,7 +73,10 @@ pub async fn submit(
     };
     // Keyed on the organization the slug resolves to, so no spelling of
     // the slug gets a bucket of its own.
-    let by_page = (Key::join_organization(page.organization_id), limits.join_organization);
+    let by_page = (
+        Key::join_organization(page.organization_id),
+        limits.join_organization,
+    );
     if let Err(error) = take(&state.db, &[by_page]).await {
         return too_many(error);
     }

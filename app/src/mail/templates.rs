@@ -507,7 +507,9 @@ mod tests {
         });
         assert_eq!(format_time(1_795_000_000), "2026-11-18 11:06");
         assert!(mail.text.contains("until 2026-11-18 11:06 (UTC)"));
-        assert!(mail.text.contains("https://muster.test/reset-password/abc&x\n"));
+        assert!(mail
+            .text
+            .contains("https://muster.test/reset-password/abc&x\n"));
         assert!(mail.html.contains("Hello Lin &lt;b&gt;,"));
         assert!(mail
             .html

@@ -369,7 +369,9 @@ async fn huge_login_bodies_leave_memory_bounded() {
     for round in 0..4 {
         let posts = (0..10).map(|n| {
             let base = base.clone();
-            tokio::spawn(async move { huge_post(&base, "/api/login", SIZE, (round + n) % 2 == 0).await })
+            tokio::spawn(
+                async move { huge_post(&base, "/api/login", SIZE, (round + n) % 2 == 0).await },
+            )
         });
         for post in posts.collect::<Vec<_>>() {
             statuses.push(post.await.unwrap());

@@ -57,7 +57,11 @@ async fn two_processes_share_the_login_limit(backend: Backend) {
     )
     .await;
     for attempt in 0..4 {
-        let base = if attempt % 2 == 0 { &first.base } else { &second };
+        let base = if attempt % 2 == 0 {
+            &first.base
+        } else {
+            &second
+        };
         assert_eq!(
             log_in(base, "ada@example.org", "a wrong guess 1", None).await,
             Outcome::Refused,
@@ -105,13 +109,25 @@ async fn account_limit_holds_across_client_addresses(backend: Backend) {
     for n in 1..=3 {
         let client = format!("203.0.113.{n}");
         assert_eq!(
-            log_in(&server.base, "ada@example.org", "a wrong guess", Some(&client)).await,
+            log_in(
+                &server.base,
+                "ada@example.org",
+                "a wrong guess",
+                Some(&client)
+            )
+            .await,
             Outcome::Refused,
             "from {client}"
         );
     }
     assert_eq!(
-        log_in(&server.base, "ada@example.org", "a wrong guess", Some("203.0.113.4")).await,
+        log_in(
+            &server.base,
+            "ada@example.org",
+            "a wrong guess",
+            Some("203.0.113.4")
+        )
+        .await,
         Outcome::Limited,
         "a fourth address is still the same account"
     );
@@ -119,16 +135,34 @@ async fn account_limit_holds_across_client_addresses(backend: Backend) {
     // limit, and the next address is a different client.
     for _ in 0..2 {
         assert_eq!(
-            log_in(&server.base, "bo@example.org", "a wrong guess", Some("198.51.100.7")).await,
+            log_in(
+                &server.base,
+                "bo@example.org",
+                "a wrong guess",
+                Some("198.51.100.7")
+            )
+            .await,
             Outcome::Refused
         );
     }
     assert_eq!(
-        log_in(&server.base, "cy@example.org", "a wrong guess", Some("198.51.100.7")).await,
+        log_in(
+            &server.base,
+            "cy@example.org",
+            "a wrong guess",
+            Some("198.51.100.7")
+        )
+        .await,
         Outcome::Limited
     );
     assert_eq!(
-        log_in(&server.base, "cy@example.org", "a wrong guess", Some("1.2.3.4, 198.51.100.8")).await,
+        log_in(
+            &server.base,
+            "cy@example.org",
+            "a wrong guess",
+            Some("1.2.3.4, 198.51.100.8")
+        )
+        .await,
         Outcome::Refused,
         "the rightmost address a trusted proxy wrote is the client"
     );
@@ -164,11 +198,23 @@ async fn spoofed_forwarded_for_is_ignored(backend: Backend) {
         );
     }
     assert_eq!(
-        log_in(&server.base, "victim4@example.org", "password123456", Some("203.0.113.4")).await,
+        log_in(
+            &server.base,
+            "victim4@example.org",
+            "password123456",
+            Some("203.0.113.4")
+        )
+        .await,
         Outcome::Limited
     );
     assert_eq!(
-        log_in(&server.base, "ada@example.org", ADMIN_PASSWORD, Some("192.0.2.200")).await,
+        log_in(
+            &server.base,
+            "ada@example.org",
+            ADMIN_PASSWORD,
+            Some("192.0.2.200")
+        )
+        .await,
         Outcome::Limited,
         "the whole client waits"
     );
@@ -190,12 +236,25 @@ async fn link_forms_are_limited_per_client(backend: Backend) {
         return;
     };
     let script = server.client();
-    let password = [("password", "a good long password"), ("password_confirmation", "a good long password"), ("intent", "login")];
-    for form in ["/activate/{}/respond", "/invite/{}/respond", "/verify-email/{}/confirm", "/reset-password/{}/respond"] {
+    let password = [
+        ("password", "a good long password"),
+        ("password_confirmation", "a good long password"),
+        ("intent", "login"),
+    ];
+    for form in [
+        "/activate/{}/respond",
+        "/invite/{}/respond",
+        "/verify-email/{}/confirm",
+        "/reset-password/{}/respond",
+    ] {
         for n in 0..3 {
             let path = form.replace("{}", &format!("{n:064x}"));
             let (status, headers, _) = script
-                .post_form(&path, &password, &[("Origin", "null"), ("Sec-Fetch-Site", "same-origin")])
+                .post_form(
+                    &path,
+                    &password,
+                    &[("Origin", "null"), ("Sec-Fetch-Site", "same-origin")],
+                )
                 .await;
             if n < 2 {
                 assert_eq!(status.as_u16(), 303, "{path}");
@@ -207,7 +266,11 @@ async fn link_forms_are_limited_per_client(backend: Backend) {
     }
     for n in 0..3 {
         let (status, _, _) = script
-            .post_form("/forgot-password/send", &[("email", &format!("x{n}@example.org"))], &[("Origin", &server.base)])
+            .post_form(
+                "/forgot-password/send",
+                &[("email", &format!("x{n}@example.org"))],
+                &[("Origin", &server.base)],
+            )
             .await;
         assert_eq!(status.as_u16(), if n < 2 { 303 } else { 429 });
     }
@@ -220,9 +283,18 @@ async fn full_buckets_are_swept(backend: Backend) {
         return;
     };
     for n in 0..5 {
-        log_in(&server.base, &format!("nobody{n}@example.org"), "password123456", None).await;
+        log_in(
+            &server.base,
+            &format!("nobody{n}@example.org"),
+            "password123456",
+            None,
+        )
+        .await;
     }
-    assert_eq!(server.count_all("SELECT COUNT(*) FROM rate_limits").await, 6);
+    assert_eq!(
+        server.count_all("SELECT COUNT(*) FROM rate_limits").await,
+        6
+    );
     server::workers::sweep_once(&server.state).await;
     assert_eq!(
         server.count_all("SELECT COUNT(*) FROM rate_limits").await,
@@ -235,7 +307,10 @@ async fn full_buckets_are_swept(backend: Backend) {
         .await
         .unwrap();
     server::workers::sweep_once(&server.state).await;
-    assert_eq!(server.count_all("SELECT COUNT(*) FROM rate_limits").await, 0);
+    assert_eq!(
+        server.count_all("SELECT COUNT(*) FROM rate_limits").await,
+        0
+    );
 }
 
 on_both_backends! {

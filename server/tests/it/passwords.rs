@@ -43,7 +43,11 @@ async fn ask_for_reset(
     email: &str,
 ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, String) {
     client
-        .post_form("/forgot-password/send", &[("email", email)], &[("Origin", base)])
+        .post_form(
+            "/forgot-password/send",
+            &[("email", email)],
+            &[("Origin", base)],
+        )
         .await
 }
 
@@ -106,7 +110,10 @@ async fn reset_link_works_once_and_ends_every_session(backend: Backend) {
     assert_eq!(token.len(), 64, "256 random bits");
     assert_eq!(
         server
-            .count("SELECT COUNT(*) FROM password_resets WHERE token_hash = $1", token.as_str())
+            .count(
+                "SELECT COUNT(*) FROM password_resets WHERE token_hash = $1",
+                token.as_str()
+            )
             .await,
         0,
         "only the token's hash is stored"
@@ -119,14 +126,26 @@ async fn reset_link_works_once_and_ends_every_session(backend: Backend) {
     let (status, location) = stranger
         .post_from_emailed_page(
             &respond,
-            &[("password", NEW_PASSWORD), ("password_confirmation", "something else")],
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirmation", "something else"),
+            ],
         )
         .await;
-    assert_eq!((status, location.as_str()), (303, format!("/reset-password/{token}?error=confirmation").as_str()));
+    assert_eq!(
+        (status, location.as_str()),
+        (
+            303,
+            format!("/reset-password/{token}?error=confirmation").as_str()
+        )
+    );
     let (status, location) = stranger
         .post_from_emailed_page(
             &respond,
-            &[("password", NEW_PASSWORD), ("password_confirmation", NEW_PASSWORD)],
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirmation", NEW_PASSWORD),
+            ],
         )
         .await;
     assert_eq!((status, location.as_str()), (303, "/login?reset"));
@@ -144,7 +163,10 @@ async fn reset_link_works_once_and_ends_every_session(backend: Backend) {
     let (status, location) = stranger
         .post_from_emailed_page(
             &respond,
-            &[("password", "the attacker's password"), ("password_confirmation", "the attacker's password")],
+            &[
+                ("password", "the attacker's password"),
+                ("password_confirmation", "the attacker's password"),
+            ],
         )
         .await;
     assert_eq!(
@@ -155,15 +177,19 @@ async fn reset_link_works_once_and_ends_every_session(backend: Backend) {
     assert!(page.contains("already been used"), "{page}");
     let fresh = server.client();
     assert!(
-        !log_in_works(&fresh, &server.base, "ada@example.org", "the attacker's password").await
+        !log_in_works(
+            &fresh,
+            &server.base,
+            "ada@example.org",
+            "the attacker's password"
+        )
+        .await
     );
     assert!(
         !log_in_works(&fresh, &server.base, "ada@example.org", ADMIN_PASSWORD).await,
         "the old password is gone"
     );
-    assert!(
-        log_in_works(&fresh, &server.base, "ada@example.org", NEW_PASSWORD).await
-    );
+    assert!(log_in_works(&fresh, &server.base, "ada@example.org", NEW_PASSWORD).await);
 }
 
 /// A link past its hour is refused, and the sweeper deletes it.
@@ -196,7 +222,10 @@ async fn expired_reset_link_is_refused_and_swept(backend: Backend) {
     let (status, location) = stranger
         .post_from_emailed_page(
             &format!("/reset-password/{token}/respond"),
-            &[("password", NEW_PASSWORD), ("password_confirmation", NEW_PASSWORD)],
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirmation", NEW_PASSWORD),
+            ],
         )
         .await;
     assert_eq!(
@@ -204,12 +233,20 @@ async fn expired_reset_link_is_refused_and_swept(backend: Backend) {
         (303, format!("/reset-password/{token}?error=gone").as_str())
     );
     assert!(
-        log_in_works(&server.client(), &server.base, "ada@example.org", ADMIN_PASSWORD).await,
+        log_in_works(
+            &server.client(),
+            &server.base,
+            "ada@example.org",
+            ADMIN_PASSWORD
+        )
+        .await,
         "the password did not change"
     );
     server::workers::sweep_once(&server.state).await;
     assert_eq!(
-        server.count_all("SELECT COUNT(*) FROM password_resets").await,
+        server
+            .count_all("SELECT COUNT(*) FROM password_resets")
+            .await,
         0
     );
 }
@@ -244,7 +281,13 @@ async fn change_password_needs_the_current_one(backend: Backend) {
     );
     assert!(signed_in(&phone).await, "nothing changed");
     assert!(
-        log_in_works(&server.client(), &server.base, "ada@example.org", ADMIN_PASSWORD).await
+        log_in_works(
+            &server.client(),
+            &server.base,
+            "ada@example.org",
+            ADMIN_PASSWORD
+        )
+        .await
     );
 
     let (status, location) = laptop
@@ -257,16 +300,15 @@ async fn change_password_needs_the_current_one(backend: Backend) {
             ],
         )
         .await;
-    assert_eq!((status, location.as_str()), (303, "/account/password?changed"));
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/account/password?changed")
+    );
     assert!(signed_in(&laptop).await, "this device stays signed in");
     assert!(!signed_in(&phone).await, "the other devices are signed out");
     let fresh = server.client();
-    assert!(
-        !log_in_works(&fresh, &server.base, "ada@example.org", ADMIN_PASSWORD).await
-    );
-    assert!(
-        log_in_works(&fresh, &server.base, "ada@example.org", NEW_PASSWORD).await
-    );
+    assert!(!log_in_works(&fresh, &server.base, "ada@example.org", ADMIN_PASSWORD).await);
+    assert!(log_in_works(&fresh, &server.base, "ada@example.org", NEW_PASSWORD).await);
 
     let (status, location) = server
         .client()

@@ -55,7 +55,10 @@ pub async fn request_reset(
     let limits_of = &state.settings.limits;
     limits::take(
         &state.db,
-        &[(limits::Key::client(Action::ResetRequest, client), limits_of.client)],
+        &[(
+            limits::Key::client(Action::ResetRequest, client),
+            limits_of.client,
+        )],
     )
     .await?;
     if email.trim().len() > MAX_EMAIL_CHARS {
@@ -189,7 +192,10 @@ pub async fn change_password(
     limits::take(
         &state.db,
         &[
-            (limits::Key::client(Action::ChangePassword, client), limits_of.client),
+            (
+                limits::Key::client(Action::ChangePassword, client),
+                limits_of.client,
+            ),
             (account.clone(), limits_of.account),
         ],
     )
