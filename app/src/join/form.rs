@@ -9,7 +9,10 @@ use axum::{
 };
 use http::StatusCode;
 
-use super::service::{self, Confirmed, OpenPage, SignUp};
+use super::{
+    service::{self, Confirmed, OpenPage, SignUp},
+    VerifyLookup,
+};
 use crate::{
     auth::service::verify_login,
     error::AppError,
@@ -146,10 +149,17 @@ pub async fn confirm_handler(
     signed_in_now: MaybeSignedIn,
     client: ClientAddr,
 ) -> Response {
+    let here = format!("/verify-email/{token}");
+    // A link that does not exist is answered after one read (the page says
+    // so): counting it would make each made-up link a database write.
+    match service::verification(&state.db, &token).await {
+        Ok(VerifyLookup::NotFound) => return see_other(&here, None),
+        Err(error) => return refused(&here, &error),
+        Ok(_) => {}
+    }
     if let Err(error) = link_attempt(&state, client, Action::Verify, &token).await {
         return too_many(error);
     }
-    let here = format!("/verify-email/{token}");
     match service::confirm(&state.db, &state.settings, &token).await {
         Ok(Confirmed::NewAccount {
             user_id,

@@ -140,6 +140,12 @@ pub async fn reset_password(
     password: &str,
     confirmation: &str,
 ) -> Result<i64, AppError> {
+    let hash = token_hash(token.trim());
+    // A link that does not exist is refused after one read: counting it
+    // would make each made-up link a database write.
+    let Some(link) = store::password::reset_by_token(&state.db.pool, &hash).await? else {
+        return Err(AppError::Refused(FormError::Gone));
+    };
     let limits_of = &state.settings.limits;
     limits::take(
         &state.db,
@@ -151,12 +157,10 @@ pub async fn reset_password(
     .await?;
     confirm(password, confirmation)?;
     let now = now();
-    let hash = token_hash(token.trim());
-    // The cheap check first: no hash is spent for a link that does not work.
-    let found = store::password::reset_by_token(&state.db.pool, &hash).await?;
-    let Some(link) = found.filter(|link| link_state(link, now).is_valid()) else {
+    // The cheap check before the hash: none is spent for a dead link.
+    if !link_state(&link, now).is_valid() {
         return Err(AppError::Refused(FormError::Gone));
-    };
+    }
     let password_hash = hash_password(password).await?;
     let mut tx = state.db.begin().await?;
     let user_id = store::password::claim_reset(&mut *tx, &hash, now)
