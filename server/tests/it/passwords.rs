@@ -68,6 +68,8 @@ async fn reset_does_not_tell_who_has_an_account(backend: Backend) {
     };
     server.admin("Riverside", "ada@example.org").await;
     let script = server.client();
+    let (_, login) = script.get_page("/login").await;
+    assert!(login.contains("href=\"/forgot-password\""), "{login}");
     let known = ask_for_reset(&script, &server.base, "Ada@Example.org").await;
     let unknown = ask_for_reset(&script, &server.base, "nobody@example.org").await;
     assert_eq!(known.0.as_u16(), 303, "{}", shape(&known));
