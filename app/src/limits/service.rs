@@ -161,3 +161,31 @@ pub fn too_many(error: AppError) -> Response {
         .body(Body::from(body))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_name_what_they_limit_and_nothing_else() {
+        let client = |ip: &str| ClientAddr(ip.parse().unwrap());
+        assert_eq!(
+            Key::account(" Ada@Example.org "),
+            Key::account("ada@example.org")
+        );
+        assert_ne!(
+            Key::client(Action::Login, client("192.0.2.1")),
+            Key::client(Action::Reset, client("192.0.2.1")),
+            "each form has its own bucket"
+        );
+        assert_eq!(
+            Key::client(Action::Login, client("2001:db8::1")),
+            Key::client(Action::Login, client("2001:db8::ffff")),
+            "one /64 is one client"
+        );
+        assert_ne!(Key::account("a"), Key::reset_email("a"));
+        // Parts are separated, so two parts cannot pose as one.
+        assert_ne!(Key::of(&["ab", "c"]), Key::of(&["a", "bc"]));
+        assert_eq!(Key::account(&"x".repeat(10_000)).0.len(), 64);
+    }
+}
