@@ -66,8 +66,15 @@ fn now_ms() -> i64 {
 /// refuses (and the later ones are not touched).
 pub async fn take(db: &Db, attempts: &[(Key, Limit)]) -> Result<(), AppError> {
     for (key, limit) in attempts {
-        let refill_ms = (limit.refill_secs.max(1) * 1000) as i64;
-        let tolerance_ms = refill_ms * (i64::from(limit.burst.max(1)) - 1);
+        // Saturating: a configured day-long refill times a large burst must
+        // not wrap into a negative tolerance that refuses everyone.
+        let refill_ms = i64::try_from(limit.refill_secs.max(1))
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000)
+            .min(i64::MAX / 4);
+        let tolerance_ms = refill_ms
+            .saturating_mul(i64::from(limit.burst.max(1)) - 1)
+            .min(i64::MAX / 4);
         let now = now_ms();
         let bucket = store::take(&db.pool, &key.0, now, refill_ms, tolerance_ms).await?;
         if bucket.allowed == 0 {
