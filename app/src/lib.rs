@@ -10,6 +10,7 @@ pub mod home;
 pub mod imports;
 pub mod invitations;
 pub mod join;
+pub mod limits;
 pub mod links;
 pub mod mail;
 pub mod pages;
@@ -59,12 +60,14 @@ pub fn content_security_policy(nonce: Option<&str>) -> String {
 /// Pages a learner opens from an email or a shared link, usually on a
 /// phone: rendered completely on the server, their forms plain HTML posts,
 /// so they ship no WebAssembly and no JavaScript at all.
-pub const LEARNER_PAGE_PREFIXES: [&str; 5] = [
+pub const LEARNER_PAGE_PREFIXES: [&str; 7] = [
     "/invite/",
     "/activate/",
     "/join/",
     "/verify-email/",
     "/confirm-email/",
+    "/forgot-password",
+    "/reset-password/",
 ];
 
 pub fn is_learner_page(path: &str) -> bool {
@@ -125,6 +128,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/verify-email/:token") view=pages::learner::join::VerifyEmailPage ssr=SsrMode::Async />
                 <Route path=path!("/activate/:token") view=ActivatePage ssr=SsrMode::Async />
                 <Route path=path!("/confirm-email/:token") view=pages::learner::confirm_email::ConfirmEmailPage />
+                <Route path=path!("/forgot-password") view=pages::learner::password::ForgotPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/reset-password/:token") view=pages::learner::password::ResetPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/account/password") view=pages::learner::password::ChangePasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/dev/mailbox") view=MailboxPage />
                 <Route path=path!("/dev/mailbox/:id") view=MailboxMessagePage />
                 <ParentRoute path=path!("/admin") view=AdminShell>

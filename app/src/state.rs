@@ -1,9 +1,6 @@
 //! What every request handler and worker shares.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
+use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
@@ -17,9 +14,8 @@ pub struct Settings {
     pub base_url: String,
     /// Whether anyone may create a further organization after the first.
     pub open_signup: bool,
-    /// Failed logins allowed per email within `login_window_secs`.
-    pub login_max_failures: usize,
-    pub login_window_secs: i64,
+    /// Rate limits, kept in the database so every process counts together.
+    pub limits: crate::limits::Limits,
     /// A session unused this long ends (`MUSTER_SESSION_IDLE_MINUTES`).
     pub session_idle_secs: i64,
     /// A session ends this long after sign-in however it is used (`MUSTER_SESSION_DAYS`).
@@ -39,45 +35,11 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub settings: Arc<Settings>,
-    pub login_limiter: LoginLimiter,
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
-    }
-}
-
-/// Counts failed logins per normalized email in this process. Enough to slow
-/// password guessing; a shared store would be needed to count across processes.
-#[derive(Clone, Default)]
-pub struct LoginLimiter {
-    failures: Arc<Mutex<HashMap<String, Vec<i64>>>>,
-}
-
-impl LoginLimiter {
-    /// Seconds until `key` may try again, if it is currently locked out.
-    pub fn locked_for(&self, key: &str, now: i64, max: usize, window: i64) -> Option<i64> {
-        let mut failures = self.failures.lock().expect("login limiter poisoned");
-        let entry = failures.entry(key.to_owned()).or_default();
-        entry.retain(|at| now - at < window);
-        if entry.len() >= max {
-            entry.first().map(|first| window - (now - first))
-        } else {
-            None
-        }
-    }
-
-    pub fn record_failure(&self, key: &str, now: i64) {
-        let mut failures = self.failures.lock().expect("login limiter poisoned");
-        failures.entry(key.to_owned()).or_default().push(now);
-    }
-
-    pub fn clear(&self, key: &str) {
-        self.failures
-            .lock()
-            .expect("login limiter poisoned")
-            .remove(key);
     }
 }
 

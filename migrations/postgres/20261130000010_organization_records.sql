@@ -18,15 +18,14 @@ CREATE UNIQUE INDEX memberships_org_username ON memberships(organization_id, use
 
 ALTER TABLE users DROP COLUMN first_name, DROP COLUMN last_name, DROP COLUMN external_id,
                   DROP COLUMN username;
--- Set only by opening a link sent to the address.
-ALTER TABLE users ADD COLUMN email_verified_at BIGINT;
 
--- Addresses already proven by a link: an accepted invitation, a used
+-- Addresses already proven by a link (a password reset, since migration 9, set it already): an accepted invitation, a used
 -- activation link, a confirmed join request.
 UPDATE users SET email_verified_at = created_at
-WHERE id IN (SELECT accepted_user_id FROM invitations WHERE accepted_user_id IS NOT NULL)
-   OR id IN (SELECT user_id FROM activation_tokens WHERE status = 'used')
-   OR id IN (SELECT user_id FROM join_requests WHERE status = 'verified' AND user_id IS NOT NULL);
+WHERE email_verified_at IS NULL
+  AND (id IN (SELECT accepted_user_id FROM invitations WHERE accepted_user_id IS NOT NULL)
+       OR id IN (SELECT user_id FROM activation_tokens WHERE status = 'used')
+       OR id IN (SELECT user_id FROM join_requests WHERE status = 'verified' AND user_id IS NOT NULL));
 
 -- Confirmation links for addresses nobody has proven yet (a new
 -- organization's first admin). Only the SHA-256 of the token is stored.

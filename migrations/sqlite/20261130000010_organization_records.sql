@@ -31,17 +31,18 @@ CREATE TABLE users_rebuilt (
     email_verified_at INTEGER,
     created_at INTEGER NOT NULL
 );
-INSERT INTO users_rebuilt (id, email, password_hash, status, created_at)
-    SELECT id, email, password_hash, status, created_at FROM users;
+INSERT INTO users_rebuilt (id, email, password_hash, status, email_verified_at, created_at)
+    SELECT id, email, password_hash, status, email_verified_at, created_at FROM users;
 DROP TABLE users;
 ALTER TABLE users_rebuilt RENAME TO users;
 
--- Addresses already proven by a link: an accepted invitation, a used
+-- Addresses already proven by a link (a password reset, since migration 9, set it already): an accepted invitation, a used
 -- activation link, a confirmed join request.
 UPDATE users SET email_verified_at = created_at
-WHERE id IN (SELECT accepted_user_id FROM invitations WHERE accepted_user_id IS NOT NULL)
-   OR id IN (SELECT user_id FROM activation_tokens WHERE status = 'used')
-   OR id IN (SELECT user_id FROM join_requests WHERE status = 'verified' AND user_id IS NOT NULL);
+WHERE email_verified_at IS NULL
+  AND (id IN (SELECT accepted_user_id FROM invitations WHERE accepted_user_id IS NOT NULL)
+       OR id IN (SELECT user_id FROM activation_tokens WHERE status = 'used')
+       OR id IN (SELECT user_id FROM join_requests WHERE status = 'verified' AND user_id IS NOT NULL));
 
 -- Confirmation links for addresses nobody has proven yet (a new
 -- organization's first admin). Only the SHA-256 of the token is stored.

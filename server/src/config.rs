@@ -2,9 +2,15 @@
 
 use std::net::SocketAddr;
 
-use app::state::Settings;
+use app::{
+    limits::{Limit, Limits},
+    state::Settings,
+};
 
-use crate::mail::{MailConfig, SmtpConfig, TlsMode};
+use crate::{
+    client_addr::TrustedProxies,
+    mail::{MailConfig, SmtpConfig, TlsMode},
+};
 use leptos::prelude::LeptosOptions;
 
 #[derive(Debug, Clone)]
@@ -14,32 +20,11 @@ pub struct Config {
     pub settings: Settings,
     pub leptos_options: LeptosOptions,
     pub mail: MailConfig,
-    pub join_limits: JoinLimits,
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
     pub imports: app::imports::worker::WorkerConfig,
     /// Seals email bodies in the outbox (see `app::mail::seal`).
     pub secret_key: [u8; 32],
-}
-
-/// Rate limits on join page submissions: each client address and each
-/// organization's page may make `burst` attempts at once, then one more
-/// every `refill_secs` seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JoinLimits {
-    pub per_address_burst: u32,
-    pub per_address_refill_secs: u64,
-    pub per_organization_burst: u32,
-    pub per_organization_refill_secs: u64,
-}
-
-impl Default for JoinLimits {
-    fn default() -> Self {
-        JoinLimits {
-            per_address_burst: 10,
-            per_address_refill_secs: 60,
-            per_organization_burst: 100,
-            per_organization_refill_secs: 6,
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +37,8 @@ pub enum ConfigError {
     BadFlag { name: &'static str, value: String },
     #[error("{name} must be a whole number, got {value:?}")]
     BadNumber { name: &'static str, value: String },
+    #[error("MUSTER_TRUSTED_PROXIES must list IP addresses or CIDR blocks, got {0:?}")]
+    BadProxy(String),
     #[error("MUSTER_SMTP_TLS must be none, starttls or tls, got {0:?}")]
     BadTls(String),
     #[error(
@@ -120,33 +107,10 @@ impl Config {
         if open_signup && mail.smtp.is_none() {
             return Err(ConfigError::DevMailboxWithOpenSignup);
         }
-        let defaults = JoinLimits::default();
-        let join_limits = JoinLimits {
-            per_address_burst: number(
-                &get,
-                "MUSTER_JOIN_ADDRESS_BURST",
-                defaults.per_address_burst,
-            )?
-            .max(1),
-            per_address_refill_secs: number(
-                &get,
-                "MUSTER_JOIN_ADDRESS_REFILL_SECONDS",
-                defaults.per_address_refill_secs,
-            )?
-            .max(1),
-            per_organization_burst: number(
-                &get,
-                "MUSTER_JOIN_ORGANIZATION_BURST",
-                defaults.per_organization_burst,
-            )?
-            .max(1),
-            per_organization_refill_secs: number(
-                &get,
-                "MUSTER_JOIN_ORGANIZATION_REFILL_SECONDS",
-                defaults.per_organization_refill_secs,
-            )?
-            .max(1),
-        };
+        let limits = limits(&get)?;
+        let trusted_proxies =
+            TrustedProxies::parse(&get("MUSTER_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(ConfigError::BadProxy)?;
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let secret_key = secret_key(&get, &database_url)?;
         Ok(Config {
@@ -156,8 +120,7 @@ impl Config {
             settings: Settings {
                 base_url,
                 open_signup,
-                login_max_failures: 10,
-                login_window_secs: 15 * 60,
+                limits,
                 session_idle_secs: number(&get, "MUSTER_SESSION_IDLE_MINUTES", 12 * 60_i64)?.max(1)
                     * 60,
                 session_lifetime_secs: number(&get, "MUSTER_SESSION_DAYS", 14_i64)?.max(1) * 86_400,
@@ -165,7 +128,7 @@ impl Config {
             },
             leptos_options,
             mail,
-            join_limits,
+            trusted_proxies,
             imports: import_worker(&get)?,
         })
     }
@@ -210,6 +173,53 @@ fn secret_key(
         }
         Err(error) => Err(file_error(error)),
     }
+}
+
+/// Every rate limit: `{PREFIX}_BURST` attempts at once, then one more every
+/// `{PREFIX}_REFILL_SECONDS`.
+fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> {
+    let defaults = Limits::default();
+    let limit = |[burst, refill]: [&'static str; 2], default: Limit| {
+        Ok::<_, ConfigError>(Limit {
+            burst: number(get, burst, default.burst)?.max(1),
+            refill_secs: number(get, refill, default.refill_secs)?.max(1),
+        })
+    };
+    Ok(Limits {
+        account: limit(
+            ["MUSTER_ACCOUNT_BURST", "MUSTER_ACCOUNT_REFILL_SECONDS"],
+            defaults.account,
+        )?,
+        client: limit(
+            ["MUSTER_CLIENT_BURST", "MUSTER_CLIENT_REFILL_SECONDS"],
+            defaults.client,
+        )?,
+        link: limit(
+            ["MUSTER_LINK_BURST", "MUSTER_LINK_REFILL_SECONDS"],
+            defaults.link,
+        )?,
+        reset_email: limit(
+            [
+                "MUSTER_RESET_EMAIL_BURST",
+                "MUSTER_RESET_EMAIL_REFILL_SECONDS",
+            ],
+            defaults.reset_email,
+        )?,
+        join_client: limit(
+            [
+                "MUSTER_JOIN_ADDRESS_BURST",
+                "MUSTER_JOIN_ADDRESS_REFILL_SECONDS",
+            ],
+            defaults.join_client,
+        )?,
+        join_organization: limit(
+            [
+                "MUSTER_JOIN_ORGANIZATION_BURST",
+                "MUSTER_JOIN_ORGANIZATION_REFILL_SECONDS",
+            ],
+            defaults.join_organization,
+        )?,
+    })
 }
 
 /// The import worker's batch size and lease; the defaults suit most deployments.

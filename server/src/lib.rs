@@ -3,10 +3,10 @@
 //! (the outbox sender, the import workers), started and stopped from one place
 //! so tests run exactly what production runs.
 
+mod client_addr;
 mod config;
 mod csrf;
 pub mod guard;
-mod join_limits;
 pub mod mail;
 pub mod workers;
 
@@ -17,7 +17,8 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-pub use config::{Config, ConfigError, JoinLimits};
+pub use client_addr::TrustedProxies;
+pub use config::{Config, ConfigError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -80,16 +81,10 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         leptos_options: config.leptos_options.clone(),
         db,
         settings: Arc::new(config.settings.clone()),
-        login_limiter: Default::default(),
     })
 }
 
 pub fn router(state: AppState) -> Router {
-    router_with(state, &JoinLimits::default())
-}
-
-/// The router with the given join page rate limits.
-pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
     let routes = generate_route_list(app::App);
     let context_state = state.clone();
     Router::new()
@@ -115,7 +110,7 @@ pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
         )
         .route(
             "/join/{slug}/submit",
-            join_limits::limit(axum::routing::post(app::join::form::submit), join_limits),
+            axum::routing::post(app::join::form::submit),
         )
         .route(
             "/verify-email/{token}/confirm",
@@ -124,6 +119,18 @@ pub fn router_with(state: AppState, join_limits: &JoinLimits) -> Router {
         .route(
             "/confirm-email/{token}/confirm",
             axum::routing::post(app::auth::form::confirm_email),
+        )
+        .route(
+            "/forgot-password/send",
+            axum::routing::post(app::auth::form::forgot),
+        )
+        .route(
+            "/reset-password/{token}/respond",
+            axum::routing::post(app::auth::form::reset),
+        )
+        .route(
+            "/account/password/change",
+            axum::routing::post(app::auth::form::change),
         )
         .leptos_routes_with_context(
             &state,
@@ -190,14 +197,17 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         trigger,
         shutdown.clone(),
     )?;
-    let app = router_with(state.clone(), &config.join_limits).layer(
-        axum::middleware::from_fn_with_state(
+    let app = router(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            config.trusted_proxies.clone(),
+            client_addr::client_address,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             guard::AllowedHosts::new(&config.settings.base_url, addr),
             guard::known_host,
-        ),
-    );
+        ));
     let mut stopping = shutdown;
-    // The peer address is what the join page's rate limit keys on.
+    // The peer address is where the rate limits' client address starts.
     let server = tokio::spawn(async move {
         axum::serve(
             listener,

@@ -42,7 +42,7 @@ impl Workers {
                 tracing::error!(%error, "outbox sender ended abnormally");
             }
         });
-        tasks.spawn(sweep_sessions(state.clone(), shutdown.clone()));
+        tasks.spawn(sweep(state.clone(), shutdown.clone()));
         let mut import_worker_ids = Vec::new();
         for n in 0..imports.workers {
             let worker = WorkerConfig {
@@ -86,22 +86,45 @@ impl Workers {
     }
 }
 
-/// How often ended sessions are deleted. Ended sessions are refused at
-/// once; sweeping only keeps the table from growing.
+/// How often ended sessions, expired reset links and full rate-limit
+/// buckets are deleted. All three are refused or ignored at once; sweeping
+/// only keeps the tables from growing, so a flood of made-up addresses or
+/// accounts leaves at most ten minutes of rows behind.
 const SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
 
-/// Deletes ended sessions every [`SWEEP_EVERY`] until the process stops.
-async fn sweep_sessions(state: AppState, mut shutdown: Shutdown) {
+/// Deletes what has ended every [`SWEEP_EVERY`] until the process stops.
+async fn sweep(state: AppState, mut shutdown: Shutdown) {
     while !shutdown.is_requested() {
-        let now = app::state::now();
-        match app::auth::service::sweep_sessions(&state.db, &state.settings, now).await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::info!(deleted, "ended sessions deleted"),
-            Err(error) => tracing::error!(%error, "could not delete ended sessions"),
-        }
+        sweep_once(&state).await;
         tokio::select! {
             _ = tokio::time::sleep(SWEEP_EVERY) => {}
             _ = shutdown.requested() => {}
+        }
+    }
+}
+
+/// One sweep: ended sessions, expired reset links, full rate-limit buckets.
+pub async fn sweep_once(state: &AppState) {
+    let now = app::state::now();
+    let swept = [
+        (
+            "ended sessions",
+            app::auth::service::sweep_sessions(&state.db, &state.settings, now).await,
+        ),
+        (
+            "expired password reset links",
+            app::auth::service::password::sweep_resets(&state.db, now).await,
+        ),
+        (
+            "full rate-limit buckets",
+            app::limits::service::sweep(&state.db).await,
+        ),
+    ];
+    for (what, result) in swept {
+        match result {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "{what} deleted"),
+            Err(error) => tracing::error!(%error, "could not delete {what}"),
         }
     }
 }

@@ -6,11 +6,19 @@ use axum::{
     Form,
 };
 
-use super::service::activate;
+use super::{
+    service::{activate, lookup},
+    ActivationLookup,
+};
 use crate::{
+    limits::{
+        service::{link_attempt, too_many},
+        Action, ClientAddr,
+    },
     links::{
         server::refused,
         session::{signed_in, MaybeSignedIn},
+        FormError,
     },
     state::AppState,
 };
@@ -30,8 +38,21 @@ pub async fn respond(
     State(state): State<AppState>,
     Path(token): Path<String>,
     session: MaybeSignedIn,
+    client: ClientAddr,
     Form(form): Form<ActivateForm>,
 ) -> Response {
+    // A link that does not exist is refused after one read: counting it
+    // would make each made-up link a database write.
+    match lookup(&state.db, &token).await {
+        Ok(ActivationLookup::NotFound) => {
+            return refused(&format!("/activate/{token}"), FormError::Gone)
+        }
+        Err(error) => return refused(&format!("/activate/{token}"), &error),
+        Ok(_) => {}
+    }
+    if let Err(error) = link_attempt(&state, client, Action::Activate, &token).await {
+        return too_many(error);
+    }
     match activate(
         &state.db,
         &token,

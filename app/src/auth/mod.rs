@@ -184,7 +184,14 @@ pub async fn create_organization(
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
-    let (user_id, organization_id, role) = service::verify_login(&state, &email, &password).await?;
+    let client = crate::limits::service::current_client();
+    let (user_id, organization_id, role) = service::log_in(&state, client, &email, &password)
+        .await
+        .inspect_err(|error| {
+            if matches!(error, AppError::RateLimited { .. }) {
+                service::set_status(http::StatusCode::TOO_MANY_REQUESTS);
+            }
+        })?;
     service::start_session(&state, user_id, organization_id).await?;
     leptos_axum::redirect(if role == Role::Admin {
         "/admin/groups"
@@ -213,6 +220,39 @@ pub async fn logout_everywhere() -> Result<(), AppError> {
     service::end_all_sessions(&state, &user).await?;
     leptos_axum::redirect("/login");
     Ok(())
+}
+
+/// What `/reset-password/{token}` shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResetLookup {
+    Valid {
+        email: String,
+        expires_at: i64,
+    },
+    /// The link did its job once; links work once.
+    Used,
+    Expired,
+    NotFound,
+}
+
+/// Public: whoever holds the link may see which address it resets.
+#[server(endpoint = "password/reset_lookup")]
+pub async fn lookup_password_reset(token: String) -> Result<ResetLookup, AppError> {
+    use crate::links::TokenState;
+    let state = crate::state::app_state()?;
+    let link = service::password::lookup_reset(&state.db, &token).await?;
+    Ok(match link.state {
+        TokenState::Valid => ResetLookup::Valid {
+            email: link.email,
+            expires_at: link.expires_at,
+        },
+        TokenState::Used => ResetLookup::Used,
+        TokenState::Expired => ResetLookup::Expired,
+        TokenState::Replaced | TokenState::Cancelled | TokenState::NotFound => {
+            service::set_status(http::StatusCode::NOT_FOUND);
+            ResetLookup::NotFound
+        }
+    })
 }
 
 #[cfg(feature = "ssr")]

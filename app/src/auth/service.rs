@@ -16,11 +16,14 @@ use super::{
 use crate::{
     db::Db,
     error::AppError,
+    limits::service as limits,
     links::server::{
         append_response_header, new_token, session_cookie, session_from_headers, token_hash,
     },
     state::{now, AppState, Settings},
 };
+
+pub mod password;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// How stale a session's recorded last use may get before a request renews it.
@@ -201,6 +204,19 @@ pub async fn create_organization(
     Ok((user_id, organization_id))
 }
 
+/// The login form: the client's attempts at it are limited, then the
+/// account's (in [`verify_login`]).
+pub async fn log_in(
+    state: &AppState,
+    client: crate::limits::ClientAddr,
+    email: &str,
+    password: &str,
+) -> Result<(i64, i64, Role), AppError> {
+    let key = limits::Key::client(crate::limits::Action::Login, client);
+    limits::take(&state.db, &[(key, state.settings.limits.client)]).await?;
+    verify_login(state, email, password).await
+}
+
 /// Checks an email and password. The error is the same whether the email
 /// is unknown or the password wrong, and a dummy hash is verified for
 /// unknown emails so timing does not tell them apart either.
@@ -210,30 +226,32 @@ pub async fn verify_login(
     password: &str,
 ) -> Result<(i64, i64, Role), AppError> {
     // Refused before any other work: no longer address is deliverable
-    // (RFC 5321), and the limiter keeps one entry per address it sees.
+    // (RFC 5321), and nothing longer should reach the limiter.
     if email.trim().len() > MAX_EMAIL_CHARS {
         return Err(AppError::BadCredentials);
     }
+    // Every password attempt on the account counts, before the hash is
+    // spent on it; a correct password refills the bucket below. The bucket is
+    // in the database, so attempts spread over processes count together.
     let key = email.trim().to_lowercase();
-    let now = now();
-    let settings = &state.settings;
-    if let Some(wait) = state.login_limiter.locked_for(
-        &key,
-        now,
-        settings.login_max_failures,
-        settings.login_window_secs,
-    ) {
-        return Err(AppError::RateLimited {
-            minutes: ((wait + 59) / 60).max(1) as u32,
-        });
-    }
+    let parsed = Email::parse(email).ok();
+    let account = limits::Key::account(
+        &parsed
+            .as_ref()
+            .map_or_else(|| key.clone(), |email| email.key().to_string()),
+    );
+    limits::take(
+        &state.db,
+        &[(account.clone(), state.settings.limits.account)],
+    )
+    .await?;
     let candidates = if key.contains('@') {
-        match Email::parse(email) {
-            Ok(email) => store::login_candidate(&state.db.pool, email.key().as_ref())
+        match parsed {
+            Some(email) => store::login_candidate(&state.db.pool, email.key().as_ref())
                 .await?
                 .into_iter()
                 .collect(),
-            Err(_) => Vec::new(),
+            None => Vec::new(),
         }
     } else {
         // A username-only student. Usernames are unique per organization
@@ -253,10 +271,9 @@ pub async fn verify_login(
         let _ = password_matches(password, dummy_hash()).await?;
     }
     let Some(user_id) = signed_in else {
-        state.login_limiter.record_failure(&key, now);
         return Err(AppError::BadCredentials);
     };
-    state.login_limiter.clear(&key);
+    limits::forget(&state.db, &account).await?;
     let Some(membership) = store::first_membership(&state.db.pool, user_id).await? else {
         return Err(AppError::BadCredentials);
     };

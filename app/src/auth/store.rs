@@ -575,6 +575,7 @@ pub async fn organization_name<'c>(
 
 mod confirmations;
 mod imported;
+pub mod password;
 pub use confirmations::{delete_spent_confirmations, insert_confirmation, use_confirmation};
 pub use imported::{
     accounts_by_emails, ensure_by_username, insert_memberships_bulk, insert_provisioned_bulk,

@@ -6,8 +6,15 @@ use axum::{
     Form,
 };
 
-use super::service::{accept, Acceptor};
+use super::{
+    service::{accept, lookup, Acceptor},
+    InviteLookup,
+};
 use crate::{
+    limits::{
+        service::{link_attempt, too_many},
+        Action, ClientAddr,
+    },
     links::{
         server::{refused, see_other, session_cookie},
         session::{end_session, signed_in, MaybeSignedIn},
@@ -34,9 +41,20 @@ pub async fn respond(
     State(state): State<AppState>,
     Path(token): Path<String>,
     session: MaybeSignedIn,
+    client: ClientAddr,
     Form(form): Form<InviteForm>,
 ) -> Response {
     let page = format!("/invite/{token}");
+    // A link that does not exist is refused after one read: counting it
+    // would make each made-up link a database write.
+    match lookup(&state.db, &token, None).await {
+        Ok(InviteLookup::NotFound) => return refused(&page, FormError::Gone),
+        Err(error) => return refused(&page, &error),
+        Ok(_) => {}
+    }
+    if let Err(error) = link_attempt(&state, client, Action::Invitation, &token).await {
+        return too_many(error);
+    }
     let acceptor = match form.intent.as_str() {
         "logout" => {
             end_session(&state.db, session.token.as_deref()).await;

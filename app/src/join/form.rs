@@ -9,10 +9,17 @@ use axum::{
 };
 use http::StatusCode;
 
-use super::service::{self, Confirmed, OpenPage, SignUp};
+use super::{
+    service::{self, Confirmed, OpenPage, SignUp},
+    VerifyLookup,
+};
 use crate::{
     auth::service::verify_login,
     error::AppError,
+    limits::{
+        service::{link_attempt, take, too_many, Key},
+        Action, ClientAddr,
+    },
     links::{
         server::{refused, see_other, session_cookie},
         session::{end_session, signed_in, MaybeSignedIn},
@@ -56,20 +63,35 @@ fn not_found() -> Response {
 /// Where the person goes once they are in: the learner's home.
 const HOME: &str = "/";
 
-/// `POST /join/{slug}/submit` (rate limited per client address and per
-/// page by the server): sign up, log in and join, join while signed in,
+/// `POST /join/{slug}/submit` (rate limited per client network and per
+/// organization): sign up, log in and join, join while signed in,
 /// or log out to switch accounts.
 pub async fn submit(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     signed_in_now: MaybeSignedIn,
+    client: ClientAddr,
     Form(form): Form<JoinForm>,
 ) -> Response {
+    let limits = &state.settings.limits;
+    let by_client = (Key::client(Action::Join, client), limits.join_client);
+    if let Err(error) = take(&state.db, &[by_client]).await {
+        return too_many(error);
+    }
     let page = match service::open_page(&state.db, &slug).await {
         Ok(Some(page)) => page,
         Ok(None) => return not_found(),
         Err(error) => return error.into_response(),
     };
+    // Keyed on the organization the slug resolves to, so no spelling of
+    // the slug gets a bucket of its own.
+    let by_page = (
+        Key::join_organization(page.organization_id),
+        limits.join_organization,
+    );
+    if let Err(error) = take(&state.db, &[by_page]).await {
+        return too_many(error);
+    }
     let slug = slug.trim().to_ascii_lowercase();
     let here = format!("/join/{slug}");
     let session = signed_in_now.token.as_deref();
@@ -152,9 +174,20 @@ pub async fn confirm_handler(
     State(state): State<AppState>,
     Path(token): Path<String>,
     signed_in_now: MaybeSignedIn,
+    client: ClientAddr,
     Form(form): Form<ConfirmForm>,
 ) -> Response {
     let here = format!("/verify-email/{token}");
+    // A link that does not exist is answered after one read (the page says
+    // so): counting it would make each made-up link a database write.
+    match service::verification(&state.db, &token).await {
+        Ok(VerifyLookup::NotFound) => return see_other(&here, None),
+        Err(error) => return refused(&here, &error),
+        Ok(_) => {}
+    }
+    if let Err(error) = link_attempt(&state, client, Action::Verify, &token).await {
+        return too_many(error);
+    }
     let confirmed = service::confirm(
         &state.db,
         &state.settings,

@@ -370,6 +370,46 @@ pub fn added_notice(n: &AddedNotice<'_>) -> Rendered {
     }
 }
 
+pub struct PasswordReset<'a> {
+    /// May be empty (then "Hello,").
+    pub first_name: &'a str,
+    pub expires_at: i64,
+    /// Absolute: the configured base URL + `/reset-password/{token}`.
+    pub link: &'a str,
+}
+
+/// "Forgot password?": a link to choose a new password.
+pub fn password_reset(r: &PasswordReset<'_>) -> Rendered {
+    let subject = "Reset your Muster password".to_owned();
+    let greeting = if r.first_name.trim().is_empty() {
+        "Hello,".to_owned()
+    } else {
+        format!("Hello {},", r.first_name.trim())
+    };
+    let until = format_time(r.expires_at);
+    let text = format!(
+        "{greeting}\n\nSomeone asked to reset the password of the Muster account for this address.\n\n\
+         Choose a new password here:\n{link}\n\n\
+         The link works until {until} (UTC), and only once. If you did not ask for this, ignore this email: \
+         your password stays as it is.\n",
+        link = r.link,
+    );
+    let body = format!(
+        "<p>{greeting}</p><p>Someone asked to reset the password of the Muster account for this address.</p>\
+         <p><a href=\"{link}\" style=\"display:inline-block;padding:0.6em 1.2em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px\">Choose a new password</a></p>\
+         <p>Or paste this link into your browser: <a href=\"{link}\">{link}</a></p>\
+         <p>The link works until {until} (UTC), and only once. If you did not ask for this, ignore this email: \
+         your password stays as it is.</p>",
+        greeting = escape_html(&greeting),
+        link = escape_html(r.link),
+    );
+    Rendered {
+        html: html_page(&subject, &body),
+        subject,
+        text,
+    }
+}
+
 pub struct ConfirmEmail<'a> {
     pub organization: &'a str,
     /// Absolute: the confirmation link.
@@ -398,6 +438,17 @@ pub fn confirm_email(c: &ConfirmEmail<'_>) -> Rendered {
         subject,
         text,
     }
+}
+
+/// `YYYY-MM-DD HH:MM` (UTC) of a unix time: a link that lasts an hour needs the hour.
+pub fn format_time(unix_seconds: i64) -> String {
+    let seconds = unix_seconds.rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02}",
+        format_date(unix_seconds),
+        seconds / 3600,
+        seconds % 3600 / 60
+    )
 }
 
 #[cfg(test)]
@@ -511,5 +562,23 @@ mod tests {
             link: "l",
         });
         assert_eq!(clean.subject, "Your invitations import finished");
+    }
+
+    #[test]
+    fn password_reset_names_its_hour_and_escapes() {
+        let mail = password_reset(&PasswordReset {
+            first_name: "Lin <b>",
+            expires_at: 1_795_000_000,
+            link: "https://muster.test/reset-password/abc&x",
+        });
+        assert_eq!(format_time(1_795_000_000), "2026-11-18 11:06");
+        assert!(mail.text.contains("until 2026-11-18 11:06 (UTC)"));
+        assert!(mail
+            .text
+            .contains("https://muster.test/reset-password/abc&x\n"));
+        assert!(mail.html.contains("Hello Lin &lt;b&gt;,"));
+        assert!(mail
+            .html
+            .contains("href=\"https://muster.test/reset-password/abc&amp;x\""));
     }
 }

@@ -38,6 +38,7 @@ pub fn AdminShell() -> impl IntoView {
                                     <A href="/admin/join">"Join page"</A>
                                 </nav>
                                 <span class="who">{format!("{} {}", user.first_name, user.last_name)}</span>
+                                <a class="link" href="/account/password">"Change password"</a>
                                 <ActionForm action=logout>
                                     <button type="submit" class="link">"Log out"</button>
                                 </ActionForm>

@@ -33,6 +33,7 @@ pub fn HomePage() -> impl IntoView {
                                 <ActionForm action=logout_everywhere>
                                     <button type="submit" class="link">"Sign out of all devices"</button>
                                 </ActionForm>
+                                <p><a href="/account/password">"Change password"</a></p>
                             </main>
                         }.into_any(),
                         None => view! { <Redirect path="/login" /> }.into_any(),

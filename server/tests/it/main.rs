@@ -1,7 +1,7 @@
 //! The server's integration tests: one binary, one module per area. Each test
 //! starts the real server (or the real `muster` binary) against a fresh SQLite
 //! file and a fresh PostgreSQL database. The benchmarks (`import_bench`,
-//! `mail_bench`) are `#[ignore]`d tests of this binary:
+//! `mail_bench`, `abuse_bench`) are `#[ignore]`d tests of this binary:
 //!
 //! ```sh
 //! cargo test --release -p server --test it import_bench -- --ignored --nocapture --test-threads 1
@@ -11,6 +11,7 @@
 mod support;
 
 mod abuse;
+mod abuse_bench;
 mod activation;
 mod api;
 mod import_bench;
@@ -20,8 +21,10 @@ mod outbox;
 mod pages;
 mod invitations;
 mod join;
+mod limits;
 mod mail_bench;
 mod migrations;
+mod passwords;
 mod schema_parity;
 mod sessions;
 mod tenants;

@@ -47,6 +47,7 @@ enum Case {
 /// Every server function (its endpoint under `/api/`) and its case.
 const CASES: &[(&str, Case)] = &[
     ("activation/lookup", Case::NoForeignInput(Caller::Public, "the 256-bit token in an emailed link is the capability; it names no organization's id")),
+    ("password/reset_lookup", Case::NoForeignInput(Caller::Public, "the 256-bit token of an emailed reset link is the capability; it names no organization's id")),
     ("activation/send", Case::Attack(Caller::Admin)),
     ("activation/send_selected", Case::Attack(Caller::Admin)),
     ("activation/send_all", Case::Attack(Caller::Admin)),

@@ -1,4 +1,4 @@
-//! What learners see: the invitation and activation pages and their home.
+//! What learners see: the invitation, activation and password pages and their home.
 //! Both are rendered completely on the server (`SsrMode::Async`) and work
 //! without JavaScript: their forms are plain HTML posts.
 
@@ -7,6 +7,7 @@ pub mod confirm_email;
 pub mod home;
 pub mod invite;
 pub mod join;
+pub mod password;
 
 /// For pages whose URL carries an emailed token: no `Referer` that would
 /// leak it to another site, and no cached copy.

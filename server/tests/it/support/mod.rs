@@ -44,6 +44,39 @@ pub fn opened(body: &str) -> String {
     app::mail::seal::open(body).expect("a body sealed with the tests' key")
 }
 
+/// The real `muster` binary on `database_url`, and the base URL it serves
+/// at once it says so (the bind is port 0).
+pub async fn muster_serving(
+    database_url: &str,
+    env: &[(&str, &str)],
+) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_muster"))
+        .env("DATABASE_URL", database_url)
+        .env("MUSTER_BIND", "127.0.0.1:0")
+        .env("MUSTER_BASE_URL", BASE_URL)
+        .env("RUST_LOG", "warn")
+        .env("MUSTER_SECRET_KEY", SECRET_KEY)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the muster binary starts");
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(60), stdout.next_line())
+            .await
+            .expect("the server starts")
+            .unwrap()
+            .expect("the server prints its address");
+        if let Some(rest) = line.split("serving at ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    (child, base)
+}
+
 /// Where the links in emails point.
 pub const BASE_URL: &str = "http://muster.test";
 /// The password of the admins [`Client::create_org`] makes.
