@@ -262,7 +262,7 @@ test("the wizard keeps what was typed after an error, names the dropped file and
   await page.getByLabel("Invitations expire after (days)").fill("11");
   await page.getByLabel(/Or paste the list/).fill("Email\n");
   await page.getByRole("button", { name: "Check rows" }).click();
-  await expect(page.getByRole("alert")).toContainText("no rows to import");
+  await expect(page.getByRole("alert")).toContainText("has a header row but no people below it");
   await expect(page.getByLabel(/Or paste the list/)).toHaveValue("Email\n");
   await expect(page.getByLabel("Invitations expire after (days)")).toHaveValue("11");
 

@@ -58,7 +58,43 @@ async fn answers_are_compressed_and_never_cached_stale(backend: Backend) {
     }
 }
 
+async fn the_bundle_is_sent_precompressed(backend: Backend) {
+    // A built site of our own: the bundle and the copies compress-assets makes.
+    let site = std::env::temp_dir().join(format!("muster-site-{}-{backend:?}", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/muster.wasm"), b"\0asm-plain").unwrap();
+    std::fs::write(site.join("pkg/muster.wasm.br"), b"brotli-copy").unwrap();
+    std::fs::write(site.join("pkg/muster.wasm.gz"), b"gzip-copy").unwrap();
+    let Some(server) = TestApp::spawn_with(
+        backend,
+        false,
+        &[("LEPTOS_SITE_ROOT", site.display().to_string())],
+    )
+    .await
+    else {
+        return;
+    };
+    for (accepts, encoding, body) in [
+        (None, None, "\0asm-plain"),
+        (Some("gzip"), Some("gzip"), "gzip-copy"),
+        (Some("br, gzip"), Some("br"), "brotli-copy"),
+    ] {
+        let response = get(&server, "/pkg/muster.wasm", accepts).await;
+        let headers = response.headers().clone();
+        assert_eq!(headers.get("content-type").unwrap(), "application/wasm");
+        assert_eq!(
+            headers.get("content-encoding").map(|v| v.to_str().unwrap()),
+            encoding,
+            "Accept-Encoding: {accepts:?}"
+        );
+        assert_eq!(headers.get("cache-control").unwrap(), "public, no-cache");
+        assert_eq!(response.text().await.unwrap(), body);
+    }
+    let _ = std::fs::remove_dir_all(&site);
+}
+
 on_both_backends! {
+    bundle_precompressed => the_bundle_is_sent_precompressed;
     learner_pages_ship_no_wasm => learner_pages_are_plain_html_and_admin_pages_hydrate;
     compressed_answers => answers_are_compressed_and_never_cached_stale;
 }
