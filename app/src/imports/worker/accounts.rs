@@ -7,14 +7,18 @@ use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 
+use super::Job;
 use crate::{
+    activation,
     auth::{
+        self,
         store::{self as accounts, ImportedMembership},
         Role,
     },
+    db::Tx,
     error::AppError,
     imports::store::{ImportRowRecord, IN_CHUNK},
-    state::now,
+    state::{now, Settings},
 };
 
 /// How an import may treat the account of a row's address.
@@ -107,4 +111,32 @@ pub(super) async fn add_memberships(
         accounts::insert_memberships_bulk(&mut *conn, organization_id, chunk, now).await?;
     }
     Ok(())
+}
+
+/// The email a person the import added gets: a set-your-password link for
+/// an account the organization owns, else a notice that they were added,
+/// to accept or decline (never a password link for someone else's account).
+pub(super) async fn tell_new_person(
+    tx: &mut Tx,
+    settings: &Settings,
+    job: &Job,
+    standing: Standing,
+    user_id: i64,
+    email: &str,
+    sender: &str,
+) -> Result<(), AppError> {
+    if standing.owned() {
+        activation::service::queue_activation(
+            tx,
+            settings,
+            job.organization_id,
+            user_id,
+            email,
+            sender,
+            now(),
+        )
+        .await
+    } else {
+        auth::service::queue_added_notice(tx, settings, job.organization_id, email, sender).await
+    }
 }

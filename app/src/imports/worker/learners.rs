@@ -3,12 +3,11 @@
 use std::collections::HashSet;
 
 use super::{
-    accounts::{add_memberships, ensure_users},
+    accounts::{add_memberships, ensure_users, tell_new_person},
     inviter_name, Job, Outcome, Outcomes,
 };
 use crate::{
-    activation,
-    auth::{self, Role},
+    auth::Role,
     db::Tx,
     error::AppError,
     groups,
@@ -59,27 +58,7 @@ pub(super) async fn run(
         };
         let outcome = if standing.is_new_here() {
             if job.send_emails {
-                if standing.owned() {
-                    activation::service::queue_activation(
-                        tx,
-                        settings,
-                        job.organization_id,
-                        user_id,
-                        email,
-                        &sender,
-                        now,
-                    )
-                    .await?;
-                } else {
-                    auth::service::queue_added_notice(
-                        tx,
-                        settings,
-                        job.organization_id,
-                        email,
-                        &sender,
-                    )
-                    .await?;
-                }
+                tell_new_person(tx, settings, job, standing, user_id, email, &sender).await?;
                 Outcome::new(
                     ImportRowStatus::Success,
                     "Added to the organization and the group; email sent.",

@@ -2,13 +2,12 @@
 //! and once every row exists, link students with parents and instructors.
 
 use super::{
-    accounts::{add_memberships, ensure_users},
+    accounts::{add_memberships, ensure_users, tell_new_person},
     inviter_name, Job, Outcome, Outcomes,
 };
 use crate::{
     activation,
     auth::{
-        self,
         store::{self as accounts, ImportedDetails, ProvisionedByUsername},
         Role,
     },
@@ -46,27 +45,7 @@ pub(super) async fn run(
         };
         if standing.is_new_here() {
             if job.auto_invite {
-                if standing.owned() {
-                    activation::service::queue_activation(
-                        tx,
-                        settings,
-                        job.organization_id,
-                        user_id,
-                        email,
-                        &sender,
-                        now,
-                    )
-                    .await?;
-                } else {
-                    auth::service::queue_added_notice(
-                        tx,
-                        settings,
-                        job.organization_id,
-                        email,
-                        &sender,
-                    )
-                    .await?;
-                }
+                tell_new_person(tx, settings, job, standing, user_id, email, &sender).await?;
             }
             outcomes.insert(
                 row.position,

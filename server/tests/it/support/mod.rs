@@ -10,16 +10,23 @@ pub use client::Client;
 pub use database::{fresh_database, Backend};
 pub use test_app::TestApp;
 
-/// The real `muster` binary as a child process on `database_url` (killed
-/// when dropped), with further environment variables.
-pub fn muster_process(database_url: &str, env: &[(&str, &str)]) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_muster"))
+/// The `muster` binary on `database_url`, on port 0, with the tests' key.
+fn muster_command(database_url: &str, env: &[(&str, &str)]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_muster"));
+    command
         .env("DATABASE_URL", database_url)
         .env("MUSTER_BIND", "127.0.0.1:0")
         .env("MUSTER_BASE_URL", BASE_URL)
         .env("RUST_LOG", "warn")
         .env("MUSTER_SECRET_KEY", SECRET_KEY)
-        .envs(env.iter().copied())
+        .envs(env.iter().copied());
+    command
+}
+
+/// The real `muster` binary as a child process on `database_url` (killed
+/// when dropped), with further environment variables.
+pub fn muster_process(database_url: &str, env: &[(&str, &str)]) -> tokio::process::Child {
+    muster_command(database_url, env)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -51,13 +58,7 @@ pub async fn muster_serving(
     env: &[(&str, &str)],
 ) -> (tokio::process::Child, String) {
     use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_muster"))
-        .env("DATABASE_URL", database_url)
-        .env("MUSTER_BIND", "127.0.0.1:0")
-        .env("MUSTER_BASE_URL", BASE_URL)
-        .env("RUST_LOG", "warn")
-        .env("MUSTER_SECRET_KEY", SECRET_KEY)
-        .envs(env.iter().copied())
+    let mut child = muster_command(database_url, env)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
