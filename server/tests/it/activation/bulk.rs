@@ -415,7 +415,78 @@ async fn invitations_are_resent_and_cancelled_in_bulk(backend: Backend) {
     assert_eq!(list(&admin, "cancelled", "", "0").await.total, 5);
 }
 
+/// #14 item 3: a username-only student an import created without emails
+/// can be activated from People at any time: the row says the link goes to
+/// their parent, one send reaches the parent, and "send to everyone who has
+/// not activated" includes them.
+async fn a_username_only_student_is_activated_through_their_parent(backend: Backend) {
+    let Some(server) = TestApp::spawn(backend, false).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let id: i64 = admin
+        .call_json(
+            "imports/create",
+            &serde_json::json!({
+                "options": {
+                    "kind": "people", "group_id": null, "contract_id": null,
+                    "send_emails": false, "auto_invite": false, "expiry_days": null,
+                    "source_name": "people.csv",
+                },
+                "payload": {
+                    "kind": "people",
+                    "sheets": [{
+                        "name": "roster",
+                        "headers": ["First Name", "Last Name", "Email", "Username", "Role", "Parent Emails"],
+                        "rows": [
+                            { "number": 2, "cells": ["Kit", "Lee", "", "kitlee", "Student", "pat@example.org"] },
+                            { "number": 3, "cells": ["Pat", "Lee", "pat@example.org", "", "Parent", ""] },
+                        ],
+                    }],
+                },
+                "idempotency_key": "0f6d3c1e-aaaa-4bbb-8ccc-0000000000c1",
+            }),
+        )
+        .await
+        .unwrap();
+    crate::imports::wait_finished(&admin, id).await;
+    let people: app::people::PeoplePage = admin
+        .call("people/list", &[("search", "kitlee"), ("status", ""), ("page", "1")])
+        .await
+        .unwrap();
+    let kit = &people.people[0];
+    assert_eq!(kit.username.as_deref(), Some("kitlee"));
+    assert_eq!(kit.email, None);
+    assert_eq!(kit.activation_to.as_deref(), Some("pat@example.org"));
+    assert!(kit.status.can_activate());
+    assert_eq!(kit.links.len(), 1, "{kit:?}");
+    assert_eq!(kit.links[0].relation, app::people::Relation::Parent);
+    let activations = |server: &TestApp| {
+        let pool = server.pool().clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM outbox WHERE to_email = 'pat@example.org' AND kind LIKE 'activation%'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            n
+        }
+    };
+    assert_eq!(activations(&server).await, 0, "no emails were asked for");
+    admin
+        .call::<()>("activation/send", &[("user_id", &kit.id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(activations(&server).await, 1);
+    // Everyone who has not activated: Pat (their own) and Kit (through Pat).
+    let outcome: BulkOutcome = admin.call("activation/send_all", &[]).await.unwrap();
+    assert_eq!(outcome.done, 2, "{outcome:?}");
+    assert_eq!(activations(&server).await, 3);
+}
+
 on_both_backends! {
+    username_only_activation => a_username_only_student_is_activated_through_their_parent;
     bulk_send_and_isolation => bulk_send_reaches_only_provisioned_people_of_the_callers_organization;
     resend_welcome => admins_resend_the_welcome_email_to_active_people;
     invitations_in_bulk => invitations_are_resent_and_cancelled_in_bulk;
