@@ -1,0 +1,66 @@
+import { test, expect, Page } from "@playwright/test";
+import { signInAdmin } from "./support";
+
+// Issue #17's page-weight benchmark: for a learner page, the first-run/login
+// page and an admin page, what a first visit transfers (compressed bytes,
+// requests) and how long it takes to load, unthrottled and on "Fast 3G"
+// (1.6 Mbit/s down, 750 kbit/s up, 150 ms). It prints figures; the only
+// assertion is on bytes (a learner page stays within 30 KB), never on time.
+
+const FAST_3G = { offline: false, latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, uploadThroughput: (750 * 1024) / 8 };
+
+async function firstVisit(page: Page, path: string, throttled: boolean) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+  await cdp.send("Network.emulateNetworkConditions", throttled ? FAST_3G : { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  let bytes = 0;
+  let requests = 0;
+  cdp.on("Network.loadingFinished", (event) => {
+    bytes += event.encodedDataLength;
+    requests += 1;
+  });
+  const started = Date.now();
+  await page.goto(path, { waitUntil: "load" });
+  await page.waitForLoadState("networkidle");
+  const ms = Date.now() - started;
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.detach();
+  return { bytes, requests, ms };
+}
+
+test("page weight: learner, first-run/login and admin pages, unthrottled and on Fast 3G", async ({ page, browser }) => {
+  test.setTimeout(180_000);
+  // The admin exists, so "/" is the login page for a visitor.
+  const adminPage = await browser.newPage();
+  await signInAdmin(adminPage);
+  const adminCookies = await adminPage.context().cookies();
+  await adminPage.close();
+
+  const pages: [string, string][] = [
+    ["learner page (/forgot-password)", "/forgot-password"],
+    ["learner page (/invite/…)", "/invite/0000000000000000000000000000000000000000000000000000000000000000"],
+    ["login page (/)", "/"],
+  ];
+  const lines: string[] = [];
+  for (const [name, path] of pages) {
+    for (const throttled of [false, true]) {
+      const context = await browser.newContext();
+      const visitor = await context.newPage();
+      const { bytes, requests, ms } = await firstVisit(visitor, path, throttled);
+      lines.push(`${name}${throttled ? " on Fast 3G" : ""}: ${bytes} bytes in ${requests} requests, loaded in ${ms} ms`);
+      if (name.startsWith("learner")) expect(bytes, `${name} transfers`).toBeLessThanOrEqual(30 * 1024);
+      await context.close();
+    }
+  }
+  for (const throttled of [false, true]) {
+    const context = await browser.newContext();
+    await context.addCookies(adminCookies);
+    const admin = await context.newPage();
+    const { bytes, requests, ms } = await firstVisit(admin, "/admin/groups", throttled);
+    lines.push(`admin page (/admin/groups)${throttled ? " on Fast 3G" : ""}: ${bytes} bytes in ${requests} requests, loaded in ${ms} ms`);
+    await context.close();
+  }
+  console.log(lines.join("\n"));
+  void page;
+});
