@@ -18,6 +18,8 @@ impl Client {
             http: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
+                // A request that never answers fails its test instead of hanging the run.
+                .timeout(std::time::Duration::from_secs(60))
                 .build()
                 .unwrap(),
             base: base.to_owned(),
