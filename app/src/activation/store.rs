@@ -51,15 +51,14 @@ pub async fn provisioned_member<'c>(
     organization_id: i64,
     user_id: i64,
 ) -> sqlx::Result<Option<ProvisionedMember>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT o.name AS organization, m.first_name FROM memberships m
          JOIN users u ON u.id = m.user_id
          JOIN organizations o ON o.id = m.organization_id
          WHERE m.organization_id = $1 AND m.user_id = $2 AND m.status = 'active'
-           AND u.status = 'provisioned' AND u.password_hash IS NULL
-           AND NOT EXISTS (SELECT 1 FROM memberships other WHERE other.user_id = u.id
-                 AND other.status = 'active' AND other.organization_id <> m.organization_id)",
-    )
+           AND u.status = 'provisioned' AND {}",
+        crate::auth::store::owned_only_by("u", "m.organization_id")
+    ))
     .bind(organization_id)
     .bind(user_id)
     .fetch_optional(db)

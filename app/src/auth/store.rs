@@ -151,15 +151,17 @@ pub async fn insert_user_unless_taken<'c>(
     Ok(row.map(|(id,)| id))
 }
 
-/// The SQL condition "the account `users.id` has never had a password and no
-/// organization other than $ORG has an active record of it": only such an
-/// account may get its first password through a link one organization sent.
-const OWNED_ONLY_BY: &str = "users.password_hash IS NULL AND NOT EXISTS (
-    SELECT 1 FROM memberships other WHERE other.user_id = users.id
-      AND other.status = 'active' AND other.organization_id <> $ORG)";
-
-fn owned_only_by(placeholder: &str) -> String {
-    OWNED_ONLY_BY.replace("$ORG", placeholder)
+/// The SQL condition "the account (`user`, a row of `users`) has never had a
+/// password and no organization other than `organization` (an SQL
+/// expression) holds an active record of it": only such an account may get
+/// its first password through a link one organization sent, and only such
+/// an account an import may treat as its own.
+pub(crate) fn owned_only_by(user: &str, organization: &str) -> String {
+    format!(
+        "{user}.password_hash IS NULL AND NOT EXISTS (
+            SELECT 1 FROM memberships other WHERE other.user_id = {user}.id
+              AND other.status = 'active' AND other.organization_id <> {organization})"
+    )
 }
 
 /// Gives an account that an organization created without a password (an
@@ -177,7 +179,7 @@ pub async fn claim_passwordless<'c>(
     let sql = format!(
         "UPDATE users SET password_hash = $1, status = 'active', email_verified_at = $2
          WHERE email = $3 AND {} RETURNING id",
-        owned_only_by("$4")
+        owned_only_by("users", "$4")
     );
     let row: Option<(i64,)> = sqlx::query_as(&sql)
         .bind(password_hash)
@@ -205,29 +207,11 @@ pub async fn activate_provisioned<'c>(
         "UPDATE users SET password_hash = $1, status = 'active',
              email_verified_at = CASE WHEN email IS NULL THEN NULL ELSE $2 END
          WHERE id = $3 AND status = 'provisioned' AND {} RETURNING id",
-        owned_only_by("$4")
+        owned_only_by("users", "$4")
     );
     let row: Option<(i64,)> = sqlx::query_as(&sql)
         .bind(password_hash)
         .bind(now)
-        .bind(user_id)
-        .bind(organization_id)
-        .fetch_optional(db)
-        .await?;
-    Ok(row.is_some())
-}
-
-/// Whether a link from `organization_id` may set the account's first password.
-pub async fn is_owned_only_by<'c>(
-    db: impl Executor<'c, Database = Any>,
-    organization_id: i64,
-    user_id: i64,
-) -> sqlx::Result<bool> {
-    let sql = format!(
-        "SELECT id FROM users WHERE id = $1 AND {}",
-        owned_only_by("$2")
-    );
-    let row: Option<(i64,)> = sqlx::query_as(&sql)
         .bind(user_id)
         .bind(organization_id)
         .fetch_optional(db)

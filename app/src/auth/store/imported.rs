@@ -64,13 +64,11 @@ pub async fn accounts_by_emails<'c>(
     let mut select = Bulk::new("SELECT u.id, u.email, (SELECT m.status FROM memberships m WHERE m.user_id = u.id AND m.organization_id = ");
     // The first placeholder is the organization; the SQL below reuses it.
     select.bind(organization_id);
-    select.push(
-        ") AS here,
-                CASE WHEN u.password_hash IS NULL AND NOT EXISTS (
-                    SELECT 1 FROM memberships o WHERE o.user_id = u.id AND o.status = 'active'
-                      AND o.organization_id <> $1) THEN 1 ELSE 0 END AS unclaimed
+    select.push(&format!(
+        ") AS here, CASE WHEN {} THEN 1 ELSE 0 END AS unclaimed
          FROM users u WHERE u.email IN ",
-    );
+        super::owned_only_by("u", "$1")
+    ));
     select.row(emails.iter().map(|email| Bind::from(*email)).collect());
     select.query_as().fetch_all(db).await
 }
@@ -166,7 +164,7 @@ pub struct ProvisionedByUsername<'a> {
 /// The organization's person with this username, created when there is
 /// none: (user id, created now). Usernames are unique per organization, so
 /// another organization's student of the same username is never found.
-pub async fn ensure_by_username<'c>(
+pub async fn ensure_by_username(
     conn: &mut sqlx::AnyConnection,
     organization_id: i64,
     user: &ProvisionedByUsername<'_>,
