@@ -192,7 +192,11 @@ pub async fn cache_control(request: Request, next: Next) -> Response {
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(
             header::CACHE_CONTROL,
-            HeaderValue::from_static(if asset { "public, no-cache" } else { "no-cache" }),
+            HeaderValue::from_static(if asset {
+                "public, no-cache"
+            } else {
+                "no-cache"
+            }),
         );
     }
     response

@@ -10,8 +10,8 @@ pub mod guard;
 pub mod mail;
 pub mod workers;
 
-use tower_http::compression::Predicate as _;
 use std::{net::SocketAddr, sync::Arc};
+use tower_http::compression::Predicate as _;
 
 use app::{db::Db, state::AppState};
 use axum::Router;
@@ -181,12 +181,16 @@ pub fn router(state: AppState) -> Router {
                 .quality(tower_http::CompressionLevel::Precise(4))
                 .compress_when(
                     tower_http::compression::DefaultPredicate::new()
-                        .and(tower_http::compression::predicate::NotForContentType::const_new(
-                            "application/wasm",
-                        ))
-                        .and(tower_http::compression::predicate::NotForContentType::const_new(
-                            "text/javascript",
-                        )),
+                        .and(
+                            tower_http::compression::predicate::NotForContentType::const_new(
+                                "application/wasm",
+                            ),
+                        )
+                        .and(
+                            tower_http::compression::predicate::NotForContentType::const_new(
+                                "text/javascript",
+                            ),
+                        ),
                 ),
         )
         .layer(axum::middleware::from_fn(guard::cache_control))

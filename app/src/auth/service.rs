@@ -461,8 +461,7 @@ async fn queue_email_confirmation(
         organization,
         link: &link,
     });
-    crate::mail::server::enqueue(tx, None, &rendered.to(email.to_owned(), "confirm_email"))
-        .await?;
+    crate::mail::server::enqueue(tx, None, &rendered.to(email.to_owned(), "confirm_email")).await?;
     Ok(())
 }
 

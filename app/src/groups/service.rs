@@ -30,8 +30,15 @@ pub async fn enter_group(
     names: &auth::store::PersonRecord<'_>,
 ) -> Result<(), AppError> {
     let now = now();
-    auth::store::add_membership(&mut **tx, organization_id, user_id, Role::Learner, names, now)
-        .await?;
+    auth::store::add_membership(
+        &mut **tx,
+        organization_id,
+        user_id,
+        Role::Learner,
+        names,
+        now,
+    )
+    .await?;
     store::activate_member(tx, group_id, user_id, invitation_id, now).await?;
     store::assign_trainings(tx, group_id, user_id, now).await?;
     let person = auth::store::name_parts(&mut **tx, organization_id, user_id).await?;

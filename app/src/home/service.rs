@@ -55,8 +55,7 @@ pub async fn answer_organization(
         auth::store::accept_membership(&mut *tx, organization_id, user.user_id).await?
     } else {
         let declined =
-            auth::store::delete_pending_membership(&mut *tx, organization_id, user.user_id)
-                .await?;
+            auth::store::delete_pending_membership(&mut *tx, organization_id, user.user_id).await?;
         if declined {
             groups::store::remove_from_organization_groups(&mut tx, organization_id, user.user_id)
                 .await?;

@@ -282,7 +282,9 @@ pub async fn template(Path(file): Path<String>) -> Response {
 }
 
 /// The columns of one tab of the People template.
-fn template_columns(tab: &str) -> impl Iterator<Item = &'static muster_core::kinds::ColumnSpec> + '_ {
+fn template_columns(
+    tab: &str,
+) -> impl Iterator<Item = &'static muster_core::kinds::ColumnSpec> + '_ {
     ImportKind::People
         .columns()
         .iter()

@@ -113,9 +113,7 @@ pub async fn submit(
                 return refused(&here, FormError::Domain);
             }
             match verify_login(&state, &form.email, &form.password).await {
-                Ok((user_id, _, _)) => {
-                    join_verified(&state, &page, &here, session, user_id).await
-                }
+                Ok((user_id, _, _)) => join_verified(&state, &page, &here, session, user_id).await,
                 Err(error) => refused(&here, &error),
             }
         }

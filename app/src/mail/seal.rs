@@ -98,7 +98,10 @@ mod tests {
         assert!(!sealed.contains("0123abcd"));
         assert_ne!(seal(plain).unwrap(), sealed, "a fresh nonce each time");
         assert_eq!(open(&sealed).unwrap(), plain);
-        assert_eq!(open("written before sealing").unwrap(), "written before sealing");
+        assert_eq!(
+            open("written before sealing").unwrap(),
+            "written before sealing"
+        );
         let mut damaged = sealed.clone();
         damaged.pop();
         damaged.push('A');

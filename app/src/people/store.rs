@@ -98,13 +98,11 @@ pub async fn member(
     organization_id: i64,
     user_id: i64,
 ) -> Result<Option<MemberRow>, sqlx::Error> {
-    sqlx::query_as(
-        &format!(
-            "SELECT u.email, m.first_name, {SEEN_STATUS} AS status FROM memberships m
+    sqlx::query_as(&format!(
+        "SELECT u.email, m.first_name, {SEEN_STATUS} AS status FROM memberships m
              JOIN users u ON u.id = m.user_id
              WHERE m.organization_id = $1 AND m.user_id = $2"
-        ),
-    )
+    ))
     .bind(organization_id)
     .bind(user_id)
     .fetch_optional(&mut **tx)

@@ -83,10 +83,12 @@ async fn claim_median(db: &app::db::Db, rounds: usize) -> Duration {
             .unwrap();
         times.push(started.elapsed());
         assert_eq!(claimed.len(), 100);
-        sqlx::query("UPDATE outbox SET locked_until = NULL, lease_owner = NULL WHERE status = 'queued'")
-            .execute(&db.pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE outbox SET locked_until = NULL, lease_owner = NULL WHERE status = 'queued'",
+        )
+        .execute(&db.pool)
+        .await
+        .unwrap();
     }
     times.sort();
     times[rounds / 2]
@@ -97,14 +99,18 @@ async fn claim_median(db: &app::db::Db, rounds: usize) -> Duration {
 /// same table without that index shows what it cost before.
 async fn claims_with_a_million_sent_rows(backend: Backend) {
     const SENT: i64 = 1_000_000;
-    let (Some(empty_url), Some(full_url)) = (fresh_database(backend).await, fresh_database(backend).await) else {
+    let (Some(empty_url), Some(full_url)) =
+        (fresh_database(backend).await, fresh_database(backend).await)
+    else {
         return;
     };
     let empty = app::db::Db::connect(&empty_url).await.unwrap();
     let full = app::db::Db::connect(&full_url).await.unwrap();
-    let columns = "organization_id, to_email, subject, text_body, html_body, kind, status, attempts,
+    let columns =
+        "organization_id, to_email, subject, text_body, html_body, kind, status, attempts,
                    next_attempt_at, delivered_to_dev_mailbox, created_at, sent_at";
-    let values = "NULL, 'sent' || i || '@example.org', 's', 't', 'h', 'invitation', 'sent', 1, 0, 0, 0, 0";
+    let values =
+        "NULL, 'sent' || i || '@example.org', 's', 't', 'h', 'invitation', 'sent', 1, 0, 0, 0, 0";
     let fill = match backend {
         Backend::Sqlite => format!(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {SENT})
@@ -117,7 +123,10 @@ async fn claims_with_a_million_sent_rows(backend: Backend) {
     let started = Instant::now();
     sqlx::query(&fill).execute(&full.pool).await.unwrap();
     if backend == Backend::Postgres {
-        sqlx::query("ANALYZE outbox").execute(&full.pool).await.unwrap();
+        sqlx::query("ANALYZE outbox")
+            .execute(&full.pool)
+            .await
+            .unwrap();
     }
     let filled = started.elapsed();
     queue_invitation_emails(&empty, 100).await;
@@ -125,9 +134,15 @@ async fn claims_with_a_million_sent_rows(backend: Backend) {
     let rounds = 21;
     let fresh = claim_median(&empty, rounds).await;
     let with_index = claim_median(&full, rounds).await;
-    sqlx::query("DROP INDEX outbox_queued").execute(&full.pool).await.unwrap();
+    sqlx::query("DROP INDEX outbox_queued")
+        .execute(&full.pool)
+        .await
+        .unwrap();
     if backend == Backend::Postgres {
-        sqlx::query("ANALYZE outbox").execute(&full.pool).await.unwrap();
+        sqlx::query("ANALYZE outbox")
+            .execute(&full.pool)
+            .await
+            .unwrap();
     }
     let without_index = claim_median(&full, rounds).await;
     // A backlog: 100,000 queued rows due at once, as after a large import.

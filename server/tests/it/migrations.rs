@@ -7,6 +7,18 @@ use sqlx::{any::AnyPoolOptions, Row};
 
 use crate::support::{fresh_database, Backend};
 
+/// A membership as the test reads it back: organization, user, names,
+/// external id, username, status.
+type Record = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
 /// The first version that keeps people per organization.
 const ORGANIZATION_RECORDS: i64 = 20261130000010;
 
@@ -30,7 +42,11 @@ async fn people_move_onto_their_organizations_records(backend: Backend) {
         Backend::Sqlite => format!("{url}?mode=rwc"),
         Backend::Postgres => url.clone(),
     };
-    let pool = AnyPoolOptions::new().max_connections(1).connect(&raw_url).await.unwrap();
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&raw_url)
+        .await
+        .unwrap();
     migrator.run(&pool).await.unwrap();
     for statement in [
         "INSERT INTO organizations (id, name, created_at) VALUES (1, 'Riverside', 1), (2, 'Hillcrest', 1)",
@@ -61,36 +77,67 @@ async fn people_move_onto_their_organizations_records(backend: Backend) {
     }
     pool.close().await;
 
-    let db = app::db::Db::connect(&url).await.expect("the rest of the migrations apply");
-    let records: Vec<(i64, i64, String, String, Option<String>, Option<String>, String)> =
-        sqlx::query_as(
-            "SELECT organization_id, user_id, first_name, last_name, external_id, username, status
-             FROM memberships ORDER BY user_id, organization_id",
-        )
-        .fetch_all(&db.pool)
+    let db = app::db::Db::connect(&url)
         .await
-        .unwrap();
-    let ann = |org| (org, 1, "Ann".into(), "Lee".into(), Some("A-7".into()), None, "active".into());
+        .expect("the rest of the migrations apply");
+    let records: Vec<Record> = sqlx::query_as(
+        "SELECT organization_id, user_id, first_name, last_name, external_id, username, status
+             FROM memberships ORDER BY user_id, organization_id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let ann = |org| {
+        (
+            org,
+            1,
+            "Ann".into(),
+            "Lee".into(),
+            Some("A-7".into()),
+            None,
+            "active".into(),
+        )
+    };
     assert_eq!(
         records,
         vec![
             ann(1),
             ann(2),
-            (1, 2, "Kit".into(), "Lee".into(), None, Some("kitlee".into()), "active".into()),
-            (1, 3, "Lin".into(), "Park".into(), None, None, "active".into()),
+            (
+                1,
+                2,
+                "Kit".into(),
+                "Lee".into(),
+                None,
+                Some("kitlee".into()),
+                "active".into()
+            ),
+            (
+                1,
+                3,
+                "Lin".into(),
+                "Park".into(),
+                None,
+                None,
+                "active".into()
+            ),
         ]
     );
     // The account keeps only what is the person's own; links already proven count as verified.
-    let accounts = sqlx::query("SELECT id, email, password_hash, email_verified_at FROM users ORDER BY id")
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
+    let accounts =
+        sqlx::query("SELECT id, email, password_hash, email_verified_at FROM users ORDER BY id")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
     let verified: Vec<(i64, bool)> = accounts
         .iter()
         .map(|row| (row.get::<i64, _>(0), row.get::<Option<i64>, _>(3).is_some()))
         .collect();
     assert_eq!(verified, vec![(1, false), (2, false), (3, true)]);
-    assert!(sqlx::query("SELECT first_name FROM users").fetch_all(&db.pool).await.is_err());
+    assert!(sqlx::query("SELECT first_name FROM users")
+        .fetch_all(&db.pool)
+        .await
+        .is_err());
     // References into the rebuilt table still hold.
     let (sessions,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'lin@example.com'",

@@ -26,10 +26,14 @@ async fn a_database_reader_finds_no_working_link(backend: Backend) {
     let (admin, group) = server
         .admin_with_group("Riverside", "ada@example.org", "Spring Cohort", "Safety")
         .await;
-    invite(&admin, &group.to_string(), "lin@example.org").await.unwrap();
+    invite(&admin, &group.to_string(), "lin@example.org")
+        .await
+        .unwrap();
     let sink = server.smtp.as_ref().unwrap();
     eventually("the invitation is delivered", || async {
-        sink.received().iter().any(|m| m.rcpt_to.iter().any(|r| r.contains("lin@example.org")))
+        sink.received()
+            .iter()
+            .any(|m| m.rcpt_to.iter().any(|r| r.contains("lin@example.org")))
     })
     .await;
     // What someone with a copy of the database sees, before and after delivery.

@@ -26,7 +26,10 @@ async fn learner_pages_are_plain_html_and_admin_pages_hydrate(backend: Backend) 
     ] {
         let html = get(&server, path, None).await.text().await.unwrap();
         assert!(html.contains("<main"), "{path}: {html}");
-        assert!(!html.contains(".wasm"), "{path} names the wasm bundle: {html}");
+        assert!(
+            !html.contains(".wasm"),
+            "{path} names the wasm bundle: {html}"
+        );
         assert!(!html.contains(".js"), "{path} loads a script: {html}");
         // What is left are Leptos' inline notes of the resources the page
         // read (a few hundred bytes); nothing runs that needs them.
@@ -35,10 +38,16 @@ async fn learner_pages_are_plain_html_and_admin_pages_hydrate(backend: Backend) 
             .skip(1)
             .map(|rest| rest.find("</script>").unwrap_or(rest.len()))
             .sum();
-        assert!(inline_scripts < 2_000, "{path}: {inline_scripts} bytes of inline script");
+        assert!(
+            inline_scripts < 2_000,
+            "{path}: {inline_scripts} bytes of inline script"
+        );
     }
     let login = get(&server, "/login", None).await.text().await.unwrap();
-    assert!(login.contains(".wasm"), "the admin side still hydrates: {login}");
+    assert!(
+        login.contains(".wasm"),
+        "the admin side still hydrates: {login}"
+    );
 }
 
 async fn answers_are_compressed_and_never_cached_stale(backend: Backend) {
@@ -51,7 +60,10 @@ async fn answers_are_compressed_and_never_cached_stale(backend: Backend) {
     for (accepts, expected) in [("br, gzip", "br"), ("gzip", "gzip")] {
         let response = get(&server, "/login", Some(accepts)).await;
         assert_eq!(
-            response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned()),
+            response
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_owned()),
             Some(expected.to_owned()),
             "Accept-Encoding: {accepts}"
         );

@@ -195,7 +195,10 @@ async fn deliveries_are_recorded_as_they_happen_and_the_dev_mailbox_is_paced(bac
         }
     };
     // The first message is recorded while the other two of its batch wait.
-    eventually("the first delivery is recorded", || async { sent().await == 1 }).await;
+    eventually("the first delivery is recorded", || async {
+        sent().await == 1
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(sent().await, 1, "one a minute, in the dev mailbox too");
     trigger.stop();

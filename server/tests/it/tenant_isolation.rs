@@ -16,10 +16,7 @@ use std::collections::BTreeSet;
 
 use crate::support::{eventually, Backend, Client, TestApp, ADMIN_PASSWORD, PASSWORD};
 use app::{
-    auth::Bootstrap,
-    imports::ImportSummary,
-    invitations::InvitationsPage,
-    mail::OutboxStatus,
+    auth::Bootstrap, imports::ImportSummary, invitations::InvitationsPage, mail::OutboxStatus,
     people::PeoplePage,
 };
 use reqwest::StatusCode;
@@ -1052,7 +1049,6 @@ async fn a_dry_run_does_not_tell_who_has_an_account_elsewhere(backend: Backend) 
         dry.will
     );
 }
-
 
 // The last three: holes this test found before organizations kept their
 // own records of people (#12); fixed since.

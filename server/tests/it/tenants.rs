@@ -50,7 +50,11 @@ async fn b_renames_nobody_of_a(backend: Backend) {
     import(
         &a,
         options("people", None),
-        payload("people", &PEOPLE, &[&["Ann", "Lee", "ann@example.com", "Student", "A-7"]]),
+        payload(
+            "people",
+            &PEOPLE,
+            &[&["Ann", "Lee", "ann@example.com", "Student", "A-7"]],
+        ),
         KEY_A,
     )
     .await;
@@ -58,14 +62,21 @@ async fn b_renames_nobody_of_a(backend: Backend) {
     import(
         &b,
         options("people", None),
-        payload("people", &PEOPLE, &[&["Mallory", "Evil", "ann@example.com", "Student", "B-1"]]),
+        payload(
+            "people",
+            &PEOPLE,
+            &[&["Mallory", "Evil", "ann@example.com", "Student", "B-1"]],
+        ),
         KEY_B,
     )
     .await;
     let seen_by_a = people(&a, "ann@").await;
     assert_eq!(seen_by_a.people.len(), 1);
     let ann = &seen_by_a.people[0];
-    assert_eq!((ann.first_name.as_str(), ann.last_name.as_str()), ("Ann", "Lee"));
+    assert_eq!(
+        (ann.first_name.as_str(), ann.last_name.as_str()),
+        ("Ann", "Lee")
+    );
     let external: Vec<(Option<String>,)> = sqlx::query_as(
         "SELECT m.external_id FROM memberships m JOIN organizations o ON o.id = m.organization_id
          WHERE o.name = 'Riverside' AND m.role = 'learner'",
@@ -115,7 +126,10 @@ async fn b_cannot_make_a_member_of_its_group_without_consent(backend: Backend) {
         KEY_A,
     )
     .await;
-    assert_eq!(hillcrest_status(&server).await, vec![("pending".to_owned(),)]);
+    assert_eq!(
+        hillcrest_status(&server).await,
+        vec![("pending".to_owned(),)]
+    );
     // They were told, and no password link was sent.
     assert_eq!(
         server
@@ -139,20 +153,38 @@ async fn b_cannot_make_a_member_of_its_group_without_consent(backend: Backend) {
     let ada = server.client();
     ada.log_in("ada@riverside.org").await;
     let home: LearnerOverview = ada.call("learner/home", &[]).await.unwrap();
-    assert_eq!(home.organizations.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), vec!["Riverside"]);
+    assert_eq!(
+        home.organizations
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Riverside"]
+    );
     assert_eq!(home.pending.len(), 1);
     assert_eq!(home.pending[0].name, "Hillcrest");
     // B cannot answer for them (it is not their session), and a stranger's id is not found.
     let hillcrest = home.pending[0].id.to_string();
     assert!(b
-        .call::<()>("learner/answer_organization", &[("organization_id", &hillcrest), ("accept", "true")])
+        .call::<()>(
+            "learner/answer_organization",
+            &[("organization_id", &hillcrest), ("accept", "true")]
+        )
         .await
         .is_err());
-    assert_eq!(hillcrest_status(&server).await, vec![("pending".to_owned(),)]);
-    ada.call::<()>("learner/answer_organization", &[("organization_id", &hillcrest), ("accept", "true")])
-        .await
-        .unwrap();
-    assert_eq!(hillcrest_status(&server).await, vec![("active".to_owned(),)]);
+    assert_eq!(
+        hillcrest_status(&server).await,
+        vec![("pending".to_owned(),)]
+    );
+    ada.call::<()>(
+        "learner/answer_organization",
+        &[("organization_id", &hillcrest), ("accept", "true")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        hillcrest_status(&server).await,
+        vec![("active".to_owned(),)]
+    );
 }
 
 async fn b_cannot_claim_a_username_only_student(backend: Backend) {
@@ -160,7 +192,14 @@ async fn b_cannot_claim_a_username_only_student(backend: Backend) {
         return;
     };
     let (a, _, b, _) = two_organizations(&server).await;
-    let headers = ["First Name", "Last Name", "Email", "Username", "Role", "Parent Emails"];
+    let headers = [
+        "First Name",
+        "Last Name",
+        "Email",
+        "Username",
+        "Role",
+        "Parent Emails",
+    ];
     let mut opts = options("people", None);
     opts["auto_invite"] = json!(true);
     import(
@@ -185,7 +224,14 @@ async fn b_cannot_claim_a_username_only_student(backend: Backend) {
             "people",
             &headers,
             &[
-                &["Kit", "Lee", "", "kitlee", "Student", "mallory@hillcrest.org"],
+                &[
+                    "Kit",
+                    "Lee",
+                    "",
+                    "kitlee",
+                    "Student",
+                    "mallory@hillcrest.org",
+                ],
                 &["Mal", "Lory", "mallory@hillcrest.org", "", "Parent", ""],
             ],
         ),
@@ -211,7 +257,10 @@ async fn b_cannot_claim_a_username_only_student(backend: Backend) {
     .fetch_all(server.pool())
     .await
     .unwrap();
-    assert_eq!(links, vec![("pending".to_owned(), "pat@riverside.org".to_owned())]);
+    assert_eq!(
+        links,
+        vec![("pending".to_owned(), "pat@riverside.org".to_owned())]
+    );
 }
 
 async fn a_join_sign_up_cannot_choose_the_victims_password(backend: Backend) {
@@ -222,7 +271,13 @@ async fn a_join_sign_up_cannot_choose_the_victims_password(backend: Backend) {
     open_page(&a, "riverside", &a_group.to_string(), "").await;
     // The attacker signs up with the victim's address and "their" password.
     let attacker = server.client();
-    register(&attacker, "riverside", "victim@example.com", "attacker password 1").await;
+    register(
+        &attacker,
+        "riverside",
+        "victim@example.com",
+        "attacker password 1",
+    )
+    .await;
     // The victim opens the link and chooses their own password.
     let token = verify_token_for(&server, "victim@example.com").await;
     let victim = server.client();
@@ -232,7 +287,10 @@ async fn a_join_sign_up_cannot_choose_the_victims_password(backend: Backend) {
         let client = server.client();
         async move {
             client
-                .call::<()>("login", &[("email", "victim@example.com"), ("password", password)])
+                .call::<()>(
+                    "login",
+                    &[("email", "victim@example.com"), ("password", password)],
+                )
                 .await
         }
     };
@@ -252,12 +310,18 @@ async fn another_organizations_links_never_set_a_password(backend: Backend) {
     import(
         &a,
         options("people", None),
-        payload("people", &PEOPLE, &[&["Vic", "Tim", "vic@riverside.org", "Student", ""]]),
+        payload(
+            "people",
+            &PEOPLE,
+            &[&["Vic", "Tim", "vic@riverside.org", "Student", ""]],
+        ),
         KEY_A,
     )
     .await;
     // 1. An invitation from B, accepted by "registering" with B's chosen password.
-    invite(&b, &b_group.to_string(), "vic@riverside.org").await.unwrap();
+    invite(&b, &b_group.to_string(), "vic@riverside.org")
+        .await
+        .unwrap();
     let token = token_for(&server, "vic@riverside.org").await;
     let (status, location) = respond(
         &server.client(),
@@ -279,7 +343,11 @@ async fn another_organizations_links_never_set_a_password(backend: Backend) {
     import(
         &b,
         opts,
-        payload("people", &PEOPLE, &[&["Vic", "Tim", "vic@riverside.org", "Student", ""]]),
+        payload(
+            "people",
+            &PEOPLE,
+            &[&["Vic", "Tim", "vic@riverside.org", "Student", ""]],
+        ),
         KEY_A,
     )
     .await;
@@ -324,7 +392,11 @@ async fn the_dry_run_tells_nothing_about_other_organizations(backend: Backend) {
     let id = create(
         &b,
         &options("learners", Some(b_group)),
-        &payload("learners", &["Email"], &[&["ada@riverside.org"], &["nobody@example.com"]]),
+        &payload(
+            "learners",
+            &["Email"],
+            &[&["ada@riverside.org"], &["nobody@example.com"]],
+        ),
         KEY_A,
     )
     .await
@@ -346,10 +418,17 @@ async fn an_unverified_account_cannot_join_another_organization(backend: Backend
     let (status, location) = submit(
         &server.client(),
         "riverside",
-        &[("intent", "login"), ("email", "bea@hillcrest.org"), ("password", ADMIN_PASSWORD)],
+        &[
+            ("intent", "login"),
+            ("email", "bea@hillcrest.org"),
+            ("password", ADMIN_PASSWORD),
+        ],
     )
     .await;
-    assert_eq!((status, location.as_str()), (303, "/join/riverside?error=unverified"));
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/join/riverside?error=unverified")
+    );
     // Once the owner opens the confirmation link, it can.
     let token = server
         .emailed_token("bea@hillcrest.org", "confirm_email", "/confirm-email/")
@@ -358,11 +437,18 @@ async fn an_unverified_account_cannot_join_another_organization(backend: Backend
         .client()
         .post_from_emailed_page(&format!("/confirm-email/{token}/confirm"), &[])
         .await;
-    assert_eq!((status, location), (303, format!("/confirm-email/{token}?done")));
+    assert_eq!(
+        (status, location),
+        (303, format!("/confirm-email/{token}?done"))
+    );
     let (status, location) = submit(
         &server.client(),
         "riverside",
-        &[("intent", "login"), ("email", "bea@hillcrest.org"), ("password", ADMIN_PASSWORD)],
+        &[
+            ("intent", "login"),
+            ("email", "bea@hillcrest.org"),
+            ("password", ADMIN_PASSWORD),
+        ],
     )
     .await;
     assert_eq!((status, location.as_str()), (303, "/"));
@@ -373,10 +459,20 @@ async fn usernames_are_per_organization_and_sign_in_to_their_own(backend: Backen
         return;
     };
     let (a, _, b, _) = two_organizations(&server).await;
-    let headers = ["First Name", "Last Name", "Email", "Username", "Role", "Parent Emails"];
+    let headers = [
+        "First Name",
+        "Last Name",
+        "Email",
+        "Username",
+        "Role",
+        "Parent Emails",
+    ];
     let mut opts = options("people", None);
     opts["auto_invite"] = json!(true);
-    for (admin, parent, key) in [(&a, "pat@riverside.org", KEY_A), (&b, "pam@hillcrest.org", KEY_B)] {
+    for (admin, parent, key) in [
+        (&a, "pat@riverside.org", KEY_A),
+        (&b, "pam@hillcrest.org", KEY_B),
+    ] {
         import(
             admin,
             opts.clone(),
@@ -393,7 +489,10 @@ async fn usernames_are_per_organization_and_sign_in_to_their_own(backend: Backen
         .await;
     }
     // Each parent activates their own organization's kitlee with a different password.
-    for (organization, password) in [("Riverside", "riverside kit password"), ("Hillcrest", "hillcrest kit password")] {
+    for (organization, password) in [
+        ("Riverside", "riverside kit password"),
+        ("Hillcrest", "hillcrest kit password"),
+    ] {
         let (token_row,): (String,) = sqlx::query_as(
             "SELECT o.text_body FROM activation_tokens t JOIN outbox o ON o.id = t.outbox_id
              JOIN memberships m ON m.user_id = t.user_id AND m.organization_id = t.organization_id
@@ -414,7 +513,10 @@ async fn usernames_are_per_organization_and_sign_in_to_their_own(backend: Backen
             .await;
         assert_eq!(status, 303);
     }
-    for (organization, password) in [("Riverside", "riverside kit password"), ("Hillcrest", "hillcrest kit password")] {
+    for (organization, password) in [
+        ("Riverside", "riverside kit password"),
+        ("Hillcrest", "hillcrest kit password"),
+    ] {
         let kit = server.client();
         kit.call::<()>("login", &[("email", "kitlee"), ("password", password)])
             .await
@@ -429,10 +531,12 @@ async fn open_sign_up_without_smtp_does_not_start() {
         "MUSTER_OPEN_SIGNUP" => Some("true".to_owned()),
         _ => None,
     })
-    .err()
-    .expect("refused");
+    .expect_err("refused");
     let message = error.to_string();
-    assert!(message.contains("MUSTER_OPEN_SIGNUP") && message.contains("MUSTER_SMTP_HOST"), "{message}");
+    assert!(
+        message.contains("MUSTER_OPEN_SIGNUP") && message.contains("MUSTER_SMTP_HOST"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

@@ -47,10 +47,12 @@ pub async fn delete_spent_confirmations<'c>(
     now: i64,
 ) -> sqlx::Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM email_confirmations WHERE used_at IS NOT NULL OR expires_at <= $1")
-            .bind(now)
-            .execute(db)
-            .await?
-            .rows_affected(),
+        sqlx::query(
+            "DELETE FROM email_confirmations WHERE used_at IS NOT NULL OR expires_at <= $1",
+        )
+        .bind(now)
+        .execute(db)
+        .await?
+        .rows_affected(),
     )
 }

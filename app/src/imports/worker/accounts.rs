@@ -62,7 +62,10 @@ pub(super) async fn ensure_users(
     let now = now();
     let mut users: HashMap<String, (i64, Standing)> = HashMap::new();
     for chunk in rows.chunks(IN_CHUNK / 2) {
-        let wanted: Vec<&str> = chunk.iter().filter_map(|row| row.email.as_deref()).collect();
+        let wanted: Vec<&str> = chunk
+            .iter()
+            .filter_map(|row| row.email.as_deref())
+            .collect();
         for user in accounts::insert_provisioned_bulk(&mut *conn, &wanted, now).await? {
             users.insert(user.email, (user.id, Standing::Created));
         }

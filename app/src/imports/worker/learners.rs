@@ -39,7 +39,10 @@ pub(super) async fn run(
         );
     }
     let users = ensure_users(tx, job.organization_id, &with_email).await?;
-    add_memberships(tx, job.organization_id, &with_email, &users, |_| Role::Learner).await?;
+    add_memberships(tx, job.organization_id, &with_email, &users, |_| {
+        Role::Learner
+    })
+    .await?;
     let mut joined: HashSet<i64> = HashSet::new();
     let ids: Vec<i64> = users.values().map(|(id, _)| *id).collect();
     for chunk in ids.chunks(IN_CHUNK) {

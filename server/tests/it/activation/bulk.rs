@@ -451,7 +451,10 @@ async fn a_username_only_student_is_activated_through_their_parent(backend: Back
         .unwrap();
     crate::imports::wait_finished(&admin, id).await;
     let people: app::people::PeoplePage = admin
-        .call("people/list", &[("search", "kitlee"), ("status", ""), ("page", "1")])
+        .call(
+            "people/list",
+            &[("search", "kitlee"), ("status", ""), ("page", "1")],
+        )
         .await
         .unwrap();
     let kit = &people.people[0];

@@ -309,10 +309,11 @@ async fn a_username_only_students_activation_goes_to_the_parent(backend: Backend
             ("pat@example.com".to_owned(),)
         ]
     );
-    let (kit,): (i64,) = sqlx::query_as("SELECT user_id FROM memberships WHERE username = 'kitlee'")
-        .fetch_one(&server.state.db.pool)
-        .await
-        .unwrap();
+    let (kit,): (i64,) =
+        sqlx::query_as("SELECT user_id FROM memberships WHERE username = 'kitlee'")
+            .fetch_one(&server.state.db.pool)
+            .await
+            .unwrap();
     assert_eq!(
         server
             .count(

@@ -15,7 +15,11 @@ use app::{
 
 mod lifecycle;
 
-pub(crate) async fn invite(admin: &Client, group: &str, emails: &str) -> Result<Vec<InviteOutcome>, AppError> {
+pub(crate) async fn invite(
+    admin: &Client,
+    group: &str,
+    emails: &str,
+) -> Result<Vec<InviteOutcome>, AppError> {
     admin
         .call(
             "invitations/send",

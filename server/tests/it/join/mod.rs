@@ -41,7 +41,12 @@ async fn save(admin: &Client, page: &Page<'_>) -> Result<JoinSettings, AppError>
     admin.call("join/save", &form).await
 }
 
-pub(crate) async fn open_page(admin: &Client, slug: &str, group: &str, domains: &str) -> JoinSettings {
+pub(crate) async fn open_page(
+    admin: &Client,
+    slug: &str,
+    group: &str,
+    domains: &str,
+) -> JoinSettings {
     save(
         admin,
         &Page {
@@ -65,7 +70,12 @@ pub(crate) async fn submit(client: &Client, slug: &str, form: &[(&str, &str)]) -
 
 /// Signs up on the join page. A `password` is posted too, as an attacker
 /// would: the server ignores it (the password is chosen after the link).
-pub(crate) async fn register(client: &Client, slug: &str, email: &str, password: &str) -> (u16, String) {
+pub(crate) async fn register(
+    client: &Client,
+    slug: &str,
+    email: &str,
+    password: &str,
+) -> (u16, String) {
     submit(
         client,
         slug,
