@@ -1,6 +1,8 @@
 //! Components, pages and server functions shared by the browser and the server.
 
 pub mod activation;
+#[cfg(feature = "ssr")]
+pub mod assets;
 pub mod auth;
 pub mod bulk;
 pub mod contracts;
@@ -23,7 +25,7 @@ pub mod db;
 pub mod state;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path, SsrMode,
@@ -83,6 +85,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         .is_some_and(|parts| is_learner_page(parts.uri.path()));
     #[cfg(not(feature = "ssr"))]
     let hydrate = true;
+    // In the shell rather than through leptos_meta, so the content-named
+    // file is linked on every page, hydrated or not.
+    #[cfg(feature = "ssr")]
+    let stylesheet = assets::stylesheet_href();
+    #[cfg(not(feature = "ssr"))]
+    let stylesheet = "/pkg/muster.css";
     #[cfg(feature = "ssr")]
     if let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
@@ -99,6 +107,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="data:," />
+                <link rel="stylesheet" id="leptos" href=stylesheet />
                 {hydrate.then(|| view! {
                     <AutoReload options=options.clone() />
                     <HydrationScripts options />
@@ -116,7 +125,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/muster.css" />
         <Title text="Muster" />
         <Router>
             <Routes fallback=|| view! { <pages::not_found::NotFound /> }>

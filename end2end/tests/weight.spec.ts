@@ -64,3 +64,28 @@ test("page weight: learner, first-run/login and admin pages, unthrottled and on 
   console.log(lines.join("\n"));
   void page;
 });
+
+test("the bundle is content-named and cached for a year; pages are revalidated", async ({ page, request }) => {
+  const assets: { url: string; cacheControl: string; encoding: string }[] = [];
+  page.on("response", async (response) => {
+    if (new URL(response.url()).pathname.startsWith("/pkg/")) {
+      const headers = await response.allHeaders();
+      assets.push({ url: response.url(), cacheControl: headers["cache-control"] ?? "", encoding: headers["content-encoding"] ?? "" });
+    }
+  });
+  const answer = await page.goto("/");
+  expect(answer?.headers()["cache-control"]).toBe("no-cache");
+  await page.waitForLoadState("networkidle");
+  const names = assets.map((asset) => new URL(asset.url).pathname);
+  for (const extension of ["css", "js", "wasm"]) {
+    expect(names, `a content-named .${extension}`).toContainEqual(expect.stringMatching(new RegExp(`^/pkg/muster\\.[A-Za-z0-9_-]{22}\\.${extension}$`)));
+  }
+  for (const asset of assets) {
+    expect(asset.cacheControl, asset.url).toBe("public, max-age=31536000, immutable");
+    expect(asset.encoding, `${asset.url} is sent compressed`).toMatch(/^(br|gzip)$/);
+  }
+  // A name that is not the current build's is never cached as immutable.
+  const stale = await request.get("/pkg/muster.AAAAAAAAAAAAAAAAAAAAAA.wasm");
+  expect(stale.status()).toBe(404);
+  expect(stale.headers()["cache-control"]).toBe("no-cache");
+});

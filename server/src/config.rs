@@ -92,8 +92,13 @@ impl Config {
             return Err(ConfigError::BadBaseUrl(base_url));
         }
         let open_signup = flag(&get, "MUSTER_OPEN_SIGNUP", false)?;
+        let output_name = get("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "muster".to_owned());
+        // Only when cargo-leptos wrote the hash file: Leptos would otherwise
+        // link names that do not exist (or panic reading the file).
+        let hash_files = app::assets::load(&output_name, "hash.txt").hashed();
         let leptos_options = LeptosOptions::builder()
-            .output_name(get("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "muster".to_owned()))
+            .output_name(output_name)
+            .hash_files(hash_files)
             .site_root(get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()))
             .site_pkg_dir(get("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".to_owned()))
             .site_addr(bind)

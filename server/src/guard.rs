@@ -182,22 +182,28 @@ pub async fn security_headers(State(https): State<bool>, request: Request, next:
     response
 }
 
-/// Built assets (`/pkg/…`) are kept by the browser and revalidated (their
-/// names carry no content hash yet, so they cannot be `immutable`); pages
-/// are never reused without asking, since they show live data.
+/// Built assets whose names carry their content's hash (see `app::assets`)
+/// never change under that name, so browsers keep them for a year without
+/// asking; other files under `/pkg/` are kept and revalidated. Pages are
+/// never reused without asking, since they show live data.
 pub async fn cache_control(request: Request, next: Next) -> Response {
-    let asset = request.uri().path().starts_with("/pkg/");
+    let policy = match request.uri().path().strip_prefix("/pkg/") {
+        Some(file) if app::assets::built().is_content_named(file) => {
+            "public, max-age=31536000, immutable"
+        }
+        Some(_) => "public, no-cache",
+        None => "no-cache",
+    };
     let mut response = next.run(request).await;
+    // A missing file must not be remembered as missing for a year.
+    let policy = if response.status().is_success() {
+        policy
+    } else {
+        "no-cache"
+    };
     let headers = response.headers_mut();
     if !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(if asset {
-                "public, no-cache"
-            } else {
-                "no-cache"
-            }),
-        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
 }

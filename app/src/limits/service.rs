@@ -154,9 +154,10 @@ pub fn too_many(error: AppError) -> Response {
     let AppError::RateLimited { minutes } = error else {
         return error.into_response();
     };
+    let stylesheet = crate::assets::stylesheet_href();
     let body = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Too many attempts · Muster</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/muster.css\"></head>\
+         <link rel=\"stylesheet\" href=\"{stylesheet}\"></head>\
          <body><main class=\"narrow card\"><h1>Too many attempts</h1><p>Too many attempts were made from here or on this account. \
          Please try again in {minutes} minute(s).</p></main></body></html>\n"
     );
