@@ -1,6 +1,7 @@
 //! Components, pages and server functions shared by the browser and the server.
 
 pub mod activation;
+pub mod audit;
 pub mod auth;
 pub mod bulk;
 pub mod contracts;
@@ -145,6 +146,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("imports/new") view=NewImportPage ssr=SsrMode::Async />
                     <Route path=path!("imports/:id") view=ImportPage ssr=SsrMode::Async />
                     <Route path=path!("join") view=pages::join_settings::JoinSettingsPage />
+                    <Route path=path!("settings/activity") view=pages::activity::ActivityPage />
                 </ParentRoute>
             </Routes>
         </Router>
