@@ -8,8 +8,9 @@ CREATE TABLE audit_events (
     actor_user_id INTEGER REFERENCES users(id),
     actor_name TEXT NOT NULL,
     actor_email TEXT NOT NULL,
-    -- An AuditAction word. No CHECK: a feature adds its actions in the code
-    -- alone, and a word this version does not know reads as a fault.
+    -- An AuditAction word, deliberately unconstrained: a feature adds its
+    -- actions in the code alone, and a word this version does not know
+    -- reads as a fault.
     action TEXT NOT NULL,
     subject_kind TEXT,
     subject_id INTEGER,

@@ -123,7 +123,7 @@ pub async fn record(tx: &mut Tx, entry: &AuditEntry) -> Result<(), AppError> {
     };
     let details = cut(&entry.details, MAX_DETAILS_CHARS);
     store::insert(
-        &mut **tx,
+        tx,
         &store::NewEvent {
             organization_id: entry.organization_id,
             actor_user_id: entry.actor.user_id,

@@ -333,7 +333,7 @@ pub async fn cancel_matching(
 ) -> Result<BulkOutcome, AppError> {
     let organization_id = user.organization_id;
     let mut tx = db.begin().await?;
-    let done = store::cancel_matching(&mut *tx, organization_id, filter, now()).await? as i64;
+    let done = store::cancel_matching(&mut tx, organization_id, filter, now()).await? as i64;
     if done > 0 {
         let (group, details) = filter_described(&mut tx, organization_id, filter).await?;
         let mut entry = AuditEntry::by(user, AuditAction::InvitationsCancelled)

@@ -831,13 +831,34 @@ async fn filters_pages_and_names_as_they_were(backend: Backend) {
         ))
         .await;
     assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Organization: Riverside"), "{html}");
     assert!(
-        html.contains("Organization created") && html.contains("Riverside"),
+        html.contains("← Newest") && !html.contains("Older →"),
         "{html}"
     );
     assert!(
         !html.contains("Bulk group 49"),
         "the first page's events are not on the second"
+    );
+    let (_, html) = ada_browser.get_page("/admin/settings/activity").await;
+    assert!(
+        html.contains("Group: Bulk group 49") && html.contains("Older →"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Organization: Riverside"),
+        "on the second page"
+    );
+    let (_, html) = ada_browser
+        .get_page("/admin/settings/activity?action=import_undone")
+        .await;
+    assert!(
+        html.contains("No activity matches these filters."),
+        "{html}"
+    );
+    assert!(
+        html.contains("activity.csv?action=import_undone&amp;actor=0&amp;from=&amp;to="),
+        "the export carries the filters: {html}"
     );
 }
 
