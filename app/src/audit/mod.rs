@@ -124,11 +124,11 @@ impl Subject {
     }
 
     /// The admin page of the subject with this id, where there is one.
-    pub fn page(self, id: i64) -> Option<String> {
-        match self {
-            Subject::Import => Some(format!("/admin/imports/{id}")),
-            Subject::Group => Some(format!("/admin/groups/{id}")),
-            Subject::JoinPage => Some("/admin/join".to_owned()),
+    pub fn page(self, id: Option<i64>) -> Option<String> {
+        match (self, id) {
+            (Subject::Import, Some(id)) => Some(format!("/admin/imports/{id}")),
+            (Subject::Group, Some(id)) => Some(format!("/admin/groups/{id}")),
+            (Subject::JoinPage, _) => Some("/admin/join".to_owned()),
             _ => None,
         }
     }
@@ -157,8 +157,7 @@ impl AuditEvent {
     /// The subject's admin page, if it has one.
     pub fn subject_page(&self) -> Option<String> {
         self.subject
-            .zip(self.subject_id)
-            .and_then(|(s, id)| s.page(id))
+            .and_then(|subject| subject.page(self.subject_id))
     }
 }
 

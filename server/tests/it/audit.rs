@@ -562,6 +562,10 @@ async fn settings_changes_are_recorded(backend: Backend) {
         None,
     );
     assert_eq!(
+        changed.subject_page(),
+        Some(format!("/admin/groups/{group}"))
+    );
+    assert_eq!(
         changed.details,
         "renamed from \"Spring Cohort\"; invitations expire after 30 days (was 14); trainings added: First aid; trainings removed: Onboarding."
     );
@@ -612,6 +616,7 @@ async fn settings_changes_are_recorded(backend: Backend) {
         join.details,
         "turned on; link /join/riverside-join (was none); joiners enter Autumn Cohort (was none); welcome text changed; allowed domains example.org (was any)."
     );
+    assert_eq!(join.subject_page().as_deref(), Some("/admin/join"));
     save("on", "riverside-join", "example.org").await.unwrap();
     let refused = save("on", "no", "example.org").await;
     assert!(
@@ -999,6 +1004,28 @@ async fn records_cannot_be_changed(backend: Backend) {
         assert!(error.contains("append-only"), "{error}");
     }
     assert_eq!(events(&admin).await, before);
+
+    // A record lives and dies with the transaction it was written in.
+    let me: app::auth::Bootstrap = admin.call("bootstrap", &[]).await.unwrap();
+    let me = me.user.unwrap();
+    let entry = app::audit::service::AuditEntry::by(&me, AuditAction::ImportUndone)
+        .subject(Subject::Import, 42, "roster.csv")
+        .count(7);
+    let mut tx = server.state.db.begin().await.unwrap();
+    app::audit::service::record(&mut tx, &entry).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(events(&admin).await, before);
+    let mut tx = server.state.db.begin().await.unwrap();
+    app::audit::service::record(&mut tx, &entry).await.unwrap();
+    tx.commit().await.unwrap();
+    let undone = only(&admin, AuditAction::ImportUndone).await;
+    assert_event(
+        &undone,
+        "Ada Admin",
+        Some((Subject::Import, "roster.csv")),
+        Some(7),
+    );
+    assert_eq!(undone.actor_email, "ada@example.org");
 }
 
 on_both_backends! {
