@@ -63,7 +63,7 @@ pub fn ActivityPage() -> impl IntoView {
     );
     view! {
         <Title text="Activity · Muster" />
-        <p class="help">"Settings"</p>
+        <nav aria-label="Breadcrumb" class="help">"Settings › Activity"</nav>
         <h1>"Activity"</h1>
         <p class="lead">
             "Every change an admin made: imports, invitations, activation emails, groups, contracts and the join page. Records cannot be edited."
