@@ -3,6 +3,7 @@
 pub mod activation;
 #[cfg(feature = "ssr")]
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod bulk;
 pub mod contracts;
@@ -153,6 +154,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("imports/new") view=NewImportPage ssr=SsrMode::Async />
                     <Route path=path!("imports/:id") view=ImportPage ssr=SsrMode::Async />
                     <Route path=path!("join") view=pages::join_settings::JoinSettingsPage />
+                    <Route path=path!("settings/activity") view=pages::activity::ActivityPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -98,6 +98,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::get(app::imports::form::failed_rows),
         )
         .route(
+            "/admin/settings/activity.csv",
+            axum::routing::get(app::audit::form::csv),
+        )
+        .route(
             "/admin/imports/template/{file}",
             axum::routing::get(app::imports::form::template),
         )

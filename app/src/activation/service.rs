@@ -8,6 +8,10 @@ use super::{
     MAX_ACTIVATION_SENDS_PER_DAY,
 };
 use crate::{
+    audit::{
+        service::{record, AuditEntry},
+        AuditAction, Subject,
+    },
     auth::{
         service::{check_password, hash_password},
         store as accounts, AccountStatus, CurrentUser,
@@ -193,6 +197,16 @@ pub async fn send_one(
     let mut tx = db.begin().await?;
     match admin_send(&mut tx, settings, &admin_sender(user, &name), person_id, now()).await? {
         Sent::Queued => {
+            let person = accounts::name_parts(&mut *tx, user.organization_id, person_id).await?;
+            let label = person.email.unwrap_or_else(|| {
+                format!("{} {}", person.first_name, person.last_name)
+                    .trim()
+                    .to_owned()
+            });
+            let entry = AuditEntry::by(user, AuditAction::ActivationSent)
+                .subject(Subject::Person, person_id, label)
+                .count(1);
+            record(&mut tx, &entry).await?;
             tx.commit().await?;
             tracing::info!(
                 organization_id = user.organization_id,
@@ -221,7 +235,7 @@ pub async fn send_many(
         "people",
         "use \"all who have not activated\" for more.",
     )?;
-    send_each(db, settings, user, &unique).await
+    send_each(db, settings, user, &unique, "Selected on the People page.").await
 }
 
 /// Sends to every provisioned member of the organization with an email.
@@ -231,19 +245,23 @@ pub async fn send_all(
     user: &CurrentUser,
 ) -> Result<BulkOutcome, AppError> {
     let ids = store::provisioned_ids(&db.pool, user.organization_id).await?;
-    send_each(db, settings, user, &ids).await
+    send_each(db, settings, user, &ids, "Everyone who has not activated.").await
 }
 
+/// Sends to `ids` a chunk per transaction; the audit record of them all
+/// (`how` they were chosen) goes in the last chunk's.
 async fn send_each(
     db: &Db,
     settings: &Settings,
     user: &CurrentUser,
     ids: &[i64],
+    how: &str,
 ) -> Result<BulkOutcome, AppError> {
     let name = user.display_name();
     let sender = admin_sender(user, &name);
     let mut outcome = BulkOutcome::default();
-    for chunk in ids.chunks(CHUNK) {
+    let chunks = ids.chunks(CHUNK).count();
+    for (n, chunk) in ids.chunks(CHUNK).enumerate() {
         let now = now();
         let mut tx = db.begin().await?;
         for &id in chunk {
@@ -252,6 +270,30 @@ async fn send_each(
                 Sent::RateLimited(_) => outcome.rate_limited += 1,
                 Sent::NotEligible(_) | Sent::NotFound => outcome.skipped += 1,
             }
+        }
+        if n + 1 == chunks && outcome.done > 0 {
+            let mut left_out = Vec::new();
+            if outcome.rate_limited > 0 {
+                left_out.push(format!(
+                    "{} left out: their address had its activation emails for today",
+                    outcome.rate_limited
+                ));
+            }
+            if outcome.skipped > 0 {
+                left_out.push(format!(
+                    "{} skipped: already activated or no address",
+                    outcome.skipped
+                ));
+            }
+            let details = if left_out.is_empty() {
+                how.to_owned()
+            } else {
+                format!("{how} {}.", left_out.join("; "))
+            };
+            let entry = AuditEntry::by(user, AuditAction::ActivationSent)
+                .count(outcome.done)
+                .details(details);
+            record(&mut tx, &entry).await?;
         }
         tx.commit().await?;
     }

@@ -195,6 +195,24 @@ pub async fn create_organization(
         ..store::PersonRecord::default()
     };
     store::add_membership(&mut *tx, organization_id, user_id, Role::Admin, &names, now).await?;
+    let founder = crate::audit::service::Actor {
+        user_id: Some(user_id),
+        name: format!("{} {}", first_name.as_str(), last_name.as_str())
+            .trim()
+            .to_owned(),
+        email: email.clone(),
+    };
+    let entry = crate::audit::service::AuditEntry::new(
+        organization_id,
+        founder,
+        crate::audit::AuditAction::OrganizationCreated,
+    )
+    .subject(
+        crate::audit::Subject::Organization,
+        organization_id,
+        &organization_name,
+    );
+    crate::audit::service::record(&mut tx, &entry).await?;
     if settings.open_signup {
         queue_email_confirmation(&mut tx, settings, user_id, &email, &organization_name, now)
             .await?;

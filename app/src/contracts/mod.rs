@@ -105,7 +105,7 @@ pub async fn create_contract(
 ) -> Result<i64, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
     let input = ContractInput::parse(&name, &seat_limit, &ends_on)?;
-    service::create(&state.db, user.organization_id, &input).await
+    service::create(&state.db, &user, &input).await
 }
 
 #[cfg(test)]

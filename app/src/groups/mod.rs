@@ -135,7 +135,7 @@ pub async fn create_group(
 ) -> Result<i64, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
     let input = GroupInput::parse(&name, &description, &default_expiry_days, &trainings)?;
-    service::create(&state.db, user.organization_id, &input).await
+    service::create(&state.db, &user, &input).await
 }
 
 #[server(endpoint = "groups/update")]
@@ -148,7 +148,7 @@ pub async fn update_group(
 ) -> Result<(), AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
     let input = GroupInput::parse(&name, &description, &default_expiry_days, &trainings)?;
-    service::update(&state.db, user.organization_id, id, &input).await
+    service::update(&state.db, &user, id, &input).await
 }
 
 #[cfg(test)]

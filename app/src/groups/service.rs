@@ -4,7 +4,11 @@ use std::collections::HashMap;
 
 use super::{store, GroupInput, GroupSummary};
 use crate::{
-    auth::{self, Role},
+    audit::{
+        service::{record, AuditEntry},
+        AuditAction, Subject,
+    },
+    auth::{self, CurrentUser, Role},
     db::{Db, Tx},
     error::AppError,
     mail::{self, templates},
@@ -146,31 +150,131 @@ fn fields(input: &GroupInput) -> store::GroupFields<'_> {
     }
 }
 
-pub async fn create(db: &Db, organization_id: i64, input: &GroupInput) -> Result<i64, AppError> {
+pub async fn create(db: &Db, user: &CurrentUser, input: &GroupInput) -> Result<i64, AppError> {
+    let organization_id = user.organization_id;
     let mut tx = db.begin().await?;
     if store::name_taken(&mut tx, organization_id, &input.name, 0).await? {
         return Err(duplicate_name(&input.name));
     }
     let id = store::insert(&mut tx, organization_id, &fields(input), now()).await?;
     replace_trainings(&mut tx, id, &input.trainings).await?;
+    let trainings = match input.trainings.len() {
+        0 => "no trainings".to_owned(),
+        _ => format!("trainings: {}", input.trainings.join(", ")),
+    };
+    let entry = AuditEntry::by(user, AuditAction::GroupCreated)
+        .subject(Subject::Group, id, &input.name)
+        .details(format!(
+            "Invitations expire after {} days; {trainings}.",
+            input.default_expiry_days
+        ));
+    record(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(id)
 }
 
 pub async fn update(
     db: &Db,
-    organization_id: i64,
+    user: &CurrentUser,
     id: i64,
     input: &GroupInput,
 ) -> Result<(), AppError> {
+    let organization_id = user.organization_id;
     let mut tx = db.begin().await?;
     if store::name_taken(&mut tx, organization_id, &input.name, id).await? {
         return Err(duplicate_name(&input.name));
     }
+    let before = store::get_in(&mut tx, organization_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let trainings_before = store::training_names(&mut *tx, id).await?;
     if !store::update(&mut tx, organization_id, id, &fields(input)).await? {
         return Err(AppError::NotFound);
     }
     replace_trainings(&mut tx, id, &input.trainings).await?;
+    let changed = changes(&before, &trainings_before, input);
+    // Saved as it was: nothing changed, nothing to record.
+    if !changed.is_empty() {
+        let entry = AuditEntry::by(user, AuditAction::GroupChanged)
+            .subject(Subject::Group, id, &input.name)
+            .details(format!("{}.", changed.join("; ")));
+        record(&mut tx, &entry).await?;
+    }
     tx.commit().await?;
     Ok(())
+}
+
+/// What an edit changed, in words, for the audit log.
+fn changes(before: &store::GroupRow, trainings: &[String], after: &GroupInput) -> Vec<String> {
+    let mut changed = Vec::new();
+    if before.name != after.name {
+        changed.push(format!("renamed from {:?}", before.name));
+    }
+    if before.description != after.description {
+        changed.push("description changed".to_owned());
+    }
+    if before.default_expiry_days != after.default_expiry_days {
+        changed.push(format!(
+            "invitations expire after {} days (was {})",
+            after.default_expiry_days, before.default_expiry_days
+        ));
+    }
+    let key = |name: &String| name.to_lowercase();
+    let old: Vec<String> = trainings.iter().map(key).collect();
+    let new: Vec<String> = after.trainings.iter().map(key).collect();
+    let added: Vec<&str> = after
+        .trainings
+        .iter()
+        .filter(|name| !old.contains(&key(name)))
+        .map(String::as_str)
+        .collect();
+    let removed: Vec<&str> = trainings
+        .iter()
+        .filter(|name| !new.contains(&key(name)))
+        .map(String::as_str)
+        .collect();
+    if !added.is_empty() {
+        changed.push(format!("trainings added: {}", added.join(", ")));
+    }
+    if !removed.is_empty() {
+        changed.push(format!("trainings removed: {}", removed.join(", ")));
+    }
+    if added.is_empty() && removed.is_empty() && trainings != after.trainings.as_slice() {
+        changed.push("trainings reordered or renamed".to_owned());
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edit_is_described_by_what_it_changed() {
+        let before = store::GroupRow {
+            id: 1,
+            name: "Cohort A".into(),
+            description: "".into(),
+            default_expiry_days: 30,
+        };
+        let trainings = vec!["Safety".to_owned(), "Onboarding".to_owned()];
+        let same = GroupInput::parse("Cohort A", "", "30", "Safety\nOnboarding").unwrap();
+        assert!(changes(&before, &trainings, &same).is_empty());
+        let edited = GroupInput::parse("Cohort B", "New", "14", "safety\nFirst aid").unwrap();
+        assert_eq!(
+            changes(&before, &trainings, &edited),
+            vec![
+                "renamed from \"Cohort A\"",
+                "description changed",
+                "invitations expire after 14 days (was 30)",
+                "trainings added: First aid",
+                "trainings removed: Onboarding",
+            ]
+        );
+        let reordered = GroupInput::parse("Cohort A", "", "30", "Onboarding\nSafety").unwrap();
+        assert_eq!(
+            changes(&before, &trainings, &reordered),
+            vec!["trainings reordered or renamed"]
+        );
+    }
 }

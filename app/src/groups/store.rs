@@ -63,6 +63,22 @@ pub async fn get(db: &Db, organization_id: i64, id: i64) -> Result<Option<GroupR
 }
 
 /// Whether the organization has this group.
+/// [`get`] inside a transaction.
+pub async fn get_in(
+    tx: &mut Tx,
+    organization_id: i64,
+    id: i64,
+) -> Result<Option<GroupRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, description, default_expiry_days FROM learning_groups
+         WHERE organization_id = $1 AND id = $2",
+    )
+    .bind(organization_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
 pub async fn exists<'c>(
     executor: impl Executor<'c, Database = Any>,
     organization_id: i64,

@@ -251,7 +251,7 @@ pub async fn create_import(
 #[server(endpoint = "imports/confirm")]
 pub async fn confirm_import(id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    service::confirm_draft(&state.db, user.organization_id, id).await?;
+    service::confirm_draft(&state.db, &user, id).await?;
     leptos_axum::redirect(&format!("/admin/imports/{id}"));
     Ok(())
 }
@@ -282,5 +282,5 @@ pub async fn import_rows(
 #[server(endpoint = "imports/cancel")]
 pub async fn cancel_import(id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    service::cancel(&state.db, user.organization_id, id).await
+    service::cancel(&state.db, &user, id).await
 }

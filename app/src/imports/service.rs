@@ -12,7 +12,16 @@ use super::{
     worker, DryRun, ImportOptions, ImportRowStatus, ImportRowView, ImportRowsPage, ImportStatus,
     ImportSummary, Will, ROWS_PAGE_SIZE,
 };
-use crate::{auth::CurrentUser, db::Db, error::AppError, state::now};
+use crate::{
+    audit::{
+        service::{record, AuditEntry},
+        AuditAction, Subject,
+    },
+    auth::CurrentUser,
+    db::{Db, Tx},
+    error::AppError,
+    state::now,
+};
 
 /// Where a stored import starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,6 +309,7 @@ pub async fn create(
     };
     store::set_planned(&mut tx, import_id, &planned).await?;
     if stage == Stage::Queued {
+        record_confirmed(&mut tx, user, import_id).await?;
         tx.wake_on_commit(worker::wakeup());
     }
     tx.commit().await?;
@@ -307,10 +317,29 @@ pub async fn create(
     Ok(import_id)
 }
 
+/// The audit record of an import confirmed (queued) in `tx`. A draft stored
+/// without JavaScript is recorded when it is confirmed, not when uploaded:
+/// until then it changes nothing.
+async fn record_confirmed(tx: &mut Tx, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    let import = store::get_in(tx, user.organization_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let kind = import
+        .kind
+        .parse::<ImportKind>()
+        .map_or_else(|_| import.kind.clone(), |kind| kind.label().to_owned());
+    let entry = AuditEntry::by(user, AuditAction::ImportConfirmed)
+        .subject(Subject::Import, id, &import.source_name)
+        .count(import.total_rows)
+        .details(format!("{kind}: {}", import.summary));
+    record(tx, &entry).await
+}
+
 /// Queues a draft; its commit wakes this process's worker. A program's draft
 /// is confirmed only while its contract still has the seats its rows need,
 /// counted under the contract's lock (seats may have gone since the upload).
-pub async fn confirm_draft(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {
+pub async fn confirm_draft(db: &Db, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    let organization_id = user.organization_id;
     let mut tx = db.begin().await?;
     if let Some((contract_id, needed)) = draft_seats_needed(&mut tx, organization_id, id).await? {
         let seats =
@@ -329,6 +358,7 @@ pub async fn confirm_draft(db: &Db, organization_id: i64, id: i64) -> Result<(),
     }
     let queued = store::queue_draft(&mut tx, organization_id, id).await?;
     if queued {
+        record_confirmed(&mut tx, user, id).await?;
         tx.wake_on_commit(worker::wakeup());
     }
     tx.commit().await?;
@@ -369,15 +399,44 @@ async fn draft_seats_needed(
     Ok(Some((contract_id, needed)))
 }
 
-pub async fn cancel(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {
-    let summary = get(db, organization_id, id).await?;
-    if !summary.status.can_cancel() {
+/// Cancels an import that has not ended: one not started yet (a draft is
+/// discarded) ends now, a running one stops after its batch.
+pub async fn cancel(db: &Db, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    let organization_id = user.organization_id;
+    let mut tx = db.begin().await?;
+    let import = store::get_in(&mut tx, organization_id, id)
+        .await?
+        .map(summary)
+        .ok_or(AppError::NotFound)?;
+    if !import.status.can_cancel() {
         return Err(AppError::Conflict(format!(
             "This import has already ended ({}).",
-            summary.status.label().to_lowercase()
+            import.status.label().to_lowercase()
         )));
     }
-    store::cancel(db, organization_id, id, now()).await
+    let (action, details) = match store::cancel(&mut tx, organization_id, id, now()).await? {
+        store::Cancelled::Ended if import.status == ImportStatus::Draft => (
+            AuditAction::ImportDiscarded,
+            "Discarded before it was confirmed: none of its rows were imported.",
+        ),
+        store::Cancelled::Ended => (
+            AuditAction::ImportCancelled,
+            "Cancelled before it started: none of its rows were imported.",
+        ),
+        store::Cancelled::Requested => (
+            AuditAction::ImportCancelled,
+            "Stops after the batch in progress; rows it has not reached are not imported.",
+        ),
+        // Asked already (a second click): nothing changed.
+        store::Cancelled::Nothing => return Ok(()),
+    };
+    let entry = AuditEntry::by(user, action)
+        .subject(Subject::Import, id, &import.source_name)
+        .count(import.total_rows - import.processed)
+        .details(details);
+    record(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 fn summary(record: store::SummaryRecord) -> ImportSummary {

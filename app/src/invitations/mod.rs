@@ -276,7 +276,7 @@ pub async fn resend_invitation(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "invitations/cancel")]
 pub async fn cancel_invitation(id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    service::cancel(&state.db, user.organization_id, id).await
+    service::cancel(&state.db, &user, id).await
 }
 
 /// Resends each selected invitation that is pending or expired.
@@ -295,7 +295,7 @@ pub async fn cancel_selected_invitations(
     #[server(default)] ids: Vec<i64>,
 ) -> Result<BulkOutcome, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    service::cancel_many(&state.db, user.organization_id, &ids).await
+    service::cancel_many(&state.db, &user, &ids).await
 }
 
 /// Resends every pending or expired invitation matching the list's filter.
@@ -322,7 +322,7 @@ pub async fn cancel_matching_invitations(
 ) -> Result<BulkOutcome, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
     let filter = InvitationFilter::new(status, search, group_id, import_id);
-    service::cancel_matching(&state.db, user.organization_id, &filter).await
+    service::cancel_matching(&state.db, &user, &filter).await
 }
 
 /// Public: anyone holding the token may see what it is an invitation to.

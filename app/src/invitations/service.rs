@@ -12,6 +12,10 @@ use super::{
     InviteResult, MAX_MANUAL_INVITES, PAGE_SIZE,
 };
 use crate::{
+    audit::{
+        service::{record, AuditEntry},
+        AuditAction, Subject,
+    },
     auth::{store as accounts, CurrentUser},
     bulk::{self, CHUNK},
     db::{Db, Tx},
@@ -177,17 +181,75 @@ pub async fn invite(
             result,
         });
     }
-    tx.commit().await?;
-    tracing::info!(
-        organization_id,
-        group_id,
-        invited = outcomes
+    let invited = count_of(&outcomes, |r| *r == InviteResult::Invited);
+    if invited > 0 {
+        let left_out = [
+            (
+                count_of(&outcomes, |r| *r == InviteResult::AlreadyInvited),
+                "already invited",
+            ),
+            (
+                count_of(&outcomes, |r| *r == InviteResult::AlreadyMember),
+                "already members",
+            ),
+            (
+                count_of(&outcomes, |r| matches!(r, InviteResult::Invalid(_))),
+                "invalid or listed twice",
+            ),
+        ];
+        let details = left_out
             .iter()
-            .filter(|o| o.result == InviteResult::Invited)
-            .count(),
-        "manual invite"
-    );
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} left out: {what}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let entry = AuditEntry::by(user, AuditAction::InvitationsSent)
+            .subject(Subject::Group, group_id, &group.name)
+            .count(invited)
+            .details(if details.is_empty() {
+                "Invited by hand.".to_owned()
+            } else {
+                format!("Invited by hand; {details}.")
+            });
+        record(&mut tx, &entry).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(organization_id, group_id, invited, "manual invite");
     Ok(outcomes)
+}
+
+fn count_of(outcomes: &[InviteOutcome], which: impl Fn(&InviteResult) -> bool) -> i64 {
+    outcomes.iter().filter(|o| which(&o.result)).count() as i64
+}
+
+/// How the audit log describes a bulk action over the list's filter: the
+/// group it names (as the subject) and the rest of the filter in words.
+async fn filter_described(
+    tx: &mut Tx,
+    organization_id: i64,
+    filter: &InvitationFilter,
+) -> Result<(Option<(i64, String)>, String), AppError> {
+    let group = match filter.group_id {
+        0 => None,
+        id => store::invite_group(&mut **tx, organization_id, id)
+            .await?
+            .map(|group| (id, group.name)),
+    };
+    let mut parts = Vec::new();
+    match filter.status.parse::<super::InvitationStatus>() {
+        Ok(status) => parts.push(format!("status {}", status.label().to_lowercase())),
+        Err(_) => parts.push("any status".to_owned()),
+    }
+    if filter.import_id != 0 {
+        parts.push(format!("from import {}", filter.import_id));
+    }
+    if !filter.search.trim().is_empty() {
+        parts.push(format!("email containing {:?}", filter.search.trim()));
+    }
+    Ok((
+        group,
+        format!("All matching the filter: {}.", parts.join(", ")),
+    ))
 }
 
 pub async fn list(
@@ -226,17 +288,31 @@ pub async fn list(
     })
 }
 
-/// Cancels each of `ids` that is pending.
+/// Cancels each of `ids` that is pending, in one transaction.
 pub async fn cancel_many(
     db: &Db,
-    organization_id: i64,
+    user: &CurrentUser,
     ids: &[i64],
 ) -> Result<BulkOutcome, AppError> {
+    let organization_id = user.organization_id;
     let unique = bulk::unique_selection(ids, "invitations", TOO_MANY_SELECTED)?;
+    let mut tx = db.begin().await?;
     let mut done = 0;
     for chunk in unique.chunks(CHUNK) {
-        done += store::cancel_pending(&db.pool, organization_id, chunk).await? as i64;
+        done += store::cancel_pending(&mut *tx, organization_id, chunk).await? as i64;
     }
+    if done > 0 {
+        let skipped = unique.len() as i64 - done;
+        let entry = AuditEntry::by(user, AuditAction::InvitationsCancelled)
+            .count(done)
+            .details(if skipped > 0 {
+                format!("Selected on the Invitations page; {skipped} skipped: not pending.")
+            } else {
+                "Selected on the Invitations page.".to_owned()
+            });
+        record(&mut tx, &entry).await?;
+    }
+    tx.commit().await?;
     tracing::info!(
         organization_id,
         cancelled = done,
@@ -252,10 +328,23 @@ pub async fn cancel_many(
 /// Cancels every pending invitation matching `filter`, in one statement.
 pub async fn cancel_matching(
     db: &Db,
-    organization_id: i64,
+    user: &CurrentUser,
     filter: &InvitationFilter,
 ) -> Result<BulkOutcome, AppError> {
-    let done = store::cancel_matching(&db.pool, organization_id, filter, now()).await? as i64;
+    let organization_id = user.organization_id;
+    let mut tx = db.begin().await?;
+    let done = store::cancel_matching(&mut tx, organization_id, filter, now()).await? as i64;
+    if done > 0 {
+        let (group, details) = filter_described(&mut tx, organization_id, filter).await?;
+        let mut entry = AuditEntry::by(user, AuditAction::InvitationsCancelled)
+            .count(done)
+            .details(details);
+        if let Some((id, name)) = group {
+            entry = entry.subject(Subject::Group, id, name);
+        }
+        record(&mut tx, &entry).await?;
+    }
+    tx.commit().await?;
     tracing::info!(
         organization_id,
         cancelled = done,
@@ -269,11 +358,22 @@ pub async fn cancel_matching(
 }
 
 /// Cancels a pending invitation: its link stops working at once.
-pub async fn cancel(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {
-    if store::cancel_pending(&db.pool, organization_id, &[id]).await? == 1 {
+pub async fn cancel(db: &Db, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    let organization_id = user.organization_id;
+    let mut tx = db.begin().await?;
+    if store::cancel_pending(&mut *tx, organization_id, &[id]).await? == 1 {
+        let invitation = store::described(&mut *tx, organization_id, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let entry = AuditEntry::by(user, AuditAction::InvitationsCancelled)
+            .subject(Subject::Invitation, id, invitation.email)
+            .count(1)
+            .details(format!("Group: {}.", invitation.group_name));
+        record(&mut tx, &entry).await?;
+        tx.commit().await?;
         return Ok(());
     }
-    match store::status(&db.pool, organization_id, id).await? {
+    match store::status(&mut *tx, organization_id, id).await? {
         None => Err(AppError::NotFound),
         Some(status) => Err(AppError::Conflict(format!(
             "This invitation is {}; only pending ones can be cancelled.",

@@ -256,6 +256,29 @@ pub async fn cancel_pending<'c>(
     Ok(query.execute(db).await?.rows_affected())
 }
 
+/// Whom an invitation is for and to which group: how the audit log names it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Described {
+    pub email: String,
+    pub group_name: String,
+}
+
+pub async fn described<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    id: i64,
+) -> sqlx::Result<Option<Described>> {
+    sqlx::query_as(
+        "SELECT i.email, g.name AS group_name
+         FROM invitations i JOIN learning_groups g ON g.id = i.group_id
+         WHERE i.organization_id = $1 AND i.id = $2",
+    )
+    .bind(organization_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
 pub async fn status<'c>(
     db: impl Executor<'c, Database = Any>,
     organization_id: i64,

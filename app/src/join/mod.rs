@@ -153,7 +153,7 @@ pub async fn save_join_settings(
         allowed_domains,
         allow_subdomains: allow_subdomains.is_some_and(|value| value != "false" && value != "0"),
     };
-    service::save(&state.db, &state.settings, user.organization_id, &input).await
+    service::save(&state.db, &state.settings, &user, &input).await
 }
 
 /// The live availability check behind the slug field; answers with the slug

@@ -8,11 +8,16 @@ use super::{
     SlugCheck, VerifyLookup, MAX_WELCOME_CHARS, VERIFY_TTL_SECS,
 };
 use crate::{
+    audit::{
+        service::{record, AuditEntry},
+        AuditAction, Subject,
+    },
     auth::{
         self,
         service::{check_password, hash_password},
+        CurrentUser,
     },
-    db::Db,
+    db::{Db, Tx},
     error::AppError,
     groups,
     links::{
@@ -85,9 +90,10 @@ fn slug_taken() -> AppError {
 pub async fn save(
     db: &Db,
     settings: &Settings,
-    organization_id: i64,
+    user: &CurrentUser,
     input: &SettingsInput,
 ) -> Result<JoinSettings, AppError> {
+    let organization_id = user.organization_id;
     let slug = if input.slug.trim().is_empty() {
         None
     } else {
@@ -124,6 +130,7 @@ pub async fn save(
     let now = now();
     let mut tx = db.begin().await?;
     store::ensure_page(&mut tx, organization_id, now).await?;
+    let before = store::page_in(&mut tx, organization_id).await?;
     if let Some(group_id) = group_id {
         // Only a group of the caller's own organization.
         if !groups::store::exists(&mut *tx, organization_id, group_id).await? {
@@ -152,9 +159,84 @@ pub async fn save(
         }
         Err(error) => return Err(error.into()),
     }
+    if let Some(before) = before {
+        let changed = page_changes(&mut tx, organization_id, &before, &update).await?;
+        // Saved as it was: nothing changed, nothing to record.
+        if !changed.is_empty() {
+            let entry = AuditEntry::by(user, AuditAction::JoinPageChanged)
+                .subject_named(
+                    Subject::JoinPage,
+                    slug.as_deref()
+                        .map_or(String::new(), |slug| format!("/join/{slug}")),
+                )
+                .details(format!("{}.", changed.join("; ")));
+            record(&mut tx, &entry).await?;
+        }
+    }
     tx.commit().await?;
     tracing::info!(organization_id, enabled = input.enabled, "join page saved");
     self::settings(db, settings, organization_id).await
+}
+
+/// What a save changed, in words, for the audit log.
+async fn page_changes(
+    tx: &mut Tx,
+    organization_id: i64,
+    before: &store::PageRow,
+    after: &store::PageUpdate<'_>,
+) -> Result<Vec<String>, AppError> {
+    let mut changed = Vec::new();
+    match (before.enabled != 0, after.enabled) {
+        (false, true) => changed.push("turned on".to_owned()),
+        (true, false) => changed.push("turned off".to_owned()),
+        _ => {}
+    }
+    if before.slug.as_deref() != after.slug {
+        let link = |slug: Option<&str>| slug.map_or("none".to_owned(), |s| format!("/join/{s}"));
+        changed.push(format!(
+            "link {} (was {})",
+            link(after.slug),
+            link(before.slug.as_deref())
+        ));
+    }
+    if before.group_id != after.group_id {
+        let now = group_name(tx, organization_id, after.group_id).await?;
+        let was = group_name(tx, organization_id, before.group_id).await?;
+        changed.push(format!("joiners enter {now} (was {was})"));
+    }
+    if before.welcome_text != after.welcome_text {
+        changed.push("welcome text changed".to_owned());
+    }
+    if store::stored_domains(&before.allowed_domains) != after.allowed_domains {
+        let list = |domains: &[String]| match domains {
+            [] => "any".to_owned(),
+            domains => domains.join(", "),
+        };
+        changed.push(format!(
+            "allowed domains {} (was {})",
+            list(after.allowed_domains),
+            list(&store::stored_domains(&before.allowed_domains))
+        ));
+    }
+    match (before.allow_subdomains != 0, after.allow_subdomains) {
+        (false, true) => changed.push("subdomains allowed".to_owned()),
+        (true, false) => changed.push("subdomains no longer allowed".to_owned()),
+        _ => {}
+    }
+    Ok(changed)
+}
+
+async fn group_name(
+    tx: &mut Tx,
+    organization_id: i64,
+    id: Option<i64>,
+) -> Result<String, AppError> {
+    Ok(match id {
+        None => "none".to_owned(),
+        Some(id) => groups::store::get_in(tx, organization_id, id)
+            .await?
+            .map_or_else(|| format!("group {id}"), |group| group.name),
+    })
 }
 
 /// An open join page: on, with a group.

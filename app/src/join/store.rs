@@ -37,6 +37,17 @@ pub async fn page(db: &Db, organization_id: i64) -> Result<Option<PageRow>, sqlx
     .await
 }
 
+/// [`page`] inside a transaction.
+pub async fn page_in(tx: &mut Tx, organization_id: i64) -> Result<Option<PageRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT enabled, slug, group_id, welcome_text, allowed_domains, allow_subdomains
+         FROM join_pages WHERE organization_id = $1",
+    )
+    .bind(organization_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
 /// The organization whose page has this slug, if any.
 pub async fn slug_owner<'c>(
     executor: impl Executor<'c, Database = Any>,

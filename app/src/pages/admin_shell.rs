@@ -36,6 +36,7 @@ pub fn AdminShell() -> impl IntoView {
                                     <A href="/admin/imports">"Imports"</A>
                                     <A href="/admin/invitations">"Invitations"</A>
                                     <A href="/admin/join">"Join page"</A>
+                                    <A href="/admin/settings/activity">"Activity"</A>
                                 </nav>
                                 <span class="who">{format!("{} {}", user.first_name, user.last_name)}</span>
                                 <a class="link" href="/account/password">"Change password"</a>

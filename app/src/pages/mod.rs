@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod activity;
 pub mod admin_shell;
 pub mod contracts;
 pub mod group_detail;

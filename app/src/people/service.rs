@@ -2,6 +2,10 @@
 
 use super::{AccountStatus, LinkedPerson, PeoplePage, Person, Relation, PAGE_SIZE};
 use crate::{
+    audit::{
+        service::{record, AuditEntry},
+        AuditAction, Subject,
+    },
     auth::{self, CurrentUser},
     db::{like_pattern, Db},
     error::AppError,
@@ -146,9 +150,14 @@ pub async fn resend_welcome(
     mail::server::enqueue(
         &mut tx,
         Some(organization_id),
-        &rendered.to(email, WELCOME_RESEND),
+        &rendered.to(email.clone(), WELCOME_RESEND),
     )
     .await?;
+    let entry = AuditEntry::by(user, AuditAction::WelcomeResent)
+        .subject(Subject::Person, person_id, email)
+        .count(1)
+        .details(format!("Group: {}.", group.name));
+    record(&mut tx, &entry).await?;
     tx.commit().await?;
     tracing::info!(organization_id, person_id, "welcome email resent");
     Ok(())

@@ -14,6 +14,7 @@ mod abuse;
 mod abuse_bench;
 mod activation;
 mod api;
+mod audit;
 mod import_bench;
 mod import_crash;
 mod imports;

@@ -48,6 +48,7 @@ const CASES: &[(&str, Case)] = &[
     ("activation/send", Case::Attack(Caller::Admin)),
     ("activation/send_selected", Case::Attack(Caller::Admin)),
     ("activation/send_all", Case::Attack(Caller::Admin)),
+    ("audit/list", Case::Attack(Caller::Admin)),
     ("bootstrap", Case::Attack(Caller::Public)),
     ("create_organization", Case::Attack(Caller::Public)),
     ("login", Case::Attack(Caller::Public)),
@@ -147,6 +148,8 @@ struct Ids {
     message: i64,
     /// A's organization itself.
     organization: i64,
+    /// A's admin (ada@), who acted in A's activity log.
+    admin: i64,
     /// B's own group, for requests that need a valid one of B's.
     b_group: i64,
 }
@@ -275,6 +278,24 @@ fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
             vec![nothing(ids_form(&[a.provisioned, a.active]), "\"done\":0")]
         }
         "activation/send_all" => vec![nothing(form(&[]), "\"done\":0")],
+        "audit/list" => {
+            let list = |actor: i64, before: i64| {
+                form(&[
+                    ("action", String::new()),
+                    ("actor", actor.to_string()),
+                    ("from", String::new()),
+                    ("to", String::new()),
+                    ("before", before.to_string()),
+                ])
+            };
+            vec![
+                // A's admin as the person: none of B's events are theirs.
+                nothing(list(a.admin, 0), "\"events\":[]"),
+                no_leak(list(0, 0)),
+                // An old cursor pages B's own log, never A's.
+                no_leak(list(0, i64::MAX)),
+            ]
+        }
         "bootstrap" => vec![no_leak(form(&[]))],
         "create_organization" => vec![refused(form(&[
             ("organization_name", "Riverside Academy".into()),
@@ -637,6 +658,7 @@ async fn build(backend: Backend) -> Option<World> {
             active,
             message,
             organization: a_id,
+            admin: a_user.user_id,
             b_group,
         },
     })
@@ -674,6 +696,16 @@ async fn a_snapshot(world: &World) -> Vec<(String, String)> {
             vec![("search", String::new()), ("page", "1".into())],
         ),
         ("join/settings", vec![]),
+        (
+            "audit/list",
+            vec![
+                ("action", String::new()),
+                ("actor", "0".into()),
+                ("from", String::new()),
+                ("to", String::new()),
+                ("before", "0".into()),
+            ],
+        ),
     ];
     let mut snapshot = Vec::new();
     for (function, pairs) in reads {
@@ -699,6 +731,8 @@ async fn a_snapshot(world: &World) -> Vec<(String, String)> {
         "outbox",
         "activation_tokens",
         "join_pages",
+        // B's refused attacks record nothing, in A's log or B's.
+        "audit_events",
     ] {
         let n = world
             .server
@@ -823,11 +857,35 @@ async fn pages_and_forms_refuse_other_organizations(backend: Backend) {
         format!("/admin/imports/new?retry={}", ids.import),
         format!("/admin/invitations?group={}", ids.group),
         format!("/dev/mailbox/{}", ids.message),
+        "/admin/settings/activity".to_owned(),
+        format!("/admin/settings/activity?actor={}", ids.admin),
+        "/admin/settings/activity.csv".to_owned(),
+        format!("/admin/settings/activity.csv?actor={}", ids.admin),
     ] {
         let (status, html) = world.b.get_page(&path).await;
         if holds_a(&html) {
             failures.push(format!("B's GET {path}: {status} shows A's data"));
         }
+    }
+    // B's own activity export holds B's events only.
+    let (status, csv) = world.b.get_page("/admin/settings/activity.csv").await;
+    if status != StatusCode::OK || !csv.contains("Hillside Cohort") {
+        failures.push(format!("B's activity CSV: {status} {csv}"));
+    }
+    // A's activity export: refused to A's learner, a stranger is sent to log in.
+    let (status, body) = world.learner.get_page("/admin/settings/activity.csv").await;
+    if status != StatusCode::FORBIDDEN || holds_a(&body) {
+        failures.push(format!("A's learner got the activity CSV: {status} {body}"));
+    }
+    let stranger = world.server.client();
+    let (status, headers, body) = stranger
+        .get_with_headers("/admin/settings/activity.csv")
+        .await;
+    if status != StatusCode::SEE_OTHER
+        || headers.get("location").is_none_or(|l| l != "/login")
+        || holds_a(&body)
+    {
+        failures.push(format!("a stranger got the activity CSV: {status} {body}"));
     }
     {
         let group = ids.group.to_string();
@@ -943,7 +1001,13 @@ async fn imports_by_b_neither_change_nor_reveal_a_s_people(backend: Backend) {
 
     let after = a_snapshot(&world).await;
     // B's own imports, invitations and emails count in these tables.
-    let b_writes = ["imports", "outbox", "activation_tokens", "invitations"];
+    let b_writes = [
+        "imports",
+        "outbox",
+        "activation_tokens",
+        "invitations",
+        "audit_events",
+    ];
     for ((what, was), (_, is)) in before.iter().zip(&after) {
         // The learner's home may now ask them whether to join B (that is
         // the consent); their organizations and groups must not change.

@@ -207,9 +207,25 @@ pub async fn queue_draft(
     Ok(done.rows_affected() > 0)
 }
 
+/// What cancelling did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancelled {
+    /// It had not started: it ended now.
+    Ended,
+    /// It is running: the worker stops after its batch.
+    Requested,
+    /// Nothing: it had ended, or its cancel was asked for already.
+    Nothing,
+}
+
 /// Not started yet: it ends now. Running: the worker stops after its batch.
-pub async fn cancel(db: &Db, organization_id: i64, id: i64, now: i64) -> Result<(), AppError> {
-    sqlx::query(
+pub async fn cancel(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+    id: i64,
+    now: i64,
+) -> Result<Cancelled, AppError> {
+    let ended = sqlx::query(
         "UPDATE imports SET status = $4, finished_at = $3
          WHERE organization_id = $1 AND id = $2 AND status IN ($5, $6)",
     )
@@ -219,17 +235,25 @@ pub async fn cancel(db: &Db, organization_id: i64, id: i64, now: i64) -> Result<
     .bind(ImportStatus::Cancelled.as_str())
     .bind(ImportStatus::Draft.as_str())
     .bind(ImportStatus::Queued.as_str())
-    .execute(&db.pool)
+    .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "UPDATE imports SET cancel_requested = 1 WHERE organization_id = $1 AND id = $2 AND status = $3",
+    if ended.rows_affected() > 0 {
+        return Ok(Cancelled::Ended);
+    }
+    let requested = sqlx::query(
+        "UPDATE imports SET cancel_requested = 1
+         WHERE organization_id = $1 AND id = $2 AND status = $3 AND cancel_requested = 0",
     )
     .bind(organization_id)
     .bind(id)
     .bind(ImportStatus::Running.as_str())
-    .execute(&db.pool)
+    .execute(conn)
     .await?;
-    Ok(())
+    Ok(if requested.rows_affected() > 0 {
+        Cancelled::Requested
+    } else {
+        Cancelled::Nothing
+    })
 }
 
 /// An import as its pages list it.
@@ -282,6 +306,21 @@ pub async fn get(
     .bind(organization_id)
     .bind(id)
     .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// [`get`] inside a transaction.
+pub async fn get_in(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+    id: i64,
+) -> Result<Option<SummaryRecord>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "{SUMMARY_SELECT} WHERE i.organization_id = $1 AND i.id = $2"
+    ))
+    .bind(organization_id)
+    .bind(id)
+    .fetch_optional(conn)
     .await?)
 }
 

@@ -1,8 +1,15 @@
 //! Resending invitations: a new link, a fresh expiry and the email again,
 //! one at a time or in bulk, within the daily limit per address.
 
-use super::{invite_group, send_email, InvitationEmail, DAY, RESEND_KIND, TOO_MANY_SELECTED};
+use super::{
+    filter_described, invite_group, send_email, InvitationEmail, DAY, RESEND_KIND,
+    TOO_MANY_SELECTED,
+};
 use crate::{
+    audit::{
+        service::{record, AuditEntry},
+        AuditAction, Subject,
+    },
     auth::CurrentUser,
     bulk::{self, BulkOutcome, CHUNK},
     contracts,
@@ -15,7 +22,11 @@ use crate::{
 
 /// Why a resend did not happen.
 enum Resent {
-    Done,
+    /// Sent again to this address, for this group.
+    Done {
+        email: String,
+        group: String,
+    },
     NotFound,
     NotResendable(InvitationStatus),
     NewerPending,
@@ -34,7 +45,12 @@ pub async fn resend(
 ) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     match resend_in(&mut tx, settings, user, &user.display_name(), id, now()).await? {
-        Resent::Done => {
+        Resent::Done { email, group } => {
+            let entry = AuditEntry::by(user, AuditAction::InvitationsResent)
+                .subject(Subject::Invitation, id, email)
+                .count(1)
+                .details(format!("Group: {group}."));
+            record(&mut tx, &entry).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -110,7 +126,10 @@ async fn resend_in(
         kind: RESEND_KIND,
     };
     send_email(tx, settings, organization_id, id, &message).await?;
-    Ok(Resent::Done)
+    Ok(Resent::Done {
+        email: target.email,
+        group: group.name,
+    })
 }
 
 /// Locks the contracts of the invitations `ids` (in contract order) before
@@ -136,30 +155,37 @@ pub async fn resend_many(
     ids: &[i64],
 ) -> Result<BulkOutcome, AppError> {
     let unique = bulk::unique_selection(ids, "invitations", TOO_MANY_SELECTED)?;
-    resend_each(db, settings, user, &unique).await
+    resend_each(db, settings, user, &unique, None).await
 }
 
+/// Resends `ids` a chunk per transaction; the audit record of them all (for
+/// `filter`'s "all matching", or a selection) goes in the last chunk's.
 async fn resend_each(
     db: &Db,
     settings: &Settings,
     user: &CurrentUser,
     ids: &[i64],
+    filter: Option<&InvitationFilter>,
 ) -> Result<BulkOutcome, AppError> {
     let inviter = user.display_name();
     let mut outcome = BulkOutcome::default();
-    for chunk in ids.chunks(CHUNK) {
+    let chunks = ids.chunks(CHUNK).count();
+    for (n, chunk) in ids.chunks(CHUNK).enumerate() {
         let now = now();
         let mut tx = db.begin().await?;
         lock_contracts(&mut tx, user.organization_id, chunk, now).await?;
         for &id in chunk {
             match resend_in(&mut tx, settings, user, &inviter, id, now).await? {
-                Resent::Done => outcome.done += 1,
+                Resent::Done { .. } => outcome.done += 1,
                 Resent::RateLimited(_) => outcome.rate_limited += 1,
                 Resent::NotFound
                 | Resent::NotResendable(_)
                 | Resent::NewerPending
                 | Resent::NoSeats(_) => outcome.skipped += 1,
             }
+        }
+        if n + 1 == chunks && outcome.done > 0 {
+            record_bulk_resend(&mut tx, user, &outcome, filter).await?;
         }
         tx.commit().await?;
     }
@@ -173,6 +199,40 @@ async fn resend_each(
     Ok(outcome)
 }
 
+async fn record_bulk_resend(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    outcome: &BulkOutcome,
+    filter: Option<&InvitationFilter>,
+) -> Result<(), AppError> {
+    let (group, how) = match filter {
+        Some(filter) => filter_described(tx, user.organization_id, filter).await?,
+        None => (None, "Selected on the Invitations page.".to_owned()),
+    };
+    let mut left_out = Vec::new();
+    if outcome.rate_limited > 0 {
+        left_out.push(format!(
+            "{} left out: their address had its resends for today",
+            outcome.rate_limited
+        ));
+    }
+    if outcome.skipped > 0 {
+        left_out.push(format!("{} skipped: not resendable", outcome.skipped));
+    }
+    let details = if left_out.is_empty() {
+        how
+    } else {
+        format!("{how} {}.", left_out.join("; "))
+    };
+    let mut entry = AuditEntry::by(user, AuditAction::InvitationsResent)
+        .count(outcome.done)
+        .details(details);
+    if let Some((id, name)) = group {
+        entry = entry.subject(Subject::Group, id, name);
+    }
+    record(tx, &entry).await
+}
+
 /// Resends every pending or expired invitation matching `filter`.
 pub async fn resend_matching(
     db: &Db,
@@ -181,5 +241,5 @@ pub async fn resend_matching(
     filter: &InvitationFilter,
 ) -> Result<BulkOutcome, AppError> {
     let ids = store::resendable_matching(&db.pool, user.organization_id, filter, now()).await?;
-    resend_each(db, settings, user, &ids).await
+    resend_each(db, settings, user, &ids, Some(filter)).await
 }

@@ -140,7 +140,7 @@ pub async fn resendable_matching(
 
 /// Cancels every pending invitation matching `filter`, in one statement.
 pub async fn cancel_matching(
-    db: &sqlx::AnyPool,
+    db: &mut sqlx::AnyConnection,
     organization_id: i64,
     filter_by: &InvitationFilter,
     now: i64,
