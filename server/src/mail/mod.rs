@@ -32,9 +32,12 @@ use lettre::{
 use tokio::sync::Mutex;
 
 mod config;
+mod dkim;
 mod smtp;
+mod subject;
 
 pub use config::{domain_of, message_id, MailConfig, SmtpConfig, TlsMode};
+pub use dkim::DkimSettings;
 use smtp::SMTP_TIMEOUT;
 
 /// The most delivery results recorded in one transaction.
@@ -63,6 +66,7 @@ pub struct Sender {
     db: app::db::Db,
     config: MailConfig,
     from: Mailbox,
+    dkim: Option<lettre::message::dkim::DkimConfig>,
     /// Idle SMTP connections, reused across messages.
     idle: std::sync::Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
     next_slot: Mutex<Instant>,
@@ -79,6 +83,7 @@ impl Sender {
         }
         Ok(Sender {
             db,
+            dkim: config.dkim.as_ref().map(DkimSettings::lettre_config),
             config,
             from,
             idle: std::sync::Mutex::new(Vec::new()),
@@ -140,10 +145,9 @@ impl Sender {
             Ok(to) => to,
             Err(error) => return Outcome::Permanent(format!("invalid recipient: {error}")),
         };
-        let message = Message::builder()
+        let message = subject::subject(Message::builder(), &row.subject)
             .from(self.from.clone())
             .to(to)
-            .subject(row.subject.clone())
             .message_id(Some(message_id(
                 row.id,
                 row.created_at,
@@ -162,12 +166,15 @@ impl Sender {
                             .body(html),
                     ),
             );
-        let message = match message {
+        let mut message = match message {
             Ok(message) => message,
             Err(error) => {
                 return Outcome::Permanent(format!("could not build the message: {error}"))
             }
         };
+        if let Some(dkim) = &self.dkim {
+            message.sign(dkim);
+        }
         let mut stopping = shutdown.clone();
         tokio::select! {
             _ = self.throttle() => {}
