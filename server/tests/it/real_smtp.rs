@@ -644,7 +644,26 @@ async fn the_verifier_finds_what_is_wrong() {
                \r\n\
                Open /invite/abc or http://elsewhere.test/x &amp; more\r\n";
     send_raw(&verifier, "zoe@example.org", bad.as_bytes()).await;
-    send_raw(&verifier, "zoe@example.org", bad.as_bytes()).await;
+    // Well-formed headers, but the Message-ID again, a Latin-1 part, and
+    // links that are relative, elsewhere, or only in one part.
+    let links = "From: Muster <no-reply@muster.test>\r\n\
+                 To: zoe@example.org\r\n\
+                 Subject: Links\r\n\
+                 Date: Mon, 30 Nov 2026 12:00:00 +0000\r\n\
+                 Message-ID: <same@muster.test>\r\n\
+                 MIME-Version: 1.0\r\n\
+                 Content-Type: multipart/alternative; boundary=\"b\"\r\n\
+                 \r\n\
+                 --b\r\n\
+                 Content-Type: text/plain; charset=iso-8859-1\r\n\
+                 \r\n\
+                 Open http://elsewhere.test/x &amp; more\r\n\
+                 --b\r\n\
+                 Content-Type: text/html; charset=utf-8\r\n\
+                 \r\n\
+                 <a href=\"/invite/abc\">Open</a>\r\n\
+                 --b--\r\n";
+    send_raw(&verifier, "zoe@example.org", links.as_bytes()).await;
     // A well-made message signed with a key that is not the published one.
     let mut signed = lettre::Message::builder()
         .from(FROM.parse().unwrap())
@@ -675,11 +694,18 @@ async fn the_verifier_finds_what_is_wrong() {
         assert!(first.contains(expected), "{expected:?} in:\n{first}");
     }
     assert!(!first.contains("already used"), "{first}");
-    assert!(
-        problems_of(&verdicts[1]).contains("Message-ID <same@muster.test> was already used"),
-        "{}",
-        problems_of(&verdicts[1])
-    );
+    let second = problems_of(&verdicts[1]);
+    for expected in [
+        "Message-ID <same@muster.test> was already used",
+        "text/plain has charset 'iso-8859-1', not utf-8",
+        "HTML entities in the plain text part",
+        "link 'http://elsewhere.test/x' is not an absolute link on http://muster.test",
+        "link '/invite/abc' is not an absolute link on http://muster.test",
+        "the text part links ['http://elsewhere.test/x'] but the HTML part ['/invite/abc']",
+    ] {
+        assert!(second.contains(expected), "{expected:?} in:\n{second}");
+    }
+    assert!(!second.contains("Date appears"), "{second}");
     let other_signed = problems_of(&verdicts[2]);
     assert_eq!(other_signed, "dkim.verify failed", "{:#}", verdicts[2]);
     assert_eq!(verdicts[2]["dkim"]["signed"], true);
