@@ -6,7 +6,8 @@
 //! Each message must come out clean, read back as the outbox meant it, and
 //! its links must open on the server at `MUSTER_BASE_URL`.
 //!
-//! Needs python3 with aiosmtpd and dkimpy (scripts/setup installs them) and
+//! Needs python3 with aiosmtpd, dkimpy and pynacl (for Ed25519 signatures;
+//! scripts/setup installs them) and
 //! the openssl command; without them these tests say so and pass, except
 //! under CI=true, where they fail.
 
@@ -61,9 +62,9 @@ fn available(what: &str, program: &str, args: &[&str]) -> bool {
 
 fn verifier_available() -> bool {
     available(
-        "python3 with aiosmtpd and dkimpy",
+        "python3 with aiosmtpd, dkimpy and pynacl",
         "python3",
-        &["-c", "import aiosmtpd, dkim"],
+        &["-c", "import aiosmtpd, dkim, nacl"],
     )
 }
 
@@ -77,8 +78,26 @@ struct DkimKey {
 const SELECTOR: &str = "muster2026";
 const DKIM_DOMAIN: &str = "muster.test";
 
-/// A new 2048-bit RSA key made with openssl, as an admin would make one.
-fn dkim_key(name: &str) -> Option<DkimKey> {
+#[derive(Debug, Clone, Copy)]
+enum KeyKind {
+    Rsa,
+    Ed25519,
+}
+
+impl KeyKind {
+    /// The `a=` tag of its signatures.
+    fn algorithm(self) -> &'static str {
+        match self {
+            KeyKind::Rsa => "rsa-sha256",
+            KeyKind::Ed25519 => "ed25519-sha256",
+        }
+    }
+}
+
+/// A new key made with openssl as an admin would make one (RSA-2048, or
+/// Ed25519), and its DNS record.
+fn dkim_key(name: &str, kind: KeyKind) -> Option<DkimKey> {
+    use base64::Engine;
     if !available("the openssl command", "openssl", &["version"]) {
         return None;
     }
@@ -92,26 +111,43 @@ fn dkim_key(name: &str) -> Option<DkimKey> {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let private_key_file = dir.join("dkim.pem").display().to_string();
+    let algorithm: &[&str] = match kind {
+        KeyKind::Rsa => &["RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        KeyKind::Ed25519 => &["ed25519"],
+    };
     let made = std::process::Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt"])
-        .args(["rsa_keygen_bits:2048", "-out", &private_key_file])
+        .args(["genpkey", "-algorithm"])
+        .args(algorithm)
+        .args(["-out", &private_key_file])
         .stderr(Stdio::null())
         .status()
         .unwrap();
     assert!(made.success(), "openssl genpkey");
     let public = std::process::Command::new("openssl")
-        .args(["pkey", "-pubout", "-in", &private_key_file])
+        .args([
+            "pkey",
+            "-pubout",
+            "-outform",
+            "DER",
+            "-in",
+            &private_key_file,
+        ])
         .output()
         .unwrap();
     assert!(public.status.success(), "openssl pkey -pubout");
-    let p: String = String::from_utf8(public.stdout)
-        .unwrap()
-        .lines()
-        .filter(|line| !line.starts_with("-----"))
-        .collect();
+    let base64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let txt = match kind {
+        // RFC 6376: the DER SubjectPublicKeyInfo.
+        KeyKind::Rsa => format!("v=DKIM1; k=rsa; p={}", base64(&public.stdout)),
+        // RFC 8463: the raw 32-byte key, the end of its SubjectPublicKeyInfo.
+        KeyKind::Ed25519 => format!(
+            "v=DKIM1; k=ed25519; p={}",
+            base64(&public.stdout[public.stdout.len() - 32..])
+        ),
+    };
     Some(DkimKey {
         private_key_file,
-        txt: format!("v=DKIM1; k=rsa; p={p}"),
+        txt,
     })
 }
 
@@ -549,10 +585,18 @@ async fn every_email_reads_back_cleanly_and_its_links_work(backend: Backend) {
 }
 
 async fn every_email_is_dkim_signed_and_verifies(backend: Backend) {
+    signed_with(backend, KeyKind::Rsa).await;
+}
+
+async fn every_email_is_ed25519_signed_and_verifies(backend: Backend) {
+    signed_with(backend, KeyKind::Ed25519).await;
+}
+
+async fn signed_with(backend: Backend, kind: KeyKind) {
     if !verifier_available() {
         return;
     }
-    let Some(key) = dkim_key("signing") else {
+    let Some(key) = dkim_key("signing", kind) else {
         return;
     };
     let port = free_port();
@@ -587,7 +631,7 @@ async fn every_email_is_dkim_signed_and_verifies(backend: Backend) {
         assert_eq!(dkim["tampered_subject_verifies"], false);
         assert_eq!(dkim["domain"], DKIM_DOMAIN);
         assert_eq!(dkim["selector"], SELECTOR);
-        assert_eq!(dkim["algorithm"], "rsa-sha256");
+        assert_eq!(dkim["algorithm"], kind.algorithm());
         assert_eq!(dkim["canonicalization"], "relaxed/relaxed");
     }
 }
@@ -631,7 +675,10 @@ async fn the_verifier_finds_what_is_wrong() {
     if !verifier_available() {
         return;
     }
-    let (Some(key), Some(other_key)) = (dkim_key("trusted"), dkim_key("other")) else {
+    let (Some(key), Some(other_key)) = (
+        dkim_key("trusted", KeyKind::Rsa),
+        dkim_key("other", KeyKind::Rsa),
+    ) else {
         return;
     };
     let verifier = Verifier::start("http://muster.test", Some(&key)).await;
@@ -715,4 +762,5 @@ async fn the_verifier_finds_what_is_wrong() {
 on_both_backends! {
     every_email_reads_back_cleanly => every_email_reads_back_cleanly_and_its_links_work;
     every_email_is_dkim_signed => every_email_is_dkim_signed_and_verifies;
+    every_email_is_ed25519_signed => every_email_is_ed25519_signed_and_verifies;
 }
