@@ -9,7 +9,7 @@ use app::{
 
 use crate::{
     client_addr::TrustedProxies,
-    mail::{MailConfig, SmtpConfig, TlsMode},
+    mail::{DkimSettings, MailConfig, SmtpConfig, TlsMode},
 };
 use leptos::prelude::LeptosOptions;
 
@@ -56,6 +56,21 @@ pub enum ConfigError {
          (make one with: openssl rand -hex 32)"
     )]
     SecretKeyRequired,
+    #[error(
+        "DKIM signing needs MUSTER_DKIM_SELECTOR, MUSTER_DKIM_DOMAIN and \
+         MUSTER_DKIM_PRIVATE_KEY_FILE together (or none of them); missing: {}",
+        .0.join(", ")
+    )]
+    DkimIncomplete(Vec<&'static str>),
+    #[error("could not read MUSTER_DKIM_PRIVATE_KEY_FILE {path}: {source}")]
+    DkimKeyFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("MUSTER_DKIM_PRIVATE_KEY_FILE {path}: {reason}")]
+    DkimKey { path: String, reason: String },
+    #[error("{name} must be a DNS name (letters, digits, hyphens, dots), got {value:?}")]
+    DkimName { name: &'static str, value: String },
     #[error("could not read or create the secret key file {path}: {source}")]
     SecretKeyFile {
         path: String,
@@ -294,7 +309,55 @@ fn mail_config(
     mail.max_attempts = number(get, "MUSTER_MAIL_MAX_ATTEMPTS", mail.max_attempts)?.max(1);
     mail.retry_base_secs = number(get, "MUSTER_MAIL_RETRY_SECONDS", mail.retry_base_secs)?.max(1);
     mail.lease_secs = number(get, "MUSTER_MAIL_LEASE_SECONDS", mail.lease_secs)?.max(5);
+    mail.dkim = dkim(get)?;
     Ok(mail)
+}
+
+/// `MUSTER_DKIM_*`: all three, or none (no signing).
+fn dkim(get: &impl Fn(&str) -> Option<String>) -> Result<Option<DkimSettings>, ConfigError> {
+    const NAMES: [&str; 3] = [
+        "MUSTER_DKIM_SELECTOR",
+        "MUSTER_DKIM_DOMAIN",
+        "MUSTER_DKIM_PRIVATE_KEY_FILE",
+    ];
+    let values = NAMES.map(|name| {
+        get(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    });
+    let missing: Vec<&'static str> = NAMES
+        .iter()
+        .zip(&values)
+        .filter(|(_, value)| value.is_none())
+        .map(|(name, _)| *name)
+        .collect();
+    let [Some(selector), Some(domain), Some(path)] = values else {
+        return if missing.len() == NAMES.len() {
+            Ok(None)
+        } else {
+            Err(ConfigError::DkimIncomplete(missing))
+        };
+    };
+    // Both go into a DNS name and the signature's tags, where a space or a
+    // semicolon would break the header.
+    for (name, value) in [(NAMES[0], &selector), (NAMES[1], &domain)] {
+        let dns_name = value.split('.').all(|label| {
+            !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+        if !dns_name {
+            return Err(ConfigError::DkimName {
+                name,
+                value: value.clone(),
+            });
+        }
+    }
+    let pem = std::fs::read_to_string(&path).map_err(|source| ConfigError::DkimKeyFile {
+        path: path.clone(),
+        source,
+    })?;
+    DkimSettings::new(&selector, &domain.to_ascii_lowercase(), &pem)
+        .map(Some)
+        .map_err(|reason| ConfigError::DkimKey { path, reason })
 }
 
 fn flag(
@@ -310,5 +373,114 @@ fn flag(
             name,
             value: other.to_owned(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/mail/testdata/rsa_pkcs8.pem"
+    );
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| match name {
+            // A key in the environment: no key file is written beside a database.
+            "MUSTER_SECRET_KEY" => Some("00".repeat(32)),
+            _ => vars
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned()),
+        })
+    }
+
+    #[test]
+    fn dkim_is_off_without_its_variables_and_on_with_all_three() {
+        assert!(config(&[]).unwrap().mail.dkim.is_none());
+        let on = config(&[
+            ("MUSTER_DKIM_SELECTOR", "mail2026"),
+            ("MUSTER_DKIM_DOMAIN", "Muster.Example.org"),
+            ("MUSTER_DKIM_PRIVATE_KEY_FILE", KEY),
+        ])
+        .unwrap();
+        let dkim = on.mail.dkim.unwrap();
+        assert_eq!(
+            (dkim.selector.as_str(), dkim.domain.as_str()),
+            ("mail2026", "muster.example.org")
+        );
+    }
+
+    #[test]
+    fn dkim_needs_all_three_variables() {
+        let error = config(&[("MUSTER_DKIM_SELECTOR", "mail2026")]).unwrap_err();
+        assert!(
+            matches!(&error, ConfigError::DkimIncomplete(missing)
+                if missing == &["MUSTER_DKIM_DOMAIN", "MUSTER_DKIM_PRIVATE_KEY_FILE"]),
+            "{error:?}"
+        );
+        assert!(error
+            .to_string()
+            .ends_with("missing: MUSTER_DKIM_DOMAIN, MUSTER_DKIM_PRIVATE_KEY_FILE"));
+        let error = config(&[
+            ("MUSTER_DKIM_DOMAIN", "muster.example.org"),
+            ("MUSTER_DKIM_PRIVATE_KEY_FILE", KEY),
+            ("MUSTER_DKIM_SELECTOR", " "),
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(&error, ConfigError::DkimIncomplete(missing) if missing == &["MUSTER_DKIM_SELECTOR"]),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn dkim_refuses_a_missing_file_a_bad_key_and_bad_names() {
+        let with = |selector: &str, domain: &str, file: &str| {
+            config(&[
+                ("MUSTER_DKIM_SELECTOR", selector),
+                ("MUSTER_DKIM_DOMAIN", domain),
+                ("MUSTER_DKIM_PRIVATE_KEY_FILE", file),
+            ])
+            .unwrap_err()
+        };
+        let error = with("mail", "muster.example.org", "/nonexistent/dkim.pem");
+        assert!(
+            matches!(&error, ConfigError::DkimKeyFile { path, .. } if path == "/nonexistent/dkim.pem"),
+            "{error:?}"
+        );
+        // A file that is not a private key (this source file).
+        let error = with(
+            "mail",
+            "muster.example.org",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/src/config.rs"),
+        );
+        assert!(
+            matches!(&error, ConfigError::DkimKey { reason, .. } if reason.contains("expected a PEM private key")),
+            "{error:?}"
+        );
+        let error = with("mail; x=1", "muster.example.org", KEY);
+        assert!(
+            matches!(
+                &error,
+                ConfigError::DkimName {
+                    name: "MUSTER_DKIM_SELECTOR",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let error = with("mail", "muster..org", KEY);
+        assert!(
+            matches!(
+                &error,
+                ConfigError::DkimName {
+                    name: "MUSTER_DKIM_DOMAIN",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
     }
 }

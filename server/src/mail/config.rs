@@ -55,6 +55,8 @@ pub struct MailConfig {
     pub poll: Duration,
     /// The domain in Message-IDs.
     pub message_id_domain: String,
+    /// Signs every message when set (`MUSTER_DKIM_*`).
+    pub dkim: Option<super::DkimSettings>,
 }
 
 impl MailConfig {
@@ -71,6 +73,7 @@ impl MailConfig {
             lease_secs: 300,
             poll: Duration::from_secs(1),
             message_id_domain: domain,
+            dkim: None,
         }
     }
 }

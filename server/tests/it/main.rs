@@ -26,6 +26,7 @@ mod migrations;
 mod outbox;
 mod pages;
 mod passwords;
+mod real_smtp;
 mod schema_parity;
 mod sessions;
 mod shutdown;

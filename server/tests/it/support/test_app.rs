@@ -50,16 +50,20 @@ impl TestApp {
         } else {
             None
         };
-        let config = server::Config::from_lookup(|name| match name {
-            "DATABASE_URL" => Some(database_url.clone()),
-            "MUSTER_BIND" => Some("127.0.0.1:0".to_owned()),
-            "MUSTER_BASE_URL" => Some(BASE_URL.to_owned()),
-            "MUSTER_OPEN_SIGNUP" => Some(open_signup.to_string()),
-            "MUSTER_SECRET_KEY" => Some(super::SECRET_KEY.to_owned()),
-            _ => extra
-                .iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| value.clone()),
+        // `extra` may also set the bind address and base URL (a test that
+        // follows emailed links serves at its own base URL).
+        let config = server::Config::from_lookup(|name| {
+            if let Some((_, value)) = extra.iter().find(|(key, _)| *key == name) {
+                return Some(value.clone());
+            }
+            match name {
+                "DATABASE_URL" => Some(database_url.clone()),
+                "MUSTER_BIND" => Some("127.0.0.1:0".to_owned()),
+                "MUSTER_BASE_URL" => Some(BASE_URL.to_owned()),
+                "MUSTER_OPEN_SIGNUP" => Some(open_signup.to_string()),
+                "MUSTER_SECRET_KEY" => Some(super::SECRET_KEY.to_owned()),
+                _ => None,
+            }
         })
         .unwrap();
         let running = server::start(config).await.expect("server starts");
