@@ -25,7 +25,7 @@ mod values;
 pub use check::{check, check_with, sheets_to_check, CheckOptions, CheckReport};
 pub use email::{Email, EmailError};
 pub use header::{header_key, header_words};
-pub use issue::{Issue, IssueCode, Severity};
+pub use issue::{Issue, IssueCode, Issues, Severity};
 pub use kinds::{ColumnSpec, FieldId, ImportKind, Requirement, Role, ValueType};
 pub use limits::Limits;
 pub use mapping::{map_headers, Mapping, MappingOverrides};

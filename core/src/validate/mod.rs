@@ -5,7 +5,8 @@ mod rules;
 
 use serde::{Deserialize, Serialize};
 
-use crate::issue::{Issue, IssueCode, Severity};
+use crate::email::Email;
+use crate::issue::{Issue, IssueCode, Issues, Severity};
 use crate::kinds::{FieldId, ImportKind, Role};
 use crate::mapping::Mapping;
 use crate::parse::{Sheet, SourceRow};
@@ -91,6 +92,8 @@ pub enum RowStatus {
     Deleted,
 }
 
+/// One row as checked. Kept small (48 bytes on 64-bit targets): a 100k-row import holds
+/// 100k of them, and the rarer data (names, links, issues) lives behind pointers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckedRow {
     pub row_number: u32,
@@ -100,7 +103,7 @@ pub struct CheckedRow {
     #[serde(default)]
     pub deleted: bool,
     pub values: RowValues,
-    pub issues: Vec<Issue>,
+    pub issues: Issues,
 }
 
 impl CheckedRow {
@@ -200,7 +203,7 @@ impl From<CheckedWire> for Checked {
             sheets: w.sheets,
             rows: Vec::new(),
             totals: Totals::default(),
-            index: EmailIndex::default(),
+            index: EmailIndex::with_capacity(w.rows.len()),
             cursor: None,
             arena: Default::default(),
         };
@@ -312,6 +315,9 @@ impl Checked {
 
     /// Checks one row of the sheet last begun with [`Self::begin_sheet`].
     pub fn push_row<R: RowSource>(&mut self, src: R) {
+        if self.index.is_full() {
+            self.grow_index();
+        }
         let Some(cursor) = self.cursor.as_ref() else {
             return;
         };
@@ -359,7 +365,7 @@ impl Checked {
             sheet: cursor.sheet,
             deleted: false,
             values,
-            issues,
+            issues: issues.into(),
         };
         self.totals.count(row.status(), 1);
         self.rows.push(row);
@@ -382,7 +388,7 @@ impl Checked {
         if row.deleted {
             return Vec::new();
         }
-        let old_hash = row.values.email.as_ref().map(|e| e.key_hash());
+        let old_email = row.values.email.clone();
         self.totals.count(row.status(), -1);
 
         let sheet = row.sheet as usize;
@@ -400,35 +406,36 @@ impl Checked {
         let stale = |i: &Issue| {
             is_row_rule(i.code) || (i.field == Some(field) && i.code != IssueCode::DuplicateEmail)
         };
-        row.issues.retain(|i| !stale(i));
+        let mut issues = row.issues.take();
+        issues.retain(|i| !stale(i));
         apply_field(
             &ctx,
             &mut row.values,
             row.row_number,
             field,
             new_value,
-            &mut row.issues,
+            &mut issues,
         );
-        row_rules(&ctx, &row.values, row.row_number, &mut row.issues);
+        row_rules(&ctx, &row.values, row.row_number, &mut issues);
+        row.issues = issues.into();
         self.totals.count(row.status(), 1);
 
         let mut touched = vec![row_index];
         if field == FieldId::Email {
-            let new_hash = self.rows[row_index]
-                .values
-                .email
-                .as_ref()
-                .map(|e| e.key_hash());
-            if let Some(h) = old_hash {
-                self.index.remove(h, row_index as u32);
-                touched.extend(self.refresh_duplicates(h));
+            let new_email = self.rows[row_index].values.email.clone();
+            if let Some(old) = &old_email {
+                self.index.remove(old.key_hash(), row_index as u32);
+                touched.extend(self.refresh_duplicates(old));
             }
-            if let Some(h) = new_hash {
-                self.index.insert(h, row_index as u32);
-                touched.extend(self.refresh_duplicates(h));
-            }
-            if new_hash.is_none() {
-                self.set_duplicate(row_index, None);
+            match &new_email {
+                Some(new) => {
+                    if self.index.is_full() {
+                        self.grow_index();
+                    }
+                    self.index.insert(new.key_hash(), row_index as u32);
+                    touched.extend(self.refresh_duplicates(new));
+                }
+                None => self.set_duplicate(row_index, None),
             }
         }
         touched.sort_unstable();
@@ -467,12 +474,12 @@ impl Checked {
         }
         let status = row.status();
         row.deleted = true;
-        let hash = row.values.email.as_ref().map(|e| e.key_hash());
+        let email = row.values.email.clone();
         self.totals.count(status, -1);
         let mut touched = vec![row_index];
-        if let Some(h) = hash {
-            self.index.remove(h, row_index as u32);
-            touched.extend(self.refresh_duplicates(h));
+        if let Some(e) = &email {
+            self.index.remove(e.key_hash(), row_index as u32);
+            touched.extend(self.refresh_duplicates(e));
         }
         touched
     }
@@ -494,28 +501,32 @@ impl Checked {
             .collect()
     }
 
-    /// Re-decides the duplicate flag of every row in one index bucket.
-    fn refresh_duplicates(&mut self, hash: u64) -> Vec<usize> {
+    /// Re-decides the duplicate flag of every row holding `email`; returns those rows.
+    fn refresh_duplicates(&mut self, email: &Email) -> Vec<usize> {
         let rows: Vec<usize> = self
             .index
-            .rows(hash)
+            .rows(email.key_hash())
             .into_iter()
             .map(|i| i as usize)
+            .filter(|&i| self.rows[i].values.email.as_ref() == Some(email))
             .collect();
-        // One representative per distinct email in the chain (almost always just one), so
-        // this stays linear in the chain length.
-        let mut firsts: Vec<usize> = Vec::new();
+        // Chains are ascending and hold no deleted rows, so the first is the original.
+        let first = rows.first().copied();
         for &i in &rows {
-            let first = firsts
-                .iter()
-                .copied()
-                .find(|&j| self.rows[j].values.email == self.rows[i].values.email);
-            if first.is_none() {
-                firsts.push(i);
-            }
-            self.set_duplicate(i, first);
+            self.set_duplicate(i, first.filter(|&f| f != i));
         }
         rows
+    }
+
+    /// Rebuilds the email index twice as large. Only rows not deleted are indexed.
+    fn grow_index(&mut self) {
+        let mut index = EmailIndex::with_capacity((self.rows.len() + 1) * 2);
+        for (i, row) in self.rows.iter().enumerate() {
+            if let Some(e) = row.values.email.as_ref().filter(|_| !row.deleted) {
+                index.insert(e.key_hash(), i as u32);
+            }
+        }
+        self.index = index;
     }
 
     fn set_duplicate(&mut self, i: usize, first: Option<usize>) {

@@ -326,3 +326,48 @@ fn revalidating_a_whole_row_rechecks_every_mapped_cell() {
     assert_eq!(c.rows[0].values.expiry_days, Some(5));
     assert_eq!(c.totals.ready, 1);
 }
+
+/// A 100k-row import holds 100k of these; growing it costs megabytes (see the README's
+/// peak-heap figures).
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn a_checked_row_stays_48_bytes() {
+    assert_eq!(std::mem::size_of::<CheckedRow>(), 48);
+}
+
+#[test]
+fn duplicates_are_found_when_rows_arrive_without_a_size_hint() {
+    // No size hint and a second tab: the email index starts small and is rebuilt larger
+    // as rows arrive, which must keep every earlier row findable.
+    let mapping = crate::mapping::map_headers(
+        ImportKind::Invites,
+        &["Email".to_string()],
+        &Default::default(),
+    );
+    let mut c = Checked::empty(ImportKind::Invites, &ValidationOptions::default());
+    let row = |n: u32, e: String| SourceRow {
+        number: n,
+        cells: vec![e],
+    };
+    let first: Vec<SourceRow> = (0..1_000)
+        .map(|i| row(i + 2, format!("p{i}@x.org")))
+        .collect();
+    c.add_rows("One", &mapping, first.iter().filter(|_| true));
+    let second: Vec<SourceRow> = (0..1_000)
+        .map(|i| row(i + 2, format!("P{}@X.org", i * 7 % 3_000)))
+        .collect();
+    c.add_rows("Two", &mapping, second.iter().filter(|_| true));
+    let dups: Vec<usize> = (0..c.rows.len())
+        .filter(|&i| codes(&c, i).contains(&IssueCode::DuplicateEmail))
+        .collect();
+    let expected: Vec<usize> = (0..1_000)
+        .filter(|i| i * 7 % 3_000 < 1_000)
+        .map(|i| 1_000 + i)
+        .collect();
+    assert_eq!(dups, expected);
+    // The index still answers for a row added before it grew.
+    assert_eq!(c.rows_with_email("p7@x.org"), vec![7, 1_001]);
+    let touched = c.delete_row(7);
+    assert_eq!(touched, vec![7, 1_001]);
+    assert!(!codes(&c, 1_001).contains(&IssueCode::DuplicateEmail));
+}
