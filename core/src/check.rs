@@ -7,8 +7,9 @@ use crate::kinds::{ImportKind, Role};
 use crate::limits::Limits;
 use crate::mapping::{map_headers, Mapping, MappingOverrides};
 use crate::parse::{
-    detect_header, for_each_record, into_workbook, no_data_rows, prepare, DelimitedInput,
-    FileFormat, ParseError, ParseOptions, ParseWarning, Prepared, SourceRow, TextEncoding,
+    detect_header, for_each_record, note_warnings, prepare, read_spreadsheet, CellNote,
+    DelimitedInput, FileFormat, ParseError, ParseOptions, ParseWarning, Prepared, SheetSink,
+    SourceRow, TextEncoding,
 };
 use crate::validate::{Checked, Totals, ValidationOptions};
 
@@ -73,7 +74,9 @@ pub fn check_with(
     }
     match prepare(bytes, file_name, &parse_opts, limits)? {
         Prepared::Delimited(input) => check_delimited(input, kind, limits, &parse_opts, opts),
-        spreadsheet => check_workbook(into_workbook(spreadsheet, &parse_opts, limits)?, kind, opts),
+        Prepared::Spreadsheet(format, bytes) => {
+            check_spreadsheet(format, bytes, kind, limits, &parse_opts, opts)
+        }
     }
 }
 
@@ -177,47 +180,253 @@ fn check_delimited(
     })
 }
 
-fn check_workbook(
-    workbook: crate::parse::Workbook,
+/// A spreadsheet's rows go into the checker as its reader hands them over, so the sheet
+/// is never held as parsed rows beside the checked ones. Tabs are chosen as
+/// [`sheets_to_check`] chooses them from a parsed workbook.
+fn check_spreadsheet(
+    format: FileFormat,
+    bytes: &[u8],
     kind: ImportKind,
+    limits: &Limits,
+    parse_opts: &ParseOptions,
     opts: &CheckOptions,
 ) -> Result<CheckReport, ParseError> {
-    let mut checked = Checked::empty(kind, &opts.validation);
-    let mut mappings = Vec::new();
-    let overrides_for = |name: &str| {
-        opts.overrides
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, o)| o.clone())
-            .unwrap_or_default()
-    };
-    let wanted_sheets = sheets_to_check(kind, &workbook, |name| overrides_for(name));
-    // Another tab's rows (instructions, say) are not people to import.
-    if let Some(err) = no_data_rows(wanted_sheets.iter().filter_map(|&i| workbook.sheets.get(i))) {
-        return Err(err);
+    let mut sink = TabChecker::new(kind, limits, parse_opts, opts);
+    read_spreadsheet(format, bytes, limits, &mut sink)?;
+    let TabChecker {
+        checked,
+        mappings,
+        warnings,
+        any_rows,
+        first_header,
+        ..
+    } = sink;
+    if !any_rows {
+        return Err(ParseError::Empty);
     }
-    for (i, sheet) in workbook.sheets.into_iter().enumerate() {
-        let wanted = wanted_sheets.contains(&i);
-        if !wanted {
-            continue;
+    if checked.rows.is_empty() {
+        if let Some((sheet, header_row)) = first_header {
+            return Err(ParseError::NoDataRows { sheet, header_row });
         }
-        let mapping = map_headers(kind, &sheet.headers, &overrides_for(&sheet.name));
-        let len = sheet.rows.len();
-        checked.begin_sheet(&sheet.name, &mapping, len);
-        for row in sheet.rows {
-            checked.push_row(row);
-        }
-        mappings.push(mapping);
     }
     Ok(CheckReport {
         kind,
-        format: workbook.format,
-        encoding: workbook.encoding,
-        delimiter: workbook.delimiter,
-        warnings: workbook.warnings,
+        format,
+        encoding: None,
+        delimiter: None,
+        warnings,
         mappings,
         checked,
     })
+}
+
+/// What [`TabChecker`] does with the rest of the tab being read.
+enum TabState {
+    /// Collecting the first rows, among which the header is.
+    Head,
+    /// Checking rows into [`TabChecker::checked`].
+    Checking,
+    /// A tab that is not imported: its rows only count.
+    Skipping,
+}
+
+/// Receives spreadsheet tabs row by row: finds each tab's header, decides whether the tab
+/// is imported, and checks its rows as they arrive.
+struct TabChecker<'a> {
+    kind: ImportKind,
+    limits: &'a Limits,
+    parse_opts: &'a ParseOptions,
+    opts: &'a CheckOptions,
+    head_len: usize,
+    /// People, and a tab named for a role has rows: every such tab is imported, nothing
+    /// else.
+    role_tabs: bool,
+    /// Otherwise: a tab whose headers fit the kind was found, and is the one imported.
+    settled: bool,
+    checked: Checked,
+    mappings: Vec<Mapping>,
+    warnings: Vec<ParseWarning>,
+    any_rows: bool,
+    /// The first imported tab's name and header row, for a NoDataRows answer.
+    first_header: Option<(String, u32)>,
+    // The tab being read.
+    name: String,
+    state: TabState,
+    head: Vec<SourceRow>,
+    headers: Vec<String>,
+    header_number: u32,
+    data_rows: usize,
+    /// Rows the tab says it has, so the checker can allocate once.
+    expected_rows: usize,
+}
+
+impl<'a> TabChecker<'a> {
+    fn new(
+        kind: ImportKind,
+        limits: &'a Limits,
+        parse_opts: &'a ParseOptions,
+        opts: &'a CheckOptions,
+    ) -> Self {
+        TabChecker {
+            kind,
+            limits,
+            parse_opts,
+            opts,
+            head_len: parse_opts
+                .header_row
+                .map_or(3, |h| h.saturating_add(1).max(3)),
+            role_tabs: false,
+            settled: false,
+            checked: Checked::empty(kind, &opts.validation),
+            mappings: Vec::new(),
+            warnings: Vec::new(),
+            any_rows: false,
+            first_header: None,
+            name: String::new(),
+            state: TabState::Head,
+            head: Vec::new(),
+            headers: Vec::new(),
+            header_number: 0,
+            data_rows: 0,
+            expected_rows: 0,
+        }
+    }
+
+    fn overrides(&self) -> MappingOverrides {
+        self.opts
+            .overrides
+            .iter()
+            .find(|(n, _)| *n == self.name)
+            .map(|(_, o)| o.clone())
+            .unwrap_or_default()
+    }
+
+    /// The header is among the rows so far: map it, choose whether this tab is imported,
+    /// and check the rows under it.
+    fn start(&mut self) -> Result<(), ParseError> {
+        let mut head = std::mem::take(&mut self.head);
+        let index = match self.parse_opts.header_row {
+            Some(i) => i.min(head.len() - 1),
+            None => detect_header(&head, &self.parse_opts.header_keys),
+        };
+        let rest = head.split_off(index + 1);
+        let header = head.pop().expect("index is within head");
+        self.header_number = header.number;
+        self.headers = header.cells;
+        let mapping = map_headers(self.kind, &self.headers, &self.overrides());
+        let role_tab = self.kind == ImportKind::People && Role::from_label(&self.name).is_some();
+        let wanted = if role_tab {
+            // The first role tab with rows: tabs are chosen by role from here on, and
+            // whatever was taken before it is dropped.
+            if !self.role_tabs {
+                self.role_tabs = true;
+                self.restart();
+            }
+            true
+        } else if self.role_tabs || self.settled {
+            false
+        } else if !mapping.has_errors() {
+            // The first tab that fits; a first tab taken only for want of a better one
+            // (an instructions tab, say) is dropped.
+            self.restart();
+            self.settled = true;
+            true
+        } else {
+            // The first tab with rows is imported if no later tab fits.
+            self.checked.sheets.is_empty()
+        };
+        if !wanted {
+            self.state = TabState::Skipping;
+            self.data_rows = rest.len();
+            return self.limit_rows();
+        }
+        self.checked
+            .begin_sheet(&self.name, &mapping, self.expected_rows);
+        self.mappings.push(mapping);
+        if self.first_header.is_none() {
+            self.first_header = Some((self.name.clone(), self.header_number));
+        }
+        self.state = TabState::Checking;
+        for row in rest {
+            self.row(row)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the tabs checked so far.
+    fn restart(&mut self) {
+        if !self.checked.sheets.is_empty() {
+            self.checked = Checked::empty(self.kind, &self.opts.validation);
+            self.mappings.clear();
+            self.first_header = None;
+        }
+    }
+
+    fn limit_rows(&self) -> Result<(), ParseError> {
+        if self.data_rows > self.limits.max_rows {
+            return Err(ParseError::TooManyRows {
+                limit: self.limits.max_rows,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl SheetSink for TabChecker<'_> {
+    fn expect_rows(&mut self, rows: usize) {
+        self.expected_rows = rows.min(self.limits.max_rows);
+    }
+
+    fn begin(&mut self, name: &str) -> Result<(), ParseError> {
+        self.expected_rows = 0;
+        self.name = name.to_string();
+        self.state = TabState::Head;
+        self.head.clear();
+        self.headers.clear();
+        self.data_rows = 0;
+        Ok(())
+    }
+
+    fn row(&mut self, row: SourceRow) -> Result<(), ParseError> {
+        self.any_rows = true;
+        match self.state {
+            TabState::Head => {
+                self.head.push(row);
+                if self.head.len() >= self.head_len {
+                    self.start()?;
+                }
+                Ok(())
+            }
+            TabState::Checking => {
+                self.data_rows += 1;
+                self.limit_rows()?;
+                self.checked.push_row(row);
+                Ok(())
+            }
+            TabState::Skipping => {
+                self.data_rows += 1;
+                self.limit_rows()
+            }
+        }
+    }
+
+    fn end(&mut self, notes: Vec<CellNote>) -> Result<(), ParseError> {
+        if matches!(self.state, TabState::Head) {
+            if self.head.is_empty() {
+                // A tab with nothing in it is no tab at all, as in a parsed workbook.
+                return Ok(());
+            }
+            self.start()?;
+        }
+        note_warnings(
+            notes,
+            &self.name,
+            self.header_number,
+            &self.headers,
+            &mut self.warnings,
+        );
+        Ok(())
+    }
 }
 
 /// Which tabs of a workbook an import reads. People take every role tab. Other kinds

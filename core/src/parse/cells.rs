@@ -134,25 +134,44 @@ pub(crate) fn datetime_text(dt: &calamine::ExcelDateTime) -> (String, NoteKind) 
     }
 }
 
+/// Receives a spreadsheet's tabs as they are read: each non-blank row is handed over as
+/// soon as it is complete, so a caller that checks rows as they come never holds the
+/// sheet as rows.
+pub(crate) trait SheetSink {
+    fn begin(&mut self, name: &str) -> Result<(), ParseError>;
+    /// How many rows the tab being read says it has (already within the limits); a hint
+    /// for allocating, never trusted further.
+    fn expect_rows(&mut self, _rows: usize) {}
+    fn row(&mut self, row: SourceRow) -> Result<(), ParseError>;
+    /// The tab is read; `notes` are its converted cells.
+    fn end(&mut self, notes: Vec<CellNote>) -> Result<(), ParseError>;
+}
+
 /// Collects cells arriving in row-major order into trimmed, non-blank rows, refusing a
 /// row, column or cell past the limits as soon as it arrives.
-pub(crate) struct RowBuilder<'l> {
+pub(crate) struct RowBuilder<'l, 's> {
     limits: &'l Limits,
-    rows: Vec<SourceRow>,
+    sink: &'s mut dyn SheetSink,
+    rows: usize,
     current: Option<u32>,
     cells: Vec<String>,
     notes: Vec<CellNote>,
 }
 
-impl<'l> RowBuilder<'l> {
-    pub(crate) fn new(limits: &'l Limits) -> Self {
+impl<'l, 's> RowBuilder<'l, 's> {
+    pub(crate) fn new(limits: &'l Limits, sink: &'s mut dyn SheetSink) -> Self {
         RowBuilder {
             limits,
-            rows: Vec::new(),
+            sink,
+            rows: 0,
             current: None,
             cells: Vec::new(),
             notes: Vec::new(),
         }
+    }
+
+    pub(crate) fn expect_rows(&mut self, rows: usize) {
+        self.sink.expect_rows(rows);
     }
 
     /// Moves to `row` (from 0), finishing the row before it.
@@ -223,24 +242,28 @@ impl<'l> RowBuilder<'l> {
     fn flush(&mut self) -> Result<(), ParseError> {
         if let Some(row) = self.current.take() {
             if !self.cells.is_empty() {
-                if self.rows.len() >= self.limits.max_rows.saturating_add(4) {
+                if self.rows >= self.limits.max_rows.saturating_add(4) {
                     return Err(ParseError::TooManyRows {
                         limit: self.limits.max_rows,
                     });
                 }
-                let cells = std::mem::take(&mut self.cells);
-                self.rows.push(SourceRow {
+                self.rows += 1;
+                // The next row's cells will be about as many.
+                let width = self.cells.len();
+                let cells = std::mem::replace(&mut self.cells, Vec::with_capacity(width));
+                self.sink.row(SourceRow {
                     number: row.saturating_add(1),
                     cells,
-                });
+                })?;
             }
         }
         Ok(())
     }
 
-    pub(crate) fn finish(mut self) -> Result<(Vec<SourceRow>, Vec<CellNote>), ParseError> {
+    /// Hands over the last row, then the notes.
+    pub(crate) fn finish(mut self) -> Result<(), ParseError> {
         self.flush()?;
-        Ok((self.rows, self.notes))
+        self.sink.end(std::mem::take(&mut self.notes))
     }
 }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
 
+pub(crate) use cells::SheetSink;
 pub use cells::{CellNote, NoteKind};
 pub use encoding::TextEncoding;
 pub use error::{column_letter, ParseError};
@@ -102,7 +103,11 @@ pub(crate) fn into_workbook(
     limits: &Limits,
 ) -> Result<Workbook, ParseError> {
     let (format, raw, encoding, delimiter, mut warnings) = match prepared {
-        Prepared::Spreadsheet(format, sheets) => (format, sheets, None, None, Vec::new()),
+        Prepared::Spreadsheet(format, bytes) => {
+            let mut all = Collect(Vec::new());
+            spreadsheet::read(format, bytes, limits, &mut all)?;
+            (format, all.0, None, None, Vec::new())
+        }
         Prepared::Delimited(input) => {
             let rows = delimited::parse_text(&input.text, input.delimiter, limits)?;
             let sheet = RawSheet {
@@ -126,17 +131,13 @@ pub(crate) fn into_workbook(
         }
         let notes = std::mem::take(&mut sheet.notes);
         let found = find_header(sheet, opts, limits)?;
-        for note in notes {
-            // The header row's own cells are its words, not data worth a warning.
-            if note.first_row <= found.header_row_number && note.count == 1 {
-                continue;
-            }
-            let header = found
-                .headers
-                .get(note.column as usize)
-                .map_or("", String::as_str);
-            warnings.push(note.warning(&found.name, header));
-        }
+        note_warnings(
+            notes,
+            &found.name,
+            found.header_row_number,
+            &found.headers,
+            &mut warnings,
+        );
         sheets.push(found);
     }
     if sheets.is_empty() {
@@ -154,6 +155,50 @@ pub(crate) fn into_workbook(
     })
 }
 
+/// The report's sentences about a tab's converted cells.
+pub(crate) fn note_warnings(
+    notes: Vec<CellNote>,
+    sheet: &str,
+    header_row_number: u32,
+    headers: &[String],
+    out: &mut Vec<ParseWarning>,
+) {
+    for note in notes {
+        // The header row's own cells are its words, not data worth a warning.
+        if note.first_row <= header_row_number && note.count == 1 {
+            continue;
+        }
+        let header = headers.get(note.column as usize).map_or("", String::as_str);
+        out.push(note.warning(sheet, header));
+    }
+}
+
+/// Keeps every tab as rows, for [`parse_bytes`].
+struct Collect(Vec<RawSheet>);
+
+impl SheetSink for Collect {
+    fn begin(&mut self, name: &str) -> Result<(), ParseError> {
+        self.0.push(RawSheet {
+            name: name.to_string(),
+            rows: Vec::new(),
+            notes: Vec::new(),
+        });
+        Ok(())
+    }
+    fn row(&mut self, row: SourceRow) -> Result<(), ParseError> {
+        if let Some(sheet) = self.0.last_mut() {
+            sheet.rows.push(row);
+        }
+        Ok(())
+    }
+    fn end(&mut self, notes: Vec<CellNote>) -> Result<(), ParseError> {
+        if let Some(sheet) = self.0.last_mut() {
+            sheet.notes = notes;
+        }
+        Ok(())
+    }
+}
+
 /// Decoded delimited text, ready to be read row by row.
 pub(crate) struct DelimitedInput<'a> {
     pub name: String,
@@ -164,13 +209,15 @@ pub(crate) struct DelimitedInput<'a> {
 }
 
 pub(crate) enum Prepared<'a> {
-    Spreadsheet(FileFormat, Vec<RawSheet>),
+    /// A spreadsheet whose zip directory (or OLE signature) was checked; its tabs are read
+    /// by whoever consumes it, through a [`SheetSink`].
+    Spreadsheet(FileFormat, &'a [u8]),
     Delimited(DelimitedInput<'a>),
 }
 
-/// Size checks, format detection and decoding. Spreadsheets are read into rows here (each
-/// sheet streamed, under the limits); delimited text is only decoded, so callers can
-/// stream it.
+/// Size checks, format detection and decoding. Spreadsheets are only inspected (the zip
+/// directory against the unpacked limit) and delimited text only decoded, so callers can
+/// stream either.
 pub(crate) fn prepare<'a>(
     bytes: &'a [u8],
     file_name: Option<&str>,
@@ -191,14 +238,11 @@ pub(crate) fn prepare<'a>(
         .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
     if bytes.starts_with(b"PK\x03\x04") {
-        let (format, sheets) = spreadsheet::parse_zip(bytes, limits)?;
-        return Ok(Prepared::Spreadsheet(format, sheets));
+        let format = spreadsheet::inspect_zip(bytes, limits)?;
+        return Ok(Prepared::Spreadsheet(format, bytes));
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        return Ok(Prepared::Spreadsheet(
-            FileFormat::Xls,
-            spreadsheet::parse_xls(bytes, limits)?,
-        ));
+        return Ok(Prepared::Spreadsheet(FileFormat::Xls, bytes));
     }
     if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
         return Err(ParseError::CorruptSpreadsheet {
@@ -230,6 +274,7 @@ pub(crate) fn prepare<'a>(
 
 pub(crate) use delimited::for_each_record;
 pub use delimited::RowView;
+pub(crate) use spreadsheet::read as read_spreadsheet;
 
 /// The one answer for a file whose sheets hold a header and nothing under it, named by
 /// the first such sheet; None when any sheet has a data row. [`parse_bytes`] applies it to

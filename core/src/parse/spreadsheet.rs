@@ -5,32 +5,34 @@ use std::io::Cursor;
 
 use calamine::{Data, Ods, Reader, Xls};
 
-use super::cells::{datetime_text, number_text, NoteKind, RowBuilder};
+use super::cells::{datetime_text, number_text, NoteKind, RowBuilder, SheetSink};
 use super::zipcap::{Budget, CappedEntry};
-use super::{FileFormat, ParseError, RawSheet};
+use super::{FileFormat, ParseError};
 use crate::limits::Limits;
 
 type Bytes<'a> = Cursor<&'a [u8]>;
 
-pub(crate) fn parse_zip(
+/// Reads a spreadsheet whose format [`inspect_zip`] (or the OLE signature) decided, every
+/// tab into `sink`.
+pub(crate) fn read(
+    format: FileFormat,
     bytes: &[u8],
     limits: &Limits,
-) -> Result<(FileFormat, Vec<RawSheet>), ParseError> {
-    let format = inspect_zip(bytes, limits)?;
-    let sheets = match format {
-        FileFormat::Xlsx => super::xlsx::parse_xlsx(bytes, limits)?,
-        _ => {
+    sink: &mut dyn SheetSink,
+) -> Result<(), ParseError> {
+    match format {
+        FileFormat::Xlsx => super::xlsx::parse_xlsx(bytes, limits, sink),
+        FileFormat::Ods => {
             check_ods_extent(bytes, limits)?;
             let mut book: Ods<Bytes> = Ods::new(Cursor::new(bytes)).map_err(corrupt)?;
-            read_ranges(&mut book, limits)?
+            read_ranges(&mut book, limits, sink)
         }
-    };
-    Ok((format, sheets))
-}
-
-pub(crate) fn parse_xls(bytes: &[u8], limits: &Limits) -> Result<Vec<RawSheet>, ParseError> {
-    let mut book: Xls<Bytes> = Xls::new(Cursor::new(bytes)).map_err(corrupt)?;
-    read_ranges(&mut book, limits)
+        FileFormat::Xls => {
+            let mut book: Xls<Bytes> = Xls::new(Cursor::new(bytes)).map_err(corrupt)?;
+            read_ranges(&mut book, limits, sink)
+        }
+        FileFormat::Delimited => Err(ParseError::NotATable),
+    }
 }
 
 fn corrupt(e: impl std::fmt::Display) -> ParseError {
@@ -41,7 +43,7 @@ fn corrupt(e: impl std::fmt::Display) -> ParseError {
 
 /// Reads only the zip's central directory: which kind of document it is, and how big it
 /// claims to be once unpacked. Nothing is decompressed yet.
-fn inspect_zip(bytes: &[u8], limits: &Limits) -> Result<FileFormat, ParseError> {
+pub(crate) fn inspect_zip(bytes: &[u8], limits: &Limits) -> Result<FileFormat, ParseError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| ParseError::NotATable)?;
     let mut total: u64 = 0;
     let mut format = None;
@@ -169,25 +171,25 @@ fn check_ods_extent(bytes: &[u8], limits: &Limits) -> Result<(), ParseError> {
     }
 }
 
-fn read_ranges<'a, R>(book: &mut R, limits: &Limits) -> Result<Vec<RawSheet>, ParseError>
+fn read_ranges<'a, R>(
+    book: &mut R,
+    limits: &Limits,
+    sink: &mut dyn SheetSink,
+) -> Result<(), ParseError>
 where
     R: Reader<Bytes<'a>>,
     R::Error: std::fmt::Display,
 {
-    let mut out = Vec::new();
     for name in book.sheet_names() {
         let range = book.worksheet_range(&name).map_err(corrupt)?;
+        sink.begin(&name)?;
         let Some(start) = range.start() else {
-            out.push(RawSheet {
-                name,
-                rows: Vec::new(),
-                notes: Vec::new(),
-            });
+            sink.end(Vec::new())?;
             continue;
         };
         let end = range.end().unwrap_or(start);
         check_dimensions(&name, start, end, limits)?;
-        let mut rows = RowBuilder::new(limits);
+        let mut rows = RowBuilder::new(limits, sink);
         for (r, row) in range.rows().enumerate() {
             for (c, value) in row.iter().enumerate() {
                 let (r, c) = (start.0 + r as u32, start.1 + c as u32);
@@ -198,10 +200,9 @@ where
                 rows.put(r, c, text)?;
             }
         }
-        let (rows, notes) = rows.finish()?;
-        out.push(RawSheet { name, rows, notes });
+        rows.finish()?;
     }
-    Ok(out)
+    Ok(())
 }
 
 fn check_dimensions(

@@ -9,9 +9,9 @@ use std::io::{BufReader, Cursor};
 
 use quick_xml::events::{BytesStart, Event};
 
-use super::cells::{number_text, serial_text, NoteKind, RowBuilder};
+use super::cells::{number_text, serial_text, NoteKind, RowBuilder, SheetSink};
 use super::zipcap::{Budget, CappedEntry};
-use super::{ParseError, RawSheet};
+use super::ParseError;
 use crate::limits::Limits;
 
 type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
@@ -23,7 +23,12 @@ const MAX_SHARED_STRING_BYTES: usize = 64 * 1024 * 1024;
 const MAX_GRID_COLUMNS: u32 = 16_384;
 const READ_CHUNK: usize = 16 * 1024;
 
-pub(crate) fn parse_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<RawSheet>, ParseError> {
+/// Reads every tab into `sink`, row by row.
+pub(crate) fn parse_xlsx(
+    bytes: &[u8],
+    limits: &Limits,
+    sink: &mut dyn SheetSink,
+) -> Result<(), ParseError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| ParseError::NotATable)?;
     let budget = Budget::new(limits.max_uncompressed_bytes);
     // A tag or text node longer than the longest allowed cell (4 bytes a character,
@@ -52,7 +57,6 @@ pub(crate) fn parse_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<RawSheet>,
         strings: &strings,
         date1904: book.date1904,
     };
-    let mut out = Vec::with_capacity(book.sheets.len());
     for (name, rid) in book.sheets {
         let Some(path) = rels.targets.get(&rid) else {
             return Err(corrupt(format!("tab \"{name}\" points to a missing part")));
@@ -60,9 +64,10 @@ pub(crate) fn parse_xlsx(bytes: &[u8], limits: &Limits) -> Result<Vec<RawSheet>,
         let Some(p) = part(&mut zip, path, &budget, max_event)? else {
             return Err(corrupt(format!("tab \"{name}\" is missing ({path})")));
         };
-        out.push(read_sheet(p, name, &ctx)?);
+        sink.begin(&name)?;
+        read_sheet(p, &name, &ctx, sink)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 fn corrupt(message: String) -> ParseError {
@@ -479,9 +484,10 @@ fn cell_ref(r: &str) -> (Option<u32>, Option<u32>) {
 
 fn read_sheet(
     mut p: Part<'_, '_, '_>,
-    name: String,
+    name: &str,
     ctx: &SheetCtx<'_>,
-) -> Result<RawSheet, ParseError> {
+    sink: &mut dyn SheetSink,
+) -> Result<(), ParseError> {
     let limits = ctx.limits;
     let max_row = limits.max_rows as u64 + 4;
     let too_large = |name: &str, rows: u64, columns: u64| ParseError::SheetTooLarge {
@@ -491,7 +497,7 @@ fn read_sheet(
         max_rows: limits.max_rows,
         max_columns: limits.max_columns,
     };
-    let mut rows = RowBuilder::new(limits);
+    let mut rows = RowBuilder::new(limits, sink);
     let mut text = CellText::new(limits.max_cell_chars);
     // Position of the row and cell being read, from 0.
     let (mut row, mut next_row, mut col, mut next_col) = (0u32, 0u32, 0u32, 0u32);
@@ -504,12 +510,12 @@ fn read_sheet(
         let first = *first_row.get_or_insert(row);
         let rows = u64::from(row.saturating_sub(first)) + 1;
         if rows > max_row {
-            return Err(too_large(&name, rows, u64::from(widest)));
+            return Err(too_large(name, rows, u64::from(widest)));
         }
         Ok(())
     };
     loop {
-        let event = p.next().map_err(|e| near_row(e, &name, row))?;
+        let event = p.next().map_err(|e| near_row(e, name, row))?;
         match &event {
             Event::Start(e) | Event::Empty(e) => {
                 let empty = matches!(event, Event::Empty(_));
@@ -519,11 +525,12 @@ fn read_sheet(
                         let (first, last) = r.split_once(':').unwrap_or((&r, &r));
                         let (r0, c0) = cell_ref(first);
                         let (r1, c1) = cell_ref(last);
-                        let rows = u64::from(r1.unwrap_or(0).saturating_sub(r0.unwrap_or(0))) + 1;
+                        let n = u64::from(r1.unwrap_or(0).saturating_sub(r0.unwrap_or(0))) + 1;
                         let cols = u64::from(c1.unwrap_or(0).saturating_sub(c0.unwrap_or(0))) + 1;
-                        if rows > max_row || cols > limits.max_columns as u64 {
-                            return Err(too_large(&name, rows, cols));
+                        if n > max_row || cols > limits.max_columns as u64 {
+                            return Err(too_large(name, n, cols));
                         }
+                        rows.expect_rows(n as usize);
                     }
                     "row" => {
                         let r = e
@@ -561,7 +568,7 @@ fn read_sheet(
                         col = c.unwrap_or(next_col);
                         next_col = col.saturating_add(1);
                         if col >= MAX_GRID_COLUMNS {
-                            return Err(too_large(&name, u64::from(row) + 1, u64::from(col) + 1));
+                            return Err(too_large(name, u64::from(row) + 1, u64::from(col) + 1));
                         }
                         widest = widest.max(col + 1);
                         text.clear();
@@ -599,8 +606,7 @@ fn read_sheet(
             _ => {}
         }
     }
-    let (rows, notes) = rows.finish()?;
-    Ok(RawSheet { name, rows, notes })
+    rows.finish()
 }
 
 /// A damaged or oversized piece of a sheet, placed for the admin: the tab and the last
