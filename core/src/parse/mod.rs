@@ -6,6 +6,7 @@ mod cells;
 mod delimited;
 mod encoding;
 mod error;
+mod ods;
 mod spreadsheet;
 mod xlsx;
 mod zipcap;

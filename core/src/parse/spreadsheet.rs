@@ -1,12 +1,12 @@
-//! Zip and OLE spreadsheets: the zip's directory checked first, then XLSX through the
-//! streaming reader in `xlsx.rs`, ODS and XLS through calamine.
+//! Zip and OLE spreadsheets: the zip's directory checked first, then XLSX and ODS through
+//! the streaming readers in `xlsx.rs` and `ods.rs`; legacy XLS (not a zip) through
+//! calamine.
 
 use std::io::Cursor;
 
-use calamine::{Data, Ods, Reader, Xls};
+use calamine::{Data, Reader, Xls};
 
 use super::cells::{datetime_text, number_text, NoteKind, RowBuilder, SheetSink};
-use super::zipcap::{Budget, CappedEntry};
 use super::{FileFormat, ParseError};
 use crate::limits::Limits;
 
@@ -22,11 +22,7 @@ pub(crate) fn read(
 ) -> Result<(), ParseError> {
     match format {
         FileFormat::Xlsx => super::xlsx::parse_xlsx(bytes, limits, sink),
-        FileFormat::Ods => {
-            check_ods_extent(bytes, limits)?;
-            let mut book: Ods<Bytes> = Ods::new(Cursor::new(bytes)).map_err(corrupt)?;
-            read_ranges(&mut book, limits, sink)
-        }
+        FileFormat::Ods => super::ods::parse_ods(bytes, limits, sink),
         FileFormat::Xls => {
             let mut book: Xls<Bytes> = Xls::new(Cursor::new(bytes)).map_err(corrupt)?;
             read_ranges(&mut book, limits, sink)
@@ -68,107 +64,6 @@ pub(crate) fn inspect_zip(bytes: &[u8], limits: &Limits) -> Result<FileFormat, P
         });
     }
     format.ok_or(ParseError::NotATable)
-}
-
-/// ODS compresses runs of cells into `number-rows-repeated` / `number-columns-repeated`
-/// attributes, and calamine expands them into a dense grid: a 500-byte file can ask for
-/// billions of cells. Walk content.xml first and refuse sheets whose filled area exceeds
-/// the limits. Repeated *empty* cells and rows (LibreOffice pads every sheet with them)
-/// are not counted, matching what calamine keeps.
-fn check_ods_extent(bytes: &[u8], limits: &Limits) -> Result<(), ParseError> {
-    use quick_xml::events::{BytesStart, Event};
-
-    fn attr(e: &BytesStart<'_>, name: &str) -> Option<u64> {
-        e.attributes()
-            .flatten()
-            .find(|a| a.key.local_name().as_ref() == name)
-            .and_then(|a| a.value.trim().parse().ok())
-    }
-    fn has_value(e: &BytesStart<'_>) -> bool {
-        e.attributes()
-            .flatten()
-            .any(|a| a.key.local_name().as_ref() == "value-type")
-    }
-
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| ParseError::NotATable)?;
-    let file = zip.by_name("content.xml").map_err(corrupt)?;
-    // calamine inflates content.xml again after this walk; proving here that it stops
-    // at its declared size (already within the limit) bounds what calamine can inflate.
-    let budget = Budget::new(limits.max_uncompressed_bytes);
-    let declared = file.size();
-    let max_event = (limits.max_cell_chars as u64)
-        .saturating_mul(4)
-        .saturating_add(64 * 1024);
-    let capped = CappedEntry::new(file, "content.xml", declared, &budget).with_max_event(max_event);
-    let mut xml =
-        quick_xml::Reader::from_reader(std::io::BufReader::with_capacity(16 * 1024, capped));
-    let mut buf = Vec::new();
-    let (mut sheet, mut rows, mut widest) = (String::new(), 0u64, 0u64);
-    let (mut row_repeat, mut col, mut row_filled) = (1u64, 0u64, false);
-    let too_large = |sheet: &str, rows: u64, columns: u64| ParseError::SheetTooLarge {
-        sheet: sheet.to_string(),
-        rows,
-        columns,
-        max_rows: limits.max_rows,
-        max_columns: limits.max_columns,
-    };
-    loop {
-        buf.clear();
-        xml.get_mut().get_mut().mark();
-        let event = match xml.read_event_into(&mut buf) {
-            Ok(e) => e,
-            Err(e) => {
-                return Err(match xml.get_ref().get_ref().overrun() {
-                    Some(why) => why.clone().into_error(),
-                    None => corrupt(e),
-                })
-            }
-        };
-        let (e, empty) = match &event {
-            Event::Start(e) => (e, false),
-            Event::Empty(e) => (e, true),
-            Event::End(e) => {
-                if e.local_name().as_ref() == "table-row" && row_filled {
-                    rows = rows.saturating_add(row_repeat);
-                    if rows > limits.max_rows as u64 + 4 {
-                        return Err(too_large(&sheet, rows, widest));
-                    }
-                }
-                continue;
-            }
-            Event::Eof => return Ok(()),
-            _ => continue,
-        };
-        match e.local_name().as_ref() {
-            "table" => {
-                sheet = e
-                    .attributes()
-                    .flatten()
-                    .find(|a| a.key.local_name().as_ref() == "name")
-                    .map(|a| a.value.to_string())
-                    .unwrap_or_default();
-                rows = 0;
-                widest = 0;
-            }
-            "table-row" => {
-                row_repeat = attr(e, "number-rows-repeated").unwrap_or(1).max(1);
-                col = 0;
-                row_filled = false;
-            }
-            "table-cell" | "covered-table-cell" => {
-                let repeat = attr(e, "number-columns-repeated").unwrap_or(1).max(1);
-                col = col.saturating_add(repeat);
-                if has_value(e) || !empty {
-                    row_filled = true;
-                    widest = widest.max(col);
-                    if col > limits.max_columns as u64 {
-                        return Err(too_large(&sheet, rows.saturating_add(row_repeat), col));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 fn read_ranges<'a, R>(

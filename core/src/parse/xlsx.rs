@@ -14,7 +14,7 @@ use super::zipcap::{Budget, CappedEntry};
 use super::ParseError;
 use crate::limits::Limits;
 
-type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
+pub(super) type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
 
 /// Shared strings above this many bytes are refused: far more than a sheet within the
 /// row limit holds, and the one table kept beside the rows.
@@ -70,19 +70,19 @@ pub(crate) fn parse_xlsx(
     Ok(())
 }
 
-fn corrupt(message: String) -> ParseError {
+pub(super) fn corrupt(message: String) -> ParseError {
     ParseError::CorruptSpreadsheet { message }
 }
 
 type PartReader<'z, 'd, 'b> = BufReader<CappedEntry<'b, zip::read::ZipFile<'z, Cursor<&'d [u8]>>>>;
 
 /// One zip part being read as XML, through the capped reader.
-struct Part<'z, 'd, 'b> {
+pub(super) struct Part<'z, 'd, 'b> {
     xml: quick_xml::Reader<PartReader<'z, 'd, 'b>>,
     buf: Vec<u8>,
 }
 
-fn part<'z, 'd, 'b>(
+pub(super) fn part<'z, 'd, 'b>(
     zip: &'z mut Zip<'d>,
     name: &str,
     budget: &'b Budget,
@@ -119,7 +119,7 @@ fn part<'z, 'd, 'b>(
 }
 
 impl Part<'_, '_, '_> {
-    fn next(&mut self) -> Result<Event<'_>, ParseError> {
+    pub(super) fn next(&mut self) -> Result<Event<'_>, ParseError> {
         self.xml.get_mut().get_mut().mark();
         self.buf.clear();
         // Keep the buffer from holding on to one large event for the rest of the part.
@@ -137,7 +137,7 @@ impl Part<'_, '_, '_> {
     }
 }
 
-fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
+pub(super) fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
     e.attributes()
         .flatten()
         .find(|a| a.key.local_name().as_ref() == name)
@@ -380,7 +380,7 @@ fn read_shared_strings(
 
 /// One cell's text as it arrives in pieces; past the cell limit only characters are
 /// counted, so a huge cell costs no memory before it is refused.
-struct CellText {
+pub(super) struct CellText {
     text: String,
     chars: usize,
     max_chars: usize,
@@ -388,7 +388,7 @@ struct CellText {
 }
 
 impl CellText {
-    fn new(max_chars: usize) -> Self {
+    pub(super) fn new(max_chars: usize) -> Self {
         CellText {
             text: String::new(),
             chars: 0,
@@ -397,13 +397,13 @@ impl CellText {
         }
     }
 
-    fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.text.clear();
         self.chars = 0;
         self.over = false;
     }
 
-    fn push(&mut self, event: &Event<'_>) {
+    pub(super) fn push(&mut self, event: &Event<'_>) {
         if self.over {
             let mut piece = String::new();
             push_text(event, &mut piece);
@@ -422,8 +422,27 @@ impl CellText {
         }
     }
 
+    /// Characters that are not an XML event: ODS's spaces, tabs and line breaks.
+    pub(super) fn push_repeated(&mut self, c: char, n: usize) {
+        // Bytes bound characters from above, so most calls need no count.
+        let fits = |t: &str| {
+            t.len().saturating_add(n) <= self.max_chars
+                || t.chars().count().saturating_add(n) <= self.max_chars
+        };
+        if !self.over && fits(&self.text) {
+            self.text.extend(std::iter::repeat_n(c, n));
+            return;
+        }
+        if !self.over {
+            self.chars = self.text.chars().count();
+            self.over = true;
+            self.text = String::new();
+        }
+        self.chars = self.chars.saturating_add(n);
+    }
+
     /// The text, or its length in characters when it is over the limit.
-    fn finish(&mut self) -> Result<&str, usize> {
+    pub(super) fn finish(&mut self) -> Result<&str, usize> {
         if self.over {
             Err(self.chars)
         } else {
@@ -611,7 +630,7 @@ fn read_sheet(
 
 /// A damaged or oversized piece of a sheet, placed for the admin: the tab and the last
 /// row reached before it.
-fn near_row(e: ParseError, sheet: &str, row: u32) -> ParseError {
+pub(super) fn near_row(e: ParseError, sheet: &str, row: u32) -> ParseError {
     match e {
         ParseError::CorruptSpreadsheet { message } => ParseError::CorruptSpreadsheet {
             message: format!("{message} (tab \"{sheet}\", near row {})", row + 1),
@@ -620,7 +639,7 @@ fn near_row(e: ParseError, sheet: &str, row: u32) -> ParseError {
     }
 }
 
-fn cell_too_long(row: u32, col: u32, chars: usize, limits: &Limits) -> ParseError {
+pub(super) fn cell_too_long(row: u32, col: u32, chars: usize, limits: &Limits) -> ParseError {
     ParseError::CellTooLong {
         row,
         column: col + 1,
