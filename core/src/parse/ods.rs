@@ -106,7 +106,11 @@ impl CellAttrs {
         }
         match self.kind.as_deref() {
             Some("float" | "percentage" | "currency") => {
-                match self.value.as_deref().and_then(|v| v.trim().parse::<f64>().ok()) {
+                match self
+                    .value
+                    .as_deref()
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                {
                     Some(f) => {
                         let (plain, note) = number_text(f);
                         // A format with leading zeros shows `007` for 7: read as shown.
@@ -208,11 +212,8 @@ fn read_table(
             Event::Empty(e) => (e, true),
             Event::End(e) => {
                 match e.local_name().as_ref() {
-                    _ if skip_depth > 0 => {
-                        if e.local_name().as_ref() == "annotation" {
-                            skip_depth -= 1;
-                        }
-                    }
+                    "annotation" if skip_depth > 0 => skip_depth -= 1,
+                    _ if skip_depth > 0 => {}
                     "p" | "h" => p_depth = p_depth.saturating_sub(1),
                     "table-cell" | "covered-table-cell" => {
                         if let Some(attrs) = cell.take() {
@@ -390,7 +391,10 @@ mod tests {
 
     #[test]
     fn typed_values_read_as_shown_with_a_note_when_converted() {
-        assert_eq!(date_text("2026-03-01"), ("2026-03-01".into(), Some(NoteKind::Date)));
+        assert_eq!(
+            date_text("2026-03-01"),
+            ("2026-03-01".into(), Some(NoteKind::Date))
+        );
         assert_eq!(
             date_text("2026-03-01T00:00:00"),
             ("2026-03-01".into(), Some(NoteKind::Date))
