@@ -4,6 +4,9 @@
 //! the engine's figure can be read against the fastest a CSV can be walked on this
 //! machine at this moment, whatever else the machine is doing.
 
+#[path = "../tests/support/ods.rs"]
+mod ods;
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -41,6 +44,20 @@ fn invites_xlsx(rows: u32) -> Vec<u8> {
         s.write_number(i, 1, f64::from(i % 365 + 1)).unwrap();
     }
     wb.save_to_buffer().unwrap()
+}
+
+fn invites_ods(rows: u32) -> Vec<u8> {
+    let lines: Vec<(String, String)> = (1..=rows)
+        .map(|i| {
+            (
+                format!("learner{i:06}.surname@springfield-highschool.example.org"),
+                (i % 365 + 1).to_string(),
+            )
+        })
+        .collect();
+    let mut table = vec![vec!["Email", "Expiry Days"]];
+    table.extend(lines.iter().map(|(e, d)| vec![e.as_str(), d.as_str()]));
+    ods::ods(&[("Sheet1", table)])
 }
 
 fn engine(c: &mut Criterion) {
@@ -90,6 +107,20 @@ fn engine(c: &mut Criterion) {
                 let report = check(
                     black_box(xlsx),
                     Some("invites.xlsx"),
+                    ImportKind::Invites,
+                    &limits,
+                )
+                .unwrap();
+                assert_eq!(report.totals().rows, rows);
+                report
+            })
+        });
+        let ods = invites_ods(rows);
+        group.bench_with_input(BenchmarkId::new("ods", rows), &ods, |b, ods| {
+            b.iter(|| {
+                let report = check(
+                    black_box(ods),
+                    Some("invites.ods"),
                     ImportKind::Invites,
                     &limits,
                 )

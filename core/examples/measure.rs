@@ -1,5 +1,9 @@
-//! Peak heap and throughput of `check` for 10k/100k delimited rows and a 10k-row XLSX.
-//! `cargo run --release -p muster-core --example measure`
+//! Peak heap and throughput of `check` for 10k/100k rows of delimited text, XLSX and ODS.
+//! `cargo run --release -p muster-core --example measure`; with `MEASURE_WRITE_DIR=dir`
+//! it also writes the 100k-row files there, for timing `muster-check` on them.
+
+#[path = "../tests/support/ods.rs"]
+mod ods;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -118,10 +122,31 @@ fn measure(label: &str, bytes: &[u8], file: &str, rows: usize) {
     drop(report);
 }
 
+fn invites_ods(rows: u32) -> Vec<u8> {
+    let lines: Vec<(String, String)> = (1..=rows)
+        .map(|i| {
+            (
+                format!("learner{i:06}.surname@springfield-highschool.example.org"),
+                (i % 365 + 1).to_string(),
+            )
+        })
+        .collect();
+    let mut table = vec![vec!["Email", "Expiry Days"]];
+    table.extend(lines.iter().map(|(e, d)| vec![e.as_str(), d.as_str()]));
+    ods::ods(&[("Sheet1", table)])
+}
+
+fn write(name: &str, bytes: &[u8]) {
+    if let Ok(dir) = std::env::var("MEASURE_WRITE_DIR") {
+        std::fs::write(format!("{dir}/{name}"), bytes).unwrap();
+    }
+}
+
 fn main() {
     for rows in [10_000, 100_000] {
         let csv = invites_csv(rows);
         measure(&format!("csv {rows}"), &csv, "invites.csv", rows);
+        write(&format!("invites{rows}.csv"), &csv);
     }
     for rows in [10_000, 100_000] {
         let xlsx = invites_xlsx(rows);
@@ -131,9 +156,11 @@ fn main() {
             "invites.xlsx",
             rows as usize,
         );
-        // For timing muster-check on the same file as a whole process.
-        if let Ok(dir) = std::env::var("MEASURE_WRITE_DIR") {
-            std::fs::write(format!("{dir}/invites{rows}.xlsx"), &xlsx).unwrap();
-        }
+        write(&format!("invites{rows}.xlsx"), &xlsx);
+    }
+    for rows in [10_000, 100_000] {
+        let ods = invites_ods(rows);
+        measure(&format!("ods {rows}"), &ods, "invites.ods", rows as usize);
+        write(&format!("invites{rows}.ods"), &ods);
     }
 }

@@ -163,6 +163,31 @@ fn a_content_xml_inflating_to_hundreds_of_mb_is_refused_part_way() {
 }
 
 #[test]
+fn a_sheet_of_millions_of_empty_row_elements_is_abandoned_at_the_row_limit() {
+    // 16 MB of `<table:table-row/>`: 930,000 rows, under the unpacked-size limit.
+    let bytes = ods_with(|w| {
+        w.write_all(br#"<table:table table:name="Empty">"#)?;
+        let rows = "<table:table-row/>".repeat(1 << 12);
+        for _ in 0..((16 << 20) / rows.len()) {
+            w.write_all(rows.as_bytes())?;
+        }
+        w.write_all(b"</table:table>")
+    });
+    assert!(bytes.len() < 100_000, "{}", bytes.len());
+    let err = read(&bytes, &Limits::default()).unwrap_err();
+    assert_eq!(
+        err,
+        ParseError::SheetTooLarge {
+            sheet: "Empty".into(),
+            rows: 201_029,
+            columns: 0,
+            max_rows: 200_000,
+            max_columns: 200
+        }
+    );
+}
+
+#[test]
 fn inflated_content_counts_against_its_declared_size_and_the_limit() {
     // 3 MB of empty rows, each cheap to read: only the byte counts can stop them.
     let bytes = ods_with(|w| {

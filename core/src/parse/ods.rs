@@ -194,6 +194,8 @@ fn read_table(
     };
     let mut rows = RowBuilder::new(limits, sink);
     let mut text = CellText::new(limits.max_cell_chars);
+    // Room for formatted empty rows, which LibreOffice writes one element each.
+    let (mut elements, max_elements) = (0u64, max_rows + 1024);
     // Position from 0, counting repeats as LibreOffice numbers rows and columns.
     let (mut row, mut col) = (0u32, 0u32);
     let mut row_repeat = 1u32;
@@ -258,6 +260,13 @@ fn read_table(
         }
         match e.local_name().as_ref() {
             "table-row" => {
+                // Row elements cost work whether or not they hold anything, so a sheet of
+                // millions of empty rows is abandoned here, as an XLSX one is. Honest
+                // padding is one element with a repeat count, which costs nothing.
+                elements += 1;
+                if elements > max_elements {
+                    return Err(too_large(elements, widest));
+                }
                 row_repeat = attr(e, "number-rows-repeated")
                     .and_then(|v| v.trim().parse::<u32>().ok())
                     .unwrap_or(1)
