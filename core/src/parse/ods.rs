@@ -320,7 +320,10 @@ fn read_table(
 
 /// Ends a cell: its text, once per repeat, joins the row, unless it is empty (then the
 /// repeats only move the column).
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the reading loop's own state, passed piece by piece"
+)]
 fn finish_cell(
     attrs: CellAttrs,
     text: &mut CellText,
@@ -362,7 +365,10 @@ fn finish_cell(
 
 /// Ends a row: a row with something in it goes to the builder once per repeat, after the
 /// repeats are counted against the row limit.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the reading loop's own state, passed piece by piece"
+)]
 fn end_row(
     rows: &mut RowBuilder<'_, '_>,
     cells: &mut Vec<Cell>,
