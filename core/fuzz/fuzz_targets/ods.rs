@@ -8,8 +8,6 @@ mod ods;
 #[path = "../../tests/support/xlsx_bomb.rs"]
 mod xlsx_bomb;
 
-use std::io::Write;
-
 use libfuzzer_sys::fuzz_target;
 use muster_core::{parse_bytes, Limits, ParseOptions};
 
