@@ -276,14 +276,13 @@ fn edits_touch_only_rows_sharing_the_email_on_a_large_file() {
         csv.push_str(&format!("user{i}@school.org\n"));
     }
     let mut c = run(ImportKind::Invites, &csv);
-    let start = std::time::Instant::now();
+    // Only the edited row answers: the rows to refresh come from the email
+    // index, not a rescan of the file (tests assert on what is touched, never
+    // on time; the benches time edits).
     for i in 0..2000 {
         let touched = c.edit_cell(i, FieldId::Email, &format!("new{i}@school.org"));
         assert_eq!(touched, vec![i]);
     }
-    // 2,000 edits against a 100k-row file; rescanning the file per edit would take
-    // minutes in a debug build.
-    assert!(start.elapsed().as_secs_f64() < 2.0, "{:?}", start.elapsed());
     for i in 0..50 {
         let touched = c.edit_cell(i, FieldId::Email, "user99999@school.org");
         assert_eq!(
