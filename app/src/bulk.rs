@@ -84,3 +84,32 @@ pub async fn emails_sent_since<'c>(
     .await?;
     Ok(count)
 }
+
+/// Emails of any of `kinds` the organization queued for `email` after
+/// `since`, and when the earliest of them was queued: how many a limit
+/// counts, and when the first of them stops counting.
+#[cfg(feature = "ssr")]
+pub async fn emails_sent_window<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    organization_id: i64,
+    email: &str,
+    kinds: &[&str],
+    since: i64,
+) -> sqlx::Result<(i64, Option<i64>)> {
+    let placeholders = (0..kinds.len())
+        .map(|n| format!("${}", n + 4))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE organization_id = $1 AND to_email = $2
+         AND created_at > $3 AND kind IN ({placeholders})"
+    );
+    let mut query = sqlx::query_as(&sql)
+        .bind(organization_id)
+        .bind(email)
+        .bind(since);
+    for kind in kinds {
+        query = query.bind(*kind);
+    }
+    query.fetch_one(db).await
+}

@@ -23,6 +23,9 @@ pub struct Config {
     /// The proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
     pub imports: app::imports::worker::WorkerConfig,
+    /// How often this process looks for due invitation reminders
+    /// (`MUSTER_REMINDER_SWEEP_SECONDS`).
+    pub reminder_sweep: std::time::Duration,
     /// Seals email bodies in the outbox (see `app::mail::seal`).
     pub secret_key: [u8; 32],
 }
@@ -150,6 +153,9 @@ impl Config {
             mail,
             trusted_proxies,
             imports: import_worker(&get)?,
+            reminder_sweep: std::time::Duration::from_secs(
+                number(&get, "MUSTER_REMINDER_SWEEP_SECONDS", 60_u64)?.clamp(1, 86_400),
+            ),
         })
     }
 }

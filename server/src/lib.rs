@@ -223,6 +223,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         &state,
         config.mail.clone(),
         &config.imports,
+        config.reminder_sweep,
         trigger,
         shutdown.clone(),
     )?;

@@ -1,5 +1,5 @@
-//! The one home of background work: the outbox sender and the import workers
-//! start here with one [`Shutdown`], and stop here together.
+//! The one home of background work: the outbox sender, the import workers
+//! and the sweepers start here with one [`Shutdown`], and stop here together.
 
 use std::time::Duration;
 
@@ -32,6 +32,7 @@ impl Workers {
         state: &AppState,
         mail_config: MailConfig,
         imports: &WorkerConfig,
+        reminder_sweep: Duration,
         trigger: ShutdownTrigger,
         shutdown: Shutdown,
     ) -> Result<Workers, MailError> {
@@ -43,6 +44,7 @@ impl Workers {
             }
         });
         tasks.spawn(sweep(state.clone(), shutdown.clone()));
+        tasks.spawn(remind(state.clone(), reminder_sweep, shutdown.clone()));
         let mut import_worker_ids = Vec::new();
         for n in 0..imports.workers {
             let worker = WorkerConfig {
@@ -125,6 +127,28 @@ pub async fn sweep_once(state: &AppState) {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "{what} deleted"),
             Err(error) => tracing::error!(%error, "could not delete {what}"),
+        }
+    }
+}
+
+/// Sends the invitation reminders that are due, every `every`, until the
+/// process stops. Every process runs one; their claims never overlap.
+async fn remind(state: AppState, every: Duration, mut shutdown: Shutdown) {
+    while !shutdown.is_requested() {
+        let now = app::state::now();
+        match app::invitations::service::send_due_reminders(&state.db, &state.settings, now).await
+        {
+            Ok(done) if done.sent == 0 && done.deferred == 0 => {}
+            Ok(done) => tracing::info!(
+                sent = done.sent,
+                deferred = done.deferred,
+                "invitation reminders"
+            ),
+            Err(error) => tracing::error!(%error, "could not send invitation reminders"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.requested() => {}
         }
     }
 }

@@ -12,6 +12,106 @@ pub mod store;
 
 pub const MAX_TRAININGS: usize = 50;
 pub const DEFAULT_EXPIRY_DAYS: i64 = 30;
+/// Reminders one invitation gets at most after each sending.
+pub const MAX_REMINDERS: usize = 5;
+/// The latest a reminder may be scheduled (no invitation lasts longer).
+pub const MAX_REMINDER_DAY: i64 = 365;
+
+/// When a group's pending invitations are reminded: days after the
+/// invitation was sent, strictly increasing; empty is off (the default).
+/// A reminder is never sent at or after the invitation's expiry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderSchedule(Vec<i64>);
+
+impl ReminderSchedule {
+    /// Reads what the admin typed: whole days separated by commas or spaces
+    /// ("3, 7"); blank turns reminders off.
+    pub fn parse(raw: &str) -> Result<ReminderSchedule, AppError> {
+        const FIELD: &str = "Reminder days";
+        let mut days: Vec<i64> = Vec::new();
+        for part in raw
+            .split([',', ';', ' ', '\t'])
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+        {
+            let day = match part.parse::<i64>() {
+                Ok(day) if (1..=MAX_REMINDER_DAY).contains(&day) => day,
+                _ => {
+                    return Err(AppError::invalid(
+                        FIELD,
+                        format!(
+                            "{part:?} is not a whole number of days from 1 to {MAX_REMINDER_DAY}."
+                        ),
+                    ))
+                }
+            };
+            if let Some(&last) = days.last() {
+                if day <= last {
+                    return Err(AppError::invalid(
+                        FIELD,
+                        format!("list the days in increasing order, each once ({day} after {last})."),
+                    ));
+                }
+            }
+            days.push(day);
+        }
+        if days.len() > MAX_REMINDERS {
+            return Err(AppError::invalid(
+                FIELD,
+                format!("at most {MAX_REMINDERS} reminders ({} given).", days.len()),
+            ));
+        }
+        Ok(ReminderSchedule(days))
+    }
+
+    /// From stored days (already valid).
+    pub fn from_days(days: Vec<i64>) -> ReminderSchedule {
+        ReminderSchedule(days)
+    }
+
+    /// Days after sending, in order.
+    pub fn days(&self) -> &[i64] {
+        &self.0
+    }
+
+    pub fn is_off(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Each reminder's days after the email before it (the sending, or the
+    /// reminder before): how the next reminder's time is computed.
+    pub fn gaps(&self) -> Vec<i64> {
+        let mut before = 0;
+        self.0
+            .iter()
+            .map(|&day| {
+                let gap = day - before;
+                before = day;
+                gap
+            })
+            .collect()
+    }
+
+    /// As the settings field shows it: "3, 7", or "" when off.
+    pub fn input_value(&self) -> String {
+        self.0
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// "Off", or "3 and 7 days after sending".
+    pub fn describe(&self) -> String {
+        let days: Vec<String> = self.0.iter().map(i64::to_string).collect();
+        match days.as_slice() {
+            [] => "Off".to_owned(),
+            [one] if one == "1" => "1 day after sending".to_owned(),
+            [one] => format!("{one} days after sending"),
+            [init @ .., last] => format!("{} and {last} days after sending", init.join(", ")),
+        }
+    }
+}
 
 crate::text_enum::text_enum! {
     /// Whether someone is in a group. Leaving keeps the row (and the
@@ -29,6 +129,8 @@ pub struct GroupSummary {
     pub description: String,
     pub default_expiry_days: i64,
     pub trainings: Vec<String>,
+    /// When pending invitations into it are reminded.
+    pub reminders: ReminderSchedule,
 }
 
 /// A group's editable fields after validation.
@@ -151,9 +253,51 @@ pub async fn update_group(
     service::update(&state.db, &user, id, &input).await
 }
 
+/// Sets when the group's pending invitations are reminded ("3, 7"; blank
+/// for off); pending invitations already sent follow the new schedule.
+#[server(endpoint = "groups/set_reminders")]
+pub async fn set_group_reminders(id: i64, reminder_days: String) -> Result<(), AppError> {
+    let (state, user) = crate::auth::service::require_admin().await?;
+    let schedule = ReminderSchedule::parse(&reminder_days)?;
+    service::set_reminders(&state.db, user.organization_id, id, &schedule).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reminder_days_are_read_in_increasing_order() {
+        let schedule = ReminderSchedule::parse(" 3, 7 ").unwrap();
+        assert_eq!(schedule.days(), &[3, 7]);
+        assert_eq!(schedule.gaps(), vec![3, 4]);
+        assert_eq!(schedule.describe(), "3 and 7 days after sending");
+        assert_eq!(schedule.input_value(), "3, 7");
+        assert_eq!(ReminderSchedule::parse("2 5;9").unwrap().gaps(), vec![2, 3, 4]);
+        let off = ReminderSchedule::parse("  ").unwrap();
+        assert!(off.is_off());
+        assert_eq!(off.describe(), "Off");
+        assert_eq!(ReminderSchedule::parse("1").unwrap().describe(), "1 day after sending");
+    }
+
+    #[test]
+    fn bad_reminder_days_are_refused_naming_the_part() {
+        for (bad, says) in [
+            ("3,x", "\"x\" is not a whole number"),
+            ("0", "\"0\" is not"),
+            ("400", "from 1 to 365"),
+            ("7,3", "increasing order"),
+            ("3,3", "increasing order"),
+            ("1,2,3,4,5,6", "at most 5"),
+            ("2.5", "\"2.5\""),
+        ] {
+            let error = ReminderSchedule::parse(bad).unwrap_err();
+            assert!(
+                matches!(&error, AppError::Invalid { field, message } if field == "Reminder days" && message.contains(says)),
+                "{bad}: {error:?}"
+            );
+        }
+    }
 
     #[test]
     fn trainings_are_read_one_per_line_skipping_blank_lines() {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{store, GroupInput, GroupSummary};
+use super::{store, GroupInput, GroupSummary, ReminderSchedule};
 use crate::{
     audit::{
         service::{record, AuditEntry},
@@ -88,10 +88,17 @@ pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<GroupSummary>, Ap
             .or_default()
             .push(training.name);
     }
+    let mut reminders: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (group_id, day) in store::organization_reminder_days(db, organization_id).await? {
+        reminders.entry(group_id).or_default().push(day);
+    }
     Ok(groups
         .into_iter()
         .map(|group| GroupSummary {
             trainings: by_group.remove(&group.id).unwrap_or_default(),
+            reminders: ReminderSchedule::from_days(
+                reminders.remove(&group.id).unwrap_or_default(),
+            ),
             id: group.id,
             name: group.name,
             description: group.description,
@@ -106,6 +113,7 @@ pub async fn get(db: &Db, organization_id: i64, id: i64) -> Result<GroupSummary,
         .ok_or(AppError::NotFound)?;
     Ok(GroupSummary {
         trainings: store::training_names(&db.pool, group.id).await?,
+        reminders: ReminderSchedule::from_days(store::reminder_days(&db.pool, group.id).await?),
         id: group.id,
         name: group.name,
         description: group.description,
@@ -201,6 +209,25 @@ pub async fn update(
         record(&mut tx, &entry).await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Sets the group's reminder schedule, and reschedules its pending
+/// invitations' next reminders to it in the same transaction.
+pub async fn set_reminders(
+    db: &Db,
+    organization_id: i64,
+    id: i64,
+    schedule: &ReminderSchedule,
+) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    if !store::exists(&mut *tx, organization_id, id).await? {
+        return Err(AppError::NotFound);
+    }
+    store::replace_reminder_steps(&mut tx, id, schedule).await?;
+    crate::invitations::store::reschedule_group(&mut *tx, organization_id, id).await?;
+    tx.commit().await?;
+    tracing::info!(organization_id, group_id = id, reminders = ?schedule.days(), "reminder schedule set");
     Ok(())
 }
 

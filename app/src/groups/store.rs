@@ -1,5 +1,5 @@
-//! Every statement on `learning_groups`, `trainings`, `group_memberships`
-//! and `training_assignments`.
+//! Every statement on `learning_groups`, `trainings`, `group_memberships`,
+//! `training_assignments` and `reminder_steps`.
 
 use sqlx::{Any, Executor};
 
@@ -397,4 +397,62 @@ pub async fn all_names(tx: &mut Tx, organization_id: i64) -> Result<Vec<GroupNam
         .bind(organization_id)
         .fetch_all(&mut **tx)
         .await
+}
+
+/// A group's reminder days (after sending), in order.
+pub async fn reminder_days<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    group_id: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let days: Vec<(i64,)> =
+        sqlx::query_as("SELECT after_days FROM reminder_steps WHERE group_id = $1 ORDER BY step")
+            .bind(group_id)
+            .fetch_all(executor)
+            .await?;
+    Ok(days.into_iter().map(|(day,)| day).collect())
+}
+
+/// The reminder days of every group of the organization: (group, day), each
+/// group's in order.
+pub async fn organization_reminder_days(
+    db: &Db,
+    organization_id: i64,
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.group_id, s.after_days FROM reminder_steps s
+         JOIN learning_groups g ON g.id = s.group_id
+         WHERE g.organization_id = $1 ORDER BY s.group_id, s.step",
+    )
+    .bind(organization_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Makes the group's reminder steps `schedule`'s.
+pub async fn replace_reminder_steps(
+    tx: &mut Tx,
+    group_id: i64,
+    schedule: &super::ReminderSchedule,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM reminder_steps WHERE group_id = $1")
+        .bind(group_id)
+        .execute(&mut **tx)
+        .await?;
+    for (step, (after, gap)) in schedule
+        .days()
+        .iter()
+        .zip(schedule.gaps())
+        .enumerate()
+    {
+        sqlx::query(
+            "INSERT INTO reminder_steps (group_id, step, after_days, gap_days) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(group_id)
+        .bind(step as i64)
+        .bind(*after)
+        .bind(gap)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }

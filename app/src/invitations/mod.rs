@@ -142,6 +142,9 @@ pub struct InvitationRow {
     pub expires_at: i64,
     pub created_at: i64,
     pub resend_count: i64,
+    /// When the group's schedule reminds this pending invitation next;
+    /// `None` when no reminder is coming.
+    pub next_reminder_at: Option<i64>,
     /// Where the last email sent for it stands.
     pub delivery: Option<OutboxStatus>,
     pub delivery_error: Option<String>,

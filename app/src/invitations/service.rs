@@ -8,7 +8,7 @@ use muster_core::email::Email;
 
 use super::{
     store::{self, InviteGroup, NewInvitation},
-    BulkOutcome, InvitationFilter, InvitationRow, InvitationsPage, InviteLookup, InviteOutcome,
+    BulkOutcome, InvitationFilter, InvitationRow, InvitationStatus, InvitationsPage, InviteLookup, InviteOutcome,
     InviteResult, MAX_MANUAL_INVITES, PAGE_SIZE,
 };
 use crate::{
@@ -29,9 +29,11 @@ use crate::{
 };
 
 mod accept;
+mod reminders;
 mod resend;
 
 pub use accept::{accept, Accepted, Acceptor};
+pub use reminders::{send_due_reminders, Reminded};
 pub use resend::{resend, resend_many, resend_matching};
 
 const DAY: i64 = 86_400;
@@ -40,6 +42,9 @@ const DAY: i64 = 86_400;
 pub const INVITATION_KIND: &str = "invitation";
 /// The outbox kind of a resent invitation, which the daily limit counts.
 pub const RESEND_KIND: &str = "invitation_resend";
+/// The outbox kind of a reminder by the group's schedule; the daily limit
+/// counts it with resends.
+pub const REMINDER_KIND: &str = "invitation_reminder";
 
 /// How a selection over the bulk limit is refused.
 const TOO_MANY_SELECTED: &str = "filter the list and act on everything matching instead.";
@@ -271,6 +276,9 @@ pub async fn list(
                 expires_at: row.expires_at,
                 created_at: row.created_at,
                 resend_count: row.resend_count,
+                next_reminder_at: row
+                    .next_reminder_at
+                    .filter(|_| row.status == InvitationStatus::Pending),
                 delivery: row.delivery.as_deref().map(str::parse).transpose()?,
                 delivery_error: row.delivery_error,
                 accepted_name: row

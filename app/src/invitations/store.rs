@@ -8,12 +8,27 @@ use super::InvitationStatus;
 
 mod imported;
 mod matching;
+mod reminders;
 
 pub use imported::{
     active_members_among, expire_overdue_for_emails, insert_bulk, pending_among, record_sent_bulk,
     CreatedInvitation, ImportedBatch, ImportedInvitation,
 };
 pub use matching::{cancel_matching, list, resendable_matching, ListedInvitation};
+pub use reminders::{claim_due_reminders, defer_reminder, record_reminder, reschedule_group, DueReminder};
+
+/// The next reminder's time for an invitation (in an UPDATE of
+/// `invitations`) whose last email went out at `sent` and that has had
+/// `step` reminders since: `sent` plus that step's gap in the group's
+/// schedule, or NULL when the schedule has no such step or the reminder
+/// would fall at or after the invitation's expiry (it would not open).
+pub(crate) fn next_reminder_sql(sent: &str, step: &str) -> String {
+    format!(
+        "(SELECT CASE WHEN {sent} + s.gap_days * 86400 < invitations.expires_at
+                      THEN {sent} + s.gap_days * 86400 END
+          FROM reminder_steps s WHERE s.group_id = invitations.group_id AND s.step = {step})"
+    )
+}
 
 /// What an invitation to a group needs to know about it.
 #[derive(Debug, sqlx::FromRow)]
@@ -71,7 +86,7 @@ pub async fn expire_overdue<'c>(
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE invitations SET status = 'expired'
+        "UPDATE invitations SET status = 'expired', next_reminder_at = NULL
          WHERE organization_id = $1 AND group_id = $2 AND status = 'pending' AND expires_at <= $3",
     )
     .bind(organization_id)
@@ -140,14 +155,22 @@ pub async fn insert_pending<'c>(
     Ok(row.map(|(id,)| id))
 }
 
-/// Remembers the last email sent for an invitation (the list shows its delivery).
+/// Remembers the last email sent for an invitation (the list shows its
+/// delivery). A first send or a resend by hand starts the group's reminder
+/// schedule (again).
 pub async fn record_sent<'c>(
     db: impl Executor<'c, Database = Any>,
     invitation_id: i64,
     outbox_id: i64,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE invitations SET last_outbox_id = $1, last_sent_at = $2 WHERE id = $3")
+    let sql = format!(
+        "UPDATE invitations SET last_outbox_id = $1, last_sent_at = $2, reminders_sent = 0,
+                                next_reminder_at = {}
+         WHERE id = $3",
+        next_reminder_sql("$2", "0")
+    );
+    sqlx::query(&sql)
         .bind(outbox_id)
         .bind(now)
         .bind(invitation_id)
@@ -246,7 +269,7 @@ pub async fn cancel_pending<'c>(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "UPDATE invitations SET status = 'cancelled'
+        "UPDATE invitations SET status = 'cancelled', next_reminder_at = NULL
          WHERE organization_id = $1 AND status = 'pending' AND id IN ({placeholders})"
     );
     let mut query = sqlx::query(&sql).bind(organization_id);
@@ -334,7 +357,7 @@ pub async fn claim_for_accept<'c>(
     now: i64,
 ) -> sqlx::Result<Option<ClaimedInvitation>> {
     sqlx::query_as(
-        "UPDATE invitations SET status = 'active', accepted_at = $2
+        "UPDATE invitations SET status = 'active', accepted_at = $2, next_reminder_at = NULL
          WHERE token_hash = $1 AND status = 'pending' AND expires_at > $2
          RETURNING id, organization_id, group_id",
     )

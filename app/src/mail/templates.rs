@@ -34,6 +34,17 @@ pub fn format_date(unix_seconds: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// "4 Dec" (UTC): a day this year or next, as lists show it.
+pub fn format_day_month(unix_seconds: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "June", "July", "Aug", "Sept", "Oct", "Nov", "Dec",
+    ];
+    let date = format_date(unix_seconds);
+    let month: usize = date[5..7].parse().unwrap_or(1);
+    let day: u32 = date[8..10].parse().unwrap_or(1);
+    format!("{day} {}", MONTHS[month - 1])
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     pub subject: String,
@@ -93,6 +104,49 @@ pub fn invitation(i: &Invitation<'_>) -> Rendered {
         group = escape_html(i.group),
         org = escape_html(i.organization),
         link = escape_html(i.link),
+    );
+    Rendered {
+        html: html_page(&subject, &body),
+        subject,
+        text,
+    }
+}
+
+/// A reminder of a pending invitation, sent by the group's schedule.
+pub struct InvitationReminder<'a> {
+    pub organization: &'a str,
+    pub group: &'a str,
+    pub expires_at: i64,
+    /// Absolute: the configured base URL + `/invite/{token}`.
+    pub link: &'a str,
+}
+
+pub fn invitation_reminder(r: &InvitationReminder<'_>) -> Rendered {
+    let subject = format!(
+        "Reminder: {} invites you to join {}",
+        r.organization, r.group
+    );
+    let expires = format_date(r.expires_at);
+    let text = format!(
+        "Hello,\n\nThis is a reminder: you are invited to join {group} at {org} on Muster, and \
+         the invitation is still waiting for you.\n\n\
+         Accept the invitation here:\n{link}\n\n\
+         This link replaces the one in earlier emails. It works until {expires} (UTC) and only once. \
+         If you did not expect this email, you can ignore it.\n",
+        group = r.group,
+        org = r.organization,
+        link = r.link,
+    );
+    let body = format!(
+        "<p>Hello,</p><p>This is a reminder: you are invited to join <strong>{group}</strong> at {org} on Muster, \
+         and the invitation is still waiting for you.</p>\
+         <p><a href=\"{link}\" style=\"display:inline-block;padding:0.6em 1.2em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px\">Accept the invitation</a></p>\
+         <p>Or paste this link into your browser: <a href=\"{link}\">{link}</a></p>\
+         <p>This link replaces the one in earlier emails. It works until {expires} (UTC) and only once. \
+         If you did not expect this email, you can ignore it.</p>",
+        group = escape_html(r.group),
+        org = escape_html(r.organization),
+        link = escape_html(r.link),
     );
     Rendered {
         html: html_page(&subject, &body),
@@ -461,6 +515,9 @@ mod tests {
         assert_eq!(format_date(951_782_400), "2000-02-29");
         assert_eq!(format_date(1_795_305_600), "2026-11-22");
         assert_eq!(format_date(-86_400), "1969-12-31");
+        assert_eq!(format_day_month(1_795_305_600), "22 Nov");
+        assert_eq!(format_day_month(1_795_305_600 - 80 * 86_400 + 86_399), "3 Sept");
+        assert_eq!(format_day_month(951_782_400), "29 Feb");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! One group: edit its name, trainings and default invitation expiry.
+//! One group: edit its name, trainings and default invitation expiry, and
+//! when its pending invitations are reminded.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -7,16 +8,23 @@ use leptos_router::hooks::use_params_map;
 use super::{action_error, groups::GroupFields, ErrorMessage};
 use crate::{
     error::AppError,
-    groups::{get_group, UpdateGroup},
+    groups::{get_group, SetGroupReminders, UpdateGroup},
 };
 
 #[component]
 pub fn GroupDetailPage() -> impl IntoView {
     let params = use_params_map();
     let update = ServerAction::<UpdateGroup>::new();
+    let reminders = ServerAction::<SetGroupReminders>::new();
     let group = Resource::new(
-        move || (params.read().get("id"), update.version().get()),
-        |(id, _)| async move {
+        move || {
+            (
+                params.read().get("id"),
+                update.version().get(),
+                reminders.version().get(),
+            )
+        },
+        |(id, _, _)| async move {
             match id.and_then(|id| id.parse::<i64>().ok()) {
                 Some(id) => get_group(id).await,
                 None => Err(AppError::NotFound),
@@ -45,6 +53,25 @@ pub fn GroupDetailPage() -> impl IntoView {
                                 {action_error(update.value())}
                                 {move || matches!(update.value().get(), Some(Ok(()))).then(|| view! { <p class="success" role="status">"Saved."</p> })}
                                 <button type="submit" class="primary" disabled=move || update.pending().get()>"Save changes"</button>
+                            </ActionForm>
+                        </section>
+                        <section class="card" aria-labelledby="group-reminders">
+                            <h2 id="group-reminders">"Invitation reminders"</h2>
+                            <p>
+                                "Pending invitations are emailed again with a new link on these days after they were sent, never after they expire. Now: "
+                                <strong>{group.reminders.describe()}</strong>"."
+                            </p>
+                            <ActionForm action=reminders>
+                                <input type="hidden" name="id" value=group.id.to_string() />
+                                <label for="reminder-days">"Remind after (days, e.g. 3, 7; blank for off)"</label>
+                                <input id="reminder-days" name="reminder_days" inputmode="numeric"
+                                    value=group.reminders.input_value() aria-describedby="reminder-days-help" />
+                                <p id="reminder-days-help" class="help">
+                                    {format!("At most {} reminders; resends by hand and reminders together reach an address at most {} times a day.", crate::groups::MAX_REMINDERS, crate::bulk::MAX_EMAILS_PER_ADDRESS_PER_DAY)}
+                                </p>
+                                {action_error(reminders.value())}
+                                {move || matches!(reminders.value().get(), Some(Ok(()))).then(|| view! { <p class="success" role="status">"Reminders saved."</p> })}
+                                <button type="submit" disabled=move || reminders.pending().get()>"Save reminders"</button>
                             </ActionForm>
                         </section>
                     }.into_any(),

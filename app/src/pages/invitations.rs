@@ -13,7 +13,7 @@ use crate::{
         CancelSelectedInvitations, InvitationStatus, InviteResult, ResendInvitation,
         ResendMatchingInvitations, ResendSelectedInvitations, SendInvitations, MAX_MANUAL_INVITES,
     },
-    mail::templates::format_date,
+    mail::templates::{format_date, format_day_month},
 };
 
 fn resent_summary(outcome: &BulkOutcome) -> String {
@@ -329,6 +329,7 @@ pub fn InvitationsPage() -> impl IntoView {
                                                 <td>{row.group_name.clone()}</td>
                                                 <td>
                                                     {row.status.label()}
+                                                    {row.next_reminder_at.map(|at| view! { <br /><span class="help">{format!("Next reminder: {}", format_day_month(at))}</span> })}
                                                     {move || note().map(|note| view! { <br /><span class="help">{note}</span> })}
                                                 </td>
                                                 <td>{format_date(row.expires_at)}</td>

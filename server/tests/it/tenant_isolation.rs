@@ -82,6 +82,9 @@ const CASES: &[(&str, Case)] = &[
     ("groups/get", Case::Attack(Caller::Admin)),
     ("groups/create", Case::NoForeignInput(Caller::Admin, "creates a group in the caller's organization; takes no id (names are unique per organization only)")),
     ("groups/update", Case::Attack(Caller::Admin)),
+    ("groups/set_reminders", Case::Attack(Caller::Admin)),
+    ("mappings/lookup", Case::Attack(Caller::Admin)),
+    ("mappings/forget", Case::Attack(Caller::Admin)),
     ("join/settings", Case::Attack(Caller::Admin)),
     ("join/save", Case::Attack(Caller::Admin)),
     ("join/check_slug", Case::Attack(Caller::Admin)),
@@ -152,7 +155,12 @@ struct Ids {
     admin: i64,
     /// B's own group, for requests that need a valid one of B's.
     b_group: i64,
+    /// The column mapping A's Learners import remembered.
+    mapping: i64,
 }
+
+/// The header row of A's Learners import, whose third column A mapped by hand.
+const A_HEADERS: [&str; 3] = ["First Name", "Last Name", "Riverside Contact"];
 
 enum Request {
     Form(Vec<(String, String)>),
@@ -403,6 +411,15 @@ fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
             ("default_expiry_days", "30".into()),
             ("trainings", String::new()),
         ]))],
+        "mappings/lookup" => vec![nothing(
+            Request::Json(json!({ "kind": "learners", "headers": A_HEADERS })),
+            "null",
+        )],
+        "mappings/forget" => vec![refused(id(a.mapping))],
+        "groups/set_reminders" => vec![refused(form(&[
+            ("id", a.group.to_string()),
+            ("reminder_days", "1".into()),
+        ]))],
         "join/settings" => vec![no_leak(form(&[]))],
         "join/save" => vec![
             // A's group as B's join group.
@@ -549,14 +566,17 @@ async fn build(backend: Backend) -> Option<World> {
         .await
         .unwrap();
     let invitation = pending.rows[0].id;
-    // A Learners import provisions ann@.
-    let learners = import_body(
+    // A Learners import provisions ann@; A maps its third column by hand,
+    // which A's organization remembers.
+    let mut learners = import_body(
         "learners",
         Some(group),
         None,
-        &["First Name", "Last Name", "Email"],
+        &A_HEADERS,
         &["Ann", "Riverside", "ann@riverside.example"],
     );
+    learners["payload"]["sheets"][0]["overrides"] =
+        json!({ "columns": { "2": { "action": "field", "field": "email" } } });
     let import: i64 = a
         .call_json(
             "imports/create",
@@ -601,6 +621,10 @@ async fn build(backend: Backend) -> Option<World> {
     )
     .await
     .unwrap();
+    let (mapping,): (i64,) = sqlx::query_as("SELECT id FROM remembered_mappings")
+        .fetch_one(server.pool())
+        .await
+        .unwrap();
     // Every email of A's delivered (to the loopback SMTP server: several
     // organizations mean real SMTP, never a dev mailbox), so that A's views stay still.
     let a_id = server.organization_id("Riverside Academy").await;
@@ -660,6 +684,7 @@ async fn build(backend: Backend) -> Option<World> {
             organization: a_id,
             admin: a_user.user_id,
             b_group,
+            mapping,
         },
     })
 }
@@ -733,6 +758,7 @@ async fn a_snapshot(world: &World) -> Vec<(String, String)> {
         "join_pages",
         // B's refused attacks record nothing, in A's log or B's.
         "audit_events",
+        "remembered_mappings",
     ] {
         let n = world
             .server

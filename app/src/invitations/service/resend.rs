@@ -2,7 +2,7 @@
 //! one at a time or in bulk, within the daily limit per address.
 
 use super::{
-    filter_described, invite_group, send_email, InvitationEmail, DAY, RESEND_KIND,
+    filter_described, invite_group, send_email, InvitationEmail, DAY, REMINDER_KIND, RESEND_KIND,
     TOO_MANY_SELECTED,
 };
 use crate::{
@@ -101,11 +101,12 @@ async fn resend_in(
             return Ok(Resent::NoSeats(seats.name));
         }
     }
-    let recent = bulk::emails_sent_since(
+    // Reminders by the group's schedule count towards the same limit.
+    let (recent, _) = bulk::emails_sent_window(
         &mut **tx,
         organization_id,
         &target.email,
-        RESEND_KIND,
+        &[RESEND_KIND, REMINDER_KIND],
         now - DAY,
     )
     .await?;

@@ -44,7 +44,7 @@ pub async fn expire_overdue_for_emails<'c>(
 ) -> sqlx::Result<()> {
     let in_emails = dialect.json_text_set(3);
     sqlx::query(&format!(
-        "UPDATE invitations SET status = 'expired'
+        "UPDATE invitations SET status = 'expired', next_reminder_at = NULL
          WHERE group_id = $1 AND status = 'pending' AND expires_at <= $2 AND email IN ({in_emails})"
     ))
     .bind(group_id)
@@ -98,9 +98,11 @@ pub async fn record_sent_bulk<'c>(
     if sent.is_empty() {
         return Ok(());
     }
-    let mut update = Bulk::new(
-        "UPDATE invitations SET last_outbox_id = v.column2, last_sent_at = v.column3 FROM (VALUES ",
-    );
+    let mut update = Bulk::new(&format!(
+        "UPDATE invitations SET last_outbox_id = v.column2, last_sent_at = v.column3,
+                                next_reminder_at = {} FROM (VALUES ",
+        super::next_reminder_sql("v.column3", "0")
+    ));
     for (invitation_id, outbox_id) in sent {
         update.row(vec![
             Bind::from(*invitation_id),

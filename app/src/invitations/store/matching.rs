@@ -20,6 +20,7 @@ pub struct ListedInvitation {
     pub expires_at: i64,
     pub created_at: i64,
     pub resend_count: i64,
+    pub next_reminder_at: Option<i64>,
     pub delivery: Option<String>,
     pub delivery_error: Option<String>,
     pub accepted_first_name: Option<String>,
@@ -90,7 +91,7 @@ pub async fn list(
     .await?;
     let sql = format!(
         "SELECT i.id, i.email, g.name AS group_name, {EFFECTIVE_STATUS} AS status, i.expires_at,
-                i.created_at, i.resend_count, o.status AS delivery, o.last_error AS delivery_error,
+                i.created_at, i.resend_count, i.next_reminder_at, o.status AS delivery, o.last_error AS delivery_error,
                 am.first_name AS accepted_first_name, am.last_name AS accepted_last_name
          {filter_with_joins}
          ORDER BY i.id DESC LIMIT $7 OFFSET $8",
@@ -147,7 +148,7 @@ pub async fn cancel_matching(
 ) -> Result<u64, AppError> {
     let (filter, status) = filter_sql(filter_by)?;
     let sql = format!(
-        "UPDATE invitations SET status = 'cancelled'
+        "UPDATE invitations SET status = 'cancelled', next_reminder_at = NULL
          WHERE organization_id = $1 AND status = 'pending' AND id IN (SELECT i.id {filter})"
     );
     Ok(sqlx::query(&sql)

@@ -14,6 +14,7 @@ use app::{
 };
 
 mod lifecycle;
+mod reminders;
 
 pub(crate) async fn invite(
     admin: &Client,

@@ -1,0 +1,85 @@
+//! Reminders by the group's schedule: the sweeper (server crate,
+//! `workers.rs`) calls [`send_due_reminders`] in every process; each due
+//! reminder is claimed, emailed with a new link and rescheduled in one
+//! transaction, so a crash sends it later rather than twice.
+
+use std::collections::HashMap;
+
+use super::{invite_group, DAY, REMINDER_KIND, RESEND_KIND};
+use crate::{
+    bulk,
+    db::Db,
+    error::AppError,
+    invitations::{store, MAX_RESENDS_PER_DAY},
+    links::server::{new_token, token_hash},
+    mail::{self, templates},
+    state::Settings,
+};
+
+/// Reminders per transaction: short enough to keep SQLite's write lock brief.
+const BATCH: i64 = 100;
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reminded {
+    pub sent: u64,
+    /// Put off because the address had its emails for the day.
+    pub deferred: u64,
+}
+
+/// Sends every reminder due at `now`, a batch per transaction.
+pub async fn send_due_reminders(
+    db: &Db,
+    settings: &Settings,
+    now: i64,
+) -> Result<Reminded, AppError> {
+    let mut done = Reminded::default();
+    loop {
+        let mut tx = db.begin().await?;
+        let due = store::claim_due_reminders(&mut tx, now, BATCH).await?;
+        let claimed = due.len() as i64;
+        let mut groups = HashMap::new();
+        for invitation in due {
+            let organization_id = invitation.organization_id;
+            // Reminders and resends by hand share the per-address daily limit.
+            let (recent, earliest) = bulk::emails_sent_window(
+                &mut *tx,
+                organization_id,
+                &invitation.email,
+                &[RESEND_KIND, REMINDER_KIND],
+                now - DAY,
+            )
+            .await?;
+            if recent >= MAX_RESENDS_PER_DAY {
+                // Again once the earliest of those stops counting (if before expiry).
+                let at = earliest.unwrap_or(now) + DAY;
+                store::defer_reminder(&mut *tx, invitation.id, at).await?;
+                done.deferred += 1;
+                continue;
+            }
+            if !groups.contains_key(&invitation.group_id) {
+                let group = invite_group(&mut tx, organization_id, invitation.group_id).await?;
+                groups.insert(invitation.group_id, group);
+            }
+            let group = &groups[&invitation.group_id];
+            // Only the old link's hash is stored: a reminder needs a new link.
+            let token = new_token();
+            let link = format!("{}/invite/{}", settings.base_url, token);
+            let email = templates::invitation_reminder(&templates::InvitationReminder {
+                organization: &group.organization,
+                group: &group.name,
+                expires_at: invitation.expires_at,
+                link: &link,
+            })
+            .to(invitation.email.clone(), REMINDER_KIND);
+            let outbox_id = mail::server::enqueue(&mut tx, Some(organization_id), &email).await?;
+            store::record_reminder(&mut *tx, invitation.id, &token_hash(&token), outbox_id, now)
+                .await?;
+            done.sent += 1;
+        }
+        tx.commit().await?;
+        if claimed < BATCH {
+            return Ok(done);
+        }
+    }
+}
