@@ -16,6 +16,7 @@ pub mod join;
 pub mod limits;
 pub mod links;
 pub mod mail;
+pub mod mappings;
 pub mod pages;
 pub mod people;
 pub mod text_enum;

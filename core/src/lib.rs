@@ -28,7 +28,7 @@ pub use header::{header_key, header_words};
 pub use issue::{Issue, IssueCode, Issues, Severity};
 pub use kinds::{ColumnSpec, FieldId, ImportKind, Requirement, Role, ValueType};
 pub use limits::Limits;
-pub use mapping::{map_headers, Mapping, MappingOverrides};
+pub use mapping::{header_row_key, map_headers, Mapping, MappingOverrides};
 pub use name::{NameError, PersonName};
 pub use parse::{parse_bytes, ParseError, ParseOptions, Sheet, SourceRow, Workbook};
 pub use payload::{PayloadCheck, PayloadSheet, RowsPayload};

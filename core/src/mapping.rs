@@ -75,6 +75,37 @@ impl Mapping {
             .filter(|c| c.how == MatchKind::Unknown)
             .map(|c| c.header.as_str())
     }
+
+    /// Which field each column fills, in order.
+    pub fn fields(&self) -> Vec<Option<FieldId>> {
+        self.columns.iter().map(|c| c.field).collect()
+    }
+
+    /// This mapping as the admin's choice for every column: mapping the same
+    /// headers with it gives the same fields, whatever the guesses would be.
+    pub fn confirmed(&self) -> MappingOverrides {
+        MappingOverrides {
+            columns: self
+                .columns
+                .iter()
+                .map(|c| {
+                    let choice = c.field.map_or(ColumnOverride::Ignore, ColumnOverride::Field);
+                    (c.source_index, choice)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What makes two header rows the same one: each header as headers are
+/// compared ([`header_key`]), in order. `E-mail, First Name` and
+/// `email, first_name` are the same row; a column more, fewer or moved is not.
+pub fn header_row_key(headers: &[String]) -> String {
+    headers
+        .iter()
+        .map(|h| header_key(h))
+        .collect::<Vec<_>>()
+        .join("\u{1f}")
 }
 
 fn strength(how: MatchKind) -> u8 {
@@ -341,6 +372,35 @@ mod tests {
         assert_eq!(field_of(&m, "  EMAIL "), Some(FieldId::Email));
         assert_eq!(field_of(&m, "expiry_days"), Some(FieldId::ExpiryDays));
         assert!(!m.has_errors());
+    }
+
+    #[test]
+    fn header_rows_are_the_same_when_their_headers_compare_equal_in_order() {
+        let key = header_row_key(&h(&["E-mail", "First Name", "Contact"]));
+        assert_eq!(key, header_row_key(&h(&["email", " first_name", "CONTACT"])));
+        assert_ne!(key, header_row_key(&h(&["First Name", "E-mail", "Contact"])));
+        assert_ne!(key, header_row_key(&h(&["E-mail", "First Name"])));
+        assert_ne!(key, header_row_key(&h(&["E-mail", "First Name", "Contact", ""])));
+        assert_ne!(header_row_key(&h(&["a b", "c"])), header_row_key(&h(&["a", "b c"])));
+    }
+
+    #[test]
+    fn a_confirmed_mapping_maps_the_same_headers_the_same_way() {
+        let headers = h(&["Contact", "Given", "Emial", "Notes"]);
+        let chosen = MappingOverrides::default()
+            .set(0, ColumnOverride::Field(FieldId::Email))
+            .set(2, ColumnOverride::Ignore);
+        let mapping = map_headers(ImportKind::Learners, &headers, &chosen);
+        let confirmed = mapping.confirmed();
+        assert_eq!(confirmed.columns.len(), headers.len());
+        let again = map_headers(ImportKind::Learners, &headers, &confirmed);
+        assert_eq!(again.fields(), mapping.fields());
+        assert_eq!(again.fields()[0], Some(FieldId::Email));
+        assert_eq!(again.fields()[2], None);
+        assert_ne!(
+            map_headers(ImportKind::Learners, &headers, &MappingOverrides::default()).fields(),
+            mapping.fields()
+        );
     }
 
     #[test]

@@ -128,7 +128,10 @@ async fn plan_payload(
     payload: &RowsPayload,
 ) -> Result<(muster_core::PayloadCheck, Plan, facts::Target), AppError> {
     let target = facts::target(conn, user.organization_id, options).await?;
-    let checked = check_payload(options, payload)?;
+    // A sheet without header choices maps as the organization remembers its headers.
+    let payload =
+        crate::mappings::service::apply_remembered(conn, user.organization_id, payload).await?;
+    let checked = check_payload(options, &payload)?;
     let facts = facts::load_facts(
         conn,
         user.organization_id,
@@ -295,6 +298,15 @@ pub async fn create(
     }
     let rows = stored_rows(payload, &checked.checked, &plan);
     store::insert_rows(db, &mut tx, import_id, &rows).await?;
+    crate::mappings::service::remember(
+        &mut tx,
+        organization_id,
+        user.user_id,
+        import_id,
+        &options.source_name,
+        payload,
+    )
+    .await?;
     let planned = store::Planned {
         group_id: target.group_id,
         contract_id: target.contract.as_ref().map(|c| c.id),

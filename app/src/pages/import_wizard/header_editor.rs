@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use muster_core::mapping::ColumnOverride;
 
 use super::state::WizardState;
+use crate::pages::ErrorMessage;
 
 #[component]
 pub fn HeaderEditor() -> impl IntoView {
@@ -15,9 +16,23 @@ pub fn HeaderEditor() -> impl IntoView {
                 let kind_now = p.kind;
                 p.sheets.iter().enumerate().map(|(sheet_index, sheet)| {
                     let columns = sheet.mapping.columns.clone();
+                    let remembered = state.remembered.with_untracked(|all| {
+                        all.iter().find(|(index, _)| *index == sheet_index).map(|(_, found)| found.clone())
+                    });
                     view! {
                         <fieldset class="header-editor">
                             <legend>{if p.sheets.len() > 1 { format!("Columns of tab {}", sheet.name) } else { "Columns".to_owned() }}</legend>
+                            {remembered.map(|found| {
+                                let id = found.id;
+                                view! {
+                                    <p class="remembered">
+                                        {format!("{} — ", found.note())}
+                                        <button type="button" aria-label="Forget this remembered column mapping"
+                                            on:click=move |_| state.forget_remembered(sheet_index, id)>"Forget"</button>
+                                    </p>
+                                    {move || state.remembered_error.get().map(|error| view! { <ErrorMessage error /> })}
+                                }
+                            })}
                             {columns.into_iter().map(|c| {
                                 let id = format!("map-{sheet_index}-{}", c.source_index);
                                 let current = c.field;

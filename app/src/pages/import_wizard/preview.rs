@@ -333,6 +333,33 @@ impl Preview {
         self.recheck();
     }
 
+    /// Maps a sheet as remembered for its header row, unless the preview
+    /// changed since the headers were looked up (another file, or a column
+    /// the admin chose meanwhile); whether it did.
+    pub fn apply_remembered(
+        &mut self,
+        sheet: usize,
+        headers: &[String],
+        overrides: &MappingOverrides,
+    ) -> bool {
+        match self.sheets.get_mut(sheet) {
+            Some(s) if s.headers == headers && s.overrides.columns.is_empty() => {
+                s.overrides = overrides.clone();
+                self.recheck();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Drops every header choice of a sheet: its columns map automatically.
+    pub fn map_automatically(&mut self, sheet: usize) {
+        if let Some(s) = self.sheets.get_mut(sheet) {
+            s.overrides = MappingOverrides::default();
+            self.recheck();
+        }
+    }
+
     /// Re-checks every row after a header change (an edit re-checks only its rows).
     fn recheck(&mut self) {
         let mut checked = Checked::empty(self.kind, &self.checked.options);
@@ -480,6 +507,26 @@ mod tests {
             summary: "Sends invitations.".into(),
             seats_warning: None,
         }
+    }
+
+    #[test]
+    fn a_remembered_mapping_applies_only_to_the_same_untouched_headers() {
+        let mut p = preview(&["lin@example.org"]);
+        let email = vec!["Email".to_owned()];
+        let ignore = MappingOverrides::default().set(0, ColumnOverride::Ignore);
+        assert!(!p.apply_remembered(0, &["Other".to_owned()], &ignore), "another file");
+        assert!(!p.apply_remembered(1, &email, &ignore), "no such sheet");
+        assert!(p.header_errors().is_empty());
+        assert!(p.apply_remembered(0, &email, &ignore));
+        assert_eq!(p.sheets[0].mapping.fields(), vec![None]);
+        assert!(!p.header_errors().is_empty(), "every row checked again");
+        assert!(
+            !p.apply_remembered(0, &email, &MappingOverrides::default()),
+            "mapped already"
+        );
+        p.map_automatically(0);
+        assert_eq!(p.sheets[0].mapping.fields(), vec![Some(FieldId::Email)]);
+        assert!(p.header_errors().is_empty());
     }
 
     #[test]

@@ -5,7 +5,11 @@ use leptos::{html, prelude::*};
 use muster_core::{mapping::ColumnOverride, FieldId, ImportKind};
 
 use super::{browser::now_ms, preview::Preview, problems::RowFilter};
-use crate::{error::AppError, imports::ImportOptions};
+use crate::{
+    error::AppError,
+    imports::ImportOptions,
+    mappings::{forget_mapping, lookup_mapping, RememberedMapping},
+};
 
 /// Where the preview work stands.
 #[derive(Clone, PartialEq)]
@@ -38,6 +42,10 @@ pub struct WizardState {
     pub version: RwSignal<u64>,
     /// Bumped only when the columns change, so the header editor keeps focus during edits.
     pub mapping_version: RwSignal<u64>,
+    /// Sheets (by index) mapped as the organization remembered their headers.
+    pub remembered: RwSignal<Vec<(usize, RememberedMapping)>>,
+    /// Why forgetting a remembered mapping failed.
+    pub remembered_error: RwSignal<Option<AppError>>,
     pub stage: RwSignal<Stage>,
     pub ready_ms: RwSignal<Option<f64>>,
     /// Which rows the grid lists: all, those with problems, or one type of problem.
@@ -84,6 +92,8 @@ impl WizardState {
             preview,
             version,
             mapping_version: RwSignal::new(0),
+            remembered: RwSignal::new(Vec::new()),
+            remembered_error: RwSignal::new(None),
             stage: RwSignal::new(Stage::Idle),
             ready_ms: RwSignal::new(None),
             filter,
@@ -151,6 +161,16 @@ impl WizardState {
 
     /// Shows a freshly checked file from its first row; the check began at `started` ms.
     pub fn show_preview(self, preview: Preview, started: f64) {
+        let unmapped: Vec<(usize, Vec<String>)> = preview
+            .sheets
+            .iter()
+            .enumerate()
+            .filter(|(_, sheet)| sheet.overrides.columns.is_empty())
+            .map(|(index, sheet)| (index, sheet.headers.clone()))
+            .collect();
+        let kind = preview.kind;
+        self.remembered.set(Vec::new());
+        self.remembered_error.set(None);
         self.preview.set_value(Some(preview));
         self.scroll_top.set(0.0);
         self.active.set((0, 0));
@@ -159,6 +179,57 @@ impl WizardState {
         self.mapping_version.update(|v| *v += 1);
         self.bump();
         self.ready_ms.set(Some(now_ms() - started));
+        self.apply_remembered(kind, unmapped);
+    }
+
+    /// Maps each sheet of `unmapped` as the organization remembers its header
+    /// row, if it does, once the server answers.
+    fn apply_remembered(self, kind: ImportKind, unmapped: Vec<(usize, Vec<String>)>) {
+        leptos::task::spawn_local(async move {
+            for (sheet, headers) in unmapped {
+                // Without an answer the file simply maps automatically.
+                let Ok(Some(found)) = lookup_mapping(kind, headers.clone()).await else {
+                    continue;
+                };
+                let mut applied = false;
+                self.preview.update_value(|p| {
+                    if let Some(p) = p.as_mut() {
+                        applied = p.apply_remembered(sheet, &headers, &found.overrides);
+                    }
+                });
+                if applied {
+                    self.announce.set(format!("{}.", found.note()));
+                    self.remembered.update(|all| all.push((sheet, found)));
+                    self.mapping_version.update(|v| *v += 1);
+                    self.bump();
+                }
+            }
+        });
+    }
+
+    /// Forgets the mapping remembered for a sheet's headers; the sheet maps
+    /// automatically again.
+    pub fn forget_remembered(self, sheet: usize, id: i64) {
+        leptos::task::spawn_local(async move {
+            match forget_mapping(id).await {
+                Ok(()) => {
+                    self.remembered_error.set(None);
+                    self.remembered
+                        .update(|all| all.retain(|(index, _)| *index != sheet));
+                    self.preview.update_value(|p| {
+                        if let Some(p) = p.as_mut() {
+                            p.map_automatically(sheet);
+                        }
+                    });
+                    self.announce.set(
+                        "Mapping forgotten; the columns are mapped automatically again.".into(),
+                    );
+                    self.mapping_version.update(|v| *v += 1);
+                    self.bump();
+                }
+                Err(error) => self.remembered_error.set(Some(error)),
+            }
+        });
     }
 
     /// Another kind checks rows differently: the preview is dropped.

@@ -13,6 +13,7 @@ use app::{
 use serde_json::json;
 
 mod kinds;
+mod mappings;
 mod seats;
 mod worker;
 
