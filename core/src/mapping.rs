@@ -89,7 +89,9 @@ impl Mapping {
                 .columns
                 .iter()
                 .map(|c| {
-                    let choice = c.field.map_or(ColumnOverride::Ignore, ColumnOverride::Field);
+                    let choice = c
+                        .field
+                        .map_or(ColumnOverride::Ignore, ColumnOverride::Field);
                     (c.source_index, choice)
                 })
                 .collect(),
@@ -377,11 +379,23 @@ mod tests {
     #[test]
     fn header_rows_are_the_same_when_their_headers_compare_equal_in_order() {
         let key = header_row_key(&h(&["E-mail", "First Name", "Contact"]));
-        assert_eq!(key, header_row_key(&h(&["email", " first_name", "CONTACT"])));
-        assert_ne!(key, header_row_key(&h(&["First Name", "E-mail", "Contact"])));
+        assert_eq!(
+            key,
+            header_row_key(&h(&["email", " first_name", "CONTACT"]))
+        );
+        assert_ne!(
+            key,
+            header_row_key(&h(&["First Name", "E-mail", "Contact"]))
+        );
         assert_ne!(key, header_row_key(&h(&["E-mail", "First Name"])));
-        assert_ne!(key, header_row_key(&h(&["E-mail", "First Name", "Contact", ""])));
-        assert_ne!(header_row_key(&h(&["a b", "c"])), header_row_key(&h(&["a", "b c"])));
+        assert_ne!(
+            key,
+            header_row_key(&h(&["E-mail", "First Name", "Contact", ""]))
+        );
+        assert_ne!(
+            header_row_key(&h(&["a b", "c"])),
+            header_row_key(&h(&["a", "b c"]))
+        );
     }
 
     #[test]

@@ -49,7 +49,9 @@ impl ReminderSchedule {
                 if day <= last {
                     return Err(AppError::invalid(
                         FIELD,
-                        format!("list the days in increasing order, each once ({day} after {last})."),
+                        format!(
+                            "list the days in increasing order, each once ({day} after {last})."
+                        ),
                     ));
                 }
             }
@@ -273,11 +275,17 @@ mod tests {
         assert_eq!(schedule.gaps(), vec![3, 4]);
         assert_eq!(schedule.describe(), "3 and 7 days after sending");
         assert_eq!(schedule.input_value(), "3, 7");
-        assert_eq!(ReminderSchedule::parse("2 5;9").unwrap().gaps(), vec![2, 3, 4]);
+        assert_eq!(
+            ReminderSchedule::parse("2 5;9").unwrap().gaps(),
+            vec![2, 3, 4]
+        );
         let off = ReminderSchedule::parse("  ").unwrap();
         assert!(off.is_off());
         assert_eq!(off.describe(), "Off");
-        assert_eq!(ReminderSchedule::parse("1").unwrap().describe(), "1 day after sending");
+        assert_eq!(
+            ReminderSchedule::parse("1").unwrap().describe(),
+            "1 day after sending"
+        );
     }
 
     #[test]

@@ -96,9 +96,7 @@ pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<GroupSummary>, Ap
         .into_iter()
         .map(|group| GroupSummary {
             trainings: by_group.remove(&group.id).unwrap_or_default(),
-            reminders: ReminderSchedule::from_days(
-                reminders.remove(&group.id).unwrap_or_default(),
-            ),
+            reminders: ReminderSchedule::from_days(reminders.remove(&group.id).unwrap_or_default()),
             id: group.id,
             name: group.name,
             description: group.description,

@@ -438,12 +438,7 @@ pub async fn replace_reminder_steps(
         .bind(group_id)
         .execute(&mut **tx)
         .await?;
-    for (step, (after, gap)) in schedule
-        .days()
-        .iter()
-        .zip(schedule.gaps())
-        .enumerate()
-    {
+    for (step, (after, gap)) in schedule.days().iter().zip(schedule.gaps()).enumerate() {
         sqlx::query(
             "INSERT INTO reminder_steps (group_id, step, after_days, gap_days) VALUES ($1, $2, $3, $4)",
         )

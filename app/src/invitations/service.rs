@@ -8,8 +8,8 @@ use muster_core::email::Email;
 
 use super::{
     store::{self, InviteGroup, NewInvitation},
-    BulkOutcome, InvitationFilter, InvitationRow, InvitationStatus, InvitationsPage, InviteLookup, InviteOutcome,
-    InviteResult, MAX_MANUAL_INVITES, PAGE_SIZE,
+    BulkOutcome, InvitationFilter, InvitationRow, InvitationStatus, InvitationsPage, InviteLookup,
+    InviteOutcome, InviteResult, MAX_MANUAL_INVITES, PAGE_SIZE,
 };
 use crate::{
     audit::{

@@ -15,7 +15,9 @@ pub use imported::{
     CreatedInvitation, ImportedBatch, ImportedInvitation,
 };
 pub use matching::{cancel_matching, list, resendable_matching, ListedInvitation};
-pub use reminders::{claim_due_reminders, defer_reminder, record_reminder, reschedule_group, DueReminder};
+pub use reminders::{
+    claim_due_reminders, defer_reminder, record_reminder, reschedule_group, DueReminder,
+};
 
 /// The next reminder's time for an invitation (in an UPDATE of
 /// `invitations`) whose last email went out at `sent` and that has had

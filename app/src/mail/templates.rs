@@ -516,7 +516,10 @@ mod tests {
         assert_eq!(format_date(1_795_305_600), "2026-11-22");
         assert_eq!(format_date(-86_400), "1969-12-31");
         assert_eq!(format_day_month(1_795_305_600), "22 Nov");
-        assert_eq!(format_day_month(1_795_305_600 - 80 * 86_400 + 86_399), "3 Sept");
+        assert_eq!(
+            format_day_month(1_795_305_600 - 80 * 86_400 + 86_399),
+            "3 Sept"
+        );
         assert_eq!(format_day_month(951_782_400), "29 Feb");
     }
 

@@ -122,7 +122,7 @@ pub async fn remember(
             continue;
         }
         let overrides = chosen.confirmed();
-        let known = find(&mut **tx, organization_id, kind, &sheet.headers).await?;
+        let known = find(tx, organization_id, kind, &sheet.headers).await?;
         if known.is_some_and(|known| known.overrides == overrides) {
             continue;
         }

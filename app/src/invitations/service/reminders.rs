@@ -3,7 +3,7 @@
 //! reminder is claimed, emailed with a new link and rescheduled in one
 //! transaction, so a crash sends it later rather than twice.
 
-use std::collections::HashMap;
+use std::collections::{hash_map::Entry, HashMap};
 
 use super::{invite_group, DAY, REMINDER_KIND, RESEND_KIND};
 use crate::{
@@ -57,11 +57,12 @@ pub async fn send_due_reminders(
                 done.deferred += 1;
                 continue;
             }
-            if !groups.contains_key(&invitation.group_id) {
-                let group = invite_group(&mut tx, organization_id, invitation.group_id).await?;
-                groups.insert(invitation.group_id, group);
-            }
-            let group = &groups[&invitation.group_id];
+            let group = match groups.entry(invitation.group_id) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => {
+                    slot.insert(invite_group(&mut tx, organization_id, invitation.group_id).await?)
+                }
+            };
             // Only the old link's hash is stored: a reminder needs a new link.
             let token = new_token();
             let link = format!("{}/invite/{}", settings.base_url, token);

@@ -514,7 +514,10 @@ mod tests {
         let mut p = preview(&["lin@example.org"]);
         let email = vec!["Email".to_owned()];
         let ignore = MappingOverrides::default().set(0, ColumnOverride::Ignore);
-        assert!(!p.apply_remembered(0, &["Other".to_owned()], &ignore), "another file");
+        assert!(
+            !p.apply_remembered(0, &["Other".to_owned()], &ignore),
+            "another file"
+        );
         assert!(!p.apply_remembered(1, &email, &ignore), "no such sheet");
         assert!(p.header_errors().is_empty());
         assert!(p.apply_remembered(0, &email, &ignore));

@@ -37,7 +37,11 @@ async fn forget(admin: &Client, id: i64) -> Result<(), AppError> {
         .await
 }
 
-async fn dry_run(admin: &Client, group: i64, payload: &serde_json::Value) -> Result<DryRun, AppError> {
+async fn dry_run(
+    admin: &Client,
+    group: i64,
+    payload: &serde_json::Value,
+) -> Result<DryRun, AppError> {
     admin
         .call_json(
             "imports/dry_run",
@@ -86,7 +90,11 @@ async fn a_mapping_changed_by_hand_is_remembered_for_the_same_headers(backend: B
         (remembered.source_name.as_str(), remembered.import_id),
         ("roster.csv", Some(import))
     );
-    assert!(remembered.note().ends_with("(file roster.csv)"), "{}", remembered.note());
+    assert!(
+        remembered.note().ends_with("(file roster.csv)"),
+        "{}",
+        remembered.note()
+    );
     // The same headers as headers compare; another row or kind is another file.
     assert_eq!(
         lookup(&admin, "invites", &["ADDR", "expiry_days"]).await,
@@ -97,7 +105,11 @@ async fn a_mapping_changed_by_hand_is_remembered_for_the_same_headers(backend: B
         ("invites", &["Expiry Days", "Addr"][..]),
         ("group-members", &HEADERS[..]),
     ] {
-        assert_eq!(lookup(&admin, kind, headers).await, Ok(None), "{kind} {headers:?}");
+        assert_eq!(
+            lookup(&admin, kind, headers).await,
+            Ok(None),
+            "{kind} {headers:?}"
+        );
     }
 
     // The next file with these headers, sent with no header choice at all,
@@ -167,8 +179,7 @@ async fn mapping_back_to_the_automatic_mapping_forgets(backend: Backend) {
     // "Email" maps by itself; the admin ignores "Expiry Days" by hand.
     let headers = ["Email", "Expiry Days"];
     let mut ignoring = payload("invites", &headers, &[&["ann@example.com", "3"]]);
-    ignoring["sheets"][0]["overrides"] =
-        json!({ "columns": { "1": { "action": "ignore" } } });
+    ignoring["sheets"][0]["overrides"] = json!({ "columns": { "1": { "action": "ignore" } } });
     let import = create(&admin, &options("invites", Some(group)), &ignoring, KEY_A)
         .await
         .unwrap();

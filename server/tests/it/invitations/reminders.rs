@@ -98,7 +98,11 @@ async fn reminders_to(server: &TestApp, email: &str) -> i64 {
 /// sent it: every reminder due at the same time went out in that sweep too.
 async fn remind_and_wait(server: &TestApp, email: &str) {
     let before = reminders_to(server, email).await;
-    assert_eq!(make_due(server, email).await, 1, "{email} has a reminder coming");
+    assert_eq!(
+        make_due(server, email).await,
+        1,
+        "{email} has a reminder coming"
+    );
     eventually(&format!("a reminder to {email}"), || async {
         reminders_to(server, email).await == before + 1
     })
@@ -122,7 +126,12 @@ async fn the_schedule_reminds_each_step_once_and_is_off_by_default(backend: Back
 
     // Set before any invitation, and after one: both follow the schedule.
     invite(&admin, &group, "early@example.org").await.unwrap();
-    assert_eq!(reminding(&server, "early@example.org").await.next_reminder_at, None);
+    assert_eq!(
+        reminding(&server, "early@example.org")
+            .await
+            .next_reminder_at,
+        None
+    );
     set_reminders(&admin, &group, "3, 7").await.unwrap();
     let summary: app::groups::GroupSummary =
         admin.call("groups/get", &[("id", &group)]).await.unwrap();
@@ -149,14 +158,21 @@ async fn the_schedule_reminds_each_step_once_and_is_off_by_default(backend: Back
             .unwrap()
             .next_reminder_at
     };
-    assert_eq!(next_of("max@example.org"), max.next_reminder_at, "the list shows it");
+    assert_eq!(
+        next_of("max@example.org"),
+        max.next_reminder_at,
+        "the list shows it"
+    );
     assert_eq!(next_of("lin@example.org"), None);
 
     let old_token = token_for(&server, "max@example.org").await;
     remind_and_wait(&server, "max@example.org").await;
     let reminded = reminding(&server, "max@example.org").await;
     assert_eq!(reminded.reminders_sent, 1);
-    assert_eq!(reminded.expires_at, max.expires_at, "a reminder does not extend the invitation");
+    assert_eq!(
+        reminded.expires_at, max.expires_at,
+        "a reminder does not extend the invitation"
+    );
     assert_eq!(
         reminded.next_reminder_at,
         reminded.last_sent_at.map(|sent| sent + 4 * DAY),
@@ -177,12 +193,23 @@ async fn the_schedule_reminds_each_step_once_and_is_off_by_default(backend: Back
         lookup(&server.client(), &new_token).await,
         InviteLookup::Valid { .. }
     ));
-    assert_eq!(lookup(&server.client(), &old_token).await, InviteLookup::NotFound);
-    assert_eq!(reminders_to(&server, "lin@example.org").await, 0, "off: none");
+    assert_eq!(
+        lookup(&server.client(), &old_token).await,
+        InviteLookup::NotFound
+    );
+    assert_eq!(
+        reminders_to(&server, "lin@example.org").await,
+        0,
+        "off: none"
+    );
 
     remind_and_wait(&server, "max@example.org").await;
     let done = reminding(&server, "max@example.org").await;
-    assert_eq!((done.reminders_sent, done.next_reminder_at), (2, None), "two steps, then none");
+    assert_eq!(
+        (done.reminders_sent, done.next_reminder_at),
+        (2, None),
+        "two steps, then none"
+    );
     assert_eq!(make_due(&server, "max@example.org").await, 0);
     // Another sweep (early's reminder) leaves max at two.
     remind_and_wait(&server, "early@example.org").await;
@@ -200,8 +227,15 @@ async fn the_schedule_reminds_each_step_once_and_is_off_by_default(backend: Back
         (0, resent.last_sent_at.map(|sent| sent + 3 * DAY))
     );
     set_reminders(&admin, &group, "").await.unwrap();
-    assert_eq!(reminding(&server, "max@example.org").await.next_reminder_at, None);
-    assert!(list(&admin, "", "").await.rows.iter().all(|row| row.next_reminder_at.is_none()));
+    assert_eq!(
+        reminding(&server, "max@example.org").await.next_reminder_at,
+        None
+    );
+    assert!(list(&admin, "", "")
+        .await
+        .rows
+        .iter()
+        .all(|row| row.next_reminder_at.is_none()));
 }
 
 async fn no_reminder_after_expiry_acceptance_or_cancelling(backend: Backend) {
@@ -215,7 +249,12 @@ async fn no_reminder_after_expiry_acceptance_or_cancelling(backend: Backend) {
     let short = new_group(&admin, "Short", "2").await;
     set_reminders(&admin, &short, "3").await.unwrap();
     invite(&admin, &short, "late@example.org").await.unwrap();
-    assert_eq!(reminding(&server, "late@example.org").await.next_reminder_at, None);
+    assert_eq!(
+        reminding(&server, "late@example.org")
+            .await
+            .next_reminder_at,
+        None
+    );
 
     let group = new_group(&admin, "Autumn", "30").await;
     set_reminders(&admin, &group, "3, 7").await.unwrap();
@@ -238,7 +277,11 @@ async fn no_reminder_after_expiry_acceptance_or_cancelling(backend: Backend) {
         .await
         .unwrap();
     for email in ["accepted@example.org", "cancelled@example.org"] {
-        assert_eq!(reminding(&server, email).await.next_reminder_at, None, "{email}");
+        assert_eq!(
+            reminding(&server, email).await.next_reminder_at,
+            None,
+            "{email}"
+        );
     }
     // Even with a reminder time forced on them, the sweeper leaves them be.
     sqlx::query("UPDATE invitations SET expires_at = 1000 WHERE email = 'expired@example.org'")
@@ -272,9 +315,13 @@ async fn reminders_share_the_daily_limit_with_resends(backend: Backend) {
         .await;
     let group = new_group(&admin, "Autumn", "30").await;
     set_reminders(&admin, &group, "3, 7").await.unwrap();
-    invite(&admin, &group, "lin@example.org, max@example.org, canary@example.org")
-        .await
-        .unwrap();
+    invite(
+        &admin,
+        &group,
+        "lin@example.org, max@example.org, canary@example.org",
+    )
+    .await
+    .unwrap();
     let lin = list(&admin, "", "lin@").await.rows[0].id.to_string();
     for _ in 0..3 {
         admin
@@ -309,7 +356,9 @@ async fn reminders_share_the_daily_limit_with_resends(backend: Backend) {
             .await
             .unwrap();
     }
-    let third = admin.call::<()>("invitations/resend", &[("id", &max)]).await;
+    let third = admin
+        .call::<()>("invitations/resend", &[("id", &max)])
+        .await;
     assert!(
         matches!(third, Err(AppError::Conflict(ref m)) if m.contains("24 hours")),
         "{third:?}"
@@ -401,10 +450,17 @@ async fn the_schedule_is_checked_and_stays_in_its_organization(backend: Backend)
 
     let other = server.client();
     other.create_org("Other", "b@example.org").await.unwrap();
-    assert_eq!(set_reminders(&other, &group, "1").await, Err(AppError::NotFound));
+    assert_eq!(
+        set_reminders(&other, &group, "1").await,
+        Err(AppError::NotFound)
+    );
     let summary: app::groups::GroupSummary =
         admin.call("groups/get", &[("id", &group)]).await.unwrap();
-    assert_eq!(summary.reminders.days(), &[2], "unchanged by the other organization");
+    assert_eq!(
+        summary.reminders.days(),
+        &[2],
+        "unchanged by the other organization"
+    );
 }
 
 on_both_backends! {
