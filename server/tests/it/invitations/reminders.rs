@@ -165,6 +165,24 @@ async fn the_schedule_reminds_each_step_once_and_is_off_by_default(backend: Back
     );
     assert_eq!(next_of("lin@example.org"), None);
 
+    // The pages say so, rendered on the server.
+    let (_, html) = admin.get_page(&format!("/admin/groups/{group}")).await;
+    assert!(
+        html.contains("3 and 7 days after sending") && html.contains("value=\"3, 7\""),
+        "{html}"
+    );
+    let (_, html) = admin.get_page("/admin/invitations").await;
+    let next = format!(
+        "Next reminder: {}",
+        app::mail::templates::format_day_month(max.next_reminder_at.unwrap())
+    );
+    assert_eq!(
+        html.matches("Next reminder: ").count(),
+        2,
+        "early and max, not lin: {html}"
+    );
+    assert!(html.contains(&next), "{html}");
+
     let old_token = token_for(&server, "max@example.org").await;
     remind_and_wait(&server, "max@example.org").await;
     let reminded = reminding(&server, "max@example.org").await;
