@@ -165,6 +165,23 @@ async fn the_schedule_reminds_each_step_once_and_is_off_by_default(backend: Back
     );
     assert_eq!(next_of("lin@example.org"), None);
 
+    // An import's invitations follow the schedule too.
+    let import = crate::imports::create(
+        &admin,
+        &crate::imports::options("invites", Some(group.parse().unwrap())),
+        &crate::imports::payload("invites", &["Email"], &[&["imported@example.org"]]),
+        crate::imports::KEY_A,
+    )
+    .await
+    .unwrap();
+    crate::imports::wait_finished(&admin, import).await;
+    let imported = reminding(&server, "imported@example.org").await;
+    assert_eq!(
+        imported.next_reminder_at,
+        imported.last_sent_at.map(|sent| sent + 3 * DAY)
+    );
+    assert!(imported.next_reminder_at.is_some());
+
     // The pages say so, rendered on the server.
     let (_, html) = admin.get_page(&format!("/admin/groups/{group}")).await;
     assert!(
@@ -178,8 +195,8 @@ async fn the_schedule_reminds_each_step_once_and_is_off_by_default(backend: Back
     );
     assert_eq!(
         html.matches("Next reminder: ").count(),
-        2,
-        "early and max, not lin: {html}"
+        3,
+        "early, imported and max, not lin: {html}"
     );
     assert!(html.contains(&next), "{html}");
 
@@ -383,7 +400,7 @@ async fn reminders_share_the_daily_limit_with_resends(backend: Backend) {
     );
 }
 
-async fn two_servers_send_each_reminder_once(backend: Backend) {
+async fn three_sweepers_send_each_reminder_once(backend: Backend) {
     let Some(first) = spawn(backend, false).await else {
         return;
     };
@@ -393,26 +410,45 @@ async fn two_servers_send_each_reminder_once(backend: Backend) {
         &[("MUSTER_REMINDER_SWEEP_SECONDS", "1".to_owned())],
     )
     .await;
+    // And the real binary, a third process with its own sweeper.
+    let (_binary, _) = crate::support::muster_serving(
+        &first.database_url,
+        &[("MUSTER_REMINDER_SWEEP_SECONDS", "1")],
+    )
+    .await;
     let (admin, _) = first
         .admin_with_group("Riverside", "ada@example.org", "Spring Cohort", "")
         .await;
     let group = new_group(&admin, "Autumn", "30").await;
     set_reminders(&admin, &group, "3").await.unwrap();
-    let emails: Vec<String> = (0..60).map(|n| format!("p{n}@example.org")).collect();
-    for chunk in emails.chunks(10) {
-        invite(&admin, &group, &chunk.join(",")).await.unwrap();
-    }
-    let due = sqlx::query("UPDATE invitations SET next_reminder_at = last_sent_at")
-        .execute(first.pool())
-        .await
-        .unwrap()
-        .rows_affected();
-    assert_eq!(due, 60);
-    eventually("60 reminders", || async {
+    // Enough that a sweep takes a while (batches of 100): the sweepers,
+    // each looking every second, overlap.
+    const N: i64 = 600;
+    let emails: Vec<String> = (0..N).map(|n| format!("p{n}@example.org")).collect();
+    let rows: Vec<[&str; 1]> = emails.iter().map(|email| [email.as_str()]).collect();
+    let rows: Vec<&[&str]> = rows.iter().map(|row| &row[..]).collect();
+    let import = crate::imports::create(
+        &admin,
+        &crate::imports::options("invites", Some(group.parse().unwrap())),
+        &crate::imports::payload("invites", &["Email"], &rows),
+        crate::imports::KEY_A,
+    )
+    .await
+    .unwrap();
+    crate::imports::wait_finished(&admin, import).await;
+    let due = sqlx::query(
+        "UPDATE invitations SET next_reminder_at = last_sent_at WHERE next_reminder_at IS NOT NULL",
+    )
+    .execute(first.pool())
+    .await
+    .unwrap()
+    .rows_affected();
+    assert_eq!(due, N as u64);
+    eventually("a reminder for each", || async {
         first
             .count_all("SELECT COUNT(*) FROM invitations WHERE reminders_sent = 1")
             .await
-            == 60
+            == N
     })
     .await;
     // A sweep since (the canary's) found nothing more of theirs to send.
@@ -422,7 +458,7 @@ async fn two_servers_send_each_reminder_once(backend: Backend) {
         first
             .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'invitation_reminder'")
             .await,
-        61,
+        N + 1,
         "one reminder per invitation"
     );
     assert_eq!(
@@ -431,7 +467,7 @@ async fn two_servers_send_each_reminder_once(backend: Backend) {
                 "SELECT COUNT(DISTINCT to_email) FROM outbox WHERE kind = 'invitation_reminder'"
             )
             .await,
-        61
+        N + 1
     );
     second.stop().await;
 }
@@ -485,6 +521,6 @@ on_both_backends! {
     schedule_reminds_each_step_once => the_schedule_reminds_each_step_once_and_is_off_by_default;
     none_after_expiry_acceptance_or_cancelling => no_reminder_after_expiry_acceptance_or_cancelling;
     reminders_share_the_daily_limit => reminders_share_the_daily_limit_with_resends;
-    two_servers_remind_once => two_servers_send_each_reminder_once;
+    three_sweepers_remind_once => three_sweepers_send_each_reminder_once;
     schedule_checked_and_isolated => the_schedule_is_checked_and_stays_in_its_organization;
 }
