@@ -50,6 +50,29 @@ async fn dry_run(
         .await
 }
 
+/// Uploads a pasted list with [`HEADERS`] as the no-JavaScript form does:
+/// the status and where it leads.
+async fn upload(admin: &Client, group: i64, email: &str) -> (u16, String) {
+    let group = group.to_string();
+    let paste = format!("{}\n{email},\n", HEADERS.join(","));
+    let (status, headers, _) = admin
+        .post_multipart(
+            "/admin/imports/upload",
+            &[
+                ("kind", "invites"),
+                ("group_id", &group),
+                ("send_emails", "on"),
+                ("paste", &paste),
+            ],
+        )
+        .await;
+    let location = headers
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status.as_u16(), location)
+}
+
 fn missing_email(result: &Result<impl std::fmt::Debug, AppError>) -> bool {
     matches!(result, Err(AppError::Invalid { message, .. }) if message.contains("\"Email\" is missing"))
 }
@@ -143,6 +166,13 @@ async fn a_mapping_changed_by_hand_is_remembered_for_the_same_headers(backend: B
         1
     );
 
+    // So does a file uploaded without JavaScript (no header editor there).
+    let (status, location) = upload(&admin, group, "zed@example.com").await;
+    assert!(
+        location.starts_with("/admin/imports/") && !location.contains("error"),
+        "{status} {location}"
+    );
+
     // Another organization neither sees, forgets nor uses it.
     let other = server.admin("Hillside", "bea@example.org").await;
     let other_group = other.create_group("Hillside Cohort", "").await;
@@ -168,6 +198,11 @@ async fn a_mapping_changed_by_hand_is_remembered_for_the_same_headers(backend: B
     )
     .await;
     assert!(missing_email(&third), "{third:?}");
+    let (_, location) = upload(&admin, group, "zed@example.com").await;
+    assert!(
+        location.starts_with("/admin/imports/new?error="),
+        "{location}"
+    );
 }
 
 async fn mapping_back_to_the_automatic_mapping_forgets(backend: Backend) {
