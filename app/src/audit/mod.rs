@@ -66,12 +66,15 @@ crate::text_enum::text_enum! {
         InvitationsSent = "invitations_sent",
         InvitationsResent = "invitations_resent",
         InvitationsCancelled = "invitations_cancelled",
+        /// Sent by a group's reminder schedule (Muster acting on its own).
+        InvitationsReminded = "invitations_reminded",
         ActivationSent = "activation_sent",
         WelcomeResent = "welcome_resent",
         GroupCreated = "group_created",
         GroupChanged = "group_changed",
         ContractCreated = "contract_created",
         JoinPageChanged = "join_page_changed",
+        MappingForgotten = "mapping_forgotten",
     }
 }
 
@@ -87,12 +90,14 @@ impl AuditAction {
             AuditAction::InvitationsSent => "Invitations sent",
             AuditAction::InvitationsResent => "Invitations resent",
             AuditAction::InvitationsCancelled => "Invitations cancelled",
+            AuditAction::InvitationsReminded => "Invitation reminders sent",
             AuditAction::ActivationSent => "Activation emails sent",
             AuditAction::WelcomeResent => "Welcome email resent",
             AuditAction::GroupCreated => "Group created",
             AuditAction::GroupChanged => "Group changed",
             AuditAction::ContractCreated => "Contract created",
             AuditAction::JoinPageChanged => "Join page changed",
+            AuditAction::MappingForgotten => "Column mapping forgotten",
         }
     }
 }

@@ -261,7 +261,7 @@ pub async fn update_group(
 pub async fn set_group_reminders(id: i64, reminder_days: String) -> Result<(), AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
     let schedule = ReminderSchedule::parse(&reminder_days)?;
-    service::set_reminders(&state.db, user.organization_id, id, &schedule).await
+    service::set_reminders(&state.db, &user, id, &schedule).await
 }
 
 #[cfg(test)]

@@ -214,18 +214,31 @@ pub async fn update(
 /// invitations' next reminders to it in the same transaction.
 pub async fn set_reminders(
     db: &Db,
-    organization_id: i64,
+    user: &CurrentUser,
     id: i64,
     schedule: &ReminderSchedule,
 ) -> Result<(), AppError> {
+    let organization_id = user.organization_id;
     let mut tx = db.begin().await?;
-    if !store::exists(&mut *tx, organization_id, id).await? {
-        return Err(AppError::NotFound);
+    let group = store::get_in(&mut tx, organization_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let before = ReminderSchedule::from_days(store::reminder_days(&mut *tx, id).await?);
+    // Saved as it was: nothing changed, nothing to record.
+    if before == *schedule {
+        return Ok(());
     }
     store::replace_reminder_steps(&mut tx, id, schedule).await?;
     crate::invitations::store::reschedule_group(&mut *tx, organization_id, id).await?;
+    let entry = AuditEntry::by(user, AuditAction::GroupChanged)
+        .subject(Subject::Group, id, &group.name)
+        .details(format!(
+            "invitation reminders: {} (was {}).",
+            schedule.describe().to_lowercase(),
+            before.describe().to_lowercase()
+        ));
+    record(&mut tx, &entry).await?;
     tx.commit().await?;
-    tracing::info!(organization_id, group_id = id, reminders = ?schedule.days(), "reminder schedule set");
     Ok(())
 }
 

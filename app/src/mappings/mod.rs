@@ -53,7 +53,7 @@ pub async fn lookup_mapping(
 #[server(endpoint = "mappings/forget")]
 pub async fn forget_mapping(id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    service::forget(&state.db, user.organization_id, id).await
+    service::forget(&state.db, &user, id).await
 }
 
 #[cfg(test)]

@@ -9,6 +9,11 @@ use sqlx::AnyConnection;
 
 use super::{store, RememberedMapping};
 use crate::{
+    audit::{
+        service::{record, AuditEntry},
+        AuditAction, Subject,
+    },
+    auth::CurrentUser,
     db::{Db, Tx},
     error::AppError,
     state::now,
@@ -67,14 +72,28 @@ pub async fn lookup(
     find(&mut conn, organization_id, kind, headers).await
 }
 
-pub async fn forget(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {
-    match store::delete(&db.pool, organization_id, id).await? {
-        0 => Err(AppError::NotFound),
-        _ => {
-            tracing::info!(organization_id, id, "remembered mapping forgotten");
-            Ok(())
-        }
-    }
+pub async fn forget(db: &Db, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    let forgotten = store::delete(&mut tx, user.organization_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let headers: Vec<String> = serde_json::from_str(&forgotten.headers).unwrap_or_default();
+    let mut entry = AuditEntry::by(user, AuditAction::MappingForgotten).details(format!(
+        "Files with the headers {} map automatically again.",
+        headers
+            .iter()
+            .map(|header| format!("{header:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    // Named by the import it was remembered from.
+    entry = match forgotten.import_id {
+        Some(import_id) => entry.subject(Subject::Import, import_id, &forgotten.source_name),
+        None => entry.subject_named(Subject::Import, &forgotten.source_name),
+    };
+    record(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The payload with the organization's remembered mapping applied to every

@@ -87,18 +87,22 @@ pub async fn delete_for<'c>(
     .rows_affected())
 }
 
-/// Forgets one of the organization's remembered mappings; how many that was.
-pub async fn delete<'c>(
-    db: impl Executor<'c, Database = Any>,
-    organization_id: i64,
-    id: i64,
-) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query("DELETE FROM remembered_mappings WHERE organization_id = $1 AND id = $2")
-            .bind(organization_id)
-            .bind(id)
-            .execute(db)
-            .await?
-            .rows_affected(),
+/// What a forgotten mapping was: its header row (JSON) and where it came from.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Forgotten {
+    pub headers: String,
+    pub import_id: Option<i64>,
+    pub source_name: String,
+}
+
+/// Forgets one of the organization's remembered mappings.
+pub async fn delete(tx: &mut Tx, organization_id: i64, id: i64) -> sqlx::Result<Option<Forgotten>> {
+    sqlx::query_as(
+        "DELETE FROM remembered_mappings WHERE organization_id = $1 AND id = $2
+         RETURNING headers, import_id, source_name",
     )
+    .bind(organization_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
 }

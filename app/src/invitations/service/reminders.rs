@@ -7,6 +7,10 @@ use std::collections::{hash_map::Entry, HashMap};
 
 use super::{invite_group, DAY, REMINDER_KIND, RESEND_KIND};
 use crate::{
+    audit::{
+        service::{record, AuditEntry},
+        AuditAction, Subject,
+    },
     bulk,
     db::Db,
     error::AppError,
@@ -39,6 +43,8 @@ pub async fn send_due_reminders(
         let due = store::claim_due_reminders(&mut tx, now, BATCH).await?;
         let claimed = due.len() as i64;
         let mut groups = HashMap::new();
+        // Reminders sent per (organization, group): one audit event each.
+        let mut sent: HashMap<(i64, i64), i64> = HashMap::new();
         for invitation in due {
             let organization_id = invitation.organization_id;
             // Reminders and resends by hand share the per-address daily limit.
@@ -76,7 +82,17 @@ pub async fn send_due_reminders(
             let outbox_id = mail::server::enqueue(&mut tx, Some(organization_id), &email).await?;
             store::record_reminder(&mut *tx, invitation.id, &token_hash(&token), outbox_id, now)
                 .await?;
+            *sent
+                .entry((organization_id, invitation.group_id))
+                .or_default() += 1;
             done.sent += 1;
+        }
+        for ((organization_id, group_id), count) in sent {
+            let entry = AuditEntry::system(organization_id, AuditAction::InvitationsReminded)
+                .subject(Subject::Group, group_id, &groups[&group_id].name)
+                .count(count)
+                .details("Reminded by the group's schedule, each with a new link.");
+            record(&mut tx, &entry).await?;
         }
         tx.commit().await?;
         if claimed < BATCH {

@@ -187,8 +187,19 @@ async fn a_mapping_changed_by_hand_is_remembered_for_the_same_headers(backend: B
     assert!(missing_email(&theirs), "{theirs:?}");
     assert!(lookup(&admin, "invites", &HEADERS).await.unwrap().is_some());
 
-    // Forgotten: the headers map automatically again.
+    // Forgotten: the headers map automatically again (and the activity log says so).
     forget(&admin, remembered.id).await.unwrap();
+    let (subject, details): (Option<i64>, String) = sqlx::query_as(
+        "SELECT subject_id, details FROM audit_events WHERE action = 'mapping_forgotten'",
+    )
+    .fetch_one(server.pool())
+    .await
+    .unwrap();
+    assert_eq!(subject, Some(import));
+    assert_eq!(
+        details,
+        "Files with the headers \"Addr\", \"Expiry Days\" map automatically again."
+    );
     assert_eq!(lookup(&admin, "invites", &HEADERS).await, Ok(None));
     assert_eq!(forget(&admin, remembered.id).await, Err(AppError::NotFound));
     let third = dry_run(

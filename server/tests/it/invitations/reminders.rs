@@ -136,6 +136,19 @@ async fn the_schedule_reminds_each_step_once_and_is_off_by_default(backend: Back
     let summary: app::groups::GroupSummary =
         admin.call("groups/get", &[("id", &group)]).await.unwrap();
     assert_eq!(summary.reminders.days(), &[3, 7]);
+    // Recorded in the activity log; saving it unchanged records nothing.
+    set_reminders(&admin, &group, "3,7").await.unwrap();
+    let changes: Vec<(String,)> = sqlx::query_as(
+        "SELECT details FROM audit_events WHERE action = 'group_changed' AND subject_id = $1",
+    )
+    .bind(group.parse::<i64>().unwrap())
+    .fetch_all(server.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        changes,
+        vec![("invitation reminders: 3 and 7 days after sending (was off).".to_owned(),)]
+    );
     let early = reminding(&server, "early@example.org").await;
     assert_eq!(
         early.next_reminder_at,
@@ -237,6 +250,14 @@ async fn the_schedule_reminds_each_step_once_and_is_off_by_default(backend: Back
         0,
         "off: none"
     );
+    // Muster sent it, not an admin: recorded as the system's, with the count.
+    let (actor, count): (Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT actor_user_id, item_count FROM audit_events WHERE action = 'invitations_reminded'",
+    )
+    .fetch_one(server.pool())
+    .await
+    .unwrap();
+    assert_eq!((actor, count), (None, Some(1)));
 
     remind_and_wait(&server, "max@example.org").await;
     let done = reminding(&server, "max@example.org").await;
