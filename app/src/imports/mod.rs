@@ -6,7 +6,11 @@ use leptos::server_fn::codec::Json;
 use muster_core::{ImportKind, PlanTotals, PlannedAction, RowsPayload};
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
+use crate::{
+    bulk::BulkOutcome,
+    error::AppError,
+    mail::{DeliveryCounts, DeliveryState},
+};
 
 mod status;
 pub use status::{ImportRowStatus, ImportStatus, UnknownStatus};
@@ -187,6 +191,9 @@ pub struct ImportRowView {
     pub planned: String,
     pub status: ImportRowStatus,
     pub message: Option<String>,
+    /// Where the row's invitation email stands (the most pressing of them
+    /// for a row invited into several groups).
+    pub email: DeliveryState,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,14 +275,40 @@ pub async fn get_import(id: i64) -> Result<ImportSummary, AppError> {
     service::get(&state.db, user.organization_id, id).await
 }
 
+/// A page of the import's rows; `email` ("" for any, else queued, sent or
+/// failed) keeps the rows whose invitation email stands so.
 #[server(endpoint = "imports/rows")]
 pub async fn import_rows(
     id: i64,
     status: Option<String>,
     page: i64,
+    #[server(default)] email: String,
 ) -> Result<ImportRowsPage, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    service::rows(&state.db, user.organization_id, id, status.as_deref(), page).await
+    service::rows(
+        &state.db,
+        user.organization_id,
+        id,
+        status.as_deref(),
+        &email,
+        page,
+    )
+    .await
+}
+
+/// Where the emails of the import's invitations stand now.
+#[server(endpoint = "imports/email_delivery")]
+pub async fn import_email_delivery(id: i64) -> Result<DeliveryCounts, AppError> {
+    let (state, user) = crate::auth::service::require_admin().await?;
+    service::email_delivery(&state.db, user.organization_id, id).await
+}
+
+/// Resends the import's invitations whose latest email failed (a new link
+/// each, replacing the old one), within the daily limit per address.
+#[server(endpoint = "imports/resend_failed_emails")]
+pub async fn resend_failed_import_emails(id: i64) -> Result<BulkOutcome, AppError> {
+    let (state, user) = crate::auth::service::require_admin().await?;
+    service::resend_failed_emails(&state.db, &state.settings, &user, id).await
 }
 
 /// Asks a running import to stop after its current batch.

@@ -4,6 +4,8 @@
 use muster_core::{
     Checked, ImportKind, Limits, Plan, PlanOptions, PlannedAction, RowsPayload, SourceRow,
 };
+use std::collections::HashMap;
+
 use sqlx::AnyConnection;
 
 use super::{
@@ -18,9 +20,12 @@ use crate::{
         AuditAction, Subject,
     },
     auth::CurrentUser,
+    bulk::BulkOutcome,
     db::{Db, Tx},
     error::AppError,
-    state::now,
+    invitations::{self, InvitationFilter},
+    mail::{DeliveryCounts, DeliveryState, OutboxStatus},
+    state::{now, Settings},
 };
 
 /// Where a stored import starts.
@@ -493,22 +498,49 @@ pub async fn get(db: &Db, organization_id: i64, id: i64) -> Result<ImportSummary
 }
 
 /// A page of an import's rows; an unknown status filter shows every row.
+/// Each row says where its invitation email stands.
 pub async fn rows(
     db: &Db,
     organization_id: i64,
     id: i64,
     status: Option<&str>,
+    email: &str,
     page: i64,
 ) -> Result<ImportRowsPage, AppError> {
     get(db, organization_id, id).await?;
     let status = status.and_then(|s| s.parse::<ImportRowStatus>().ok());
+    let delivery = crate::mail::delivery::parse_filter(email)?;
     let page = page.max(1);
-    let (total, rows) =
-        store::rows_page(db, id, status, ROWS_PAGE_SIZE, (page - 1) * ROWS_PAGE_SIZE).await?;
+    let (total, rows) = store::rows_page(
+        db,
+        id,
+        status,
+        delivery,
+        ROWS_PAGE_SIZE,
+        (page - 1) * ROWS_PAGE_SIZE,
+    )
+    .await?;
+    let emails: Vec<&str> = rows.iter().filter_map(|row| row.email.as_deref()).collect();
+    let mut deliveries: HashMap<String, DeliveryState> = HashMap::new();
+    for found in invitations::store::delivery::of_import_emails(&db.pool, db, id, &emails).await? {
+        let state = DeliveryState::from_stored(
+            Some(&found.status),
+            Some(found.attempts),
+            found.last_error,
+            found.sent_at,
+        )?;
+        let entry = deliveries.entry(found.email).or_insert(DeliveryState::None);
+        *entry = std::mem::replace(entry, DeliveryState::None).most_pressing(state);
+    }
     Ok(ImportRowsPage {
         rows: rows
             .into_iter()
             .map(|row| ImportRowView {
+                email: row
+                    .email
+                    .as_ref()
+                    .and_then(|email| deliveries.get(email).cloned())
+                    .unwrap_or(DeliveryState::None),
                 position: row.position,
                 row_number: row.row_number,
                 who: row.email.or(row.username).unwrap_or_default(),
@@ -522,6 +554,31 @@ pub async fn rows(
         page,
         page_size: ROWS_PAGE_SIZE,
     })
+}
+
+/// Where the emails of the organization's import `id` stand.
+pub async fn email_delivery(
+    db: &Db,
+    organization_id: i64,
+    id: i64,
+) -> Result<DeliveryCounts, AppError> {
+    get(db, organization_id, id).await?;
+    invitations::store::delivery::counts_of_import(&db.pool, id).await
+}
+
+/// Resends the invitations of the organization's import `id` whose latest
+/// email failed, through the invitations' own resend (new links, the daily
+/// limit, the audit log).
+pub async fn resend_failed_emails(
+    db: &Db,
+    settings: &Settings,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<BulkOutcome, AppError> {
+    get(db, user.organization_id, id).await?;
+    let filter = InvitationFilter::new(String::new(), String::new(), 0, id)
+        .with_delivery(OutboxStatus::Failed.as_str().to_owned());
+    invitations::service::resend_matching(db, settings, user, &filter).await
 }
 
 #[cfg(test)]

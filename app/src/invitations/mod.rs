@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use crate::bulk::BulkOutcome;
-use crate::{error::AppError, mail::OutboxStatus};
+use crate::{error::AppError, mail::DeliveryState};
 
 pub const PAGE_SIZE: i64 = 25;
 /// How many addresses one manual invite may name.
@@ -146,25 +146,9 @@ pub struct InvitationRow {
     /// `None` when no reminder is coming.
     pub next_reminder_at: Option<i64>,
     /// Where the last email sent for it stands.
-    pub delivery: Option<OutboxStatus>,
-    pub delivery_error: Option<String>,
+    pub delivery: DeliveryState,
     /// The person's name, only once they have accepted.
     pub accepted_name: Option<String>,
-}
-
-impl InvitationRow {
-    /// The list's "Email delivery" column; a queued message with an error
-    /// is waiting for a retry.
-    pub fn delivery_label(&self) -> String {
-        match (self.delivery, self.delivery_error.as_deref()) {
-            (Some(OutboxStatus::Failed), Some(error)) => format!("Failed: {error}"),
-            (Some(OutboxStatus::Failed), None) => "Failed".to_owned(),
-            (Some(OutboxStatus::Sent), _) => "Sent".to_owned(),
-            (Some(OutboxStatus::Queued), Some(error)) => format!("Retrying ({error})"),
-            (Some(OutboxStatus::Queued), None) => "Queued".to_owned(),
-            (None, _) => "—".to_owned(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +176,10 @@ pub struct InvitationFilter {
     pub group_id: i64,
     /// 0 for every import (and invitations made by hand).
     pub import_id: i64,
+    /// Where the latest email stands: "" for any, else an outbox status
+    /// (see [`crate::mail::delivery::parse_filter`]).
+    #[serde(default)]
+    pub delivery: String,
 }
 
 impl InvitationFilter {
@@ -201,7 +189,14 @@ impl InvitationFilter {
             search,
             group_id,
             import_id,
+            delivery: String::new(),
         }
+    }
+
+    /// Only invitations whose latest email stands so ("" for any).
+    pub fn with_delivery(mut self, delivery: String) -> Self {
+        self.delivery = delivery;
+        self
     }
 }
 
@@ -263,9 +258,10 @@ pub async fn list_invitations(
     group_id: i64,
     page: i64,
     #[server(default)] import_id: i64,
+    #[server(default)] delivery: String,
 ) -> Result<InvitationsPage, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    let filter = InvitationFilter::new(status, search, group_id, import_id);
+    let filter = InvitationFilter::new(status, search, group_id, import_id).with_delivery(delivery);
     service::list(&state.db, user.organization_id, &filter, page).await
 }
 
@@ -308,9 +304,10 @@ pub async fn resend_matching_invitations(
     search: String,
     group_id: i64,
     #[server(default)] import_id: i64,
+    #[server(default)] delivery: String,
 ) -> Result<BulkOutcome, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    let filter = InvitationFilter::new(status, search, group_id, import_id);
+    let filter = InvitationFilter::new(status, search, group_id, import_id).with_delivery(delivery);
     let outcome = service::resend_matching(&state.db, &state.settings, &user, &filter).await?;
     Ok(outcome)
 }
@@ -322,9 +319,10 @@ pub async fn cancel_matching_invitations(
     search: String,
     group_id: i64,
     #[server(default)] import_id: i64,
+    #[server(default)] delivery: String,
 ) -> Result<BulkOutcome, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    let filter = InvitationFilter::new(status, search, group_id, import_id);
+    let filter = InvitationFilter::new(status, search, group_id, import_id).with_delivery(delivery);
     service::cancel_matching(&state.db, &user, &filter).await
 }
 

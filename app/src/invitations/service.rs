@@ -248,6 +248,9 @@ async fn filter_described(
     if filter.import_id != 0 {
         parts.push(format!("from import {}", filter.import_id));
     }
+    if let Ok(Some(delivery)) = crate::mail::delivery::parse_filter(&filter.delivery) {
+        parts.push(format!("email {}", delivery.as_str()));
+    }
     if !filter.search.trim().is_empty() {
         parts.push(format!("email containing {:?}", filter.search.trim()));
     }
@@ -279,8 +282,12 @@ pub async fn list(
                 next_reminder_at: row
                     .next_reminder_at
                     .filter(|_| row.status == InvitationStatus::Pending),
-                delivery: row.delivery.as_deref().map(str::parse).transpose()?,
-                delivery_error: row.delivery_error,
+                delivery: crate::mail::DeliveryState::from_stored(
+                    row.delivery.as_deref(),
+                    row.delivery_attempts,
+                    row.delivery_error,
+                    row.delivery_sent_at,
+                )?,
                 accepted_name: row
                     .accepted_first_name
                     .zip(row.accepted_last_name)

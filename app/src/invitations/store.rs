@@ -6,6 +6,7 @@ use sqlx::{Any, Executor};
 
 use super::InvitationStatus;
 
+pub mod delivery;
 mod imported;
 mod matching;
 mod reminders;

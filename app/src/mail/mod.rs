@@ -2,6 +2,7 @@
 //! that causes it, delivered later by the sender worker (server crate) over
 //! SMTP, or into the dev mailbox when no SMTP host is configured.
 
+pub mod delivery;
 #[cfg(feature = "ssr")]
 pub mod seal;
 #[cfg(feature = "ssr")]
@@ -12,6 +13,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+
+pub use delivery::{DeliveryCounts, DeliveryState};
 
 crate::text_enum::text_enum! {
     /// Where an outbox message stands. Queued messages (new, or waiting

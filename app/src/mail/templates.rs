@@ -268,6 +268,9 @@ pub struct ImportFinished<'a> {
     pub skipped: i64,
     /// Absolute: the configured base URL + `/admin/imports/{id}`.
     pub link: &'a str,
+    /// Where the invitation emails stood when the import finished (most
+    /// may still be waiting then), for imports that sent any.
+    pub emails: Option<super::DeliveryCounts>,
 }
 
 /// To the admin who started an import, when it has finished.
@@ -280,10 +283,22 @@ pub fn import_finished(i: &ImportFinished<'_>) -> Rendered {
         format!("finished with {} errors", i.failed)
     };
     let subject = format!("Your {} import {outcome}", i.kind);
+    // Emails go out after the rows are done: say where they stood at this
+    // moment, and where to follow them.
+    let emails = i.emails.map(|counts| {
+        format!(
+            "Emails when it finished: {}. The import's page shows each person's email as it goes out.",
+            counts.describe()
+        )
+    });
     let text = format!(
         "Hello,\n\nYour {kind} import at {org} {outcome}.\n\n\
          Rows: {total}\nSucceeded: {succeeded}\nFailed: {failed}\nSkipped: {skipped}\n\n\
-         See every row and its result here:\n{link}\n",
+         {emails_text}See every row and its result here:\n{link}\n",
+        emails_text = emails
+            .as_deref()
+            .map(|line| format!("{line}\n\n"))
+            .unwrap_or_default(),
         kind = i.kind,
         org = i.organization,
         total = i.total,
@@ -299,8 +314,12 @@ pub fn import_finished(i: &ImportFinished<'_>) -> Rendered {
          <tr><th scope=\"row\" style=\"text-align:left;padding-right:1em\">Succeeded</th><td>{succeeded}</td></tr>\
          <tr><th scope=\"row\" style=\"text-align:left;padding-right:1em\">Failed</th><td>{failed}</td></tr>\
          <tr><th scope=\"row\" style=\"text-align:left;padding-right:1em\">Skipped</th><td>{skipped}</td></tr>\
-         </table>\
+         </table>{emails_html}\
          <p><a href=\"{link}\">See every row and its result</a></p>",
+        emails_html = emails
+            .as_deref()
+            .map(|line| format!("<p>{}</p>", escape_html(line)))
+            .unwrap_or_default(),
         kind = escape_html(i.kind),
         org = escape_html(i.organization),
         outcome = escape_html(&outcome),
@@ -603,7 +622,9 @@ mod tests {
             failed: 2,
             skipped: 1,
             link: "https://muster.test/admin/imports/42",
+            emails: None,
         });
+        assert!(!mail.text.contains("Emails when it finished"));
         assert_eq!(mail.subject, "Your people import finished with 2 errors");
         assert!(mail
             .text
@@ -620,8 +641,17 @@ mod tests {
             failed: 0,
             skipped: 0,
             link: "l",
+            emails: Some(super::super::DeliveryCounts {
+                sent: 1180,
+                waiting: 20,
+                failed: 0,
+            }),
         });
         assert_eq!(clean.subject, "Your invitations import finished");
+        assert!(clean.text.contains(
+            "Emails when it finished: 1,180 invitation emails sent, 20 waiting to be sent."
+        ));
+        assert!(clean.html.contains("20 waiting to be sent"));
     }
 
     #[test]

@@ -133,7 +133,14 @@ pub fn ImportPage() -> impl IntoView {
                 confirm.version().get(),
             )
         },
-        |(id, status, page, _, _)| import_rows(id, (!status.is_empty()).then_some(status), page),
+        |(id, status, page, _, _)| {
+            import_rows(
+                id,
+                (!status.is_empty()).then_some(status),
+                page,
+                String::new(),
+            )
+        },
     );
     #[cfg(feature = "hydrate")]
     {

@@ -13,7 +13,11 @@ use crate::{
         CancelSelectedInvitations, InvitationStatus, InviteResult, ResendInvitation,
         ResendMatchingInvitations, ResendSelectedInvitations, SendInvitations, MAX_MANUAL_INVITES,
     },
-    mail::templates::{format_date, format_day_month},
+    mail::{
+        delivery::thousands,
+        templates::{format_date, format_day_month},
+        OutboxStatus,
+    },
 };
 
 fn resent_summary(outcome: &BulkOutcome) -> String {
@@ -46,11 +50,24 @@ fn status_choices() -> impl Iterator<Item = (&'static str, &'static str)> {
     )
 }
 
+/// The email filter's choices: any, or where the latest email stands.
+fn email_choices() -> impl Iterator<Item = (&'static str, &'static str)> {
+    [
+        ("", "Any"),
+        (OutboxStatus::Queued.as_str(), "Queued"),
+        (OutboxStatus::Sent.as_str(), "Sent"),
+        (OutboxStatus::Failed.as_str(), "Failed"),
+    ]
+    .into_iter()
+}
+
 #[component]
 pub fn InvitationsPage() -> impl IntoView {
     let query = use_query_map();
     let status = move || query.read().get("status").unwrap_or_default();
     let search = move || query.read().get("search").unwrap_or_default();
+    // Where the latest email stands: "" for any, or an outbox status.
+    let email_filter = move || query.read().get("email").unwrap_or_default();
     let page = move || {
         query
             .read()
@@ -112,7 +129,14 @@ pub fn InvitationsPage() -> impl IntoView {
     });
     // A new list (another page or filter) starts a new selection.
     Effect::new(move |_| {
-        let _ = (status(), search(), group_filter(), import_filter(), page());
+        let _ = (
+            status(),
+            search(),
+            group_filter(),
+            import_filter(),
+            email_filter(),
+            page(),
+        );
         selected.set(Vec::new());
     });
     Effect::new(move |_| {
@@ -147,7 +171,14 @@ pub fn InvitationsPage() -> impl IntoView {
     let invitations = Resource::new(
         move || {
             (
-                (status(), search(), group_filter(), import_filter(), page()),
+                (
+                    status(),
+                    search(),
+                    group_filter(),
+                    import_filter(),
+                    email_filter(),
+                    page(),
+                ),
                 send.version().get(),
                 resend.version().get(),
                 cancel.version().get(),
@@ -157,8 +188,8 @@ pub fn InvitationsPage() -> impl IntoView {
                     + cancel_matching.version().get(),
             )
         },
-        |((status, search, group, import, page), _, _, _, _)| {
-            list_invitations(status, search, group, page, import)
+        |((status, search, group, import, email, page), _, _, _, _)| {
+            list_invitations(status, search, group, page, import, email)
         },
     );
     view! {
@@ -181,6 +212,7 @@ pub fn InvitationsPage() -> impl IntoView {
                         group_id=current_group
                         search=search()
                         import=import_filter()
+                        email=email_filter()
                     />
                 }
             })}
@@ -214,6 +246,7 @@ pub fn InvitationsPage() -> impl IntoView {
                             search: search(),
                             group_id: group_filter(),
                             import_id: import_filter(),
+                            delivery: email_filter(),
                         });
                     }
                 >
@@ -255,6 +288,7 @@ pub fn InvitationsPage() -> impl IntoView {
                                         search: search(),
                                         group_id: group_filter(),
                                         import_id: import_filter(),
+                                        delivery: email_filter(),
                                     });
                                 }
                             }
@@ -283,16 +317,40 @@ pub fn InvitationsPage() -> impl IntoView {
                     Ok(result) => {
                         let pages = result.page_count();
                         let current = result.page;
-                        let (status_now, search_now, group_now, import_now) = (status(), search(), group_filter(), import_filter());
+                        let (status_now, search_now, group_now, import_now, email_now) = (status(), search(), group_filter(), import_filter(), email_filter());
                         let link = move |page: i64| format!(
-                            "/admin/invitations?status={}&group={group_now}&import={import_now}&search={}&page={page}",
-                            encode_query_value(&status_now), encode_query_value(&search_now)
+                            "/admin/invitations?status={}&group={group_now}&import={import_now}&email={}&search={}&page={page}",
+                            encode_query_value(&status_now), encode_query_value(&email_now), encode_query_value(&search_now)
                         );
+                        // Failed emails listed: offer to resend them right here.
+                        let failed_banner = (email_filter() == OutboxStatus::Failed.as_str()).then(|| {
+                            let total = result.total;
+                            let said = match total {
+                                1 => "1 email failed".to_owned(),
+                                n => format!("{} emails failed", thousands(n)),
+                            };
+                            view! {
+                                <div class="banner warning" role="group" aria-label="Failed emails">
+                                    <p>{said}" — "
+                                        <button type="button" disabled=busy on:click=move |_| {
+                                            resend_matching.dispatch(ResendMatchingInvitations {
+                                                status: status(),
+                                                search: search(),
+                                                group_id: group_filter(),
+                                                import_id: import_filter(),
+                                                delivery: email_filter(),
+                                            });
+                                        }>"Resend them"</button>
+                                    </p>
+                                </div>
+                            }
+                        });
                         let selectable: Vec<i64> = result.rows.iter()
                             .filter(|row| row.status.can_resend())
                             .map(|row| row.id)
                             .collect();
                         view! {
+                            {failed_banner}
                             <p role="status">{format!("{} invitations", result.total)}</p>
                             <table aria-label="Invitations">
                                 <thead><tr>
@@ -313,7 +371,7 @@ pub fn InvitationsPage() -> impl IntoView {
                                         let cancel_label = format!("Cancel invitation of {}", row.email);
                                         let cancel_question = format!("Cancel the invitation of {}? Its link stops working.", row.email);
                                         let (resend_for, cancel_for) = ((row_id, row.email.clone()), (row_id, row.email.clone()));
-                                        let delivery = row.delivery_label();
+                                        let delivery = row.delivery.label();
                                         let note = move || row_note.get().filter(|(id, _)| *id == row_id).map(|(_, note)| note);
                                         view! {
                                             <tr>
@@ -430,6 +488,7 @@ fn InvitationFilters(
     group_id: i64,
     search: String,
     import: i64,
+    email: String,
 ) -> impl IntoView {
     view! {
         <form method="get" action="/admin/invitations" class="search" role="search">
@@ -444,6 +503,12 @@ fn InvitationFilters(
                 <option value="0">"All groups"</option>
                 {groups.into_iter().map(|choice| view! {
                     <option value=choice.id.to_string() selected=group_id == choice.id>{choice.name}</option>
+                }).collect_view()}
+            </select>
+            <label for="invitations-email">"Email"</label>
+            <select id="invitations-email" name="email">
+                {email_choices().map(|(value, label)| view! {
+                    <option value=value selected=email == value>{label}</option>
                 }).collect_view()}
             </select>
             <label for="invitations-search">"Search by email"</label>

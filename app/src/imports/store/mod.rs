@@ -337,30 +337,38 @@ pub struct RowListing {
     pub message: Option<String>,
 }
 
-/// One page of an import's rows, optionally of one status, and how many there are.
+/// One page of an import's rows, optionally of one status and of one
+/// state of their emails, and how many there are.
 pub async fn rows_page(
     db: &Db,
     import_id: i64,
     status: Option<ImportRowStatus>,
+    delivery: Option<crate::mail::OutboxStatus>,
     limit: i64,
     offset: i64,
 ) -> Result<(i64, Vec<RowListing>), AppError> {
-    let filter = if status.is_some() {
-        "AND status = $2"
+    let mut filter = if status.is_some() {
+        "AND r.status = $2".to_owned()
     } else {
-        "AND $2 = $2"
+        "AND $2 = $2".to_owned()
     };
+    if let Some(delivery) = delivery {
+        filter.push_str(" AND ");
+        filter.push_str(&crate::invitations::store::delivery::import_row_condition(
+            delivery,
+        ));
+    }
     let status = status.map_or("", ImportRowStatus::as_str);
     let (total,): (i64,) = sqlx::query_as(&format!(
-        "SELECT COUNT(*) FROM import_rows WHERE import_id = $1 {filter}"
+        "SELECT COUNT(*) FROM import_rows r WHERE r.import_id = $1 {filter}"
     ))
     .bind(import_id)
     .bind(status)
     .fetch_one(&db.pool)
     .await?;
     let rows = sqlx::query_as(&format!(
-        "SELECT position, row_number, email, username, planned_action, status, message
-         FROM import_rows WHERE import_id = $1 {filter} ORDER BY position LIMIT $3 OFFSET $4"
+        "SELECT r.position, r.row_number, r.email, r.username, r.planned_action, r.status, r.message
+         FROM import_rows r WHERE r.import_id = $1 {filter} ORDER BY r.position LIMIT $3 OFFSET $4"
     ))
     .bind(import_id)
     .bind(status)

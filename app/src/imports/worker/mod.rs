@@ -310,6 +310,13 @@ async fn finish(
         ImportStatus::Cancelled => format!("{} (cancelled)", job.kind.label()),
         _ => job.kind.label().to_owned(),
     };
+    let emails = if job.send_emails {
+        let counts =
+            crate::invitations::store::delivery::counts_of_import(&mut **tx, job.id).await?;
+        (counts.total() > 0).then_some(counts)
+    } else {
+        None
+    };
     let rendered = templates::import_finished(&templates::ImportFinished {
         organization: &job.organization,
         kind: &kind,
@@ -318,6 +325,7 @@ async fn finish(
         skipped: finished.skipped,
         failed: finished.failed,
         link: &link,
+        emails,
     });
     mail::server::enqueue(
         tx,

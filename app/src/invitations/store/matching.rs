@@ -22,7 +22,9 @@ pub struct ListedInvitation {
     pub resend_count: i64,
     pub next_reminder_at: Option<i64>,
     pub delivery: Option<String>,
+    pub delivery_attempts: Option<i64>,
     pub delivery_error: Option<String>,
+    pub delivery_sent_at: Option<i64>,
     pub accepted_first_name: Option<String>,
     pub accepted_last_name: Option<String>,
 }
@@ -39,6 +41,15 @@ fn filter_sql(filter: &InvitationFilter) -> Result<(String, String), AppError> {
     if !status.is_empty() {
         status.parse::<InvitationStatus>()?;
     }
+    // The status is a literal from the enum, not a parameter, so the
+    // placeholders stay the same for every statement built on this filter.
+    let delivery = match crate::mail::delivery::parse_filter(&filter.delivery)? {
+        None => String::new(),
+        Some(state) => format!(
+            " AND EXISTS (SELECT 1 FROM outbox d WHERE d.id = i.last_outbox_id AND d.status = '{}')",
+            state.as_str()
+        ),
+    };
     Ok((
         format!(
             "FROM invitations i
@@ -47,7 +58,7 @@ fn filter_sql(filter: &InvitationFilter) -> Result<(String, String), AppError> {
                AND ($3 = '' OR {EFFECTIVE_STATUS} = $3)
                AND i.email LIKE $4 ESCAPE '\\'
                AND ($5 = 0 OR i.group_id = $5)
-               AND ($6 = 0 OR i.import_id = $6)"
+               AND ($6 = 0 OR i.import_id = $6){delivery}"
         ),
         status,
     ))
@@ -91,7 +102,9 @@ pub async fn list(
     .await?;
     let sql = format!(
         "SELECT i.id, i.email, g.name AS group_name, {EFFECTIVE_STATUS} AS status, i.expires_at,
-                i.created_at, i.resend_count, i.next_reminder_at, o.status AS delivery, o.last_error AS delivery_error,
+                i.created_at, i.resend_count, i.next_reminder_at, o.status AS delivery,
+                o.attempts AS delivery_attempts, o.last_error AS delivery_error,
+                o.sent_at AS delivery_sent_at,
                 am.first_name AS accepted_first_name, am.last_name AS accepted_last_name
          {filter_with_joins}
          ORDER BY i.id DESC LIMIT $7 OFFSET $8",
