@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::OutboxStatus;
-use crate::error::AppError;
+use crate::{error::AppError, pages::thousands};
 
 /// One person's latest email, derived from its outbox row where the
 /// database is read (see [`DeliveryState::from_outbox`]).
@@ -210,23 +210,6 @@ impl DeliveryCounts {
     }
 }
 
-/// "1,180".
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,7 +284,5 @@ mod tests {
             "1,180 invitation emails sent, 20 waiting to be sent"
         );
         assert_eq!(counts.failed_banner(), None);
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(12), "12");
     }
 }

@@ -7,10 +7,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{action_error, thousands, ErrorMessage, Pager};
 use crate::{
     imports::{
-        get_import, import_rows, list_imports, CancelImport, ConfirmImport, ImportRowStatus,
-        ImportStatus, ImportSummary,
+        get_import, import_email_delivery, import_rows, list_imports, CancelImport, ConfirmImport,
+        ImportRowStatus, ImportStatus, ImportSummary, ResendFailedImportEmails,
     },
-    mail::templates::format_date,
+    mail::{templates::format_date, DeliveryCounts, OutboxStatus},
 };
 
 #[component]
@@ -84,6 +84,8 @@ pub fn ImportPage() -> impl IntoView {
             .unwrap_or_default()
     };
     let status_filter = move || query.read().get("status").unwrap_or_default();
+    // Where the rows' invitation emails stand: "" for any, or an outbox status.
+    let email_filter = move || query.read().get("email").unwrap_or_default();
     let page = move || {
         query
             .read()
@@ -93,6 +95,7 @@ pub fn ImportPage() -> impl IntoView {
     };
     let cancel = ServerAction::<CancelImport>::new();
     let confirm = ServerAction::<ConfirmImport>::new();
+    let resend_failed = ServerAction::<ResendFailedImportEmails>::new();
     // Effects run only in the browser: the panel says when its actions answer in place.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -127,20 +130,19 @@ pub fn ImportPage() -> impl IntoView {
         move || {
             (
                 id(),
-                status_filter(),
+                (status_filter(), email_filter()),
                 page(),
                 tick.get(),
-                confirm.version().get(),
+                confirm.version().get() + resend_failed.version().get(),
             )
         },
-        |(id, status, page, _, _)| {
-            import_rows(
-                id,
-                (!status.is_empty()).then_some(status),
-                page,
-                String::new(),
-            )
+        |(id, (status, email), page, _, _)| {
+            import_rows(id, (!status.is_empty()).then_some(status), page, email)
         },
+    );
+    let emails = Resource::new(
+        move || (id(), tick.get(), resend_failed.version().get()),
+        |(id, _, _)| import_email_delivery(id),
     );
     #[cfg(feature = "hydrate")]
     {
@@ -151,7 +153,12 @@ pub fn ImportPage() -> impl IntoView {
                     .get_untracked()
                     .and_then(|r| r.ok())
                     .is_some_and(|i| i.status.is_in_progress());
-                if running {
+                // Emails go out after the rows are done: the counts keep moving.
+                let sending = emails
+                    .get_untracked()
+                    .and_then(|r| r.ok())
+                    .is_some_and(|counts| counts.waiting > 0);
+                if running || sending {
                     tick.update(|t| *t += 1);
                 }
             },
@@ -262,6 +269,13 @@ pub fn ImportPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                emails.await.ok().filter(|counts| counts.total() > 0).map(|counts| view! {
+                    <EmailsPanel id=id() counts resend_failed />
+                })
+            })}
+        </Suspense>
         <section aria-labelledby="rows-title">
             <h2 id="rows-title">"Rows"</h2>
             <form method="get" class="filters">
@@ -281,6 +295,19 @@ pub fn ImportPage() -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
+                <label>" Email "
+                    <select name="email" on:change=move |ev| {
+                        use leptos::wasm_bindgen::JsCast;
+                        if let Some(form) = event_target::<leptos::web_sys::HtmlSelectElement>(&ev).form() {
+                            let _ = form.dyn_into::<leptos::web_sys::HtmlFormElement>().map(|f| f.submit());
+                        }
+                    }>
+                        {[("", "Any"), (OutboxStatus::Queued.as_str(), "Queued"), (OutboxStatus::Sent.as_str(), "Sent"), (OutboxStatus::Failed.as_str(), "Email failed")]
+                            .map(|(value, label)| view! {
+                                <option value=value selected=move || email_filter() == value>{label}</option>
+                            }).collect_view()}
+                    </select>
+                </label>
                 <noscript><button type="submit">"Filter"</button></noscript>
             </form>
             <Suspense fallback=|| view! { <p class="loading">"Loading rows…"</p> }>
@@ -294,6 +321,7 @@ pub fn ImportPage() -> impl IntoView {
                             let current = page.page;
                             let pages = page.page_count();
                             let status = status_filter();
+                            let email = email_filter();
                             let id = id();
                             view! {
                                 <table class="list rows">
@@ -304,6 +332,7 @@ pub fn ImportPage() -> impl IntoView {
                                         <th scope="col">"Planned"</th>
                                         <th scope="col">"Status"</th>
                                         <th scope="col">"Message"</th>
+                                        <th scope="col">"Email"</th>
                                     </tr></thead>
                                     <tbody>
                                         {page.rows.into_iter().map(|r| view! {
@@ -313,12 +342,13 @@ pub fn ImportPage() -> impl IntoView {
                                                 <td>{r.planned}</td>
                                                 <td><span class=format!("status status-{}", r.status)>{r.status.label()}</span></td>
                                                 <td>{r.message.unwrap_or_default()}</td>
+                                                <td>{r.email.label()}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
                                 </table>
                                 <Pager current pages link=move |p| format!(
-                                    "/admin/imports/{id}?status={status}&page={p}"
+                                    "/admin/imports/{id}?status={status}&email={email}&page={p}"
                                 ) />
                             }.into_any()
                         }
@@ -413,5 +443,53 @@ mod tests {
             ),
             "Created 2 accounts. Linked students to their parents and instructors: 1 link."
         );
+    }
+}
+
+/// Where the import's invitation emails stand, live, and the failed ones
+/// resent in place.
+#[component]
+fn EmailsPanel(
+    id: i64,
+    counts: DeliveryCounts,
+    resend_failed: ServerAction<ResendFailedImportEmails>,
+) -> impl IntoView {
+    let said = move || {
+        resend_failed
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .map(|outcome| {
+                outcome.describe(&match outcome.done {
+                    1 => "Resent 1 invitation with a new link".to_owned(),
+                    n => format!("Resent {} invitations with new links", thousands(n)),
+                })
+            })
+    };
+    view! {
+        <section aria-labelledby="emails-title" class="card">
+            <h2 id="emails-title">"Invitation emails"</h2>
+            <p role="status" aria-live="polite" class="counts">
+                {format!(
+                    "{} sent · {} waiting · {} failed",
+                    thousands(counts.sent), thousands(counts.waiting), thousands(counts.failed),
+                )}
+            </p>
+            {counts.failed_banner().map(|banner| view! {
+                <div class="banner warning" role="group" aria-label="Failed emails">
+                    <ActionForm action=resend_failed>
+                        <input type="hidden" name="id" value=id />
+                        <p>
+                            {format!("{banner} — ")}
+                            <button type="submit" disabled=move || resend_failed.pending().get()>"Resend them"</button>
+                            " "
+                            <a href=format!("/admin/imports/{id}?email=failed")>"Show them"</a>
+                        </p>
+                    </ActionForm>
+                </div>
+            })}
+            <p role="status" class="success">{said}</p>
+            {action_error(resend_failed.value())}
+        </section>
     }
 }

@@ -4,7 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{action_error, encode_query_value, ErrorMessage, Pager, SelectPage, SelectRow};
+use super::{
+    action_error, encode_query_value, thousands, ErrorMessage, Pager, SelectPage, SelectRow,
+};
 use crate::{
     error::AppError,
     groups::{list_groups, GroupSummary},
@@ -14,7 +16,6 @@ use crate::{
         ResendMatchingInvitations, ResendSelectedInvitations, SendInvitations, MAX_MANUAL_INVITES,
     },
     mail::{
-        delivery::thousands,
         templates::{format_date, format_day_month},
         OutboxStatus,
     },

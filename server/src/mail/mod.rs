@@ -209,8 +209,8 @@ impl Sender {
                 Outcome::Sent { dev_mailbox: false }
             }
             // lettre closes the connection after any error.
-            Ok(Err(error)) if error.is_permanent() => Outcome::Permanent(error.to_string()),
-            Ok(Err(error)) => Outcome::Retry(error.to_string()),
+            Ok(Err(error)) if error.is_permanent() => Outcome::Permanent(smtp_answer(&error)),
+            Ok(Err(error)) => Outcome::Retry(smtp_answer(&error)),
             Err(_) => Outcome::Retry("the SMTP server did not answer in time".to_owned()),
         }
     }
@@ -325,6 +325,17 @@ impl Sender {
 
 /// Starts the sender in the background, sharing the server's database pool,
 /// until `shutdown`.
+/// What the admin is shown of a failed attempt: the mail server's own
+/// answer ("550 5.1.1 mailbox unknown") when it gave one, else lettre's words.
+fn smtp_answer(error: &lettre::transport::smtp::Error) -> String {
+    use std::error::Error as _;
+    match (error.status(), error.source()) {
+        (Some(code), Some(text)) => format!("{code} {text}"),
+        (Some(code), None) => code.to_string(),
+        _ => error.to_string(),
+    }
+}
+
 pub fn spawn_sender(
     state: &AppState,
     config: MailConfig,

@@ -65,6 +65,8 @@ const CASES: &[(&str, Case)] = &[
     ("imports/get", Case::Attack(Caller::Admin)),
     ("imports/rows", Case::Attack(Caller::Admin)),
     ("imports/cancel", Case::Attack(Caller::Admin)),
+    ("imports/email_delivery", Case::Attack(Caller::Admin)),
+    ("imports/resend_failed_emails", Case::Attack(Caller::Admin)),
     ("learner/home", Case::Attack(Caller::SignedIn)),
     ("learner/answer_organization", Case::Attack(Caller::SignedIn)),
     ("contracts/list", Case::Attack(Caller::Admin)),
@@ -255,6 +257,14 @@ fn invitation_filter(group: i64, import: i64, search: &str) -> Request {
     ])
 }
 
+/// [`invitation_filter`] also on where the latest email stands.
+fn with_delivery(mut request: Request, delivery: &str) -> Request {
+    if let Request::Form(pairs) = &mut request {
+        pairs.push(("delivery".into(), delivery.to_owned()));
+    }
+    request
+}
+
 /// B's attacks on A with `function`; for a function without a foreign input,
 /// the harmless call used to check that strangers and learners are refused.
 fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
@@ -352,12 +362,22 @@ fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
         "imports/confirm" => vec![refused(id(a.draft))],
         "imports/list" => vec![no_leak(form(&[]))],
         "imports/get" => vec![refused(id(a.import)), refused(id(a.draft))],
-        "imports/rows" => vec![refused(form(&[
-            ("id", a.import.to_string()),
-            ("status", String::new()),
-            ("page", "1".into()),
-        ]))],
+        "imports/rows" => vec![
+            refused(form(&[
+                ("id", a.import.to_string()),
+                ("status", String::new()),
+                ("page", "1".into()),
+            ])),
+            refused(form(&[
+                ("id", a.import.to_string()),
+                ("status", String::new()),
+                ("page", "1".into()),
+                ("email", "failed".into()),
+            ])),
+        ],
         "imports/cancel" => vec![refused(id(a.draft)), refused(id(a.import))],
+        "imports/email_delivery" => vec![refused(id(a.import)), refused(id(a.draft))],
+        "imports/resend_failed_emails" => vec![refused(id(a.import)), refused(id(a.draft))],
         "learner/home" => vec![no_leak(form(&[]))],
         // B answering for A's organization: B has no pending record there.
         "learner/answer_organization" => vec![refused(form(&[
@@ -378,6 +398,14 @@ fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
             nothing(invitation_filter(a.group, 0, ""), "\"total\":0"),
             nothing(invitation_filter(0, a.import, ""), "\"total\":0"),
             nothing(invitation_filter(0, 0, A_MARK), "\"total\":0"),
+            nothing(
+                with_delivery(invitation_filter(0, a.import, ""), "queued"),
+                "\"total\":0",
+            ),
+            nothing(
+                with_delivery(invitation_filter(0, a.import, ""), "sent"),
+                "\"total\":0",
+            ),
         ]
         .into_iter()
         .map(|mut attack| {
@@ -395,6 +423,14 @@ fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
         "invitations/resend_matching" | "invitations/cancel_matching" => vec![
             nothing(invitation_filter(a.group, 0, ""), "\"done\":0"),
             nothing(invitation_filter(0, a.import, ""), "\"done\":0"),
+            nothing(
+                with_delivery(invitation_filter(0, a.import, ""), "queued"),
+                "\"done\":0",
+            ),
+            nothing(
+                with_delivery(invitation_filter(0, a.import, ""), "sent"),
+                "\"done\":0",
+            ),
         ],
         "groups/list" => vec![no_leak(form(&[]))],
         "groups/get" => vec![refused(id(a.group))],
@@ -708,6 +744,10 @@ async fn a_snapshot(world: &World) -> Vec<(String, String)> {
         ("imports/list", vec![]),
         ("imports/get", vec![("id", ids.import.to_string())]),
         ("imports/get", vec![("id", ids.draft.to_string())]),
+        (
+            "imports/email_delivery",
+            vec![("id", ids.import.to_string())],
+        ),
         (
             "imports/rows",
             vec![

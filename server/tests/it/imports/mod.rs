@@ -12,6 +12,7 @@ use app::{
 };
 use serde_json::json;
 
+mod delivery;
 mod kinds;
 mod mappings;
 mod seats;

@@ -273,7 +273,7 @@ async fn smtp_delivery_survives_an_outage_without_duplicates(backend: Backend) {
             .await
             .rows
             .iter()
-            .all(|row| row.delivery == Some(OutboxStatus::Sent))
+            .all(|row| row.delivery.status() == Some(OutboxStatus::Sent))
     })
     .await;
 
@@ -291,8 +291,10 @@ async fn smtp_delivery_survives_an_outage_without_duplicates(backend: Backend) {
     })
     .await;
     let row = list(&admin, "", "sam").await.rows.remove(0);
-    assert_eq!(row.delivery, Some(OutboxStatus::Queued));
-    assert!(row.delivery_error.is_some());
+    assert!(
+        matches!(row.delivery, DeliveryState::Queued { attempts, last_answer: Some(_) } if attempts >= 1),
+        "{row:?}"
+    );
 
     // And comes back on the same port.
     let sink = SmtpSink::start_on(addr, inbox).await;

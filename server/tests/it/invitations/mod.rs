@@ -9,7 +9,7 @@ use app::{
     error::AppError,
     home::LearnerOverview,
     invitations::{InvitationsPage, InviteLookup, InviteOutcome, InviteResult},
-    mail::{MailboxEntry, MailboxMessage, OutboxStatus},
+    mail::{DeliveryState, MailboxEntry, MailboxMessage, OutboxStatus},
     people::PeoplePage,
 };
 
@@ -230,7 +230,7 @@ async fn manual_invite_reports_each_address_and_queues_one_email_per_invitation(
     assert!(
         page.rows
             .iter()
-            .all(|row| row.delivery == Some(OutboxStatus::Sent)),
+            .all(|row| row.delivery.status() == Some(OutboxStatus::Sent)),
         "{page:?}"
     );
     assert!(page.rows.iter().all(|row| row.accepted_name.is_none()));

@@ -3,6 +3,7 @@
 //! same port to play "SMTP down, then up".
 
 use std::{
+    collections::HashSet,
     net::SocketAddr,
     sync::{Arc, Mutex},
 };
@@ -69,9 +70,17 @@ pub async fn queue_invitation_emails(db: &app::db::Db, count: usize) {
 
 pub type Inbox = Arc<Mutex<Vec<Received>>>;
 
+/// Recipients the sink refuses at `RCPT TO` with a permanent answer, as a
+/// mail server does for a mailbox it does not know (lowercase addresses).
+pub type Refused = Arc<Mutex<HashSet<String>>>;
+
+/// What the sink answers a refused recipient.
+pub const MAILBOX_UNKNOWN: &str = "550 5.1.1 mailbox unknown";
+
 pub struct SmtpSink {
     pub addr: SocketAddr,
     pub inbox: Inbox,
+    refused: Refused,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -85,6 +94,8 @@ impl SmtpSink {
         let listener = TcpListener::bind(addr).await.expect("bind the SMTP sink");
         let addr = listener.local_addr().unwrap();
         let shared = inbox.clone();
+        let refused = Refused::default();
+        let refusing = refused.clone();
         let task = tokio::spawn(async move {
             // Dropping the set (when this task is aborted) aborts every connection.
             let mut connections = JoinSet::new();
@@ -92,11 +103,32 @@ impl SmtpSink {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
-                connections.spawn(serve(stream, shared.clone()));
+                connections.spawn(serve(stream, shared.clone(), refusing.clone()));
                 while connections.try_join_next().is_some() {}
             }
         });
-        SmtpSink { addr, inbox, task }
+        SmtpSink {
+            addr,
+            inbox,
+            refused,
+            task,
+        }
+    }
+
+    /// From now on, answers `RCPT TO:<address>` with [`MAILBOX_UNKNOWN`].
+    pub fn refuse(&self, address: &str) {
+        self.refused
+            .lock()
+            .unwrap()
+            .insert(address.to_ascii_lowercase());
+    }
+
+    /// Accepts `address` again.
+    pub fn accept(&self, address: &str) {
+        self.refused
+            .lock()
+            .unwrap()
+            .remove(&address.to_ascii_lowercase());
     }
 
     /// Closes the port and every open connection.
@@ -124,7 +156,7 @@ impl SmtpSink {
     }
 }
 
-async fn serve(stream: TcpStream, inbox: Inbox) {
+async fn serve(stream: TcpStream, inbox: Inbox, refused: Refused) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     if write
@@ -154,7 +186,21 @@ async fn serve(stream: TcpStream, inbox: Inbox) {
             rcpt_to.clear();
             b"250 OK\r\n"
         } else if upper.starts_with("RCPT TO:") {
-            rcpt_to.push(command[8..].trim().to_owned());
+            let to = command[8..].trim().to_owned();
+            let address = to
+                .trim_start_matches('<')
+                .split('>')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if refused.lock().unwrap().contains(&address) {
+                let answer = format!("{MAILBOX_UNKNOWN}\r\n");
+                if write.write_all(answer.as_bytes()).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            rcpt_to.push(to);
             b"250 OK\r\n"
         } else if upper == "DATA" {
             if write
