@@ -310,7 +310,10 @@ async fn finish(
         ImportStatus::Cancelled => format!("{} (cancelled)", job.kind.label()),
         _ => job.kind.label().to_owned(),
     };
-    let emails = if job.send_emails {
+    // A failed import ended on a fault that reading its invitations may
+    // meet again (and a failed statement would abort this transaction on
+    // PostgreSQL): its email leaves the counts to the import's page.
+    let emails = if job.send_emails && status != ImportStatus::Failed {
         let counts =
             crate::invitations::store::delivery::counts_of_import(&mut **tx, job.id).await?;
         (counts.total() > 0).then_some(counts)
