@@ -313,7 +313,7 @@ pub fn InvitationsPage() -> impl IntoView {
                 match invitations.await {
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                     Ok(result) if result.rows.is_empty() => view! {
-                        <p class="empty">{if status().is_empty() && search().is_empty() { "No invitations yet." } else { "No invitation matches." }}</p>
+                        <p class="empty">{if status().is_empty() && search().is_empty() && email_filter().is_empty() { "No invitations yet." } else { "No invitation matches." }}</p>
                     }.into_any(),
                     Ok(result) => {
                         let pages = result.page_count();
