@@ -132,18 +132,12 @@ fn attempts_word(attempts: i64) -> String {
     }
 }
 
-/// "30 Nov 14:02" (UTC).
+/// "30 Nov 14:02" (UTC), the day as the lists show days.
 pub fn day_and_time(unix_seconds: i64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let date = super::templates::format_date(unix_seconds);
-    let month: usize = date[5..7].parse().unwrap_or(1);
-    let day: u32 = date[8..10].parse().unwrap_or(1);
     let seconds = unix_seconds.rem_euclid(86_400);
     format!(
-        "{day} {} {:02}:{:02}",
-        MONTHS[month.clamp(1, 12) - 1],
+        "{} {:02}:{:02}",
+        super::templates::format_day_month(unix_seconds),
         seconds / 3600,
         seconds % 3600 / 60
     )
