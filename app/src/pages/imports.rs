@@ -312,6 +312,9 @@ pub fn ImportPage() -> impl IntoView {
             </form>
             <Suspense fallback=|| view! { <p class="loading">"Loading rows…"</p> }>
                 {move || Suspend::new(async move {
+                    // Only imports that sent invitations have an email per row
+                    // to show (activation emails are not linked to rows).
+                    let emailed = emails.await.is_ok_and(|counts| counts.total() > 0);
                     match rows.await {
                         Err(error) => view! { <ErrorMessage error /> }.into_any(),
                         Ok(page) if page.rows.is_empty() => view! {
@@ -332,19 +335,21 @@ pub fn ImportPage() -> impl IntoView {
                                         <th scope="col">"Planned"</th>
                                         <th scope="col">"Status"</th>
                                         <th scope="col">"Message"</th>
-                                        <th scope="col">"Email"</th>
+                                        {emailed.then(|| view! { <th scope="col">"Email"</th> })}
                                     </tr></thead>
                                     <tbody>
-                                        {page.rows.into_iter().map(|r| view! {
+                                        {page.rows.into_iter().map(|r| {
+                                            let email = emailed.then(|| view! { <td>{r.email.label()}</td> });
+                                            view! {
                                             <tr class=format!("row-{}", r.status)>
                                                 <td class="num">{r.row_number}</td>
                                                 <td>{r.who}</td>
                                                 <td>{r.planned}</td>
                                                 <td><span class=format!("status status-{}", r.status)>{r.status.label()}</span></td>
                                                 <td>{r.message.unwrap_or_default()}</td>
-                                                <td>{r.email.label()}</td>
+                                                {email}
                                             </tr>
-                                        }).collect_view()}
+                                        }}).collect_view()}
                                     </tbody>
                                 </table>
                                 <Pager current pages link=move |p| format!(

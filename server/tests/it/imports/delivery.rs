@@ -205,6 +205,10 @@ async fn each_person_sees_where_their_email_stands(backend: Backend) {
     assert!(status.is_success(), "{status}");
     assert!(page.contains("2 emails failed"), "{page}");
     assert!(page.contains("3 sent"), "{page}");
+    assert!(
+        page.contains(&format!("Failed: {MAILBOX_UNKNOWN} (1 attempt)")),
+        "{page}"
+    );
     let (_, page) = admin.get_page("/admin/invitations?email=failed").await;
     assert!(page.contains("2 emails failed"), "{page}");
     assert!(
