@@ -61,6 +61,28 @@ test("page weight: learner, first-run/login and admin pages, unthrottled and on 
     lines.push(`admin page (/admin/groups)${throttled ? " on Fast 3G" : ""}: ${bytes} bytes in ${requests} requests, loaded in ${ms} ms`);
     await context.close();
   }
+  // A later visit: the content-named bundle comes from the browser's cache
+  // without asking (immutable), so only the page itself crosses the network.
+  {
+    const context = await browser.newContext();
+    await context.addCookies(adminCookies);
+    const admin = await context.newPage();
+    await admin.goto("/admin/groups", { waitUntil: "load" });
+    await admin.waitForLoadState("networkidle");
+    const cdp = await context.newCDPSession(admin);
+    await cdp.send("Network.enable");
+    let bytes = 0;
+    let requests = 0;
+    cdp.on("Network.loadingFinished", (event) => {
+      bytes += event.encodedDataLength;
+      requests += 1;
+    });
+    await admin.goto("/admin/invitations", { waitUntil: "load" });
+    await admin.waitForLoadState("networkidle");
+    lines.push(`admin page (/admin/invitations) after another admin page: ${bytes} bytes in ${requests} requests`);
+    expect(bytes, "a later visit does not fetch the bundle again").toBeLessThan(100 * 1024);
+    await context.close();
+  }
   console.log(lines.join("\n"));
   void page;
 });
