@@ -177,20 +177,10 @@ pub async fn dry_run(
 ) -> Result<DryRun, AppError> {
     let mut conn = db.pool.acquire().await?;
     let (checked, plan, target) = plan_payload(&mut conn, user, options, payload).await?;
-    let sync = match options.sync {
-        true => Some(
-            sync_preview(
-                &mut conn,
-                db,
-                user,
-                options,
-                &target,
-                &checked.checked,
-                &plan,
-            )
-            .await?,
-        ),
-        false => None,
+    let sync = if options.sync {
+        Some(sync_preview(&mut conn, db, user, &target, &checked.checked, &plan).await?)
+    } else {
+        None
     };
     Ok(DryRun {
         sync,
@@ -211,7 +201,6 @@ async fn sync_preview(
     conn: &mut AnyConnection,
     db: &Db,
     user: &CurrentUser,
-    options: &ImportOptions,
     target: &facts::Target,
     checked: &Checked,
     plan: &Plan,
@@ -368,8 +357,7 @@ pub async fn create(
     let mut status = stage.status();
     let mut leaving = 0;
     if options.sync {
-        let preview =
-            sync_preview(&mut tx, db, user, options, &target, &checked.checked, &plan).await?;
+        let preview = sync_preview(&mut tx, db, user, &target, &checked.checked, &plan).await?;
         leaving = preview.leaving();
         if preview.trips_guard() {
             match leaving_confirmed {
