@@ -117,7 +117,8 @@ impl SyncPreview {
         })
     }
 
-    /// "Removes 12 people from Spring Cohort (10 members leave, 2 pending invitations are cancelled)."
+    /// "Sync removes 12 people from Spring Cohort (10 members leave, 2 pending
+    /// invitations cancelled). No account is deleted."
     pub fn sentence(&self) -> String {
         let parts: Vec<String> = self
             .groups
@@ -125,10 +126,15 @@ impl SyncPreview {
             .filter(|g| g.members_leaving + g.invitations_cancelled > 0)
             .map(|g| {
                 format!(
-                    "{} from {} ({} leaving, {} cancelled)",
+                    "{} from {} ({} {}, {} cancelled)",
                     people(g.members_leaving + g.invitations_cancelled),
                     g.group_name,
-                    people(g.members_leaving),
+                    count(g.members_leaving, "member", "members"),
+                    if g.members_leaving == 1 {
+                        "leaves"
+                    } else {
+                        "leave"
+                    },
                     count(
                         g.invitations_cancelled,
                         "pending invitation",
@@ -153,7 +159,8 @@ fn count(n: i64, one: &str, many: &str) -> String {
     )
 }
 
-fn people(n: i64) -> String {
+/// "1 person", "1,234 people".
+pub fn people(n: i64) -> String {
     count(n, "person", "people")
 }
 
@@ -613,4 +620,60 @@ pub async fn sync_guard() -> Result<i64, AppError> {
 pub async fn set_sync_guard(percent: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
     service::set_sync_guard(&state.db, user.organization_id, percent).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_undo_dry_run_reads_as_the_issue_asks() {
+        let plan = UndoPlan {
+            invitations: 1_180,
+            group_memberships: 20,
+            group_name: Some("Spring Cohort".into()),
+            accounts: 14,
+            accepted: 96,
+            activated: 0,
+        };
+        assert_eq!(
+            plan.sentence(),
+            "Cancels 1,180 pending invitations, removes 20 people from Spring Cohort whom this \
+             import added, deactivates 14 accounts it created that were never used; keeps 96 \
+             people who already accepted."
+        );
+        assert_eq!(plan.total(), 1_214);
+        assert_eq!(UndoPlan::default().sentence(), "Nothing left to undo.");
+        assert!(UndoPlan::default().is_empty());
+    }
+
+    fn preview(size: i64, members_leaving: i64, invitations_cancelled: i64) -> SyncPreview {
+        SyncPreview {
+            groups: vec![SyncGroup {
+                group_id: 1,
+                group_name: "Spring Cohort".into(),
+                size,
+                members_leaving,
+                invitations_cancelled,
+                leaving: Vec::new(),
+            }],
+            threshold_percent: 10,
+        }
+    }
+
+    #[test]
+    fn the_guard_trips_only_above_the_threshold() {
+        // 10% of 20 is 2: two may leave, three need approval.
+        assert!(!preview(20, 1, 1).trips_guard());
+        assert!(preview(20, 2, 1).trips_guard());
+        assert!(!preview(20, 0, 0).trips_guard());
+        // A header typo leaves nobody named: everyone would leave.
+        assert!(preview(5, 5, 0).trips_guard());
+        assert_eq!(preview(20, 2, 1).leaving(), 3);
+        assert_eq!(
+            preview(20, 2, 1).sentence(),
+            "Sync removes 3 people from Spring Cohort (2 members leave, 1 pending invitation \
+             cancelled). No account is deleted."
+        );
+    }
 }

@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{action_error, thousands, ErrorMessage, Pager};
 use crate::{
     imports::{
-        get_import, import_email_delivery, import_rows, list_imports, sync_guard, undo_dry_run,
+        get_import, import_email_delivery, import_rows, list_imports, people, sync_guard, undo_dry_run,
         ApproveImport, CancelImport, ConfirmImport, DiscardImport, ImportRowStatus, ImportStatus,
         ImportSummary, ResendFailedImportEmails, SetSyncGuard, UndoImport, UndoProgress,
     },
@@ -314,13 +314,13 @@ pub fn ImportPage() -> impl IntoView {
                 {i.status.can_approve().then(|| view! {
                     <div class="guard">
                         <p id="guard-question">{format!(
-                            "This sync would remove {} people who are not in the file, more than the organization allows without approval. Nothing has changed yet.",
-                            thousands(i.leaving)
+                            "This sync would remove {} who {} not in the file, more than the organization allows without approval. Nothing has changed yet.",
+                            people(i.leaving), if i.leaving == 1 { "is" } else { "are" }
                         )}</p>
                         <ActionForm action=approve>
                             <input type="hidden" name="id" value=id />
                             <button type="submit" aria-describedby="guard-question">
-                                {format!("Approve: remove {} people", thousands(i.leaving))}
+                                {format!("Approve: remove {}", people(i.leaving))}
                             </button>
                         </ActionForm>
                         <ActionForm action=discard>
@@ -462,7 +462,7 @@ fn UndoPanel(
                     {format!("{} {} by {} on {}.", p.sentence(),
                         if p.status.is_in_progress() { "Asked for" } else { "Undone" },
                         p.requested_by, format_date(when))}
-                    {(p.kept > 0).then(|| format!(" Kept {} people who had used their accounts.", thousands(p.kept)))}
+                    {(p.kept > 0).then(|| format!(" Kept {} who had used their accounts.", people(p.kept)))}
                 </p>
             </section>
         }

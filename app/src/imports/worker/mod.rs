@@ -68,11 +68,21 @@ pub fn wakeup() -> &'static tokio::sync::Notify {
 /// first (it is one transaction), so stopping never leaves half a batch; the
 /// worker then gives up its lease so that another process resumes at once.
 pub async fn run_worker(state: AppState, config: WorkerConfig, mut shutdown: Shutdown) {
+    // Imports and undos take turns, each going first every other round, so
+    // a stream of imports never holds an undo back (nor the other way round).
+    let mut undo_first = false;
     while !shutdown.is_requested() {
-        let batch = match run_batch(&state.db, &state.settings, &config).await {
-            // Undos take their turn when no import has a batch to run.
-            Ok(false) => super::undo::run_batch(&state.db, &config).await,
-            other => other,
+        undo_first = !undo_first;
+        let batch = if undo_first {
+            match super::undo::run_batch(&state.db, &config).await {
+                Ok(false) => run_batch(&state.db, &state.settings, &config).await,
+                other => other,
+            }
+        } else {
+            match run_batch(&state.db, &state.settings, &config).await {
+                Ok(false) => super::undo::run_batch(&state.db, &config).await,
+                other => other,
+            }
         };
         let pause = match batch {
             Ok(true) => continue,

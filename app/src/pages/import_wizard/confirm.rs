@@ -6,7 +6,7 @@ use leptos_router::{hooks::use_navigate, NavigateOptions};
 
 use super::state::WizardState;
 use crate::{
-    imports::create_import,
+    imports::{create_import, people},
     pages::{thousands, ErrorMessage},
 };
 
@@ -43,6 +43,14 @@ pub fn ConfirmDialog() -> impl IntoView {
                         .filter(|s| s.trips_guard())
                         .map(|s| (s.leaving(), s.threshold_percent))
                 });
+            // A dialog drawn after the page loaded gets no autofocus from
+            // the browser: the number to type takes the focus by hand.
+            let typed_ref = NodeRef::<leptos::html::Input>::new();
+            Effect::new(move |_| {
+                if let Some(input) = typed_ref.get() {
+                    let _ = input.focus();
+                }
+            });
             let typed_ok = move || match guard {
                 Some((leaving, _)) => leaving_typed.get().trim() == leaving.to_string(),
                 None => true,
@@ -57,11 +65,11 @@ pub fn ConfirmDialog() -> impl IntoView {
                         })}
                         {guard.map(|(leaving, threshold)| view! {
                             <p class="warning" id="sync-guard">{format!(
-                                "This sync removes {} people, more than {threshold}% of a group. Type the number of people who will leave to confirm.",
-                                thousands(leaving)
+                                "This sync removes {}, more than {threshold}% of a group. Type the number of people who will leave to confirm.",
+                                people(leaving)
                             )}</p>
                             <label for="leaving-typed">"Number of people who will leave"</label>
-                            <input id="leaving-typed" type="text" inputmode="numeric" autocomplete="off" autofocus
+                            <input id="leaving-typed" node_ref=typed_ref type="text" inputmode="numeric" autocomplete="off"
                                 aria-describedby="sync-guard"
                                 prop:value=move || leaving_typed.get()
                                 on:input=move |ev| leaving_typed.set(event_target_value(&ev)) />
