@@ -323,13 +323,19 @@ async fn an_unfinished_import_cannot_be_undone(backend: Backend) {
 }
 
 const CRASH_ROWS: usize = 3_000;
+
+async fn stop(mut child: tokio::process::Child) {
+    child.kill().await.unwrap();
+}
 const KILLS: usize = 4;
 
-fn start_worker(database_url: &str) -> tokio::process::Child {
+/// A `muster` process that runs the workers, `batch` rows (or undo steps) a
+/// transaction; a killed worker's lease runs out quickly.
+fn start_worker(database_url: &str, batch: &str) -> tokio::process::Child {
     muster_process(
         database_url,
         &[
-            ("MUSTER_IMPORT_BATCH_SIZE", "50"),
+            ("MUSTER_IMPORT_BATCH_SIZE", batch),
             ("MUSTER_IMPORT_LEASE_SECONDS", "2"),
         ],
     )
@@ -370,12 +376,16 @@ async fn undo_survives_sigkill(backend: Backend) {
     )
     .await
     .unwrap();
-    let mut child = start_worker(&database_url);
+    let importer = start_worker(&database_url, "500");
     wait_finished(&admin, invites).await;
     wait_finished(&admin, learners).await;
+    stop(importer).await;
     let users_before = server.count_all("SELECT COUNT(*) FROM users").await;
+    // Both undos wait for a worker; small batches make the undo long
+    // enough to be killed several times.
     undo(&admin, invites).await.unwrap();
     undo(&admin, learners).await.unwrap();
+    let mut child = start_worker(&database_url, "20");
 
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -390,7 +400,7 @@ async fn undo_survives_sigkill(backend: Backend) {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        tokio::time::sleep(Duration::from_millis(200 + seed % 800)).await;
+        tokio::time::sleep(Duration::from_millis(50 + seed % 300)).await;
         let a: ImportSummary = admin
             .call("imports/get", &[("id", &invites.to_string())])
             .await
@@ -409,7 +419,7 @@ async fn undo_survives_sigkill(backend: Backend) {
             kills += 1;
             done_at_last_kill = done;
             println!("SIGKILL {kills} with {done} undone");
-            child = start_worker(&database_url);
+            child = start_worker(&database_url, "20");
         }
         assert!(
             started.elapsed() < Duration::from_secs(300),
