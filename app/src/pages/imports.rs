@@ -7,9 +7,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{action_error, thousands, ErrorMessage, Pager};
 use crate::{
     imports::{
-        get_import, import_email_delivery, import_rows, list_imports, people, sync_guard, undo_dry_run,
-        ApproveImport, CancelImport, ConfirmImport, DiscardImport, ImportRowStatus, ImportStatus,
-        ImportSummary, ResendFailedImportEmails, SetSyncGuard, UndoImport, UndoProgress,
+        get_import, import_email_delivery, import_rows, list_imports, people, sync_guard,
+        undo_dry_run, ApproveImport, CancelImport, ConfirmImport, DiscardImport, ImportRowStatus,
+        ImportStatus, ImportSummary, ResendFailedImportEmails, SetSyncGuard, UndoImport,
+        UndoProgress,
     },
     mail::{templates::format_date, DeliveryCounts, OutboxStatus},
 };
