@@ -562,7 +562,33 @@ mod imported;
 pub mod password;
 pub use confirmations::{delete_spent_confirmations, insert_confirmation, use_confirmation};
 pub use imported::{
-    accounts_by_emails, ensure_by_username, insert_memberships_bulk, insert_provisioned_bulk,
-    update_imported_details, user_id_by_username, ExistingAccount, ImportedDetails,
-    ImportedMembership, ProvisionedByUsername, UserByEmail,
+    accounts_by_emails, delete_unused_memberships, ensure_by_username, insert_memberships_bulk,
+    insert_provisioned_bulk, update_imported_details, user_id_by_username, ExistingAccount,
+    ImportedDetails, ImportedMembership, ProvisionedByUsername, UserByEmail,
 };
+
+/// The share of a group (percent) a sync may remove without typed approval.
+pub async fn sync_guard_percent<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+) -> sqlx::Result<i64> {
+    let (percent,): (i64,) =
+        sqlx::query_as("SELECT sync_guard_percent FROM organizations WHERE id = $1")
+            .bind(organization_id)
+            .fetch_one(db)
+            .await?;
+    Ok(percent)
+}
+
+pub async fn set_sync_guard_percent<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    percent: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE organizations SET sync_guard_percent = $2 WHERE id = $1")
+        .bind(organization_id)
+        .bind(percent)
+        .execute(db)
+        .await?;
+    Ok(())
+}

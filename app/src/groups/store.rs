@@ -335,13 +335,14 @@ pub async fn latest_active_group(
 
 /// Makes each of `user_ids` an active member of the group unless they have a
 /// membership already, in one statement (four placeholders a person: the
-/// caller keeps batches within the backends' limits); those who joined now.
+/// caller keeps batches within the backends' limits); those who joined now,
+/// as (group membership id, user id).
 pub async fn insert_active_members_bulk(
     tx: &mut Tx,
     group_id: i64,
     user_ids: &[i64],
     now: i64,
-) -> Result<Vec<i64>, sqlx::Error> {
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     if user_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -355,9 +356,8 @@ pub async fn insert_active_members_bulk(
             Bind::from(now),
         ]);
     }
-    insert.push(" ON CONFLICT DO NOTHING RETURNING user_id");
-    let inserted: Vec<(i64,)> = insert.query_as().fetch_all(&mut **tx).await?;
-    Ok(inserted.into_iter().map(|(id,)| id).collect())
+    insert.push(" ON CONFLICT DO NOTHING RETURNING id, user_id");
+    insert.query_as().fetch_all(&mut **tx).await
 }
 
 /// [`assign_trainings`] for many people in one statement (one placeholder
@@ -450,4 +450,99 @@ pub async fn replace_reminder_steps(
         .await?;
     }
     Ok(())
+}
+
+/// An undo: ends those of the group memberships `ids` that are still
+/// active in the organization's groups; how many.
+pub async fn end_memberships(
+    tx: &mut Tx,
+    organization_id: i64,
+    ids: &[i64],
+) -> Result<u64, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut update = Bulk::new("UPDATE group_memberships SET status = ");
+    update
+        .bind(GroupMembershipStatus::Removed.as_str())
+        .push(" WHERE status = ")
+        .bind(GroupMembershipStatus::Active.as_str())
+        .push(" AND group_id IN (SELECT id FROM learning_groups WHERE organization_id = ")
+        .bind(organization_id)
+        .push(") AND id IN ")
+        .row(ids.iter().map(|id| Bind::from(*id)).collect());
+    Ok(update.query().execute(&mut **tx).await?.rows_affected())
+}
+
+/// The condition "the group membership (`gm`) is of someone with an
+/// address the file does not name (`$2`, a JSON array)": who a sync
+/// removes. People without an address cannot be named by the kinds that
+/// sync, so they stay.
+fn absent_member(dialect: &Db) -> String {
+    format!(
+        "gm.group_id = $1 AND gm.status = 'active' AND EXISTS (
+            SELECT 1 FROM users u WHERE u.id = gm.user_id AND u.email IS NOT NULL
+              AND u.email NOT IN ({}))",
+        dialect.json_text_set(2)
+    )
+}
+
+/// A sync: ends the group memberships of people the file does not name
+/// (`emails`, normalized); how many.
+pub async fn end_absent(
+    tx: &mut Tx,
+    dialect: &Db,
+    group_id: i64,
+    emails: &[String],
+) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "UPDATE group_memberships SET status = 'removed'
+         WHERE id IN (SELECT gm.id FROM group_memberships gm WHERE {})",
+        absent_member(dialect)
+    );
+    Ok(sqlx::query(&sql)
+        .bind(group_id)
+        .bind(serde_json::to_string(emails).unwrap_or_default())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
+}
+
+/// Who [`end_absent`] would remove: how many, and the first `limit`
+/// addresses in order.
+pub async fn absent<'c>(
+    db: impl Executor<'c, Database = Any>,
+    dialect: &Db,
+    group_id: i64,
+    emails: &[String],
+    limit: i64,
+) -> Result<(i64, Vec<String>), sqlx::Error> {
+    let sql = format!(
+        "SELECT u.email, COUNT(*) OVER () FROM group_memberships gm JOIN users u ON u.id = gm.user_id
+         WHERE {} ORDER BY u.email LIMIT $3",
+        absent_member(dialect)
+    );
+    let rows: Vec<(String, i64)> = sqlx::query_as(&sql)
+        .bind(group_id)
+        .bind(serde_json::to_string(emails).unwrap_or_default())
+        .bind(limit)
+        .fetch_all(db)
+        .await?;
+    let total = rows.first().map_or(0, |(_, n)| *n);
+    Ok((total, rows.into_iter().map(|(email, _)| email).collect()))
+}
+
+/// How many are in the group or invited to it: what a sync's share is of.
+pub async fn size<'c>(
+    db: impl Executor<'c, Database = Any>,
+    group_id: i64,
+) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM group_memberships WHERE group_id = $1 AND status = 'active')
+              + (SELECT COUNT(*) FROM invitations WHERE group_id = $1 AND status = 'pending')",
+    )
+    .bind(group_id)
+    .fetch_one(db)
+    .await?;
+    Ok(n)
 }

@@ -82,6 +82,7 @@ pub async fn retry_rows(db: &Db, organization_id: i64, id: i64) -> Result<Failed
             auto_invite: stored.auto_invite != 0,
             expiry_days: Some(stored.expiry_days),
             source_name: format!("import-{id}-failed-rows.csv"),
+            sync: false,
         },
         rows: count,
         csv,

@@ -161,6 +161,7 @@ fn payload_of(form: &UploadForm) -> Result<(ImportOptions, RowsPayload), AppErro
             auto_invite: form.auto_invite,
             expiry_days,
             source_name,
+            sync: false,
         },
         payload,
     ))
@@ -195,6 +196,7 @@ pub async fn upload(
             &payload,
             &key,
             service::Stage::Draft,
+            None,
         )
         .await
     }

@@ -11,8 +11,8 @@ use sqlx::AnyConnection;
 use super::{
     facts::{self, ContractSeats},
     store::{self, ImportRowRecord},
-    worker, DryRun, ImportOptions, ImportRowStatus, ImportRowView, ImportRowsPage, ImportStatus,
-    ImportSummary, Will, ROWS_PAGE_SIZE,
+    sync, undo, worker, DryRun, ImportOptions, ImportRowStatus, ImportRowView, ImportRowsPage,
+    ImportStatus, ImportSummary, SyncPreview, Will, ROWS_PAGE_SIZE,
 };
 use crate::{
     audit::{
@@ -132,6 +132,15 @@ async fn plan_payload(
     options: &ImportOptions,
     payload: &RowsPayload,
 ) -> Result<(muster_core::PayloadCheck, Plan, facts::Target), AppError> {
+    if options.sync && !ImportOptions::can_sync(options.kind) {
+        return Err(AppError::invalid(
+            "Sync",
+            format!(
+                "{} imports cannot sync; sync works for Learners, Invites and Group members.",
+                options.kind.label()
+            ),
+        ));
+    }
     let target = facts::target(conn, user.organization_id, options).await?;
     // A sheet without header choices maps as the organization remembers its headers.
     let payload =
@@ -168,7 +177,13 @@ pub async fn dry_run(
 ) -> Result<DryRun, AppError> {
     let mut conn = db.pool.acquire().await?;
     let (checked, plan, target) = plan_payload(&mut conn, user, options, payload).await?;
+    let sync = if options.sync {
+        Some(sync_preview(&mut conn, db, user, &target, &checked.checked, &plan).await?)
+    } else {
+        None
+    };
     Ok(DryRun {
+        sync,
         will: plan
             .rows
             .iter()
@@ -178,6 +193,32 @@ pub async fn dry_run(
         summary: plan_sentence(&plan, &checked.checked),
         totals: plan.totals,
     })
+}
+
+/// Who a sync of these rows would remove, from the groups it covers: the
+/// import's group, or for Group members every group the rows name.
+async fn sync_preview(
+    conn: &mut AnyConnection,
+    db: &Db,
+    user: &CurrentUser,
+    target: &facts::Target,
+    checked: &Checked,
+    plan: &Plan,
+) -> Result<SyncPreview, AppError> {
+    let groups = match target.group_id {
+        Some(group_id) => sync::group(conn, user.organization_id, group_id).await?,
+        None => {
+            let names = plan.rows.iter().flat_map(|r| r.groups.iter().cloned());
+            sync::groups_named(conn, user.organization_id, names).await?
+        }
+    };
+    let emails: Vec<String> = plan
+        .rows
+        .iter()
+        .filter_map(|r| checked.rows[r.row_index].values.email.as_ref())
+        .map(|e| e.key().into_owned())
+        .collect();
+    sync::preview(conn, db, user.organization_id, &groups, &emails).await
 }
 
 fn valid_idempotency_key(key: &str) -> bool {
@@ -264,6 +305,7 @@ pub async fn create(
     payload: &RowsPayload,
     idempotency_key: &str,
     stage: Stage,
+    leaving_confirmed: Option<i64>,
 ) -> Result<i64, AppError> {
     if !valid_idempotency_key(idempotency_key) {
         return Err(AppError::invalid(
@@ -312,6 +354,26 @@ pub async fn create(
         payload,
     )
     .await?;
+    let mut status = stage.status();
+    let mut leaving = 0;
+    if options.sync {
+        let preview = sync_preview(&mut tx, db, user, &target, &checked.checked, &plan).await?;
+        leaving = preview.leaving();
+        if preview.trips_guard() {
+            match leaving_confirmed {
+                Some(typed) if typed == leaving => {}
+                Some(typed) => {
+                    return Err(AppError::invalid(
+                        "People leaving",
+                        format!(
+                            "you typed {typed}, but this sync removes {leaving}; type {leaving} to confirm."
+                        ),
+                    ))
+                }
+                None => status = ImportStatus::NeedsApproval,
+            }
+        }
+    }
     let planned = store::Planned {
         group_id: target.group_id,
         contract_id: target.contract.as_ref().map(|c| c.id),
@@ -322,15 +384,16 @@ pub async fn create(
             .filter(|r| r.status == ImportRowStatus::Error)
             .count() as i64,
         summary: plan_sentence(&plan, &checked.checked),
-        status: stage.status(),
+        status,
+        leaving,
     };
     store::set_planned(&mut tx, import_id, &planned).await?;
-    if stage == Stage::Queued {
+    if status == ImportStatus::Queued {
         record_confirmed(&mut tx, user, import_id).await?;
         tx.wake_on_commit(worker::wakeup());
     }
     tx.commit().await?;
-    tracing::info!(organization_id, import_id, rows = rows.len(), kind = %options.kind, "import stored");
+    tracing::info!(organization_id, import_id, rows = rows.len(), kind = %options.kind, %status, "import stored");
     Ok(import_id)
 }
 
@@ -456,6 +519,59 @@ pub async fn cancel(db: &Db, user: &CurrentUser, id: i64) -> Result<(), AppError
     Ok(())
 }
 
+/// A paused sync runs: it is queued, and its commit wakes this process's worker.
+pub async fn approve(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {
+    settle(db, organization_id, id, ImportStatus::approved).await
+}
+
+/// A paused sync is discarded: it ends cancelled, having changed nothing.
+pub async fn discard(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {
+    settle(db, organization_id, id, ImportStatus::discarded).await
+}
+
+async fn settle(
+    db: &Db,
+    organization_id: i64,
+    id: i64,
+    rule: fn(ImportStatus) -> Option<ImportStatus>,
+) -> Result<(), AppError> {
+    let import = get(db, organization_id, id).await?;
+    let Some(to) = rule(import.status) else {
+        return Err(AppError::Conflict(format!(
+            "This import does not need approval (it is {}).",
+            import.status.label().to_lowercase()
+        )));
+    };
+    let mut tx = db.begin().await?;
+    let moved =
+        store::settle_approval(&mut tx, organization_id, id, import.status, to, now()).await?;
+    if !moved {
+        return Err(AppError::Conflict(
+            "This import was approved or discarded meanwhile.".into(),
+        ));
+    }
+    if to == ImportStatus::Queued {
+        tx.wake_on_commit(worker::wakeup());
+    }
+    tx.commit().await?;
+    tracing::info!(organization_id, import_id = id, status = %to, "sync import settled");
+    Ok(())
+}
+
+/// Sets the organization's mass-change guard: a whole percentage from 0
+/// (every removal needs approval) to 100 (none does).
+pub async fn set_sync_guard(db: &Db, organization_id: i64, percent: i64) -> Result<(), AppError> {
+    if !(0..=100).contains(&percent) {
+        return Err(AppError::invalid(
+            "Sync guard",
+            "enter a whole percentage from 0 to 100.",
+        ));
+    }
+    crate::auth::store::set_sync_guard_percent(&db.pool, organization_id, percent).await?;
+    tracing::info!(organization_id, percent, "sync guard set");
+    Ok(())
+}
+
 fn summary(record: store::SummaryRecord) -> ImportSummary {
     let mut import = ImportSummary {
         id: record.id,
@@ -475,6 +591,9 @@ fn summary(record: store::SummaryRecord) -> ImportSummary {
         finished_at: record.finished_at,
         error: record.error,
         cancel_requested: record.cancel_requested != 0,
+        sync: record.sync != 0,
+        leaving: record.leaving,
+        undo: None,
     };
     if import.is_finished() && import.status != ImportStatus::Cancelled {
         import.processed = import.total_rows;
@@ -483,18 +602,33 @@ fn summary(record: store::SummaryRecord) -> ImportSummary {
 }
 
 pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<ImportSummary>, AppError> {
-    Ok(store::list(db, organization_id)
+    let mut imports: Vec<ImportSummary> = store::list(db, organization_id)
         .await?
         .into_iter()
         .map(summary)
-        .collect())
+        .collect();
+    let ids: Vec<i64> = imports.iter().map(|i| i.id).collect();
+    let mut undos: std::collections::HashMap<i64, store::UndoRecord> =
+        store::undos_of(db, organization_id, &ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.import_id, u))
+            .collect();
+    for import in &mut imports {
+        import.undo = undos.remove(&import.id).map(undo::progress);
+    }
+    Ok(imports)
 }
 
 pub async fn get(db: &Db, organization_id: i64, id: i64) -> Result<ImportSummary, AppError> {
-    store::get(db, organization_id, id)
+    let mut import = store::get(db, organization_id, id)
         .await?
         .map(summary)
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    import.undo = store::undo_of(&db.pool, organization_id, id)
+        .await?
+        .map(undo::progress);
+    Ok(import)
 }
 
 /// A page of an import's rows; an unknown status filter shows every row.

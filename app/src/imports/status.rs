@@ -14,10 +14,13 @@ pub enum ImportStatus {
     CompletedWithErrors,
     Failed,
     Cancelled,
+    /// A sync that would remove more than the organization's share of a
+    /// group: it waits for an admin to approve or discard it.
+    NeedsApproval,
 }
 
 impl ImportStatus {
-    pub const ALL: [ImportStatus; 7] = [
+    pub const ALL: [ImportStatus; 8] = [
         ImportStatus::Draft,
         ImportStatus::Queued,
         ImportStatus::Running,
@@ -25,6 +28,7 @@ impl ImportStatus {
         ImportStatus::CompletedWithErrors,
         ImportStatus::Failed,
         ImportStatus::Cancelled,
+        ImportStatus::NeedsApproval,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +40,7 @@ impl ImportStatus {
             ImportStatus::CompletedWithErrors => "completed_with_errors",
             ImportStatus::Failed => "failed",
             ImportStatus::Cancelled => "cancelled",
+            ImportStatus::NeedsApproval => "needs_approval",
         }
     }
 
@@ -48,6 +53,7 @@ impl ImportStatus {
             ImportStatus::CompletedWithErrors => "Completed with errors",
             ImportStatus::Failed => "Failed",
             ImportStatus::Cancelled => "Cancelled",
+            ImportStatus::NeedsApproval => "Needs approval",
         }
     }
 
@@ -64,6 +70,26 @@ impl ImportStatus {
 
     pub fn can_cancel(self) -> bool {
         !self.is_finished()
+    }
+
+    /// A paused sync: an admin may let it run or discard it.
+    pub fn can_approve(self) -> bool {
+        self == ImportStatus::NeedsApproval
+    }
+
+    /// What "discard" makes of a paused sync.
+    pub fn discarded(self) -> Option<ImportStatus> {
+        self.can_approve().then_some(ImportStatus::Cancelled)
+    }
+
+    /// What "approve" makes of a paused sync: the worker may take it.
+    pub fn approved(self) -> Option<ImportStatus> {
+        self.can_approve().then_some(ImportStatus::Queued)
+    }
+
+    /// Whether an undo may be asked for: once nothing more will happen to the import.
+    pub fn can_undo(self) -> bool {
+        self.is_finished()
     }
 
     /// Waiting for or in the hands of a worker: its page keeps polling.
@@ -176,9 +202,96 @@ impl TryFrom<String> for ImportRowStatus {
     }
 }
 
+crate::text_enum::text_enum! {
+    /// What an import recorded having made, for its undo.
+    pub enum ImportEffect {
+        /// A membership: a person it added to the organization.
+        Membership = "membership",
+        /// A group membership: a person it put in a group.
+        GroupMembership = "group_membership",
+    }
+}
+
+crate::text_enum::text_enum! {
+    /// An undo's run: queued → running → completed | failed.
+    pub enum UndoStatus {
+        Queued = "queued",
+        Running = "running",
+        Completed = "completed",
+        Failed = "failed",
+    }
+}
+
+impl UndoStatus {
+    pub fn is_in_progress(self) -> bool {
+        matches!(self, UndoStatus::Queued | UndoStatus::Running)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            UndoStatus::Queued => "Undo queued",
+            UndoStatus::Running => "Undoing",
+            UndoStatus::Completed => "Undone",
+            UndoStatus::Failed => "Undo failed",
+        }
+    }
+}
+
+impl TryFrom<String> for UndoStatus {
+    type Error = crate::text_enum::UnknownText;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+crate::text_enum::text_enum! {
+    /// Where an undo is: it cancels the import's pending invitations, then
+    /// ends the group memberships it made, then removes the people it
+    /// added whom nobody has used.
+    pub enum UndoPhase {
+        Invitations = "invitations",
+        GroupMemberships = "group_memberships",
+        Memberships = "memberships",
+    }
+}
+
+impl TryFrom<String> for UndoPhase {
+    type Error = crate::text_enum::UnknownText;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_paused_sync_is_approved_or_discarded() {
+        for status in ImportStatus::ALL {
+            assert_eq!(
+                status.approved().is_some(),
+                status == ImportStatus::NeedsApproval
+            );
+            assert_eq!(
+                status.discarded().is_some(),
+                status == ImportStatus::NeedsApproval
+            );
+        }
+        assert_eq!(
+            ImportStatus::NeedsApproval.approved(),
+            Some(ImportStatus::Queued)
+        );
+        assert_eq!(
+            ImportStatus::NeedsApproval.discarded(),
+            Some(ImportStatus::Cancelled)
+        );
+        assert!(!ImportStatus::NeedsApproval.is_in_progress());
+        assert!(!ImportStatus::NeedsApproval.can_undo());
+        assert!(ImportStatus::Completed.can_undo());
+    }
 
     #[test]
     fn every_status_survives_the_database() {
@@ -201,6 +314,7 @@ mod tests {
         assert!(ImportStatus::Running.can_cancel());
         assert!(!ImportStatus::CompletedWithErrors.can_cancel());
         assert!(!ImportStatus::Cancelled.can_cancel());
+        assert!(ImportStatus::NeedsApproval.can_cancel());
         assert_eq!(ImportStatus::completed(0), ImportStatus::Completed);
         assert_eq!(
             ImportStatus::completed(2),

@@ -382,3 +382,68 @@ pub async fn set_accepted_user<'c>(
         .await?;
     Ok(())
 }
+
+/// Pending invitations an import created, oldest first, at most `limit`:
+/// what an undo of it cancels next.
+pub async fn pending_of_import<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    import_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<i64>> {
+    let ids: Vec<(i64,)> = sqlx::query_as(
+        "SELECT id FROM invitations
+         WHERE organization_id = $1 AND import_id = $2 AND status = 'pending'
+         ORDER BY id LIMIT $3",
+    )
+    .bind(organization_id)
+    .bind(import_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}
+
+/// A sync: cancels the group's pending invitations to addresses the file
+/// does not name (`emails`, normalized); how many.
+pub async fn cancel_absent<'c>(
+    db: impl Executor<'c, Database = Any>,
+    dialect: &crate::db::Db,
+    group_id: i64,
+    emails: &[String],
+) -> sqlx::Result<u64> {
+    let in_emails = dialect.json_text_set(2);
+    Ok(sqlx::query(&format!(
+        "UPDATE invitations SET status = 'cancelled'
+         WHERE group_id = $1 AND status = 'pending' AND email NOT IN ({in_emails})"
+    ))
+    .bind(group_id)
+    .bind(serde_json::to_string(emails).unwrap_or_default())
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// Who [`cancel_absent`] would cancel: how many, and the first `limit`
+/// addresses in order.
+pub async fn absent<'c>(
+    db: impl Executor<'c, Database = Any>,
+    dialect: &crate::db::Db,
+    group_id: i64,
+    emails: &[String],
+    limit: i64,
+) -> sqlx::Result<(i64, Vec<String>)> {
+    let in_emails = dialect.json_text_set(2);
+    let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT email, COUNT(*) OVER () FROM invitations
+         WHERE group_id = $1 AND status = 'pending' AND email NOT IN ({in_emails})
+         ORDER BY email LIMIT $3"
+    ))
+    .bind(group_id)
+    .bind(serde_json::to_string(emails).unwrap_or_default())
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let total = rows.first().map_or(0, |(_, n)| *n);
+    Ok((total, rows.into_iter().map(|(email, _)| email).collect()))
+}

@@ -7,11 +7,46 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::{action_error, thousands, ErrorMessage, Pager};
 use crate::{
     imports::{
-        get_import, import_email_delivery, import_rows, list_imports, CancelImport, ConfirmImport,
-        ImportRowStatus, ImportStatus, ImportSummary, ResendFailedImportEmails,
+        get_import, import_email_delivery, import_rows, list_imports, people, sync_guard,
+        undo_dry_run, ApproveImport, CancelImport, ConfirmImport, DiscardImport, ImportRowStatus,
+        ImportStatus, ImportSummary, ResendFailedImportEmails, SetSyncGuard, UndoImport,
+        UndoProgress,
     },
     mail::{templates::format_date, DeliveryCounts, OutboxStatus},
 };
+
+/// The organization's mass-change guard for sync imports.
+#[component]
+fn SyncGuardSetting() -> impl IntoView {
+    let save = ServerAction::<SetSyncGuard>::new();
+    let current = Resource::new(move || save.version().get(), |_| sync_guard());
+    view! {
+        <section aria-labelledby="sync-guard-title" class="settings">
+            <h2 id="sync-guard-title">"Sync guard"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match current.await {
+                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                        Ok(percent) => view! {
+                            <ActionForm action=save>
+                                <label for="sync-guard-percent">
+                                    "Ask for the number of people leaving when a sync removes more than this share of a group (%)"
+                                </label>
+                                <input id="sync-guard-percent" name="percent" type="number" min="0" max="100" required
+                                    value=percent />
+                                <button type="submit" class="secondary">"Save"</button>
+                            </ActionForm>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <p role="status" class="success">
+                {move || matches!(save.value().get(), Some(Ok(()))).then_some("Saved.")}
+            </p>
+            {action_error(save.value())}
+        </section>
+    }
+}
 
 #[component]
 pub fn ImportsPage() -> impl IntoView {
@@ -69,6 +104,7 @@ pub fn ImportsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <SyncGuardSetting />
     }
 }
 
@@ -96,6 +132,9 @@ pub fn ImportPage() -> impl IntoView {
     let cancel = ServerAction::<CancelImport>::new();
     let confirm = ServerAction::<ConfirmImport>::new();
     let resend_failed = ServerAction::<ResendFailedImportEmails>::new();
+    let approve = ServerAction::<ApproveImport>::new();
+    let discard = ServerAction::<DiscardImport>::new();
+    let undo = ServerAction::<UndoImport>::new();
     // Effects run only in the browser: the panel says when its actions answer in place.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -113,6 +152,21 @@ pub fn ImportPage() -> impl IntoView {
             said.set(Some("Confirmed: the import is queued."));
         }
     });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = approve.value().get() {
+            said.set(Some("Approved: the sync is queued."));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = discard.value().get() {
+            said.set(Some("Discarded: nothing changed."));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = undo.value().get() {
+            said.set(Some("Undoing: progress shows below."));
+        }
+    });
     // Polling while the import runs; each tick refetches the summary and rows.
     let tick = RwSignal::new(0u32);
     let import = Resource::new(
@@ -122,9 +176,10 @@ pub fn ImportPage() -> impl IntoView {
                 tick.get(),
                 cancel.version().get(),
                 confirm.version().get(),
+                approve.version().get() + discard.version().get() + undo.version().get(),
             )
         },
-        |(id, _, _, _)| get_import(id),
+        |(id, _, _, _, _)| get_import(id),
     );
     let rows = Resource::new(
         move || {
@@ -152,7 +207,10 @@ pub fn ImportPage() -> impl IntoView {
                 let running = import
                     .get_untracked()
                     .and_then(|r| r.ok())
-                    .is_some_and(|i| i.status.is_in_progress());
+                    .is_some_and(|i| {
+                        i.status.is_in_progress()
+                            || i.undo.as_ref().is_some_and(|u| u.status.is_in_progress())
+                    });
                 // Emails go out after the rows are done: the counts keep moving.
                 let sending = emails
                     .get_untracked()
@@ -210,7 +268,7 @@ pub fn ImportPage() -> impl IntoView {
                             <button type="submit">"Confirm import"</button>
                         </ActionForm>
                     })}
-                    {i.status.can_cancel().then(|| {
+                    {(i.status.can_cancel() && !i.status.can_approve()).then(|| {
                         let left = (i.total_rows - i.processed).max(0);
                         // A <details> asks first, with and without JavaScript.
                         let (open, question, yes) = if draft {
@@ -254,10 +312,31 @@ pub fn ImportPage() -> impl IntoView {
                         <a href=format!("/admin/invitations?import={id}")>"See its invitations"</a>
                     })}
                 </div>
+                {i.status.can_approve().then(|| view! {
+                    <div class="guard">
+                        <p id="guard-question">{format!(
+                            "This sync would remove {} who {} not in the file, more than the organization allows without approval. Nothing has changed yet.",
+                            people(i.leaving), if i.leaving == 1 { "is" } else { "are" }
+                        )}</p>
+                        <ActionForm action=approve>
+                            <input type="hidden" name="id" value=id />
+                            <button type="submit" aria-describedby="guard-question">
+                                {format!("Approve: remove {}", people(i.leaving))}
+                            </button>
+                        </ActionForm>
+                        <ActionForm action=discard>
+                            <input type="hidden" name="id" value=id />
+                            <button type="submit" class="secondary">"Discard this sync"</button>
+                        </ActionForm>
+                    </div>
+                })}
                 <p role="status" class="success">{move || said.get()}</p>
                 {action_error(cancel.value())}
                 {action_error(confirm.value())}
+                {action_error(approve.value())}
+                {action_error(discard.value())}
             </section>
+            <UndoPanel id can_undo=i.can_undo() progress=i.undo.clone() undo />
         }
     };
     view! {
@@ -362,6 +441,69 @@ pub fn ImportPage() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// Undo: the dry run in words, then the undo, its progress and its outcome.
+#[component]
+fn UndoPanel(
+    id: i64,
+    can_undo: bool,
+    progress: Option<UndoProgress>,
+    undo: ServerAction<UndoImport>,
+) -> impl IntoView {
+    if let Some(p) = progress {
+        let when = p.finished_at.unwrap_or(p.created_at);
+        return view! {
+            <section aria-labelledby="undo-title" class="undo-panel">
+                <h2 id="undo-title">
+                    <span class=format!("status status-undo-{}", p.status)>{p.status.label()}</span>
+                </h2>
+                <progress max="100" value=p.percent() aria-label="Undo progress"></progress>
+                <p role="status" aria-live="polite">
+                    {format!("{} {} by {} on {}.", p.sentence(),
+                        if p.status.is_in_progress() { "Asked for" } else { "Undone" },
+                        p.requested_by, format_date(when))}
+                    {(p.kept > 0).then(|| format!(" Kept {} who had used their accounts.", people(p.kept)))}
+                </p>
+            </section>
+        }
+        .into_any();
+    }
+    if !can_undo {
+        return ().into_any();
+    }
+    let plan = Resource::new(move || id, undo_dry_run);
+    view! {
+        <section aria-labelledby="undo-title" class="undo-panel">
+            <h2 id="undo-title">"Undo"</h2>
+            <details class="confirm">
+                <summary class="button secondary">"Undo this import…"</summary>
+                <Suspense fallback=|| view! { <p class="loading">"Counting what it would undo…"</p> }>
+                    {move || Suspend::new(async move {
+                        match plan.await {
+                            Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                            Ok(plan) => {
+                                let empty = plan.is_empty();
+                                view! {
+                                    <p id="undo-dry-run">{plan.sentence()}</p>
+                                    {(!empty).then(|| view! {
+                                        <ActionForm action=undo>
+                                            <input type="hidden" name="id" value=id />
+                                            <button type="submit" class="danger" aria-describedby="undo-dry-run">
+                                                "Undo"
+                                            </button>
+                                        </ActionForm>
+                                    })}
+                                }.into_any()
+                            }
+                        }
+                    })}
+                </Suspense>
+            </details>
+            {action_error(undo.value())}
+        </section>
+    }
+    .into_any()
 }
 
 /// The import's plan in words: as planned while it waits or runs, in the past

@@ -67,6 +67,12 @@ const CASES: &[(&str, Case)] = &[
     ("imports/cancel", Case::Attack(Caller::Admin)),
     ("imports/email_delivery", Case::Attack(Caller::Admin)),
     ("imports/resend_failed_emails", Case::Attack(Caller::Admin)),
+    ("imports/undo_dry_run", Case::Attack(Caller::Admin)),
+    ("imports/undo", Case::Attack(Caller::Admin)),
+    ("imports/approve", Case::Attack(Caller::Admin)),
+    ("imports/discard", Case::Attack(Caller::Admin)),
+    ("imports/sync_guard", Case::NoForeignInput(Caller::Admin, "reads the caller's own organization's threshold; takes no id")),
+    ("imports/set_sync_guard", Case::NoForeignInput(Caller::Admin, "sets the caller's own organization's threshold; takes no id")),
     ("learner/home", Case::Attack(Caller::SignedIn)),
     ("learner/answer_organization", Case::Attack(Caller::SignedIn)),
     ("contracts/list", Case::Attack(Caller::Admin)),
@@ -145,6 +151,8 @@ struct Ids {
     import: i64,
     /// A program-invitations import still a draft.
     draft: i64,
+    /// A sync Invites import that tripped the mass-change guard (needs approval).
+    paused: i64,
     /// A person the import provisioned (no password yet).
     provisioned: i64,
     /// A learner who accepted their invitation.
@@ -375,9 +383,19 @@ fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
                 ("email", "failed".into()),
             ])),
         ],
-        "imports/cancel" => vec![refused(id(a.draft)), refused(id(a.import))],
+        "imports/cancel" => vec![
+            refused(id(a.draft)),
+            refused(id(a.import)),
+            refused(id(a.paused)),
+        ],
         "imports/email_delivery" => vec![refused(id(a.import)), refused(id(a.draft))],
         "imports/resend_failed_emails" => vec![refused(id(a.import)), refused(id(a.draft))],
+        "imports/undo_dry_run" => vec![refused(id(a.import))],
+        "imports/undo" => vec![refused(id(a.import)), refused(id(a.paused))],
+        "imports/approve" => vec![refused(id(a.paused)), refused(id(a.import))],
+        "imports/discard" => vec![refused(id(a.paused)), refused(id(a.import))],
+        "imports/sync_guard" => vec![no_leak(form(&[]))],
+        "imports/set_sync_guard" => vec![no_leak(form(&[("percent", "10".into())]))],
         "learner/home" => vec![no_leak(form(&[]))],
         // B answering for A's organization: B has no pending record there.
         "learner/answer_organization" => vec![refused(form(&[
@@ -642,9 +660,24 @@ async fn build(backend: Backend) -> Option<World> {
         &serde_json::from_value::<muster_core::RowsPayload>(draft_body["payload"].clone()).unwrap(),
         "riverside-draft-00001",
         app::imports::service::Stage::Draft,
+        None,
     )
     .await
     .unwrap();
+    // A sync naming only zed@: lin and max would leave Riverside Cohort,
+    // more than its 10%, so it waits for approval.
+    let mut sync_body = with_key(
+        import_body(
+            "invites",
+            Some(group),
+            None,
+            &["Email"],
+            &["zed@riverside.example"],
+        ),
+        "riverside-sync-000001",
+    );
+    sync_body["options"]["sync"] = json!(true);
+    let paused: i64 = a.call_json("imports/create", &sync_body).await.unwrap();
     a.call::<Value>(
         "join/save",
         &[
@@ -714,6 +747,7 @@ async fn build(backend: Backend) -> Option<World> {
             invitation,
             import,
             draft,
+            paused,
             provisioned,
             active,
             message,
@@ -744,6 +778,8 @@ async fn a_snapshot(world: &World) -> Vec<(String, String)> {
         ("imports/list", vec![]),
         ("imports/get", vec![("id", ids.import.to_string())]),
         ("imports/get", vec![("id", ids.draft.to_string())]),
+        ("imports/get", vec![("id", ids.paused.to_string())]),
+        ("imports/undo_dry_run", vec![("id", ids.import.to_string())]),
         (
             "imports/email_delivery",
             vec![("id", ids.import.to_string())],

@@ -87,15 +87,16 @@ pub struct ImportedMembership<'a> {
 
 /// Memberships of the organization for those who have none yet, in one
 /// statement (eight placeholders a person: the caller keeps batches within
-/// the backends' limits).
+/// the backends' limits); the ids of the memberships created (what an undo
+/// of the import may take back).
 pub async fn insert_memberships_bulk<'c>(
     db: impl Executor<'c, Database = Any>,
     organization_id: i64,
     members: &[ImportedMembership<'_>],
     now: i64,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<Vec<i64>> {
     if members.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mut insert = Bulk::new(
         "INSERT INTO memberships (organization_id, user_id, role, first_name, last_name,
@@ -113,9 +114,9 @@ pub async fn insert_memberships_bulk<'c>(
             Bind::from(now),
         ]);
     }
-    insert.push(" ON CONFLICT DO NOTHING");
-    insert.query().execute(db).await?;
-    Ok(())
+    insert.push(" ON CONFLICT DO NOTHING RETURNING id");
+    let created: Vec<(i64,)> = insert.query_as().fetch_all(db).await?;
+    Ok(created.into_iter().map(|(id,)| id).collect())
 }
 
 /// What an import row says about an existing person; `None` keeps what is there.
@@ -162,16 +163,16 @@ pub struct ProvisionedByUsername<'a> {
 }
 
 /// The organization's person with this username, created when there is
-/// none: (user id, created now). Usernames are unique per organization, so
+/// none: (user id, the membership created now, if it was). Usernames are unique per organization, so
 /// another organization's student of the same username is never found.
 pub async fn ensure_by_username(
     conn: &mut sqlx::AnyConnection,
     organization_id: i64,
     user: &ProvisionedByUsername<'_>,
     now: i64,
-) -> sqlx::Result<(i64, bool)> {
+) -> sqlx::Result<(i64, Option<i64>)> {
     if let Some(id) = user_id_by_username(&mut *conn, organization_id, user.username).await? {
-        return Ok((id, false));
+        return Ok((id, None));
     }
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO users (status, created_at) VALUES ('provisioned', $1) RETURNING id",
@@ -179,10 +180,10 @@ pub async fn ensure_by_username(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query(
+    let (membership_id,): (i64,) = sqlx::query_as(
         "INSERT INTO memberships (organization_id, user_id, role, first_name, last_name,
                                   external_id, username, status, created_at)
-         VALUES ($1, $2, 'learner', $3, $4, $5, $6, 'active', $7)",
+         VALUES ($1, $2, 'learner', $3, $4, $5, $6, 'active', $7) RETURNING id",
     )
     .bind(organization_id)
     .bind(id)
@@ -191,9 +192,9 @@ pub async fn ensure_by_username(
     .bind(user.external_id)
     .bind(user.username)
     .bind(now)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok((id, true))
+    Ok((id, Some(membership_id)))
 }
 
 pub async fn user_id_by_username<'c>(
@@ -209,4 +210,43 @@ pub async fn user_id_by_username<'c>(
     .fetch_optional(db)
     .await?;
     Ok(row.map(|(id,)| id))
+}
+
+/// The condition "nobody has used the membership `m` since an import made
+/// it": the person never accepted it (pending), or the account never had a
+/// password and no other organization holds an active record of it; and
+/// the person is in none of the organization's groups (an undo ends the
+/// group memberships the import made first, so any left were added since).
+fn unused_membership(m: &str) -> String {
+    format!(
+        "({m}.status = 'pending' OR EXISTS (SELECT 1 FROM users u WHERE u.id = {m}.user_id AND {}))
+         AND NOT EXISTS (SELECT 1 FROM group_memberships gm JOIN learning_groups g ON g.id = gm.group_id
+              WHERE gm.user_id = {m}.user_id AND g.organization_id = {m}.organization_id
+                AND gm.status = 'active')",
+        super::owned_only_by("u", &format!("{m}.organization_id"))
+    )
+}
+
+/// An undo: deletes those of the organization's memberships `ids` that
+/// nobody has used (see [`unused_membership`]); the accounts stay. Returns
+/// the user ids whose membership went.
+pub async fn delete_unused_memberships<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    ids: &[i64],
+) -> sqlx::Result<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut delete = Bulk::new("DELETE FROM memberships WHERE organization_id = ");
+    delete
+        .bind(organization_id)
+        .push(&format!(
+            " AND {} AND id IN ",
+            unused_membership("memberships")
+        ))
+        .row(ids.iter().map(|id| Bind::from(*id)).collect());
+    delete.push(" RETURNING user_id");
+    let gone: Vec<(i64,)> = delete.query_as().fetch_all(db).await?;
+    Ok(gone.into_iter().map(|(id,)| id).collect())
 }

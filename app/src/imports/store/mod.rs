@@ -8,7 +8,9 @@ use super::{ImportOptions, ImportRowStatus, ImportStatus};
 use crate::{db::Db, error::AppError};
 
 mod runs;
+mod undo;
 pub use runs::*;
+pub use undo::*;
 
 /// Placeholders per statement stay well under SQLite's and PostgreSQL's limits.
 pub(crate) const IN_CHUNK: usize = 500;
@@ -76,8 +78,8 @@ pub async fn insert_draft(
     let inserted: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO imports (organization_id, created_by, kind, group_id, contract_id, send_emails,
                               auto_invite, expiry_days, source_name, idempotency_key, status,
-                              total_rows, created_at)
-         VALUES ($1, $2, $3, NULL, NULL, $4, $5, 30, $6, $7, $8, 0, $9)
+                              total_rows, created_at, sync)
+         VALUES ($1, $2, $3, NULL, NULL, $4, $5, 30, $6, $7, $8, 0, $9, $10)
          ON CONFLICT (organization_id, idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(organization_id)
@@ -89,6 +91,7 @@ pub async fn insert_draft(
     .bind(key)
     .bind(ImportStatus::Draft.as_str())
     .bind(now)
+    .bind(i64::from(options.sync))
     .fetch_optional(conn)
     .await?;
     Ok(inserted.map(|(id,)| id))
@@ -164,6 +167,8 @@ pub struct Planned {
     pub failed: i64,
     pub summary: String,
     pub status: ImportStatus,
+    /// How many people a sync removes (0 for any other import).
+    pub leaving: i64,
 }
 
 pub async fn set_planned(
@@ -173,7 +178,7 @@ pub async fn set_planned(
 ) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE imports SET group_id = $1, contract_id = $2, expiry_days = $3, total_rows = $4,
-                            failed = $5, summary = $6, status = $7
+                            failed = $5, summary = $6, status = $7, leaving = $9
          WHERE id = $8",
     )
     .bind(planned.group_id)
@@ -184,6 +189,7 @@ pub async fn set_planned(
     .bind(&planned.summary)
     .bind(planned.status.as_str())
     .bind(import_id)
+    .bind(planned.leaving)
     .execute(conn)
     .await?;
     Ok(())
@@ -218,6 +224,32 @@ pub enum Cancelled {
     Nothing,
 }
 
+/// A paused sync's status moves from `from` to `to` (approved: queued;
+/// discarded: cancelled); whether it did.
+pub async fn settle_approval(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+    id: i64,
+    from: ImportStatus,
+    to: ImportStatus,
+    now: i64,
+) -> Result<bool, AppError> {
+    let finished_at = to.is_finished().then_some(now);
+    Ok(sqlx::query(
+        "UPDATE imports SET status = $3, finished_at = $5
+         WHERE organization_id = $1 AND id = $2 AND status = $4",
+    )
+    .bind(organization_id)
+    .bind(id)
+    .bind(to.as_str())
+    .bind(from.as_str())
+    .bind(finished_at)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
 /// Not started yet: it ends now. Running: the worker stops after its batch.
 pub async fn cancel(
     conn: &mut AnyConnection,
@@ -227,7 +259,7 @@ pub async fn cancel(
 ) -> Result<Cancelled, AppError> {
     let ended = sqlx::query(
         "UPDATE imports SET status = $4, finished_at = $3
-         WHERE organization_id = $1 AND id = $2 AND status IN ($5, $6)",
+         WHERE organization_id = $1 AND id = $2 AND status IN ($5, $6, $7)",
     )
     .bind(organization_id)
     .bind(id)
@@ -235,6 +267,7 @@ pub async fn cancel(
     .bind(ImportStatus::Cancelled.as_str())
     .bind(ImportStatus::Draft.as_str())
     .bind(ImportStatus::Queued.as_str())
+    .bind(ImportStatus::NeedsApproval.as_str())
     .execute(&mut *conn)
     .await?;
     if ended.rows_affected() > 0 {
@@ -275,13 +308,15 @@ pub struct SummaryRecord {
     pub finished_at: Option<i64>,
     pub error: Option<String>,
     pub cancel_requested: i64,
+    pub sync: i64,
+    pub leaving: i64,
 }
 
 const SUMMARY_SELECT: &str =
     "SELECT i.id, i.kind, i.source_name,
             COALESCE(NULLIF(TRIM(COALESCE(m.first_name, '') || ' ' || COALESCE(m.last_name, '')), ''), u.email, '') AS created_by,
             g.name AS group_name, i.status, i.summary, i.total_rows, i.succeeded, i.skipped, i.failed,
-            i.created_at, i.finished_at, i.error, i.cancel_requested
+            i.created_at, i.finished_at, i.error, i.cancel_requested, i.sync, i.leaving
      FROM imports i JOIN users u ON u.id = i.created_by
      LEFT JOIN memberships m ON m.user_id = i.created_by AND m.organization_id = i.organization_id
      LEFT JOIN learning_groups g ON g.id = i.group_id";

@@ -65,6 +65,7 @@ pub struct JobRecord {
     /// Rows with position < checkpoint are finished.
     pub checkpoint: i64,
     pub cancel_requested: i64,
+    pub sync: i64,
 }
 
 /// Extends `worker_id`'s lease to `until` and reads the import. Renewing is a
@@ -80,7 +81,7 @@ pub async fn renew_lease(
         "UPDATE imports SET locked_until = $3
          WHERE id = $1 AND lease_owner = $2 AND status = 'running'
          RETURNING id, organization_id, created_by, kind, group_id, contract_id, send_emails,
-                   auto_invite, expiry_days, checkpoint, cancel_requested",
+                   auto_invite, expiry_days, checkpoint, cancel_requested, sync",
     )
     .bind(import_id)
     .bind(worker_id)
@@ -268,4 +269,24 @@ pub async fn linked_rows(
     .bind(ImportRowStatus::Skipped.as_str())
     .fetch_all(conn)
     .await?)
+}
+
+/// The addresses the import's file names, and the group names its rows
+/// name (Group members): what a sync keeps.
+pub async fn file_roster(
+    conn: &mut AnyConnection,
+    import_id: i64,
+) -> Result<(Vec<String>, Vec<String>), AppError> {
+    let rows: Vec<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT email, groups FROM import_rows WHERE import_id = $1")
+            .bind(import_id)
+            .fetch_all(conn)
+            .await?;
+    let mut emails = Vec::new();
+    let mut groups = std::collections::BTreeSet::new();
+    for (email, names) in rows {
+        emails.extend(email);
+        groups.extend(names.unwrap_or_default().lines().map(str::to_owned));
+    }
+    Ok((emails, groups.into_iter().collect()))
 }

@@ -17,7 +17,10 @@ use crate::{
     },
     db::Tx,
     error::AppError,
-    imports::store::{ImportRowRecord, IN_CHUNK},
+    imports::{
+        store::{self, ImportRowRecord, IN_CHUNK},
+        ImportEffect,
+    },
     state::{now, Settings},
 };
 
@@ -87,9 +90,11 @@ pub(super) async fn ensure_users(
 }
 
 /// The organization's records of the rows' people who have none yet, with
-/// the names the file gives; pending for accounts the organization does not own.
+/// the names the file gives; pending for accounts the organization does not
+/// own. Each record made is recorded as the import's effect, for its undo.
 pub(super) async fn add_memberships(
     conn: &mut AnyConnection,
+    import_id: i64,
     organization_id: i64,
     rows: &[&ImportRowRecord],
     users: &HashMap<String, (i64, Standing)>,
@@ -111,7 +116,9 @@ pub(super) async fn add_memberships(
         })
         .collect();
     for chunk in members.chunks(IN_CHUNK / 4) {
-        accounts::insert_memberships_bulk(&mut *conn, organization_id, chunk, now).await?;
+        let created =
+            accounts::insert_memberships_bulk(&mut *conn, organization_id, chunk, now).await?;
+        store::record_effects(conn, import_id, ImportEffect::Membership, &created).await?;
     }
     Ok(())
 }

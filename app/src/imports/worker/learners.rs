@@ -12,8 +12,8 @@ use crate::{
     error::AppError,
     groups,
     imports::{
-        store::{ImportRowRecord, IN_CHUNK},
-        ImportRowStatus,
+        store::{self, ImportRowRecord, IN_CHUNK},
+        ImportEffect, ImportRowStatus,
     },
     state::{now, Settings},
 };
@@ -39,14 +39,17 @@ pub(super) async fn run(
         );
     }
     let users = ensure_users(tx, job.organization_id, &with_email).await?;
-    add_memberships(tx, job.organization_id, &with_email, &users, |_| {
+    add_memberships(tx, job.id, job.organization_id, &with_email, &users, |_| {
         Role::Learner
     })
     .await?;
     let mut joined: HashSet<i64> = HashSet::new();
     let ids: Vec<i64> = users.values().map(|(id, _)| *id).collect();
     for chunk in ids.chunks(IN_CHUNK) {
-        joined.extend(groups::store::insert_active_members_bulk(tx, group_id, chunk, now).await?);
+        let added = groups::store::insert_active_members_bulk(tx, group_id, chunk, now).await?;
+        let ids: Vec<i64> = added.iter().map(|(id, _)| *id).collect();
+        store::record_effects(tx, job.id, ImportEffect::GroupMembership, &ids).await?;
+        joined.extend(added.into_iter().map(|(_, user_id)| user_id));
         groups::store::assign_trainings_bulk(tx, group_id, chunk, now).await?;
     }
     let sender = inviter_name(tx, job.organization_id, job.created_by).await?;

@@ -68,8 +68,23 @@ pub fn wakeup() -> &'static tokio::sync::Notify {
 /// first (it is one transaction), so stopping never leaves half a batch; the
 /// worker then gives up its lease so that another process resumes at once.
 pub async fn run_worker(state: AppState, config: WorkerConfig, mut shutdown: Shutdown) {
+    // Imports and undos take turns, each going first every other round, so
+    // a stream of imports never holds an undo back (nor the other way round).
+    let mut undo_first = false;
     while !shutdown.is_requested() {
-        let pause = match run_batch(&state.db, &state.settings, &config).await {
+        undo_first = !undo_first;
+        let batch = if undo_first {
+            match super::undo::run_batch(&state.db, &config).await {
+                Ok(false) => run_batch(&state.db, &state.settings, &config).await,
+                other => other,
+            }
+        } else {
+            match run_batch(&state.db, &state.settings, &config).await {
+                Ok(false) => super::undo::run_batch(&state.db, &config).await,
+                other => other,
+            }
+        };
+        let pause = match batch {
             Ok(true) => continue,
             Ok(false) => config.poll_interval,
             Err(error) => {
@@ -81,6 +96,12 @@ pub async fn run_worker(state: AppState, config: WorkerConfig, mut shutdown: Shu
             _ = tokio::time::timeout(pause, wakeup().notified()) => {}
             _ = shutdown.requested() => {}
         }
+    }
+    if let Err(error) = store::release_undo_leases(&state.db, &config.worker_id).await {
+        tracing::error!(
+            ?error,
+            "could not release undo leases; they run out instead"
+        );
     }
     match store::release_leases(&state.db, &config.worker_id).await {
         Ok(0) => {}
@@ -127,6 +148,7 @@ struct Job {
     expiry_days: i64,
     checkpoint: i64,
     cancel_requested: bool,
+    sync: bool,
 }
 
 /// What became of one row, if it has anything to say.
@@ -206,6 +228,7 @@ async fn load_job(
         expiry_days: job.expiry_days,
         checkpoint: job.checkpoint,
         cancel_requested: job.cancel_requested != 0,
+        sync: job.sync != 0,
     }))
 }
 
@@ -230,6 +253,9 @@ async fn process(
         if job.kind == ImportKind::People {
             people::link(&mut tx, settings, &job).await?;
         }
+        if job.sync {
+            sync(db, &mut tx, &job).await?;
+        }
         let failed = store::failed_count(&mut tx, job.id).await?;
         finish(&mut tx, settings, &job, ImportStatus::completed(failed)).await?;
         tx.commit().await?;
@@ -238,6 +264,23 @@ async fn process(
     let outcomes = execute(db, &mut tx, settings, &job, &rows).await?;
     record(&mut tx, &job, &rows, &outcomes).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// A sync's removals, once every row has run: people the file does not
+/// name leave the import's group (Group members: every group the rows name).
+async fn sync(db: &Db, tx: &mut Tx, job: &Job) -> Result<(), AppError> {
+    let (emails, names) = store::file_roster(tx, job.id).await?;
+    let groups = match job.group_id {
+        Some(group_id) => super::sync::group(tx, job.organization_id, group_id).await?,
+        None => super::sync::groups_named(tx, job.organization_id, names).await?,
+    };
+    let removed = super::sync::apply(tx, db, &groups, &emails).await?;
+    tracing::info!(
+        import_id = job.id,
+        removed,
+        "sync removed people the file does not name"
+    );
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use crate::{
     error::AppError,
     imports::{
         store::{self, ImportRowRecord, LinkedRow},
-        ImportRowStatus,
+        ImportEffect, ImportRowStatus,
     },
     people::{self, store::PersonStatus, AccountStatus},
     state::{now, Settings},
@@ -33,9 +33,14 @@ pub(super) async fn run(
     let with_email: Vec<&ImportRowRecord> = rows.iter().filter(|r| r.email.is_some()).collect();
     let users = ensure_users(tx, job.organization_id, &with_email).await?;
     // Memberships first: the activation email is only for members of the organization.
-    add_memberships(tx, job.organization_id, &with_email, &users, |row| {
-        Role::for_imported(row.planned_role())
-    })
+    add_memberships(
+        tx,
+        job.id,
+        job.organization_id,
+        &with_email,
+        &users,
+        |row| Role::for_imported(row.planned_role()),
+    )
     .await?;
     let sender = inviter_name(tx, job.organization_id, job.created_by).await?;
     for row in &with_email {
@@ -75,7 +80,10 @@ pub(super) async fn run(
         };
         let (user_id, created) =
             accounts::ensure_by_username(tx, job.organization_id, &user, now).await?;
-        let outcome = if created {
+        if let Some(membership_id) = created {
+            store::record_effects(tx, job.id, ImportEffect::Membership, &[membership_id]).await?;
+        }
+        let outcome = if created.is_some() {
             Outcome::new(ImportRowStatus::Success, "Added.")
         } else {
             update_record(tx, job.organization_id, user_id, row).await?

@@ -38,6 +38,24 @@ pub fn DryRunPanel() -> impl IntoView {
                             <span><strong>{thousands(n)}</strong>{format!(" {label}")}</span>
                         }).collect_view()}
                     </div>
+                    {r.sync.clone().map(|sync| view! {
+                        <section class="sync-preview" aria-labelledby="sync-title">
+                            <h3 id="sync-title">"Who would leave"</h3>
+                            <p>{sync.sentence()}</p>
+                            {sync.groups.into_iter().filter(|g| !g.leaving.is_empty()).map(|g| {
+                                let shown = g.leaving.len() as i64;
+                                let all = g.members_leaving + g.invitations_cancelled;
+                                view! {
+                                    <ul aria-label=format!("Leaving {}", g.group_name)>
+                                        {g.leaving.into_iter().map(|who| view! { <li>{who}</li> }).collect_view()}
+                                    </ul>
+                                    {(all > shown).then(|| view! {
+                                        <p class="hint">{format!("and {} more", thousands(all - shown))}</p>
+                                    })}
+                                }
+                            }).collect_view()}
+                        </section>
+                    })}
                     {r.seats_warning.clone().map(|w| view! {
                         <p class="error" role="alert" id="seats-shortfall">{w}</p>
                     })}

@@ -16,6 +16,7 @@ pub fn KindStep() -> impl IntoView {
         expiry_days,
         send_emails,
         auto_invite,
+        sync,
         ..
     } = state;
     view! {
@@ -42,6 +43,12 @@ pub fn KindStep() -> impl IntoView {
                 };
                 view! { <OptionBox name=option.field() label=option.label() on /> }
             }}
+            {move || ImportOptions::can_sync(kind.get()).then(|| view! {
+                <OptionBox name="sync"
+                    label="This file is the whole group: remove people who are not in it"
+                    on=sync />
+                <p class="hint">"People the file does not name leave the group (their pending invitations are cancelled); no account is deleted. The dry run lists who would leave."</p>
+            })}
         </fieldset>
     }
 }

@@ -506,6 +506,7 @@ mod tests {
             totals: Default::default(),
             summary: "Sends invitations.".into(),
             seats_warning: None,
+            sync: None,
         }
     }
 

@@ -29,6 +29,8 @@ pub struct WizardState {
     pub expiry_days: RwSignal<String>,
     pub send_emails: RwSignal<bool>,
     pub auto_invite: RwSignal<bool>,
+    /// "This file is the whole group": people it does not name leave.
+    pub sync: RwSignal<bool>,
     // Step 2: the source.
     pub paste: RwSignal<String>,
     pub file_ref: NodeRef<html::Input>,
@@ -65,6 +67,8 @@ pub struct WizardState {
     pub confirming: RwSignal<bool>,
     pub submitting: RwSignal<bool>,
     pub submit_error: RwSignal<Option<AppError>>,
+    /// What the admin typed to confirm a sync that trips the guard.
+    pub leaving_typed: RwSignal<String>,
 }
 
 impl WizardState {
@@ -85,6 +89,8 @@ impl WizardState {
             expiry_days: RwSignal::new(String::new()),
             send_emails: RwSignal::new(true),
             auto_invite: RwSignal::new(false),
+            sync: RwSignal::new(false),
+            leaving_typed: RwSignal::new(String::new()),
             paste: RwSignal::new(String::new()),
             file_ref: NodeRef::new(),
             source_name: RwSignal::new(None),
@@ -131,6 +137,7 @@ impl WizardState {
         for (name, signal) in [
             ("send_emails", self.send_emails),
             ("auto_invite", self.auto_invite),
+            ("sync", self.sync),
         ] {
             if let Some(value) = field(name) {
                 signal.set(value == "on");
@@ -156,6 +163,7 @@ impl WizardState {
                 .preview
                 .with_value(|p| p.as_ref().map(|p| p.file_name.clone()))
                 .unwrap_or_default(),
+            sync: self.sync.get_untracked() && ImportOptions::can_sync(self.kind.get_untracked()),
         }
     }
 

@@ -16,6 +16,8 @@ mod delivery;
 mod kinds;
 mod mappings;
 mod seats;
+mod sync;
+mod undo;
 mod worker;
 
 pub(crate) fn payload(kind: &str, headers: &[&str], rows: &[&[&str]]) -> serde_json::Value {

@@ -228,6 +228,7 @@ async fn a_draft_is_confirmed_only_while_its_seats_are_left(backend: Backend) {
         &serde_json::from_value(body["payload"].clone()).unwrap(),
         KEY_A,
         app::imports::service::Stage::Draft,
+        None,
     )
     .await
     .unwrap();
