@@ -75,6 +75,9 @@ crate::text_enum::text_enum! {
         ContractCreated = "contract_created",
         JoinPageChanged = "join_page_changed",
         MappingForgotten = "mapping_forgotten",
+        /// A sync that tripped the mass-change guard was approved to run.
+        ImportApproved = "import_approved",
+        SyncGuardChanged = "sync_guard_changed",
     }
 }
 
@@ -98,6 +101,8 @@ impl AuditAction {
             AuditAction::ContractCreated => "Contract created",
             AuditAction::JoinPageChanged => "Join page changed",
             AuditAction::MappingForgotten => "Column mapping forgotten",
+            AuditAction::ImportApproved => "Sync approved",
+            AuditAction::SyncGuardChanged => "Sync guard changed",
         }
     }
 }

@@ -598,14 +598,14 @@ pub async fn undo_import(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "imports/approve")]
 pub async fn approve_import(id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    service::approve(&state.db, user.organization_id, id).await
+    service::approve(&state.db, &user, id).await
 }
 
 /// Discards a sync that needs approval: nothing changes.
 #[server(endpoint = "imports/discard")]
 pub async fn discard_import(id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    service::discard(&state.db, user.organization_id, id).await
+    service::discard(&state.db, &user, id).await
 }
 
 /// The organization's mass-change guard: the share of a group (percent) a
@@ -619,7 +619,7 @@ pub async fn sync_guard() -> Result<i64, AppError> {
 #[server(endpoint = "imports/set_sync_guard")]
 pub async fn set_sync_guard(percent: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    service::set_sync_guard(&state.db, user.organization_id, percent).await
+    service::set_sync_guard(&state.db, &user, percent).await
 }
 
 #[cfg(test)]

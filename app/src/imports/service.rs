@@ -519,22 +519,25 @@ pub async fn cancel(db: &Db, user: &CurrentUser, id: i64) -> Result<(), AppError
     Ok(())
 }
 
-/// A paused sync runs: it is queued, and its commit wakes this process's worker.
-pub async fn approve(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {
-    settle(db, organization_id, id, ImportStatus::approved).await
+/// A paused sync runs: it is queued, and its commit wakes this process's
+/// worker. Recorded as the admin's approval and, being the moment it is
+/// confirmed to run, as the import confirmed.
+pub async fn approve(db: &Db, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    settle(db, user, id, ImportStatus::approved).await
 }
 
 /// A paused sync is discarded: it ends cancelled, having changed nothing.
-pub async fn discard(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {
-    settle(db, organization_id, id, ImportStatus::discarded).await
+pub async fn discard(db: &Db, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+    settle(db, user, id, ImportStatus::discarded).await
 }
 
 async fn settle(
     db: &Db,
-    organization_id: i64,
+    user: &CurrentUser,
     id: i64,
     rule: fn(ImportStatus) -> Option<ImportStatus>,
 ) -> Result<(), AppError> {
+    let organization_id = user.organization_id;
     let import = get(db, organization_id, id).await?;
     let Some(to) = rule(import.status) else {
         return Err(AppError::Conflict(format!(
@@ -550,7 +553,23 @@ async fn settle(
             "This import was approved or discarded meanwhile.".into(),
         ));
     }
+    let leaving = AuditEntry::by(
+        user,
+        if to == ImportStatus::Queued {
+            AuditAction::ImportApproved
+        } else {
+            AuditAction::ImportDiscarded
+        },
+    )
+    .subject(Subject::Import, id, &import.source_name)
+    .count(import.leaving)
+    .details(format!(
+        "a sync paused by the mass-change guard: {} would leave",
+        import.leaving
+    ));
+    record(&mut tx, &leaving).await?;
     if to == ImportStatus::Queued {
+        record_confirmed(&mut tx, user, id).await?;
         tx.wake_on_commit(worker::wakeup());
     }
     tx.commit().await?;
@@ -560,14 +579,25 @@ async fn settle(
 
 /// Sets the organization's mass-change guard: a whole percentage from 0
 /// (every removal needs approval) to 100 (none does).
-pub async fn set_sync_guard(db: &Db, organization_id: i64, percent: i64) -> Result<(), AppError> {
+pub async fn set_sync_guard(db: &Db, user: &CurrentUser, percent: i64) -> Result<(), AppError> {
+    let organization_id = user.organization_id;
     if !(0..=100).contains(&percent) {
         return Err(AppError::invalid(
             "Sync guard",
             "enter a whole percentage from 0 to 100.",
         ));
     }
-    crate::auth::store::set_sync_guard_percent(&db.pool, organization_id, percent).await?;
+    let mut tx = db.begin().await?;
+    let before = crate::auth::store::sync_guard_percent(&mut *tx, organization_id).await?;
+    if before == percent {
+        return Ok(());
+    }
+    crate::auth::store::set_sync_guard_percent(&mut *tx, organization_id, percent).await?;
+    let entry = AuditEntry::by(user, AuditAction::SyncGuardChanged)
+        .subject_named(Subject::Organization, "Sync guard")
+        .details(format!("from {before}% to {percent}%"));
+    record(&mut tx, &entry).await?;
+    tx.commit().await?;
     tracing::info!(organization_id, percent, "sync guard set");
     Ok(())
 }

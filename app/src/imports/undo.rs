@@ -18,6 +18,10 @@ use super::{
 };
 use crate::{
     activation,
+    audit::{
+        service::{record, AuditEntry},
+        AuditAction, Subject,
+    },
     auth::{self, CurrentUser},
     db::Db,
     error::AppError,
@@ -56,7 +60,7 @@ pub async fn start(db: &Db, user: &CurrentUser, id: i64) -> Result<(), AppError>
     }
     let plan = dry_run(db, user.organization_id, id).await?;
     let mut tx = db.begin().await?;
-    store::insert_undo(
+    let queued = store::insert_undo(
         &mut *tx,
         user.organization_id,
         id,
@@ -65,6 +69,15 @@ pub async fn start(db: &Db, user: &CurrentUser, id: i64) -> Result<(), AppError>
         now(),
     )
     .await?;
+    if !queued {
+        // Asked twice at once: the first request is the one recorded.
+        return Ok(());
+    }
+    let entry = AuditEntry::by(user, AuditAction::ImportUndone)
+        .subject(Subject::Import, id, &import.source_name)
+        .count(plan.total())
+        .details(plan.sentence());
+    record(&mut tx, &entry).await?;
     tx.wake_on_commit(super::worker::wakeup());
     tx.commit().await?;
     tracing::info!(

@@ -332,3 +332,21 @@ on_both_backends! {
     failed_rows_and_tenants => failed_rows_download_defuses_formulas_and_other_tenants_see_nothing;
     templates_from_column_specs => templates_come_from_the_engines_column_specs;
 }
+
+/// The caller's audit events of `action`, newest first.
+async fn audit_of(admin: &Client, action: app::audit::AuditAction) -> Vec<app::audit::AuditEvent> {
+    let page: app::audit::ActivityPage = admin
+        .call(
+            "audit/list",
+            &[
+                ("action", action.as_str()),
+                ("actor", "0"),
+                ("from", ""),
+                ("to", ""),
+                ("before", "0"),
+            ],
+        )
+        .await
+        .unwrap();
+    page.events
+}

@@ -228,6 +228,18 @@ async fn a_sync_that_trips_the_guard_waits_for_approval(backend: Backend) {
         .await
         .unwrap_err();
     assert!(matches!(late, AppError::Conflict(_)), "{late:?}");
+    let discarded = audit_of(&admin, app::audit::AuditAction::ImportDiscarded).await;
+    assert_eq!(discarded.len(), 1, "{discarded:#?}");
+    assert_eq!(
+        (discarded[0].subject_id, discarded[0].count),
+        (Some(other), Some(15))
+    );
+    // Paused, it was not yet confirmed to run.
+    let confirmed = audit_of(&admin, app::audit::AuditAction::ImportConfirmed).await;
+    assert!(
+        confirmed.iter().all(|e| e.subject_id != Some(paused)),
+        "{confirmed:#?}"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(
         group_state(&server, group).await,
@@ -243,6 +255,17 @@ async fn a_sync_that_trips_the_guard_waits_for_approval(backend: Backend) {
     let done = wait_finished(&admin, paused).await;
     assert_eq!(done.status, ImportStatus::Completed);
     assert_eq!(group_state(&server, group).await, (5, 0));
+    let approved = audit_of(&admin, app::audit::AuditAction::ImportApproved).await;
+    assert_eq!(approved.len(), 1, "{approved:#?}");
+    assert_eq!(
+        (approved[0].subject_id, approved[0].count),
+        (Some(paused), Some(15))
+    );
+    let confirmed = audit_of(&admin, app::audit::AuditAction::ImportConfirmed).await;
+    assert!(
+        confirmed.iter().any(|e| e.subject_id == Some(paused)),
+        "{confirmed:#?}"
+    );
     // Leaving a group never deletes an account or the organization's record.
     assert_eq!(server.count_all("SELECT COUNT(*) FROM users").await, users);
     assert_eq!(
@@ -291,6 +314,14 @@ async fn the_threshold_is_the_organizations(backend: Backend) {
         .unwrap();
     let guard: i64 = admin.call("imports/sync_guard", &[]).await.unwrap();
     assert_eq!(guard, 80);
+    // Recorded once, in words; saving the same value again records nothing.
+    admin
+        .call::<()>("imports/set_sync_guard", &[("percent", "80")])
+        .await
+        .unwrap();
+    let changed = audit_of(&admin, app::audit::AuditAction::SyncGuardChanged).await;
+    assert_eq!(changed.len(), 1, "{changed:#?}");
+    assert_eq!(changed[0].details, "from 10% to 80%");
     // 15 of 20 leave: 75%, within this organization's 80%.
     let body = file(
         "learners",

@@ -275,6 +275,20 @@ async fn undo_reverses_only_what_nobody_acted_on(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let again = wait_undone(&admin, learners).await;
     assert_eq!(again.undo, done.undo, "the undo ran once");
+    // The activity log holds one undo per import, with what it planned.
+    let undone = audit_of(&admin, app::audit::AuditAction::ImportUndone).await;
+    let mut subjects: Vec<Option<i64>> = undone.iter().map(|e| e.subject_id).collect();
+    subjects.sort();
+    assert_eq!(subjects, vec![Some(invites), Some(learners)], "{undone:#?}");
+    let learners_undo = undone
+        .iter()
+        .find(|e| e.subject_id == Some(learners))
+        .unwrap();
+    assert_eq!(learners_undo.actor_email, "ada@example.org");
+    assert!(
+        learners_undo.details.starts_with("Removes 4 people"),
+        "{learners_undo:#?}"
+    );
     assert_eq!(
         server
             .count_all("SELECT COUNT(*) FROM invitations WHERE email = 'amy@example.org' AND status = 'pending'")
