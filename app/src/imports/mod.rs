@@ -68,8 +68,21 @@ impl ImportOptions {
     pub fn can_sync(kind: ImportKind) -> bool {
         matches!(
             kind,
-            ImportKind::Invites | ImportKind::Learners | ImportKind::GroupMembers
+            ImportKind::Invites
+                | ImportKind::Learners
+                | ImportKind::GroupMembers
+                | ImportKind::People
         )
+    }
+
+    /// What a sync of this kind covers, in the wizard's words: a People file
+    /// (which names no group) is everyone in every group.
+    pub fn sync_label(kind: ImportKind) -> &'static str {
+        if kind == ImportKind::People {
+            "This file is everyone: remove people who are not in it from every group"
+        } else {
+            "This file is the whole group: remove people who are not in it"
+        }
     }
 }
 

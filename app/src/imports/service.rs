@@ -136,7 +136,7 @@ async fn plan_payload(
         return Err(AppError::invalid(
             "Sync",
             format!(
-                "{} imports cannot sync; sync works for Learners, Invites and Group members.",
+                "{} imports cannot sync; sync works for Learners, Invites, Group members and People.",
                 options.kind.label()
             ),
         ));
@@ -178,7 +178,18 @@ pub async fn dry_run(
     let mut conn = db.pool.acquire().await?;
     let (checked, plan, target) = plan_payload(&mut conn, user, options, payload).await?;
     let sync = if options.sync {
-        Some(sync_preview(&mut conn, db, user, &target, &checked.checked, &plan).await?)
+        Some(
+            sync_preview(
+                &mut conn,
+                db,
+                user,
+                options.kind,
+                &target,
+                &checked.checked,
+                &plan,
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -196,17 +207,20 @@ pub async fn dry_run(
 }
 
 /// Who a sync of these rows would remove, from the groups it covers: the
-/// import's group, or for Group members every group the rows name.
+/// import's group, for Group members every group the rows name, for People
+/// every group of the organization.
 async fn sync_preview(
     conn: &mut AnyConnection,
     db: &Db,
     user: &CurrentUser,
+    kind: ImportKind,
     target: &facts::Target,
     checked: &Checked,
     plan: &Plan,
 ) -> Result<SyncPreview, AppError> {
     let groups = match target.group_id {
         Some(group_id) => sync::group(conn, user.organization_id, group_id).await?,
+        None if kind == ImportKind::People => sync::every_group(conn, user.organization_id).await?,
         None => {
             let names = plan.rows.iter().flat_map(|r| r.groups.iter().cloned());
             sync::groups_named(conn, user.organization_id, names).await?
@@ -357,7 +371,16 @@ pub async fn create(
     let mut status = stage.status();
     let mut leaving = 0;
     if options.sync {
-        let preview = sync_preview(&mut tx, db, user, &target, &checked.checked, &plan).await?;
+        let preview = sync_preview(
+            &mut tx,
+            db,
+            user,
+            options.kind,
+            &target,
+            &checked.checked,
+            &plan,
+        )
+        .await?;
         leaving = preview.leaving();
         if preview.trips_guard() {
             match leaving_confirmed {

@@ -1,5 +1,6 @@
-//! Sync imports: "this file is the whole group". People the file does not
-//! name leave its groups (group memberships ended, pending invitations
+//! Sync imports: "this file is the whole group" (for a People file, which
+//! names no group: "this file is everyone", so every group). People the
+//! file does not name leave its groups (group memberships ended, pending invitations
 //! cancelled; no account is deleted). The dry run and the stored import
 //! count who would leave; the mass-change guard holds a sync that removes
 //! more than the organization's share of a group until an admin approves
@@ -40,6 +41,19 @@ pub(super) async fn groups_named(
         .collect();
     found.sort();
     Ok(found)
+}
+
+/// Every group of the organization: a People file is everyone.
+pub(super) async fn every_group(
+    conn: &mut AnyConnection,
+    organization_id: i64,
+) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, name FROM learning_groups WHERE organization_id = $1 ORDER BY id",
+    )
+    .bind(organization_id)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// The group an import targets, with its name.

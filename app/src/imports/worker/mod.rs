@@ -268,11 +268,15 @@ async fn process(
 }
 
 /// A sync's removals, once every row has run: people the file does not
-/// name leave the import's group (Group members: every group the rows name).
+/// name leave the import's group (Group members: every group the rows name;
+/// People: every group of the organization).
 async fn sync(db: &Db, tx: &mut Tx, job: &Job) -> Result<(), AppError> {
     let (emails, names) = store::file_roster(tx, job.id).await?;
     let groups = match job.group_id {
         Some(group_id) => super::sync::group(tx, job.organization_id, group_id).await?,
+        None if job.kind == ImportKind::People => {
+            super::sync::every_group(tx, job.organization_id).await?
+        }
         None => super::sync::groups_named(tx, job.organization_id, names).await?,
     };
     let removed = super::sync::apply(tx, db, &groups, &emails).await?;

@@ -45,7 +45,7 @@ pub fn KindStep() -> impl IntoView {
             }}
             {move || ImportOptions::can_sync(kind.get()).then(|| view! {
                 <OptionBox name="sync"
-                    label="This file is the whole group: remove people who are not in it"
+                    label=ImportOptions::sync_label(kind.get())
                     on=sync />
                 <p class="hint">"People the file does not name leave the group (their pending invitations are cancelled); no account is deleted. The dry run lists who would leave."</p>
             })}

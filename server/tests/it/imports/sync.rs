@@ -340,24 +340,93 @@ async fn the_threshold_is_the_organizations(backend: Backend) {
     assert_eq!(group_state(&server, group).await, (5, 0));
 }
 
-async fn people_imports_cannot_sync(backend: Backend) {
+/// A People file names no group: it is everyone, so people it does not
+/// name leave every group of the organization; nobody's account or
+/// organization record goes.
+async fn a_people_sync_covers_every_group(backend: Backend) {
     let Some(server) = TestApp::spawn(backend, false).await else {
         return;
     };
-    let admin = server.admin("Riverside", "ada@example.org").await;
+    let (admin, spring) = cohort(&server).await;
+    let autumn: i64 = admin
+        .call(
+            "groups/create",
+            &[
+                ("name", "Autumn"),
+                ("description", ""),
+                ("default_expiry_days", "14"),
+                ("trainings", ""),
+            ],
+        )
+        .await
+        .unwrap();
+    let autumn_rows: Vec<Vec<String>> = vec![vec![member(0)], vec!["lee@example.org".into()]];
+    let id = create(
+        &admin,
+        &options("learners", Some(autumn)),
+        &file("learners", &autumn_rows),
+        "0f6d3c1e-sync-4bbb-8ccc-000000000031",
+    )
+    .await
+    .unwrap();
+    wait_finished(&admin, id).await;
+    assert_eq!(group_state(&server, autumn).await, (2, 0));
+    let users = server.count_all("SELECT COUNT(*) FROM users").await;
+    let memberships = server.count_all("SELECT COUNT(*) FROM memberships").await;
+
+    // The file names the ten members and the first five invitees; not lee.
+    let mut everyone: Vec<String> = (0..10).map(member).collect();
+    everyone.extend((0..5).map(invitee));
+    let rows: Vec<Vec<&str>> = everyone
+        .iter()
+        .map(|email| vec![email.as_str(), "Sam", "Lee", "student"])
+        .collect();
+    let slices: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
     let body = payload(
         "people",
-        &["Email", "Role"],
-        &[&["kim@example.org", "student"]],
+        &["Email", "First Name", "Last Name", "Role"],
+        &slices,
     );
-    let refused = create_sync(&admin, "people", None, &body, KEY_A, None)
+    let preview = sync_dry_run(&admin, "people", None, &body).await;
+    let mut covered: Vec<(String, i64, i64)> = preview
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.group_name.clone(),
+                g.members_leaving,
+                g.invitations_cancelled,
+            )
+        })
+        .collect();
+    covered.sort();
+    assert_eq!(
+        covered,
+        vec![("Autumn".into(), 1, 0), ("Spring Cohort".into(), 0, 5)],
+        "{preview:#?}"
+    );
+    assert_eq!(preview.leaving(), 6);
+    // Spring loses 5 of 20 (25%), over the default 10%: the typed number runs it.
+    let id = create_sync(&admin, "people", None, &body, KEY_A, Some(6))
         .await
-        .unwrap_err();
-    assert!(
-        matches!(&refused, AppError::Invalid { field, .. } if field == "Sync"),
-        "{refused:?}"
+        .unwrap();
+    let done = wait_finished(&admin, id).await;
+    assert_eq!(done.status, ImportStatus::Completed);
+    assert_eq!(group_state(&server, spring).await, (10, 5));
+    assert_eq!(group_state(&server, autumn).await, (1, 0));
+    // The file's new people were added; nobody was taken away.
+    assert!(server.count_all("SELECT COUNT(*) FROM users").await >= users);
+    assert!(server.count_all("SELECT COUNT(*) FROM memberships").await >= memberships);
+    assert_eq!(
+        server
+            .count_all(
+                "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id
+                 WHERE u.email = 'lee@example.org'"
+            )
+            .await,
+        1,
+        "lee is still the organization's; he left Autumn only"
     );
-    assert_eq!(server.count_all("SELECT COUNT(*) FROM imports").await, 0);
 }
 
 on_both_backends! {
@@ -365,5 +434,5 @@ on_both_backends! {
     tripping_the_guard_waits_for_approval => a_sync_that_trips_the_guard_waits_for_approval;
     typed_number_runs_at_once => the_typed_number_runs_a_big_sync_at_once;
     threshold_per_organization => the_threshold_is_the_organizations;
-    people_cannot_sync => people_imports_cannot_sync;
+    people_sync_covers_every_group => a_people_sync_covers_every_group;
 }
