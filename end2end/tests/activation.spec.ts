@@ -9,6 +9,7 @@ import {
   adminPage,
   createGroup,
   expectNoSeriousA11yViolations,
+  hydrated,
   invitationLinkFor,
   linkInMail,
   newPage,
@@ -218,6 +219,7 @@ test("an expired invitation link, and an expired activation link, say so", async
 
   // The admin sees it expired and resends it from a selection; the new link works.
   await adminTab.goto("/admin/invitations?status=expired");
+  await hydrated(adminTab);
   const list = adminTab.getByRole("table", { name: "Invitations" });
   await expect(list.getByRole("row", { name: /late@lakeside\.example/ })).toContainText("Expired");
   await adminTab.getByRole("checkbox", { name: "Select invitation of late@lakeside.example" }).check();

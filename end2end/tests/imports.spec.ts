@@ -1,5 +1,5 @@
 import { test, expect, Page, Locator } from "@playwright/test";
-import { callServer, expectNoSeriousA11yViolations, newContext, signInAdmin } from "./support";
+import { callServer, expectNoSeriousA11yViolations, hydrated, newContext, signInAdmin } from "./support";
 import * as path from "node:path";
 
 // The import wizard: rows checked in the browser (the engine in WebAssembly),
@@ -192,6 +192,7 @@ test("without JavaScript: upload, read-only preview, confirm", async ({ browser,
   const importPage = noJs.url();
   await context.close();
   await page.goto(importPage);
+  await hydrated(page);
   await expectNoSeriousA11yViolations(page);
 
   // Fix and retry only the failed row, in the wizard.

@@ -21,6 +21,13 @@ export const admin: Admin = {
   password: "a long enough password",
 };
 
+// Waits until the page has hydrated (the frontend marks <html data-hydrated>):
+// before that a click on a server-rendered control reaches no handler, and a
+// debug bundle on a busy machine can take seconds to start.
+export async function hydrated(page: Page) {
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached", timeout: 60_000 });
+}
+
 export async function expectNoSeriousA11yViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
   const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");

@@ -3,4 +3,10 @@
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+    // Marks the page as interactive: until now a click on a server-rendered
+    // control reaches no handler (the end-to-end tests wait for this mark
+    // before they act on a page, as a person would wait for it to respond).
+    if let Some(root) = leptos::prelude::document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "");
+    }
 }
