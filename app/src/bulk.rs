@@ -69,7 +69,7 @@ pub async fn emails_sent_since<'c>(
     db: impl sqlx::Executor<'c, Database = sqlx::Any>,
     organization_id: i64,
     email: &str,
-    kind: &str,
+    kind: crate::mail::intent::MailKind,
     since: i64,
 ) -> sqlx::Result<i64> {
     let (count,): (i64,) = sqlx::query_as(
@@ -78,7 +78,7 @@ pub async fn emails_sent_since<'c>(
     )
     .bind(organization_id)
     .bind(email)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(since)
     .fetch_one(db)
     .await?;
@@ -93,7 +93,7 @@ pub async fn emails_sent_window<'c>(
     db: impl sqlx::Executor<'c, Database = sqlx::Any>,
     organization_id: i64,
     email: &str,
-    kinds: &[&str],
+    kinds: &[crate::mail::intent::MailKind],
     since: i64,
 ) -> sqlx::Result<(i64, Option<i64>)> {
     let placeholders = (0..kinds.len())
@@ -109,7 +109,7 @@ pub async fn emails_sent_window<'c>(
         .bind(email)
         .bind(since);
     for kind in kinds {
-        query = query.bind(*kind);
+        query = query.bind(kind.as_str());
     }
     query.fetch_one(db).await
 }

@@ -136,7 +136,7 @@ pub async fn sweep_once(state: &AppState) {
 async fn remind(state: AppState, every: Duration, mut shutdown: Shutdown) {
     while !shutdown.is_requested() {
         let now = app::state::now();
-        match app::invitations::service::send_due_reminders(&state.db, &state.settings, now).await {
+        match app::invitations::service::send_due_reminders(&state.db, now).await {
             Ok(done) if done.sent == 0 && done.deferred == 0 => {}
             Ok(done) => tracing::info!(
                 sent = done.sent,

@@ -64,7 +64,7 @@ pub async fn lookup_activation(token: String) -> Result<ActivationLookup, AppErr
 #[server(endpoint = "activation/send")]
 pub async fn send_activation(user_id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    service::send_one(&state.db, &state.settings, &user, user_id).await?;
+    service::send_one(&state.db, &user, user_id).await?;
     Ok(())
 }
 
@@ -74,7 +74,7 @@ pub async fn send_selected_activations(
     #[server(default)] ids: Vec<i64>,
 ) -> Result<BulkOutcome, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    let outcome = service::send_many(&state.db, &state.settings, &user, &ids).await?;
+    let outcome = service::send_many(&state.db, &user, &ids).await?;
     Ok(outcome)
 }
 
@@ -83,7 +83,7 @@ pub async fn send_selected_activations(
 #[server(endpoint = "activation/send_all")]
 pub async fn send_all_activations() -> Result<BulkOutcome, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    let outcome = service::send_all(&state.db, &state.settings, &user).await?;
+    let outcome = service::send_all(&state.db, &user).await?;
     Ok(outcome)
 }
 

@@ -23,16 +23,19 @@ use crate::{
         server::{new_token, token_hash},
         FormError, TokenState,
     },
-    mail::{self, templates},
-    state::{now, Settings},
+    mail::{
+        self,
+        server::{MailKind, Params, SealedToken},
+    },
+    state::now,
 };
 
 const DAY: i64 = 86_400;
 
 /// The outbox kind of activation emails an import sends.
-pub const IMPORT_KIND: &str = "activation";
+pub const IMPORT_KIND: MailKind = MailKind::Activation;
 /// The email kind of activation emails an admin sends (rate-limited).
-pub const ADMIN_KIND: &str = "activation_resend";
+pub const ADMIN_KIND: MailKind = MailKind::ActivationResend;
 
 /// Creates a new activation link for a provisioned person (the previous
 /// one dies) and writes the "set your password" email to the outbox, all
@@ -42,7 +45,6 @@ pub const ADMIN_KIND: &str = "activation_resend";
 /// (no password); otherwise this returns `AppError::Conflict` and writes nothing.
 pub async fn queue_activation(
     tx: &mut Tx,
-    settings: &Settings,
     organization_id: i64,
     user_id: i64,
     to_email: &str,
@@ -54,19 +56,18 @@ pub async fn queue_activation(
         name: sent_by_name,
         kind: IMPORT_KIND,
     };
-    queue(tx, settings, &sent, user_id, to_email, now).await
+    queue(tx, &sent, user_id, to_email, now).await
 }
 
 /// Who sends activation emails, and as which outbox kind.
 struct Sender<'a> {
     organization_id: i64,
     name: &'a str,
-    kind: &'static str,
+    kind: MailKind,
 }
 
 async fn queue(
     tx: &mut Tx,
-    settings: &Settings,
     sender: &Sender<'_>,
     user_id: i64,
     to_email: &str,
@@ -90,26 +91,19 @@ async fn queue(
         sent_by_name: sender.name,
     };
     let token_id = store::insert_pending(&mut **tx, &new_token, now).await?;
-    let link = format!("{}/activate/{token}", settings.base_url);
-    let rendered = templates::account_provisioned(&templates::AccountProvisioned {
-        first_name: &person.first_name,
-        organization: &person.organization,
-        sent_by: sender.name,
-        expires_at,
-        link: &link,
-    });
-    let outbox_id = mail::server::enqueue(
-        tx,
-        Some(organization_id),
-        &mail::server::Email {
-            to: to_email.to_owned(),
-            subject: rendered.subject,
-            text: rendered.text,
-            html: rendered.html,
-            kind: sender.kind,
+    let email = mail::server::Email {
+        to: to_email.to_owned(),
+        kind: sender.kind,
+        about_id: Some(token_id),
+        params: Params::AccountProvisioned {
+            first_name: person.first_name.clone(),
+            organization: person.organization.clone(),
+            sent_by: sender.name.to_owned(),
+            expires_at,
+            token: SealedToken::seal(&token)?,
         },
-    )
-    .await?;
+    };
+    let outbox_id = mail::server::enqueue(tx, Some(organization_id), &email).await?;
     store::record_sent(&mut **tx, token_id, outbox_id).await?;
     Ok(())
 }
@@ -125,7 +119,6 @@ enum Sent {
 /// the admin's organization with an email, within the daily limit.
 async fn admin_send(
     tx: &mut Tx,
-    settings: &Settings,
     sender: &Sender<'_>,
     person_id: i64,
     now: i64,
@@ -172,7 +165,7 @@ async fn admin_send(
     if recent >= MAX_ACTIVATION_SENDS_PER_DAY {
         return Ok(Sent::RateLimited(email));
     }
-    match queue(tx, settings, sender, person_id, &email, now).await {
+    match queue(tx, sender, person_id, &email, now).await {
         Ok(()) => Ok(Sent::Queued),
         Err(AppError::Conflict(message)) => Ok(Sent::NotEligible(message)),
         Err(error) => Err(error),
@@ -187,15 +180,10 @@ fn admin_sender<'a>(user: &CurrentUser, name: &'a str) -> Sender<'a> {
     }
 }
 
-pub async fn send_one(
-    db: &Db,
-    settings: &Settings,
-    user: &CurrentUser,
-    person_id: i64,
-) -> Result<(), AppError> {
+pub async fn send_one(db: &Db, user: &CurrentUser, person_id: i64) -> Result<(), AppError> {
     let name = user.display_name();
     let mut tx = db.begin().await?;
-    match admin_send(&mut tx, settings, &admin_sender(user, &name), person_id, now()).await? {
+    match admin_send(&mut tx, &admin_sender(user, &name), person_id, now()).await? {
         Sent::Queued => {
             let person = accounts::name_parts(&mut *tx, user.organization_id, person_id).await?;
             let label = person.email.unwrap_or_else(|| {
@@ -224,35 +212,25 @@ pub async fn send_one(
 }
 
 /// Sends to each of `ids` that may get one, a chunk per transaction.
-pub async fn send_many(
-    db: &Db,
-    settings: &Settings,
-    user: &CurrentUser,
-    ids: &[i64],
-) -> Result<BulkOutcome, AppError> {
+pub async fn send_many(db: &Db, user: &CurrentUser, ids: &[i64]) -> Result<BulkOutcome, AppError> {
     let unique = bulk::unique_selection(
         ids,
         "people",
         "use \"all who have not activated\" for more.",
     )?;
-    send_each(db, settings, user, &unique, "Selected on the People page.").await
+    send_each(db, user, &unique, "Selected on the People page.").await
 }
 
 /// Sends to every provisioned member of the organization with an email.
-pub async fn send_all(
-    db: &Db,
-    settings: &Settings,
-    user: &CurrentUser,
-) -> Result<BulkOutcome, AppError> {
+pub async fn send_all(db: &Db, user: &CurrentUser) -> Result<BulkOutcome, AppError> {
     let ids = store::provisioned_ids(&db.pool, user.organization_id).await?;
-    send_each(db, settings, user, &ids, "Everyone who has not activated.").await
+    send_each(db, user, &ids, "Everyone who has not activated.").await
 }
 
 /// Sends to `ids` a chunk per transaction; the audit record of them all
 /// (`how` they were chosen) goes in the last chunk's.
 async fn send_each(
     db: &Db,
-    settings: &Settings,
     user: &CurrentUser,
     ids: &[i64],
     how: &str,
@@ -265,7 +243,7 @@ async fn send_each(
         let now = now();
         let mut tx = db.begin().await?;
         for &id in chunk {
-            match admin_send(&mut tx, settings, &sender, id, now).await? {
+            match admin_send(&mut tx, &sender, id, now).await? {
                 Sent::Queued => outcome.done += 1,
                 Sent::RateLimited(_) => outcome.rate_limited += 1,
                 Sent::NotEligible(_) | Sent::NotFound => outcome.skipped += 1,

@@ -214,8 +214,7 @@ pub async fn create_organization(
     );
     crate::audit::service::record(&mut tx, &entry).await?;
     if settings.open_signup {
-        queue_email_confirmation(&mut tx, settings, user_id, &email, &organization_name, now)
-            .await?;
+        queue_email_confirmation(&mut tx, user_id, &email, &organization_name, now).await?;
     }
     tx.commit().await?;
     tracing::info!(organization_id, user_id, "organization created");
@@ -433,24 +432,21 @@ pub async fn sweep_sessions(db: &Db, settings: &Settings, now: i64) -> Result<u6
 /// them: they accept or decline on their home page after signing in.
 pub async fn queue_added_notice(
     tx: &mut crate::db::Tx,
-    settings: &Settings,
     organization_id: i64,
     email: &str,
     added_by: &str,
 ) -> Result<(), AppError> {
     let organization = store::organization_name(&mut **tx, organization_id).await?;
-    let link = format!("{}/", settings.base_url);
-    let rendered = crate::mail::templates::added_notice(&crate::mail::templates::AddedNotice {
-        organization: &organization,
-        added_by,
-        link: &link,
-    });
-    crate::mail::server::enqueue(
-        tx,
-        Some(organization_id),
-        &rendered.to(email.to_owned(), "added_notice"),
-    )
-    .await?;
+    let notice = crate::mail::server::Email {
+        to: email.to_owned(),
+        kind: crate::mail::server::MailKind::AddedNotice,
+        about_id: Some(organization_id),
+        params: crate::mail::server::Params::AddedNotice {
+            organization,
+            added_by: added_by.to_owned(),
+        },
+    };
+    crate::mail::server::enqueue(tx, Some(organization_id), &notice).await?;
     Ok(())
 }
 
@@ -459,7 +455,6 @@ const CONFIRMATION_TTL_SECS: i64 = 7 * 24 * 3600;
 
 async fn queue_email_confirmation(
     tx: &mut crate::db::Tx,
-    settings: &Settings,
     user_id: i64,
     email: &str,
     organization: &str,
@@ -474,12 +469,16 @@ async fn queue_email_confirmation(
         now,
     )
     .await?;
-    let link = format!("{}/confirm-email/{token}", settings.base_url);
-    let rendered = crate::mail::templates::confirm_email(&crate::mail::templates::ConfirmEmail {
-        organization,
-        link: &link,
-    });
-    crate::mail::server::enqueue(tx, None, &rendered.to(email.to_owned(), "confirm_email")).await?;
+    let confirmation = crate::mail::server::Email {
+        to: email.to_owned(),
+        kind: crate::mail::server::MailKind::ConfirmEmail,
+        about_id: Some(user_id),
+        params: crate::mail::server::Params::ConfirmEmail {
+            organization: organization.to_owned(),
+            token: crate::mail::server::SealedToken::seal(&token)?,
+        },
+    };
+    crate::mail::server::enqueue(tx, None, &confirmation).await?;
     Ok(())
 }
 

@@ -11,8 +11,11 @@ use crate::{
     auth::{self, CurrentUser, Role},
     db::{Db, Tx},
     error::AppError,
-    mail::{self, templates},
-    state::{now, Settings},
+    mail::{
+        self,
+        server::{MailKind, Params},
+    },
+    state::now,
 };
 
 /// Makes a person a learner of the organization and an active member of
@@ -26,7 +29,6 @@ use crate::{
 /// the organization's record keeps whatever names it had.
 pub async fn enter_group(
     tx: &mut Tx,
-    settings: &Settings,
     organization_id: i64,
     group_id: i64,
     user_id: i64,
@@ -47,9 +49,16 @@ pub async fn enter_group(
     store::assign_trainings(tx, group_id, user_id, now).await?;
     let person = auth::store::name_parts(&mut **tx, organization_id, user_id).await?;
     if let Some(email) = person.email {
-        let rendered =
-            welcome_email(tx, settings, organization_id, group_id, &person.first_name).await?;
-        mail::server::enqueue(tx, Some(organization_id), &rendered.to(email, "welcome")).await?;
+        let welcome = welcome_email(
+            tx,
+            organization_id,
+            group_id,
+            &person.first_name,
+            email,
+            MailKind::Welcome,
+        )
+        .await?;
+        mail::server::enqueue(tx, Some(organization_id), &welcome).await?;
     }
     Ok(())
 }
@@ -58,21 +67,25 @@ pub async fn enter_group(
 /// group sends it; an admin may send it again.
 pub async fn welcome_email(
     tx: &mut Tx,
-    settings: &Settings,
     organization_id: i64,
     group_id: i64,
     first_name: &str,
-) -> Result<templates::Rendered, AppError> {
+    to: String,
+    kind: MailKind,
+) -> Result<mail::server::Email, AppError> {
     let names = store::names(tx, organization_id, group_id).await?;
     let trainings = store::training_names(&mut **tx, group_id).await?;
-    let home = format!("{}/", settings.base_url);
-    Ok(templates::welcome(&templates::Welcome {
-        first_name,
-        organization: &names.organization,
-        group: &names.group_name,
-        trainings: &trainings,
-        link: &home,
-    }))
+    Ok(mail::server::Email {
+        to,
+        kind,
+        about_id: Some(group_id),
+        params: Params::Welcome {
+            first_name: first_name.to_owned(),
+            organization: names.organization,
+            group: names.group_name,
+            trainings,
+        },
+    })
 }
 
 fn duplicate_name(name: &str) -> AppError {

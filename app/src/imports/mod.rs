@@ -582,7 +582,7 @@ pub async fn import_email_delivery(id: i64) -> Result<DeliveryCounts, AppError> 
 #[server(endpoint = "imports/resend_failed_emails")]
 pub async fn resend_failed_import_emails(id: i64) -> Result<BulkOutcome, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    service::resend_failed_emails(&state.db, &state.settings, &user, id).await
+    service::resend_failed_emails(&state.db, &user, id).await
 }
 
 /// Asks a running import to stop after its current batch.

@@ -25,7 +25,7 @@ use crate::{
     error::AppError,
     invitations::{self, InvitationFilter},
     mail::{DeliveryCounts, DeliveryState, OutboxStatus},
-    state::{now, Settings},
+    state::now,
 };
 
 /// Where a stored import starts.
@@ -758,14 +758,13 @@ pub async fn email_delivery(
 /// limit, the audit log).
 pub async fn resend_failed_emails(
     db: &Db,
-    settings: &Settings,
     user: &CurrentUser,
     id: i64,
 ) -> Result<BulkOutcome, AppError> {
     get(db, user.organization_id, id).await?;
     let filter = InvitationFilter::new(String::new(), String::new(), 0, id)
         .with_delivery(OutboxStatus::Failed.as_str().to_owned());
-    invitations::service::resend_matching(db, settings, user, &filter).await
+    invitations::service::resend_matching(db, user, &filter).await
 }
 
 #[cfg(test)]

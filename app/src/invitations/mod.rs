@@ -240,14 +240,7 @@ pub async fn send_invitations(
     emails: String,
 ) -> Result<Vec<InviteOutcome>, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    let outcomes = service::invite(
-        &state.db,
-        &state.settings,
-        &user,
-        group_id,
-        &split_emails(&emails),
-    )
-    .await?;
+    let outcomes = service::invite(&state.db, &user, group_id, &split_emails(&emails)).await?;
     Ok(outcomes)
 }
 
@@ -268,7 +261,7 @@ pub async fn list_invitations(
 #[server(endpoint = "invitations/resend")]
 pub async fn resend_invitation(id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    service::resend(&state.db, &state.settings, &user, id).await?;
+    service::resend(&state.db, &user, id).await?;
     Ok(())
 }
 
@@ -284,7 +277,7 @@ pub async fn resend_selected_invitations(
     #[server(default)] ids: Vec<i64>,
 ) -> Result<BulkOutcome, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    let outcome = service::resend_many(&state.db, &state.settings, &user, &ids).await?;
+    let outcome = service::resend_many(&state.db, &user, &ids).await?;
     Ok(outcome)
 }
 
@@ -308,7 +301,7 @@ pub async fn resend_matching_invitations(
 ) -> Result<BulkOutcome, AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
     let filter = InvitationFilter::new(status, search, group_id, import_id).with_delivery(delivery);
-    let outcome = service::resend_matching(&state.db, &state.settings, &user, &filter).await?;
+    let outcome = service::resend_matching(&state.db, &user, &filter).await?;
     Ok(outcome)
 }
 

@@ -24,8 +24,11 @@ use crate::{
         server::{new_token, token_hash},
         TokenState,
     },
-    mail::{self, templates},
-    state::{now, Settings},
+    mail::{
+        self,
+        server::{MailKind, Params, SealedToken},
+    },
+    state::now,
 };
 
 mod accept;
@@ -39,12 +42,12 @@ pub use resend::{resend, resend_many, resend_matching};
 const DAY: i64 = 86_400;
 
 /// The outbox kind of a first invitation (by hand or by an import).
-pub const INVITATION_KIND: &str = "invitation";
+pub const INVITATION_KIND: MailKind = MailKind::Invitation;
 /// The outbox kind of a resent invitation, which the daily limit counts.
-pub const RESEND_KIND: &str = "invitation_resend";
+pub const RESEND_KIND: MailKind = MailKind::InvitationResend;
 /// The outbox kind of a reminder by the group's schedule; the daily limit
 /// counts it with resends.
-pub const REMINDER_KIND: &str = "invitation_reminder";
+pub const REMINDER_KIND: MailKind = MailKind::InvitationReminder;
 
 /// How a selection over the bulk limit is refused.
 const TOO_MANY_SELECTED: &str = "filter the list and act on everything matching instead.";
@@ -59,40 +62,37 @@ pub struct InvitationEmail<'a> {
     pub inviter: &'a str,
     pub expires_at: i64,
     /// [`INVITATION_KIND`] or [`RESEND_KIND`].
-    pub kind: &'static str,
+    pub kind: MailKind,
 }
 
-/// The invitation email, for the outbox.
+/// The invitation email of `invitation_id`, for the outbox: an intent whose
+/// link the sender renders on the configured base URL.
 pub fn invitation_email(
-    settings: &Settings,
+    invitation_id: i64,
     invitation: &InvitationEmail<'_>,
-) -> mail::server::Email {
-    let link = format!("{}/invite/{}", settings.base_url, invitation.token);
-    let rendered = templates::invitation(&templates::Invitation {
-        organization: invitation.organization,
-        group: invitation.group,
-        inviter: invitation.inviter,
-        expires_at: invitation.expires_at,
-        link: &link,
-    });
-    mail::server::Email {
+) -> Result<mail::server::Email, AppError> {
+    Ok(mail::server::Email {
         to: invitation.to.to_owned(),
-        subject: rendered.subject,
-        text: rendered.text,
-        html: rendered.html,
         kind: invitation.kind,
-    }
+        about_id: Some(invitation_id),
+        params: Params::Invitation {
+            organization: invitation.organization.to_owned(),
+            group: invitation.group.to_owned(),
+            inviter: invitation.inviter.to_owned(),
+            expires_at: invitation.expires_at,
+            token: SealedToken::seal(invitation.token)?,
+        },
+    })
 }
 
 /// Queues the invitation email for a (new) token and records it on the row.
 async fn send_email(
     tx: &mut Tx,
-    settings: &Settings,
     organization_id: i64,
     invitation_id: i64,
     invitation: &InvitationEmail<'_>,
 ) -> Result<(), AppError> {
-    let email = invitation_email(settings, invitation);
+    let email = invitation_email(invitation_id, invitation)?;
     let outbox_id = mail::server::enqueue(tx, Some(organization_id), &email).await?;
     store::record_sent(&mut **tx, invitation_id, outbox_id, now()).await?;
     Ok(())
@@ -112,7 +112,6 @@ async fn invite_group(
 /// its own outcome; the emails are in the outbox when this returns.
 pub async fn invite(
     db: &Db,
-    settings: &Settings,
     user: &CurrentUser,
     group_id: i64,
     emails: &[String],
@@ -173,8 +172,7 @@ pub async fn invite(
                                 expires_at,
                                 kind: INVITATION_KIND,
                             };
-                            send_email(&mut tx, settings, organization_id, invitation_id, &message)
-                                .await?;
+                            send_email(&mut tx, organization_id, invitation_id, &message).await?;
                             InviteResult::Invited
                         }
                     }

@@ -102,7 +102,7 @@ pub async fn submit(
                 first_name: &form.first_name,
                 last_name: &form.last_name,
             };
-            match service::sign_up(&state.db, &state.settings, &page, &slug, &sign_up).await {
+            match service::sign_up(&state.db, &page, &slug, &sign_up).await {
                 Ok(()) => see_other(&format!("{here}?sent"), None),
                 Err(error) => refused(&here, &error),
             }
@@ -160,7 +160,7 @@ async fn join(
     session: Option<&str>,
     user_id: i64,
 ) -> Response {
-    match service::join_existing(&state.db, &state.settings, page, user_id).await {
+    match service::join_existing(&state.db, page, user_id).await {
         Ok(()) => signed_in(state, session, user_id, page.organization_id, HOME).await,
         Err(error) => refused(here, &error),
     }
@@ -186,14 +186,7 @@ pub async fn confirm_handler(
     if let Err(error) = link_attempt(&state, client, Action::Verify, &token).await {
         return too_many(error);
     }
-    let confirmed = service::confirm(
-        &state.db,
-        &state.settings,
-        &token,
-        &form.password,
-        &form.confirmation,
-    )
-    .await;
+    let confirmed = service::confirm(&state.db, &token, &form.password, &form.confirmation).await;
     match confirmed {
         Ok(Confirmed::NewAccount {
             user_id,

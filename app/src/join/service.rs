@@ -24,7 +24,10 @@ use crate::{
         server::{new_token, token_hash},
         FormError, TokenState,
     },
-    mail::{self, templates},
+    mail::{
+        self,
+        server::{MailKind, Params, SealedToken},
+    },
     state::{now, Settings},
 };
 
@@ -324,7 +327,6 @@ pub struct SignUp<'a> {
 /// existing one an email saying to log in on the join page instead.
 pub async fn sign_up(
     db: &Db,
-    settings: &Settings,
     page: &OpenPage,
     slug: &str,
     form: &SignUp<'_>,
@@ -346,14 +348,15 @@ pub async fn sign_up(
     // an earlier link for the same address and organization dies.
     store::replace_pending(&mut tx, page.organization_id, &email).await?;
     let has_password = auth::store::has_password(&mut *tx, &email).await?;
-    let (rendered, kind) = if has_password {
+    let (kind, about_id, params) = if has_password {
         (
-            templates::join_account_exists(&templates::JoinAccountExists {
-                organization: &page.organization,
-                group: &page.group,
-                link: &link(settings, slug),
-            }),
-            "join_account_exists",
+            MailKind::JoinAccountExists,
+            Some(page.group_id),
+            Params::JoinAccountExists {
+                organization: page.organization.clone(),
+                group: page.group.clone(),
+                slug: slug.to_owned(),
+            },
         )
     } else {
         let token = new_token();
@@ -367,38 +370,34 @@ pub async fn sign_up(
             token_hash: &token_hash(&token),
             expires_at,
         };
-        store::insert_request(&mut tx, &request, now).await?;
+        let request_id = store::insert_request(&mut tx, &request, now).await?;
         (
-            templates::verify_join_email(&templates::VerifyJoinEmail {
-                organization: &page.organization,
-                group: &page.group,
+            MailKind::JoinVerify,
+            Some(request_id),
+            Params::VerifyJoinEmail {
+                organization: page.organization.clone(),
+                group: page.group.clone(),
                 expires_at,
-                link: &format!("{}/verify-email/{token}", settings.base_url),
-            }),
-            "join_verify",
+                token: SealedToken::seal(&token)?,
+            },
         )
     };
-    mail::server::enqueue(
-        &mut tx,
-        Some(page.organization_id),
-        &rendered.to(email, kind),
-    )
-    .await?;
+    let message = mail::server::Email {
+        to: email,
+        kind,
+        about_id,
+        params,
+    };
+    mail::server::enqueue(&mut tx, Some(page.organization_id), &message).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Someone with an account (logged in, or signed in already) joins at once.
-pub async fn join_existing(
-    db: &Db,
-    settings: &Settings,
-    page: &OpenPage,
-    user_id: i64,
-) -> Result<(), AppError> {
+pub async fn join_existing(db: &Db, page: &OpenPage, user_id: i64) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     groups::service::enter_group(
         &mut tx,
-        settings,
         page.organization_id,
         page.group_id,
         user_id,
@@ -434,7 +433,6 @@ pub enum Confirmed {
 /// domain no longer allowed refuses.
 pub async fn confirm(
     db: &Db,
-    settings: &Settings,
     token: &str,
     password: &str,
     confirmation: &str,
@@ -508,16 +506,7 @@ pub async fn confirm(
         last_name: &request.last_name,
         ..auth::store::PersonRecord::default()
     };
-    groups::service::enter_group(
-        &mut tx,
-        settings,
-        organization_id,
-        group_id,
-        user_id,
-        None,
-        &names,
-    )
-    .await?;
+    groups::service::enter_group(&mut tx, organization_id, group_id, user_id, None, &names).await?;
     tracing::info!(
         organization_id,
         group_id,

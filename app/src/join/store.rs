@@ -213,11 +213,11 @@ pub async fn insert_request(
     tx: &mut Tx,
     request: &NewRequest<'_>,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO join_requests (organization_id, group_id, email, first_name, last_name,
                                     token_hash, status, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(request.organization_id)
     .bind(request.group_id)
@@ -228,9 +228,9 @@ pub async fn insert_request(
     .bind(JoinRequestStatus::Pending.as_str())
     .bind(request.expires_at)
     .bind(now)
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// A request just turned verified, with what the account is made from.

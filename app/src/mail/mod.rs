@@ -4,6 +4,8 @@
 
 pub mod delivery;
 #[cfg(feature = "ssr")]
+pub mod intent;
+#[cfg(feature = "ssr")]
 pub mod seal;
 #[cfg(feature = "ssr")]
 pub mod store;
@@ -86,14 +88,17 @@ pub mod server {
     use super::store;
     use crate::{db::Tx, error::AppError, state::now};
 
-    /// What to send; the bodies come from [`super::templates`].
+    pub use super::intent::{MailKind, Params, SealedToken};
+
+    /// What to send: an intent the sender renders when it delivers it
+    /// (see [`super::intent`]).
     #[derive(Debug, Clone)]
     pub struct Email {
         pub to: String,
-        pub subject: String,
-        pub text: String,
-        pub html: String,
-        pub kind: &'static str,
+        pub kind: MailKind,
+        /// The row of [`MailKind::about`] the email is about, when there is one.
+        pub about_id: Option<i64>,
+        pub params: Params,
     }
 
     static WAKE: std::sync::OnceLock<tokio::sync::Notify> = std::sync::OnceLock::new();

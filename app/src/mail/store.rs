@@ -4,28 +4,39 @@
 
 use sqlx::{Any, Executor};
 
-use super::{server::Email, MailboxEntry, MailboxMessage, OutboxStatus};
+use super::{intent::MailKind, server::Email, MailboxEntry, MailboxMessage, OutboxStatus};
 use crate::{
     db::{Backend, Bind, Bulk, Db, Tx},
     error::AppError,
 };
 
-/// A body as the outbox stores it: sealed (see `seal`).
-fn sealed(body: &str) -> Result<String, sqlx::Error> {
+/// A body as the dev mailbox keeps it: sealed (see `seal`).
+pub fn sealed(body: &str) -> Result<String, sqlx::Error> {
     super::seal::seal(body).map_err(|error| sqlx::Error::Encode(Box::new(error)))
 }
 
 /// A stored body as text, for the dev mailbox.
-fn opened(body: &str) -> Result<String, AppError> {
-    super::seal::open(body).map_err(|error| {
+fn opened(body: Option<&str>) -> Result<String, AppError> {
+    super::seal::open(body.unwrap_or_default()).map_err(|error| {
         tracing::error!(%error, "an outbox message cannot be opened");
         AppError::Internal
     })
 }
 
-/// Rows per multi-row insert: 11 values each stays well under SQLite's and
+/// An intent's parameters as the outbox stores them.
+fn params_json(email: &Email) -> Result<String, sqlx::Error> {
+    serde_json::to_string(&email.params).map_err(|error| sqlx::Error::Encode(Box::new(error)))
+}
+
+/// Rows per multi-row insert: 9 values each stays well under SQLite's and
 /// PostgreSQL's limits on placeholders.
 const ROWS_PER_INSERT: usize = 250;
+
+/// The columns an intent writes; the message columns (`subject`,
+/// `text_body`, `html_body`) stay empty until the dev mailbox keeps it.
+const INSERT: &str = "INSERT INTO outbox (organization_id, to_email, kind, about_id, params, status,
+                                         attempts, next_attempt_at, delivered_to_dev_mailbox, created_at)
+                      VALUES ";
 
 pub async fn insert(
     tx: &mut Tx,
@@ -33,19 +44,16 @@ pub async fn insert(
     email: &Email,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO outbox (organization_id, to_email, subject, text_body, html_body, kind, status,
-                             attempts, next_attempt_at, delivered_to_dev_mailbox, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $8, 0, $7, 0, $7) RETURNING id",
-    )
+    let (id,): (i64,) = sqlx::query_as(&format!(
+        "{INSERT} ($1, $2, $3, $4, $5, $6, 0, $7, 0, $7) RETURNING id"
+    ))
     .bind(organization_id)
     .bind(&email.to)
-    .bind(&email.subject)
-    .bind(sealed(&email.text)?)
-    .bind(sealed(&email.html)?)
-    .bind(email.kind)
-    .bind(now)
+    .bind(email.kind.as_str())
+    .bind(email.about_id)
+    .bind(params_json(email)?)
     .bind(OutboxStatus::Queued.as_str())
+    .bind(now)
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)
@@ -60,18 +68,14 @@ pub async fn insert_many(
 ) -> Result<Vec<i64>, sqlx::Error> {
     let mut ids = Vec::with_capacity(emails.len());
     for chunk in emails.chunks(ROWS_PER_INSERT) {
-        let mut insert = Bulk::new(
-            "INSERT INTO outbox (organization_id, to_email, subject, text_body, html_body, kind, status,
-                                 attempts, next_attempt_at, delivered_to_dev_mailbox, created_at) VALUES ",
-        );
+        let mut insert = Bulk::new(INSERT);
         for email in chunk {
             insert.row(vec![
                 Bind::from(organization_id),
                 Bind::from(email.to.as_str()),
-                Bind::from(email.subject.as_str()),
-                Bind::from(sealed(&email.text)?),
-                Bind::from(sealed(&email.html)?),
-                Bind::from(email.kind),
+                Bind::from(email.kind.as_str()),
+                Bind::from(email.about_id),
+                Bind::from(params_json(email)?),
                 Bind::from(OutboxStatus::Queued.as_str()),
                 Bind::from(0i64),
                 Bind::from(now),
@@ -92,7 +96,7 @@ pub async fn sent_since(
     tx: &mut Tx,
     organization_id: i64,
     to_email: &str,
-    kind: &str,
+    kind: MailKind,
     since: i64,
 ) -> Result<i64, sqlx::Error> {
     let (count,): (i64,) = sqlx::query_as(
@@ -101,7 +105,7 @@ pub async fn sent_since(
     )
     .bind(organization_id)
     .bind(to_email)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(since)
     .fetch_one(&mut **tx)
     .await?;
@@ -112,7 +116,7 @@ pub async fn sent_since(
 struct EntryRow {
     id: i64,
     to_email: String,
-    subject: String,
+    subject: Option<String>,
     kind: String,
     status: String,
     created_at: i64,
@@ -134,7 +138,7 @@ pub async fn mailbox_list(db: &Db, organization_id: i64) -> Result<Vec<MailboxEn
                 status: row.status.parse()?,
                 id: row.id,
                 to_email: row.to_email,
-                subject: row.subject,
+                subject: row.subject.unwrap_or_default(),
                 kind: row.kind,
                 created_at: row.created_at,
             })
@@ -146,11 +150,11 @@ pub async fn mailbox_list(db: &Db, organization_id: i64) -> Result<Vec<MailboxEn
 struct MessageRow {
     id: i64,
     to_email: String,
-    subject: String,
+    subject: Option<String>,
     kind: String,
     status: String,
-    text_body: String,
-    html_body: String,
+    text_body: Option<String>,
+    html_body: Option<String>,
     message_id: Option<String>,
     created_at: i64,
 }
@@ -173,26 +177,47 @@ pub async fn mailbox_get(
         status: row.status.parse()?,
         id: row.id,
         to_email: row.to_email,
-        subject: row.subject,
+        subject: row.subject.unwrap_or_default(),
         kind: row.kind,
-        text_body: opened(&row.text_body)?,
-        html_body: opened(&row.html_body)?,
+        text_body: opened(row.text_body.as_deref())?,
+        html_body: opened(row.html_body.as_deref())?,
         message_id: row.message_id,
         created_at: row.created_at,
     })
 }
 
-/// A message the sender holds under its lease. Its bodies are as stored
-/// (sealed): the sender opens them as it delivers.
+/// A message the sender holds under its lease: an intent (`params`) it
+/// renders as it delivers, or, queued before intents, a stored message
+/// whose bodies are sealed.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
     pub id: i64,
     pub to_email: String,
-    pub subject: String,
-    pub text_body: String,
-    pub html_body: String,
+    pub kind: String,
+    pub params: Option<String>,
+    pub subject: Option<String>,
+    pub text_body: Option<String>,
+    pub html_body: Option<String>,
     pub attempts: i64,
     pub created_at: i64,
+}
+
+impl Claimed {
+    /// The message to deliver, with links on `base_url`.
+    pub fn render(
+        &self,
+        base_url: &str,
+    ) -> Result<super::templates::Rendered, super::intent::RenderError> {
+        super::intent::render_stored(
+            self.params.as_deref(),
+            (
+                self.subject.as_deref(),
+                self.text_body.as_deref(),
+                self.html_body.as_deref(),
+            ),
+            base_url,
+        )
+    }
 }
 
 /// Leases up to `batch` queued rows that are due to `owner` until
@@ -217,7 +242,7 @@ pub async fn claim_due(
                       WHERE status = 'queued' AND next_attempt_at <= $3
                         AND (locked_until IS NULL OR locked_until < $3)
                       ORDER BY id LIMIT $4{lock})
-         RETURNING id, to_email, subject, text_body, html_body, attempts, created_at"
+         RETURNING id, to_email, kind, params, subject, text_body, html_body, attempts, created_at"
     );
     debug_assert_eq!(OutboxStatus::Queued.as_str(), "queued");
     let mut claimed: Vec<Claimed> = sqlx::query_as(&sql)
@@ -234,7 +259,29 @@ pub async fn claim_due(
 /// How a delivery went, as the row records it.
 pub struct Delivered<'a> {
     pub message_id: &'a str,
-    pub dev_mailbox: bool,
+    /// The message the dev mailbox keeps (bodies sealed): there, the row is
+    /// the delivery. `None` for SMTP, which keeps nothing but the intent.
+    pub dev_mailbox: Option<&'a Kept>,
+}
+
+/// A delivered message as the dev mailbox keeps it.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    pub subject: String,
+    /// Sealed.
+    pub text_body: String,
+    /// Sealed.
+    pub html_body: String,
+}
+
+impl Kept {
+    pub fn seal(message: &super::templates::Rendered) -> Result<Kept, sqlx::Error> {
+        Ok(Kept {
+            subject: message.subject.clone(),
+            text_body: sealed(&message.text)?,
+            html_body: sealed(&message.html)?,
+        })
+    }
 }
 
 /// Marks a leased row sent, if `owner` still holds it.
@@ -245,17 +292,25 @@ pub async fn record_sent<'c>(
     delivered: &Delivered<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let kept = delivered.dev_mailbox;
+    // The message columns are written only for the dev mailbox; a row
+    // delivered over SMTP keeps what it had (nothing, or a pre-intent message).
     sqlx::query(
         "UPDATE outbox SET status = $6, sent_at = $1, message_id = $2, attempts = attempts + 1,
-                locked_until = NULL, last_error = NULL, delivered_to_dev_mailbox = $3
+                locked_until = NULL, last_error = NULL, delivered_to_dev_mailbox = $3,
+                subject = COALESCE($7, subject), text_body = COALESCE($8, text_body),
+                html_body = COALESCE($9, html_body)
          WHERE id = $4 AND lease_owner = $5",
     )
     .bind(now)
     .bind(delivered.message_id)
-    .bind(i64::from(delivered.dev_mailbox))
+    .bind(i64::from(kept.is_some()))
     .bind(id)
     .bind(owner)
     .bind(OutboxStatus::Sent.as_str())
+    .bind(kept.map(|kept| kept.subject.as_str()))
+    .bind(kept.map(|kept| kept.text_body.as_str()))
+    .bind(kept.map(|kept| kept.html_body.as_str()))
     .execute(db)
     .await?;
     Ok(())

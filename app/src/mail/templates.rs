@@ -52,20 +52,6 @@ pub struct Rendered {
     pub html: String,
 }
 
-#[cfg(feature = "ssr")]
-impl Rendered {
-    /// The message for the outbox: this email, to `to`, of `kind`.
-    pub fn to(self, to: String, kind: &'static str) -> super::server::Email {
-        super::server::Email {
-            to,
-            subject: self.subject,
-            text: self.text,
-            html: self.html,
-            kind,
-        }
-    }
-}
-
 fn html_page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\

@@ -93,6 +93,6 @@ pub async fn list_people(
 #[server(endpoint = "people/resend_welcome")]
 pub async fn resend_welcome(user_id: i64) -> Result<(), AppError> {
     let (state, user) = crate::auth::service::require_admin().await?;
-    service::resend_welcome(&state.db, &state.settings, &user, user_id).await?;
+    service::resend_welcome(&state.db, &user, user_id).await?;
     Ok(())
 }

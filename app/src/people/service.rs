@@ -10,13 +10,13 @@ use crate::{
     db::{like_pattern, Db},
     error::AppError,
     groups, mail,
-    state::{now, Settings},
+    state::now,
 };
 
 use super::store;
 
 /// The outbox kind of a resent welcome email, which the daily limit counts.
-const WELCOME_RESEND: &str = "welcome_resend";
+const WELCOME_RESEND: mail::server::MailKind = mail::server::MailKind::WelcomeResend;
 
 /// Welcome emails an admin may resend per address per 24 hours.
 pub const MAX_WELCOMES_PER_DAY: i64 = 3;
@@ -96,12 +96,7 @@ pub async fn list(
 /// Queues the welcome email of the person's latest group in this
 /// organization again; only for active people, at most
 /// [`MAX_WELCOMES_PER_DAY`] a day per address.
-pub async fn resend_welcome(
-    db: &Db,
-    settings: &Settings,
-    user: &CurrentUser,
-    person_id: i64,
-) -> Result<(), AppError> {
+pub async fn resend_welcome(db: &Db, user: &CurrentUser, person_id: i64) -> Result<(), AppError> {
     let organization_id = user.organization_id;
     let now = now();
     let mut tx = db.begin().await?;
@@ -139,20 +134,16 @@ pub async fn resend_welcome(
                 "{email} is not in any group yet, so there is no welcome email to send."
             ))
         })?;
-    let rendered = groups::service::welcome_email(
+    let welcome = groups::service::welcome_email(
         &mut tx,
-        settings,
         organization_id,
         group.id,
         &person.first_name,
+        email.clone(),
+        WELCOME_RESEND,
     )
     .await?;
-    mail::server::enqueue(
-        &mut tx,
-        Some(organization_id),
-        &rendered.to(email.clone(), WELCOME_RESEND),
-    )
-    .await?;
+    mail::server::enqueue(&mut tx, Some(organization_id), &welcome).await?;
     let entry = AuditEntry::by(user, AuditAction::WelcomeResent)
         .subject(Subject::Person, person_id, email)
         .count(1)

@@ -45,7 +45,8 @@ const RECORD_EVERY: usize = 16;
 
 pub enum Outcome {
     Sent {
-        dev_mailbox: bool,
+        /// What the dev mailbox keeps of the message; `None` over SMTP.
+        dev_mailbox: Option<outbox::Kept>,
     },
     Retry(String),
     Permanent(String),
@@ -65,6 +66,8 @@ pub enum MailError {
 pub struct Sender {
     db: app::db::Db,
     config: MailConfig,
+    /// Links in rendered messages start with it (`MUSTER_BASE_URL`).
+    base_url: String,
     from: Mailbox,
     dkim: Option<Arc<lettre::message::dkim::DkimConfig>>,
     /// Idle SMTP connections, reused across messages.
@@ -73,7 +76,7 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(db: app::db::Db, config: MailConfig) -> Result<Sender, MailError> {
+    pub fn new(db: app::db::Db, config: MailConfig, base_url: &str) -> Result<Sender, MailError> {
         let from: Mailbox = config.from.parse()?;
         if let Some(smtp) = &config.smtp {
             if smtp.tls != TlsMode::None {
@@ -83,6 +86,7 @@ impl Sender {
         }
         Ok(Sender {
             db,
+            base_url: base_url.trim_end_matches('/').to_owned(),
             dkim: config
                 .dkim
                 .as_ref()
@@ -127,14 +131,17 @@ impl Sender {
         if shutdown.is_requested() {
             return Outcome::Released;
         }
-        let (text, html) = match (
-            app::mail::seal::open(&row.text_body),
-            app::mail::seal::open(&row.html_body),
-        ) {
-            (Ok(text), Ok(html)) => (text, html),
-            (Err(error), _) | (_, Err(error)) => return Outcome::Permanent(error.to_string()),
+        // Rendered now, from the intent: the names it was queued with, the
+        // link on this process's base URL.
+        let rendered = match row.render(&self.base_url) {
+            Ok(rendered) => rendered,
+            Err(error) => return Outcome::Permanent(error.to_string()),
         };
         let Some(smtp) = &self.config.smtp else {
+            let kept = match outbox::Kept::seal(&rendered) {
+                Ok(kept) => kept,
+                Err(error) => return Outcome::Permanent(error.to_string()),
+            };
             // The dev mailbox keeps the same pace as a mail server would, so
             // what an admin tries locally is what production does.
             let mut stopping = shutdown.clone();
@@ -142,13 +149,20 @@ impl Sender {
                 _ = self.throttle() => {}
                 _ = stopping.requested() => return Outcome::Released,
             }
-            return Outcome::Sent { dev_mailbox: true };
+            return Outcome::Sent {
+                dev_mailbox: Some(kept),
+            };
         };
+        let app::mail::templates::Rendered {
+            subject: subject_line,
+            text,
+            html,
+        } = rendered;
         let to: Mailbox = match row.to_email.parse() {
             Ok(to) => to,
             Err(error) => return Outcome::Permanent(format!("invalid recipient: {error}")),
         };
-        let message = subject::subject(Message::builder(), &row.subject)
+        let message = subject::subject(Message::builder(), &subject_line)
             .from(self.from.clone())
             .to(to)
             .message_id(Some(message_id(
@@ -206,7 +220,7 @@ impl Sender {
         match sent {
             Ok(Ok(_)) => {
                 self.checkin(connection);
-                Outcome::Sent { dev_mailbox: false }
+                Outcome::Sent { dev_mailbox: None }
             }
             // lettre closes the connection after any error.
             Ok(Err(error)) if error.is_permanent() => Outcome::Permanent(smtp_answer(&error)),
@@ -241,7 +255,7 @@ impl Sender {
                         message_id(row.id, row.created_at, &self.config.message_id_domain);
                     let delivered = outbox::Delivered {
                         message_id: &message_id,
-                        dev_mailbox: *dev_mailbox,
+                        dev_mailbox: dev_mailbox.as_ref(),
                     };
                     outbox::record_sent(&mut *tx, row.id, owner, &delivered, now).await?;
                 }
@@ -345,7 +359,11 @@ pub fn spawn_sender(
         Some(smtp) => format!("SMTP {}:{} ({:?})", smtp.host, smtp.port, smtp.tls),
         None => "the dev mailbox at /dev/mailbox (no MUSTER_SMTP_HOST)".to_owned(),
     };
-    let sender = Arc::new(Sender::new(state.db.clone(), config)?);
+    let sender = Arc::new(Sender::new(
+        state.db.clone(),
+        config,
+        &state.settings.base_url,
+    )?);
     tracing::info!("outbox sender delivering to {target}");
     Ok(tokio::spawn(sender.run(shutdown)))
 }

@@ -34,10 +34,7 @@ async fn bench(backend: Backend, send_emails: bool) {
         ..Default::default()
     };
     let started = Instant::now();
-    while run_batch(&server.state.db, &server.state.settings, &config)
-        .await
-        .unwrap()
-    {}
+    while run_batch(&server.state.db, &config).await.unwrap() {}
     let import_secs = started.elapsed().as_secs_f64();
     let (done,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM invitations WHERE import_id = $1")
         .bind(id)

@@ -27,7 +27,7 @@ async fn drain(backend: Backend) {
     let mut config = sink.mail_config();
     config.per_minute = 0;
     let (batch, concurrency) = (config.batch, config.concurrency);
-    let sender = Sender::new(db.clone(), config).unwrap();
+    let sender = Sender::new(db.clone(), config, crate::support::BASE_URL).unwrap();
     let started = Instant::now();
     let mut handled = 0;
     while handled < MESSAGES {

@@ -156,6 +156,119 @@ async fn people_move_onto_their_organizations_records(backend: Backend) {
     assert_eq!(id, 4);
 }
 
+
+/// The version that turns outbox rows into intents.
+const OUTBOX_INTENTS: i64 = 20261130000017;
+
+/// Messages queued (rendered, bodies sealed) before outbox rows became
+/// intents are still delivered after the upgrade, exactly as they were
+/// written; new rows are intents and get fresh ids.
+async fn messages_queued_before_intents_are_still_delivered(backend: Backend) {
+    let Some(url) = fresh_database(backend).await else {
+        return;
+    };
+    sqlx::any::install_default_drivers();
+    crate::support::install_secret_key();
+    let mut migrator = match backend {
+        Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
+    };
+    let before: Vec<_> = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < OUTBOX_INTENTS)
+        .cloned()
+        .collect();
+    migrator.migrations = before.into();
+    let raw_url = match backend {
+        Backend::Sqlite => format!("{url}?mode=rwc"),
+        Backend::Postgres => url.clone(),
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&raw_url)
+        .await
+        .unwrap();
+    migrator.run(&pool).await.unwrap();
+    sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES (1, 'Riverside', 1)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    // As the old code wrote them: one delivered long ago, one still queued.
+    let text = "Hello,\n\nAccept the invitation here:\nhttp://muster.test/invite/0123456789abcdef0123456789abcdef\n";
+    let html = "<p>Accept: <a href=\"http://muster.test/invite/0123456789abcdef0123456789abcdef\">link</a></p>";
+    for (id, to, status) in [
+        (1, "old@example.org", "sent"),
+        (2, "lin@example.org", "queued"),
+    ] {
+        sqlx::query(
+            "INSERT INTO outbox (id, organization_id, to_email, subject, text_body, html_body, kind,
+                                 status, attempts, next_attempt_at, created_at)
+             VALUES ($1, 1, $2, 'Riverside invites you to join Spring Cohort', $3, $4, 'invitation', $5, 0, 0, 1)",
+        )
+        .bind(id)
+        .bind(to)
+        .bind(app::mail::seal::seal(text).unwrap())
+        .bind(app::mail::seal::seal(html).unwrap())
+        .bind(status)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT setval(pg_get_serial_sequence('outbox', 'id'), 2)")
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+
+    let db = app::db::Db::connect(&url)
+        .await
+        .expect("the rest of the migrations apply");
+    let sink = crate::support::smtp::SmtpSink::start().await;
+    let sender =
+        server::mail::Sender::new(db.clone(), sink.mail_config(), crate::support::BASE_URL)
+            .unwrap();
+    assert_eq!(sender.run_once().await.unwrap(), 1, "the queued message");
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].rcpt_to, vec!["<lin@example.org>"]);
+    assert_eq!(
+        received[0].header("Subject").as_deref(),
+        Some("Riverside invites you to join Spring Cohort")
+    );
+    let unfolded = received[0].data.replace("=\r\n", "");
+    assert!(
+        unfolded.contains("http://muster.test/invite/0123456789abcdef0123456789abcdef"),
+        "{unfolded}"
+    );
+    let (status,): (String,) = sqlx::query_as("SELECT status FROM outbox WHERE id = 2")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "sent");
+    // A new row is an intent, after the old ones.
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO outbox (organization_id, to_email, kind, params, status, attempts, next_attempt_at, created_at)
+         VALUES (1, 'max@example.org', 'welcome', '{}', 'queued', 0, 0, 2) RETURNING id",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(id, 3);
+    // A row with neither an intent nor a message could never be delivered.
+    assert!(sqlx::query(
+        "INSERT INTO outbox (organization_id, to_email, kind, status, attempts, next_attempt_at, created_at)
+         VALUES (1, 'sam@example.org', 'welcome', 'queued', 0, 0, 2)",
+    )
+    .execute(&db.pool)
+    .await
+    .is_err());
+    sink.stop().await;
+}
+
 on_both_backends! {
     organization_records_migration => people_move_onto_their_organizations_records;
+    outbox_intents_migration => messages_queued_before_intents_are_still_delivered;
 }

@@ -1,10 +1,15 @@
-//! Issue #16, item 2: no live link is readable from the database alone. The
-//! outbox keeps email bodies sealed with a key outside the database; the
-//! sender opens them as it delivers over SMTP.
+//! Issue #16, items 1 and 2: an outbox row is an intent (kind, recipient,
+//! what it is about, the template's parameters), not a message, and no live
+//! link is readable from the database alone: a link's token travels sealed
+//! with a key outside the database, and the sender renders the message as
+//! it delivers it.
+
+use std::collections::HashSet;
 
 use crate::{
+    imports::{create, options, payload, wait_finished, KEY_A},
     invitations::invite,
-    support::{eventually, link_token, Backend, TestApp},
+    support::{eventually, link_token, smtp::SmtpSink, Backend, TestApp},
 };
 
 fn has_hex_run(text: &str, length: usize) -> bool {
@@ -36,18 +41,16 @@ async fn a_database_reader_finds_no_working_link(backend: Backend) {
             .any(|m| m.rcpt_to.iter().any(|r| r.contains("lin@example.org")))
     })
     .await;
-    // What someone with a copy of the database sees, before and after delivery.
-    let stored: Vec<(String, String)> = sqlx::query_as(
-        "SELECT text_body, html_body FROM outbox WHERE to_email = 'lin@example.org'",
-    )
-    .fetch_all(server.pool())
-    .await
-    .unwrap();
-    assert_eq!(stored.len(), 1);
-    for body in [&stored[0].0, &stored[0].1] {
-        assert!(!body.contains("/invite/"), "{body}");
-        assert!(!has_hex_run(body, 64), "a token-like run in {body}");
+    // What someone with a copy of the database sees after delivery.
+    let stored = stored_text(&server).await;
+    assert!(stored
+        .iter()
+        .any(|row| row.starts_with("lin@example.org\n")));
+    for text in &stored {
+        assert!(!text.contains("/invite/"), "{text}");
+        assert!(!has_hex_run(text, 64), "a token-like run in {text}");
     }
+    assert_no_pending_token(&server, &stored).await;
     // The person got the working link.
     let delivered = sink
         .received()
@@ -68,6 +71,224 @@ async fn a_database_reader_finds_no_working_link(backend: Backend) {
     );
 }
 
+/// Every stored text column of every outbox row, joined per row.
+async fn stored_text(server: &TestApp) -> Vec<String> {
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT to_email, kind, params, subject, text_body, html_body FROM outbox ORDER BY id",
+    )
+    .fetch_all(server.pool())
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(to, kind, params, subject, text, html)| {
+            [Some(to), Some(kind), params, subject, text, html]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect()
+}
+
+/// No run of characters in `stored` is the token of a pending invitation:
+/// every 64-character window of every alphanumeric run (a token is 64 hex
+/// digits) is hashed and looked up among the pending invitations' hashes.
+async fn assert_no_pending_token(server: &TestApp, stored: &[String]) {
+    let hashes: Vec<(String,)> =
+        sqlx::query_as("SELECT token_hash FROM invitations WHERE status = 'pending'")
+            .fetch_all(server.pool())
+            .await
+            .unwrap();
+    let hashes: HashSet<String> = hashes.into_iter().map(|(hash,)| hash).collect();
+    assert!(!hashes.is_empty(), "the test needs pending invitations");
+    for text in stored {
+        for run in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+            for start in 0..=run.len().saturating_sub(64) {
+                let window = &run[start..(start + 64).min(run.len())];
+                assert!(
+                    !hashes.contains(&app::links::server::token_hash(window)),
+                    "a live invitation token in the outbox: {text}"
+                );
+            }
+        }
+    }
+}
+
+/// A 40-row Invites import with emails over SMTP: every row it queues is an
+/// intent (kind, recipient, the invitation it is about, parameters) with no
+/// message and no readable token, before and after delivery; what the
+/// learners receive is rendered from it, with working links.
+async fn an_import_queues_intents_not_messages(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let smtp = [
+        ("MUSTER_SMTP_HOST", "127.0.0.1".to_owned()),
+        ("MUSTER_SMTP_PORT", sink.addr.port().to_string()),
+        ("MUSTER_SMTP_TLS", "none".to_owned()),
+    ];
+    let Some(server) = TestApp::spawn_with(backend, false, &smtp).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
+    let emails: Vec<[String; 1]> = (0..40)
+        .map(|n| [format!("learner{n}@example.org")])
+        .collect();
+    let cells: Vec<Vec<&str>> = emails
+        .iter()
+        .map(|row| row.iter().map(String::as_str).collect())
+        .collect();
+    let cells: Vec<&[&str]> = cells.iter().map(Vec::as_slice).collect();
+    let id = create(
+        &admin,
+        &options("invites", Some(group)),
+        &payload("invites", &["Email"], &cells),
+        KEY_A,
+    )
+    .await
+    .unwrap();
+    wait_finished(&admin, id).await;
+    for moment in ["queued", "delivered"] {
+        let (messages,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM outbox
+             WHERE subject IS NOT NULL OR text_body IS NOT NULL OR html_body IS NOT NULL",
+        )
+        .fetch_one(server.pool())
+        .await
+        .unwrap();
+        assert_eq!(messages, 0, "{moment}: no rendered message in the outbox");
+        // Each invitation's email is about that invitation.
+        let (about,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM outbox o JOIN invitations i
+               ON i.id = o.about_id AND i.last_outbox_id = o.id AND i.email = o.to_email
+             WHERE o.kind = 'invitation' AND o.params IS NOT NULL",
+        )
+        .fetch_one(server.pool())
+        .await
+        .unwrap();
+        assert_eq!(about, 40, "{moment}");
+        let stored = stored_text(&server).await;
+        for text in &stored {
+            assert!(!text.contains("/invite/"), "{moment}: {text}");
+            assert!(!text.contains("Accept the invitation"), "{moment}: {text}");
+        }
+        assert_no_pending_token(&server, &stored).await;
+        if moment == "queued" {
+            eventually("every email delivered and recorded sent", || async {
+                let unsent = server
+                    .count_all("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'")
+                    .await;
+                let all = server.count_all("SELECT COUNT(*) FROM outbox").await;
+                unsent == 0 && sink.received().len() as i64 == all
+            })
+            .await;
+        }
+    }
+    // What a learner received works: its link's token is their invitation's.
+    let delivered = sink
+        .received()
+        .into_iter()
+        .find(|m| m.rcpt_to.iter().any(|r| r.contains("learner7@example.org")))
+        .unwrap();
+    let unfolded = delivered.data.replace("=\r\n", "");
+    let token = link_token(&unfolded, "http://muster.test/invite/");
+    assert_eq!(
+        server
+            .count(
+                "SELECT COUNT(*) FROM invitations WHERE token_hash = $1 AND email = 'learner7@example.org'",
+                app::links::server::token_hash(&token)
+            )
+            .await,
+        1
+    );
+}
+
+/// The email says what the admin sent: a group (and organization) renamed
+/// after the invitation was queued, before it is delivered, keeps the name
+/// it had when queued. The sink is down until after the renames, so the
+/// message is rendered after them.
+async fn an_email_names_the_group_as_it_was_when_queued(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let smtp = [
+        ("MUSTER_SMTP_HOST", "127.0.0.1".to_owned()),
+        ("MUSTER_SMTP_PORT", sink.addr.port().to_string()),
+        ("MUSTER_SMTP_TLS", "none".to_owned()),
+        ("MUSTER_MAIL_RETRY_SECONDS", "1".to_owned()),
+    ];
+    let (addr, inbox) = sink.stop().await;
+    let Some(server) = TestApp::spawn_with(backend, false, &smtp).await else {
+        return;
+    };
+    let (admin, group) = server
+        .admin_with_group("Riverside", "ada@example.org", "Spring Cohort", "Safety")
+        .await;
+    invite(&admin, &group.to_string(), "lin@example.org")
+        .await
+        .unwrap();
+    admin
+        .call::<()>(
+            "groups/update",
+            &[
+                ("id", &group.to_string()),
+                ("name", "Autumn Cohort"),
+                ("description", ""),
+                ("default_expiry_days", "14"),
+                ("trainings", "Safety"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        server
+            .count(
+                "SELECT COUNT(*) FROM learning_groups WHERE name = $1",
+                "Autumn Cohort"
+            )
+            .await,
+        1
+    );
+    let sink = SmtpSink::start_on(addr, inbox).await;
+    eventually("Lin's invitation delivered", || async {
+        sink.received()
+            .iter()
+            .any(|m| m.rcpt_to.iter().any(|r| r.contains("lin@example.org")))
+    })
+    .await;
+    let delivered = sink
+        .received()
+        .into_iter()
+        .find(|m| m.rcpt_to.iter().any(|r| r.contains("lin@example.org")))
+        .unwrap();
+    assert_eq!(
+        delivered.header("Subject").as_deref(),
+        Some("Riverside invites you to join Spring Cohort")
+    );
+    let body = delivered.data.replace("=\r\n", "");
+    assert!(body.contains("Spring Cohort"), "{body}");
+    assert!(!body.contains("Autumn Cohort"), "{body}");
+    // A new invitation says the new name.
+    invite(&admin, &group.to_string(), "max@example.org")
+        .await
+        .unwrap();
+    eventually("Max's invitation delivered", || async {
+        sink.received().iter().any(|m| {
+            m.rcpt_to.iter().any(|r| r.contains("max@example.org"))
+                && m.header("Subject").as_deref()
+                    == Some("Riverside invites you to join Autumn Cohort")
+        })
+    })
+    .await;
+}
+
 on_both_backends! {
     no_live_link_in_the_database => a_database_reader_finds_no_working_link;
+    import_queues_intents => an_import_queues_intents_not_messages;
+    renamed_group_keeps_its_queued_name => an_email_names_the_group_as_it_was_when_queued;
 }

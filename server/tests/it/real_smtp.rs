@@ -28,7 +28,7 @@ use crate::{
     imports::{create, options, payload, wait_finished, KEY_A, KEY_B},
     invitations::{invite, respond},
     join::{open_page, submit},
-    support::{eventually, opened, Backend, Client, TestApp, ADMIN_PASSWORD, PASSWORD},
+    support::{eventually, rendered_at, Backend, Client, TestApp, ADMIN_PASSWORD, PASSWORD},
 };
 
 const VERIFIER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_verifier.py");
@@ -279,7 +279,8 @@ async fn ask_for_reset(server: &TestApp, email: &str) {
     assert_eq!(status, 303);
 }
 
-/// One outbox row as the server meant it: recipient, kind, subject, bodies.
+/// One outbox row as the server meant it: recipient, kind, and the message
+/// its intent renders to (subject, bodies), as the sender renders it at delivery.
 #[derive(Debug)]
 struct Meant {
     to: String,
@@ -290,21 +291,25 @@ struct Meant {
 }
 
 async fn outbox(server: &TestApp) -> Vec<Meant> {
-    let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
-        "SELECT to_email, kind, subject, text_body, html_body FROM outbox ORDER BY id",
-    )
-    .fetch_all(server.pool())
-    .await
-    .unwrap();
-    rows.into_iter()
-        .map(|(to, kind, subject, text, html)| Meant {
+    let rows: Vec<(i64, String, String, Option<String>)> =
+        sqlx::query_as("SELECT id, to_email, kind, text_body FROM outbox ORDER BY id")
+            .fetch_all(server.pool())
+            .await
+            .unwrap();
+    let mut meant = Vec::new();
+    for (id, to, kind, text_body) in rows {
+        // Delivered over SMTP, the row keeps its intent and no message.
+        assert_eq!(text_body, None, "{kind} to {to}");
+        let message = rendered_at(server.pool(), id, &server.state.settings.base_url).await;
+        meant.push(Meant {
             to,
             kind,
-            subject,
-            text: opened(&text),
-            html: opened(&html),
-        })
-        .collect()
+            subject: message.subject,
+            text: message.text,
+            html: message.html,
+        });
+    }
+    meant
 }
 
 /// Waits until every outbox row of `kinds` (and no other) has been

@@ -135,7 +135,7 @@ async fn the_sender_releases_what_it_did_not_send(backend: Backend) {
     let mut config = sink.mail_config();
     // One message a minute: the other two wait for the throttle when stopping is asked for.
     config.per_minute = 1;
-    let sender = Arc::new(Sender::new(db.clone(), config).unwrap());
+    let sender = Arc::new(Sender::new(db.clone(), config, crate::support::BASE_URL).unwrap());
     let (trigger, shutdown) = Shutdown::new();
     let running = tokio::spawn(sender.run(shutdown));
     eventually("the first message arrives", || async {
@@ -181,7 +181,7 @@ async fn deliveries_are_recorded_as_they_happen_and_the_dev_mailbox_is_paced(bac
     queue_invitation_emails(&db, 3).await;
     let mut config = server::mail::MailConfig::dev_mailbox(crate::support::BASE_URL);
     config.per_minute = 1;
-    let sender = Arc::new(Sender::new(db.clone(), config).unwrap());
+    let sender = Arc::new(Sender::new(db.clone(), config, crate::support::BASE_URL).unwrap());
     let (trigger, shutdown) = Shutdown::new();
     let running = tokio::spawn(sender.run(shutdown));
     let sent = || {

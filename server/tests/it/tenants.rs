@@ -493,8 +493,8 @@ async fn usernames_are_per_organization_and_sign_in_to_their_own(backend: Backen
         ("Riverside", "riverside kit password"),
         ("Hillcrest", "hillcrest kit password"),
     ] {
-        let (token_row,): (String,) = sqlx::query_as(
-            "SELECT o.text_body FROM activation_tokens t JOIN outbox o ON o.id = t.outbox_id
+        let (outbox_id,): (i64,) = sqlx::query_as(
+            "SELECT o.id FROM activation_tokens t JOIN outbox o ON o.id = t.outbox_id
              JOIN memberships m ON m.user_id = t.user_id AND m.organization_id = t.organization_id
              JOIN organizations g ON g.id = t.organization_id
              WHERE m.username = 'kitlee' AND g.name = $1",
@@ -503,7 +503,10 @@ async fn usernames_are_per_organization_and_sign_in_to_their_own(backend: Backen
         .fetch_one(server.pool())
         .await
         .unwrap();
-        let token = crate::support::link_token(&crate::support::opened(&token_row), "/activate/");
+        let text = crate::support::rendered(server.pool(), outbox_id)
+            .await
+            .text;
+        let token = crate::support::link_token(&text, "/activate/");
         let (status, _) = server
             .client()
             .post_from_emailed_page(

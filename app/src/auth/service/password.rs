@@ -13,15 +13,18 @@ use crate::{
         server::{new_token, token_hash},
         FormError, TokenState,
     },
-    mail::{self, templates},
-    state::{now, AppState, Settings},
+    mail::{
+        self,
+        server::{MailKind, Params, SealedToken},
+    },
+    state::{now, AppState},
 };
 
 /// How long a reset link works: long enough to reach the mailbox, short
 /// enough that an old email in a mailbox is not a way in.
 pub const RESET_TTL_SECS: i64 = 60 * 60;
 /// The outbox kind of reset emails.
-pub const RESET_KIND: &str = "password_reset";
+pub const RESET_KIND: MailKind = MailKind::PasswordReset;
 
 /// What `/reset-password/{token}` shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,9 +77,9 @@ pub async fn request_reset(
         &[(limits::Key::reset_email(&email), limits_of.reset_email)],
     )
     .await?;
-    let (db, settings) = (state.db.clone(), state.settings.clone());
+    let db = state.db.clone();
     tokio::spawn(async move {
-        if let Err(error) = send_reset(&db, &settings, &email).await {
+        if let Err(error) = send_reset(&db, &email).await {
             tracing::error!(%error, "could not queue a password reset email");
         }
     });
@@ -85,26 +88,30 @@ pub async fn request_reset(
 
 /// Mints a link for the address's account, if it has one, and queues its
 /// email; earlier links of that person stop working.
-async fn send_reset(db: &Db, settings: &Settings, email: &str) -> Result<(), AppError> {
+async fn send_reset(db: &Db, email: &str) -> Result<(), AppError> {
     let Some(person) = store::password::reset_candidate(&db.pool, email).await? else {
         return Ok(());
     };
     let now = now();
     let token = new_token();
     let expires_at = now + RESET_TTL_SECS;
-    let link = format!("{}/reset-password/{token}", settings.base_url);
-    let rendered = templates::password_reset(&templates::PasswordReset {
-        first_name: &person.first_name,
-        expires_at,
-        link: &link,
-    });
+    let email = mail::server::Email {
+        to: email.to_owned(),
+        kind: RESET_KIND,
+        about_id: Some(person.id),
+        params: Params::PasswordReset {
+            first_name: person.first_name.clone(),
+            expires_at,
+            token: SealedToken::seal(&token)?,
+        },
+    };
     let mut tx = db.begin().await?;
     store::password::delete_resets_of(&mut *tx, person.id).await?;
     store::password::insert_reset(&mut *tx, person.id, &token_hash(&token), expires_at, now)
         .await?;
     // No organization: the dev mailbox shows an organization's mail to its
     // admins, and a reset link would hand them the account.
-    mail::server::enqueue(&mut tx, None, &rendered.to(email.to_owned(), RESET_KIND)).await?;
+    mail::server::enqueue(&mut tx, None, &email).await?;
     tx.commit().await?;
     tracing::info!(user_id = person.id, "password reset email queued");
     Ok(())

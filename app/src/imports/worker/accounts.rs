@@ -21,7 +21,7 @@ use crate::{
         store::{self, ImportRowRecord, IN_CHUNK},
         ImportEffect,
     },
-    state::{now, Settings},
+    state::now,
 };
 
 /// How an import may treat the account of a row's address.
@@ -128,7 +128,6 @@ pub(super) async fn add_memberships(
 /// to accept or decline (never a password link for someone else's account).
 pub(super) async fn tell_new_person(
     tx: &mut Tx,
-    settings: &Settings,
     job: &Job,
     standing: Standing,
     user_id: i64,
@@ -138,7 +137,6 @@ pub(super) async fn tell_new_person(
     if standing.owned() {
         activation::service::queue_activation(
             tx,
-            settings,
             job.organization_id,
             user_id,
             email,
@@ -147,6 +145,6 @@ pub(super) async fn tell_new_person(
         )
         .await
     } else {
-        auth::service::queue_added_notice(tx, settings, job.organization_id, email, sender).await
+        auth::service::queue_added_notice(tx, job.organization_id, email, sender).await
     }
 }

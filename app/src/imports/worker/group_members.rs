@@ -9,13 +9,11 @@ use crate::{
     db::{Db, Tx},
     error::AppError,
     imports::{store::ImportRowRecord, ImportRowStatus},
-    state::Settings,
 };
 
 pub(super) async fn run(
     db: &Db,
     tx: &mut Tx,
-    settings: &Settings,
     job: &Job,
     rows: &[ImportRowRecord],
 ) -> Result<Outcomes, AppError> {
@@ -44,7 +42,7 @@ pub(super) async fn run(
     } else {
         " (no email sent)"
     };
-    invites::invite(db, tx, settings, job, rows, requests, |groups| {
+    invites::invite(db, tx, job, rows, requests, |groups| {
         format!("Invited to {}{emailed}.", groups.join(", "))
     })
     .await

@@ -21,7 +21,7 @@ use crate::{
     },
     links::server::{new_token, token_hash},
     mail,
-    state::{now, Settings},
+    state::now,
 };
 
 const DAY: i64 = 86_400;
@@ -73,7 +73,6 @@ pub(super) struct Requests<'a> {
 pub(super) async fn run(
     db: &Db,
     tx: &mut Tx,
-    settings: &Settings,
     job: &Job,
     rows: &[ImportRowRecord],
 ) -> Result<Outcomes, AppError> {
@@ -83,7 +82,7 @@ pub(super) async fn run(
     });
     // One group, as planned: the row's planned action says it all, and not
     // writing a message per row keeps large imports fast.
-    invite(db, tx, settings, job, rows, requests, |_| String::new()).await
+    invite(db, tx, job, rows, requests, |_| String::new()).await
 }
 
 impl<'a> Requests<'a> {
@@ -135,7 +134,6 @@ impl<'a> Requests<'a> {
 pub(super) async fn invite(
     db: &Db,
     tx: &mut Tx,
-    settings: &Settings,
     job: &Job,
     rows: &[ImportRowRecord],
     requests: Requests<'_>,
@@ -234,7 +232,7 @@ pub(super) async fn invite(
             };
             let group = group_names.get(&w.group_id).copied().unwrap_or_default();
             let email = invitation_email(
-                settings,
+                invitation_id,
                 &InvitationEmail {
                     to: w.email,
                     token,
@@ -244,7 +242,7 @@ pub(super) async fn invite(
                     expires_at: w.expires_at,
                     kind: INVITATION_KIND,
                 },
-            );
+            )?;
             invitation_ids.push(invitation_id);
             emails.push(email);
         }

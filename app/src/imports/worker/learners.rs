@@ -15,13 +15,12 @@ use crate::{
         store::{self, ImportRowRecord, IN_CHUNK},
         ImportEffect, ImportRowStatus,
     },
-    state::{now, Settings},
+    state::now,
 };
 
 /// Learners: accounts for new emails, membership in the group and its trainings.
 pub(super) async fn run(
     tx: &mut Tx,
-    settings: &Settings,
     job: &Job,
     rows: &[ImportRowRecord],
 ) -> Result<Outcomes, AppError> {
@@ -64,7 +63,7 @@ pub(super) async fn run(
         };
         let outcome = if standing.is_new_here() {
             if job.send_emails {
-                tell_new_person(tx, settings, job, standing, user_id, email, &sender).await?;
+                tell_new_person(tx, job, standing, user_id, email, &sender).await?;
                 Outcome::new(
                     ImportRowStatus::Success,
                     "Added to the organization and the group; email sent.",

@@ -27,8 +27,11 @@ use crate::{
     db::{Db, Tx},
     error::AppError,
     links::server::new_token,
-    mail::{self, templates},
-    state::{now, AppState, Settings, Shutdown},
+    mail::{
+        self,
+        server::{MailKind, Params},
+    },
+    state::{now, AppState, Shutdown},
 };
 
 #[derive(Debug, Clone)]
@@ -75,11 +78,11 @@ pub async fn run_worker(state: AppState, config: WorkerConfig, mut shutdown: Shu
         undo_first = !undo_first;
         let batch = if undo_first {
             match super::undo::run_batch(&state.db, &config).await {
-                Ok(false) => run_batch(&state.db, &state.settings, &config).await,
+                Ok(false) => run_batch(&state.db, &config).await,
                 other => other,
             }
         } else {
-            match run_batch(&state.db, &state.settings, &config).await {
+            match run_batch(&state.db, &config).await {
                 Ok(false) => super::undo::run_batch(&state.db, &config).await,
                 other => other,
             }
@@ -116,19 +119,15 @@ pub async fn run_worker(state: AppState, config: WorkerConfig, mut shutdown: Shu
 }
 
 /// Runs one batch of one import. Returns whether there was anything to do.
-pub async fn run_batch(
-    db: &Db,
-    settings: &Settings,
-    config: &WorkerConfig,
-) -> Result<bool, AppError> {
+pub async fn run_batch(db: &Db, config: &WorkerConfig) -> Result<bool, AppError> {
     let Some(import_id) = store::claim(db, &config.worker_id, config.lease_secs, now()).await?
     else {
         return Ok(false);
     };
-    match process(db, settings, config, import_id).await {
+    match process(db, config, import_id).await {
         Ok(()) => Ok(true),
         Err(error) => {
-            record_failure(db, settings, config, import_id).await?;
+            record_failure(db, config, import_id).await?;
             Err(error)
         }
     }
@@ -175,12 +174,7 @@ const MAX_FAILURES: i64 = 5;
 
 /// A batch failed (its transaction rolled back): count it, wait a little before
 /// the next attempt, and after [`MAX_FAILURES`] in a row end the import as failed.
-async fn record_failure(
-    db: &Db,
-    settings: &Settings,
-    config: &WorkerConfig,
-    import_id: i64,
-) -> Result<(), AppError> {
+async fn record_failure(db: &Db, config: &WorkerConfig, import_id: i64) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     let failures = store::count_failure(&mut tx, import_id, &config.worker_id).await?;
     tracing::error!(import_id, ?failures, "import batch failed");
@@ -193,7 +187,7 @@ async fn record_failure(
                  were imported; fix and retry the rest.",
             )
             .await?;
-            finish(&mut tx, settings, &job, ImportStatus::Failed).await?;
+            finish(&mut tx, &job, ImportStatus::Failed).await?;
         }
     }
     tx.commit().await?;
@@ -233,35 +227,30 @@ async fn load_job(
 }
 
 /// One batch of a claimed import, in one transaction.
-async fn process(
-    db: &Db,
-    settings: &Settings,
-    config: &WorkerConfig,
-    import_id: i64,
-) -> Result<(), AppError> {
+async fn process(db: &Db, config: &WorkerConfig, import_id: i64) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     let Some(job) = load_job(&mut tx, config, import_id).await? else {
         return Ok(());
     };
     if job.cancel_requested {
-        finish(&mut tx, settings, &job, ImportStatus::Cancelled).await?;
+        finish(&mut tx, &job, ImportStatus::Cancelled).await?;
         tx.commit().await?;
         return Ok(());
     }
     let rows = store::pending_rows(&mut tx, job.id, job.checkpoint, config.batch_size).await?;
     if rows.is_empty() {
         if job.kind == ImportKind::People {
-            people::link(&mut tx, settings, &job).await?;
+            people::link(&mut tx, &job).await?;
         }
         if job.sync {
             sync(db, &mut tx, &job).await?;
         }
         let failed = store::failed_count(&mut tx, job.id).await?;
-        finish(&mut tx, settings, &job, ImportStatus::completed(failed)).await?;
+        finish(&mut tx, &job, ImportStatus::completed(failed)).await?;
         tx.commit().await?;
         return Ok(());
     }
-    let outcomes = execute(db, &mut tx, settings, &job, &rows).await?;
+    let outcomes = execute(db, &mut tx, &job, &rows).await?;
     record(&mut tx, &job, &rows, &outcomes).await?;
     tx.commit().await?;
     Ok(())
@@ -292,18 +281,17 @@ async fn sync(db: &Db, tx: &mut Tx, job: &Job) -> Result<(), AppError> {
 async fn execute(
     db: &Db,
     tx: &mut Tx,
-    settings: &Settings,
     job: &Job,
     rows: &[ImportRowRecord],
 ) -> Result<Outcomes, AppError> {
     match job.kind {
         // Program invitations are invitations whose seats a contract counts.
         ImportKind::Invites | ImportKind::ProgramInvitations => {
-            invites::run(db, tx, settings, job, rows).await
+            invites::run(db, tx, job, rows).await
         }
-        ImportKind::GroupMembers => group_members::run(db, tx, settings, job, rows).await,
-        ImportKind::Learners => learners::run(tx, settings, job, rows).await,
-        ImportKind::People => people::run(tx, settings, job, rows).await,
+        ImportKind::GroupMembers => group_members::run(db, tx, job, rows).await,
+        ImportKind::Learners => learners::run(tx, job, rows).await,
+        ImportKind::People => people::run(tx, job, rows).await,
     }
 }
 
@@ -345,14 +333,8 @@ async fn record(
 }
 
 /// Ends the import and tells the admin who ran it, in the same transaction.
-async fn finish(
-    tx: &mut Tx,
-    settings: &Settings,
-    job: &Job,
-    status: ImportStatus,
-) -> Result<(), AppError> {
+async fn finish(tx: &mut Tx, job: &Job, status: ImportStatus) -> Result<(), AppError> {
     let finished = store::finish(tx, job.id, status, now()).await?;
-    let link = format!("{}/admin/imports/{}", settings.base_url, job.id);
     let kind = match status {
         ImportStatus::Cancelled => format!("{} (cancelled)", job.kind.label()),
         _ => job.kind.label().to_owned(),
@@ -367,28 +349,22 @@ async fn finish(
     } else {
         None
     };
-    let rendered = templates::import_finished(&templates::ImportFinished {
-        organization: &job.organization,
-        kind: &kind,
-        total: finished.total_rows,
-        succeeded: finished.succeeded,
-        skipped: finished.skipped,
-        failed: finished.failed,
-        link: &link,
-        emails,
-    });
-    mail::server::enqueue(
-        tx,
-        Some(job.organization_id),
-        &mail::server::Email {
-            to: finished.admin_email,
-            subject: rendered.subject,
-            text: rendered.text,
-            html: rendered.html,
-            kind: "import_finished",
+    let email = mail::server::Email {
+        to: finished.admin_email,
+        kind: MailKind::ImportFinished,
+        about_id: Some(job.id),
+        params: Params::ImportFinished {
+            organization: job.organization.clone(),
+            kind,
+            import_id: job.id,
+            total: finished.total_rows,
+            succeeded: finished.succeeded,
+            skipped: finished.skipped,
+            failed: finished.failed,
+            emails,
         },
-    )
-    .await?;
+    };
+    mail::server::enqueue(tx, Some(job.organization_id), &email).await?;
     tracing::info!(
         import_id = job.id,
         status = status.as_str(),

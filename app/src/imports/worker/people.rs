@@ -18,13 +18,12 @@ use crate::{
         ImportEffect, ImportRowStatus,
     },
     people::{self, store::PersonStatus, AccountStatus},
-    state::{now, Settings},
+    state::now,
 };
 
 /// People: add new people, update the organization's record of existing ones.
 pub(super) async fn run(
     tx: &mut Tx,
-    settings: &Settings,
     job: &Job,
     rows: &[ImportRowRecord],
 ) -> Result<Outcomes, AppError> {
@@ -50,7 +49,7 @@ pub(super) async fn run(
         };
         if standing.is_new_here() {
             if job.auto_invite {
-                tell_new_person(tx, settings, job, standing, user_id, email, &sender).await?;
+                tell_new_person(tx, job, standing, user_id, email, &sender).await?;
             }
             outcomes.insert(
                 row.position,
@@ -117,7 +116,7 @@ async fn update_record(
 
 /// People imports link students with parents and instructors once every row of
 /// the import exists; username-only students' activation goes to their parents.
-pub(super) async fn link(tx: &mut Tx, settings: &Settings, job: &Job) -> Result<(), AppError> {
+pub(super) async fn link(tx: &mut Tx, job: &Job) -> Result<(), AppError> {
     let now = now();
     let rows = store::linked_rows(tx, job.id).await?;
     let sender = inviter_name(tx, job.organization_id, job.created_by).await?;
@@ -177,7 +176,6 @@ pub(super) async fn link(tx: &mut Tx, settings: &Settings, job: &Job) -> Result<
             {
                 activation::service::queue_activation(
                     tx,
-                    settings,
                     job.organization_id,
                     me,
                     &link.email.to_lowercase(),

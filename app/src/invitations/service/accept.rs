@@ -144,7 +144,6 @@ pub async fn accept(
     store::set_accepted_user(&mut *tx, claimed.id, user_id).await?;
     crate::groups::service::enter_group(
         &mut tx,
-        &state.settings,
         claimed.organization_id,
         claimed.group_id,
         user_id,

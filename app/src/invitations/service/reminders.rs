@@ -16,8 +16,10 @@ use crate::{
     error::AppError,
     invitations::{store, MAX_RESENDS_PER_DAY},
     links::server::{new_token, token_hash},
-    mail::{self, templates},
-    state::Settings,
+    mail::{
+        self,
+        server::{Params, SealedToken},
+    },
 };
 
 /// Reminders per transaction: short enough to keep SQLite's write lock brief.
@@ -32,11 +34,7 @@ pub struct Reminded {
 }
 
 /// Sends every reminder due at `now`, a batch per transaction.
-pub async fn send_due_reminders(
-    db: &Db,
-    settings: &Settings,
-    now: i64,
-) -> Result<Reminded, AppError> {
+pub async fn send_due_reminders(db: &Db, now: i64) -> Result<Reminded, AppError> {
     let mut done = Reminded::default();
     loop {
         let mut tx = db.begin().await?;
@@ -71,14 +69,17 @@ pub async fn send_due_reminders(
             };
             // Only the old link's hash is stored: a reminder needs a new link.
             let token = new_token();
-            let link = format!("{}/invite/{}", settings.base_url, token);
-            let email = templates::invitation_reminder(&templates::InvitationReminder {
-                organization: &group.organization,
-                group: &group.name,
-                expires_at: invitation.expires_at,
-                link: &link,
-            })
-            .to(invitation.email.clone(), REMINDER_KIND);
+            let email = mail::server::Email {
+                to: invitation.email.clone(),
+                kind: REMINDER_KIND,
+                about_id: Some(invitation.id),
+                params: Params::InvitationReminder {
+                    organization: group.organization.clone(),
+                    group: group.name.clone(),
+                    expires_at: invitation.expires_at,
+                    token: SealedToken::seal(&token)?,
+                },
+            };
             let outbox_id = mail::server::enqueue(&mut tx, Some(organization_id), &email).await?;
             store::record_reminder(&mut *tx, invitation.id, &token_hash(&token), outbox_id, now)
                 .await?;

@@ -17,7 +17,7 @@ use crate::{
     error::AppError,
     invitations::{store, InvitationFilter, InvitationStatus, MAX_RESENDS_PER_DAY},
     links::server::{new_token, token_hash},
-    state::{now, Settings},
+    state::now,
 };
 
 /// Why a resend did not happen.
@@ -37,14 +37,9 @@ enum Resent {
 
 /// A new token (the old link dies), a fresh expiry, and the email again;
 /// limited to [`MAX_RESENDS_PER_DAY`] per address.
-pub async fn resend(
-    db: &Db,
-    settings: &Settings,
-    user: &CurrentUser,
-    id: i64,
-) -> Result<(), AppError> {
+pub async fn resend(db: &Db, user: &CurrentUser, id: i64) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
-    match resend_in(&mut tx, settings, user, &user.display_name(), id, now()).await? {
+    match resend_in(&mut tx, user, &user.display_name(), id, now()).await? {
         Resent::Done { email, group } => {
             let entry = AuditEntry::by(user, AuditAction::InvitationsResent)
                 .subject(Subject::Invitation, id, email)
@@ -73,7 +68,6 @@ pub async fn resend(
 
 async fn resend_in(
     tx: &mut Tx,
-    settings: &Settings,
     user: &CurrentUser,
     inviter: &str,
     id: i64,
@@ -126,7 +120,7 @@ async fn resend_in(
         expires_at,
         kind: RESEND_KIND,
     };
-    send_email(tx, settings, organization_id, id, &message).await?;
+    send_email(tx, organization_id, id, &message).await?;
     Ok(Resent::Done {
         email: target.email,
         group: group.name,
@@ -151,19 +145,17 @@ async fn lock_contracts(
 /// Resends each of `ids` that can be resent, a chunk per transaction.
 pub async fn resend_many(
     db: &Db,
-    settings: &Settings,
     user: &CurrentUser,
     ids: &[i64],
 ) -> Result<BulkOutcome, AppError> {
     let unique = bulk::unique_selection(ids, "invitations", TOO_MANY_SELECTED)?;
-    resend_each(db, settings, user, &unique, None).await
+    resend_each(db, user, &unique, None).await
 }
 
 /// Resends `ids` a chunk per transaction; the audit record of them all (for
 /// `filter`'s "all matching", or a selection) goes in the last chunk's.
 async fn resend_each(
     db: &Db,
-    settings: &Settings,
     user: &CurrentUser,
     ids: &[i64],
     filter: Option<&InvitationFilter>,
@@ -176,7 +168,7 @@ async fn resend_each(
         let mut tx = db.begin().await?;
         lock_contracts(&mut tx, user.organization_id, chunk, now).await?;
         for &id in chunk {
-            match resend_in(&mut tx, settings, user, &inviter, id, now).await? {
+            match resend_in(&mut tx, user, &inviter, id, now).await? {
                 Resent::Done { .. } => outcome.done += 1,
                 Resent::RateLimited(_) => outcome.rate_limited += 1,
                 Resent::NotFound
@@ -237,10 +229,9 @@ async fn record_bulk_resend(
 /// Resends every pending or expired invitation matching `filter`.
 pub async fn resend_matching(
     db: &Db,
-    settings: &Settings,
     user: &CurrentUser,
     filter: &InvitationFilter,
 ) -> Result<BulkOutcome, AppError> {
     let ids = store::resendable_matching(&db.pool, user.organization_id, filter, now()).await?;
-    resend_each(db, settings, user, &ids, Some(filter)).await
+    resend_each(db, user, &ids, Some(filter)).await
 }

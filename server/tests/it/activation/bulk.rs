@@ -154,14 +154,14 @@ async fn admins_resend_the_welcome_email_to_active_people(backend: Backend) {
             .await
             .unwrap();
     }
-    let (subject, text): (String, String) = sqlx::query_as(
-        "SELECT subject, text_body FROM outbox WHERE kind = 'welcome_resend' ORDER BY id DESC",
-    )
-    .fetch_one(&server.state.db.pool)
-    .await
-    .unwrap();
-    assert_eq!(subject, "Welcome to Spring Cohort");
-    let text = crate::support::opened(&text);
+    let (id,): (i64,) =
+        sqlx::query_as("SELECT id FROM outbox WHERE kind = 'welcome_resend' ORDER BY id DESC")
+            .fetch_one(&server.state.db.pool)
+            .await
+            .unwrap();
+    let message = crate::support::rendered(&server.state.db.pool, id).await;
+    assert_eq!(message.subject, "Welcome to Spring Cohort");
+    let text = message.text;
     assert!(
         text.contains("Hello Lin") && text.contains("- Safety"),
         "{text}"

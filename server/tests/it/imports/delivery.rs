@@ -103,12 +103,12 @@ async fn each_person_sees_where_their_email_stands(backend: Backend) {
 
     // The import's finished email says where the invitation emails stood at
     // that moment (some may still have been waiting): five in all.
-    let (finished,): (String,) =
-        sqlx::query_as("SELECT text_body FROM outbox WHERE kind = 'import_finished'")
+    let (finished,): (i64,) =
+        sqlx::query_as("SELECT id FROM outbox WHERE kind = 'import_finished'")
             .fetch_one(server.pool())
             .await
             .unwrap();
-    let finished = crate::support::opened(&finished);
+    let finished = crate::support::rendered(server.pool(), finished).await.text;
     let line = finished
         .lines()
         .find(|line| line.starts_with("Emails when it finished: "))

@@ -166,15 +166,19 @@ async fn invites_are_dry_run_confirmed_once_and_run(backend: Backend) {
         .await,
         2
     );
-    let finished: Vec<(String, String)> =
-        sqlx::query_as("SELECT to_email, text_body FROM outbox WHERE kind = 'import_finished'")
+    let finished: Vec<(String, i64)> =
+        sqlx::query_as("SELECT to_email, id FROM outbox WHERE kind = 'import_finished'")
             .fetch_all(&server.state.db.pool)
             .await
             .unwrap();
     assert_eq!(finished.len(), 1);
     assert_eq!(finished[0].0, "ada@example.org");
-    assert!(crate::support::opened(&finished[0].1)
-        .contains(&format!("http://muster.test/admin/imports/{id}")));
+    assert!(
+        crate::support::rendered(&server.state.db.pool, finished[0].1)
+            .await
+            .text
+            .contains(&format!("http://muster.test/admin/imports/{id}"))
+    );
 }
 
 async fn the_same_file_twice_changes_nothing_the_second_time(backend: Backend) {

@@ -84,10 +84,7 @@ async fn drain(server: &TestApp, workers: usize, batch_size: i64) {
                     worker_id: format!("seat-worker-{n}"),
                     ..Default::default()
                 };
-                while run_batch(&state.db, &state.settings, &config)
-                    .await
-                    .unwrap()
-                {}
+                while run_batch(&state.db, &config).await.unwrap() {}
             })
         })
         .collect();

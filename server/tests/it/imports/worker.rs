@@ -24,7 +24,7 @@ async fn two_workers_never_do_a_row_twice(backend: Backend) {
                     ..Default::default()
                 };
                 let mut batches = 0;
-                while app::imports::worker::run_batch(&state.db, &state.settings, &config)
+                while app::imports::worker::run_batch(&state.db, &config)
                     .await
                     .unwrap()
                 {
@@ -108,7 +108,7 @@ async fn a_running_import_stops_after_its_batch(backend: Backend) {
         worker_id: "test-worker".into(),
         ..Default::default()
     };
-    let run = || app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config);
+    let run = || app::imports::worker::run_batch(&server.state.db, &config);
     assert!(run().await.unwrap());
     let running: ImportSummary = admin
         .call("imports/get", &[("id", &id.to_string())])
@@ -173,16 +173,12 @@ async fn repeated_failures_end_the_import_as_failed(backend: Backend) {
         ..Default::default()
     };
     for attempt in 1..=5 {
-        let result =
-            app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config)
-                .await;
+        let result = app::imports::worker::run_batch(&server.state.db, &config).await;
         assert!(result.is_err(), "attempt {attempt} should fail");
     }
-    assert!(
-        !app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config)
-            .await
-            .unwrap()
-    );
+    assert!(!app::imports::worker::run_batch(&server.state.db, &config)
+        .await
+        .unwrap());
     let done: ImportSummary = admin
         .call("imports/get", &[("id", &id.to_string())])
         .await
@@ -220,11 +216,9 @@ async fn a_stopping_worker_releases_its_lease(backend: Backend) {
         ..Default::default()
     };
     let db = &server.state.db;
-    assert!(
-        app::imports::worker::run_batch(db, &server.state.settings, &stopping)
-            .await
-            .unwrap()
-    );
+    assert!(app::imports::worker::run_batch(db, &stopping)
+        .await
+        .unwrap());
     let (trigger, shutdown) = app::state::Shutdown::new();
     trigger.stop();
     app::imports::worker::run_worker(server.state.clone(), stopping, shutdown).await;
@@ -242,11 +236,7 @@ async fn a_stopping_worker_releases_its_lease(backend: Backend) {
         worker_id: "other-worker".into(),
         ..Default::default()
     };
-    assert!(
-        app::imports::worker::run_batch(db, &server.state.settings, &other)
-            .await
-            .unwrap()
-    );
+    assert!(app::imports::worker::run_batch(db, &other).await.unwrap());
     let resumed: ImportSummary = admin
         .call("imports/get", &[("id", &id.to_string())])
         .await
@@ -283,7 +273,7 @@ async fn a_small_import_does_not_wait_for_a_large_one(backend: Backend) {
         worker_id: "the-only-worker".into(),
         ..Default::default()
     };
-    let run = || app::imports::worker::run_batch(&server.state.db, &server.state.settings, &config);
+    let run = || app::imports::worker::run_batch(&server.state.db, &config);
     assert!(run().await.unwrap());
     assert!(run().await.unwrap());
 

@@ -226,15 +226,19 @@ async fn the_schedule_reminds_each_step_once_and_is_off_by_default(backend: Back
         reminded.last_sent_at.map(|sent| sent + 4 * DAY),
         "the second step is 7 days after sending: 4 after the first reminder"
     );
-    let (subject, text): (String, String) = sqlx::query_as(
-        "SELECT subject, text_body FROM outbox WHERE kind = 'invitation_reminder' AND to_email = $1",
+    let (id,): (i64,) = sqlx::query_as(
+        "SELECT id FROM outbox WHERE kind = 'invitation_reminder' AND to_email = $1",
     )
     .bind("max@example.org")
     .fetch_one(server.pool())
     .await
     .unwrap();
-    assert_eq!(subject, "Reminder: Riverside invites you to join Autumn");
-    assert!(crate::support::opened(&text).contains("This is a reminder"));
+    let reminder = crate::support::rendered(server.pool(), id).await;
+    assert_eq!(
+        reminder.subject,
+        "Reminder: Riverside invites you to join Autumn"
+    );
+    assert!(reminder.text.contains("This is a reminder"));
     let new_token = token_for(&server, "max@example.org").await;
     assert_ne!(new_token, old_token);
     assert!(matches!(

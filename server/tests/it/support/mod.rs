@@ -45,10 +45,38 @@ pub fn install_secret_key() {
     app::mail::seal::install(app::mail::seal::parse_key(SECRET_KEY).unwrap()).unwrap();
 }
 
-/// An outbox body as text.
-pub fn opened(body: &str) -> String {
+/// An outbox row's message as the sender delivers it: rendered from its
+/// intent with the tests' key and base URL, or as stored for a row queued
+/// before intents.
+pub async fn rendered(pool: &sqlx::AnyPool, id: i64) -> app::mail::templates::Rendered {
+    rendered_at(pool, id, BASE_URL).await
+}
+
+/// [`rendered`] for a server at its own base URL.
+pub async fn rendered_at(
+    pool: &sqlx::AnyPool,
+    id: i64,
+    base_url: &str,
+) -> app::mail::templates::Rendered {
     install_secret_key();
-    app::mail::seal::open(body).expect("a body sealed with the tests' key")
+    type Row = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let (params, subject, text, html): Row =
+        sqlx::query_as("SELECT params, subject, text_body, html_body FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    app::mail::intent::render_stored(
+        params.as_deref(),
+        (subject.as_deref(), text.as_deref(), html.as_deref()),
+        base_url,
+    )
+    .expect("an outbox row the sender can render")
 }
 
 /// The real `muster` binary on `database_url`, and the base URL it serves

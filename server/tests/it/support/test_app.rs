@@ -178,20 +178,19 @@ impl TestApp {
     /// The token of the `link` (e.g. `/invite/`) in the newest email to `email`
     /// whose kind is `LIKE kind`, read from the outbox.
     pub async fn emailed_token(&self, email: &str, kind: &str, link: &str) -> String {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT text_body FROM outbox WHERE to_email = $1 AND kind LIKE $2 ORDER BY id DESC",
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM outbox WHERE to_email = $1 AND kind LIKE $2 ORDER BY id DESC",
         )
         .bind(email)
         .bind(kind)
         .fetch_all(self.pool())
         .await
         .unwrap();
-        let text = &super::opened(
-            &rows
-                .first()
-                .unwrap_or_else(|| panic!("an email of kind {kind} to {email}"))
-                .0,
-        );
+        let id = rows
+            .first()
+            .unwrap_or_else(|| panic!("an email of kind {kind} to {email}"))
+            .0;
+        let text = &super::rendered(self.pool(), id).await.text;
         assert!(text.contains(&format!("{BASE_URL}{link}")), "{text}");
         link_token(text, link)
     }
