@@ -26,7 +26,7 @@ pub struct Config {
     /// How often this process looks for due invitation reminders
     /// (`MUSTER_REMINDER_SWEEP_SECONDS`).
     pub reminder_sweep: std::time::Duration,
-    /// Seals email bodies in the outbox (see `app::mail::seal`).
+    /// Seals links' tokens in outbox intents and the dev mailbox's bodies (see `app::mail::seal`).
     pub secret_key: [u8; 32],
 }
 

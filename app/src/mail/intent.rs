@@ -46,7 +46,9 @@ impl MailKind {
             MailKind::Activation | MailKind::ActivationResend => "activation_tokens",
             MailKind::ImportFinished => "imports",
             MailKind::JoinVerify => "join_requests",
-            MailKind::JoinAccountExists | MailKind::Welcome | MailKind::WelcomeResend => "groups",
+            MailKind::JoinAccountExists | MailKind::Welcome | MailKind::WelcomeResend => {
+                "learning_groups"
+            }
             MailKind::AddedNotice => "organizations",
             MailKind::PasswordReset | MailKind::ConfirmEmail => "users",
         }

@@ -1,9 +1,10 @@
-//! An email's bodies carry live links (an invitation, an activation, a join
-//! confirmation, a password reset). In the outbox they are sealed with a key
+//! An email carries a live link (an invitation, an activation, a join
+//! confirmation, a password reset). In the outbox its token (in an intent's
+//! parameters) and the bodies the dev mailbox keeps are sealed with a key
 //! that is not in the database (`MUSTER_SECRET_KEY`, or a key file beside
 //! the SQLite file), so a backup, a replica or a support query cannot read a
-//! link that still works. The sender opens them when it delivers; the dev
-//! mailbox opens them to show them.
+//! link that still works. The sender opens the token when it renders the
+//! message; the dev mailbox opens its bodies to show them.
 
 use std::sync::OnceLock;
 

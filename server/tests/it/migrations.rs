@@ -156,7 +156,6 @@ async fn people_move_onto_their_organizations_records(backend: Backend) {
     assert_eq!(id, 4);
 }
 
-
 /// The version that turns outbox rows into intents.
 const OUTBOX_INTENTS: i64 = 20261130000017;
 

@@ -292,3 +292,117 @@ on_both_backends! {
     import_queues_intents => an_import_queues_intents_not_messages;
     renamed_group_keeps_its_queued_name => an_email_names_the_group_as_it_was_when_queued;
 }
+
+/// Measures what an emails-on Invites import of 1,000 rows writes into the
+/// outbox per row: the intent as stored now, against the rendered message
+/// with sealed bodies that the same emails were stored as before intents
+/// (the same messages, rendered and sealed here as the old code did).
+async fn outbox_bytes(backend: Backend) {
+    const ROWS: usize = 1_000;
+    let sink = SmtpSink::start().await;
+    let smtp = [
+        ("MUSTER_SMTP_HOST", "127.0.0.1".to_owned()),
+        ("MUSTER_SMTP_PORT", sink.addr.port().to_string()),
+        ("MUSTER_SMTP_TLS", "none".to_owned()),
+    ];
+    let Some(server) = TestApp::spawn_with(backend, false, &smtp).await else {
+        return;
+    };
+    let (admin, group) = server
+        .admin_with_group("Riverside", "ada@example.org", "Spring Cohort", "Safety")
+        .await;
+    let emails: Vec<String> = (0..ROWS)
+        .map(|i| format!("person{i}@bench.example"))
+        .collect();
+    let id = admin
+        .start_invites_import(group, &emails, true, "bytes-000000000000000000001")
+        .await;
+    wait_finished(&admin, id).await;
+    type Row = (
+        i64,
+        String,
+        String,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, to_email, kind, about_id, params, subject, text_body, html_body
+         FROM outbox WHERE kind = 'invitation' ORDER BY id",
+    )
+    .fetch_all(server.pool())
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), ROWS);
+    let (mut now, mut before, mut params) = (0usize, 0usize, 0usize);
+    let mut old_shape = Vec::new();
+    for (id, to, kind, about, stored_params, subject, text, html) in &rows {
+        let length = |value: &Option<String>| value.as_ref().map_or(0, String::len);
+        now += to.len()
+            + kind.len()
+            + about.map_or(0, |_| 8)
+            + length(stored_params)
+            + length(subject)
+            + length(text)
+            + length(html);
+        params += length(stored_params);
+        let message = crate::support::rendered(server.pool(), *id).await;
+        let sealed_text = app::mail::seal::seal(&message.text).unwrap();
+        let sealed_html = app::mail::seal::seal(&message.html).unwrap();
+        before +=
+            to.len() + kind.len() + message.subject.len() + sealed_text.len() + sealed_html.len();
+        old_shape.push((to.clone(), message.subject, sealed_text, sealed_html));
+    }
+    println!(
+        "{backend:?}: outbox bytes per invitation email, {ROWS}-row import: \
+         before (rendered, sealed bodies) {:.0}, now (intent) {:.0} (params {:.0})",
+        before as f64 / ROWS as f64,
+        now as f64 / ROWS as f64,
+        params as f64 / ROWS as f64,
+    );
+    if backend == Backend::Postgres {
+        // The stored row as PostgreSQL sizes it (after its own compression).
+        sqlx::query("CREATE TABLE outbox_before AS SELECT * FROM outbox WHERE false")
+            .execute(server.pool())
+            .await
+            .unwrap();
+        for (to, subject, text, html) in &old_shape {
+            sqlx::query(
+                "INSERT INTO outbox_before (id, organization_id, to_email, subject, text_body, html_body,
+                                            kind, status, attempts, next_attempt_at, delivered_to_dev_mailbox, created_at)
+                 VALUES (0, 1, $1, $2, $3, $4, 'invitation', 'queued', 0, 0, 0, 0)",
+            )
+            .bind(to)
+            .bind(subject)
+            .bind(text)
+            .bind(html)
+            .execute(server.pool())
+            .await
+            .unwrap();
+        }
+        let mut sizes = Vec::new();
+        for table in ["outbox_before", "outbox"] {
+            let (size,): (f64,) = sqlx::query_as(&format!(
+                "SELECT AVG(pg_column_size(t.*))::float8 FROM {table} t WHERE kind = 'invitation'"
+            ))
+            .fetch_one(server.pool())
+            .await
+            .unwrap();
+            sizes.push(size);
+        }
+        println!(
+            "Postgres: pg_column_size of an invitation's outbox row: before {:.0}, now {:.0}",
+            sizes[0], sizes[1]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement: run with --ignored --nocapture"]
+async fn outbox_bytes_per_email() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        outbox_bytes(backend).await;
+    }
+}
