@@ -35,6 +35,10 @@ SELECT id, organization_id, to_email, kind, subject, text_body, html_body,
        status, attempts, next_attempt_at, last_error, message_id,
        locked_until, lease_owner, delivered_to_dev_mailbox, created_at, sent_at
 FROM outbox;
+-- Ids never repeat (an invitation points at its latest message by id): the
+-- new table continues the old one's sequence, past rows already deleted.
+DELETE FROM sqlite_sequence WHERE name = 'outbox_intents';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_intents', seq FROM sqlite_sequence WHERE name = 'outbox';
 DROP TABLE outbox;
 ALTER TABLE outbox_intents RENAME TO outbox;
 CREATE INDEX outbox_due ON outbox(status, next_attempt_at, id);

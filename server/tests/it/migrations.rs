@@ -193,12 +193,14 @@ async fn messages_queued_before_intents_are_still_delivered(backend: Backend) {
         .execute(&pool)
         .await
         .unwrap();
-    // As the old code wrote them: one delivered long ago, one still queued.
+    // As the old code wrote them: one delivered long ago, one still queued,
+    // and one already gone (its id must not come back).
     let text = "Hello,\n\nAccept the invitation here:\nhttp://muster.test/invite/0123456789abcdef0123456789abcdef\n";
     let html = "<p>Accept: <a href=\"http://muster.test/invite/0123456789abcdef0123456789abcdef\">link</a></p>";
     for (id, to, status) in [
         (1, "old@example.org", "sent"),
         (2, "lin@example.org", "queued"),
+        (3, "gone@example.org", "sent"),
     ] {
         sqlx::query(
             "INSERT INTO outbox (id, organization_id, to_email, subject, text_body, html_body, kind,
@@ -215,11 +217,15 @@ async fn messages_queued_before_intents_are_still_delivered(backend: Backend) {
         .unwrap();
     }
     if backend == Backend::Postgres {
-        sqlx::query("SELECT setval(pg_get_serial_sequence('outbox', 'id'), 2)")
+        sqlx::query("SELECT setval(pg_get_serial_sequence('outbox', 'id'), 3)")
             .execute(&pool)
             .await
             .unwrap();
     }
+    sqlx::query("DELETE FROM outbox WHERE id = 3")
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
 
     let db = app::db::Db::connect(&url)
@@ -247,7 +253,7 @@ async fn messages_queued_before_intents_are_still_delivered(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(status, "sent");
-    // A new row is an intent, after the old ones.
+    // A new row is an intent, after the old ones (the deleted one's id included).
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO outbox (organization_id, to_email, kind, params, status, attempts, next_attempt_at, created_at)
          VALUES (1, 'max@example.org', 'welcome', '{}', 'queued', 0, 0, 2) RETURNING id",
@@ -255,7 +261,7 @@ async fn messages_queued_before_intents_are_still_delivered(backend: Backend) {
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    assert_eq!(id, 3);
+    assert_eq!(id, 4);
     // A row with neither an intent nor a message could never be delivered.
     assert!(sqlx::query(
         "INSERT INTO outbox (organization_id, to_email, kind, status, attempts, next_attempt_at, created_at)
