@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { callServer, expectNoSeriousA11yViolations, signInAdmin } from "./support";
+import { callServer, expectNoSeriousA11yViolations, hydrated, signInAdmin } from "./support";
 
 // Undoing an import from its page: the dry run in words first, then the
 // undo, its progress and its outcome in the import's history.
@@ -55,6 +55,7 @@ test("undo: the dry run says what it reverses, then the undo runs with progress 
   await expect(page.locator(".progress-panel[data-ready=true]")).toBeAttached();
 
   // The dialog opens from the keyboard and says what the undo would do.
+  await hydrated(page);
   const open = page.getByText("Undo this import…");
   await open.focus();
   await page.keyboard.press("Enter");

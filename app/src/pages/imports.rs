@@ -472,33 +472,42 @@ fn UndoPanel(
     if !can_undo {
         return ().into_any();
     }
-    let plan = Resource::new(move || id, undo_dry_run);
+    // The dry run is asked for when the admin opens "Undo this import…", in
+    // the browser: a resource created inside the import's resolved Suspend
+    // and streamed inside <details> broke the hydration of the whole page
+    // (seen in the end-to-end runs), and a closed panel needs no counts.
+    let opened = RwSignal::new(false);
     view! {
         <section aria-labelledby="undo-title" class="undo-panel">
             <h2 id="undo-title">"Undo"</h2>
-            <details class="confirm">
+            <details class="confirm" on:toggle=move |_| opened.set(true)>
                 <summary class="button secondary">"Undo this import…"</summary>
-                <Suspense fallback=|| view! { <p class="loading">"Counting what it would undo…"</p> }>
-                    {move || Suspend::new(async move {
-                        match plan.await {
-                            Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                            Ok(plan) => {
-                                let empty = plan.is_empty();
-                                view! {
-                                    <p id="undo-dry-run">{plan.sentence()}</p>
-                                    {(!empty).then(|| view! {
-                                        <ActionForm action=undo>
-                                            <input type="hidden" name="id" value=id />
-                                            <button type="submit" class="danger" aria-describedby="undo-dry-run">
-                                                "Undo"
-                                            </button>
-                                        </ActionForm>
-                                    })}
-                                }.into_any()
-                            }
-                        }
-                    })}
-                </Suspense>
+                {move || opened.get().then(|| {
+                    let plan = LocalResource::new(move || undo_dry_run(id));
+                    view! {
+                        <Suspense fallback=|| view! { <p class="loading">"Counting what it would undo…"</p> }>
+                            {move || Suspend::new(async move {
+                                match plan.await {
+                                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                                    Ok(plan) => {
+                                        let empty = plan.is_empty();
+                                        view! {
+                                            <p id="undo-dry-run">{plan.sentence()}</p>
+                                            {(!empty).then(|| view! {
+                                                <ActionForm action=undo>
+                                                    <input type="hidden" name="id" value=id />
+                                                    <button type="submit" class="danger" aria-describedby="undo-dry-run">
+                                                        "Undo"
+                                                    </button>
+                                                </ActionForm>
+                                            })}
+                                        }.into_any()
+                                    }
+                                }
+                            })}
+                        </Suspense>
+                    }
+                })}
             </details>
             {action_error(undo.value())}
         </section>
