@@ -60,6 +60,16 @@ fn html_page(title: &str, body: &str) -> String {
     )
 }
 
+/// The call to action every emailed link gets: a button, and the address
+/// itself for clients that do not show buttons. `link` is escaped here.
+fn link_button(label: &str, link: &str) -> String {
+    let link = escape_html(link);
+    format!(
+        "<p><a href=\"{link}\" style=\"display:inline-block;padding:0.6em 1.2em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px\">{label}</a></p>\
+         <p>Or paste this link into your browser: <a href=\"{link}\">{link}</a></p>"
+    )
+}
+
 pub struct Invitation<'a> {
     pub organization: &'a str,
     pub group: &'a str,
@@ -83,13 +93,12 @@ pub fn invitation(i: &Invitation<'_>) -> Rendered {
     );
     let body = format!(
         "<p>Hello,</p><p>{inviter} has invited you to join <strong>{group}</strong> at {org} on Muster.</p>\
-         <p><a href=\"{link}\" style=\"display:inline-block;padding:0.6em 1.2em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px\">Accept the invitation</a></p>\
-         <p>Or paste this link into your browser: <a href=\"{link}\">{link}</a></p>\
+         {button}\
          <p>The link works until {expires} (UTC) and only once. If you did not expect this email, you can ignore it.</p>",
         inviter = escape_html(i.inviter),
         group = escape_html(i.group),
         org = escape_html(i.organization),
-        link = escape_html(i.link),
+        button = link_button("Accept the invitation", i.link),
     );
     Rendered {
         html: html_page(&subject, &body),
@@ -126,13 +135,12 @@ pub fn invitation_reminder(r: &InvitationReminder<'_>) -> Rendered {
     let body = format!(
         "<p>Hello,</p><p>This is a reminder: you are invited to join <strong>{group}</strong> at {org} on Muster, \
          and the invitation is still waiting for you.</p>\
-         <p><a href=\"{link}\" style=\"display:inline-block;padding:0.6em 1.2em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px\">Accept the invitation</a></p>\
-         <p>Or paste this link into your browser: <a href=\"{link}\">{link}</a></p>\
+         {button}\
          <p>This link replaces the one in earlier emails. It works until {expires} (UTC) and only once. \
          If you did not expect this email, you can ignore it.</p>",
         group = escape_html(r.group),
         org = escape_html(r.organization),
-        link = escape_html(r.link),
+        button = link_button("Accept the invitation", r.link),
     );
     Rendered {
         html: html_page(&subject, &body),
@@ -228,14 +236,13 @@ pub fn account_provisioned(a: &AccountProvisioned<'_>) -> Rendered {
     );
     let body = format!(
         "<p>{greeting}</p><p>{sent_by} at <strong>{org}</strong> has created a Muster account for you.</p>\
-         <p><a href=\"{link}\" style=\"display:inline-block;padding:0.6em 1.2em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px\">Set your password</a></p>\
-         <p>Or paste this link into your browser: <a href=\"{link}\">{link}</a></p>\
+         {button}\
          <p>The link works until {expires} (UTC) and only once. If it has expired, ask your administrator to send a new one. \
          If you did not expect this email, you can ignore it.</p>",
         greeting = escape_html(&greeting),
         sent_by = escape_html(a.sent_by),
         org = escape_html(a.organization),
-        link = escape_html(a.link),
+        button = link_button("Set your password", a.link),
     );
     Rendered {
         html: html_page(&subject, &body),
@@ -344,12 +351,11 @@ pub fn verify_join_email(v: &VerifyJoinEmail<'_>) -> Rendered {
     );
     let body = format!(
         "<p>Hello,</p><p>Someone (we hope you) signed up with this address to join <strong>{group}</strong> at {org} on Muster.</p>\
-         <p><a href=\"{link}\" style=\"display:inline-block;padding:0.6em 1.2em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px\">Confirm your email and choose a password</a></p>\
-         <p>Or paste this link into your browser: <a href=\"{link}\">{link}</a></p>\
+         {button}\
          <p>The link works until {expires} (UTC) and only once. If you did not sign up, ignore this email: no account is created.</p>",
         group = escape_html(v.group),
         org = escape_html(v.organization),
-        link = escape_html(v.link),
+        button = link_button("Confirm your email and choose a password", v.link),
     );
     Rendered {
         html: html_page(&subject, &body),
@@ -455,12 +461,11 @@ pub fn password_reset(r: &PasswordReset<'_>) -> Rendered {
     );
     let body = format!(
         "<p>{greeting}</p><p>Someone asked to reset the password of the Muster account for this address.</p>\
-         <p><a href=\"{link}\" style=\"display:inline-block;padding:0.6em 1.2em;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:4px\">Choose a new password</a></p>\
-         <p>Or paste this link into your browser: <a href=\"{link}\">{link}</a></p>\
+         {button}\
          <p>The link works until {until} (UTC), and only once. If you did not ask for this, ignore this email: \
          your password stays as it is.</p>",
         greeting = escape_html(&greeting),
-        link = escape_html(r.link),
+        button = link_button("Choose a new password", r.link),
     );
     Rendered {
         html: html_page(&subject, &body),
