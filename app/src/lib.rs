@@ -1,6 +1,7 @@
 //! Components, pages and server functions shared by the browser and the server.
 
 pub mod activation;
+pub mod api_tokens;
 #[cfg(feature = "ssr")]
 pub mod assets;
 pub mod audit;
@@ -156,6 +157,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("imports/:id") view=ImportPage ssr=SsrMode::Async />
                     <Route path=path!("join") view=pages::join_settings::JoinSettingsPage />
                     <Route path=path!("settings/activity") view=pages::activity::ActivityPage />
+                    <Route path=path!("settings/api") view=pages::api_tokens::ApiTokensPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -245,6 +245,10 @@ fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> 
             ],
             defaults.join_organization,
         )?,
+        api_token: limit(
+            ["MUSTER_API_TOKEN_BURST", "MUSTER_API_TOKEN_REFILL_SECONDS"],
+            defaults.api_token,
+        )?,
     })
 }
 

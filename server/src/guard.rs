@@ -18,13 +18,15 @@ pub const SMALL_BODY_LIMIT: usize = 64 * 1024;
 /// Uploads and previews: the engine's 50 MB file limit plus room for the form.
 pub const IMPORT_BODY_LIMIT: usize = 60 * 1024 * 1024;
 
-/// The routes that carry a whole import: the no-JavaScript upload, and the
+/// The routes that carry a whole import: the no-JavaScript upload, the
 /// wizard's dry run and confirm, which send every row as JSON (100k rows are
-/// about 10 MB).
-const IMPORT_ROUTES: [&str; 3] = [
+/// about 10 MB), and the API's.
+const IMPORT_ROUTES: [&str; 5] = [
     "/admin/imports/upload",
     "/api/imports/dry_run",
     "/api/imports/create",
+    "/api/v1/imports",
+    "/api/v1/imports/dry-run",
 ];
 
 pub fn body_limit_for(path: &str) -> usize {

@@ -3,6 +3,7 @@
 //! (the outbox sender, the import workers), started and stopped from one place
 //! so tests run exactly what production runs.
 
+pub mod api;
 mod client_addr;
 mod config;
 mod csrf;
@@ -172,6 +173,9 @@ pub fn router(state: AppState) -> Router {
             state.settings.clone(),
             csrf::same_origin_only,
         ))
+        // After the same-origin check, which is for cookies: the API reads
+        // no cookie, only its bearer token.
+        .nest("/api/v1", api::router())
         .layer(axum::middleware::from_fn(guard::limit_body))
         // Pages and server function answers in brotli or gzip, as the
         // browser accepts. Not the built bundle: compressing 25 MB of debug

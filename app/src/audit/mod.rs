@@ -78,6 +78,8 @@ crate::text_enum::text_enum! {
         /// A sync that tripped the mass-change guard was approved to run.
         ImportApproved = "import_approved",
         SyncGuardChanged = "sync_guard_changed",
+        ApiTokenCreated = "api_token_created",
+        ApiTokenRevoked = "api_token_revoked",
     }
 }
 
@@ -103,6 +105,8 @@ impl AuditAction {
             AuditAction::MappingForgotten => "Column mapping forgotten",
             AuditAction::ImportApproved => "Sync approved",
             AuditAction::SyncGuardChanged => "Sync guard changed",
+            AuditAction::ApiTokenCreated => "API token created",
+            AuditAction::ApiTokenRevoked => "API token revoked",
         }
     }
 }
@@ -117,6 +121,7 @@ crate::text_enum::text_enum! {
         Contract = "contract",
         Person = "person",
         JoinPage = "join_page",
+        ApiToken = "api_token",
     }
 }
 
@@ -130,6 +135,7 @@ impl Subject {
             Subject::Contract => "Contract",
             Subject::Person => "Person",
             Subject::JoinPage => "Join page",
+            Subject::ApiToken => "API token",
         }
     }
 
@@ -139,6 +145,7 @@ impl Subject {
             (Subject::Import, Some(id)) => Some(format!("/admin/imports/{id}")),
             (Subject::Group, Some(id)) => Some(format!("/admin/groups/{id}")),
             (Subject::JoinPage, _) => Some("/admin/join".to_owned()),
+            (Subject::ApiToken, _) => Some("/admin/settings/api".to_owned()),
             _ => None,
         }
     }

@@ -28,7 +28,10 @@ impl Actor {
     pub fn admin(user: &CurrentUser) -> Actor {
         Actor {
             user_id: Some(user.user_id),
-            name: user.display_name(),
+            name: match &user.via_token {
+                Some(token) => format!("{} (API token “{token}”)", user.display_name()),
+                None => user.display_name(),
+            },
             email: user.email.clone(),
         }
     }

@@ -122,6 +122,10 @@ pub struct CurrentUser {
     pub first_name: String,
     pub last_name: String,
     pub role: Role,
+    /// The API token's name when the request came through `/api/v1` or
+    /// `/scim/v2` with a token that acts as this admin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via_token: Option<String>,
 }
 
 impl CurrentUser {

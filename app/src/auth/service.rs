@@ -408,6 +408,7 @@ pub async fn user_for_token(
             first_name: row.first_name,
             last_name: row.last_name,
             role: row.role.parse().ok()?,
+            via_token: None,
         })
     }))
 }

@@ -40,6 +40,8 @@ pub struct Limits {
     pub join_client: Limit,
     /// Join page submissions per organization, whoever submits.
     pub join_organization: Limit,
+    /// Requests with one API token, to `/api/v1` and `/scim/v2`.
+    pub api_token: Limit,
 }
 
 impl Default for Limits {
@@ -55,6 +57,9 @@ impl Default for Limits {
             reset_email: Limit::new(3, 20 * 60),
             join_client: Limit::new(10, 60),
             join_organization: Limit::new(100, 6),
+            // A nightly sync pages through a large roster in a burst; a
+            // runaway script settles at one request a second.
+            api_token: Limit::new(600, 1),
         }
     }
 }

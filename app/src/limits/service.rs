@@ -49,6 +49,11 @@ impl Key {
         Key::of(&["reset_email", &email.trim().to_lowercase()])
     }
 
+    /// Requests made with one API token.
+    pub fn api_token(token_id: i64) -> Key {
+        Key::of(&["api_token", &token_id.to_string()])
+    }
+
     /// Join page submissions to one organization, by whatever slug spelling.
     pub fn join_organization(organization_id: i64) -> Key {
         Key::of(&["join_organization", &organization_id.to_string()])

@@ -18,6 +18,10 @@ pub fn AdminShell() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                // Both awaited here, not read with .get() below: a resource
+                // read inside a resolved Suspend can leave the streamed
+                // response waiting on it (leptos #4578).
+                let show_dev_mailbox = matches!(dev_mailbox.await, Ok(true));
                 match bootstrap.await {
                     Err(error) => view! { <main class="narrow"><ErrorMessage error /></main> }.into_any(),
                     Ok(boot) => match boot.user {
@@ -37,6 +41,7 @@ pub fn AdminShell() -> impl IntoView {
                                     <A href="/admin/invitations">"Invitations"</A>
                                     <A href="/admin/join">"Join page"</A>
                                     <A href="/admin/settings/activity">"Activity"</A>
+                                    <A href="/admin/settings/api">"API"</A>
                                 </nav>
                                 <span class="who">{format!("{} {}", user.first_name, user.last_name)}</span>
                                 <a class="link" href="/account/password">"Change password"</a>
@@ -47,7 +52,7 @@ pub fn AdminShell() -> impl IntoView {
                                     <button type="submit" class="link">"Sign out of all devices"</button>
                                 </ActionForm>
                             </header>
-                            {move || matches!(dev_mailbox.get(), Some(Ok(true))).then(|| view! {
+                            {show_dev_mailbox.then(|| view! {
                                 <p class="banner" role="note">
                                     "Emails are not leaving this machine. They are in the "
                                     <a href="/dev/mailbox" rel="external">"dev mailbox"</a>"."

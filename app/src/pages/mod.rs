@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod activity;
+pub mod api_tokens;
 pub mod admin_shell;
 pub mod contracts;
 pub mod group_detail;

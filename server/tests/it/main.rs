@@ -27,6 +27,7 @@ mod outbox;
 mod pages;
 mod passwords;
 mod real_smtp;
+mod rest_api;
 mod schema_parity;
 mod sessions;
 mod shutdown;

@@ -100,6 +100,9 @@ const CASES: &[(&str, Case)] = &[
     ("join/verification", Case::NoForeignInput(Caller::Public, "the 256-bit token in an emailed link is the capability; it names no organization's id")),
     ("people/list", Case::Attack(Caller::Admin)),
     ("people/resend_welcome", Case::Attack(Caller::Admin)),
+    ("api_tokens/list", Case::Attack(Caller::Admin)),
+    ("api_tokens/create", Case::NoForeignInput(Caller::Admin, "creates a token in the caller's own organization; takes no id")),
+    ("api_tokens/revoke", Case::Attack(Caller::Admin)),
 ];
 
 /// The registered server functions, as their endpoints under `/api/`.
@@ -167,6 +170,8 @@ struct Ids {
     b_group: i64,
     /// The column mapping A's Learners import remembered.
     mapping: i64,
+    /// A's API token.
+    api_token: i64,
 }
 
 /// The header row of A's Learners import, whose third column A mapped by hand.
@@ -470,6 +475,8 @@ fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
             "null",
         )],
         "mappings/forget" => vec![refused(id(a.mapping))],
+        "api_tokens/list" => vec![no_leak(form(&[]))],
+        "api_tokens/revoke" => vec![refused(id(a.api_token))],
         "groups/set_reminders" => vec![refused(form(&[
             ("id", a.group.to_string()),
             ("reminder_days", "1".into()),
@@ -719,6 +726,15 @@ async fn build(backend: Backend) -> Option<World> {
     let provisioned = person_id(&a, "ann@riverside.example").await;
     let active = person_id(&a, "lin@riverside.example").await;
 
+    let api_token = a
+        .call::<app::api_tokens::CreatedToken>(
+            "api_tokens/create",
+            &[("name", "Riverside SIS"), ("scope", "full")],
+        )
+        .await
+        .unwrap()
+        .id;
+
     let (b, b_group) = server
         .admin_with_group(
             "Hillside College",
@@ -755,6 +771,7 @@ async fn build(backend: Backend) -> Option<World> {
             admin: a_user.user_id,
             b_group,
             mapping,
+            api_token,
         },
     })
 }
@@ -797,6 +814,7 @@ async fn a_snapshot(world: &World) -> Vec<(String, String)> {
             vec![("search", String::new()), ("page", "1".into())],
         ),
         ("join/settings", vec![]),
+        ("api_tokens/list", vec![]),
         (
             "audit/list",
             vec![
@@ -835,6 +853,7 @@ async fn a_snapshot(world: &World) -> Vec<(String, String)> {
         // B's refused attacks record nothing, in A's log or B's.
         "audit_events",
         "remembered_mappings",
+        "api_tokens",
     ] {
         let n = world
             .server

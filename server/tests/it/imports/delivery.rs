@@ -118,7 +118,11 @@ async fn each_person_sees_where_their_email_stands(backend: Backend) {
         .filter_map(|n| n.parse::<i64>().ok())
         .sum();
     assert_eq!(numbers, 5, "{line}");
-    assert!(line.contains("invitation emails sent"), "{line}");
+    // "1 invitation email sent" when the sender was quick with one of them.
+    assert!(
+        line.contains("invitation emails sent") || line.contains("1 invitation email sent"),
+        "{line}"
+    );
 
     eventually("every email sent or refused", || async {
         counts(&admin, id).await.waiting == 0

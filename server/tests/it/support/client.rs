@@ -211,6 +211,23 @@ impl Client {
         Ok(response.status())
     }
 
+    /// Posts JSON to any path with this browser's cookies (and an Origin,
+    /// when given): what a page, or another site's page, could send.
+    pub async fn post_json_to(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        origin: Option<&str>,
+    ) -> (StatusCode, String) {
+        let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
+        if let Some(origin) = origin {
+            request = request.header("Origin", origin);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
     pub async fn get_page(&self, path: &str) -> (StatusCode, String) {
         let response = self
             .http

@@ -1,11 +1,13 @@
 //! Starts the real server on port 0 against a fresh database and talks to it
 //! over HTTP, as a browser or script would: [`TestApp`] and its [`Client`]s.
 
+mod bearer;
 mod client;
 mod database;
 pub mod smtp;
 mod test_app;
 
+pub use bearer::{Answer, Bearer};
 pub use client::Client;
 pub use database::{fresh_database, Backend};
 pub use test_app::TestApp;
