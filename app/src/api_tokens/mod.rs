@@ -77,9 +77,13 @@ impl Scope {
             Scope::ReadOnly => "Read imports, invitations, people, groups and contracts.",
             Scope::Imports => "Read everything; create, confirm and cancel imports.",
             Scope::Invitations => "Read everything; send, resend and cancel invitations.",
-            Scope::People => "Read everything; create groups and contracts, send activation emails.",
+            Scope::People => {
+                "Read everything; create groups and contracts, send activation emails."
+            }
             Scope::Full => "Everything the API can do.",
-            Scope::Scim => "Only /scim/v2: an identity provider creating, changing and deactivating people.",
+            Scope::Scim => {
+                "Only /scim/v2: an identity provider creating, changing and deactivating people."
+            }
         }
     }
 }

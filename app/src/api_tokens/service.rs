@@ -1,7 +1,7 @@
 //! Creating, listing and revoking tokens, and turning a presented token
 //! into the caller it acts as.
 
-use super::{store, Scope, TokenName, TokenSummary, CreatedToken, TOKEN_PREFIX};
+use super::{store, CreatedToken, Scope, TokenName, TokenSummary, TOKEN_PREFIX};
 use crate::{
     audit::{
         service::{record, AuditEntry},
@@ -108,7 +108,7 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<Caller>, Ap
     let Some(found) = store::bearer(&db.pool, &token_hash(presented)).await? else {
         return Ok(None);
     };
-    let role: crate::auth::Role = found.role.parse()?;
+    let role: crate::auth::Role = found.role.parse().map_err(|_| AppError::Internal)?;
     if role != crate::auth::Role::Admin {
         return Ok(None);
     }

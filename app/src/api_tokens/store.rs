@@ -122,7 +122,11 @@ pub async fn bearer<'c>(
 }
 
 /// Marks a token used now (the caller decides how often).
-pub async fn touch<'c>(db: impl Executor<'c, Database = Any>, id: i64, now: i64) -> sqlx::Result<()> {
+pub async fn touch<'c>(
+    db: impl Executor<'c, Database = Any>,
+    id: i64,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now)

@@ -6,7 +6,9 @@ use leptos_meta::Title;
 
 use super::{action_error, ErrorMessage};
 use crate::{
-    api_tokens::{list_api_tokens, CreateApiToken, RevokeApiToken, Scope, TokenSummary, NAME_MAX_CHARS},
+    api_tokens::{
+        list_api_tokens, CreateApiToken, RevokeApiToken, Scope, TokenSummary, NAME_MAX_CHARS,
+    },
     audit::format_when,
 };
 

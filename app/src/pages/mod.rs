@@ -1,8 +1,8 @@
 //! One module per page.
 
 pub mod activity;
-pub mod api_tokens;
 pub mod admin_shell;
+pub mod api_tokens;
 pub mod contracts;
 pub mod group_detail;
 pub mod groups;

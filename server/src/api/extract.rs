@@ -67,7 +67,10 @@ impl FromRequestParts<AppState> for Caller {
             })?;
         take(
             &state.db,
-            &[(Key::api_token(caller.token_id), state.settings.limits.api_token)],
+            &[(
+                Key::api_token(caller.token_id),
+                state.settings.limits.api_token,
+            )],
         )
         .await?;
         Ok(Caller {

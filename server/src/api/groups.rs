@@ -54,7 +54,7 @@ pub struct NewGroup {
 }
 
 /// Every group of the organization.
-#[utoipa::path(get, path = "/api/v1/groups", tag = "groups",
+#[utoipa::path(get, path = "/api/v1/groups", operation_id = "listGroups", tag = "groups",
     responses(
         (status = 200, body = Vec<Group>),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -65,7 +65,7 @@ pub async fn list(caller: Caller) -> Result<Json<Vec<Group>>, Problem> {
     Ok(Json(groups.into_iter().map(Group::from).collect()))
 }
 
-#[utoipa::path(get, path = "/api/v1/groups/{id}", tag = "groups",
+#[utoipa::path(get, path = "/api/v1/groups/{id}", operation_id = "getGroup", tag = "groups",
     params(("id" = i64, Path, description = "The group's id")),
     responses(
         (status = 200, body = Group),
@@ -73,11 +73,15 @@ pub async fn list(caller: Caller) -> Result<Json<Vec<Group>>, Problem> {
     ))]
 pub async fn get(caller: Caller, Id(id): Id) -> Result<Json<Group>, Problem> {
     let user = caller.may(Need::Read)?;
-    Ok(Json(service::get(&caller.state.db, user.organization_id, id).await?.into()))
+    Ok(Json(
+        service::get(&caller.state.db, user.organization_id, id)
+            .await?
+            .into(),
+    ))
 }
 
 /// Creates a group (scope `people` or `full`).
-#[utoipa::path(post, path = "/api/v1/groups", tag = "groups",
+#[utoipa::path(post, path = "/api/v1/groups", operation_id = "createGroup", tag = "groups",
     request_body = NewGroup,
     responses(
         (status = 201, body = Group),
@@ -91,8 +95,7 @@ pub async fn create(
     let input = GroupInput::parse(
         &new.name,
         &new.description,
-        &new
-            .default_expiry_days
+        &new.default_expiry_days
             .unwrap_or(app::groups::DEFAULT_EXPIRY_DAYS)
             .to_string(),
         &new.trainings.join("\n"),

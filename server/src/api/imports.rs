@@ -121,7 +121,10 @@ impl NewImport {
             .enumerate()
             .map(|(index, cells)| SourceRow {
                 number: u32::try_from(index + 2).unwrap_or(u32::MAX),
-                cells: cells.into_iter().map(|cell| cell.trim().to_owned()).collect(),
+                cells: cells
+                    .into_iter()
+                    .map(|cell| cell.trim().to_owned())
+                    .collect(),
             })
             .collect();
         let payload = RowsPayload {
@@ -297,7 +300,7 @@ pub struct RowsQuery {
 const IMPORTS_PER_PAGE: usize = 50;
 
 /// The organization's imports, newest first.
-#[utoipa::path(get, path = "/api/v1/imports", tag = "imports", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/imports", operation_id = "listImports", tag = "imports", params(ListQuery),
     responses(
         (status = 200, body = Page<Import>),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -324,7 +327,7 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "imports",
+#[utoipa::path(get, path = "/api/v1/imports/{id}", operation_id = "getImport", tag = "imports",
     params(("id" = i64, Path, description = "The import's id")),
     responses(
         (status = 200, body = Import),
@@ -332,11 +335,15 @@ pub async fn list(
     ))]
 pub async fn get(caller: Caller, Id(id): Id) -> Result<Json<Import>, Problem> {
     let user = caller.may(Need::Read)?;
-    Ok(Json(service::get(&caller.state.db, user.organization_id, id).await?.into()))
+    Ok(Json(
+        service::get(&caller.state.db, user.organization_id, id)
+            .await?
+            .into(),
+    ))
 }
 
 /// Checks the rows and says what importing them would do; changes nothing.
-#[utoipa::path(post, path = "/api/v1/imports/dry-run", tag = "imports",
+#[utoipa::path(post, path = "/api/v1/imports/dry-run", operation_id = "dryRunImport", tag = "imports",
     request_body = NewImport,
     responses(
         (status = 200, body = DryRun),
@@ -355,7 +362,7 @@ pub async fn dry_run(
 /// Stores an import and queues it (or keeps it as a draft with `draft:
 /// true`). The `Idempotency-Key` header (16–100 letters, digits, `-` or
 /// `_`) makes a retried request answer with the import the first one made.
-#[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
+#[utoipa::path(post, path = "/api/v1/imports", operation_id = "createImport", tag = "imports",
     request_body = NewImport,
     params(("Idempotency-Key" = String, Header, description = "16–100 letters, digits, - or _; the same key returns the same import")),
     responses(
@@ -407,7 +414,7 @@ pub async fn create(
 }
 
 /// A page of the import's rows, in file order.
-#[utoipa::path(get, path = "/api/v1/imports/{id}/rows", tag = "imports",
+#[utoipa::path(get, path = "/api/v1/imports/{id}/rows", operation_id = "listImportRows", tag = "imports",
     params(("id" = i64, Path, description = "The import's id"), RowsQuery),
     responses(
         (status = 200, body = Page<ImportRow>),
@@ -437,7 +444,7 @@ pub async fn rows(
 }
 
 /// The rows that failed, as CSV in the kind's template columns plus Error.
-#[utoipa::path(get, path = "/api/v1/imports/{id}/failed.csv", tag = "imports",
+#[utoipa::path(get, path = "/api/v1/imports/{id}/failed.csv", operation_id = "getFailedRowsCsv", tag = "imports",
     params(("id" = i64, Path, description = "The import's id")),
     responses(
         (status = 200, body = String, content_type = "text/csv"),
@@ -451,7 +458,7 @@ pub async fn failed_csv(caller: Caller, Id(id): Id) -> Result<Response, Problem>
 
 /// Queues a draft import; confirming one that already left draft answers
 /// with it as it is.
-#[utoipa::path(post, path = "/api/v1/imports/{id}/confirm", tag = "imports",
+#[utoipa::path(post, path = "/api/v1/imports/{id}/confirm", operation_id = "confirmImport", tag = "imports",
     params(("id" = i64, Path, description = "The import's id")),
     responses(
         (status = 200, body = Import),
@@ -463,12 +470,14 @@ pub async fn confirm(caller: Caller, Id(id): Id) -> Result<Json<Import>, Problem
     let current = service::get(db, user.organization_id, id).await?;
     if current.status == app::imports::ImportStatus::Draft {
         service::confirm_draft(db, user, id).await?;
-        }
-    Ok(Json(service::get(db, user.organization_id, id).await?.into()))
+    }
+    Ok(Json(
+        service::get(db, user.organization_id, id).await?.into(),
+    ))
 }
 
 /// Asks a running import to stop after its current batch.
-#[utoipa::path(post, path = "/api/v1/imports/{id}/cancel", tag = "imports",
+#[utoipa::path(post, path = "/api/v1/imports/{id}/cancel", operation_id = "cancelImport", tag = "imports",
     params(("id" = i64, Path, description = "The import's id")),
     responses(
         (status = 200, body = Import),
@@ -477,5 +486,9 @@ pub async fn confirm(caller: Caller, Id(id): Id) -> Result<Json<Import>, Problem
 pub async fn cancel(caller: Caller, Id(id): Id) -> Result<Json<Import>, Problem> {
     let user = caller.may(Need::WriteImports)?;
     service::cancel(&caller.state.db, user, id).await?;
-    Ok(Json(service::get(&caller.state.db, user.organization_id, id).await?.into()))
+    Ok(Json(
+        service::get(&caller.state.db, user.organization_id, id)
+            .await?
+            .into(),
+    ))
 }

@@ -80,7 +80,7 @@ pub struct InvitationsQuery {
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/invitations", tag = "invitations", params(InvitationsQuery),
+#[utoipa::path(get, path = "/api/v1/invitations", operation_id = "listInvitations", tag = "invitations", params(InvitationsQuery),
     responses(
         (status = 200, body = Page<Invitation>),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -125,7 +125,7 @@ pub struct SendOutcome {
 }
 
 /// Invites addresses into a group, each emailed a link.
-#[utoipa::path(post, path = "/api/v1/invitations", tag = "invitations",
+#[utoipa::path(post, path = "/api/v1/invitations", operation_id = "sendInvitations", tag = "invitations",
     request_body = SendInvitations,
     responses(
         (status = 200, body = Vec<SendOutcome>),
@@ -165,7 +165,7 @@ pub async fn send(
 }
 
 /// Sends a pending or expired invitation again, with a new link.
-#[utoipa::path(post, path = "/api/v1/invitations/{id}/resend", tag = "invitations",
+#[utoipa::path(post, path = "/api/v1/invitations/{id}/resend", operation_id = "resendInvitation", tag = "invitations",
     params(("id" = i64, Path, description = "The invitation's id")),
     responses(
         (status = 204, description = "Resent"),
@@ -178,7 +178,7 @@ pub async fn resend(caller: Caller, Id(id): Id) -> Result<axum::http::StatusCode
 }
 
 /// Cancels a pending invitation: its link stops working.
-#[utoipa::path(post, path = "/api/v1/invitations/{id}/cancel", tag = "invitations",
+#[utoipa::path(post, path = "/api/v1/invitations/{id}/cancel", operation_id = "cancelInvitation", tag = "invitations",
     params(("id" = i64, Path, description = "The invitation's id")),
     responses(
         (status = 204, description = "Cancelled"),

@@ -35,9 +35,15 @@ pub fn router() -> Router<AppState> {
         .route("/imports/{id}", get(imports::get))
         .route("/imports/{id}/rows", get(imports::rows))
         .route("/imports/{id}/failed.csv", get(imports::failed_csv))
-        .route("/imports/{id}/confirm", axum::routing::post(imports::confirm))
+        .route(
+            "/imports/{id}/confirm",
+            axum::routing::post(imports::confirm),
+        )
         .route("/imports/{id}/cancel", axum::routing::post(imports::cancel))
-        .route("/invitations", get(invitations::list).post(invitations::send))
+        .route(
+            "/invitations",
+            get(invitations::list).post(invitations::send),
+        )
         .route(
             "/invitations/{id}/resend",
             axum::routing::post(invitations::resend),
@@ -47,7 +53,10 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(invitations::cancel),
         )
         .route("/people", get(people::list))
-        .route("/people/{id}/activation", axum::routing::post(people::send_activation))
+        .route(
+            "/people/{id}/activation",
+            axum::routing::post(people::send_activation),
+        )
         .fallback(problem::no_such_route)
 }
 

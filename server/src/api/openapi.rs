@@ -7,6 +7,7 @@ use axum::{
     Json,
 };
 use utoipa::{
+    openapi::path::ParameterIn,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     Modify, OpenApi,
 };
@@ -56,11 +57,77 @@ impl Modify for BearerToken {
     }
 }
 
+/// Where an answer's ids lead (OpenAPI links): a client, or a test
+/// generator, follows a created import to its rows, a listed invitation to
+/// its resend. Added to the JSON because utoipa 5.5 writes a link's
+/// `operationId` as `operation_id`.
+fn with_links(mut document: serde_json::Value) -> serde_json::Value {
+    let follow: [(&str, &str, &str, &str, &[&str]); 4] = [
+        (
+            "/api/v1/imports",
+            "post",
+            "201",
+            "$response.body#/id",
+            &[
+                "getImport",
+                "listImportRows",
+                "getFailedRowsCsv",
+                "confirmImport",
+                "cancelImport",
+            ],
+        ),
+        (
+            "/api/v1/groups",
+            "post",
+            "201",
+            "$response.body#/id",
+            &["getGroup"],
+        ),
+        (
+            "/api/v1/invitations",
+            "get",
+            "200",
+            "$response.body#/items/0/id",
+            &["resendInvitation", "cancelInvitation"],
+        ),
+        (
+            "/api/v1/people",
+            "get",
+            "200",
+            "$response.body#/items/0/id",
+            &["sendActivation"],
+        ),
+    ];
+    for (path, method, status, id, targets) in follow {
+        let links: serde_json::Map<String, serde_json::Value> = targets
+            .iter()
+            .map(|target| {
+                (
+                    (*target).to_owned(),
+                    serde_json::json!({"operationId": target, "parameters": {"id": id}}),
+                )
+            })
+            .collect();
+        if let Some(response) = document
+            .pointer_mut(&format!(
+                "/paths/{}/{method}/responses/{status}",
+                path.replace('/', "~1")
+            ))
+            .and_then(|response| response.as_object_mut())
+        {
+            response.insert("links".to_owned(), links.into());
+        }
+    }
+    document
+}
+
 /// `GET /api/v1/openapi.json`: public, so tools can read it before a token exists.
 pub async fn document() -> Response {
     (
         [(header::CACHE_CONTROL, "no-cache")],
-        Json(ApiDoc::openapi()),
+        Json(with_links(
+            serde_json::to_value(ApiDoc::openapi()).unwrap_or_default(),
+        )),
     )
         .into_response()
 }
@@ -84,16 +151,24 @@ pub async fn docs_page() -> Html<String> {
                 "<section><h2><code>{method} {}</code></h2>",
                 escape(path)
             ));
-            for text in [&operation.summary, &operation.description].into_iter().flatten() {
+            for text in [&operation.summary, &operation.description]
+                .into_iter()
+                .flatten()
+            {
                 body.push_str(&format!("<p>{}</p>", escape(text)));
             }
             if let Some(parameters) = &operation.parameters {
                 body.push_str("<ul>");
                 for parameter in parameters {
                     body.push_str(&format!(
-                        "<li><code>{}</code> ({:?}){}</li>",
+                        "<li><code>{}</code> ({}){}</li>",
                         escape(&parameter.name),
-                        parameter.parameter_in,
+                        match parameter.parameter_in {
+                            ParameterIn::Path => "path",
+                            ParameterIn::Query => "query",
+                            ParameterIn::Header => "header",
+                            ParameterIn::Cookie => "cookie",
+                        },
                         parameter
                             .description
                             .as_deref()

@@ -52,7 +52,7 @@ pub struct PeopleQuery {
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/people", tag = "people", params(PeopleQuery),
+#[utoipa::path(get, path = "/api/v1/people", operation_id = "listPeople", tag = "people", params(PeopleQuery),
     responses(
         (status = 200, body = Page<Person>),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
@@ -79,13 +79,16 @@ pub async fn list(
 }
 
 /// Sends (or resends) the activation email to a provisioned person.
-#[utoipa::path(post, path = "/api/v1/people/{id}/activation", tag = "people",
+#[utoipa::path(post, path = "/api/v1/people/{id}/activation", operation_id = "sendActivation", tag = "people",
     params(("id" = i64, Path, description = "The person's id")),
     responses(
         (status = 204, description = "Sent"),
         (status = "4XX", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn send_activation(caller: Caller, Id(id): Id) -> Result<axum::http::StatusCode, Problem> {
+pub async fn send_activation(
+    caller: Caller,
+    Id(id): Id,
+) -> Result<axum::http::StatusCode, Problem> {
     let user = caller.may(Need::WritePeople)?;
     app::activation::service::send_one(&caller.state.db, user, id).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::support::{Backend, Bearer, Client, TestApp};
+use crate::support::{eventually, Backend, Bearer, Client, TestApp};
 use app::{
     api_tokens::TokenSummary,
     audit::{ActivityPage, AuditAction},
@@ -65,7 +65,10 @@ async fn a_token_is_shown_once_used_scoped_and_revoked(backend: Backend) {
     };
     let admin = server.admin("Riverside", "ada@example.org").await;
     let token = admin.api_token("SIS nightly sync", "read").await;
-    assert!(token.starts_with("mst_") && token.len() == 4 + 64, "{token}");
+    assert!(
+        token.starts_with("mst_") && token.len() == 4 + 64,
+        "{token}"
+    );
     let listed = tokens(&admin).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].name, "SIS nightly sync");
@@ -76,7 +79,10 @@ async fn a_token_is_shown_once_used_scoped_and_revoked(backend: Backend) {
     assert!(!listing.contains(&token[4..]));
     assert_eq!(
         server
-            .count("SELECT COUNT(*) FROM api_tokens WHERE token_hash = $1", token.as_str())
+            .count(
+                "SELECT COUNT(*) FROM api_tokens WHERE token_hash = $1",
+                token.as_str()
+            )
             .await,
         0
     );
@@ -179,7 +185,9 @@ async fn an_import_runs_from_json_rows(backend: Backend) {
         .admin_with_group("Riverside", "ada@example.org", "Spring Cohort", "Safety")
         .await;
     let api = Bearer::new(admin.base(), &admin.api_token("SIS", "imports").await);
-    let mut emails: Vec<String> = (0..120).map(|n| format!("learner{n}@example.org")).collect();
+    let mut emails: Vec<String> = (0..120)
+        .map(|n| format!("learner{n}@example.org"))
+        .collect();
     emails[6] = "not an email".to_owned();
     let emails: Vec<&str> = emails.iter().map(String::as_str).collect();
     let body = invites(group, &emails);
@@ -187,7 +195,14 @@ async fn an_import_runs_from_json_rows(backend: Backend) {
     // The dry run says what it would do and changes nothing.
     let dry = api.post("/imports/dry-run", &body).await;
     assert_eq!(dry.status, StatusCode::OK, "{dry:?}");
-    assert_eq!((dry.body["rows"].as_u64(), dry.body["invitations"].as_u64(), dry.body["errors"].as_u64()), (Some(120), Some(119), Some(1)));
+    assert_eq!(
+        (
+            dry.body["rows"].as_u64(),
+            dry.body["invitations"].as_u64(),
+            dry.body["errors"].as_u64()
+        ),
+        (Some(120), Some(119), Some(1))
+    );
     assert_eq!(server.count_all("SELECT COUNT(*) FROM imports").await, 0);
 
     // Without an Idempotency-Key, a retry could import twice: refused.
@@ -205,9 +220,13 @@ async fn an_import_runs_from_json_rows(backend: Backend) {
     headless.assert_problem(422);
     assert!(headless.text.contains("Email"), "{headless:?}");
     // Not JSON of the documented shape: a problem, not a 500.
-    api.post_with("/imports", &json!({"kind": "bogus"}), &[("Idempotency-Key", KEY)])
-        .await
-        .assert_problem(422);
+    api.post_with(
+        "/imports",
+        &json!({"kind": "bogus"}),
+        &[("Idempotency-Key", KEY)],
+    )
+    .await
+    .assert_problem(422);
 
     let created = api
         .post_with("/imports", &body, &[("Idempotency-Key", KEY)])
@@ -223,14 +242,22 @@ async fn an_import_runs_from_json_rows(backend: Backend) {
 
     let done = finished(&api, id).await;
     assert_eq!(done["status"], "completed_with_errors", "{done}");
-    assert_eq!((done["succeeded"].as_i64(), done["failed"].as_i64()), (Some(119), Some(1)));
-    server.assert_invites_import_done_once(119).await;
+    assert_eq!(
+        (done["succeeded"].as_i64(), done["failed"].as_i64()),
+        (Some(119), Some(1))
+    );
+    assert_eq!(
+        server.count_all("SELECT COUNT(*) FROM invitations").await,
+        119
+    );
 
     // Every row, page by page through the cursor.
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
-        let page = api.get(&format!("/imports/{id}/rows?cursor={cursor}")).await;
+        let page = api
+            .get(&format!("/imports/{id}/rows?cursor={cursor}"))
+            .await;
         assert_eq!(page.status, StatusCode::OK, "{page:?}");
         assert_eq!(page.body["total"], 120);
         for row in page.body["items"].as_array().unwrap() {
@@ -249,7 +276,9 @@ async fn an_import_runs_from_json_rows(backend: Backend) {
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.content_type.starts_with("text/csv"));
     assert!(csv.text.contains("not an email"), "{}", csv.text);
-    api.get("/imports/1/rows?cursor=zzz").await.assert_problem(422);
+    api.get("/imports/1/rows?cursor=zzz")
+        .await
+        .assert_problem(422);
 
     // The browser sees the same import.
     let listed = api.get("/imports").await;
@@ -269,10 +298,14 @@ async fn an_import_runs_from_json_rows(backend: Backend) {
         .await;
     assert_eq!(draft.body["status"], "draft", "{draft:?}");
     let draft_id = draft.body["id"].as_i64().unwrap();
-    let confirmed = api.post(&format!("/imports/{draft_id}/confirm"), &json!({})).await;
+    let confirmed = api
+        .post(&format!("/imports/{draft_id}/confirm"), &json!({}))
+        .await;
     assert_eq!(confirmed.status, StatusCode::OK, "{confirmed:?}");
     assert_ne!(confirmed.body["status"], "draft");
-    let twice = api.post(&format!("/imports/{draft_id}/confirm"), &json!({})).await;
+    let twice = api
+        .post(&format!("/imports/{draft_id}/confirm"), &json!({}))
+        .await;
     assert_eq!(twice.status, StatusCode::OK, "{twice:?}");
     finished(&api, draft_id).await;
     server.stop().await;
@@ -282,11 +315,17 @@ async fn an_import_runs_from_json_rows(backend: Backend) {
 /// read, changed or confirmed; a browser session reaches nothing without a
 /// token; anonymous and bogus tokens get 401.
 async fn one_organizations_token_cannot_reach_another(backend: Backend) {
-    let Some(server) = TestApp::spawn(backend, false).await else {
+    // Open sign-up: a second organization can be created.
+    let Some(server) = TestApp::spawn(backend, true).await else {
         return;
     };
     let (a, a_group) = server
-        .admin_with_group("Riverside", "ada@riverside.example", "Riverside Cohort", "Safety")
+        .admin_with_group(
+            "Riverside",
+            "ada@riverside.example",
+            "Riverside Cohort",
+            "Safety",
+        )
         .await;
     let a_api = Bearer::new(a.base(), &a.api_token("Riverside SIS", "full").await);
     let import = a_api
@@ -308,6 +347,10 @@ async fn one_organizations_token_cannot_reach_another(backend: Backend) {
     let a_invitation = a_api.get("/invitations").await.body["items"][0]["id"]
         .as_i64()
         .unwrap();
+    eventually("A's invitation email sent", || async {
+        a_api.get("/invitations").await.body["items"][0]["email_delivery"] == "sent"
+    })
+    .await;
     let before = (
         a_api.get("/imports").await.text,
         a_api.get("/invitations").await.text,
@@ -315,7 +358,12 @@ async fn one_organizations_token_cannot_reach_another(backend: Backend) {
     );
 
     let (b, b_group) = server
-        .admin_with_group("Hillside", "bea@hillside.example", "Hillside Cohort", "Safety")
+        .admin_with_group(
+            "Hillside",
+            "bea@hillside.example",
+            "Hillside Cohort",
+            "Safety",
+        )
         .await;
     let b_api = Bearer::new(b.base(), &b.api_token("Hillside SIS", "full").await);
     for path in [
@@ -338,7 +386,10 @@ async fn one_organizations_token_cannot_reach_another(backend: Backend) {
     }
     // A's group as the target of B's invitations and imports.
     let into_a = b_api
-        .post("/invitations", &json!({"group_id": a_group, "emails": ["spy@hillside.example"]}))
+        .post(
+            "/invitations",
+            &json!({"group_id": a_group, "emails": ["spy@hillside.example"]}),
+        )
         .await;
     assert!(into_a.status.is_client_error(), "{into_a:?}");
     let import_into_a = b_api
@@ -353,9 +404,17 @@ async fn one_organizations_token_cannot_reach_another(backend: Backend) {
     for path in ["/groups", "/imports", "/invitations", "/people"] {
         let answer = b_api.get(path).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}");
-        assert!(!answer.text.contains("riverside"), "{path}: {}", answer.text);
+        assert!(
+            !answer.text.contains("riverside"),
+            "{path}: {}",
+            answer.text
+        );
     }
-    assert!(b_api.get("/groups").await.text.contains(&b_group.to_string()));
+    assert!(b_api
+        .get("/groups")
+        .await
+        .text
+        .contains(&b_group.to_string()));
 
     // A's admin's browser session is not a token: no cookie works here,
     // from this site or any other.
@@ -368,13 +427,25 @@ async fn one_organizations_token_cannot_reach_another(backend: Backend) {
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     // Strangers and forged tokens.
-    a_api.anonymous(Method::GET, "/groups").await.assert_problem(401);
-    a_api.anonymous(Method::POST, "/imports").await.assert_problem(401);
-    Bearer::new(a.base(), "mst_0000000000000000000000000000000000000000000000000000000000000000")
+    a_api
+        .anonymous(Method::GET, "/groups")
+        .await
+        .assert_problem(401);
+    a_api
+        .anonymous(Method::POST, "/imports")
+        .await
+        .assert_problem(401);
+    Bearer::new(
+        a.base(),
+        "mst_0000000000000000000000000000000000000000000000000000000000000000",
+    )
+    .get("/groups")
+    .await
+    .assert_problem(401);
+    Bearer::new(a.base(), "not-even-a-token")
         .get("/groups")
         .await
         .assert_problem(401);
-    Bearer::new(a.base(), "not-even-a-token").get("/groups").await.assert_problem(401);
 
     let after = (
         a_api.get("/imports").await.text,
@@ -384,7 +455,10 @@ async fn one_organizations_token_cannot_reach_another(backend: Backend) {
     assert_eq!(before, after);
     assert_eq!(
         server
-            .count("SELECT COUNT(*) FROM invitations WHERE email = $1", "spy@hillside.example")
+            .count(
+                "SELECT COUNT(*) FROM invitations WHERE email = $1",
+                "spy@hillside.example"
+            )
             .await,
         0
     );
@@ -400,7 +474,10 @@ async fn each_token_has_its_own_rate_limit(backend: Backend) {
         return;
     };
     let admin = server.admin("Riverside", "ada@example.org").await;
-    let busy = Bearer::new(admin.base(), &admin.api_token("Runaway script", "read").await);
+    let busy = Bearer::new(
+        admin.base(),
+        &admin.api_token("Runaway script", "read").await,
+    );
     for _ in 0..3 {
         assert_eq!(busy.get("/groups").await.status, StatusCode::OK);
     }
@@ -418,7 +495,11 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
     let (status, text) = client.get_page("/api/v1/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
     let doc: Value = serde_json::from_str(&text).unwrap();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in [
         ("/api/v1/groups", "get"),
@@ -439,7 +520,10 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         ("/api/v1/people", "get"),
         ("/api/v1/people/{id}/activation", "post"),
     ] {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path}");
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path}"
+        );
     }
     assert_eq!(
         doc["components"]["securitySchemes"]["token"]["scheme"],

@@ -476,6 +476,10 @@ fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
         )],
         "mappings/forget" => vec![refused(id(a.mapping))],
         "api_tokens/list" => vec![no_leak(form(&[]))],
+        "api_tokens/create" => vec![no_leak(form(&[
+            ("name", "Hillside SIS".into()),
+            ("scope", "full".into()),
+        ]))],
         "api_tokens/revoke" => vec![refused(id(a.api_token))],
         "groups/set_reminders" => vec![refused(form(&[
             ("id", a.group.to_string()),
@@ -853,7 +857,6 @@ async fn a_snapshot(world: &World) -> Vec<(String, String)> {
         // B's refused attacks record nothing, in A's log or B's.
         "audit_events",
         "remembered_mappings",
-        "api_tokens",
     ] {
         let n = world
             .server

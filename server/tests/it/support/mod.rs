@@ -7,7 +7,7 @@ mod database;
 pub mod smtp;
 mod test_app;
 
-pub use bearer::{Answer, Bearer};
+pub use bearer::Bearer;
 pub use client::Client;
 pub use database::{fresh_database, Backend};
 pub use test_app::TestApp;
