@@ -21,12 +21,13 @@ pub const IMPORT_BODY_LIMIT: usize = 60 * 1024 * 1024;
 /// The routes that carry a whole import: the no-JavaScript upload, the
 /// wizard's dry run and confirm, which send every row as JSON (100k rows are
 /// about 10 MB), and the API's.
-const IMPORT_ROUTES: [&str; 5] = [
+const IMPORT_ROUTES: [&str; 6] = [
     "/admin/imports/upload",
     "/api/imports/dry_run",
     "/api/imports/create",
     "/api/v1/imports",
     "/api/v1/imports/dry-run",
+    "/api/v1/imports/upload",
 ];
 
 pub fn body_limit_for(path: &str) -> usize {

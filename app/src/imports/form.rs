@@ -64,21 +64,33 @@ fn signed_out_to_login(refusal: Response) -> Response {
     }
 }
 
+/// An upload's fields: the no-JavaScript wizard's form, and the API's
+/// `POST /api/v1/imports/upload`, which takes the same fields.
 #[derive(Default)]
-struct UploadForm {
-    kind: Option<String>,
-    group_id: Option<String>,
-    contract_id: Option<String>,
-    expiry_days: Option<String>,
-    send_emails: bool,
-    auto_invite: bool,
-    paste: String,
-    file_name: Option<String>,
-    file: Vec<u8>,
-    idempotency_key: Option<String>,
+pub struct UploadForm {
+    pub kind: Option<String>,
+    pub group_id: Option<String>,
+    pub contract_id: Option<String>,
+    pub expiry_days: Option<String>,
+    pub send_emails: bool,
+    pub auto_invite: bool,
+    /// The API's: keep the import as a draft until it is confirmed.
+    pub draft: bool,
+    pub paste: String,
+    pub file_name: Option<String>,
+    pub file: Vec<u8>,
+    pub idempotency_key: Option<String>,
 }
 
-async fn read_form(mut multipart: Multipart) -> Result<UploadForm, AppError> {
+/// A checkbox's or an API client's yes: present and not "false", "0" or "off".
+fn is_yes(value: &str) -> bool {
+    !matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "false" | "0" | "off" | "no"
+    )
+}
+
+pub async fn read_form(mut multipart: Multipart) -> Result<UploadForm, AppError> {
     let mut form = UploadForm::default();
     let unreadable = |_| AppError::invalid("File", "the upload did not arrive whole; try again.");
     while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
@@ -98,8 +110,9 @@ async fn read_form(mut multipart: Multipart) -> Result<UploadForm, AppError> {
                     "group_id" => form.group_id = Some(value),
                     "contract_id" => form.contract_id = Some(value),
                     "expiry_days" => form.expiry_days = Some(value),
-                    "send_emails" => form.send_emails = true,
-                    "auto_invite" => form.auto_invite = true,
+                    "send_emails" => form.send_emails = is_yes(&value),
+                    "auto_invite" => form.auto_invite = is_yes(&value),
+                    "draft" => form.draft = is_yes(&value),
                     "paste" => form.paste = value,
                     "idempotency_key" => form.idempotency_key = Some(value),
                     _ => {}
@@ -121,7 +134,7 @@ fn optional_id(value: Option<&str>, field: &str) -> Result<Option<i64>, AppError
 }
 
 /// The rows of an uploaded file or pasted list, and the options that go with them.
-fn payload_of(form: &UploadForm) -> Result<(ImportOptions, RowsPayload), AppError> {
+pub fn payload_of(form: &UploadForm) -> Result<(ImportOptions, RowsPayload), AppError> {
     let kind: ImportKind = form
         .kind
         .as_deref()

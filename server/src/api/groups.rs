@@ -43,6 +43,7 @@ impl From<GroupSummary> for Group {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewGroup {
+    #[schema(min_length = 1, max_length = 120)]
     pub name: String,
     #[serde(default)]
     pub description: String,

@@ -375,23 +375,7 @@ pub async fn create(
     ApiJson(new): ApiJson<NewImport>,
 ) -> Result<(StatusCode, Json<Import>), Problem> {
     let user = caller.may(Need::WriteImports)?;
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|value| value.to_str().ok())
-        .map(str::trim)
-        .filter(|key| {
-            (16..=100).contains(&key.len())
-                && key
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        .ok_or_else(|| {
-            Problem::invalid(
-                "Idempotency-Key",
-                "Send an Idempotency-Key header of 16 to 100 letters, digits, - or _ (a UUID will do), the same on every retry of this import.",
-            )
-        })?
-        .to_owned();
+    let key = idempotency_key(&headers)?;
     let stage = if new.draft {
         service::Stage::Draft
     } else {
@@ -411,6 +395,90 @@ pub async fn create(
     .await?;
     let import = service::get(&caller.state.db, user.organization_id, id).await?;
     Ok((StatusCode::CREATED, Json(import.into())))
+}
+
+/// The fields of `POST /api/v1/imports/upload` (multipart/form-data).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // Read by the multipart reader the wizard's upload uses, field by field.
+pub struct UploadImport {
+    /// invites, learners, program-invitations, people or group-members.
+    pub kind: Kind,
+    /// CSV, TSV, XLSX, XLS or ODS, up to 50 MB; columns mapped as the wizard maps them.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    pub group_id: Option<i64>,
+    pub contract_id: Option<i64>,
+    pub expiry_days: Option<i64>,
+    /// `true` sends invitation (and account) emails.
+    pub send_emails: Option<bool>,
+    pub auto_invite: Option<bool>,
+    /// `true` keeps the import as a draft until it is confirmed.
+    pub draft: Option<bool>,
+}
+
+/// Stores an import of an uploaded file and queues it (or keeps it as a
+/// draft), with the same formats, limits and checks as the wizard's upload.
+#[utoipa::path(post, path = "/api/v1/imports/upload", tag = "imports", operation_id = "uploadImport",
+    request_body(content = UploadImport, content_type = "multipart/form-data"),
+    params(("Idempotency-Key" = String, Header, description = "16–100 letters, digits, - or _; the same key returns the same import")),
+    responses(
+        (status = 201, body = Import),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn upload(
+    caller: Caller,
+    headers: HeaderMap,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, Json<Import>), Problem> {
+    let user = caller.may(Need::WriteImports)?;
+    let key = idempotency_key(&headers)?;
+    let multipart =
+        multipart.map_err(|rejection| Problem::new(rejection.status(), rejection.body_text()))?;
+    let form = app::imports::form::read_form(multipart).await?;
+    if form.file.is_empty() {
+        return Err(Problem::invalid(
+            "file",
+            "Send the roster as the multipart field “file”.",
+        ));
+    }
+    let stage = if form.draft {
+        service::Stage::Draft
+    } else {
+        service::Stage::Queued
+    };
+    let (options, payload) = app::imports::form::payload_of(&form)?;
+    let id = service::create(
+        &caller.state.db,
+        user,
+        &options,
+        &payload,
+        &key,
+        stage,
+        None,
+    )
+    .await?;
+    let import = service::get(&caller.state.db, user.organization_id, id).await?;
+    Ok((StatusCode::CREATED, Json(import.into())))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, Problem> {
+    headers
+        .get("idempotency-key")
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|key| {
+            (16..=100).contains(&key.len())
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Problem::invalid(
+                "Idempotency-Key",
+                "Send an Idempotency-Key header of 16 to 100 letters, digits, - or _ (a UUID will do), the same on every retry of this import.",
+            )
+        })
 }
 
 /// A page of the import's rows, in file order.

@@ -9,6 +9,7 @@
 //! make a signed-in admin's browser call the API: the same-origin check the
 //! forms need does not apply.
 
+mod contracts;
 mod extract;
 mod groups;
 mod imports;
@@ -30,8 +31,11 @@ pub fn router() -> Router<AppState> {
         .route("/docs", get(openapi::docs_page))
         .route("/groups", get(groups::list).post(groups::create))
         .route("/groups/{id}", get(groups::get))
+        .route("/contracts", get(contracts::list).post(contracts::create))
+        .route("/contracts/{id}", get(contracts::get))
         .route("/imports", get(imports::list).post(imports::create))
         .route("/imports/dry-run", axum::routing::post(imports::dry_run))
+        .route("/imports/upload", axum::routing::post(imports::upload))
         .route("/imports/{id}", get(imports::get))
         .route("/imports/{id}/rows", get(imports::rows))
         .route("/imports/{id}/failed.csv", get(imports::failed_csv))

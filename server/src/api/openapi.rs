@@ -12,7 +12,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{groups, imports, invitations, people, Problem};
+use super::{contracts, groups, imports, invitations, people, Problem};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,7 +23,8 @@ use super::{groups, imports, invitations, people, Problem};
     ),
     paths(
         groups::list, groups::get, groups::create,
-        imports::list, imports::create, imports::dry_run, imports::get, imports::rows,
+        contracts::list, contracts::get, contracts::create,
+        imports::list, imports::create, imports::upload, imports::dry_run, imports::get, imports::rows,
         imports::failed_csv, imports::confirm, imports::cancel,
         invitations::list, invitations::send, invitations::resend, invitations::cancel,
         people::list, people::send_activation,
@@ -36,6 +37,7 @@ use super::{groups, imports, invitations, people, Problem};
         (name = "invitations", description = "Invitations into groups and their emails"),
         (name = "people", description = "The organization's people"),
         (name = "groups", description = "What learners join"),
+        (name = "contracts", description = "Seats that program invitations use"),
     )
 )]
 pub struct ApiDoc;
@@ -62,7 +64,7 @@ impl Modify for BearerToken {
 /// its resend. Added to the JSON because utoipa 5.5 writes a link's
 /// `operationId` as `operation_id`.
 fn with_links(mut document: serde_json::Value) -> serde_json::Value {
-    let follow: [(&str, &str, &str, &str, &[&str]); 4] = [
+    let follow: [(&str, &str, &str, &str, &[&str]); 5] = [
         (
             "/api/v1/imports",
             "post",
@@ -82,6 +84,13 @@ fn with_links(mut document: serde_json::Value) -> serde_json::Value {
             "201",
             "$response.body#/id",
             &["getGroup"],
+        ),
+        (
+            "/api/v1/contracts",
+            "post",
+            "201",
+            "$response.body#/id",
+            &["getContract"],
         ),
         (
             "/api/v1/invitations",

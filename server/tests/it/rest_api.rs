@@ -135,6 +135,26 @@ async fn a_token_is_shown_once_used_scoped_and_revoked(backend: Backend) {
         .post("/groups", &json!({"name": "", "bogus": 1}))
         .await
         .assert_problem(422);
+    let contract = people
+        .post(
+            "/contracts",
+            &json!({"name": "District pool", "seat_limit": 40}),
+        )
+        .await;
+    assert_eq!(contract.status, StatusCode::CREATED, "{contract:?}");
+    let contract_id = contract.body["id"].as_i64().unwrap();
+    let fetched = api.get(&format!("/contracts/{contract_id}")).await;
+    assert_eq!(
+        (
+            fetched.body["name"].as_str(),
+            fetched.body["seat_limit"].as_i64()
+        ),
+        (Some("District pool"), Some(40))
+    );
+    people
+        .post("/contracts", &json!({"name": "Bad", "seat_limit": -1}))
+        .await
+        .assert_problem(422);
     // A SCIM token reaches only /scim/v2.
     let scim = Bearer::new(admin.base(), &admin.api_token("Okta", "scim").await);
     scim.get("/groups").await.assert_problem(403);
@@ -287,6 +307,51 @@ async fn an_import_runs_from_json_rows(backend: Backend) {
     assert_eq!(invitations.status, StatusCode::OK, "{invitations:?}");
     assert!(invitations.body["total"].as_i64().unwrap() >= 1);
 
+    // The same from a file upload, with the wizard's formats and checks.
+    let csv = "Email,First Name\nup1@example.org,Uma\nup2@example.org,Ulf\n";
+    let form = || {
+        reqwest::multipart::Form::new()
+            .text("kind", "invites")
+            .text("group_id", group.to_string())
+            .text("send_emails", "false")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("roster.csv"),
+            )
+    };
+    let uploaded = api
+        .post_multipart(
+            "/imports/upload",
+            form(),
+            &[("Idempotency-Key", "api-upload-0001-cccc")],
+        )
+        .await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{uploaded:?}");
+    assert_eq!(uploaded.body["source_name"], "roster.csv");
+    let upload_id = uploaded.body["id"].as_i64().unwrap();
+    let done = finished(&api, upload_id).await;
+    assert_eq!(done["succeeded"], 2, "{done}");
+    api.post_multipart("/imports/upload", form(), &[])
+        .await
+        .assert_problem(422);
+    let empty = reqwest::multipart::Form::new().text("kind", "invites");
+    api.post_multipart(
+        "/imports/upload",
+        empty,
+        &[("Idempotency-Key", "api-upload-0002-dddd")],
+    )
+    .await
+    .assert_problem(422);
+    let not_multipart = api
+        .post_with(
+            "/imports/upload",
+            &json!({}),
+            &[("Idempotency-Key", "api-upload-0003-eeee")],
+        )
+        .await;
+    assert!(not_multipart.status.is_client_error(), "{not_multipart:?}");
+    assert_eq!(not_multipart.content_type, "application/problem+json");
+
     // A draft waits for confirm; confirming twice is harmless.
     let draft = api
         .post_with(
@@ -366,8 +431,18 @@ async fn one_organizations_token_cannot_reach_another(backend: Backend) {
         )
         .await;
     let b_api = Bearer::new(b.base(), &b.api_token("Hillside SIS", "full").await);
+    let a_contract = a_api
+        .post(
+            "/contracts",
+            &json!({"name": "Riverside pool", "seat_limit": 5}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
     for path in [
         format!("/groups/{a_group}"),
+        format!("/contracts/{a_contract}"),
         format!("/imports/{a_import}"),
         format!("/imports/{a_import}/rows"),
         format!("/imports/{a_import}/failed.csv"),
@@ -401,7 +476,13 @@ async fn one_organizations_token_cannot_reach_another(backend: Backend) {
         .await;
     assert!(import_into_a.status.is_client_error(), "{import_into_a:?}");
     // B's lists hold only B's.
-    for path in ["/groups", "/imports", "/invitations", "/people"] {
+    for path in [
+        "/groups",
+        "/contracts",
+        "/imports",
+        "/invitations",
+        "/people",
+    ] {
         let answer = b_api.get(path).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}");
         assert!(
@@ -505,6 +586,10 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         ("/api/v1/groups", "get"),
         ("/api/v1/groups", "post"),
         ("/api/v1/groups/{id}", "get"),
+        ("/api/v1/contracts", "get"),
+        ("/api/v1/contracts", "post"),
+        ("/api/v1/contracts/{id}", "get"),
+        ("/api/v1/imports/upload", "post"),
         ("/api/v1/imports", "get"),
         ("/api/v1/imports", "post"),
         ("/api/v1/imports/dry-run", "post"),

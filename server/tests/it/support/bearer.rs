@@ -93,6 +93,23 @@ impl Bearer {
         Self::answer(request).await
     }
 
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        form: reqwest::multipart::Form,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut request = self
+            .http
+            .post(format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.token)
+            .multipart(form);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Self::answer(request).await
+    }
+
     /// Any request, without the token: what a stranger sends.
     pub async fn anonymous(&self, method: reqwest::Method, path: &str) -> Answer {
         Self::answer(
