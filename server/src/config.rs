@@ -173,8 +173,12 @@ fn webhook_config(
     let defaults = crate::webhooks::WebhookConfig::default();
     Ok(crate::webhooks::WebhookConfig {
         max_attempts: number(get, "MUSTER_WEBHOOK_MAX_ATTEMPTS", defaults.max_attempts)?.max(1),
-        retry_base_secs: number(get, "MUSTER_WEBHOOK_RETRY_SECONDS", defaults.retry_base_secs)?
-            .max(1),
+        retry_base_secs: number(
+            get,
+            "MUSTER_WEBHOOK_RETRY_SECONDS",
+            defaults.retry_base_secs,
+        )?
+        .max(1),
         allow_private: flag(get, "MUSTER_WEBHOOK_ALLOW_PRIVATE", false)?,
         ..defaults
     })

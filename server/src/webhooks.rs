@@ -9,11 +9,7 @@
 //! proxy. On shutdown it finishes the requests on the wire (at most
 //! [`REQUEST_TIMEOUT`]) and releases the rest of its batch.
 
-use std::{
-    net::SocketAddr,
-    sync::Arc,
-    time::Duration,
-};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use app::{
     state::{AppState, Shutdown},
@@ -68,10 +64,17 @@ impl Default for WebhookConfig {
 /// How one attempt went.
 #[derive(Debug)]
 pub enum Outcome {
-    Sent { code: i64 },
-    Retry { code: Option<i64>, error: String },
+    Sent {
+        code: i64,
+    },
+    Retry {
+        code: Option<i64>,
+        error: String,
+    },
     /// Not worth retrying: the endpoint is not allowed or cannot be signed for.
-    Permanent { error: String },
+    Permanent {
+        error: String,
+    },
     /// Not attempted because the process is stopping.
     Released,
 }
@@ -202,9 +205,14 @@ impl Sender {
             Err(error) => {
                 let text = explain(&error);
                 if text.contains(PRIVATE_REFUSAL) {
-                    Outcome::Permanent { error: PRIVATE_REFUSAL.to_owned() }
+                    Outcome::Permanent {
+                        error: PRIVATE_REFUSAL.to_owned(),
+                    }
                 } else {
-                    Outcome::Retry { code: None, error: text }
+                    Outcome::Retry {
+                        code: None,
+                        error: text,
+                    }
                 }
             }
         }

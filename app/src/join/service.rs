@@ -408,7 +408,14 @@ pub async fn join_existing(db: &Db, page: &OpenPage, user_id: i64) -> Result<(),
     let email = auth::store::name_parts(&mut *tx, page.organization_id, user_id)
         .await?
         .email;
-    joined(&mut tx, page.organization_id, page.group_id, user_id, email.as_deref()).await?;
+    joined(
+        &mut tx,
+        page.organization_id,
+        page.group_id,
+        user_id,
+        email.as_deref(),
+    )
+    .await?;
     tracing::info!(
         organization_id = page.organization_id,
         group_id = page.group_id,
@@ -528,7 +535,14 @@ pub async fn confirm(
         ..auth::store::PersonRecord::default()
     };
     groups::service::enter_group(&mut tx, organization_id, group_id, user_id, None, &names).await?;
-    joined(&mut tx, organization_id, group_id, user_id, Some(request.email.as_str())).await?;
+    joined(
+        &mut tx,
+        organization_id,
+        group_id,
+        user_id,
+        Some(request.email.as_str()),
+    )
+    .await?;
     tracing::info!(
         organization_id,
         group_id,

@@ -34,7 +34,13 @@ pub fn WebhooksPage() -> impl IntoView {
         |_| list_webhooks(),
     );
     let log = Resource::new(
-        move || (shown.get().map(|(id, _)| id), resend.version().get(), set_enabled.version().get()),
+        move || {
+            (
+                shown.get().map(|(id, _)| id),
+                resend.version().get(),
+                set_enabled.version().get(),
+            )
+        },
         |(id, _, _)| async move {
             match id {
                 Some(id) => list_webhook_deliveries(id).await.map(Some),
@@ -160,7 +166,11 @@ fn EndpointRow(
     let events: Vec<&str> = endpoint.events.iter().map(|event| event.as_str()).collect();
     let id = endpoint.id;
     let url = endpoint.url.clone();
-    let toggle_label = format!("{} {}", if enabled { "Disable" } else { "Enable" }, endpoint.url);
+    let toggle_label = format!(
+        "{} {}",
+        if enabled { "Disable" } else { "Enable" },
+        endpoint.url
+    );
     let delete_label = format!("Delete {}", endpoint.url);
     let log_label = format!("Delivery log of {}", endpoint.url);
     view! {
@@ -194,7 +204,10 @@ fn EndpointRow(
 }
 
 #[component]
-fn DeliveryLog(list: Vec<DeliverySummary>, resend: ServerAction<ResendWebhookDelivery>) -> impl IntoView {
+fn DeliveryLog(
+    list: Vec<DeliverySummary>,
+    resend: ServerAction<ResendWebhookDelivery>,
+) -> impl IntoView {
     view! {
         <table>
             <thead>

@@ -52,15 +52,14 @@ pub fn parse(url: &str) -> Result<Endpoint, Refusal> {
     } else {
         return Err("Use an https:// URL.");
     };
-    let authority = rest
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or_default();
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.contains('@') {
         return Err("Leave the user name and password out of the URL.");
     }
     let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-        let (host, after) = bracketed.split_once(']').ok_or("The address is not complete.")?;
+        let (host, after) = bracketed
+            .split_once(']')
+            .ok_or("The address is not complete.")?;
         (host, after.strip_prefix(':'))
     } else {
         match authority.rsplit_once(':') {
@@ -87,10 +86,11 @@ pub fn parse(url: &str) -> Result<Endpoint, Refusal> {
     }
     let ip = host.parse::<IpAddr>().ok();
     if ip.is_none() {
-        let valid = host
-            .split('.')
-            .all(|label| !label.is_empty() && label.len() <= 63
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        let valid = host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
         if !valid || host.len() > 253 {
             return Err("The host is not a valid name.");
         }
@@ -236,14 +236,36 @@ mod tests {
     #[test]
     fn only_public_addresses_pass() {
         for private in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-            "100.64.0.1", "198.18.0.1", "203.0.113.7", "255.255.255.255", "224.0.0.1", "::1",
-            "::", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1",
-            "2002:7f00:1::", "2001:db8::1", "::127.0.0.1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "198.18.0.1",
+            "203.0.113.7",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:7f00:1::",
+            "2001:db8::1",
+            "::127.0.0.1",
         ] {
             assert!(!public(private), "{private}");
         }
-        for open in ["93.184.215.14", "1.1.1.1", "2606:4700::1111", "64:ff9b::5db8:d70e"] {
+        for open in [
+            "93.184.215.14",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "64:ff9b::5db8:d70e",
+        ] {
             assert!(public(open), "{open}");
         }
     }
@@ -251,13 +273,26 @@ mod tests {
     #[test]
     fn urls_are_taken_apart_and_odd_forms_refused() {
         let endpoint = parse("HTTPS://Hooks.Example.com:8443/in?x=1").unwrap();
-        assert_eq!((endpoint.https, endpoint.host.as_str(), endpoint.port), (true, "hooks.example.com", 8443));
-        assert_eq!(parse("https://[::1]/x").unwrap().ip, Some("::1".parse().unwrap()));
+        assert_eq!(
+            (endpoint.https, endpoint.host.as_str(), endpoint.port),
+            (true, "hooks.example.com", 8443)
+        );
+        assert_eq!(
+            parse("https://[::1]/x").unwrap().ip,
+            Some("::1".parse().unwrap())
+        );
         assert_eq!(parse("http://127.0.0.1:9/").unwrap().port, 9);
         for bad in [
-            "ftp://example.com", "https://", "https://user:pw@example.com/", "https://2130706433/",
-            "https://0x7f.1/", "https://127.1/", "https://exa mple.com", "https://example.com:0/",
-            "https://example.com:99999/", "https://-..com/",
+            "ftp://example.com",
+            "https://",
+            "https://user:pw@example.com/",
+            "https://2130706433/",
+            "https://0x7f.1/",
+            "https://127.1/",
+            "https://exa mple.com",
+            "https://example.com:0/",
+            "https://example.com:99999/",
+            "https://-..com/",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

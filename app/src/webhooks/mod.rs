@@ -40,7 +40,9 @@ impl EventType {
     /// What the Settings → Webhooks page says the event is.
     pub fn explanation(self) -> &'static str {
         match self {
-            EventType::ImportFinished => "An import finished, was cancelled or failed (its counts).",
+            EventType::ImportFinished => {
+                "An import finished, was cancelled or failed (its counts)."
+            }
             EventType::InvitationAccepted => "Someone accepted an invitation and is in its group.",
             EventType::PersonJoined => "Someone joined a group through the join page.",
             EventType::EmailFailed => "An email could not be delivered and will not be retried.",

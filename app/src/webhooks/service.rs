@@ -32,9 +32,7 @@ pub fn new_secret() -> String {
 
 /// The key bytes of a secret (the base64 after `whsec_`).
 pub fn secret_key(secret: &str) -> Option<Vec<u8>> {
-    STANDARD
-        .decode(secret.strip_prefix(SECRET_PREFIX)?)
-        .ok()
+    STANDARD.decode(secret.strip_prefix(SECRET_PREFIX)?).ok()
 }
 
 fn events_of(stored: &str) -> Result<Vec<EventType>, AppError> {
@@ -184,11 +182,13 @@ pub async fn deliveries(
 pub async fn resend(db: &Db, organization_id: i64, id: i64) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     if !store::requeue_copy(&mut tx, organization_id, id, now()).await? {
-        return Err(if store::delivery_exists(&mut *tx, organization_id, id).await? {
-            AppError::Conflict("The endpoint is disabled: enable it to send again.".to_owned())
-        } else {
-            AppError::NotFound
-        });
+        return Err(
+            if store::delivery_exists(&mut *tx, organization_id, id).await? {
+                AppError::Conflict("The endpoint is disabled: enable it to send again.".to_owned())
+            } else {
+                AppError::NotFound
+            },
+        );
     }
     tx.wake_on_commit(super::server::sender_wakeup());
     tx.commit().await?;

@@ -108,13 +108,11 @@ pub async fn fail_queued(tx: &mut Tx, endpoint_id: i64, error: &str) -> sqlx::Re
 /// Deletes an endpoint of the organization and its log; its URL, or `None`
 /// when the organization has no such endpoint.
 pub async fn delete(tx: &mut Tx, organization_id: i64, id: i64) -> sqlx::Result<Option<String>> {
-    sqlx::query(
-        "DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND organization_id = $2",
-    )
-    .bind(id)
-    .bind(organization_id)
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query("DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND organization_id = $2")
+        .bind(id)
+        .bind(organization_id)
+        .execute(&mut **tx)
+        .await?;
     let url: Option<(String,)> = sqlx::query_as(
         "DELETE FROM webhook_endpoints WHERE id = $1 AND organization_id = $2 RETURNING url",
     )
@@ -232,13 +230,12 @@ pub async fn delivery_exists<'c>(
     organization_id: i64,
     id: i64,
 ) -> sqlx::Result<bool> {
-    let found: Option<(i64,)> = sqlx::query_as(
-        "SELECT id FROM webhook_deliveries WHERE id = $1 AND organization_id = $2",
-    )
-    .bind(id)
-    .bind(organization_id)
-    .fetch_optional(db)
-    .await?;
+    let found: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM webhook_deliveries WHERE id = $1 AND organization_id = $2")
+            .bind(id)
+            .bind(organization_id)
+            .fetch_optional(db)
+            .await?;
     Ok(found.is_some())
 }
 
@@ -336,7 +333,11 @@ pub async fn record_attempt<'c>(
     .bind(attempt.delivered_at)
     .bind(id)
     .bind(owner)
-    .bind(attempt.status_code.map_or_else(|| "-".to_owned(), |code| code.to_string()))
+    .bind(
+        attempt
+            .status_code
+            .map_or_else(|| "-".to_owned(), |code| code.to_string()),
+    )
     .execute(db)
     .await?;
     Ok(())

@@ -492,8 +492,14 @@ fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
             ("events[0]", "import.finished".into()),
         ]))],
         "webhooks/set_enabled" => vec![
-            refused(form(&[("id", a.webhook.to_string()), ("enabled", "false".into())])),
-            refused(form(&[("id", a.webhook.to_string()), ("enabled", "true".into())])),
+            refused(form(&[
+                ("id", a.webhook.to_string()),
+                ("enabled", "false".into()),
+            ])),
+            refused(form(&[
+                ("id", a.webhook.to_string()),
+                ("enabled", "true".into()),
+            ])),
         ],
         "webhooks/delete" => vec![refused(id(a.webhook))],
         "webhooks/deliveries" => vec![refused(form(&[("endpoint_id", a.webhook.to_string())]))],
@@ -604,7 +610,12 @@ async fn build(backend: Backend) -> Option<World> {
     let webhook = crate::webhooks::register(
         &a,
         &receiver.url("/riverside-hooks"),
-        &["import.finished", "invitation.accepted", "person.joined", "email.failed"],
+        &[
+            "import.finished",
+            "invitation.accepted",
+            "person.joined",
+            "email.failed",
+        ],
     )
     .await
     .unwrap()

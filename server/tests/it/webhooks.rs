@@ -34,7 +34,10 @@ pub(crate) struct Received {
 
 impl Received {
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).map(String::as_str).unwrap_or_default()
+        self.headers
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -60,22 +63,28 @@ impl Receiver {
     pub async fn start() -> Receiver {
         let inbox = Arc::new(Inbox::default());
         let shared = inbox.clone();
-        let app = axum::Router::new().fallback(
-            move |headers: axum::http::HeaderMap, body: String| {
+        let app =
+            axum::Router::new().fallback(move |headers: axum::http::HeaderMap, body: String| {
                 let inbox = shared.clone();
                 async move {
                     let headers = headers
                         .iter()
                         .map(|(name, value)| {
-                            (name.as_str().to_owned(), value.to_str().unwrap_or_default().to_owned())
+                            (
+                                name.as_str().to_owned(),
+                                value.to_str().unwrap_or_default().to_owned(),
+                            )
                         })
                         .collect();
-                    inbox.received.lock().unwrap().push(Received { headers, body });
+                    inbox
+                        .received
+                        .lock()
+                        .unwrap()
+                        .push(Received { headers, body });
                     let status = inbox.answers.lock().unwrap().pop_front().unwrap_or(200);
                     axum::http::StatusCode::from_u16(status).unwrap()
                 }
-            },
-        );
+            });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -112,7 +121,11 @@ impl Receiver {
 }
 
 /// A server whose webhooks may go to loopback (as tests need).
-pub(crate) async fn spawn(backend: Backend, open_signup: bool, extra: &[(&str, &str)]) -> Option<TestApp> {
+pub(crate) async fn spawn(
+    backend: Backend,
+    open_signup: bool,
+    extra: &[(&str, &str)],
+) -> Option<TestApp> {
     let mut env: Vec<(&str, String)> = vec![("MUSTER_WEBHOOK_ALLOW_PRIVATE", "true".to_owned())];
     env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     TestApp::spawn_with(backend, open_signup, &env).await
@@ -131,7 +144,10 @@ pub(crate) async fn register(
 
 async fn deliveries(admin: &Client, endpoint: i64) -> Vec<DeliverySummary> {
     admin
-        .call("webhooks/deliveries", &[("endpoint_id", &endpoint.to_string())])
+        .call(
+            "webhooks/deliveries",
+            &[("endpoint_id", &endpoint.to_string())],
+        )
         .await
         .unwrap()
 }
@@ -151,7 +167,10 @@ fn assert_signed(request: &Received, secret: &str) {
     mac.update(format!("{id}.{timestamp}.{}", request.body).as_bytes());
     let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
     assert!(
-        request.header("webhook-signature").split(' ').any(|s| s == expected),
+        request
+            .header("webhook-signature")
+            .split(' ')
+            .any(|s| s == expected),
         "signature {:?}, expected {expected}",
         request.header("webhook-signature")
     );
@@ -162,7 +181,10 @@ fn assert_signed(request: &Received, secret: &str) {
 /// the virtual environment scripts/setup makes (`MUSTER_VENV`).
 async fn assert_python_verifies(request: &Received, secret: &str) {
     let venv = std::env::var("MUSTER_VENV").unwrap_or_else(|_| {
-        format!("{}/.cache/muster/venv", std::env::var("HOME").unwrap_or_default())
+        format!(
+            "{}/.cache/muster/venv",
+            std::env::var("HOME").unwrap_or_default()
+        )
     });
     let python = format!("{venv}/bin/python");
     if !std::path::Path::new(&python).exists() {
@@ -190,11 +212,20 @@ async fn assert_python_verifies(request: &Received, secret: &str) {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     if stderr.contains("No module named 'standardwebhooks'") {
-        eprintln!("SKIPPED the standardwebhooks check: not installed in {venv} (run scripts/setup)");
+        eprintln!(
+            "SKIPPED the standardwebhooks check: not installed in {venv} (run scripts/setup)"
+        );
         return;
     }
-    assert!(output.status.success(), "standardwebhooks refused it: {stderr}");
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "verified", "{stderr}");
+    assert!(
+        output.status.success(),
+        "standardwebhooks refused it: {stderr}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "verified",
+        "{stderr}"
+    );
 }
 
 async fn events_reach_the_receiver_signed(backend: Backend) {
@@ -216,14 +247,24 @@ async fn events_reach_the_receiver_signed(backend: Backend) {
     // The secret is shown once: the list does not hold it, nor does the table in clear.
     let listed: Vec<EndpointSummary> = admin.call("webhooks/list", &[]).await.unwrap();
     assert_eq!(listed.len(), 1);
-    assert!(!serde_json::to_string(&listed).unwrap().contains(&created.secret));
+    assert!(!serde_json::to_string(&listed)
+        .unwrap()
+        .contains(&created.secret));
     let stored = server
-        .count("SELECT COUNT(*) FROM webhook_endpoints WHERE secret LIKE $1", format!("%{}%", &created.secret[6..]))
+        .count(
+            "SELECT COUNT(*) FROM webhook_endpoints WHERE secret LIKE $1",
+            format!("%{}%", &created.secret[6..]),
+        )
         .await;
     assert_eq!(stored, 0, "the secret is stored sealed");
 
     let import = admin
-        .start_invites_import(group, &["lin@example.org".to_owned()], true, "webhook-import-0001")
+        .start_invites_import(
+            group,
+            &["lin@example.org".to_owned()],
+            true,
+            "webhook-import-0001",
+        )
         .await;
     let finished = receiver.wait_for("import.finished", 1).await;
     let event = finished[0].json();
@@ -266,10 +307,17 @@ async fn events_reach_the_receiver_signed(backend: Backend) {
 
     let log = deliveries(&admin, created.id).await;
     assert_eq!(log.len(), 2, "{log:?}");
-    assert_eq!(log[0].event_type.as_str(), "invitation.accepted", "newest first");
+    assert_eq!(
+        log[0].event_type.as_str(),
+        "invitation.accepted",
+        "newest first"
+    );
     for delivery in &log {
         assert_eq!(delivery.status, DeliveryStatus::Sent, "{delivery:?}");
-        assert_eq!((delivery.attempts, delivery.last_status_code), (1, Some(200)));
+        assert_eq!(
+            (delivery.attempts, delivery.last_status_code),
+            (1, Some(200))
+        );
         assert_eq!(delivery.answers, vec!["200"]);
     }
     server.stop().await;
@@ -288,21 +336,32 @@ async fn a_failing_endpoint_is_retried_and_can_be_sent_again(backend: Backend) {
         .await
         .unwrap();
     admin
-        .start_invites_import(group, &["lin@example.org".to_owned()], false, "webhook-import-0002")
+        .start_invites_import(
+            group,
+            &["lin@example.org".to_owned()],
+            false,
+            "webhook-import-0002",
+        )
         .await;
     let tries = receiver.wait_for("import.finished", 2).await;
     assert_eq!(tries[0].body, tries[1].body, "a retry sends the same body");
     assert_eq!(tries[0].header("webhook-id"), tries[1].header("webhook-id"));
     assert_signed(&tries[1], &created.secret);
-    let mut log = Vec::new();
     eventually("the retry recorded", || async {
-        log = deliveries(&admin, created.id).await;
-        log.first().is_some_and(|d| d.status == DeliveryStatus::Sent)
+        deliveries(&admin, created.id)
+            .await
+            .first()
+            .is_some_and(|d| d.status == DeliveryStatus::Sent)
     })
     .await;
+    let log = deliveries(&admin, created.id).await;
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].attempts, 2);
-    assert_eq!(log[0].answers, vec!["500", "200"], "the log shows both answers");
+    assert_eq!(
+        log[0].answers,
+        vec!["500", "200"],
+        "the log shows both answers"
+    );
     assert_eq!(log[0].last_status_code, Some(200));
 
     // "Send again": a new row of the log, the same message id and body.
@@ -322,7 +381,10 @@ async fn a_failing_endpoint_is_retried_and_can_be_sent_again(backend: Backend) {
 
     // A disabled endpoint gets nothing and cannot be sent to again.
     admin
-        .call::<()>("webhooks/set_enabled", &[("id", &created.id.to_string()), ("enabled", "false")])
+        .call::<()>(
+            "webhooks/set_enabled",
+            &[("id", &created.id.to_string()), ("enabled", "false")],
+        )
         .await
         .unwrap();
     let refused = admin
@@ -330,7 +392,12 @@ async fn a_failing_endpoint_is_retried_and_can_be_sent_again(backend: Backend) {
         .await;
     assert!(matches!(refused, Err(AppError::Conflict(_))), "{refused:?}");
     admin
-        .start_invites_import(group, &["max@example.org".to_owned()], false, "webhook-import-0003")
+        .start_invites_import(
+            group,
+            &["max@example.org".to_owned()],
+            false,
+            "webhook-import-0003",
+        )
         .await;
     eventually("the second import finished", || async {
         server
@@ -346,8 +413,18 @@ async fn a_failing_endpoint_is_retried_and_can_be_sent_again(backend: Backend) {
         .call::<()>("webhooks/delete", &[("id", &created.id.to_string())])
         .await
         .unwrap();
-    assert_eq!(server.count_all("SELECT COUNT(*) FROM webhook_endpoints").await, 0);
-    assert_eq!(server.count_all("SELECT COUNT(*) FROM webhook_deliveries").await, 0);
+    assert_eq!(
+        server
+            .count_all("SELECT COUNT(*) FROM webhook_endpoints")
+            .await,
+        0
+    );
+    assert_eq!(
+        server
+            .count_all("SELECT COUNT(*) FROM webhook_deliveries")
+            .await,
+        0
+    );
     let actions = server
         .count_all(
             "SELECT COUNT(*) FROM audit_events WHERE action IN ('webhook_created', 'webhook_disabled', 'webhook_deleted')",
@@ -403,16 +480,22 @@ async fn private_addresses_are_refused(backend: Backend) {
             "{url}: {refused:?}"
         );
     }
-    assert_eq!(server.count_all("SELECT COUNT(*) FROM webhook_endpoints").await, 0);
+    assert_eq!(
+        server
+            .count_all("SELECT COUNT(*) FROM webhook_endpoints")
+            .await,
+        0
+    );
 
     // Endpoints that got past registration (a name that resolves elsewhere
     // since, or a row written some other way) are refused at delivery,
     // before any connection.
     let organization = server.organization_id("Riverside").await;
-    let (admin_id,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE email = 'ada@example.org'")
-        .fetch_one(server.pool())
-        .await
-        .unwrap();
+    let (admin_id,): (i64,) =
+        sqlx::query_as("SELECT id FROM users WHERE email = 'ada@example.org'")
+            .fetch_one(server.pool())
+            .await
+            .unwrap();
     let secret = app::mail::seal::seal(&app::webhooks::service::new_secret()).unwrap();
     for url in [
         format!("https://localhost:{port}/hook"),
@@ -433,7 +516,12 @@ async fn private_addresses_are_refused(backend: Backend) {
         .unwrap();
     }
     admin
-        .start_invites_import(group, &["lin@example.org".to_owned()], false, "webhook-import-0004")
+        .start_invites_import(
+            group,
+            &["lin@example.org".to_owned()],
+            false,
+            "webhook-import-0004",
+        )
         .await;
     eventually("every delivery refused", || async {
         server
@@ -449,7 +537,11 @@ async fn private_addresses_are_refused(backend: Backend) {
     .await
     .unwrap();
     assert_eq!(errors, 4, "each says why");
-    assert_eq!(connections.load(Ordering::SeqCst), 0, "nothing connected to loopback");
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "nothing connected to loopback"
+    );
     server.stop().await;
 }
 
@@ -459,7 +551,12 @@ async fn another_organization_can_neither_see_nor_touch_an_endpoint(backend: Bac
     };
     let receiver = Receiver::start().await;
     let (a, a_group) = server
-        .admin_with_group("Riverside", "ada@riverside.example", "Riverside Cohort", "Safety")
+        .admin_with_group(
+            "Riverside",
+            "ada@riverside.example",
+            "Riverside Cohort",
+            "Safety",
+        )
         .await;
     let b = server.admin("Hillside", "bea@hillside.example").await;
     let a_endpoint = register(&a, &receiver.url("/riverside"), &["import.finished"])
@@ -468,21 +565,32 @@ async fn another_organization_can_neither_see_nor_touch_an_endpoint(backend: Bac
     let b_endpoint = register(&b, &receiver.url("/hillside"), &["import.finished"])
         .await
         .unwrap();
-    a.start_invites_import(a_group, &["lin@riverside.example".to_owned()], false, "webhook-import-0005")
-        .await;
+    a.start_invites_import(
+        a_group,
+        &["lin@riverside.example".to_owned()],
+        false,
+        "webhook-import-0005",
+    )
+    .await;
     let got = receiver.wait_for("import.finished", 1).await;
     assert_signed(&got[0], &a_endpoint.secret);
     let a_delivery = deliveries(&a, a_endpoint.id).await[0].id;
 
     let b_sees: Vec<EndpointSummary> = b.call("webhooks/list", &[]).await.unwrap();
-    assert_eq!(b_sees.iter().map(|e| e.id).collect::<Vec<_>>(), vec![b_endpoint.id]);
+    assert_eq!(
+        b_sees.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![b_endpoint.id]
+    );
     let id = a_endpoint.id.to_string();
     let delivery = a_delivery.to_string();
     let (id, delivery) = (id.as_str(), delivery.as_str());
     let attacks: [(&str, Vec<(&str, &str)>); 4] = [
         ("webhooks/deliveries", vec![("endpoint_id", id)]),
         ("webhooks/resend", vec![("id", delivery)]),
-        ("webhooks/set_enabled", vec![("id", id), ("enabled", "false")]),
+        (
+            "webhooks/set_enabled",
+            vec![("id", id), ("enabled", "false")],
+        ),
         ("webhooks/delete", vec![("id", id)]),
     ];
     for (function, form) in attacks {
@@ -496,13 +604,16 @@ async fn another_organization_can_neither_see_nor_touch_an_endpoint(backend: Bac
     let a_sees: Vec<EndpointSummary> = a.call("webhooks/list", &[]).await.unwrap();
     assert!(a_sees[0].disabled_at.is_none());
     assert!(deliveries(&b, b_endpoint.id).await.is_empty());
-    assert!(receiver.received().iter().all(|r| r.header("webhook-id") == got[0].header("webhook-id")));
+    assert!(receiver
+        .received()
+        .iter()
+        .all(|r| r.header("webhook-id") == got[0].header("webhook-id")));
     server.stop().await;
 }
 
 on_both_backends! {
-    events_reach_the_receiver_signed => events_reach_the_receiver_signed;
-    a_failing_endpoint_is_retried_and_can_be_sent_again => a_failing_endpoint_is_retried_and_can_be_sent_again;
-    private_addresses_are_refused => private_addresses_are_refused;
-    another_organization_can_neither_see_nor_touch_an_endpoint => another_organization_can_neither_see_nor_touch_an_endpoint;
+    signed_events => events_reach_the_receiver_signed;
+    retries_and_send_again => a_failing_endpoint_is_retried_and_can_be_sent_again;
+    private_addresses => private_addresses_are_refused;
+    tenant_isolation => another_organization_can_neither_see_nor_touch_an_endpoint;
 }
