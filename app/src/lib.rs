@@ -21,6 +21,7 @@ pub mod mappings;
 pub mod pages;
 pub mod people;
 pub mod text_enum;
+pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 pub mod db;
@@ -158,6 +159,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("join") view=pages::join_settings::JoinSettingsPage />
                     <Route path=path!("settings/activity") view=pages::activity::ActivityPage />
                     <Route path=path!("settings/api") view=pages::api_tokens::ApiTokensPage />
+                    <Route path=path!("settings/webhooks") view=pages::webhooks::WebhooksPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -22,6 +22,9 @@ pub struct Settings {
     pub session_lifetime_secs: i64,
     /// No SMTP host is configured: mail goes to the dev mailbox at `/dev/mailbox`.
     pub dev_mailbox: bool,
+    /// Webhooks may go to private, loopback and reserved addresses, and over
+    /// http to loopback (`MUSTER_WEBHOOK_ALLOW_PRIVATE`; tests).
+    pub webhooks_allow_private: bool,
 }
 
 impl Settings {

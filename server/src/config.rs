@@ -26,6 +26,8 @@ pub struct Config {
     /// How often this process looks for due invitation reminders
     /// (`MUSTER_REMINDER_SWEEP_SECONDS`).
     pub reminder_sweep: std::time::Duration,
+    /// The webhook sender's retries and address rule (`MUSTER_WEBHOOK_*`).
+    pub webhooks: crate::webhooks::WebhookConfig,
     /// Seals links' tokens in outbox intents and the dev mailbox's bodies (see `app::mail::seal`).
     pub secret_key: [u8; 32],
 }
@@ -136,6 +138,7 @@ impl Config {
                 .map_err(ConfigError::BadProxy)?;
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let secret_key = secret_key(&get, &database_url)?;
+        let webhooks = webhook_config(&get)?;
         Ok(Config {
             database_url,
             secret_key,
@@ -148,7 +151,9 @@ impl Config {
                     * 60,
                 session_lifetime_secs: number(&get, "MUSTER_SESSION_DAYS", 14_i64)?.max(1) * 86_400,
                 dev_mailbox: mail.smtp.is_none(),
+                webhooks_allow_private: webhooks.allow_private,
             },
+            webhooks,
             leptos_options,
             mail,
             trusted_proxies,
@@ -158,6 +163,25 @@ impl Config {
             ),
         })
     }
+}
+
+/// `MUSTER_WEBHOOK_*`: the sender's retries, and whether endpoints may be
+/// on private networks.
+fn webhook_config(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::webhooks::WebhookConfig, ConfigError> {
+    let defaults = crate::webhooks::WebhookConfig::default();
+    Ok(crate::webhooks::WebhookConfig {
+        max_attempts: number(get, "MUSTER_WEBHOOK_MAX_ATTEMPTS", defaults.max_attempts)?.max(1),
+        retry_base_secs: number(
+            get,
+            "MUSTER_WEBHOOK_RETRY_SECONDS",
+            defaults.retry_base_secs,
+        )?
+        .max(1),
+        allow_private: flag(get, "MUSTER_WEBHOOK_ALLOW_PRIVATE", false)?,
+        ..defaults
+    })
 }
 
 /// `MUSTER_SECRET_KEY`; without it, for a SQLite file, a key kept in a file

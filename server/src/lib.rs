@@ -9,6 +9,7 @@ mod config;
 mod csrf;
 pub mod guard;
 pub mod mail;
+pub mod webhooks;
 pub mod workers;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -226,6 +227,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let workers = workers::Workers::start(
         &state,
         config.mail.clone(),
+        config.webhooks.clone(),
         &config.imports,
         config.reminder_sweep,
         trigger,

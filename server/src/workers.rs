@@ -1,4 +1,4 @@
-//! The one home of background work: the outbox sender, the import workers
+//! The one home of background work: the outbox and webhook senders, the import workers
 //! and the sweepers start here with one [`Shutdown`], and stop here together.
 
 use std::time::Duration;
@@ -10,7 +10,10 @@ use app::{
 };
 use tokio::task::JoinSet;
 
-use crate::mail::{self, MailConfig, MailError};
+use crate::{
+    mail::{self, MailConfig, MailError},
+    webhooks::{self, WebhookConfig},
+};
 
 /// Long enough for an import batch or an SMTP exchange (30 s timeout) to end,
 /// short enough to finish before a supervisor's usual SIGKILL (30 s after SIGTERM).
@@ -31,6 +34,7 @@ impl Workers {
     pub fn start(
         state: &AppState,
         mail_config: MailConfig,
+        webhook_config: WebhookConfig,
         imports: &WorkerConfig,
         reminder_sweep: Duration,
         trigger: ShutdownTrigger,
@@ -43,6 +47,18 @@ impl Workers {
                 tracing::error!(%error, "outbox sender ended abnormally");
             }
         });
+        match webhooks::spawn_sender(state, webhook_config, shutdown.clone()) {
+            Ok(sender) => {
+                tasks.spawn(async move {
+                    if let Err(error) = sender.await {
+                        tracing::error!(%error, "webhook sender ended abnormally");
+                    }
+                });
+            }
+            // Only a TLS backend that cannot start fails here: the server
+            // still serves, and the deliveries wait in their table.
+            Err(error) => tracing::error!(%error, "the webhook sender cannot start"),
+        }
         tasks.spawn(sweep(state.clone(), shutdown.clone()));
         tasks.spawn(remind(state.clone(), reminder_sweep, shutdown.clone()));
         let mut import_worker_ids = Vec::new();

@@ -80,6 +80,10 @@ crate::text_enum::text_enum! {
         SyncGuardChanged = "sync_guard_changed",
         ApiTokenCreated = "api_token_created",
         ApiTokenRevoked = "api_token_revoked",
+        WebhookCreated = "webhook_created",
+        WebhookDisabled = "webhook_disabled",
+        WebhookEnabled = "webhook_enabled",
+        WebhookDeleted = "webhook_deleted",
     }
 }
 
@@ -107,6 +111,10 @@ impl AuditAction {
             AuditAction::SyncGuardChanged => "Sync guard changed",
             AuditAction::ApiTokenCreated => "API token created",
             AuditAction::ApiTokenRevoked => "API token revoked",
+            AuditAction::WebhookCreated => "Webhook endpoint added",
+            AuditAction::WebhookDisabled => "Webhook endpoint disabled",
+            AuditAction::WebhookEnabled => "Webhook endpoint enabled",
+            AuditAction::WebhookDeleted => "Webhook endpoint deleted",
         }
     }
 }
@@ -122,6 +130,7 @@ crate::text_enum::text_enum! {
         Person = "person",
         JoinPage = "join_page",
         ApiToken = "api_token",
+        Webhook = "webhook",
     }
 }
 
@@ -136,6 +145,7 @@ impl Subject {
             Subject::Person => "Person",
             Subject::JoinPage => "Join page",
             Subject::ApiToken => "API token",
+            Subject::Webhook => "Webhook endpoint",
         }
     }
 
@@ -146,6 +156,7 @@ impl Subject {
             (Subject::Group, Some(id)) => Some(format!("/admin/groups/{id}")),
             (Subject::JoinPage, _) => Some("/admin/join".to_owned()),
             (Subject::ApiToken, _) => Some("/admin/settings/api".to_owned()),
+            (Subject::Webhook, _) => Some("/admin/settings/webhooks".to_owned()),
             _ => None,
         }
     }

@@ -405,6 +405,17 @@ pub async fn join_existing(db: &Db, page: &OpenPage, user_id: i64) -> Result<(),
         &auth::store::PersonRecord::default(),
     )
     .await?;
+    let email = auth::store::name_parts(&mut *tx, page.organization_id, user_id)
+        .await?
+        .email;
+    joined(
+        &mut tx,
+        page.organization_id,
+        page.group_id,
+        user_id,
+        email.as_deref(),
+    )
+    .await?;
     tracing::info!(
         organization_id = page.organization_id,
         group_id = page.group_id,
@@ -413,6 +424,23 @@ pub async fn join_existing(db: &Db, page: &OpenPage, user_id: i64) -> Result<(),
     );
     tx.commit().await?;
     Ok(())
+}
+
+/// The `person.joined` webhook event, in the transaction that put them in the group.
+async fn joined(
+    tx: &mut crate::db::Tx,
+    organization_id: i64,
+    group_id: i64,
+    user_id: i64,
+    email: Option<&str>,
+) -> Result<(), AppError> {
+    crate::webhooks::server::enqueue(
+        tx,
+        organization_id,
+        crate::webhooks::EventType::PersonJoined,
+        serde_json::json!({ "group_id": group_id, "user_id": user_id, "email": email }),
+    )
+    .await
 }
 
 /// What following a confirmation link did.
@@ -507,6 +535,14 @@ pub async fn confirm(
         ..auth::store::PersonRecord::default()
     };
     groups::service::enter_group(&mut tx, organization_id, group_id, user_id, None, &names).await?;
+    joined(
+        &mut tx,
+        organization_id,
+        group_id,
+        user_id,
+        Some(request.email.as_str()),
+    )
+    .await?;
     tracing::info!(
         organization_id,
         group_id,

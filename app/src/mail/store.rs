@@ -192,6 +192,8 @@ pub async fn mailbox_get(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
     pub id: i64,
+    /// `None` for mail of no organization (a sign-up's confirmation).
+    pub organization_id: Option<i64>,
     pub to_email: String,
     pub kind: String,
     pub params: Option<String>,
@@ -242,7 +244,7 @@ pub async fn claim_due(
                       WHERE status = 'queued' AND next_attempt_at <= $3
                         AND (locked_until IS NULL OR locked_until < $3)
                       ORDER BY id LIMIT $4{lock})
-         RETURNING id, to_email, kind, params, subject, text_body, html_body, attempts, created_at"
+         RETURNING id, organization_id, to_email, kind, params, subject, text_body, html_body, attempts, created_at"
     );
     debug_assert_eq!(OutboxStatus::Queued.as_str(), "queued");
     let mut claimed: Vec<Claimed> = sqlx::query_as(&sql)

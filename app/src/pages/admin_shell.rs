@@ -42,6 +42,7 @@ pub fn AdminShell() -> impl IntoView {
                                     <A href="/admin/join">"Join page"</A>
                                     <A href="/admin/settings/activity">"Activity"</A>
                                     <A href="/admin/settings/api">"API"</A>
+                                    <A href="/admin/settings/webhooks">"Webhooks"</A>
                                 </nav>
                                 <span class="who">{format!("{} {}", user.first_name, user.last_name)}</span>
                                 <a class="link" href="/account/password">"Change password"</a>

@@ -16,6 +16,7 @@ pub mod login;
 pub mod mailbox;
 pub mod not_found;
 pub mod people;
+pub mod webhooks;
 
 use leptos::prelude::*;
 

@@ -276,6 +276,9 @@ impl Sender {
                         next_attempt_at: now + self.backoff(row.attempts),
                     };
                     outbox::record_failed_attempt(&mut *tx, row.id, owner, &attempt).await?;
+                    if let (true, Some(organization_id)) = (give_up, row.organization_id) {
+                        email_failed(&mut tx, organization_id, row, attempts, &error).await?;
+                    }
                 }
                 Outcome::Released => outbox::release(&mut *tx, row.id, owner).await?,
             }
@@ -337,8 +340,29 @@ impl Sender {
     }
 }
 
-/// Starts the sender in the background, sharing the server's database pool,
-/// until `shutdown`.
+/// The `email.failed` webhook event, in the transaction that records the
+/// failure: the address, the kind and the mail server's answer, never the
+/// message (which may carry a live link).
+async fn email_failed(
+    tx: &mut app::db::Tx,
+    organization_id: i64,
+    row: &Claimed,
+    attempts: i64,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    let data = serde_json::json!({
+        "email_id": row.id,
+        "kind": row.kind,
+        "email": row.to_email,
+        "attempts": attempts,
+        "error": error,
+    });
+    let event = app::webhooks::EventType::EmailFailed;
+    app::webhooks::server::enqueue(tx, organization_id, event, data)
+        .await
+        .map_err(|error| sqlx::Error::Protocol(format!("queuing email.failed: {error}")))
+}
+
 /// What the admin is shown of a failed attempt: the mail server's own
 /// answer ("550 5.1.1 mailbox unknown") when it gave one, else lettre's words.
 fn smtp_answer(error: &lettre::transport::smtp::Error) -> String {
@@ -350,6 +374,8 @@ fn smtp_answer(error: &lettre::transport::smtp::Error) -> String {
     }
 }
 
+/// Starts the sender in the background, sharing the server's database pool,
+/// until `shutdown`.
 pub fn spawn_sender(
     state: &AppState,
     config: MailConfig,

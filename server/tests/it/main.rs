@@ -34,3 +34,4 @@ mod shutdown;
 mod statuses;
 mod tenant_isolation;
 mod tenants;
+mod webhooks;

@@ -103,6 +103,12 @@ const CASES: &[(&str, Case)] = &[
     ("api_tokens/list", Case::Attack(Caller::Admin)),
     ("api_tokens/create", Case::NoForeignInput(Caller::Admin, "creates a token in the caller's own organization; takes no id")),
     ("api_tokens/revoke", Case::Attack(Caller::Admin)),
+    ("webhooks/list", Case::Attack(Caller::Admin)),
+    ("webhooks/create", Case::NoForeignInput(Caller::Admin, "registers an endpoint in the caller's own organization; takes no id")),
+    ("webhooks/set_enabled", Case::Attack(Caller::Admin)),
+    ("webhooks/delete", Case::Attack(Caller::Admin)),
+    ("webhooks/deliveries", Case::Attack(Caller::Admin)),
+    ("webhooks/resend", Case::Attack(Caller::Admin)),
 ];
 
 /// The registered server functions, as their endpoints under `/api/`.
@@ -172,6 +178,9 @@ struct Ids {
     mapping: i64,
     /// A's API token.
     api_token: i64,
+    /// A's webhook endpoint, and its delivery of A's import.finished.
+    webhook: i64,
+    webhook_delivery: i64,
 }
 
 /// The header row of A's Learners import, whose third column A mapped by hand.
@@ -481,6 +490,24 @@ fn attacks(function: &str, a: &Ids) -> Vec<Attack> {
             ("scope", "full".into()),
         ]))],
         "api_tokens/revoke" => vec![refused(id(a.api_token))],
+        "webhooks/list" => vec![no_leak(form(&[]))],
+        "webhooks/create" => vec![no_leak(form(&[
+            ("url", "http://127.0.0.1:9/hillside".into()),
+            ("events[0]", "import.finished".into()),
+        ]))],
+        "webhooks/set_enabled" => vec![
+            refused(form(&[
+                ("id", a.webhook.to_string()),
+                ("enabled", "false".into()),
+            ])),
+            refused(form(&[
+                ("id", a.webhook.to_string()),
+                ("enabled", "true".into()),
+            ])),
+        ],
+        "webhooks/delete" => vec![refused(id(a.webhook))],
+        "webhooks/deliveries" => vec![refused(form(&[("endpoint_id", a.webhook.to_string())]))],
+        "webhooks/resend" => vec![refused(id(a.webhook_delivery))],
         "groups/set_reminders" => vec![refused(form(&[
             ("id", a.group.to_string()),
             ("reminder_days", "1".into()),
@@ -540,6 +567,8 @@ fn holds_a(body: &str) -> bool {
 /// Organization A, as its admin built it, and the ids B will try.
 struct World {
     server: TestApp,
+    /// Where A's webhook endpoint posts (it answers 200).
+    _receiver: crate::webhooks::Receiver,
     a: Client,
     b: Client,
     /// A learner of A (lin@), signed in.
@@ -571,7 +600,8 @@ async fn person_id(admin: &Client, email: &str) -> i64 {
 }
 
 async fn build(backend: Backend) -> Option<World> {
-    let server = TestApp::spawn(backend, true).await?;
+    // Webhooks to loopback, where A's endpoint is.
+    let server = crate::webhooks::spawn(backend, true, &[]).await?;
     let (a, group) = server
         .admin_with_group(
             "Riverside Academy",
@@ -580,6 +610,20 @@ async fn build(backend: Backend) -> Option<World> {
             "Riverside Safety",
         )
         .await;
+    let receiver = crate::webhooks::Receiver::start().await;
+    let webhook = crate::webhooks::register(
+        &a,
+        &receiver.url("/riverside-hooks"),
+        &[
+            "import.finished",
+            "invitation.accepted",
+            "person.joined",
+            "email.failed",
+        ],
+    )
+    .await
+    .unwrap()
+    .id;
     let contract: i64 = a
         .call(
             "contracts/create",
@@ -756,7 +800,15 @@ async fn build(backend: Backend) -> Option<World> {
     )
     .await
     .unwrap();
+    let (webhook_delivery,): (i64,) = sqlx::query_as(
+        "SELECT MIN(id) FROM webhook_deliveries WHERE endpoint_id = $1 AND event_type = 'import.finished'",
+    )
+    .bind(webhook)
+    .fetch_one(server.pool())
+    .await
+    .unwrap();
     Some(World {
+        _receiver: receiver,
         server,
         a,
         b,
@@ -776,6 +828,8 @@ async fn build(backend: Backend) -> Option<World> {
             b_group,
             mapping,
             api_token,
+            webhook,
+            webhook_delivery,
         },
     })
 }
@@ -819,6 +873,7 @@ async fn a_snapshot(world: &World) -> Vec<(String, String)> {
         ),
         ("join/settings", vec![]),
         ("api_tokens/list", vec![]),
+        ("webhooks/list", vec![]),
         (
             "audit/list",
             vec![
@@ -857,6 +912,8 @@ async fn a_snapshot(world: &World) -> Vec<(String, String)> {
         // B's refused attacks record nothing, in A's log or B's.
         "audit_events",
         "remembered_mappings",
+        "webhook_endpoints",
+        "webhook_deliveries",
     ] {
         let n = world
             .server

@@ -365,6 +365,21 @@ async fn finish(tx: &mut Tx, job: &Job, status: ImportStatus) -> Result<(), AppE
         },
     };
     mail::server::enqueue(tx, Some(job.organization_id), &email).await?;
+    crate::webhooks::server::enqueue(
+        tx,
+        job.organization_id,
+        crate::webhooks::EventType::ImportFinished,
+        serde_json::json!({
+            "import_id": job.id,
+            "kind": job.kind,
+            "status": status.as_str(),
+            "total": finished.total_rows,
+            "succeeded": finished.succeeded,
+            "skipped": finished.skipped,
+            "failed": finished.failed,
+        }),
+    )
+    .await?;
     tracing::info!(
         import_id = job.id,
         status = status.as_str(),

@@ -151,6 +151,18 @@ pub async fn accept(
         &names,
     )
     .await?;
+    crate::webhooks::server::enqueue(
+        &mut tx,
+        claimed.organization_id,
+        crate::webhooks::EventType::InvitationAccepted,
+        serde_json::json!({
+            "invitation_id": claimed.id,
+            "group_id": claimed.group_id,
+            "user_id": user_id,
+            "email": email,
+        }),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(
         invitation_id = claimed.id,
