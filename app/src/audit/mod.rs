@@ -80,6 +80,16 @@ crate::text_enum::text_enum! {
         SyncGuardChanged = "sync_guard_changed",
         ApiTokenCreated = "api_token_created",
         ApiTokenRevoked = "api_token_revoked",
+        /// An identity provider (SCIM) added a person to the organization.
+        PersonProvisioned = "person_provisioned",
+        /// Names, external id or username of the organization's record.
+        PersonChanged = "person_changed",
+        /// In this organization only; their account and other organizations stay.
+        PersonDeactivated = "person_deactivated",
+        PersonReactivated = "person_reactivated",
+        /// The organization's record of the person deleted (their account stays).
+        PersonRemoved = "person_removed",
+        GroupMembersChanged = "group_members_changed",
     }
 }
 
@@ -107,6 +117,12 @@ impl AuditAction {
             AuditAction::SyncGuardChanged => "Sync guard changed",
             AuditAction::ApiTokenCreated => "API token created",
             AuditAction::ApiTokenRevoked => "API token revoked",
+            AuditAction::PersonProvisioned => "Person provisioned",
+            AuditAction::PersonChanged => "Person changed",
+            AuditAction::PersonDeactivated => "Person deactivated",
+            AuditAction::PersonReactivated => "Person reactivated",
+            AuditAction::PersonRemoved => "Person removed",
+            AuditAction::GroupMembersChanged => "Group members changed",
         }
     }
 }
