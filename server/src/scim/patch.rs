@@ -199,7 +199,9 @@ fn put(object: &mut Map<String, Value>, op: Op, name: &str, value: Value) {
 fn matches(item: &Value, filter: &filter::Equals) -> bool {
     match super::attribute(item, &filter.attribute) {
         Some(Value::String(text)) => text.eq_ignore_ascii_case(&filter.value),
-        Some(other) => other.to_string() == filter.value,
+        Some(other) => {
+            serde_json::from_str::<Value>(&filter.value).is_ok_and(|value| value == *other)
+        }
         None => false,
     }
 }
