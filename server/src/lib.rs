@@ -10,6 +10,7 @@ mod csrf;
 pub mod guard;
 pub mod mail;
 pub mod webhooks;
+pub mod scim;
 pub mod workers;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -177,6 +178,7 @@ pub fn router(state: AppState) -> Router {
         // After the same-origin check, which is for cookies: the API reads
         // no cookie, only its bearer token.
         .nest("/api/v1", api::router())
+        .nest("/scim/v2", scim::router())
         .layer(axum::middleware::from_fn(guard::limit_body))
         // Pages and server function answers in brotli or gzip, as the
         // browser accepts. Not the built bundle: compressing 25 MB of debug

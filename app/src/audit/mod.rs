@@ -84,6 +84,16 @@ crate::text_enum::text_enum! {
         WebhookDisabled = "webhook_disabled",
         WebhookEnabled = "webhook_enabled",
         WebhookDeleted = "webhook_deleted",
+        /// An identity provider (SCIM) added a person to the organization.
+        PersonProvisioned = "person_provisioned",
+        /// Names, external id or username of the organization's record.
+        PersonChanged = "person_changed",
+        /// In this organization only; their account and other organizations stay.
+        PersonDeactivated = "person_deactivated",
+        PersonReactivated = "person_reactivated",
+        /// The organization's record of the person deleted (their account stays).
+        PersonRemoved = "person_removed",
+        GroupMembersChanged = "group_members_changed",
     }
 }
 
@@ -115,6 +125,12 @@ impl AuditAction {
             AuditAction::WebhookDisabled => "Webhook endpoint disabled",
             AuditAction::WebhookEnabled => "Webhook endpoint enabled",
             AuditAction::WebhookDeleted => "Webhook endpoint deleted",
+            AuditAction::PersonProvisioned => "Person provisioned",
+            AuditAction::PersonChanged => "Person changed",
+            AuditAction::PersonDeactivated => "Person deactivated",
+            AuditAction::PersonReactivated => "Person reactivated",
+            AuditAction::PersonRemoved => "Person removed",
+            AuditAction::GroupMembersChanged => "Group members changed",
         }
     }
 }

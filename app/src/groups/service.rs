@@ -329,3 +329,84 @@ mod tests {
         );
     }
 }
+
+/// A group member as an identity provider (SCIM) sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: i64,
+    /// Their login address, else their username.
+    pub display: String,
+}
+
+pub async fn members(
+    db: &Db,
+    organization_id: i64,
+    group_id: i64,
+) -> Result<Vec<Member>, AppError> {
+    Ok(store::members(&db.pool, organization_id, group_id)
+        .await?
+        .into_iter()
+        .map(|row| Member {
+            id: row.user_id,
+            display: row.email.or(row.username).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Who a change of a group's members adds and removes (person ids).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberChange {
+    pub add: Vec<i64>,
+    pub remove: Vec<i64>,
+}
+
+/// Adds people to the group (with its trainings, as an import would) and
+/// takes others out, all or nothing: an id that is not one of the
+/// organization's people refuses the whole change. Returns how many
+/// memberships changed.
+pub async fn change_members(
+    db: &Db,
+    user: &CurrentUser,
+    group_id: i64,
+    change: &MemberChange,
+) -> Result<i64, AppError> {
+    let organization_id = user.organization_id;
+    let now = now();
+    let mut tx = db.begin().await?;
+    let group = store::get_in(&mut tx, organization_id, group_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    for &person_id in change.add.iter().chain(&change.remove) {
+        if crate::people::store::record(&mut *tx, organization_id, person_id)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::invalid(
+                "members",
+                format!("There is no person with id {person_id} in this organization."),
+            ));
+        }
+    }
+    let (mut added, mut removed) = (0_i64, 0_i64);
+    for &person_id in &change.remove {
+        if store::remove_member(&mut tx, group_id, person_id).await? {
+            removed += 1;
+        }
+    }
+    for &person_id in &change.add {
+        if !store::is_member(&mut tx, group_id, person_id).await? {
+            store::activate_member(&mut tx, group_id, person_id, None, now).await?;
+            store::assign_trainings(&mut tx, group_id, person_id, now).await?;
+            added += 1;
+        }
+    }
+    if added + removed > 0 {
+        let entry = AuditEntry::by(user, AuditAction::GroupMembersChanged)
+            .subject(Subject::Group, group_id, &group.name)
+            .count(added + removed)
+            .details(format!("{added} added, {removed} removed."));
+        record(&mut tx, &entry).await?;
+    }
+    tx.commit().await?;
+    Ok(added + removed)
+}

@@ -546,3 +546,60 @@ pub async fn size<'c>(
     .await?;
     Ok(n)
 }
+
+/// An active member of a group, as SCIM lists them.
+#[derive(sqlx::FromRow)]
+pub struct MemberRow {
+    pub user_id: i64,
+    pub email: Option<String>,
+    pub username: Option<String>,
+}
+
+/// The group's active members who are people of its organization, in the
+/// order they joined.
+pub async fn members<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    group_id: i64,
+) -> Result<Vec<MemberRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT gm.user_id, u.email, m.username FROM group_memberships gm
+         JOIN learning_groups g ON g.id = gm.group_id
+         JOIN memberships m ON m.user_id = gm.user_id AND m.organization_id = g.organization_id
+         JOIN users u ON u.id = gm.user_id
+         WHERE g.organization_id = $1 AND gm.group_id = $2 AND gm.status = $3
+         ORDER BY gm.id",
+    )
+    .bind(organization_id)
+    .bind(group_id)
+    .bind(GroupMembershipStatus::Active.as_str())
+    .fetch_all(db)
+    .await
+}
+
+/// Ends the person's membership of the group; whether it was active.
+pub async fn remove_member(tx: &mut Tx, group_id: i64, user_id: i64) -> Result<bool, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE group_memberships SET status = $3 WHERE group_id = $1 AND user_id = $2 AND status = $4",
+    )
+    .bind(group_id)
+    .bind(user_id)
+    .bind(GroupMembershipStatus::Removed.as_str())
+    .bind(GroupMembershipStatus::Active.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(changed.rows_affected() > 0)
+}
+
+/// Whether the person is an active member of the group.
+pub async fn is_member(tx: &mut Tx, group_id: i64, user_id: i64) -> Result<bool, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM group_memberships WHERE group_id = $1 AND user_id = $2 AND status = $3",
+    )
+    .bind(group_id)
+    .bind(user_id)
+    .bind(GroupMembershipStatus::Active.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
+}

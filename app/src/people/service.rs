@@ -153,3 +153,346 @@ pub async fn resend_welcome(db: &Db, user: &CurrentUser, person_id: i64) -> Resu
     tracing::info!(organization_id, person_id, "welcome email resent");
     Ok(())
 }
+
+/// The organization's record of a person as an identity provider (SCIM)
+/// reads and writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub id: i64,
+    /// The account's login address (normalized); `None` for a
+    /// username-only student.
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub external_id: Option<String>,
+    /// Not deactivated in this organization.
+    pub active: bool,
+    /// Waiting for the person to accept the organization's record.
+    pub pending: bool,
+    pub created_at: i64,
+}
+
+impl TryFrom<store::RecordRow> for Record {
+    type Error = AppError;
+
+    fn try_from(row: store::RecordRow) -> Result<Record, AppError> {
+        let (active, pending) = match row.membership.as_str() {
+            "active" => (true, false),
+            "pending" => (true, true),
+            "deactivated" => (false, false),
+            other => {
+                tracing::error!(status = other, "unknown membership status");
+                return Err(AppError::Internal);
+            }
+        };
+        Ok(Record {
+            id: row.id,
+            email: row.email,
+            username: row.username,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            external_id: row.external_id,
+            active,
+            pending,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// What an identity provider states about a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordInput {
+    /// Normalized: trimmed, lowercased.
+    pub email: String,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub external_id: Option<String>,
+    pub active: bool,
+}
+
+pub use store::RecordFilter;
+
+pub async fn get_record(db: &Db, organization_id: i64, person_id: i64) -> Result<Record, AppError> {
+    store::record(&db.pool, organization_id, person_id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .try_into()
+}
+
+/// A page of the organization's records: (how many match, `limit` of them
+/// from `offset`).
+pub async fn records(
+    db: &Db,
+    organization_id: i64,
+    filter: &RecordFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<Record>), AppError> {
+    let total = store::count_records(db, organization_id, filter).await?;
+    let rows = if limit > 0 {
+        store::records(db, organization_id, filter, limit, offset.max(0)).await?
+    } else {
+        Vec::new()
+    };
+    let records = rows
+        .into_iter()
+        .map(Record::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((total, records))
+}
+
+fn name_of(input: &RecordInput) -> String {
+    let name = format!("{} {}", input.first_name, input.last_name);
+    match name.trim() {
+        "" => input.email.clone(),
+        name => format!("{name} <{}>", input.email),
+    }
+}
+
+/// Adds a person to the organization as a Learners import would: an
+/// account without a password for a new address (with a set-your-password
+/// email), or, for someone else's account, a record that waits for them
+/// to accept (with an email saying so). A person the organization knows
+/// already is a conflict.
+pub async fn provision(
+    db: &Db,
+    user: &CurrentUser,
+    input: &RecordInput,
+) -> Result<Record, AppError> {
+    let organization_id = user.organization_id;
+    let now = now();
+    let mut tx = db.begin().await?;
+    let email = input.email.as_str();
+    let created = auth::store::insert_provisioned_bulk(&mut *tx, &[email], now).await?;
+    let (person_id, owned) = match created.first() {
+        Some(new) => (new.id, true),
+        None => {
+            let existing = auth::store::accounts_by_emails(&mut *tx, organization_id, &[email])
+                .await?
+                .into_iter()
+                .next()
+                .ok_or(AppError::Internal)?;
+            if existing.here.is_some() {
+                return Err(AppError::Conflict(format!(
+                    "{email} is in this organization already."
+                )));
+            }
+            auth::store::lock_user(&mut *tx, existing.id).await?;
+            (existing.id, existing.unclaimed != 0)
+        }
+    };
+    if let Some(username) = &input.username {
+        if store::username_taken(&mut tx, organization_id, username, person_id).await? {
+            return Err(AppError::Conflict(format!(
+                "The username {username} is taken in this organization."
+            )));
+        }
+    }
+    let added = auth::store::insert_memberships_bulk(
+        &mut *tx,
+        organization_id,
+        &[auth::store::ImportedMembership {
+            user_id: person_id,
+            role: auth::Role::Learner,
+            first_name: &input.first_name,
+            last_name: &input.last_name,
+            external_id: input.external_id.as_deref(),
+            pending: !owned,
+        }],
+        now,
+    )
+    .await?;
+    if added.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "{email} is in this organization already."
+        )));
+    }
+    if input.username.is_some() {
+        store::set_record(
+            &mut tx,
+            organization_id,
+            person_id,
+            &input.first_name,
+            &input.last_name,
+            input.external_id.as_deref(),
+            input.username.as_deref(),
+        )
+        .await?;
+    }
+    let sender = user.display_name();
+    if owned {
+        crate::activation::service::queue_activation(
+            &mut tx,
+            organization_id,
+            person_id,
+            email,
+            &sender,
+            now,
+        )
+        .await?;
+    } else {
+        auth::service::queue_added_notice(&mut tx, organization_id, email, &sender).await?;
+    }
+    if !input.active {
+        store::deactivate(&mut tx, organization_id, person_id, now).await?;
+    }
+    record(
+        &mut tx,
+        &AuditEntry::by(user, AuditAction::PersonProvisioned)
+            .subject(Subject::Person, person_id, name_of(input))
+            .details(if owned {
+                "Activation email sent."
+            } else {
+                "They were told they were added, to accept or decline."
+            }),
+    )
+    .await?;
+    let found = store::record(&mut *tx, organization_id, person_id)
+        .await?
+        .ok_or(AppError::Internal)?;
+    tx.commit().await?;
+    tracing::info!(organization_id, person_id, "person provisioned");
+    found.try_into()
+}
+
+/// Replaces the organization's record of a person with what the identity
+/// provider states (names, external id, username, active). The login
+/// address is the person's own and cannot be changed here; an admin
+/// cannot deactivate themselves through their own token.
+pub async fn restate(
+    db: &Db,
+    user: &CurrentUser,
+    person_id: i64,
+    input: &RecordInput,
+) -> Result<Record, AppError> {
+    let organization_id = user.organization_id;
+    let now = now();
+    let mut tx = db.begin().await?;
+    auth::store::lock_user(&mut *tx, person_id).await?;
+    let before: Record = store::record(&mut *tx, organization_id, person_id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .try_into()?;
+    if before.email.as_deref() != Some(input.email.as_str()) {
+        return Err(AppError::invalid(
+            "userName",
+            "The login address is the person's own; an organization cannot change it.",
+        ));
+    }
+    if !input.active && person_id == user.user_id {
+        return Err(AppError::invalid(
+            "active",
+            "This token acts as this admin; another admin must deactivate them.",
+        ));
+    }
+    if let Some(username) = &input.username {
+        if store::username_taken(&mut tx, organization_id, username, person_id).await? {
+            return Err(AppError::Conflict(format!(
+                "The username {username} is taken in this organization."
+            )));
+        }
+    }
+    let changed = store::set_record(
+        &mut tx,
+        organization_id,
+        person_id,
+        &input.first_name,
+        &input.last_name,
+        input.external_id.as_deref(),
+        input.username.as_deref(),
+    )
+    .await?;
+    let action = match (before.active, input.active) {
+        (true, false) => {
+            store::deactivate(&mut tx, organization_id, person_id, now).await?;
+            Some(AuditAction::PersonDeactivated)
+        }
+        (false, true) => {
+            store::reactivate(&mut tx, organization_id, person_id).await?;
+            Some(AuditAction::PersonReactivated)
+        }
+        _ => changed.then_some(AuditAction::PersonChanged),
+    };
+    if let Some(action) = action {
+        let mut entry =
+            AuditEntry::by(user, action).subject(Subject::Person, person_id, name_of(input));
+        if changed {
+            entry = entry.details(changes(&before, input));
+        }
+        record(&mut tx, &entry).await?;
+    }
+    let after = store::record(&mut *tx, organization_id, person_id)
+        .await?
+        .ok_or(AppError::Internal)?;
+    tx.commit().await?;
+    after.try_into()
+}
+
+/// What a restatement changed, in words for the audit log.
+fn changes(before: &Record, input: &RecordInput) -> String {
+    let mut said = Vec::new();
+    if before.first_name != input.first_name || before.last_name != input.last_name {
+        said.push(format!(
+            "Name: {} {} → {} {}.",
+            before.first_name, before.last_name, input.first_name, input.last_name
+        ));
+    }
+    if before.external_id != input.external_id {
+        said.push(format!(
+            "External id: {} → {}.",
+            before.external_id.as_deref().unwrap_or("none"),
+            input.external_id.as_deref().unwrap_or("none")
+        ));
+    }
+    if before.username != input.username {
+        said.push(format!(
+            "Username: {} → {}.",
+            before.username.as_deref().unwrap_or("none"),
+            input.username.as_deref().unwrap_or("none")
+        ));
+    }
+    said.join(" ")
+}
+
+/// Takes the person out of the organization: its record of them and their
+/// places in its groups go; their account and other organizations stay.
+pub async fn remove(db: &Db, user: &CurrentUser, person_id: i64) -> Result<(), AppError> {
+    let organization_id = user.organization_id;
+    if person_id == user.user_id {
+        return Err(AppError::invalid(
+            "id",
+            "This token acts as this admin; another admin must remove them.",
+        ));
+    }
+    let mut tx = db.begin().await?;
+    auth::store::lock_user(&mut *tx, person_id).await?;
+    let before: Record = store::record(&mut *tx, organization_id, person_id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .try_into()?;
+    groups::store::remove_from_organization_groups(&mut tx, organization_id, person_id).await?;
+    store::delete_record(&mut tx, organization_id, person_id).await?;
+    let label = before
+        .email
+        .clone()
+        .or(before.username.clone())
+        .unwrap_or_default();
+    record(
+        &mut tx,
+        &AuditEntry::by(user, AuditAction::PersonRemoved).subject(
+            Subject::Person,
+            person_id,
+            label,
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        organization_id,
+        person_id,
+        "person removed from the organization"
+    );
+    Ok(())
+}

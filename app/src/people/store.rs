@@ -1,5 +1,7 @@
 //! The People page's reads of `users` and `memberships`, and what an email
-//! to a member needs. Both tables are written by `auth::store` only. Names,
+//! to a member needs. Both tables are written by `auth::store`, except the
+//! organization's record as SCIM provisioning restates, deactivates or
+//! removes it (the end of this file). Names,
 //! usernames and external ids are the organization's own record (the
 //! membership); a record waiting for the person's consent shows as
 //! 'pending' whatever their account is like.
@@ -235,4 +237,204 @@ pub async fn links_of(
         query = query.bind(*id);
     }
     query.fetch_all(&db.pool).await
+}
+
+/// How an identity provider (SCIM) sees a member: the organization's
+/// record and the account's login address.
+#[derive(sqlx::FromRow)]
+pub struct RecordRow {
+    pub id: i64,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub external_id: Option<String>,
+    /// The membership's own status: active, pending or deactivated.
+    pub membership: String,
+    pub created_at: i64,
+}
+
+const RECORD: &str = "SELECT u.id, u.email, m.username, m.first_name, m.last_name, m.external_id,
+        m.status AS membership, m.created_at
+     FROM memberships m JOIN users u ON u.id = m.user_id";
+
+/// Which members a SCIM query wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordFilter {
+    Everyone,
+    /// By login address or username, case-insensitively (`value` lowercased).
+    UserName(String),
+    ExternalId(String),
+}
+
+impl RecordFilter {
+    /// The SQL condition (after the organization's `$1`) and its value.
+    fn condition(&self) -> (&'static str, &str) {
+        match self {
+            RecordFilter::Everyone => ("$2 = ''", ""),
+            RecordFilter::UserName(name) => (
+                "(u.email = $2 OR LOWER(COALESCE(m.username, '')) = $2)",
+                name,
+            ),
+            RecordFilter::ExternalId(id) => ("m.external_id = $2", id),
+        }
+    }
+}
+
+pub async fn record<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<Option<RecordRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{RECORD} WHERE m.organization_id = $1 AND m.user_id = $2"
+    ))
+    .bind(organization_id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn count_records(
+    db: &Db,
+    organization_id: i64,
+    filter: &RecordFilter,
+) -> Result<i64, sqlx::Error> {
+    let (condition, value) = filter.condition();
+    let (total,): (i64,) = sqlx::query_as(&format!(
+        "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.organization_id = $1 AND {condition}"
+    ))
+    .bind(organization_id)
+    .bind(value)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(total)
+}
+
+/// A page of members in the order they joined: `limit` from `offset`.
+pub async fn records(
+    db: &Db,
+    organization_id: i64,
+    filter: &RecordFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<RecordRow>, sqlx::Error> {
+    let (condition, value) = filter.condition();
+    sqlx::query_as(&format!(
+        "{RECORD} WHERE m.organization_id = $1 AND {condition}
+         ORDER BY m.id LIMIT $3 OFFSET $4"
+    ))
+    .bind(organization_id)
+    .bind(value)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Whether another member of the organization has this username
+/// (compared case-insensitively, as SCIM filters do).
+pub async fn username_taken(
+    tx: &mut Tx,
+    organization_id: i64,
+    username: &str,
+    except_user_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT user_id FROM memberships
+         WHERE organization_id = $1 AND LOWER(username) = LOWER($2) AND user_id <> $3 LIMIT 1",
+    )
+    .bind(organization_id)
+    .bind(username)
+    .bind(except_user_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
+}
+
+// The writes below are the organization's own record of a person, which
+// SCIM provisioning changes; `auth::store` writes what the person does
+// (accepting, joining) and what imports do.
+
+/// The organization's record as an identity provider states it: names,
+/// external id and username replace what was there; whether it changed.
+pub async fn set_record(
+    tx: &mut Tx,
+    organization_id: i64,
+    user_id: i64,
+    first_name: &str,
+    last_name: &str,
+    external_id: Option<&str>,
+    username: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE memberships SET first_name = $3, last_name = $4, external_id = $5, username = $6
+         WHERE organization_id = $1 AND user_id = $2
+           AND (first_name <> $3 OR last_name <> $4 OR COALESCE(external_id, '') <> COALESCE($5, '')
+                OR COALESCE(username, '') <> COALESCE($6, ''))",
+    )
+    .bind(organization_id)
+    .bind(user_id)
+    .bind(first_name)
+    .bind(last_name)
+    .bind(external_id)
+    .bind(username)
+    .execute(&mut **tx)
+    .await?;
+    Ok(changed.rows_affected() > 0)
+}
+
+/// Deactivates the person in this organization only (remembering whether
+/// their record was active or pending); whether it was not deactivated yet.
+pub async fn deactivate(
+    tx: &mut Tx,
+    organization_id: i64,
+    user_id: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE memberships SET reactivates_as = status, status = 'deactivated', deactivated_at = $3
+         WHERE organization_id = $1 AND user_id = $2 AND status <> 'deactivated'",
+    )
+    .bind(organization_id)
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(changed.rows_affected() > 0)
+}
+
+/// Undoes [`deactivate`]; whether the person was deactivated.
+pub async fn reactivate(
+    tx: &mut Tx,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE memberships SET status = COALESCE(reactivates_as, 'pending'), reactivates_as = NULL,
+                                deactivated_at = NULL
+         WHERE organization_id = $1 AND user_id = $2 AND status = 'deactivated'",
+    )
+    .bind(organization_id)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(changed.rows_affected() > 0)
+}
+
+/// Takes the organization's record of the person away (their account and
+/// other organizations' records stay); whether there was one.
+pub async fn delete_record(
+    tx: &mut Tx,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let deleted =
+        sqlx::query("DELETE FROM memberships WHERE organization_id = $1 AND user_id = $2")
+            .bind(organization_id)
+            .bind(user_id)
+            .execute(&mut **tx)
+            .await?;
+    Ok(deleted.rows_affected() > 0)
 }

@@ -29,6 +29,7 @@ mod passwords;
 mod real_smtp;
 mod rest_api;
 mod schema_parity;
+mod scim;
 mod sessions;
 mod shutdown;
 mod statuses;
