@@ -161,15 +161,15 @@ async fn refusal(response: Response) -> Failure {
     let text = response.text().await.unwrap_or_default();
     let message = match serde_json::from_str::<Problem>(&text) {
         Ok(problem) => problem.to_string(),
-        Err(_) if status == StatusCode::NOT_FOUND => format!(
-            "{path}: not found ({status}); is this the address of a Muster server?"
-        ),
+        Err(_) if status == StatusCode::NOT_FOUND => {
+            format!("{path}: not found ({status}); is this the address of a Muster server?")
+        }
         Err(_) => format!("{path}: the server answered {status}"),
     };
     match status {
-        StatusCode::UNAUTHORIZED
-        | StatusCode::FORBIDDEN
-        | StatusCode::TOO_MANY_REQUESTS => Failure::Server(message),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS => {
+            Failure::Server(message)
+        }
         status if status.is_server_error() => Failure::Server(message),
         _ => Failure::Input(message),
     }

@@ -35,7 +35,11 @@ pub fn path() -> Result<PathBuf, Failure> {
 
 /// The saved login, each half overridden by `MUSTER_URL` / `MUSTER_TOKEN`.
 pub fn load() -> Result<Login, Failure> {
-    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    };
     let (env_url, env_token) = (env("MUSTER_URL"), env("MUSTER_TOKEN"));
     let saved = match (&env_url, &env_token) {
         (Some(_), Some(_)) => None,
@@ -67,17 +71,19 @@ fn read() -> Result<Option<Login>, Failure> {
             )))
         }
     };
-    toml::from_str(&text)
-        .map(Some)
-        .map_err(|error| Failure::Input(format!("{} is not a muster config: {error}", path.display())))
+    toml::from_str(&text).map(Some).map_err(|error| {
+        Failure::Input(format!(
+            "{} is not a muster config: {error}",
+            path.display()
+        ))
+    })
 }
 
 /// Writes the login with mode 0600 (the directory 0700) and says where.
 pub fn save(login: &Login) -> Result<PathBuf, Failure> {
     let path = path()?;
-    let failed = |error: std::io::Error| {
-        Failure::Input(format!("cannot write {}: {error}", path.display()))
-    };
+    let failed =
+        |error: std::io::Error| Failure::Input(format!("cannot write {}: {error}", path.display()));
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);

@@ -152,7 +152,12 @@ pub async fn run(args: ImportArgs) -> Result<Done, Failure> {
     // import the first attempt made instead of importing twice.
     let key = format!("muster-cli-{}", app::links::server::new_token());
     let import: Import = api
-        .post("/imports", &body, &[("Idempotency-Key", key.as_str())], true)
+        .post(
+            "/imports",
+            &body,
+            &[("Idempotency-Key", key.as_str())],
+            true,
+        )
         .await?;
     println!(
         "Import {} of {}{into}: {} ({}).",
@@ -394,9 +399,14 @@ async fn report(api: &Api, import: &Import, file_rows: &[u32]) -> Result<Done, F
                 .ok()
                 .and_then(|index| file_rows.get(index))
                 .map_or(row.row, |&number| i64::from(number));
+            // A row whose address is not one has no "who".
+            let who = if row.who.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", row.who)
+            };
             println!(
-                "  row {file_row}: {}: {}",
-                row.who,
+                "  row {file_row}: {who}{}",
                 row.message.as_deref().unwrap_or("failed")
             );
         }

@@ -69,7 +69,9 @@ async fn list(api: &Api, all: bool, json: bool) -> Result<Done, Failure> {
         .into_iter()
         .map(serde_json::from_value)
         .collect::<Result<_, _>>()
-        .map_err(|error| Failure::Server(format!("an import the client does not understand: {error}")))?;
+        .map_err(|error| {
+            Failure::Server(format!("an import the client does not understand: {error}"))
+        })?;
     if imports.is_empty() {
         println!("No imports yet.");
         return Ok(Done::All);
@@ -108,13 +110,17 @@ async fn show(api: &Api, id: i64, json: bool) -> Result<Done, Failure> {
         println!("{value}");
         return Ok(Done::All);
     }
-    let import: Import = serde_json::from_value(value)
-        .map_err(|error| Failure::Server(format!("an import the client does not understand: {error}")))?;
+    let import: Import = serde_json::from_value(value).map_err(|error| {
+        Failure::Server(format!("an import the client does not understand: {error}"))
+    })?;
     let mut lines = vec![
         ("Import", import.id.to_string()),
         ("Kind", import.kind.clone()),
         ("Source", import.source_name.clone()),
-        ("Group", import.group_name.clone().unwrap_or_else(|| "-".to_owned())),
+        (
+            "Group",
+            import.group_name.clone().unwrap_or_else(|| "-".to_owned()),
+        ),
         ("Started by", import.created_by.clone()),
         ("Created", utc(import.created_at)),
         ("Status", import.status.clone()),
@@ -122,7 +128,11 @@ async fn show(api: &Api, id: i64, json: bool) -> Result<Done, Failure> {
             "Rows",
             format!(
                 "{} of {} done: {} succeeded, {} skipped, {} failed",
-                import.processed, import.total_rows, import.succeeded, import.skipped, import.failed
+                import.processed,
+                import.total_rows,
+                import.succeeded,
+                import.skipped,
+                import.failed
             ),
         ),
     ];
@@ -142,7 +152,10 @@ async fn show(api: &Api, id: i64, json: bool) -> Result<Done, Failure> {
         println!("{:<11} {value}", format!("{label}:"));
     }
     if import.failed > 0 {
-        println!("Failed rows: muster imports failed {} -o failed.csv", import.id);
+        println!(
+            "Failed rows: muster imports failed {} -o failed.csv",
+            import.id
+        );
     }
     Ok(Done::All)
 }
@@ -154,7 +167,10 @@ async fn failed(api: &Api, id: i64, output: Option<PathBuf>) -> Result<Done, Fai
             std::fs::write(&path, &csv).map_err(|error| {
                 Failure::Input(format!("cannot write {}: {error}", path.display()))
             })?;
-            eprintln!("Wrote the failed rows of import {id} to {}.", path.display());
+            eprintln!(
+                "Wrote the failed rows of import {id} to {}.",
+                path.display()
+            );
         }
         None => print!("{csv}"),
     }

@@ -68,7 +68,10 @@ mod tests {
 
     #[test]
     fn grids_align() {
-        let out = grid(["ID", "NAME"], &[["1".into(), "a".into()], ["22".into(), "b".into()]]);
+        let out = grid(
+            ["ID", "NAME"],
+            &[["1".into(), "a".into()], ["22".into(), "b".into()]],
+        );
         assert_eq!(out, "ID  NAME\n1   a\n22  b\n");
     }
 }
