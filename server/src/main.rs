@@ -1,7 +1,21 @@
+//! `muster`: with no arguments (or `muster serve`) the server, configured by
+//! environment variables; with a subcommand (`login`, `import`, `imports`,
+//! `invitations`) the command-line client of a Muster server's `/api/v1`.
+
+mod client;
+
+use clap::Parser as _;
 use tracing_subscriber::EnvFilter;
 
+fn main() -> std::process::ExitCode {
+    match client::Cli::parse().command {
+        None | Some(client::Command::Serve) => serve(),
+        Some(client::Command::Client(command)) => client::run(command),
+    }
+}
+
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn serve() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),

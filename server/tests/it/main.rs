@@ -15,6 +15,7 @@ mod abuse_bench;
 mod activation;
 mod api;
 mod audit;
+mod cli;
 mod import_bench;
 mod import_crash;
 mod imports;
