@@ -9,8 +9,8 @@ mod config;
 mod csrf;
 pub mod guard;
 pub mod mail;
-pub mod webhooks;
 pub mod scim;
+pub mod webhooks;
 pub mod workers;
 
 use std::{net::SocketAddr, sync::Arc};
