@@ -228,15 +228,28 @@ impl Client {
         (status, response.text().await.unwrap())
     }
 
+    /// A page as the browser gets it. A rendered page that has not answered
+    /// in 60 s is asked for once more, saying so on stderr: under heavy load
+    /// a server-rendered response rarely never completes (an open fault, not
+    /// yet explained; see the README's known issues), and one such stall must
+    /// not hide what the test checks in the page.
     pub async fn get_page(&self, path: &str) -> (StatusCode, String) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.text().await.unwrap())
+        for attempt in 1.. {
+            let answer = async {
+                let response = self.http.get(format!("{}{path}", self.base)).send().await?;
+                let status = response.status();
+                Ok::<_, reqwest::Error>((status, response.text().await?))
+            }
+            .await;
+            match answer {
+                Ok(answer) => return answer,
+                Err(error) if error.is_timeout() && attempt == 1 => {
+                    eprintln!("KNOWN FAULT: GET {path} did not complete in 60 s ({error}); asking once more");
+                }
+                Err(error) => panic!("GET {path}: {error}"),
+            }
+        }
+        unreachable!()
     }
 }
 
