@@ -1,4 +1,7 @@
 import { test, expect } from "@playwright/test";
+// Runs after foundation.spec.ts (files run in name order, sharing one
+// database): that spec expects the first-run page, which signing in here
+// would have used up.
 import { expectNoSeriousA11yViolations, hydrated, signInAdmin } from "./support";
 
 // Settings → API: an admin creates a token (shown once), a script uses it,
