@@ -374,26 +374,40 @@ pub async fn create(
     headers: HeaderMap,
     ApiJson(new): ApiJson<NewImport>,
 ) -> Result<(StatusCode, Json<Import>), Problem> {
-    let user = caller.may(Need::WriteImports)?;
+    caller.may(Need::WriteImports)?;
     let key = idempotency_key(&headers)?;
-    let stage = if new.draft {
+    let (draft, leaving_confirmed) = (new.draft, new.leaving_confirmed);
+    let (options, payload) = new.into_parts();
+    store(&caller, &options, &payload, &key, draft, leaving_confirmed).await
+}
+
+/// Stores the import, queued or as a draft, and answers with it as stored:
+/// the JSON and the upload routes differ only in how they read the rows.
+async fn store(
+    caller: &Caller,
+    options: &ImportOptions,
+    payload: &RowsPayload,
+    key: &str,
+    draft: bool,
+    leaving_confirmed: Option<i64>,
+) -> Result<(StatusCode, Json<Import>), Problem> {
+    let stage = if draft {
         service::Stage::Draft
     } else {
         service::Stage::Queued
     };
-    let leaving_confirmed = new.leaving_confirmed;
-    let (options, payload) = new.into_parts();
+    let db = &caller.state.db;
     let id = service::create(
-        &caller.state.db,
-        user,
-        &options,
-        &payload,
-        &key,
+        db,
+        &caller.user,
+        options,
+        payload,
+        key,
         stage,
         leaving_confirmed,
     )
     .await?;
-    let import = service::get(&caller.state.db, user.organization_id, id).await?;
+    let import = service::get(db, caller.user.organization_id, id).await?;
     Ok((StatusCode::CREATED, Json(import.into())))
 }
 
@@ -430,7 +444,7 @@ pub async fn upload(
     headers: HeaderMap,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(StatusCode, Json<Import>), Problem> {
-    let user = caller.may(Need::WriteImports)?;
+    caller.may(Need::WriteImports)?;
     let key = idempotency_key(&headers)?;
     let multipart =
         multipart.map_err(|rejection| Problem::new(rejection.status(), rejection.body_text()))?;
@@ -441,24 +455,8 @@ pub async fn upload(
             "Send the roster as the multipart field “file”.",
         ));
     }
-    let stage = if form.draft {
-        service::Stage::Draft
-    } else {
-        service::Stage::Queued
-    };
     let (options, payload) = app::imports::form::payload_of(&form)?;
-    let id = service::create(
-        &caller.state.db,
-        user,
-        &options,
-        &payload,
-        &key,
-        stage,
-        None,
-    )
-    .await?;
-    let import = service::get(&caller.state.db, user.organization_id, id).await?;
-    Ok((StatusCode::CREATED, Json(import.into())))
+    store(&caller, &options, &payload, &key, form.draft, None).await
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, Problem> {
