@@ -219,6 +219,33 @@ pub async fn activate_provisioned<'c>(
     Ok(row.is_some())
 }
 
+/// Sets, changes or clears the login address of an account that only this
+/// organization knows and nobody has used (provisioned, no password): an
+/// identity provider correcting an address before its owner ever signed in.
+/// `false` when the account is someone's own by now.
+pub async fn readdress_unused<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    user_id: i64,
+    email: Option<&str>,
+) -> sqlx::Result<bool> {
+    let sql = format!(
+        "UPDATE users SET email = $1, email_verified_at = NULL
+         WHERE id = $2 AND status = 'provisioned' AND {}
+           AND EXISTS (SELECT 1 FROM memberships mine WHERE mine.user_id = users.id
+                         AND mine.organization_id = $3 AND mine.status <> 'pending')
+         RETURNING id",
+        owned_only_by("users", "$3")
+    );
+    let row: Option<(i64,)> = sqlx::query_as(&sql)
+        .bind(email)
+        .bind(user_id)
+        .bind(organization_id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.is_some())
+}
+
 /// Records that the person proved they receive mail at their address.
 pub async fn mark_email_verified<'c>(
     db: impl Executor<'c, Database = Any>,

@@ -133,6 +133,8 @@ pub struct GroupSummary {
     pub trainings: Vec<String>,
     /// When pending invitations into it are reminded.
     pub reminders: ReminderSchedule,
+    /// The identity provider's id of the group (SCIM `externalId`).
+    pub external_id: Option<String>,
 }
 
 /// A group's editable fields after validation.

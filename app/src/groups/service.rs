@@ -114,6 +114,7 @@ pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<GroupSummary>, Ap
             name: group.name,
             description: group.description,
             default_expiry_days: group.default_expiry_days,
+            external_id: group.external_id,
         })
         .collect())
 }
@@ -129,6 +130,7 @@ pub async fn get(db: &Db, organization_id: i64, id: i64) -> Result<GroupSummary,
         name: group.name,
         description: group.description,
         default_expiry_days: group.default_expiry_days,
+        external_id: group.external_id,
     })
 }
 
@@ -219,6 +221,34 @@ pub async fn update(
             .details(format!("{}.", changed.join("; ")));
         record(&mut tx, &entry).await?;
     }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets the identity provider's id of the group (SCIM `externalId`).
+pub async fn set_external_id(
+    db: &Db,
+    user: &CurrentUser,
+    id: i64,
+    external_id: Option<&str>,
+) -> Result<(), AppError> {
+    let organization_id = user.organization_id;
+    let mut tx = db.begin().await?;
+    let before = store::get_in(&mut tx, organization_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if before.external_id.as_deref() == external_id {
+        return Ok(());
+    }
+    store::set_external_id(&mut tx, organization_id, id, external_id).await?;
+    let entry = AuditEntry::by(user, AuditAction::GroupChanged)
+        .subject(Subject::Group, id, &before.name)
+        .details(format!(
+            "External id: {} → {}.",
+            before.external_id.as_deref().unwrap_or("none"),
+            external_id.unwrap_or("none")
+        ));
+    record(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(())
 }

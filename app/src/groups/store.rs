@@ -17,6 +17,7 @@ pub struct GroupRow {
     pub name: String,
     pub description: String,
     pub default_expiry_days: i64,
+    pub external_id: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -28,7 +29,7 @@ pub struct TrainingRow {
 
 pub async fn list(db: &Db, organization_id: i64) -> Result<Vec<GroupRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, name, description, default_expiry_days FROM learning_groups
+        "SELECT id, name, description, default_expiry_days, external_id FROM learning_groups
          WHERE organization_id = $1 ORDER BY name_key",
     )
     .bind(organization_id)
@@ -53,7 +54,7 @@ pub async fn organization_trainings(
 
 pub async fn get(db: &Db, organization_id: i64, id: i64) -> Result<Option<GroupRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, name, description, default_expiry_days FROM learning_groups
+        "SELECT id, name, description, default_expiry_days, external_id FROM learning_groups
          WHERE organization_id = $1 AND id = $2",
     )
     .bind(organization_id)
@@ -70,7 +71,7 @@ pub async fn get_in(
     id: i64,
 ) -> Result<Option<GroupRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, name, description, default_expiry_days FROM learning_groups
+        "SELECT id, name, description, default_expiry_days, external_id FROM learning_groups
          WHERE organization_id = $1 AND id = $2",
     )
     .bind(organization_id)
@@ -190,6 +191,25 @@ pub async fn update(
     .bind(name_key(group.name))
     .bind(group.description)
     .bind(group.default_expiry_days)
+    .bind(organization_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() > 0)
+}
+
+/// Sets the identity provider's id of the group; whether the organization
+/// had the group.
+pub async fn set_external_id(
+    tx: &mut Tx,
+    organization_id: i64,
+    id: i64,
+    external_id: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE learning_groups SET external_id = $1 WHERE organization_id = $2 AND id = $3",
+    )
+    .bind(external_id)
     .bind(organization_id)
     .bind(id)
     .execute(&mut **tx)

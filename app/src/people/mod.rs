@@ -62,6 +62,16 @@ impl Relation {
             Relation::StudentOf => "Student",
         }
     }
+
+    /// The relation's name in the API.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Relation::Parent => "parent",
+            Relation::Instructor => "instructor",
+            Relation::ChildOf => "child",
+            Relation::StudentOf => "student",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use crate::{
         AuditAction, Subject,
     },
     auth::{self, CurrentUser},
-    db::{like_pattern, Db},
+    db::{like_pattern, Db, Tx},
     error::AppError,
     groups, mail,
     state::now,
@@ -54,6 +54,20 @@ pub async fn list(
         (page - 1) * PAGE_SIZE,
     )
     .await?;
+    Ok(PeoplePage {
+        people: people_of(db, organization_id, rows).await?,
+        total,
+        page,
+        page_size: PAGE_SIZE,
+    })
+}
+
+/// The page's rows with whom each is linked.
+async fn people_of(
+    db: &Db,
+    organization_id: i64,
+    rows: Vec<store::PersonRow>,
+) -> Result<Vec<Person>, AppError> {
     let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
     let mut links: std::collections::HashMap<i64, Vec<LinkedPerson>> = Default::default();
     for link in store::links_of(db, organization_id, &ids).await? {
@@ -68,8 +82,7 @@ pub async fn list(
             name: link.other_name,
         });
     }
-    let people = rows
-        .into_iter()
+    rows.into_iter()
         .map(|row| {
             Ok(Person {
                 links: links.remove(&row.id).unwrap_or_default(),
@@ -84,13 +97,16 @@ pub async fn list(
                 activation_to: row.activation_to,
             })
         })
-        .collect::<Result<Vec<Person>, AppError>>()?;
-    Ok(PeoplePage {
-        people,
-        total,
-        page,
-        page_size: PAGE_SIZE,
-    })
+        .collect()
+}
+
+/// One of the organization's people, with whom they are linked.
+pub async fn get(db: &Db, organization_id: i64, person_id: i64) -> Result<Person, AppError> {
+    let row = store::person(db, organization_id, person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut people = people_of(db, organization_id, vec![row]).await?;
+    people.pop().ok_or(AppError::Internal)
 }
 
 /// Queues the welcome email of the person's latest group in this
@@ -203,8 +219,9 @@ impl TryFrom<store::RecordRow> for Record {
 /// What an identity provider states about a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordInput {
-    /// Normalized: trimmed, lowercased.
-    pub email: String,
+    /// Normalized: trimmed, lowercased. `None` for a person known only by
+    /// their username (which is then required).
+    pub email: Option<String>,
     pub username: Option<String>,
     pub first_name: String,
     pub last_name: String,
@@ -245,9 +262,14 @@ pub async fn records(
 
 fn name_of(input: &RecordInput) -> String {
     let name = format!("{} {}", input.first_name, input.last_name);
+    let login = input
+        .email
+        .as_deref()
+        .or(input.username.as_deref())
+        .unwrap_or_default();
     match name.trim() {
-        "" => input.email.clone(),
-        name => format!("{name} <{}>", input.email),
+        "" => login.to_owned(),
+        name => format!("{name} <{login}>"),
     }
 }
 
@@ -261,10 +283,12 @@ pub async fn provision(
     user: &CurrentUser,
     input: &RecordInput,
 ) -> Result<Record, AppError> {
+    let Some(email) = input.email.as_deref() else {
+        return provision_by_username(db, user, input).await;
+    };
     let organization_id = user.organization_id;
     let now = now();
     let mut tx = db.begin().await?;
-    let email = input.email.as_str();
     let created = auth::store::insert_provisioned_bulk(&mut *tx, &[email], now).await?;
     let (person_id, owned) = match created.first() {
         Some(new) => (new.id, true),
@@ -357,6 +381,59 @@ pub async fn provision(
     found.try_into()
 }
 
+/// A person known only by a username in the organization (a student
+/// without an address), as a People import provisions them: an account
+/// without email or password, and no email to send. A username the
+/// organization knows already is a conflict.
+async fn provision_by_username(
+    db: &Db,
+    user: &CurrentUser,
+    input: &RecordInput,
+) -> Result<Record, AppError> {
+    let organization_id = user.organization_id;
+    let username = input.username.as_deref().ok_or_else(|| {
+        AppError::invalid("userName", "A person needs an email address or a username.")
+    })?;
+    let now = now();
+    let mut tx = db.begin().await?;
+    if auth::store::user_id_by_username(&mut *tx, organization_id, username)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(format!(
+            "The username {username} is taken in this organization."
+        )));
+    }
+    let (person_id, _) = auth::store::ensure_by_username(
+        &mut tx,
+        organization_id,
+        &auth::store::ProvisionedByUsername {
+            username,
+            first_name: &input.first_name,
+            last_name: &input.last_name,
+            external_id: input.external_id.as_deref(),
+        },
+        now,
+    )
+    .await?;
+    if !input.active {
+        store::deactivate(&mut tx, organization_id, person_id, now).await?;
+    }
+    record(
+        &mut tx,
+        &AuditEntry::by(user, AuditAction::PersonProvisioned)
+            .subject(Subject::Person, person_id, name_of(input))
+            .details("Known by username only: no email was sent."),
+    )
+    .await?;
+    let found = store::record(&mut *tx, organization_id, person_id)
+        .await?
+        .ok_or(AppError::Internal)?;
+    tx.commit().await?;
+    tracing::info!(organization_id, person_id, "person provisioned by username");
+    found.try_into()
+}
+
 /// Replaces the organization's record of a person with what the identity
 /// provider states (names, external id, username, active). The login
 /// address is the person's own and cannot be changed here; an admin
@@ -375,11 +452,8 @@ pub async fn restate(
         .await?
         .ok_or(AppError::NotFound)?
         .try_into()?;
-    if before.email.as_deref() != Some(input.email.as_str()) {
-        return Err(AppError::invalid(
-            "userName",
-            "The login address is the person's own; an organization cannot change it.",
-        ));
+    if before.email != input.email {
+        readdress(&mut tx, user, person_id, &before, input, now).await?;
     }
     if !input.active && person_id == user.user_id {
         return Err(AppError::invalid(
@@ -428,6 +502,78 @@ pub async fn restate(
         .ok_or(AppError::Internal)?;
     tx.commit().await?;
     after.try_into()
+}
+
+/// Gives a person the login address an identity provider states, which
+/// is only allowed while the account is the organization's alone and
+/// unused (no password yet): the provider correcting a typo before the
+/// person ever signed in. The old address's activation link stops working
+/// and, for a new address of an active person, a fresh one goes there. Once the person has
+/// used the account, the address is theirs.
+async fn readdress(
+    tx: &mut Tx,
+    user: &CurrentUser,
+    person_id: i64,
+    before: &Record,
+    input: &RecordInput,
+    now: i64,
+) -> Result<(), AppError> {
+    let organization_id = user.organization_id;
+    if input.email.is_none() && input.username.is_none() {
+        return Err(AppError::invalid(
+            "emails",
+            "A person needs an email address or a username; give a username before removing the address.",
+        ));
+    }
+    if let Some(email) = input.email.as_deref() {
+        if auth::store::user_id_by_email(&mut **tx, email)
+            .await?
+            .is_some_and(|owner| owner != person_id)
+        {
+            return Err(AppError::Conflict(format!(
+                "{email} is another account's login address."
+            )));
+        }
+    }
+    let readdressed = auth::store::readdress_unused(
+        &mut **tx,
+        organization_id,
+        person_id,
+        input.email.as_deref(),
+    )
+    .await?;
+    if !readdressed {
+        return Err(AppError::invalid(
+            "userName",
+            "The login address is the person's own once they have used their account; an organization cannot change it.",
+        ));
+    }
+    crate::activation::store::replace_pending(&mut **tx, person_id).await?;
+    // A person deactivated here (before or by this change) is sent nothing;
+    // an admin sends the link once they are active again.
+    if let (Some(email), true) = (input.email.as_deref(), before.active && input.active) {
+        crate::activation::service::queue_activation(
+            tx,
+            organization_id,
+            person_id,
+            email,
+            &user.display_name(),
+            now,
+        )
+        .await?;
+    }
+    record(
+        tx,
+        &AuditEntry::by(user, AuditAction::PersonChanged)
+            .subject(Subject::Person, person_id, name_of(input))
+            .details(format!(
+                "Login address: {} → {}.",
+                before.email.as_deref().unwrap_or("none"),
+                input.email.as_deref().unwrap_or("none")
+            )),
+    )
+    .await?;
+    Ok(())
 }
 
 /// What a restatement changed, in words for the audit log.

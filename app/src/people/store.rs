@@ -36,8 +36,14 @@ const SEARCH: &str = "FROM memberships m JOIN users u ON u.id = m.user_id
         OR LOWER(m.last_name) LIKE $2 ESCAPE '\\')
        AND ($3 = '' OR (CASE WHEN m.status = 'pending' THEN 'pending' ELSE u.status END) = $3)";
 
-/// The status the organization sees.
-const SEEN_STATUS: &str = "CASE WHEN m.status = 'pending' THEN 'pending' ELSE u.status END";
+/// The status the organization sees (a macro, so that [`PERSON_COLUMNS`]
+/// can be one constant string).
+macro_rules! seen_status {
+    () => {
+        "CASE WHEN m.status = 'pending' THEN 'pending' ELSE u.status END"
+    };
+}
+const SEEN_STATUS: &str = seen_status!();
 
 fn status_filter(status: Option<AccountStatus>) -> &'static str {
     status.map(AccountStatus::as_str).unwrap_or("")
@@ -58,6 +64,35 @@ pub async fn count(
     Ok(total)
 }
 
+/// A [`PersonRow`]'s columns, over `memberships m JOIN users u`.
+const PERSON_COLUMNS: &str = concat!(
+    "u.id, u.email, m.username, m.first_name, m.last_name, m.role, ",
+    seen_status!(),
+    " AS status,
+     (SELECT MAX(t.created_at) FROM activation_tokens t
+      WHERE t.user_id = u.id AND t.organization_id = m.organization_id) AS activation_sent_at,
+     COALESCE(u.email, (SELECT pu.email FROM associations a JOIN users pu ON pu.id = a.related_id
+         WHERE a.organization_id = m.organization_id AND a.student_id = u.id
+           AND a.relation = 'parent' AND pu.email IS NOT NULL
+         ORDER BY a.id LIMIT 1)) AS activation_to"
+);
+
+/// One member of the organization, as the People page lists them.
+pub async fn person(
+    db: &Db,
+    organization_id: i64,
+    person_id: i64,
+) -> Result<Option<PersonRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {PERSON_COLUMNS} FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.organization_id = $1 AND u.id = $2"
+    ))
+    .bind(organization_id)
+    .bind(person_id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
 /// A page of the search, by last name, first name: `limit` rows from `offset`.
 pub async fn search(
     db: &Db,
@@ -68,13 +103,7 @@ pub async fn search(
     offset: i64,
 ) -> Result<Vec<PersonRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT u.id, u.email, m.username, m.first_name, m.last_name, m.role, {SEEN_STATUS} AS status,
-                (SELECT MAX(t.created_at) FROM activation_tokens t
-                 WHERE t.user_id = u.id AND t.organization_id = m.organization_id) AS activation_sent_at,
-                COALESCE(u.email, (SELECT pu.email FROM associations a JOIN users pu ON pu.id = a.related_id
-                    WHERE a.organization_id = m.organization_id AND a.student_id = u.id
-                      AND a.relation = 'parent' AND pu.email IS NOT NULL
-                    ORDER BY a.id LIMIT 1)) AS activation_to
+        "SELECT {PERSON_COLUMNS}
          {SEARCH}
          ORDER BY LOWER(m.last_name), LOWER(m.first_name), u.id LIMIT $4 OFFSET $5"
     ))

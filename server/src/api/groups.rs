@@ -14,7 +14,7 @@ use super::{
 };
 
 /// A group: a program, cohort, course or team.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Group {
     pub id: i64,
     pub name: String,

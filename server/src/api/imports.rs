@@ -142,7 +142,7 @@ impl NewImport {
 }
 
 /// An import and how far it has come.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Import {
     pub id: i64,
     pub kind: Kind,
@@ -174,6 +174,13 @@ pub struct Import {
     pub leaving: i64,
 }
 
+impl Import {
+    /// Finished with every row done (succeeded or skipped), nothing failed.
+    pub fn all_succeeded(&self) -> bool {
+        self.status == "completed" && self.failed == 0
+    }
+}
+
 impl From<ImportSummary> for Import {
     fn from(import: ImportSummary) -> Import {
         Import {
@@ -201,7 +208,7 @@ impl From<ImportSummary> for Import {
 }
 
 /// What an import of these rows would do now, changing nothing.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DryRun {
     /// "Creates 120 accounts, sends 120 emails, …"
     pub summary: String,
@@ -242,7 +249,7 @@ impl From<ServiceDryRun> for DryRun {
 }
 
 /// One row of an import and what became of it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ImportRow {
     /// The row's number in the rows sent (the header is row 1).
     pub row: i64,

@@ -18,7 +18,7 @@ use super::{
 /// page's manual limit); more go through an import.
 const SEND_LIMIT: usize = 500;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Invitation {
     pub id: i64,
     pub email: String,

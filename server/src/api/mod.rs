@@ -11,12 +11,13 @@
 
 mod contracts;
 mod extract;
-mod groups;
-mod imports;
-mod invitations;
+// The `muster` client reads the answers with these same types.
+pub mod groups;
+pub mod imports;
+pub mod invitations;
 mod openapi;
 mod people;
-mod problem;
+pub mod problem;
 
 use app::state::AppState;
 use axum::{routing::get, Router};
@@ -57,6 +58,7 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(invitations::cancel),
         )
         .route("/people", get(people::list))
+        .route("/people/{id}", get(people::get))
         .route(
             "/people/{id}/activation",
             axum::routing::post(people::send_activation),
@@ -66,7 +68,7 @@ pub fn router() -> Router<AppState> {
 
 /// A page of a list: `next_cursor` is passed back as `cursor` for the
 /// next page, and is absent on the last one.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// How many items match, across all pages.

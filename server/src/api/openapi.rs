@@ -27,7 +27,7 @@ use super::{contracts, groups, imports, invitations, people, Problem};
         imports::list, imports::create, imports::upload, imports::dry_run, imports::get, imports::rows,
         imports::failed_csv, imports::confirm, imports::cancel,
         invitations::list, invitations::send, invitations::resend, invitations::cancel,
-        people::list, people::send_activation,
+        people::list, people::get, people::send_activation,
     ),
     components(schemas(Problem)),
     modifiers(&BearerToken),
@@ -104,7 +104,7 @@ fn with_links(mut document: serde_json::Value) -> serde_json::Value {
             "get",
             "200",
             "$response.body#/items/0/id",
-            &["sendActivation"],
+            &["getPerson", "sendActivation"],
         ),
     ];
     for (path, method, status, id, targets) in follow {

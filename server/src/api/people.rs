@@ -24,6 +24,20 @@ pub struct Person {
     pub status: String,
     /// When the latest activation email was sent, for provisioned people.
     pub activation_sent_at: Option<i64>,
+    /// Where an activation email goes: their address, or a username-only
+    /// student's parent's.
+    pub activation_to: Option<String>,
+    /// The people a People import linked them with.
+    pub links: Vec<Link>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Link {
+    /// parent, instructor, child or student: what the linked person is to
+    /// this one.
+    pub relation: String,
+    /// Their name, else their email or username.
+    pub name: String,
 }
 
 impl From<PersonView> for Person {
@@ -37,6 +51,15 @@ impl From<PersonView> for Person {
             role: person.role,
             status: person.status.as_str().to_owned(),
             activation_sent_at: person.activation_sent_at,
+            activation_to: person.activation_to,
+            links: person
+                .links
+                .into_iter()
+                .map(|link| Link {
+                    relation: link.relation.api_name().to_owned(),
+                    name: link.name,
+                })
+                .collect(),
         }
     }
 }
@@ -76,6 +99,18 @@ pub async fn list(
         total: found.total,
         items: found.people.into_iter().map(Person::from).collect(),
     }))
+}
+
+#[utoipa::path(get, path = "/api/v1/people/{id}", operation_id = "getPerson", tag = "people",
+    params(("id" = i64, Path, description = "The person's id")),
+    responses(
+        (status = 200, body = Person),
+        (status = "4XX", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get(caller: Caller, Id(id): Id) -> Result<Json<Person>, Problem> {
+    let user = caller.may(Need::Read)?;
+    let person = service::get(&caller.state.db, user.organization_id, id).await?;
+    Ok(Json(person.into()))
 }
 
 /// Sends (or resends) the activation email to a provisioned person.

@@ -5,17 +5,19 @@ use axum::{
     http::{header, StatusCode},
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What went wrong: `status` and `title` always; `detail` says what to do;
 /// `field` names the parameter or column at fault, `row` the file row.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// A URI reference naming the kind of problem.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub kind: String,
+    #[serde(default)]
     pub title: String,
     pub status: u16,
+    #[serde(default)]
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -120,5 +122,25 @@ mod tests {
         assert_eq!((problem.status, problem.row), (422, Some(12)));
         assert_eq!(problem.field.as_deref(), Some("Row 12, Email"));
         assert_eq!(Problem::from(AppError::invalid("Name", "x")).row, None);
+    }
+}
+
+/// As the `muster` client says it: the detail, where it applies, and the status.
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let detail = if self.detail.is_empty() {
+            &self.title
+        } else {
+            &self.detail
+        };
+        // "Row 12, Email" already says the row.
+        match (&self.field, self.row) {
+            (Some(field), _) if field.starts_with("Row ") => write!(f, "{field}: {detail}")?,
+            (Some(field), Some(row)) => write!(f, "row {row}, {field}: {detail}")?,
+            (Some(field), None) => write!(f, "{field}: {detail}")?,
+            (None, Some(row)) => write!(f, "row {row}: {detail}")?,
+            (None, None) => f.write_str(detail)?,
+        }
+        write!(f, " ({})", self.status)
     }
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::{de::DeserializeOwned, Serialize};
 
-use super::{config::Login, wire::Problem, Failure};
+use super::{config::Login, Failure};
+use server::api::Problem;
 
 /// Waits for a token's rate limit before a request is given up; a refused
 /// request did nothing, so sending it again is safe.

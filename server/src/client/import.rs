@@ -16,8 +16,12 @@ use super::{
     config,
     output::{count, grid},
     progress::Progress,
-    wire::{DryRun, Group, Import, ImportRow, Page},
     Done, Failure,
+};
+use server::api::{
+    groups::Group,
+    imports::{DryRun, Import, ImportRow},
+    Page,
 };
 
 /// Problems listed before the rest are only counted.
@@ -302,21 +306,21 @@ async fn find_group(api: &Api, wanted: &str) -> Result<Group, Failure> {
             )));
         }
     };
-    pick.map(|group| Group {
-        id: group.id,
-        name: group.name.clone(),
-    })
-    .ok_or_else(|| {
-        let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
-        Failure::Input(if names.is_empty() {
-            format!("no group called {wanted:?}: this organization has no groups yet")
-        } else {
-            format!(
-                "no group called {wanted:?}; the groups are: {}",
-                names.join(", ")
-            )
+    let picked = pick.map(|group| group.id);
+    let names: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
+    groups
+        .into_iter()
+        .find(|group| Some(group.id) == picked)
+        .ok_or_else(|| {
+            Failure::Input(if names.is_empty() {
+                format!("no group called {wanted:?}: this organization has no groups yet")
+            } else {
+                format!(
+                    "no group called {wanted:?}; the groups are: {}",
+                    names.join(", ")
+                )
+            })
         })
-    })
 }
 
 fn print_dry_run(dry: &DryRun, file_name: &str, into: &str) {

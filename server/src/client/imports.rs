@@ -9,9 +9,9 @@ use super::{
     api::Api,
     config,
     output::{grid, utc},
-    wire::{Import, Page},
     Done, Failure,
 };
+use server::api::{imports::Import, Page};
 
 #[derive(Debug, Subcommand)]
 pub enum ImportsCommand {
@@ -83,7 +83,9 @@ async fn list(api: &Api, all: bool, json: bool) -> Result<Done, Failure> {
                 import.id.to_string(),
                 utc(import.created_at),
                 import.status.clone(),
-                import.kind.clone(),
+                muster_core::ImportKind::from(import.kind)
+                    .as_str()
+                    .to_owned(),
                 import.total_rows.to_string(),
                 import.failed.to_string(),
                 import.group_name.clone().unwrap_or_default(),
@@ -115,7 +117,12 @@ async fn show(api: &Api, id: i64, json: bool) -> Result<Done, Failure> {
     })?;
     let mut lines = vec![
         ("Import", import.id.to_string()),
-        ("Kind", import.kind.clone()),
+        (
+            "Kind",
+            muster_core::ImportKind::from(import.kind)
+                .as_str()
+                .to_owned(),
+        ),
         ("Source", import.source_name.clone()),
         (
             "Group",

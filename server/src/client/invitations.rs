@@ -2,13 +2,8 @@
 
 use clap::{Subcommand, ValueEnum};
 
-use super::{
-    api::Api,
-    config,
-    output::count,
-    wire::{Group, Invitation, Page},
-    Done, Failure,
-};
+use super::{api::Api, config, output::count, Done, Failure};
+use server::api::{groups::Group, invitations::Invitation, Page};
 
 /// The invitations that can be sent again.
 #[derive(Debug, Clone, Copy, ValueEnum)]

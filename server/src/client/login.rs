@@ -7,9 +7,9 @@ use super::{
     api::Api,
     config::{self, Login},
     output::count,
-    wire::Group,
     Done, Failure,
 };
+use server::api::groups::Group;
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {

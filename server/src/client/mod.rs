@@ -1,7 +1,8 @@
 //! The command-line client: `muster login`, `muster import`, `muster imports …`
 //! and `muster invitations …`, speaking `/api/v1` with an API token. One file
-//! per command; [`api`] is the HTTP side, [`config`] where the login is kept,
-//! [`wire`] the JSON the server answers with.
+//! per command; [`api`] is the HTTP side, [`config`] where the login is kept.
+//! Answers are read with the types the server writes them with
+//! (`server::api`), so the two cannot drift apart.
 //!
 //! Exit codes are part of the interface (scripts branch on them): 0 done,
 //! 1 done but not everything succeeded, 2 the input or command line is wrong,
@@ -15,7 +16,6 @@ mod invitations;
 mod login;
 mod output;
 mod progress;
-mod wire;
 
 use std::process::ExitCode;
 

@@ -5,7 +5,7 @@
 use std::io::{IsTerminal as _, Write as _};
 use std::time::{Duration, Instant};
 
-use super::wire::Import;
+use server::api::imports::Import;
 
 /// Between plain lines when stderr is not a terminal.
 const LINE_EVERY: Duration = Duration::from_secs(10);

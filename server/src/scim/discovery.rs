@@ -118,18 +118,20 @@ fn schema_documents(state: &AppState) -> Vec<Value> {
             json!({"subAttributes": [
                 attribute("givenName", "string", "First name."),
                 attribute("familyName", "string", "Last name."),
-                with(attribute("formatted", "string", "First and last name."),
-                    json!({"mutability": "readOnly"})),
             ]})),
-        with(attribute("emails", "complex", "The person's login address (one, primary)."),
+        with(attribute("emails", "complex",
+            "The person's login address (one, primary). It can be set, changed or removed only until the person first signs in; after that it is theirs."),
             json!({"multiValued": true, "subAttributes": [
                 attribute("value", "string", "The address."),
                 with(attribute("type", "string", "Always work."),
                     json!({"canonicalValues": ["work"]})),
                 attribute("primary", "boolean", "Always true."),
             ]})),
-        attribute("active", "boolean",
-            "False: deactivated in this organization only (cannot sign in to it); true reactivates."),
+        // Muster always knows whether a person is deactivated, so the
+        // attribute cannot be unassigned; a new person sent without it is active.
+        with(attribute("active", "boolean",
+            "False: deactivated in this organization only (cannot sign in to it); true reactivates. Always has a value; a new person sent without it is active."),
+            json!({"required": true})),
     ]);
     let group_attributes = json!([
         with(
@@ -151,8 +153,6 @@ fn schema_documents(state: &AppState) -> Vec<Value> {
                     json!({"mutability": "immutable", "caseExact": true})),
                 with(attribute("$ref", "reference", "The person's URI."),
                     json!({"mutability": "immutable", "referenceTypes": ["User"]})),
-                with(attribute("display", "string", "The person's login address or username."),
-                    json!({"mutability": "readOnly"})),
                 with(attribute("type", "string", "Always User."),
                     json!({"mutability": "immutable", "canonicalValues": ["User"]})),
             ]})

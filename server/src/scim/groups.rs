@@ -20,13 +20,12 @@ use super::{
 };
 
 fn resource(caller: &ScimCaller, group: &GroupSummary, members: &[Member]) -> Value {
-    json!({
+    let mut resource = json!({
         "schemas": [GROUP_SCHEMA],
         "id": group.id.to_string(),
         "displayName": group.name,
         "members": members.iter().map(|member| json!({
             "value": member.id.to_string(),
-            "display": member.display,
             "type": "User",
             "$ref": location(&caller.state, "Users", &member.id.to_string()),
         })).collect::<Vec<_>>(),
@@ -34,7 +33,32 @@ fn resource(caller: &ScimCaller, group: &GroupSummary, members: &[Member]) -> Va
             "resourceType": "Group",
             "location": location(&caller.state, "Groups", &group.id.to_string()),
         },
-    })
+    });
+    if let Some(external_id) = &group.external_id {
+        resource["externalId"] = json!(external_id);
+    }
+    resource
+}
+
+/// `externalId`: the identity provider's id of the group, if it gave one.
+fn external_id(group: &Value) -> Result<Option<String>, ScimError> {
+    match attribute(group, "externalId") {
+        None => Ok(None),
+        Some(Value::String(text)) if text.chars().count() > super::MAX_TEXT_CHARS => {
+            Err(ScimError::bad_request(
+                "invalidValue",
+                format!(
+                    "externalId is longer than {} characters.",
+                    super::MAX_TEXT_CHARS
+                ),
+            ))
+        }
+        Some(Value::String(text)) => Ok(Some(text.trim().to_owned()).filter(|t| !t.is_empty())),
+        Some(_) => Err(ScimError::bad_request(
+            "invalidValue",
+            "externalId must be a string.",
+        )),
+    }
 }
 
 async fn found(caller: &ScimCaller, id: i64) -> Result<(GroupSummary, Vec<Member>), ScimError> {
@@ -100,6 +124,23 @@ async fn check_people(caller: &ScimCaller, ids: &BTreeSet<i64>) -> Result<(), Sc
 }
 
 pub async fn list(caller: ScimCaller, Query(query): Query<ListQuery>) -> Result<Scim, ScimError> {
+    let (offset, limit) = query.window()?;
+    let (total, resources) = page(&caller, &query, offset, limit).await?;
+    Ok(list_response(total, offset, resources))
+}
+
+/// `POST /Groups/.search`: a list query in the body (RFC 7644 §3.4.3).
+pub async fn search(caller: ScimCaller, bytes: Bytes) -> Result<Scim, ScimError> {
+    list(caller, Query(super::search_query(&body(&bytes)?)?)).await
+}
+
+/// (how many groups match, `limit` of them from `offset`, projected).
+pub async fn page(
+    caller: &ScimCaller,
+    query: &ListQuery,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<Value>), ScimError> {
     let organization_id = caller.user.organization_id;
     let mut groups = service::list(&caller.state.db, organization_id).await?;
     if let Some(raw) = query.filter.as_deref().filter(|raw| !raw.trim().is_empty()) {
@@ -109,15 +150,17 @@ pub async fn list(caller: ScimCaller, Query(query): Query<ListQuery>) -> Result<
                 groups.retain(|group| name_key(&group.name) == name_key(&equals.value))
             }
             "id" => groups.retain(|group| group.id.to_string() == equals.value),
+            "externalid" => {
+                groups.retain(|group| group.external_id.as_deref() == Some(equals.value.as_str()))
+            }
             _ => {
                 return Err(ScimError::bad_request(
                     "invalidFilter",
-                    "Groups can be filtered by displayName or id (eq).",
+                    "Groups can be filtered by displayName, externalId or id (eq).",
                 ))
             }
         }
     }
-    let (offset, limit) = query.window()?;
     let total = groups.len() as i64;
     let wants_members = super::project(
         json!({"members": []}),
@@ -133,9 +176,9 @@ pub async fn list(caller: ScimCaller, Query(query): Query<ListQuery>) -> Result<
         } else {
             Vec::new()
         };
-        resources.push(query.project(resource(&caller, group, &members)));
+        resources.push(query.project(resource(caller, group, &members)));
     }
-    Ok(list_response(total, offset, resources))
+    Ok((total, resources))
 }
 
 pub async fn get(
@@ -151,10 +194,14 @@ pub async fn create(caller: ScimCaller, bytes: Bytes) -> Result<Scim, ScimError>
     let group = body(&bytes)?;
     let name = display_name(&group)?;
     let members = member_ids(&group)?;
+    let external = external_id(&group)?;
     let input = GroupInput::parse(&name, "", &app::groups::DEFAULT_EXPIRY_DAYS.to_string(), "")?;
     let db = &caller.state.db;
     check_people(&caller, &members).await?;
     let id = service::create(db, &caller.user, &input).await?;
+    if external.is_some() {
+        service::set_external_id(db, &caller.user, id, external.as_deref()).await?;
+    }
     if !members.is_empty() {
         let change = MemberChange {
             add: members.into_iter().collect(),
@@ -172,6 +219,7 @@ async fn restate(caller: &ScimCaller, id: i64, wanted: &Value) -> Result<Scim, S
     let (group, members) = found(caller, id).await?;
     let name = display_name(wanted)?;
     let wanted_ids = member_ids(wanted)?;
+    let external = external_id(wanted)?;
     let current: BTreeSet<i64> = members.iter().map(|member| member.id).collect();
     let change = MemberChange {
         add: wanted_ids.difference(&current).copied().collect(),
@@ -190,6 +238,7 @@ async fn restate(caller: &ScimCaller, id: i64, wanted: &Value) -> Result<Scim, S
     if change != MemberChange::default() {
         service::change_members(db, &caller.user, id, &change).await?;
     }
+    service::set_external_id(db, &caller.user, id, external.as_deref()).await?;
     let (group, members) = found(caller, id).await?;
     Ok(Scim::ok(resource(caller, &group, &members)))
 }

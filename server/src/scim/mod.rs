@@ -21,9 +21,10 @@ mod users;
 
 use app::state::AppState;
 use axum::{
+    body::Bytes,
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use serde::Deserialize;
@@ -35,9 +36,12 @@ pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const SEARCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 pub const CONTENT_TYPE: &str = "application/scim+json";
 /// The most resources one list answer holds (`filter.maxResults`).
 pub const MAX_RESULTS: i64 = 1000;
+/// The longest name or external id accepted.
+pub const MAX_TEXT_CHARS: usize = 200;
 /// A list's page when the client names no `count`.
 const DEFAULT_COUNT: i64 = 100;
 
@@ -63,6 +67,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/Schemas/{id}",
             get(discovery::schema).fallback(error::method_not_allowed),
+        )
+        .route(
+            "/.search",
+            post(search_all).fallback(error::method_not_allowed),
+        )
+        .route(
+            "/Users/.search",
+            post(users::search).fallback(error::method_not_allowed),
+        )
+        .route(
+            "/Groups/.search",
+            post(groups::search).fallback(error::method_not_allowed),
         )
         .route(
             "/Users",
@@ -176,6 +192,91 @@ impl ListQuery {
             self.excluded_attributes.as_deref(),
         )
     }
+}
+
+/// A `SearchRequest` body (RFC 7644 §3.4.3) as the list query it stands for.
+pub fn search_query(request: &Value) -> Result<ListQuery, ScimError> {
+    let schemas_ok = attribute(request, "schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|schemas| schemas.iter().any(|s| s.as_str() == Some(SEARCH_SCHEMA)));
+    if !schemas_ok {
+        return Err(ScimError::bad_request(
+            "invalidSyntax",
+            format!("A search body names the schema {SEARCH_SCHEMA}."),
+        ));
+    }
+    let text = |name: &str| match attribute(request, name) {
+        None => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(_) => Err(ScimError::bad_request(
+            "invalidValue",
+            format!("{name} must be a string."),
+        )),
+    };
+    let number = |name: &str| match attribute(request, name) {
+        None => Ok(None),
+        Some(Value::Number(number)) => Ok(Some(number.to_string())),
+        Some(_) => Err(ScimError::bad_request(
+            "invalidValue",
+            format!("{name} must be a whole number."),
+        )),
+    };
+    let names = |name: &str| match attribute(request, name) {
+        None => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_str().map(str::to_owned).ok_or_else(|| {
+                    ScimError::bad_request(
+                        "invalidValue",
+                        format!("{name} must be a list of attribute names."),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|names| Some(names.join(","))),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(_) => Err(ScimError::bad_request(
+            "invalidValue",
+            format!("{name} must be a list of attribute names."),
+        )),
+    };
+    Ok(ListQuery {
+        filter: text("filter")?,
+        start_index: number("startIndex")?,
+        count: number("count")?,
+        attributes: names("attributes")?,
+        excluded_attributes: names("excludedAttributes")?,
+    })
+}
+
+/// `POST /.search`: people, then groups, as one list. A filter on an
+/// attribute only one of them has finds only that kind.
+async fn search_all(caller: extract::ScimCaller, bytes: Bytes) -> Result<Scim, ScimError> {
+    let query = search_query(&body(&bytes)?)?;
+    let (offset, limit) = query.window()?;
+    let unfilterable = |error: &ScimError| error.scim_type == Some("invalidFilter");
+    let users = match users::page(&caller, &query, offset, limit).await {
+        Ok(found) => Some(found),
+        Err(error) if unfilterable(&error) => None,
+        Err(error) => return Err(error),
+    };
+    let users_filterable = users.is_some();
+    let (users_total, mut resources) = users.unwrap_or_default();
+    let group_offset = (offset - users_total).max(0);
+    let group_limit = limit - resources.len() as i64;
+    let groups = match groups::page(&caller, &query, group_offset, group_limit).await {
+        Err(error) if unfilterable(&error) && !users_filterable => {
+            return Err(ScimError::bad_request(
+                "invalidFilter",
+                "Neither Users (userName, emails.value, externalId) nor Groups (displayName, id) can be filtered by this.",
+            ))
+        }
+        Err(error) if unfilterable(&error) => (0, Vec::new()),
+        other => other?,
+    };
+    resources.extend(groups.1);
+    Ok(list_response(users_total + groups.0, offset, resources))
 }
 
 /// A `ListResponse` of resources already projected.

@@ -14,8 +14,7 @@ use super::{
     patch, timestamp, ListQuery, Scim, ScimError, USER_SCHEMA,
 };
 
-/// The longest name or external id accepted.
-const MAX_CHARS: usize = 200;
+use super::MAX_TEXT_CHARS as MAX_CHARS;
 
 /// A person as a SCIM User.
 fn resource(caller: &ScimCaller, record: &Record) -> Value {
@@ -24,18 +23,10 @@ fn resource(caller: &ScimCaller, record: &Record) -> Value {
         .clone()
         .or_else(|| record.email.clone())
         .unwrap_or_default();
-    let formatted = format!("{} {}", record.first_name, record.last_name)
-        .trim()
-        .to_owned();
     let mut user = json!({
         "schemas": [USER_SCHEMA],
         "id": record.id.to_string(),
         "userName": user_name,
-        "name": {
-            "givenName": record.first_name,
-            "familyName": record.last_name,
-            "formatted": formatted,
-        },
         "active": record.active,
         "meta": {
             "resourceType": "User",
@@ -44,6 +35,20 @@ fn resource(caller: &ScimCaller, record: &Record) -> Value {
             "location": location(&caller.state, "Users", &record.id.to_string()),
         },
     });
+    // An empty part is unassigned, not "": removing a name reads back as
+    // removed.
+    let mut name = serde_json::Map::new();
+    for (key, part) in [
+        ("givenName", &record.first_name),
+        ("familyName", &record.last_name),
+    ] {
+        if !part.is_empty() {
+            name.insert(key.into(), json!(part));
+        }
+    }
+    if !name.is_empty() {
+        user["name"] = Value::Object(name);
+    }
     if let Some(email) = &record.email {
         user["emails"] = json!([{"value": email, "type": "work", "primary": true}]);
     }
@@ -121,17 +126,11 @@ fn listed_email(user: &Value) -> Result<Option<String>, ScimError> {
 fn input(user: &Value) -> Result<RecordInput, ScimError> {
     let user_name = text(attribute(user, "userName"), "userName")?
         .ok_or_else(|| ScimError::bad_request("invalidValue", "userName is required."))?;
+    // A userName that is not an address is the person's username in the
+    // organization; their address, if they have one, is in `emails`.
     let (email, username) = match email(&user_name) {
-        Some(address) => (address, None),
-        None => (
-            listed_email(user)?.ok_or_else(|| {
-                ScimError::bad_request(
-                    "invalidValue",
-                    "userName is not an email address, so emails must give the person's address.",
-                )
-            })?,
-            Some(user_name),
-        ),
+        Some(address) => (Some(address), None),
+        None => (listed_email(user)?, Some(user_name)),
     };
     let name = attribute(user, "name");
     let part = |sub: &str| text(name.and_then(|name| attribute(name, sub)), sub);
@@ -164,8 +163,24 @@ fn record_filter(raw: Option<&str>) -> Result<RecordFilter, ScimError> {
 }
 
 pub async fn list(caller: ScimCaller, Query(query): Query<ListQuery>) -> Result<Scim, ScimError> {
-    let filter = record_filter(query.filter.as_deref())?;
     let (offset, limit) = query.window()?;
+    let (total, resources) = page(&caller, &query, offset, limit).await?;
+    Ok(list_response(total, offset, resources))
+}
+
+/// `POST /Users/.search`: a list query in the body (RFC 7644 §3.4.3).
+pub async fn search(caller: ScimCaller, bytes: Bytes) -> Result<Scim, ScimError> {
+    list(caller, Query(super::search_query(&body(&bytes)?)?)).await
+}
+
+/// (how many people match, `limit` of them from `offset`, projected).
+pub async fn page(
+    caller: &ScimCaller,
+    query: &ListQuery,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<Value>), ScimError> {
+    let filter = record_filter(query.filter.as_deref())?;
     let (total, records) = service::records(
         &caller.state.db,
         caller.user.organization_id,
@@ -176,9 +191,9 @@ pub async fn list(caller: ScimCaller, Query(query): Query<ListQuery>) -> Result<
     .await?;
     let resources = records
         .iter()
-        .map(|record| query.project(resource(&caller, record)))
+        .map(|record| query.project(resource(caller, record)))
         .collect();
-    Ok(list_response(total, offset, resources))
+    Ok((total, resources))
 }
 
 pub async fn get(
@@ -212,14 +227,6 @@ pub async fn replace(
 }
 
 async fn restate(caller: &ScimCaller, id: i64, input: &RecordInput) -> Result<Scim, ScimError> {
-    let organization_id = caller.user.organization_id;
-    let before = service::get_record(&caller.state.db, organization_id, id).await?;
-    if before.email.as_deref() != Some(input.email.as_str()) {
-        return Err(ScimError::bad_request(
-            "mutability",
-            "The login address is the person's own account; an organization cannot change it.",
-        ));
-    }
     let record = service::restate(&caller.state.db, &caller.user, id, input).await?;
     Ok(Scim::ok(resource(caller, &record)))
 }

@@ -416,6 +416,14 @@ async fn one_organizations_token_cannot_reach_another(backend: Backend) {
         a_api.get("/invitations").await.body["items"][0]["email_delivery"] == "sent"
     })
     .await;
+    // Get one person: A's admin, as A's token sees them.
+    let a_people = a_api.get("/people").await;
+    let a_person = a_people.body["items"][0]["id"].as_i64().unwrap();
+    let one = a_api.get(&format!("/people/{a_person}")).await;
+    assert_eq!(one.status, StatusCode::OK, "{one:?}");
+    assert_eq!(one.body, a_people.body["items"][0]);
+    assert_eq!(one.body["role"], "admin");
+    a_api.get("/people/999999").await.assert_problem(404);
     let before = (
         a_api.get("/imports").await.text,
         a_api.get("/invitations").await.text,
@@ -446,6 +454,7 @@ async fn one_organizations_token_cannot_reach_another(backend: Backend) {
         format!("/imports/{a_import}"),
         format!("/imports/{a_import}/rows"),
         format!("/imports/{a_import}/failed.csv"),
+        format!("/people/{a_person}"),
     ] {
         b_api.get(&path).await.assert_problem(404);
     }
@@ -603,6 +612,7 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         ("/api/v1/invitations/{id}/resend", "post"),
         ("/api/v1/invitations/{id}/cancel", "post"),
         ("/api/v1/people", "get"),
+        ("/api/v1/people/{id}", "get"),
         ("/api/v1/people/{id}/activation", "post"),
     ] {
         assert!(

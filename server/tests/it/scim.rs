@@ -269,11 +269,15 @@ async fn users_are_created_found_changed_and_removed(backend: Backend) {
     .scim_type("uniqueness");
     idp.post(
         "/Users",
-        json!({"schemas": [USER], "userName": "not an address"}),
+        json!({"schemas": [USER], "userName": "sam2", "emails": [{"value": "not an address"}]}),
     )
     .await
     .refused(400)
     .scim_type("invalidValue");
+    idp.post("/Users", json!({"schemas": [USER]}))
+        .await
+        .refused(400)
+        .scim_type("invalidValue");
 
     assert_eq!(
         idp.get(&format!("/Users/{id}")).await.ok(200)["userName"],
@@ -318,14 +322,21 @@ async fn users_are_created_found_changed_and_removed(backend: Backend) {
         .await;
     assert_eq!(replaced.ok(200)["name"]["givenName"], "Samuel");
     assert_eq!(replaced.body["externalId"], "00u1-b");
-    // The login address is the person's own.
+    // The login address of someone who has used their account is theirs.
+    let admin_id = idp
+        .get("/Users?filter=userName%20eq%20%22ada%40example.org%22")
+        .await
+        .body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     idp.put(
-        &format!("/Users/{id}"),
-        json!({"schemas": [USER], "userName": "someone.else@example.org"}),
+        &format!("/Users/{admin_id}"),
+        json!({"schemas": [USER], "userName": "someone.else@example.org", "active": true}),
     )
     .await
     .refused(400)
-    .scim_type("mutability");
+    .scim_type("invalidValue");
 
     // PATCH with paths, without, and as Entra ID sends it.
     let patched = idp
@@ -404,13 +415,6 @@ async fn users_are_created_found_changed_and_removed(backend: Backend) {
         .await;
     assert_eq!(again, id);
     // The token's own admin cannot be deactivated or removed through it.
-    let admin_id = idp
-        .get("/Users?filter=userName%20eq%20%22ada%40example.org%22")
-        .await
-        .body["Resources"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     idp.patch(
         &format!("/Users/{admin_id}"),
         json!([{"op": "replace", "path": "active", "value": false}]),
@@ -514,7 +518,7 @@ async fn groups_and_their_members(backend: Backend) {
     let group = created.ok(201).clone();
     let id = group["id"].as_str().unwrap().to_owned();
     assert_eq!(group["members"][0]["value"], sam.as_str());
-    assert_eq!(group["members"][0]["display"], "sam@example.org");
+    assert_eq!(group["members"][0]["type"], "User");
     assert!(created
         .location
         .unwrap()
@@ -780,7 +784,216 @@ async fn one_organizations_token_cannot_reach_anothers_people_or_groups(backend:
     server.stop().await;
 }
 
+/// A person's pending activation links and the activation emails queued
+/// to an address.
+async fn activation_state(server: &TestApp, person: &str, address: &str) -> (i64, i64) {
+    let pending = server
+        .count(
+            "SELECT COUNT(*) FROM activation_tokens WHERE status = 'pending' AND user_id = $1",
+            person.parse::<i64>().unwrap(),
+        )
+        .await;
+    let emails = server
+        .count(
+            "SELECT COUNT(*) FROM outbox WHERE to_email = $1 AND kind LIKE 'activation%'",
+            address,
+        )
+        .await;
+    (pending, emails)
+}
+
+async fn username_only_people_and_addresses_fixed_before_first_sign_in(backend: Backend) {
+    // Open signup: a second organization tries the attack at the end.
+    let Some(server) = TestApp::spawn(backend, true).await else {
+        return;
+    };
+    let (_admin, idp) = scim_admin(&server, "Riverside", "ada@example.org").await;
+
+    // A userName that is not an address, and no emails: a person known by
+    // their username only, as a People import makes them; no email to send.
+    let kim = idp
+        .post(
+            "/Users",
+            json!({"schemas": [USER], "userName": "kim42", "name": {"givenName": "Kim"}}),
+        )
+        .await;
+    let kim = kim.ok(201).clone();
+    let id = kim["id"].as_str().unwrap().to_owned();
+    assert_eq!(kim["userName"], "kim42");
+    assert!(kim.get("emails").is_none(), "{kim}");
+    assert_eq!(kim["name"], json!({"givenName": "Kim"}));
+    assert_eq!(
+        server
+            .count(
+                "SELECT COUNT(*) FROM outbox WHERE kind LIKE $1",
+                "activation%"
+            )
+            .await,
+        0
+    );
+    idp.post("/Users", json!({"schemas": [USER], "userName": "kim42"}))
+        .await
+        .refused(409)
+        .scim_type("uniqueness");
+    let found = idp.get("/Users?filter=userName%20eq%20%22kim42%22").await;
+    assert_eq!(found.ok(200)["Resources"][0]["id"], id.as_str());
+
+    // Until Kim first signs in, the identity provider may give, correct and
+    // take back the address; each new address gets the activation link and
+    // the old link stops working.
+    let path = format!("/Users/{id}");
+    let given = idp
+        .patch(
+            &path,
+            json!([{"op": "add", "path": "emails", "value": [{"value": "Kim@Example.org", "primary": true}]}]),
+        )
+        .await;
+    assert_eq!(given.ok(200)["emails"][0]["value"], "kim@example.org");
+    assert_eq!(given.body["userName"], "kim42");
+    assert_eq!(
+        activation_state(&server, &id, "kim@example.org").await,
+        (1, 1)
+    );
+    let corrected = idp
+        .patch(
+            &path,
+            json!([{"op": "replace", "path": "emails", "value": [{"value": "kim.b@example.org"}]}]),
+        )
+        .await;
+    assert_eq!(corrected.ok(200)["emails"][0]["value"], "kim.b@example.org");
+    assert_eq!(
+        activation_state(&server, &id, "kim.b@example.org").await,
+        (1, 1)
+    );
+    assert_eq!(
+        server
+            .count(
+                "SELECT COUNT(*) FROM activation_tokens WHERE status = 'replaced' AND user_id = $1",
+                id.parse::<i64>().unwrap()
+            )
+            .await,
+        1
+    );
+    // Another account's address is not given away.
+    idp.patch(
+        &path,
+        json!([{"op": "replace", "path": "emails", "value": [{"value": "ada@example.org"}]}]),
+    )
+    .await
+    .refused(409)
+    .scim_type("uniqueness");
+    let taken_back = idp
+        .patch(&path, json!([{"op": "remove", "path": "emails"}]))
+        .await;
+    assert!(taken_back.ok(200).get("emails").is_none());
+    assert_eq!(
+        activation_state(&server, &id, "kim.b@example.org").await.0,
+        0
+    );
+    // Removing the name leaves none (not empty strings).
+    let nameless = idp
+        .patch(&path, json!([{"op": "remove", "path": "name"}]))
+        .await;
+    assert!(nameless.ok(200).get("name").is_none(), "{}", nameless.body);
+
+    // POST /.search: on one resource type, and across both.
+    let searched = idp
+        .post(
+            "/Users/.search",
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                   "filter": "userName eq \"kim42\"", "attributes": ["userName"]}),
+        )
+        .await;
+    let searched = searched.ok(200);
+    assert_eq!(searched["totalResults"], 1);
+    assert_eq!(
+        searched["Resources"][0],
+        json!({"schemas": [USER], "id": id, "userName": "kim42"})
+    );
+    let group = idp
+        .post(
+            "/Groups",
+            json!({"schemas": [GROUP], "displayName": "Spring Cohort", "externalId": "grp-7",
+                   "members": [{"value": id}]}),
+        )
+        .await;
+    assert_eq!(group.ok(201)["externalId"], "grp-7");
+    let group_id = group.body["id"].as_str().unwrap().to_owned();
+    let by_external = idp
+        .get("/Groups?filter=externalId%20eq%20%22grp-7%22")
+        .await;
+    assert_eq!(by_external.ok(200)["Resources"][0]["id"], group_id.as_str());
+    let renumbered = idp
+        .patch(
+            &format!("/Groups/{group_id}"),
+            json!([{"op": "replace", "path": "externalId", "value": "grp-8"}]),
+        )
+        .await;
+    assert_eq!(renumbered.ok(200)["externalId"], "grp-8");
+    let everything = idp
+        .post(
+            "/.search",
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                   "excludedAttributes": ["members"], "startIndex": 2, "count": 5}),
+        )
+        .await;
+    let everything = everything.ok(200);
+    // Ada, Kim, then the group: from the second on.
+    assert_eq!(everything["totalResults"], 3);
+    assert_eq!(everything["Resources"][0]["id"], id.as_str());
+    assert_eq!(everything["Resources"][1]["displayName"], "Spring Cohort");
+    assert!(everything["Resources"][1].get("members").is_none());
+    let groups_only = idp
+        .post(
+            "/.search",
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                   "filter": "displayName eq \"Spring Cohort\""}),
+        )
+        .await;
+    assert_eq!(groups_only.ok(200)["totalResults"], 1);
+    idp.post(
+        "/.search",
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+               "filter": "title eq \"x\""}),
+    )
+    .await
+    .refused(400)
+    .scim_type("invalidFilter");
+    idp.post("/Users/.search", json!({"filter": "userName eq \"kim42\""}))
+        .await
+        .refused(400)
+        .scim_type("invalidSyntax");
+
+    // Another organization that provisions the same address cannot readdress
+    // the account: it is Riverside's.
+    let sam = idp
+        .create_user("sam@example.org", "Sam", "Lee", "00u9")
+        .await;
+    let (_other_admin, other) = scim_admin(&server, "Hillside", "hal@example.org").await;
+    let theirs = other
+        .post(
+            "/Users",
+            json!({"schemas": [USER], "userName": "sam@example.org"}),
+        )
+        .await;
+    let theirs = theirs.ok(201)["id"].as_str().unwrap().to_owned();
+    assert_eq!(theirs, sam);
+    other
+        .put(
+            &format!("/Users/{theirs}"),
+            json!({"schemas": [USER], "userName": "attacker@example.org", "active": true}),
+        )
+        .await
+        .refused(400);
+    assert_eq!(
+        idp.get(&format!("/Users/{sam}")).await.ok(200)["userName"],
+        "sam@example.org"
+    );
+    server.stop().await;
+}
+
 on_both_backends! {
+    scim_usernames_and_addresses => username_only_people_and_addresses_fixed_before_first_sign_in;
     scim_discovery => discovery_describes_what_is_supported;
     scim_users => users_are_created_found_changed_and_removed;
     scim_deactivation_and_login => a_deactivated_person_cannot_sign_in_to_that_organization;
