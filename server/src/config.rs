@@ -339,6 +339,7 @@ fn mail_config(
     if let Some(from) = get("MUSTER_SMTP_FROM").filter(|v| !v.trim().is_empty()) {
         mail.from = from.trim().to_owned();
     }
+    mail.deliver = flag(get, "MUSTER_MAIL_SENDER", true)?;
     mail.per_minute = number(get, "MUSTER_MAIL_PER_MINUTE", 0)?;
     mail.max_attempts = number(get, "MUSTER_MAIL_MAX_ATTEMPTS", mail.max_attempts)?.max(1);
     mail.retry_base_secs = number(get, "MUSTER_MAIL_RETRY_SECONDS", mail.retry_base_secs)?.max(1);

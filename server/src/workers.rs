@@ -41,12 +41,14 @@ impl Workers {
         shutdown: Shutdown,
     ) -> Result<Workers, MailError> {
         let mut tasks = JoinSet::new();
-        let sender = mail::spawn_sender(state, mail_config, shutdown.clone())?;
-        tasks.spawn(async move {
-            if let Err(error) = sender.await {
-                tracing::error!(%error, "outbox sender ended abnormally");
-            }
-        });
+        if mail_config.deliver {
+            let sender = mail::spawn_sender(state, mail_config, shutdown.clone())?;
+            tasks.spawn(async move {
+                if let Err(error) = sender.await {
+                    tracing::error!(%error, "outbox sender ended abnormally");
+                }
+            });
+        }
         match webhooks::spawn_sender(state, webhook_config, shutdown.clone()) {
             Ok(sender) => {
                 tasks.spawn(async move {

@@ -337,6 +337,7 @@ mod tests {
             name: "Cohort A".into(),
             description: "".into(),
             default_expiry_days: 30,
+            external_id: None,
         };
         let trainings = vec!["Safety".to_owned(), "Onboarding".to_owned()];
         let same = GroupInput::parse("Cohort A", "", "30", "Safety\nOnboarding").unwrap();

@@ -35,6 +35,9 @@ impl std::fmt::Debug for SmtpConfig {
 
 #[derive(Debug, Clone)]
 pub struct MailConfig {
+    /// Whether this process delivers the outbox (`MUSTER_MAIL_SENDER`); a
+    /// deployment may leave delivery to some of its processes.
+    pub deliver: bool,
     /// `None`: deliver into the dev mailbox.
     pub smtp: Option<SmtpConfig>,
     /// The From header, e.g. `Muster <no-reply@example.org>`.
@@ -63,6 +66,7 @@ impl MailConfig {
     pub fn dev_mailbox(base_url: &str) -> MailConfig {
         let domain = domain_of(base_url);
         MailConfig {
+            deliver: true,
             smtp: None,
             from: format!("Muster <no-reply@{domain}>"),
             per_minute: 0,
