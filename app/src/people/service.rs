@@ -187,6 +187,16 @@ pub struct Record {
     /// Waiting for the person to accept the organization's record.
     pub pending: bool,
     pub created_at: i64,
+    /// How the identity provider labelled the address, as it stated it.
+    pub email_label: EmailLabel,
+}
+
+/// The `type` and `primary` an identity provider gave a person's address
+/// (Muster has one address a person; this only reads back as stated).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmailLabel {
+    pub kind: Option<String>,
+    pub primary: Option<bool>,
 }
 
 impl TryFrom<store::RecordRow> for Record {
@@ -212,6 +222,10 @@ impl TryFrom<store::RecordRow> for Record {
             active,
             pending,
             created_at: row.created_at,
+            email_label: EmailLabel {
+                kind: row.email_type,
+                primary: row.email_primary.map(|flag| flag != 0),
+            },
         })
     }
 }
@@ -227,6 +241,7 @@ pub struct RecordInput {
     pub last_name: String,
     pub external_id: Option<String>,
     pub active: bool,
+    pub email_label: EmailLabel,
 }
 
 pub use store::RecordFilter;
@@ -345,6 +360,7 @@ pub async fn provision(
         )
         .await?;
     }
+    set_email_label(&mut tx, organization_id, person_id, input).await?;
     let sender = user.display_name();
     if owned {
         crate::activation::service::queue_activation(
@@ -379,6 +395,24 @@ pub async fn provision(
     tx.commit().await?;
     tracing::info!(organization_id, person_id, "person provisioned");
     found.try_into()
+}
+
+async fn set_email_label(
+    tx: &mut Tx,
+    organization_id: i64,
+    person_id: i64,
+    input: &RecordInput,
+) -> Result<(), AppError> {
+    let label = &input.email_label;
+    store::set_email_label(
+        tx,
+        organization_id,
+        person_id,
+        label.kind.as_deref(),
+        label.primary,
+    )
+    .await?;
+    Ok(())
 }
 
 /// A person known only by a username in the organization (a student
@@ -419,6 +453,7 @@ async fn provision_by_username(
     if !input.active {
         store::deactivate(&mut tx, organization_id, person_id, now).await?;
     }
+    set_email_label(&mut tx, organization_id, person_id, input).await?;
     record(
         &mut tx,
         &AuditEntry::by(user, AuditAction::PersonProvisioned)
@@ -478,6 +513,9 @@ pub async fn restate(
         input.username.as_deref(),
     )
     .await?;
+    if before.email_label != input.email_label {
+        set_email_label(&mut tx, organization_id, person_id, input).await?;
+    }
     let action = match (before.active, input.active) {
         (true, false) => {
             store::deactivate(&mut tx, organization_id, person_id, now).await?;

@@ -281,10 +281,13 @@ pub struct RecordRow {
     /// The membership's own status: active, pending or deactivated.
     pub membership: String,
     pub created_at: i64,
+    /// The `type` and `primary` an identity provider gave the address.
+    pub email_type: Option<String>,
+    pub email_primary: Option<i64>,
 }
 
 const RECORD: &str = "SELECT u.id, u.email, m.username, m.first_name, m.last_name, m.external_id,
-        m.status AS membership, m.created_at
+        m.status AS membership, m.created_at, m.email_type, m.email_primary
      FROM memberships m JOIN users u ON u.id = m.user_id";
 
 /// Which members a SCIM query wants.
@@ -412,6 +415,28 @@ pub async fn set_record(
     .execute(&mut **tx)
     .await?;
     Ok(changed.rows_affected() > 0)
+}
+
+/// How the identity provider labels the person's address (`type`,
+/// `primary`), kept only to read back as it was stated.
+pub async fn set_email_label(
+    tx: &mut Tx,
+    organization_id: i64,
+    user_id: i64,
+    email_type: Option<&str>,
+    email_primary: Option<bool>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE memberships SET email_type = $3, email_primary = $4
+         WHERE organization_id = $1 AND user_id = $2",
+    )
+    .bind(organization_id)
+    .bind(user_id)
+    .bind(email_type)
+    .bind(email_primary.map(i64::from))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Deactivates the person in this organization only (remembering whether

@@ -1,6 +1,6 @@
 //! `/scim/v2/Users`: the organization's people.
 
-use app::people::service::{self, Record, RecordFilter, RecordInput};
+use app::people::service::{self, EmailLabel, Record, RecordFilter, RecordInput};
 use axum::{
     body::Bytes,
     extract::{Path, Query},
@@ -50,7 +50,14 @@ fn resource(caller: &ScimCaller, record: &Record) -> Value {
         user["name"] = Value::Object(name);
     }
     if let Some(email) = &record.email {
-        user["emails"] = json!([{"value": email, "type": "work", "primary": true}]);
+        // Read back as the identity provider labelled it; "work" and primary
+        // unless it said otherwise.
+        let label = &record.email_label;
+        user["emails"] = json!([{
+            "value": email,
+            "type": label.kind.as_deref().unwrap_or("work"),
+            "primary": label.primary.unwrap_or(true),
+        }]);
     }
     if let Some(external_id) = &record.external_id {
         user["externalId"] = json!(external_id);
@@ -96,8 +103,9 @@ fn email(raw: &str) -> Option<String> {
     Email::parse(raw).ok().map(|email| email.key().into_owned())
 }
 
-/// The address in `emails`: the primary one, else the first.
-fn listed_email(user: &Value) -> Result<Option<String>, ScimError> {
+/// The address in `emails` (the primary one, else the first) and how it
+/// is labelled.
+fn listed_email(user: &Value) -> Result<Option<(String, EmailLabel)>, ScimError> {
     let Some(emails) = attribute(user, "emails") else {
         return Ok(None);
     };
@@ -114,12 +122,18 @@ fn listed_email(user: &Value) -> Result<Option<String>, ScimError> {
     let value = attribute(chosen, "value")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    email(value).map(Some).ok_or_else(|| {
-        ScimError::bad_request(
-            "invalidValue",
-            format!("{value:?} is not an email address."),
-        )
-    })
+    let label = EmailLabel {
+        kind: text(attribute(chosen, "type"), "emails.type")?,
+        primary: attribute(chosen, "primary").and_then(Value::as_bool),
+    };
+    email(value)
+        .map(|address| Some((address, label)))
+        .ok_or_else(|| {
+            ScimError::bad_request(
+                "invalidValue",
+                format!("{value:?} is not an email address."),
+            )
+        })
 }
 
 /// A User body as Muster's record of a person.
@@ -128,9 +142,12 @@ fn input(user: &Value) -> Result<RecordInput, ScimError> {
         .ok_or_else(|| ScimError::bad_request("invalidValue", "userName is required."))?;
     // A userName that is not an address is the person's username in the
     // organization; their address, if they have one, is in `emails`.
-    let (email, username) = match email(&user_name) {
-        Some(address) => (Some(address), None),
-        None => (listed_email(user)?, Some(user_name)),
+    let listed = listed_email(user)?;
+    let (email, username, email_label) = match (email(&user_name), listed) {
+        (Some(address), Some((_, label))) => (Some(address), None, label),
+        (Some(address), None) => (Some(address), None, EmailLabel::default()),
+        (None, Some((address, label))) => (Some(address), Some(user_name), label),
+        (None, None) => (None, Some(user_name), EmailLabel::default()),
     };
     let name = attribute(user, "name");
     let part = |sub: &str| text(name.and_then(|name| attribute(name, sub)), sub);
@@ -141,6 +158,7 @@ fn input(user: &Value) -> Result<RecordInput, ScimError> {
         last_name: part("familyName")?.unwrap_or_default(),
         external_id: text(attribute(user, "externalId"), "externalId")?,
         active: active(user)?,
+        email_label,
     })
 }
 

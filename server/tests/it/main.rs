@@ -16,6 +16,7 @@ mod activation;
 mod api;
 mod audit;
 mod cli;
+mod e2e_bench;
 mod import_bench;
 mod import_crash;
 mod imports;

@@ -874,6 +874,19 @@ async fn username_only_people_and_addresses_fixed_before_first_sign_in(backend: 
             .await,
         1
     );
+    // The address reads back labelled as the identity provider labelled it.
+    let labelled = idp
+        .patch(
+            &path,
+            json!([{"op": "replace", "path": "emails",
+                    "value": [{"value": "kim.b@example.org", "type": "home", "primary": false}]}]),
+        )
+        .await;
+    assert_eq!(
+        labelled.ok(200)["emails"],
+        json!([{"value": "kim.b@example.org", "type": "home", "primary": false}])
+    );
+    assert_eq!(activation_state(&server, &id, "kim.b@example.org").await, (1, 1));
     // Another account's address is not given away.
     idp.patch(
         &path,

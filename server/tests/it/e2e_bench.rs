@@ -1,0 +1,196 @@
+//! Benchmark (ignored by default), #16's end-to-end figure: what an admin
+//! waits for. One `muster` process (web server, import worker and mail
+//! sender, as deployed; a release binary when the tests are built with
+//! `--release`) on a fresh database; the admin confirms 100,000 Invites rows
+//! through `imports/create` and the clock runs from that request to the
+//! import's finished state, and to the last email arriving at an SMTP server
+//! on loopback. Baseline, in the same run: the same rows bulk-inserted into a
+//! table with the schema and indexes of `invitations`, the fastest way each
+//! database offers (PostgreSQL `COPY`, SQLite one prepared statement in one
+//! transaction).
+//!
+//! cargo test --release -p server --test it -- --ignored --nocapture e2e_bench
+
+use std::time::{Duration, Instant};
+
+use crate::support::{fresh_database, muster_serving, smtp::SmtpSink, Backend, Client};
+use app::imports::ImportSummary;
+
+const ROWS: usize = 100_000;
+
+async fn bench(backend: Backend, send_emails: bool) {
+    let Some(database_url) = fresh_database(backend).await else {
+        return;
+    };
+    let sink = SmtpSink::start().await;
+    let port = sink.addr.port().to_string();
+    let (mut server, base) = muster_serving(
+        &database_url,
+        &[
+            ("MUSTER_SMTP_HOST", "127.0.0.1"),
+            ("MUSTER_SMTP_PORT", &port),
+            ("MUSTER_SMTP_TLS", "none"),
+        ],
+    )
+    .await;
+    let admin = Client::new(&base);
+    admin
+        .create_org("Riverside", "ada@example.org")
+        .await
+        .unwrap();
+    let group = admin.create_group("Cohort", "").await;
+    let emails: Vec<String> = (0..ROWS)
+        .map(|i| format!("person{i}@bench.example"))
+        .collect();
+
+    let started = Instant::now();
+    let id = admin
+        .start_invites_import(group, &emails, send_emails, "e2e-bench-00000000000001")
+        .await;
+    let confirmed = started.elapsed();
+    let finished = loop {
+        let summary: ImportSummary = admin
+            .call("imports/get", &[("id", &id.to_string())])
+            .await
+            .unwrap();
+        if summary.is_finished() {
+            assert_eq!(summary.succeeded, ROWS as i64, "{summary:?}");
+            break started.elapsed();
+        }
+        assert!(started.elapsed() < Duration::from_secs(900), "{summary:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let delivered = if send_emails {
+        loop {
+            // The invitations and the admin's "import finished" email.
+            if sink.inbox.lock().unwrap().len() > ROWS {
+                break Some(started.elapsed());
+            }
+            assert!(started.elapsed() < Duration::from_secs(1800));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    } else {
+        None
+    };
+    let _ = server.kill().await;
+
+    let raw = raw_insert(backend, &database_url, &emails).await;
+    let rate = |elapsed: Duration| ROWS as f64 / elapsed.as_secs_f64();
+    println!(
+        "{backend:?}, emails {}: imports/create answered in {:.2} s; import finished {:.2} s after \
+         confirm ({:.0} rows/s){}; raw bulk insert {:.2} s ({:.0} rows/s); import / raw = {:.2}x",
+        if send_emails { "on" } else { "off" },
+        confirmed.as_secs_f64(),
+        finished.as_secs_f64(),
+        rate(finished),
+        delivered
+            .map(|at| format!(
+                "; last email delivered {:.2} s after confirm ({:.0} messages/s)",
+                at.as_secs_f64(),
+                rate(at)
+            ))
+            .unwrap_or_default(),
+        raw.as_secs_f64(),
+        rate(raw),
+        finished.as_secs_f64() / raw.as_secs_f64(),
+    );
+    sink.stop().await;
+}
+
+/// Inserts the rows into a copy of `invitations` (columns, constraints and
+/// indexes; an empty table), the fastest way the database offers.
+async fn raw_insert(backend: Backend, database_url: &str, emails: &[String]) -> Duration {
+    let (organization_id, group_id) = (1_i64, 1_i64);
+    let now = 1_800_000_000_i64;
+    match backend {
+        Backend::Postgres => {
+            let pool = sqlx::postgres::PgPool::connect(database_url).await.unwrap();
+            sqlx::query("CREATE TABLE bench_invitations (LIKE invitations INCLUDING ALL)")
+                .execute(&pool)
+                .await
+                .unwrap();
+            let mut data = String::with_capacity(emails.len() * 120);
+            for (n, email) in emails.iter().enumerate() {
+                data.push_str(&format!(
+                    "{organization_id}\t{group_id}\t{email}\t{n:064x}\tpending\t{now}\t{now}\n"
+                ));
+            }
+            let started = Instant::now();
+            let mut connection = pool.acquire().await.unwrap();
+            let mut copy = connection
+                .copy_in_raw(
+                    "COPY bench_invitations (organization_id, group_id, email, token_hash, status, \
+                     expires_at, created_at) FROM STDIN",
+                )
+                .await
+                .unwrap();
+            copy.send(data.as_bytes()).await.unwrap();
+            copy.finish().await.unwrap();
+            started.elapsed()
+        }
+        Backend::Sqlite => {
+            use sqlx::sqlite::SqliteConnectOptions;
+            use std::str::FromStr;
+            let options = SqliteConnectOptions::from_str(database_url)
+                .unwrap()
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+            let pool = sqlx::sqlite::SqlitePool::connect_with(options)
+                .await
+                .unwrap();
+            // The table and its indexes as the migrations made them, renamed.
+            let schema: Vec<(String,)> = sqlx::query_as(
+                "SELECT sql FROM sqlite_master WHERE tbl_name = 'invitations' AND sql IS NOT NULL
+                 ORDER BY type DESC",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            for (sql,) in schema {
+                let sql = sql
+                    .replacen(
+                        "CREATE TABLE invitations",
+                        "CREATE TABLE bench_invitations",
+                        1,
+                    )
+                    .replacen(
+                        "CREATE TABLE \"invitations\"",
+                        "CREATE TABLE bench_invitations",
+                        1,
+                    )
+                    .replace(" ON invitations", " ON bench_invitations")
+                    .replace(" ON \"invitations\"", " ON bench_invitations")
+                    .replacen("INDEX ", "INDEX bench_", 1);
+                sqlx::query(&sql).execute(&pool).await.unwrap();
+            }
+            let started = Instant::now();
+            let mut tx = pool.begin().await.unwrap();
+            for (n, email) in emails.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO bench_invitations (organization_id, group_id, email, token_hash, \
+                     status, expires_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                )
+                .bind(organization_id)
+                .bind(group_id)
+                .bind(email)
+                .bind(format!("{n:064x}"))
+                .bind(now)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            }
+            tx.commit().await.unwrap();
+            started.elapsed()
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with --release --ignored --nocapture"]
+async fn e2e_bench_100k_invites() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        for send_emails in [false, true] {
+            bench(backend, send_emails).await;
+        }
+    }
+}
