@@ -341,6 +341,7 @@ fn mail_config(
     }
     mail.deliver = flag(get, "MUSTER_MAIL_SENDER", true)?;
     mail.per_minute = number(get, "MUSTER_MAIL_PER_MINUTE", 0)?;
+    mail.per_domain_per_minute = number(get, "MUSTER_MAIL_PER_DOMAIN_PER_MINUTE", 0)?;
     mail.max_attempts = number(get, "MUSTER_MAIL_MAX_ATTEMPTS", mail.max_attempts)?.max(1);
     mail.retry_base_secs = number(get, "MUSTER_MAIL_RETRY_SECONDS", mail.retry_base_secs)?.max(1);
     mail.lease_secs = number(get, "MUSTER_MAIL_LEASE_SECONDS", mail.lease_secs)?.max(5);

@@ -350,6 +350,27 @@ pub async fn record_failed_attempt<'c>(
     Ok(())
 }
 
+/// Gives a leased row back to the queue, due again at `next_attempt_at`
+/// and without counting an attempt (its domain's limit was reached), if
+/// `owner` still holds it.
+pub async fn defer<'c>(
+    db: impl Executor<'c, Database = Any>,
+    id: i64,
+    owner: &str,
+    next_attempt_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET locked_until = NULL, lease_owner = NULL, next_attempt_at = $3
+         WHERE id = $1 AND lease_owner = $2",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(next_attempt_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Gives a leased row back to the queue unchanged, if `owner` still holds it.
 pub async fn release<'c>(
     db: impl Executor<'c, Database = Any>,

@@ -44,6 +44,9 @@ pub struct MailConfig {
     pub from: String,
     /// Messages per minute for this process; 0 means no throttle.
     pub per_minute: u32,
+    /// Messages per minute to any one recipient domain, for this process; 0
+    /// means no limit. For providers that limit per sending server.
+    pub per_domain_per_minute: u32,
     /// After this many failed attempts a message is marked failed.
     pub max_attempts: i64,
     /// The first retry waits this long, each further one twice as long (capped at a day).
@@ -70,6 +73,7 @@ impl MailConfig {
             smtp: None,
             from: format!("Muster <no-reply@{domain}>"),
             per_minute: 0,
+            per_domain_per_minute: 0,
             max_attempts: 8,
             retry_base_secs: 30,
             batch: 100,

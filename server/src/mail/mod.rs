@@ -14,6 +14,7 @@
 //! batch at once.
 
 use std::{
+    collections::HashMap,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -42,6 +43,8 @@ use smtp::SMTP_TIMEOUT;
 
 /// The most delivery results recorded in one transaction.
 const RECORD_EVERY: usize = 16;
+/// The window of `MUSTER_MAIL_PER_DOMAIN_PER_MINUTE`.
+const MINUTE: Duration = Duration::from_secs(60);
 
 pub enum Outcome {
     Sent {
@@ -53,6 +56,9 @@ pub enum Outcome {
     /// Not attempted because the process is stopping: the row goes back to the
     /// queue unchanged, for another sender to take at once.
     Released,
+    /// Not attempted because its recipient domain had its messages for this
+    /// minute: due again at this Unix time, no attempt counted.
+    Deferred(i64),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +79,9 @@ pub struct Sender {
     /// Idle SMTP connections, reused across messages.
     idle: std::sync::Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
     next_slot: Mutex<Instant>,
+    /// Per recipient domain: when its current minute began and how many
+    /// messages went to it since.
+    domain_minutes: std::sync::Mutex<HashMap<String, (Instant, u32)>>,
 }
 
 impl Sender {
@@ -95,6 +104,7 @@ impl Sender {
             from,
             idle: std::sync::Mutex::new(Vec::new()),
             next_slot: Mutex::new(Instant::now()),
+            domain_minutes: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -126,10 +136,39 @@ impl Sender {
         tokio::time::sleep_until(wait_until.into()).await;
     }
 
-    /// Delivers one claimed row, unless stopping is asked for before it is sent.
+    /// `None` when a message to `to_email` may go now (and counts it), else
+    /// when its domain's minute ends (`MUSTER_MAIL_PER_DOMAIN_PER_MINUTE`).
+    fn domain_wait(&self, to_email: &str) -> Option<Duration> {
+        let limit = self.config.per_domain_per_minute;
+        if limit == 0 {
+            return None;
+        }
+        let domain = to_email
+            .rsplit_once('@')
+            .map_or(to_email, |(_, domain)| domain)
+            .to_ascii_lowercase();
+        let now = Instant::now();
+        let mut minutes = self.domain_minutes.lock().expect("domain counts");
+        let (started, sent) = minutes.entry(domain).or_insert((now, 0));
+        if now.duration_since(*started) >= MINUTE {
+            (*started, *sent) = (now, 0);
+        }
+        if *sent < limit {
+            *sent += 1;
+            return None;
+        }
+        Some(MINUTE.saturating_sub(now.duration_since(*started)))
+    }
+
+    /// Delivers one claimed row, unless stopping is asked for before it is
+    /// sent or its domain has had its messages for this minute.
     pub async fn deliver(&self, row: &Claimed, shutdown: &Shutdown) -> Outcome {
         if shutdown.is_requested() {
             return Outcome::Released;
+        }
+        if let Some(wait) = self.domain_wait(&row.to_email) {
+            let seconds = i64::try_from(wait.as_secs()).unwrap_or(60) + 1;
+            return Outcome::Deferred(app::state::now() + seconds);
         }
         // Rendered now, from the intent: the names it was queued with, the
         // link on this process's base URL.
@@ -281,6 +320,7 @@ impl Sender {
                     }
                 }
                 Outcome::Released => outbox::release(&mut *tx, row.id, owner).await?,
+                Outcome::Deferred(due) => outbox::defer(&mut *tx, row.id, owner, *due).await?,
             }
         }
         tx.commit().await

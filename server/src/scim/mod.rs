@@ -196,15 +196,7 @@ impl ListQuery {
 
 /// A `SearchRequest` body (RFC 7644 §3.4.3) as the list query it stands for.
 pub fn search_query(request: &Value) -> Result<ListQuery, ScimError> {
-    let schemas_ok = attribute(request, "schemas")
-        .and_then(Value::as_array)
-        .is_some_and(|schemas| schemas.iter().any(|s| s.as_str() == Some(SEARCH_SCHEMA)));
-    if !schemas_ok {
-        return Err(ScimError::bad_request(
-            "invalidSyntax",
-            format!("A search body names the schema {SEARCH_SCHEMA}."),
-        ));
-    }
+    require_schema(request, SEARCH_SCHEMA, "A search")?;
     let text = |name: &str| match attribute(request, name) {
         None => Ok(None),
         Some(Value::String(text)) => Ok(Some(text.clone())),
@@ -427,17 +419,24 @@ pub fn body(bytes: &[u8]) -> Result<Value, ScimError> {
     Ok(value)
 }
 
+/// A request message (`SearchRequest`, `PatchOp`) names its schema.
+fn require_schema(request: &Value, schema: &str, what: &str) -> Result<(), ScimError> {
+    let named = attribute(request, "schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|schemas| schemas.iter().any(|s| s.as_str() == Some(schema)));
+    if named {
+        Ok(())
+    } else {
+        Err(ScimError::bad_request(
+            "invalidSyntax",
+            format!("{what} body names the schema {schema}."),
+        ))
+    }
+}
+
 /// A patch request's operations (RFC 7644 §3.5.2).
 pub fn operations(request: &Value) -> Result<Vec<patch::Operation>, ScimError> {
-    let schemas_ok = attribute(request, "schemas")
-        .and_then(Value::as_array)
-        .is_some_and(|schemas| schemas.iter().any(|s| s.as_str() == Some(PATCH_SCHEMA)));
-    if !schemas_ok {
-        return Err(ScimError::bad_request(
-            "invalidSyntax",
-            format!("A PATCH body names the schema {PATCH_SCHEMA}."),
-        ));
-    }
+    require_schema(request, PATCH_SCHEMA, "A PATCH")?;
     let operations = attribute(request, "Operations")
         .and_then(Value::as_array)
         .ok_or_else(|| ScimError::bad_request("invalidSyntax", "Operations is missing."))?;

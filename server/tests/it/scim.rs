@@ -886,7 +886,10 @@ async fn username_only_people_and_addresses_fixed_before_first_sign_in(backend: 
         labelled.ok(200)["emails"],
         json!([{"value": "kim.b@example.org", "type": "home", "primary": false}])
     );
-    assert_eq!(activation_state(&server, &id, "kim.b@example.org").await, (1, 1));
+    assert_eq!(
+        activation_state(&server, &id, "kim.b@example.org").await,
+        (1, 1)
+    );
     // Another account's address is not given away.
     idp.patch(
         &path,

@@ -208,7 +208,62 @@ async fn deliveries_are_recorded_as_they_happen_and_the_dev_mailbox_is_paced(bac
         .unwrap();
 }
 
+/// `MUSTER_MAIL_PER_DOMAIN_PER_MINUTE`: each recipient domain gets its
+/// number of messages a minute; the rest wait for the next minute, their
+/// attempts uncounted, while other domains' messages go.
+async fn each_recipient_domain_gets_its_limit_a_minute(backend: Backend) {
+    let Some(url) = fresh_database(backend).await else {
+        return;
+    };
+    let db = app::db::Db::connect(&url).await.unwrap();
+    let addresses: Vec<String> = ["a1@big.example", "a2@big.example", "a3@big.example"]
+        .into_iter()
+        .chain(["b1@small.example", "b2@small.example"])
+        .map(str::to_owned)
+        .collect();
+    crate::support::smtp::queue_invitation_emails_to(&db, &addresses).await;
+    let sink = SmtpSink::start().await;
+    let mut config = sink.mail_config();
+    config.per_domain_per_minute = 2;
+    let sender = Sender::new(db.clone(), config, crate::support::BASE_URL).unwrap();
+    let before = app::state::now();
+    assert_eq!(sender.run_once().await.unwrap(), 5);
+    let mut delivered: Vec<String> = sink
+        .received()
+        .iter()
+        .flat_map(|message| message.rcpt_to.clone())
+        .map(|to| to.trim_matches(['<', '>']).to_owned())
+        .collect();
+    delivered.sort();
+    assert_eq!(
+        delivered,
+        [
+            "a1@big.example",
+            "a2@big.example",
+            "b1@small.example",
+            "b2@small.example"
+        ]
+    );
+    let (to, attempts, next_attempt_at, owner): (String, i64, i64, Option<String>) =
+        sqlx::query_as(
+            "SELECT to_email, attempts, next_attempt_at, lease_owner FROM outbox
+             WHERE status = 'queued'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!((to.as_str(), attempts, owner), ("a3@big.example", 0, None));
+    assert!(
+        (before + 50..=before + 62).contains(&next_attempt_at),
+        "due again in the next minute: {next_attempt_at} (now {before})"
+    );
+    // Not due yet: the next round sends nothing.
+    assert_eq!(sender.run_once().await.unwrap(), 0);
+    sink.stop().await;
+}
+
 on_both_backends! {
+    sender_per_domain_limit => each_recipient_domain_gets_its_limit_a_minute;
     sender_releases_unsent => the_sender_releases_what_it_did_not_send;
     sender_records_as_it_goes => deliveries_are_recorded_as_they_happen_and_the_dev_mailbox_is_paced;
     sigterm_releases_the_import_and_exits_0 => sigterm_releases_the_import;

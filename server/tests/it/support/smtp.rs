@@ -47,18 +47,26 @@ impl Received {
 
 /// Queues `count` invitation-sized emails to distinct learners, due now.
 pub async fn queue_invitation_emails(db: &app::db::Db, count: usize) {
+    let addresses: Vec<String> = (0..count)
+        .map(|i| format!("learner{i}@example.org"))
+        .collect();
+    queue_invitation_emails_to(db, &addresses).await;
+}
+
+/// Queues one invitation-sized email to each address, due now.
+pub async fn queue_invitation_emails_to(db: &app::db::Db, addresses: &[String]) {
     let text = "Hello,\n\nAda has invited you to join Spring Cohort at Riverside on Muster.\n\nhttp://muster.test/invite/0123456789abcdef\n".repeat(3);
     let html = format!(
         "<!DOCTYPE html><html><body><p>{}</p></body></html>",
         text.replace('\n', "<br>")
     );
     let mut tx = db.pool.begin().await.unwrap();
-    for i in 0..count {
+    for address in addresses {
         sqlx::query(
             "INSERT INTO outbox (to_email, subject, text_body, html_body, kind, status, attempts, next_attempt_at, created_at)
              VALUES ($1, 'Riverside invites you to join Spring Cohort', $2, $3, 'invitation', 'queued', 0, 0, 1)",
         )
-        .bind(format!("learner{i}@example.org"))
+        .bind(address)
         .bind(&text)
         .bind(&html)
         .execute(&mut *tx)
