@@ -8,6 +8,7 @@ mod client_addr;
 mod config;
 mod csrf;
 pub mod guard;
+mod leased;
 pub mod mail;
 pub mod scim;
 pub mod webhooks;

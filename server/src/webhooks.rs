@@ -21,14 +21,13 @@ use app::{
     },
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
-use futures::StreamExt;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::leased;
+
 /// How long an endpoint has to answer.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// The most delivery results recorded in one transaction.
-const RECORD_EVERY: usize = 16;
 /// The longest error kept per attempt.
 const ERROR_CHARS: usize = 300;
 
@@ -288,58 +287,44 @@ impl Sender {
     /// Claims one batch, delivers it and records the results. Returns how
     /// many rows were handled (0: nothing was due).
     pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
-        let (_trigger, never) = Shutdown::new();
-        self.run_batch(&never).await
+        leased::run_once(self).await
     }
 
-    async fn run_batch(&self, shutdown: &Shutdown) -> Result<usize, sqlx::Error> {
-        let owner = app::links::server::new_token();
+    /// Runs until `shutdown` (see [`leased::run`]).
+    pub async fn run(self: Arc<Self>, shutdown: Shutdown) {
+        leased::run(self, shutdown).await
+    }
+}
+
+impl leased::LeasedSender for Sender {
+    type Row = Claimed;
+    type Outcome = Outcome;
+    const NAME: &'static str = "webhook sender";
+
+    fn wakeup(&self) -> &'static tokio::sync::Notify {
+        app::webhooks::server::sender_wakeup()
+    }
+
+    fn poll(&self) -> Duration {
+        self.config.poll
+    }
+
+    fn concurrency(&self) -> usize {
+        self.config.concurrency
+    }
+
+    async fn claim(&self, owner: &str) -> Result<Vec<Claimed>, sqlx::Error> {
         let now = app::state::now();
-        let claimed = store::claim_due(
-            &self.db,
-            &owner,
-            now,
-            now + self.config.lease_secs,
-            self.config.batch,
-        )
-        .await?;
-        if claimed.is_empty() {
-            return Ok(0);
-        }
-        let count = claimed.len();
-        let mut finished = futures::stream::iter(claimed)
-            .map(|row| async move {
-                let outcome = self.deliver(&row, shutdown).await;
-                (row, outcome)
-            })
-            .buffer_unordered(self.config.concurrency.max(1))
-            .ready_chunks(RECORD_EVERY);
-        while let Some(results) = finished.next().await {
-            self.record(&owner, &results).await?;
-        }
-        Ok(count)
+        let lease_until = now + self.config.lease_secs;
+        store::claim_due(&self.db, owner, now, lease_until, self.config.batch).await
     }
 
-    /// Runs until `shutdown`: handles batches while there are due rows, then
-    /// waits for a wake-up (a committed event) or the poll interval.
-    pub async fn run(self: Arc<Self>, mut shutdown: Shutdown) {
-        let wakeup = app::webhooks::server::sender_wakeup();
-        while !shutdown.is_requested() {
-            let notified = wakeup.notified();
-            let pause = match self.run_batch(&shutdown).await {
-                Ok(0) => self.config.poll,
-                Ok(_) => continue,
-                Err(error) => {
-                    tracing::error!(%error, "webhook sender: database error");
-                    self.config.poll
-                }
-            };
-            tokio::select! {
-                _ = notified => {}
-                _ = tokio::time::sleep(pause) => {}
-                _ = shutdown.requested() => {}
-            }
-        }
+    async fn deliver(&self, row: &Claimed, shutdown: &Shutdown) -> Outcome {
+        Sender::deliver(self, row, shutdown).await
+    }
+
+    async fn record(&self, owner: &str, results: &[(Claimed, Outcome)]) -> Result<(), sqlx::Error> {
+        Sender::record(self, owner, results).await
     }
 }
 

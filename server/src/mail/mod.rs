@@ -24,13 +24,14 @@ use app::{
     mail::{store as outbox, OutboxStatus},
     state::{AppState, Shutdown},
 };
-use futures::StreamExt;
 use lettre::{
     message::{header::ContentType, Mailbox, MultiPart, SinglePart},
     transport::smtp::client::{AsyncSmtpConnection, TlsParameters},
     Message,
 };
 use tokio::sync::Mutex;
+
+use crate::leased;
 
 mod config;
 mod dkim;
@@ -41,8 +42,6 @@ pub use config::{domain_of, message_id, MailConfig, SmtpConfig, TlsMode};
 pub use dkim::DkimSettings;
 use smtp::SMTP_TIMEOUT;
 
-/// The most delivery results recorded in one transaction.
-const RECORD_EVERY: usize = 16;
 /// The window of `MUSTER_MAIL_PER_DOMAIN_PER_MINUTE`.
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -106,19 +105,6 @@ impl Sender {
             next_slot: Mutex::new(Instant::now()),
             domain_minutes: std::sync::Mutex::new(HashMap::new()),
         })
-    }
-
-    /// Claims up to `batch` due rows for `owner`.
-    pub async fn claim(&self, owner: &str) -> Result<Vec<Claimed>, sqlx::Error> {
-        let now = app::state::now();
-        outbox::claim_due(
-            &self.db,
-            owner,
-            now,
-            now + self.config.lease_secs,
-            self.config.batch,
-        )
-        .await
     }
 
     async fn throttle(&self) {
@@ -329,54 +315,45 @@ impl Sender {
     /// Claims one batch, delivers it and records the results. Returns how
     /// many rows were handled (0: nothing was due).
     pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
-        let (_trigger, never) = Shutdown::new();
-        self.run_batch(&never).await
+        leased::run_once(self).await
     }
 
-    /// [`Sender::run_once`], releasing the rows not yet sent when stopping is asked for.
-    async fn run_batch(&self, shutdown: &Shutdown) -> Result<usize, sqlx::Error> {
-        let owner = app::links::server::new_token();
-        let claimed = self.claim(&owner).await?;
-        if claimed.is_empty() {
-            return Ok(0);
-        }
-        let count = claimed.len();
-        // Results are recorded as deliveries finish, a few at a time
-        // (whatever is ready, at most RECORD_EVERY), not once the whole batch
-        // is out: a crash then repeats only what was on the wire.
-        let mut finished = futures::stream::iter(claimed)
-            .map(|row| async move {
-                let outcome = self.deliver(&row, shutdown).await;
-                (row, outcome)
-            })
-            .buffer_unordered(self.config.concurrency.max(1))
-            .ready_chunks(RECORD_EVERY);
-        while let Some(results) = finished.next().await {
-            self.record(&owner, &results).await?;
-        }
-        Ok(count)
+    /// Runs until `shutdown` (see [`leased::run`]).
+    pub async fn run(self: Arc<Self>, shutdown: Shutdown) {
+        leased::run(self, shutdown).await
+    }
+}
+
+impl leased::LeasedSender for Sender {
+    type Row = Claimed;
+    type Outcome = Outcome;
+    const NAME: &'static str = "outbox sender";
+
+    fn wakeup(&self) -> &'static tokio::sync::Notify {
+        app::mail::server::sender_wakeup()
     }
 
-    /// Runs until `shutdown`: handles batches while there are due rows, then
-    /// waits for a wake-up or the poll interval.
-    pub async fn run(self: Arc<Self>, mut shutdown: Shutdown) {
-        let wakeup = app::mail::server::sender_wakeup();
-        while !shutdown.is_requested() {
-            let notified = wakeup.notified();
-            let pause = match self.run_batch(&shutdown).await {
-                Ok(0) => self.config.poll,
-                Ok(_) => continue,
-                Err(error) => {
-                    tracing::error!(%error, "outbox sender: database error");
-                    self.config.poll
-                }
-            };
-            tokio::select! {
-                _ = notified => {}
-                _ = tokio::time::sleep(pause) => {}
-                _ = shutdown.requested() => {}
-            }
-        }
+    fn poll(&self) -> Duration {
+        self.config.poll
+    }
+
+    fn concurrency(&self) -> usize {
+        self.config.concurrency
+    }
+
+    /// Up to `batch` due rows.
+    async fn claim(&self, owner: &str) -> Result<Vec<Claimed>, sqlx::Error> {
+        let now = app::state::now();
+        let lease_until = now + self.config.lease_secs;
+        outbox::claim_due(&self.db, owner, now, lease_until, self.config.batch).await
+    }
+
+    async fn deliver(&self, row: &Claimed, shutdown: &Shutdown) -> Outcome {
+        Sender::deliver(self, row, shutdown).await
+    }
+
+    async fn record(&self, owner: &str, results: &[(Claimed, Outcome)]) -> Result<(), sqlx::Error> {
+        Sender::record(self, owner, results).await
     }
 }
 
