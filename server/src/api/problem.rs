@@ -112,19 +112,6 @@ pub async fn no_such_route() -> Problem {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invalid_names_field_and_row() {
-        let problem = Problem::from(AppError::invalid("Row 12, Email", "not an email address"));
-        assert_eq!((problem.status, problem.row), (422, Some(12)));
-        assert_eq!(problem.field.as_deref(), Some("Row 12, Email"));
-        assert_eq!(Problem::from(AppError::invalid("Name", "x")).row, None);
-    }
-}
-
 /// As the `muster` client says it: the detail, where it applies, and the status.
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -142,5 +129,18 @@ impl std::fmt::Display for Problem {
             (None, None) => f.write_str(detail)?,
         }
         write!(f, " ({})", self.status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_names_field_and_row() {
+        let problem = Problem::from(AppError::invalid("Row 12, Email", "not an email address"));
+        assert_eq!((problem.status, problem.row), (422, Some(12)));
+        assert_eq!(problem.field.as_deref(), Some("Row 12, Email"));
+        assert_eq!(Problem::from(AppError::invalid("Name", "x")).row, None);
     }
 }
