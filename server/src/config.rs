@@ -345,6 +345,7 @@ fn mail_config(
     mail.max_attempts = number(get, "MUSTER_MAIL_MAX_ATTEMPTS", mail.max_attempts)?.max(1);
     mail.retry_base_secs = number(get, "MUSTER_MAIL_RETRY_SECONDS", mail.retry_base_secs)?.max(1);
     mail.lease_secs = number(get, "MUSTER_MAIL_LEASE_SECONDS", mail.lease_secs)?.max(5);
+    mail.concurrency = number(get, "MUSTER_MAIL_CONCURRENCY", mail.concurrency)?.clamp(1, 256);
     mail.dkim = dkim(get)?;
     Ok(mail)
 }

@@ -7,7 +7,8 @@
 //! on loopback. Baseline, in the same run: the same rows bulk-inserted into a
 //! table with the schema and indexes of `invitations`, the fastest way each
 //! database offers (PostgreSQL `COPY`, SQLite one prepared statement in one
-//! transaction).
+//! transaction). `MUSTER_IMPORT_BATCH_SIZE` and `MUSTER_MAIL_CONCURRENCY`
+//! pass through, to compare settings.
 //!
 //! cargo test --release -p server --test it -- --ignored --nocapture e2e_bench
 
@@ -26,6 +27,7 @@ async fn bench(backend: Backend, send_emails: bool) {
     let port = sink.addr.port().to_string();
     // MUSTER_IMPORT_BATCH_SIZE from the bench's environment, to compare.
     let batch = std::env::var("MUSTER_IMPORT_BATCH_SIZE").unwrap_or_default();
+    let in_flight = std::env::var("MUSTER_MAIL_CONCURRENCY").unwrap_or_default();
     let (mut server, base) = muster_serving(
         &database_url,
         &[
@@ -33,6 +35,7 @@ async fn bench(backend: Backend, send_emails: bool) {
             ("MUSTER_SMTP_PORT", &port),
             ("MUSTER_SMTP_TLS", "none"),
             ("MUSTER_IMPORT_BATCH_SIZE", &batch),
+            ("MUSTER_MAIL_CONCURRENCY", &in_flight),
         ],
     )
     .await;
