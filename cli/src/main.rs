@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use muster_core::mapping::MatchKind;
-use muster_core::{check_with, thousands, CheckOptions, CheckReport, ImportKind, Limits};
+use muster_core::{check_with, grid, thousands, CheckOptions, CheckReport, ImportKind, Limits};
 
 const USAGE: &str = "usage:
   muster-check check --kind KIND [--format json|table] [--delimiter comma|semicolon|tab|pipe|CHAR] [--max-rows N] FILE
@@ -262,7 +262,7 @@ fn table(args: &CheckArgs, report: &CheckReport, errors: u64) -> String {
                 [c.header.clone(), field.to_string(), how]
             })
             .collect();
-        out.push_str(&grid(&["HEADER", "READ AS", "HOW"], &rows));
+        out.push_str(&grid(["HEADER", "READ AS", "HOW"], &rows));
     }
     // Unmatched columns are already shown in the column table.
     let listed = || {
@@ -295,7 +295,7 @@ fn table(args: &CheckArgs, report: &CheckReport, errors: u64) -> String {
                 ]
             })
             .collect();
-        out.push_str(&grid(&["ROW", "COLUMN", "LEVEL", "PROBLEM"], &rows));
+        out.push_str(&grid(["ROW", "COLUMN", "LEVEL", "PROBLEM"], &rows));
         let shown = rows.len() as u64;
         if errors + warnings > shown {
             let _ = writeln!(
@@ -311,30 +311,6 @@ fn table(args: &CheckArgs, report: &CheckReport, errors: u64) -> String {
     } else {
         "Ready to upload.\n"
     });
-    out
-}
-
-/// Left-aligned columns two spaces apart; the last column is not padded.
-fn grid<const N: usize>(titles: &[&str; N], rows: &[[String; N]]) -> String {
-    let mut widths = [0usize; N];
-    for row in std::iter::once(&titles.map(str::to_string)).chain(rows) {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&titles.map(str::to_string)).chain(rows) {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 == N {
-                line.push_str(cell);
-            } else {
-                let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
     out
 }
 

@@ -33,7 +33,7 @@ pub use name::{NameError, PersonName};
 pub use parse::{parse_bytes, ParseError, ParseOptions, Sheet, SourceRow, Workbook};
 pub use payload::{PayloadCheck, PayloadSheet, RowsPayload};
 pub use plan::{plan, Facts, Plan, PlanOptions, PlanTotals, PlannedAction};
-pub use text::thousands;
+pub use text::{grid, thousands};
 pub use validate::{
     validate, validate_owned, Checked, CheckedRow, RowStatus, Totals, ValidationOptions,
 };

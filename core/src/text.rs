@@ -31,9 +31,45 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// Left-aligned columns two spaces apart; the last column is not padded
+/// (the tables of `muster-check --format table` and the `muster` client).
+pub fn grid<const N: usize>(titles: [&str; N], rows: &[[String; N]]) -> String {
+    use std::fmt::Write as _;
+    let titles = titles.map(str::to_owned);
+    let mut widths = [0usize; N];
+    for row in std::iter::once(&titles).chain(rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&titles).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == N {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grids_align() {
+        let out = grid(
+            ["ID", "NAME"],
+            &[["1".into(), "a".into()], ["22".into(), "b".into()]],
+        );
+        assert_eq!(out, "ID  NAME\n1   a\n22  b\n");
+    }
 
     #[test]
     fn thousands_are_grouped_with_commas() {

@@ -8,16 +8,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use muster_core::{parse_bytes, ImportKind, Limits, ParseOptions, PayloadCheck, RowsPayload};
+use muster_core::{grid, parse_bytes, ImportKind, Limits, ParseOptions, PayloadCheck, RowsPayload};
 use serde_json::json;
 
-use super::{
-    api::Api,
-    config,
-    output::{count, grid},
-    progress::Progress,
-    Done, Failure,
-};
+use super::{api::Api, config, output::count, progress::Progress, Done, Failure};
 use server::api::{
     groups::Group,
     imports::{DryRun, Import, ImportRow},

@@ -5,12 +5,9 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use serde_json::Value;
 
-use super::{
-    api::Api,
-    config,
-    output::{grid, utc},
-    Done, Failure,
-};
+use muster_core::grid;
+
+use super::{api::Api, config, output::utc, Done, Failure};
 use server::api::{imports::Import, Page};
 
 #[derive(Debug, Subcommand)]

@@ -1,33 +1,5 @@
 //! Text for people: aligned tables and dates.
 
-use std::fmt::Write as _;
-
-/// Left-aligned columns two spaces apart; the last column is not padded
-/// (the layout of `muster-check --format table`).
-pub fn grid<const N: usize>(titles: [&str; N], rows: &[[String; N]]) -> String {
-    let titles = titles.map(str::to_owned);
-    let mut widths = [0usize; N];
-    for row in std::iter::once(&titles).chain(rows) {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&titles).chain(rows) {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 == N {
-                line.push_str(cell);
-            } else {
-                let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 /// Unix seconds as "2026-11-30 14:38 UTC".
 pub fn utc(seconds: i64) -> String {
     let days = seconds.div_euclid(86_400);
@@ -64,14 +36,5 @@ mod tests {
         assert_eq!(utc(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc(1_796_049_480), "2026-11-30 14:38 UTC");
         assert_eq!(utc(951_825_600), "2000-02-29 12:00 UTC");
-    }
-
-    #[test]
-    fn grids_align() {
-        let out = grid(
-            ["ID", "NAME"],
-            &[["1".into(), "a".into()], ["22".into(), "b".into()]],
-        );
-        assert_eq!(out, "ID  NAME\n1   a\n22  b\n");
     }
 }
