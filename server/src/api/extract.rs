@@ -6,6 +6,7 @@
 use app::{
     api_tokens::{service::authenticate, Need, Scope},
     auth::CurrentUser,
+    error::AppError,
     limits::service::{take, Key},
     state::AppState,
 };
@@ -41,38 +42,63 @@ impl Caller {
     }
 }
 
+/// Why a request's bearer token was not taken; `/api/v1` and `/scim/v2`
+/// each say it in their own format.
+pub enum BearerRefusal {
+    /// No `Authorization: Bearer …` header.
+    Missing,
+    /// Revoked, mistyped, or its admin is no longer an admin.
+    Invalid,
+    /// Past the token's rate limit, or a fault.
+    Other(AppError),
+}
+
+/// What one says to a caller whose token is not valid.
+pub const INVALID_TOKEN: &str =
+    "This token is not valid: it was revoked, mistyped, or its admin is no longer an admin.";
+
+/// The token a request presents as `Authorization: Bearer …`, resolved and
+/// counted against its rate limit.
+pub async fn bearer(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<app::api_tokens::service::Caller, BearerRefusal> {
+    let presented = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .ok_or(BearerRefusal::Missing)?;
+    let caller = authenticate(&state.db, presented)
+        .await
+        .map_err(BearerRefusal::Other)?
+        .ok_or(BearerRefusal::Invalid)?;
+    take(
+        &state.db,
+        &[(
+            Key::api_token(caller.token_id),
+            state.settings.limits.api_token,
+        )],
+    )
+    .await
+    .map_err(BearerRefusal::Other)?;
+    Ok(caller)
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, Problem> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| {
-                let (scheme, token) = value.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .ok_or_else(|| {
-                Problem::unauthorized(
-                    "Send an API token as “Authorization: Bearer mst_…”; admins create tokens on Settings → API.",
-                )
-            })?;
-        let caller = authenticate(&state.db, presented)
-            .await?
-            .ok_or_else(|| {
-                Problem::unauthorized(
-                    "This token is not valid: it was revoked, mistyped, or its admin is no longer an admin.",
-                )
-            })?;
-        take(
-            &state.db,
-            &[(
-                Key::api_token(caller.token_id),
-                state.settings.limits.api_token,
-            )],
-        )
-        .await?;
+        let caller = bearer(parts, state).await.map_err(|refusal| match refusal {
+            BearerRefusal::Missing => Problem::unauthorized(
+                "Send an API token as “Authorization: Bearer mst_…”; admins create tokens on Settings → API.",
+            ),
+            BearerRefusal::Invalid => Problem::unauthorized(INVALID_TOKEN),
+            BearerRefusal::Other(error) => error.into(),
+        })?;
         Ok(Caller {
             state: state.clone(),
             user: caller.user,

@@ -10,7 +10,7 @@
 //! forms need does not apply.
 
 mod contracts;
-mod extract;
+pub(crate) mod extract;
 // The `muster` client reads the answers with these same types.
 pub mod groups;
 pub mod imports;
