@@ -15,6 +15,18 @@ pub const PAGE_SIZE: i64 = 25;
 /// Kept with the accounts that `auth::store` writes; the People page lists it.
 pub use crate::auth::AccountStatus;
 
+crate::text_enum::text_enum! {
+    /// Where the organization's own record of a person stands
+    /// (`memberships.status`).
+    pub enum MembershipStatus {
+        Active = "active",
+        /// Waiting for the person to accept the organization's record.
+        Pending = "pending",
+        /// Deactivated in this organization only (SCIM `active: false`).
+        Deactivated = "deactivated",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     pub id: i64,

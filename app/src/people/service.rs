@@ -203,15 +203,9 @@ impl TryFrom<store::RecordRow> for Record {
     type Error = AppError;
 
     fn try_from(row: store::RecordRow) -> Result<Record, AppError> {
-        let (active, pending) = match row.membership.as_str() {
-            "active" => (true, false),
-            "pending" => (true, true),
-            "deactivated" => (false, false),
-            other => {
-                tracing::error!(status = other, "unknown membership status");
-                return Err(AppError::Internal);
-            }
-        };
+        let status: super::MembershipStatus = row.membership.parse().inspect_err(|error| {
+            tracing::error!(%error, "unknown membership status");
+        })?;
         Ok(Record {
             id: row.id,
             email: row.email,
@@ -219,8 +213,8 @@ impl TryFrom<store::RecordRow> for Record {
             first_name: row.first_name,
             last_name: row.last_name,
             external_id: row.external_id,
-            active,
-            pending,
+            active: status != super::MembershipStatus::Deactivated,
+            pending: status == super::MembershipStatus::Pending,
             created_at: row.created_at,
             email_label: EmailLabel {
                 kind: row.email_type,
