@@ -58,16 +58,35 @@ pub async fn run_batch<S: LeasedSender>(
         return Ok(0);
     }
     let count = claimed.len();
-    let mut finished = futures::stream::iter(claimed)
-        .map(|row| async move {
-            let outcome = sender.deliver(&row, shutdown).await;
-            (row, outcome)
-        })
-        .buffer_unordered(sender.concurrency().max(1))
-        .ready_chunks(RECORD_EVERY);
-    while let Some(results) = finished.next().await {
-        sender.record(&owner, &results).await?;
-    }
+    // Delivering and recording run side by side: while one transaction of
+    // results commits, the next messages are already on the wire (the two
+    // are polled together; neither waits for the other to finish a step).
+    let (results, mut finished) = tokio::sync::mpsc::unbounded_channel();
+    let delivering = async move {
+        futures::stream::iter(claimed)
+            .map(|row| async move {
+                let outcome = sender.deliver(&row, shutdown).await;
+                (row, outcome)
+            })
+            .buffer_unordered(sender.concurrency().max(1))
+            .for_each(|result| {
+                // The receiver lives until this stream ends, unless recording
+                // failed, and then the error below ends the batch anyway.
+                let _ = results.send(result);
+                async {}
+            })
+            .await;
+        Ok::<(), sqlx::Error>(())
+    };
+    let recording = async {
+        let mut ready = Vec::with_capacity(RECORD_EVERY);
+        while finished.recv_many(&mut ready, RECORD_EVERY).await > 0 {
+            sender.record(&owner, &ready).await?;
+            ready.clear();
+        }
+        Ok::<(), sqlx::Error>(())
+    };
+    tokio::try_join!(delivering, recording)?;
     Ok(count)
 }
 

@@ -351,14 +351,18 @@ pub async fn create(
     {
         crate::contracts::store::lock_seats(&mut tx, organization_id, contract_id, now()).await?;
     }
+    let started = std::time::Instant::now();
     let (checked, plan, target) = plan_payload(&mut tx, user, options, payload).await?;
+    let planned_at = started.elapsed();
     if let (Some(warning), ImportKind::ProgramInvitations) =
         (seats_warning(&plan, target.contract.as_ref()), options.kind)
     {
         return Err(AppError::Conflict(warning));
     }
     let rows = stored_rows(payload, &checked.checked, &plan);
+    let shaped_at = started.elapsed();
     store::insert_rows(db, &mut tx, import_id, &rows).await?;
+    let inserted_at = started.elapsed();
     crate::mappings::service::remember(
         &mut tx,
         organization_id,
@@ -415,8 +419,20 @@ pub async fn create(
         record_confirmed(&mut tx, user, import_id).await?;
         tx.wake_on_commit(worker::wakeup());
     }
+    let committing_at = started.elapsed();
     tx.commit().await?;
-    tracing::info!(organization_id, import_id, rows = rows.len(), kind = %options.kind, %status, "import stored");
+    tracing::info!(
+        organization_id,
+        import_id,
+        rows = rows.len(),
+        kind = %options.kind,
+        %status,
+        plan_ms = planned_at.as_millis() as u64,
+        shape_ms = (shaped_at - planned_at).as_millis() as u64,
+        insert_ms = (inserted_at - shaped_at).as_millis() as u64,
+        commit_ms = (started.elapsed() - committing_at).as_millis() as u64,
+        "import stored"
+    );
     Ok(import_id)
 }
 

@@ -12,8 +12,8 @@ mod matching;
 mod reminders;
 
 pub use imported::{
-    active_members_among, expire_overdue_for_emails, insert_bulk, pending_among, record_sent_bulk,
-    CreatedInvitation, ImportedBatch, ImportedInvitation,
+    active_members_among, expire_overdue_for_emails, insert_bulk, pending_among, CreatedInvitation,
+    ImportedBatch, ImportedInvitation,
 };
 pub use matching::{cancel_matching, list, resendable_matching, ListedInvitation};
 pub use reminders::{
@@ -26,10 +26,16 @@ pub use reminders::{
 /// schedule, or NULL when the schedule has no such step or the reminder
 /// would fall at or after the invitation's expiry (it would not open).
 pub(crate) fn next_reminder_sql(sent: &str, step: &str) -> String {
+    next_reminder_of("invitations.group_id", "invitations.expires_at", sent, step)
+}
+
+/// [`next_reminder_sql`] for an invitation not written yet, whose group and
+/// expiry are the SQL expressions `group_id` and `expires_at`.
+pub(crate) fn next_reminder_of(group_id: &str, expires_at: &str, sent: &str, step: &str) -> String {
     format!(
-        "(SELECT CASE WHEN {sent} + s.gap_days * 86400 < invitations.expires_at
+        "(SELECT CASE WHEN {sent} + s.gap_days * 86400 < {expires_at}
                       THEN {sent} + s.gap_days * 86400 END
-          FROM reminder_steps s WHERE s.group_id = invitations.group_id AND s.step = {step})"
+          FROM reminder_steps s WHERE s.group_id = {group_id} AND s.step = {step})"
     )
 }
 

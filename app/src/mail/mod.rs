@@ -119,17 +119,22 @@ pub mod server {
         Ok(store::insert(tx, organization_id, email, now()).await?)
     }
 
-    /// [`enqueue`] for many messages at once (an import's invitations):
-    /// multi-row inserts, the ids in the order of `emails`.
-    pub async fn enqueue_many(
+    /// `count` outbox ids for [`enqueue_reserved`] in the same transaction.
+    pub async fn reserve_ids(tx: &mut Tx, count: usize) -> Result<Vec<i64>, AppError> {
+        Ok(store::reserve_ids(tx, count).await?)
+    }
+
+    /// [`enqueue`] for many messages at once (an import's invitations), each
+    /// under an id from [`reserve_ids`]: multi-row inserts.
+    pub async fn enqueue_reserved(
         tx: &mut Tx,
         organization_id: i64,
-        emails: &[Email],
-    ) -> Result<Vec<i64>, AppError> {
+        emails: &[(i64, Email)],
+    ) -> Result<(), AppError> {
         if emails.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         tx.wake_on_commit(sender_wakeup());
-        Ok(store::insert_many(tx, organization_id, emails, now()).await?)
+        Ok(store::insert_reserved(tx, organization_id, emails, now()).await?)
     }
 }

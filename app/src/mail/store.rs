@@ -28,7 +28,7 @@ fn params_json(email: &Email) -> Result<String, sqlx::Error> {
     serde_json::to_string(&email.params).map_err(|error| sqlx::Error::Encode(Box::new(error)))
 }
 
-/// Rows per multi-row insert: 9 values each stays well under SQLite's and
+/// Rows per multi-row insert: 11 values each stays well under SQLite's and
 /// PostgreSQL's limits on placeholders.
 const ROWS_PER_INSERT: usize = 250;
 
@@ -59,18 +59,67 @@ pub async fn insert(
     Ok(id)
 }
 
-/// Queues many messages of one organization; their ids, in order.
-pub async fn insert_many(
+/// `count` outbox ids no other message will take, for messages queued later
+/// in `tx` with [`insert_reserved`]; what refers to a message (an
+/// invitation's latest email) can then be written once, already pointing at
+/// it. Ids left unused are a harmless gap. The ids ascend.
+pub async fn reserve_ids(tx: &mut Tx, count: usize) -> Result<Vec<i64>, sqlx::Error> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    match tx.backend() {
+        Backend::Postgres => {
+            let ids: Vec<(i64,)> = sqlx::query_as(
+                "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, $1)",
+            )
+            .bind(count)
+            .fetch_all(&mut **tx)
+            .await?;
+            let mut ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
+            // Ascending, as SQLite's are: callers may search them.
+            ids.sort_unstable();
+            Ok(ids)
+        }
+        Backend::Sqlite => {
+            // AUTOINCREMENT numbers past `sqlite_sequence`: moving it on by
+            // `count` in one statement, under the write lock the transaction
+            // holds from its start, reserves the ids in between.
+            sqlx::query(
+                "INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', 0
+                 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox')",
+            )
+            .execute(&mut **tx)
+            .await?;
+            let (top,): (i64,) = sqlx::query_as(
+                "UPDATE sqlite_sequence
+                 SET seq = MAX(seq, (SELECT COALESCE(MAX(id), 0) FROM outbox)) + $1
+                 WHERE name = 'outbox' RETURNING seq",
+            )
+            .bind(count)
+            .fetch_one(&mut **tx)
+            .await?;
+            Ok((top - count + 1..=top).collect())
+        }
+    }
+}
+
+/// Queues many messages of one organization under ids from [`reserve_ids`].
+pub async fn insert_reserved(
     tx: &mut Tx,
     organization_id: i64,
-    emails: &[Email],
+    emails: &[(i64, Email)],
     now: i64,
-) -> Result<Vec<i64>, sqlx::Error> {
-    let mut ids = Vec::with_capacity(emails.len());
+) -> Result<(), sqlx::Error> {
     for chunk in emails.chunks(ROWS_PER_INSERT) {
-        let mut insert = Bulk::new(INSERT);
-        for email in chunk {
+        let mut insert = Bulk::new(
+            "INSERT INTO outbox (id, organization_id, to_email, kind, about_id, params, status,
+                                 attempts, next_attempt_at, delivered_to_dev_mailbox, created_at)
+             VALUES ",
+        );
+        for (id, email) in chunk {
             insert.row(vec![
+                Bind::from(*id),
                 Bind::from(organization_id),
                 Bind::from(email.to.as_str()),
                 Bind::from(email.kind.as_str()),
@@ -83,12 +132,9 @@ pub async fn insert_many(
                 Bind::from(now),
             ]);
         }
-        insert.push(" RETURNING id");
-        let rows: Vec<(i64,)> = insert.query_as().fetch_all(&mut **tx).await?;
-        // A plain VALUES insert returns its rows in order on both backends.
-        ids.extend(rows.into_iter().map(|(id,)| id));
+        insert.query().execute(&mut **tx).await?;
     }
-    Ok(ids)
+    Ok(())
 }
 
 /// Messages of `kind` queued for an address by an organization since `since`.
@@ -315,6 +361,36 @@ pub async fn record_sent<'c>(
     .bind(kept.map(|kept| kept.html_body.as_str()))
     .execute(db)
     .await?;
+    Ok(())
+}
+
+/// [`record_sent`] for messages delivered over SMTP, in one statement: each
+/// `(row id, Message-ID)` pair is marked sent if `owner` still holds the row.
+/// The sender's results come a few at a time; one statement for them keeps
+/// the writer's time per message small on SQLite's single writer.
+pub async fn record_sent_over_smtp<'c>(
+    db: impl Executor<'c, Database = Any>,
+    owner: &str,
+    sent: &[(i64, String)],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let mut update = Bulk::new("UPDATE outbox SET status = ");
+    update.bind(OutboxStatus::Sent.as_str());
+    update.push(", sent_at = ");
+    update.bind(now);
+    update.push(
+        ", message_id = v.column2, attempts = attempts + 1, locked_until = NULL,
+           last_error = NULL, delivered_to_dev_mailbox = 0 FROM (VALUES ",
+    );
+    for (id, message_id) in sent {
+        update.row(vec![Bind::from(*id), Bind::from(message_id.clone())]);
+    }
+    update.push(") AS v WHERE outbox.id = v.column1 AND outbox.lease_owner = ");
+    update.bind(owner.to_owned());
+    update.query().execute(db).await?;
     Ok(())
 }
 

@@ -273,8 +273,13 @@ impl Sender {
     ) -> Result<(), sqlx::Error> {
         let now = app::state::now();
         let mut tx = self.db.begin().await?;
+        let mut over_smtp: Vec<(i64, String)> = Vec::new();
         for (row, outcome) in results {
             match outcome {
+                Outcome::Sent { dev_mailbox: None } => over_smtp.push((
+                    row.id,
+                    message_id(row.id, row.created_at, &self.config.message_id_domain),
+                )),
                 Outcome::Sent { dev_mailbox } => {
                     let message_id =
                         message_id(row.id, row.created_at, &self.config.message_id_domain);
@@ -309,6 +314,7 @@ impl Sender {
                 Outcome::Deferred(due) => outbox::defer(&mut *tx, row.id, owner, *due).await?,
             }
         }
+        outbox::record_sent_over_smtp(&mut *tx, owner, &over_smtp, now).await?;
         tx.commit().await
     }
 

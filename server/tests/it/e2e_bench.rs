@@ -12,12 +12,102 @@
 //!
 //! cargo test --release -p server --test it -- --ignored --nocapture e2e_bench
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
 
 use crate::support::{fresh_database, muster_serving, smtp::SmtpSink, Backend, Client};
 use app::imports::ImportSummary;
 
 const ROWS: usize = 100_000;
+
+/// Learner pages requested at a steady rate in the background: their
+/// latencies while the import runs. `None` when the rate is 0.
+struct PageLoad {
+    stop: Arc<AtomicBool>,
+    latencies: Arc<Mutex<Vec<Duration>>>,
+    failures: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PageLoad {
+    /// Every 1/`per_second` s one request, each on its own task, so a
+    /// slow answer does not hold the next one back (open loop): a made-up
+    /// invitation link and the organization's join page, in turn.
+    fn start(base: &str, per_second: u64) -> PageLoad {
+        let stop = Arc::new(AtomicBool::new(false));
+        let latencies = Arc::new(Mutex::new(Vec::new()));
+        let failures = Arc::new(AtomicU64::new(0));
+        let client = reqwest::Client::new();
+        let base = base.to_owned();
+        let task = {
+            let (stop, latencies, failures) = (stop.clone(), latencies.clone(), failures.clone());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1) / per_second as u32);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+                let mut n: u64 = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    tick.tick().await;
+                    n += 1;
+                    let url = if n % 2 == 0 {
+                        format!(
+                            "{base}/invite/{:064x}",
+                            n.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                        )
+                    } else {
+                        format!("{base}/join/riverside")
+                    };
+                    let (client, latencies, failures) =
+                        (client.clone(), latencies.clone(), failures.clone());
+                    tokio::spawn(async move {
+                        let started = Instant::now();
+                        let answered = match client.get(&url).send().await {
+                            Ok(response) => response.bytes().await.is_ok(),
+                            Err(_) => false,
+                        };
+                        if answered {
+                            latencies.lock().unwrap().push(started.elapsed());
+                        } else {
+                            failures.fetch_add(1, Ordering::Relaxed);
+                        }
+                    });
+                }
+            })
+        };
+        PageLoad {
+            stop,
+            latencies,
+            failures,
+            task,
+        }
+    }
+
+    /// Stops the load; p50 and p99 in ms, the number answered, and failures.
+    async fn finish(self) -> String {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.task.await;
+        // Requests still in flight finish within a moment.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut latencies = self.latencies.lock().unwrap().clone();
+        latencies.sort();
+        let at = |q: f64| {
+            latencies
+                .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+                .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+        };
+        format!(
+            "p50 {:.1} ms, p99 {:.1} ms ({} answered, {} failed)",
+            at(0.50),
+            at(0.99),
+            latencies.len(),
+            self.failures.load(Ordering::Relaxed)
+        )
+    }
+}
 
 async fn bench(backend: Backend, send_emails: bool) {
     let Some(database_url) = fresh_database(backend).await else {
@@ -28,6 +118,9 @@ async fn bench(backend: Backend, send_emails: bool) {
     // MUSTER_IMPORT_BATCH_SIZE from the bench's environment, to compare.
     let batch = std::env::var("MUSTER_IMPORT_BATCH_SIZE").unwrap_or_default();
     let in_flight = std::env::var("MUSTER_MAIL_CONCURRENCY").unwrap_or_default();
+    // With MUSTER_TEST_SERVER_LOG set, the server's log (per-batch timings at
+    // debug) goes to that file.
+    let log = std::env::var("MUSTER_BENCH_RUST_LOG").unwrap_or_else(|_| "warn".into());
     let (mut server, base) = muster_serving(
         &database_url,
         &[
@@ -36,6 +129,7 @@ async fn bench(backend: Backend, send_emails: bool) {
             ("MUSTER_SMTP_TLS", "none"),
             ("MUSTER_IMPORT_BATCH_SIZE", &batch),
             ("MUSTER_MAIL_CONCURRENCY", &in_flight),
+            ("RUST_LOG", &log),
         ],
     )
     .await;
@@ -49,6 +143,20 @@ async fn bench(backend: Backend, send_emails: bool) {
         .map(|i| format!("person{i}@bench.example"))
         .collect();
 
+    // MUSTER_BENCH_PAGES_PER_SECOND: learner pages requested throughout
+    // (goal in #16: 500/s with p99 under 100 ms), first for 3 s alone.
+    let pages_per_second: u64 = std::env::var("MUSTER_BENCH_PAGES_PER_SECOND")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let pages_alone = if pages_per_second > 0 {
+        let load = PageLoad::start(&base, pages_per_second);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        Some(load.finish().await)
+    } else {
+        None
+    };
+    let load = (pages_per_second > 0).then(|| PageLoad::start(&base, pages_per_second));
     let started = Instant::now();
     let id = admin
         .start_invites_import(group, &emails, send_emails, "e2e-bench-00000000000001")
@@ -78,7 +186,19 @@ async fn bench(backend: Backend, send_emails: bool) {
     } else {
         None
     };
+    let pages_during = match load {
+        Some(load) => Some(load.finish().await),
+        None => None,
+    };
     let _ = server.kill().await;
+    if let (Some(alone), Some(during)) = (pages_alone, pages_during) {
+        println!(
+            "{backend:?}, emails {}: {pages_per_second} learner pages/s alone: {alone}; \
+             during the import{}: {during}",
+            if send_emails { "on" } else { "off" },
+            if send_emails { " and its emails" } else { "" },
+        );
+    }
 
     let raw = raw_insert(backend, &database_url, &emails).await;
     let rate = |elapsed: Duration| ROWS as f64 / elapsed.as_secs_f64();

@@ -11,7 +11,7 @@ use crate::{
     error::AppError,
     groups,
     imports::{
-        store::{ImportRowRecord, BULK_CHUNK, IN_CHUNK},
+        store::{ImportRowRecord, BULK_CHUNK},
         ImportRowStatus,
     },
     invitations::{
@@ -199,7 +199,21 @@ pub(super) async fn invite(
     }
     // Tokens exist only in memory and in the emails; the table keeps their hashes.
     let tokens: Vec<String> = wanted.iter().map(|_| new_token()).collect();
+    // Each email's outbox id is reserved first, so that an invitation is
+    // written once, already pointing at its message (`outbox_ids[i]` is
+    // `wanted[i]`'s).
+    let outbox_ids: Vec<Option<i64>> = if job.send_emails {
+        mail::server::reserve_ids(tx, wanted.len())
+            .await?
+            .into_iter()
+            .map(Some)
+            .collect()
+    } else {
+        vec![None; wanted.len()]
+    };
     let mut created: HashMap<(i64, String), i64> = HashMap::new();
+    // The wanted entry (by its index) whose invitation was created, with its id.
+    let mut emailed: Vec<(usize, i64)> = Vec::new();
     let batch = ImportedBatch {
         organization_id: job.organization_id,
         contract_id: job.contract_id,
@@ -207,29 +221,34 @@ pub(super) async fn invite(
         invited_by: job.created_by,
         created_at: now,
     };
-    for (chunk, chunk_tokens) in wanted.chunks(BULK_CHUNK).zip(tokens.chunks(BULK_CHUNK)) {
+    for (c, chunk) in wanted.chunks(BULK_CHUNK).enumerate() {
+        let first = c * BULK_CHUNK;
         let chunk: Vec<ImportedInvitation> = chunk
             .iter()
-            .zip(chunk_tokens)
-            .map(|(w, token)| ImportedInvitation {
+            .enumerate()
+            .map(|(i, w)| ImportedInvitation {
                 group_id: w.group_id,
                 email: w.email,
-                token_hash: token_hash(token),
+                token_hash: token_hash(&tokens[first + i]),
                 expires_at: w.expires_at,
+                outbox_id: outbox_ids[first + i],
             })
             .collect();
         for invitation in invitations::store::insert_bulk(&mut **tx, db, &batch, &chunk).await? {
+            if let Some(outbox_id) = invitation.last_outbox_id {
+                // Reserved ids ascend with `wanted`'s order.
+                if let Ok(index) = outbox_ids.binary_search(&Some(outbox_id)) {
+                    emailed.push((index, invitation.id));
+                }
+            }
             created.insert((invitation.group_id, invitation.email), invitation.id);
         }
     }
     if job.send_emails {
         let inviter = inviter_name(tx, job.organization_id, job.created_by).await?;
-        let mut invitation_ids: Vec<i64> = Vec::new();
-        let mut emails: Vec<mail::server::Email> = Vec::new();
-        for (w, token) in wanted.iter().zip(&tokens) {
-            let Some(&invitation_id) = created.get(&(w.group_id, w.email.to_owned())) else {
-                continue;
-            };
+        let mut emails: Vec<(i64, mail::server::Email)> = Vec::with_capacity(emailed.len());
+        for (index, invitation_id) in emailed {
+            let (w, token) = (&wanted[index], &tokens[index]);
             let group = group_names.get(&w.group_id).copied().unwrap_or_default();
             let email = invitation_email(
                 invitation_id,
@@ -243,10 +262,10 @@ pub(super) async fn invite(
                     kind: INVITATION_KIND,
                 },
             )?;
-            invitation_ids.push(invitation_id);
-            emails.push(email);
+            let outbox_id = outbox_ids[index].expect("reserved when emails are sent");
+            emails.push((outbox_id, email));
         }
-        enqueue_for_invitations(tx, job.organization_id, &invitation_ids, &emails, now).await?;
+        mail::server::enqueue_reserved(tx, job.organization_id, &emails).await?;
     }
     // Each row's outcome: any invitation created is a success.
     let mut invited: HashMap<i64, Vec<String>> = HashMap::new();
@@ -327,26 +346,4 @@ impl ContractRoom {
             ),
         }
     }
-}
-
-/// Queues the invitations' emails (`emails[i]` is `invitation_ids[i]`'s) and
-/// points each invitation at its message; the transaction's commit wakes
-/// this process's mail sender.
-async fn enqueue_for_invitations(
-    tx: &mut Tx,
-    organization_id: i64,
-    invitation_ids: &[i64],
-    emails: &[mail::server::Email],
-    now: i64,
-) -> Result<(), AppError> {
-    // Three placeholders a row for the update keep each chunk within the backends' limits.
-    for (ids, messages) in invitation_ids
-        .chunks(IN_CHUNK / 2)
-        .zip(emails.chunks(IN_CHUNK / 2))
-    {
-        let outbox_ids = mail::server::enqueue_many(tx, organization_id, messages).await?;
-        let sent: Vec<(i64, i64)> = ids.iter().copied().zip(outbox_ids).collect();
-        invitations::store::record_sent_bulk(&mut **tx, &sent, now).await?;
-    }
-    Ok(())
 }

@@ -4,7 +4,7 @@
 
 use sqlx::{Any, Executor};
 
-use crate::db::{Bind, Bulk, Db};
+use crate::db::Db;
 
 /// What every invitation an import batch creates has in common.
 pub struct ImportedBatch {
@@ -21,6 +21,10 @@ pub struct ImportedInvitation<'a> {
     pub email: &'a str,
     pub token_hash: String,
     pub expires_at: i64,
+    /// The id reserved for its email's outbox row, when one is sent: the
+    /// invitation points at its message from the start, and its first
+    /// reminder is scheduled from now.
+    pub outbox_id: Option<i64>,
 }
 
 /// An invitation an import batch created (one pending already kept the slot
@@ -30,6 +34,7 @@ pub struct CreatedInvitation {
     pub id: i64,
     pub group_id: i64,
     pub email: String,
+    pub last_outbox_id: Option<i64>,
 }
 
 /// Before an import invites `emails` to the group again: their pending
@@ -65,16 +70,21 @@ pub async fn insert_bulk<'c>(
     invitations: &[ImportedInvitation<'_>],
 ) -> sqlx::Result<Vec<CreatedInvitation>> {
     use crate::db::JsonColumn::{Int, Text};
-    let select = dialect.select_json_rows(6, &[Int, Text, Text, Int]);
+    let select = dialect.select_json_rows(6, &[Int, Text, Text, Int, Int]);
     let rows: Vec<serde_json::Value> = invitations
         .iter()
-        .map(|i| serde_json::json!([i.group_id, i.email, i.token_hash, i.expires_at]))
+        .map(|i| serde_json::json!([i.group_id, i.email, i.token_hash, i.expires_at, i.outbox_id]))
         .collect();
+    let reminder = super::next_reminder_of("j.c0", "j.c3", "$5", "0");
     sqlx::query_as(&format!(
         "INSERT INTO invitations (organization_id, contract_id, import_id, invited_by, created_at,
-                                  group_id, email, token_hash, expires_at, status, resend_count)
-         SELECT $1, $2, $3, $4, $5, j.*, 'pending', 0 FROM ({select}) AS j
-         WHERE true ON CONFLICT DO NOTHING RETURNING id, group_id, email"
+                                  group_id, email, token_hash, expires_at, status, resend_count,
+                                  last_outbox_id, last_sent_at, next_reminder_at)
+         SELECT $1, $2, $3, $4, $5, j.c0, j.c1, j.c2, j.c3, 'pending', 0, j.c4,
+                CASE WHEN j.c4 IS NULL THEN NULL ELSE $5 END,
+                CASE WHEN j.c4 IS NULL THEN NULL ELSE {reminder} END
+         FROM ({select}) AS j
+         WHERE true ON CONFLICT DO NOTHING RETURNING id, group_id, email, last_outbox_id"
     ))
     .bind(batch.organization_id)
     .bind(batch.contract_id)
@@ -84,35 +94,6 @@ pub async fn insert_bulk<'c>(
     .bind(serde_json::Value::Array(rows).to_string())
     .fetch_all(db)
     .await
-}
-
-/// [`super::record_sent`] for many invitations in one statement: each
-/// `(invitation id, outbox id)` pair points an invitation at its message.
-/// Three placeholders a pair: the caller keeps batches within the backends'
-/// limits.
-pub async fn record_sent_bulk<'c>(
-    db: impl Executor<'c, Database = Any>,
-    sent: &[(i64, i64)],
-    now: i64,
-) -> sqlx::Result<()> {
-    if sent.is_empty() {
-        return Ok(());
-    }
-    let mut update = Bulk::new(&format!(
-        "UPDATE invitations SET last_outbox_id = v.column2, last_sent_at = v.column3,
-                                next_reminder_at = {} FROM (VALUES ",
-        super::next_reminder_sql("v.column3", "0")
-    ));
-    for (invitation_id, outbox_id) in sent {
-        update.row(vec![
-            Bind::from(*invitation_id),
-            Bind::from(*outbox_id),
-            Bind::from(now),
-        ]);
-    }
-    update.push(") AS v WHERE invitations.id = v.column1");
-    update.query().execute(db).await?;
-    Ok(())
 }
 
 /// Which of `emails` are active members of the group (one JSON parameter).

@@ -105,6 +105,22 @@ pub async fn muster_serving(
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
+    // The server's log after start-up, kept when asked (benchmarks read
+    // its per-batch timings); otherwise it is dropped with the pipe.
+    if let Ok(path) = std::env::var("MUSTER_TEST_SERVER_LOG") {
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let mut file = tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .await
+                .expect("the server log file opens");
+            while let Ok(Some(line)) = stdout.next_line().await {
+                let _ = file.write_all(format!("{line}\n").as_bytes()).await;
+            }
+        });
+    }
     (child, base)
 }
 
