@@ -7,6 +7,10 @@
 //!
 //! A binary built without cargo-leptos (the integration tests' `cargo test`)
 //! has no hash file and serves the plain names, revalidated on every use.
+//!
+//! The engine's file readers for the import wizard (`worker/`) are built apart, by
+//! `scripts/build-worker`, into `engine.<hash>.js` and `engine.<hash>.wasm`, and their
+//! hash written to `engine.txt` in the same directory.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -17,6 +21,15 @@ pub struct BuiltAssets {
     pub stylesheet: String,
     /// Names that carry a content hash (empty without a hash file).
     hashed: Vec<String>,
+    /// The engine worker's hash, when it was built.
+    engine: Option<String>,
+}
+
+fn is_safe_hash(hash: &str) -> bool {
+    !hash.is_empty()
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 static BUILT: OnceLock<BuiltAssets> = OnceLock::new();
@@ -27,6 +40,7 @@ impl BuiltAssets {
         let mut assets = BuiltAssets {
             stylesheet: format!("{output_name}.css"),
             hashed: Vec::new(),
+            engine: None,
         };
         for (extension, hash) in hash_file
             .unwrap_or_default()
@@ -34,11 +48,7 @@ impl BuiltAssets {
             .filter_map(|line| line.split_once(':'))
             .map(|(extension, hash)| (extension.trim(), hash.trim()))
         {
-            let valid = !hash.is_empty()
-                && hash
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if !valid || !matches!(extension, "css" | "js" | "wasm") {
+            if !is_safe_hash(hash) || !matches!(extension, "css" | "js" | "wasm") {
                 continue;
             }
             let name = format!("{output_name}.{hash}.{extension}");
@@ -50,6 +60,20 @@ impl BuiltAssets {
         assets
     }
 
+    /// Adds the engine worker named by `engine.txt`'s contents.
+    pub fn with_engine(mut self, engine_file: Option<&str>) -> BuiltAssets {
+        self.engine = engine_file
+            .map(str::trim)
+            .filter(|hash| is_safe_hash(hash))
+            .map(str::to_owned);
+        self
+    }
+
+    /// The engine worker's script under `/pkg/`, when it was built.
+    pub fn engine_script(&self) -> Option<String> {
+        self.engine.as_ref().map(|hash| format!("engine.{hash}.js"))
+    }
+
     /// Whether the build's files are named by their content.
     pub fn hashed(&self) -> bool {
         !self.hashed.is_empty()
@@ -58,19 +82,26 @@ impl BuiltAssets {
     /// Whether `/pkg/{file}` (or its precompressed copy) is named by its content.
     pub fn is_content_named(&self, file: &str) -> bool {
         self.hashed.iter().any(|name| name == file)
+            || self.engine.as_ref().is_some_and(|hash| {
+                file.strip_prefix("engine.")
+                    .and_then(|rest| rest.strip_prefix(hash.as_str()))
+                    .is_some_and(|extension| matches!(extension, ".js" | ".wasm"))
+            })
     }
 }
 
 /// Loads the current build's names once, at start-up, from the hash file
 /// beside the running binary (where cargo-leptos writes it and where Leptos'
-/// `HydrationScripts` reads it).
-pub fn load(output_name: &str, hash_file_name: &str) -> &'static BuiltAssets {
+/// `HydrationScripts` reads it) and the engine worker's `engine.txt` in `site_pkg`.
+pub fn load(output_name: &str, hash_file_name: &str, site_pkg: &Path) -> &'static BuiltAssets {
     BUILT.get_or_init(|| {
         let hash_file = std::env::current_exe()
             .ok()
             .and_then(|exe| exe.parent().map(|dir| dir.join(hash_file_name)))
             .and_then(|path| read_small(&path));
+        let engine_file = read_small(&site_pkg.join("engine.txt"));
         BuiltAssets::from_hash_file(output_name, hash_file.as_deref())
+            .with_engine(engine_file.as_deref())
     })
 }
 
@@ -82,6 +113,11 @@ pub fn built() -> &'static BuiltAssets {
 /// The stylesheet's URL.
 pub fn stylesheet_href() -> String {
     format!("/pkg/{}", built().stylesheet)
+}
+
+/// The engine worker's URL, when it was built.
+pub fn engine_href() -> Option<String> {
+    built().engine_script().map(|file| format!("/pkg/{file}"))
 }
 
 fn read_small(path: &Path) -> Option<String> {
@@ -112,6 +148,20 @@ mod tests {
         assert!(!assets.hashed());
         assert_eq!(assets.stylesheet, "muster.css");
         assert!(!assets.is_content_named("muster.css"));
+    }
+
+    #[test]
+    fn the_engine_worker_is_named_by_its_own_hash() {
+        let assets = BuiltAssets::from_hash_file("muster", None).with_engine(Some("a1B2-c3\n"));
+        assert_eq!(assets.engine_script().as_deref(), Some("engine.a1B2-c3.js"));
+        assert!(assets.is_content_named("engine.a1B2-c3.js"));
+        assert!(assets.is_content_named("engine.a1B2-c3.wasm"));
+        assert!(!assets.is_content_named("engine.a1B2-c3.js.br.x"));
+        assert!(!assets.is_content_named("engine.txt"));
+        assert!(!assets.is_content_named("engine.other.js"));
+        let unsafe_hash = BuiltAssets::from_hash_file("muster", None).with_engine(Some("../x"));
+        assert_eq!(unsafe_hash.engine_script(), None);
+        assert_eq!(BuiltAssets::from_hash_file("muster", None).engine_script(), None);
     }
 
     #[test]

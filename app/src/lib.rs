@@ -95,6 +95,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let stylesheet = assets::stylesheet_href();
     #[cfg(not(feature = "ssr"))]
     let stylesheet = "/pkg/muster.css";
+    // The import wizard's file readers (a Web Worker of their own), on hydrated pages.
+    #[cfg(feature = "ssr")]
+    let engine = assets::engine_href().filter(|_| hydrate);
+    #[cfg(not(feature = "ssr"))]
+    let engine: Option<String> = None;
     #[cfg(feature = "ssr")]
     if let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
@@ -112,6 +117,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="data:," />
                 <link rel="stylesheet" id="leptos" href=stylesheet />
+                {engine.map(|href| view! { <meta name="muster-engine" content=href /> })}
                 {hydrate.then(|| view! {
                     <AutoReload options=options.clone() />
                     <HydrationScripts options />

@@ -4,14 +4,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::issue::Issue;
 use crate::kinds::{ImportKind, Role};
-use crate::limits::Limits;
 use crate::mapping::{map_headers, Mapping, MappingOverrides};
+use crate::parse::{FileFormat, ParseOptions, ParseWarning, TextEncoding};
+use crate::validate::{Checked, Totals, ValidationOptions};
+// The streaming check reads files itself; a build without the readers (the browser's
+// page bundle, whose files are read in the engine's Web Worker) has only the types.
+#[cfg(feature = "read")]
+use crate::limits::Limits;
+#[cfg(feature = "read")]
 use crate::parse::{
     detect_header, for_each_record, note_warnings, prepare, read_spreadsheet, CellNote,
-    DelimitedInput, FileFormat, ParseError, ParseOptions, ParseWarning, Prepared, SheetSink,
-    SourceRow, TextEncoding,
+    DelimitedInput, ParseError, Prepared, SheetSink, SourceRow,
 };
-use crate::validate::{Checked, Totals, ValidationOptions};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -52,6 +56,7 @@ impl CheckReport {
     }
 }
 
+#[cfg(feature = "read")]
 pub fn check(
     bytes: &[u8],
     file_name: Option<&str>,
@@ -61,6 +66,7 @@ pub fn check(
     check_with(bytes, file_name, kind, limits, &CheckOptions::default())
 }
 
+#[cfg(feature = "read")]
 pub fn check_with(
     bytes: &[u8],
     file_name: Option<&str>,
@@ -82,6 +88,7 @@ pub fn check_with(
 
 /// Rows go straight from the CSV reader into the checker, so peak memory is the checked
 /// rows plus a handful of rows in flight, not a second copy of the whole file.
+#[cfg(feature = "read")]
 fn check_delimited(
     input: DelimitedInput<'_>,
     kind: ImportKind,
@@ -183,6 +190,7 @@ fn check_delimited(
 /// A spreadsheet's rows go into the checker as its reader hands them over, so the sheet
 /// is never held as parsed rows beside the checked ones. Tabs are chosen as
 /// [`sheets_to_check`] chooses them from a parsed workbook.
+#[cfg(feature = "read")]
 fn check_spreadsheet(
     format: FileFormat,
     bytes: &[u8],
@@ -221,6 +229,7 @@ fn check_spreadsheet(
 }
 
 /// What [`TabChecker`] does with the rest of the tab being read.
+#[cfg(feature = "read")]
 enum TabState {
     /// Collecting the first rows, among which the header is.
     Head,
@@ -232,6 +241,7 @@ enum TabState {
 
 /// Receives spreadsheet tabs row by row: finds each tab's header, decides whether the tab
 /// is imported, and checks its rows as they arrive.
+#[cfg(feature = "read")]
 struct TabChecker<'a> {
     kind: ImportKind,
     limits: &'a Limits,
@@ -260,6 +270,7 @@ struct TabChecker<'a> {
     expected_rows: usize,
 }
 
+#[cfg(feature = "read")]
 impl<'a> TabChecker<'a> {
     fn new(
         kind: ImportKind,
@@ -372,6 +383,7 @@ impl<'a> TabChecker<'a> {
     }
 }
 
+#[cfg(feature = "read")]
 impl SheetSink for TabChecker<'_> {
     fn expect_rows(&mut self, rows: usize) {
         self.expected_rows = rows.min(self.limits.max_rows);

@@ -22,7 +22,9 @@ mod arena;
 mod text;
 mod values;
 
-pub use check::{check, check_with, sheets_to_check, CheckOptions, CheckReport};
+pub use check::{sheets_to_check, CheckOptions, CheckReport};
+#[cfg(feature = "read")]
+pub use check::{check, check_with};
 pub use email::{Email, EmailError};
 pub use header::{header_key, header_words};
 pub use issue::{Issue, IssueCode, Issues, Severity};
@@ -30,7 +32,9 @@ pub use kinds::{ColumnSpec, FieldId, ImportKind, Requirement, Role, ValueType};
 pub use limits::Limits;
 pub use mapping::{header_row_key, map_headers, Mapping, MappingOverrides};
 pub use name::{NameError, PersonName};
-pub use parse::{parse_bytes, ParseError, ParseOptions, Sheet, SourceRow, Workbook};
+#[cfg(feature = "read")]
+pub use parse::parse_bytes;
+pub use parse::{ParseError, ParseOptions, Sheet, SourceRow, Workbook};
 pub use payload::{PayloadCheck, PayloadSheet, RowsPayload};
 pub use plan::{plan, Facts, Plan, PlanOptions, PlanTotals, PlannedAction};
 pub use text::{grid, thousands};

@@ -115,12 +115,19 @@ impl Config {
         let output_name = get("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "muster".to_owned());
         // Only when cargo-leptos wrote the hash file: Leptos would otherwise
         // link names that do not exist (or panic reading the file).
-        let hash_files = app::assets::load(&output_name, "hash.txt").hashed();
+        let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned());
+        let site_pkg_dir = get("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".to_owned());
+        let hash_files = app::assets::load(
+            &output_name,
+            "hash.txt",
+            &std::path::Path::new(&site_root).join(&site_pkg_dir),
+        )
+        .hashed();
         let leptos_options = LeptosOptions::builder()
             .output_name(output_name)
             .hash_files(hash_files)
-            .site_root(get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()))
-            .site_pkg_dir(get("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".to_owned()))
+            .site_root(site_root)
+            .site_pkg_dir(site_pkg_dir)
             .site_addr(bind)
             .reload_port(
                 get("LEPTOS_RELOAD_PORT")

@@ -1,9 +1,11 @@
 //! Text decoding: UTF-8 (± BOM), UTF-16 with BOM, and Windows-1252 for old Excel exports.
 
+#[cfg(feature = "read")]
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "read")]
 use super::ParseError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +18,7 @@ pub enum TextEncoding {
     Windows1252,
 }
 
+#[cfg(feature = "read")]
 pub(crate) fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), ParseError> {
     let (text, enc) = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         (utf8_or_1252(rest), TextEncoding::Utf8Bom)
@@ -49,6 +52,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), Parse
     Ok((text, enc))
 }
 
+#[cfg(feature = "read")]
 fn utf8_or_1252(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
@@ -56,11 +60,13 @@ fn utf8_or_1252(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+#[cfg(feature = "read")]
 fn utf16(bytes: &[u8], codec: &'static encoding_rs::Encoding) -> Cow<'static, str> {
     let (text, _) = codec.decode_without_bom_handling(bytes);
     Cow::Owned(text.into_owned())
 }
 
+#[cfg(feature = "read")]
 fn windows_1252(bytes: &[u8]) -> Cow<'_, str> {
     let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
     text
@@ -68,6 +74,7 @@ fn windows_1252(bytes: &[u8]) -> Cow<'_, str> {
 
 /// Some tools write UTF-16 without a BOM; ASCII-heavy text then has a zero in every
 /// other byte, which no real CSV has.
+#[cfg(feature = "read")]
 fn bomless_utf16(bytes: &[u8]) -> Option<TextEncoding> {
     let sample = &bytes[..bytes.len().min(512) & !1];
     if sample.len() < 4 {
@@ -92,6 +99,7 @@ fn bomless_utf16(bytes: &[u8]) -> Option<TextEncoding> {
 
 /// Text files do not contain NULs and rarely contain other control characters; images,
 /// PDFs and executables are full of them.
+#[cfg(feature = "read")]
 fn looks_binary(text: &str) -> bool {
     let mut total = 0usize;
     let mut control = 0usize;

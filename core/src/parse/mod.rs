@@ -2,20 +2,30 @@
 //! header-row detection. Every limit in [`Limits`] is enforced here, before the work it
 //! bounds, and every failure is a [`ParseError`] — never a panic.
 
+#[cfg(feature = "read")]
 mod cells;
+#[cfg(feature = "read")]
 mod delimited;
 mod encoding;
 mod error;
+#[cfg(feature = "read")]
 mod ods;
+pub mod wire;
+#[cfg(feature = "read")]
 mod spreadsheet;
+#[cfg(feature = "read")]
 mod xlsx;
+#[cfg(feature = "read")]
 mod zipcap;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "read")]
 use crate::limits::Limits;
 
+#[cfg(feature = "read")]
 pub(crate) use cells::SheetSink;
+#[cfg(feature = "read")]
 pub use cells::{CellNote, NoteKind};
 pub use encoding::TextEncoding;
 pub use error::{column_letter, ParseError};
@@ -81,6 +91,7 @@ impl SourceRow {
 }
 
 /// A sheet before its header is found: all non-blank rows.
+#[cfg(feature = "read")]
 pub(crate) struct RawSheet {
     pub name: String,
     pub rows: Vec<SourceRow>,
@@ -88,6 +99,7 @@ pub(crate) struct RawSheet {
     pub notes: Vec<CellNote>,
 }
 
+#[cfg(feature = "read")]
 pub fn parse_bytes(
     bytes: &[u8],
     file_name: Option<&str>,
@@ -98,6 +110,7 @@ pub fn parse_bytes(
 }
 
 /// Finishes what [`prepare`] started: reads delimited rows and finds every header.
+#[cfg(feature = "read")]
 pub(crate) fn into_workbook(
     prepared: Prepared<'_>,
     opts: &ParseOptions,
@@ -157,6 +170,7 @@ pub(crate) fn into_workbook(
 }
 
 /// The report's sentences about a tab's converted cells.
+#[cfg(feature = "read")]
 pub(crate) fn note_warnings(
     notes: Vec<CellNote>,
     sheet: &str,
@@ -175,8 +189,10 @@ pub(crate) fn note_warnings(
 }
 
 /// Keeps every tab as rows, for [`parse_bytes`].
+#[cfg(feature = "read")]
 struct Collect(Vec<RawSheet>);
 
+#[cfg(feature = "read")]
 impl SheetSink for Collect {
     fn begin(&mut self, name: &str) -> Result<(), ParseError> {
         self.0.push(RawSheet {
@@ -201,6 +217,7 @@ impl SheetSink for Collect {
 }
 
 /// Decoded delimited text, ready to be read row by row.
+#[cfg(feature = "read")]
 pub(crate) struct DelimitedInput<'a> {
     pub name: String,
     pub text: std::borrow::Cow<'a, str>,
@@ -209,6 +226,7 @@ pub(crate) struct DelimitedInput<'a> {
     pub warnings: Vec<ParseWarning>,
 }
 
+#[cfg(feature = "read")]
 pub(crate) enum Prepared<'a> {
     /// A spreadsheet whose zip directory (or OLE signature) was checked; its tabs are read
     /// by whoever consumes it, through a [`SheetSink`].
@@ -219,6 +237,7 @@ pub(crate) enum Prepared<'a> {
 /// Size checks, format detection and decoding. Spreadsheets are only inspected (the zip
 /// directory against the unpacked limit) and delimited text only decoded, so callers can
 /// stream either.
+#[cfg(feature = "read")]
 pub(crate) fn prepare<'a>(
     bytes: &'a [u8],
     file_name: Option<&str>,
@@ -273,8 +292,11 @@ pub(crate) fn prepare<'a>(
     }))
 }
 
+#[cfg(feature = "read")]
 pub(crate) use delimited::for_each_record;
+#[cfg(feature = "read")]
 pub use delimited::RowView;
+#[cfg(feature = "read")]
 pub(crate) use spreadsheet::read as read_spreadsheet;
 
 /// The one answer for a file whose sheets hold a header and nothing under it, named by
@@ -292,6 +314,7 @@ pub fn no_data_rows<'s>(mut sheets: impl Iterator<Item = &'s Sheet>) -> Option<P
     })
 }
 
+#[cfg(feature = "read")]
 fn find_header(raw: RawSheet, opts: &ParseOptions, limits: &Limits) -> Result<Sheet, ParseError> {
     let RawSheet { name, mut rows, .. } = raw;
     let index = match opts.header_row {
@@ -316,6 +339,7 @@ fn find_header(raw: RawSheet, opts: &ParseOptions, limits: &Limits) -> Result<Sh
 
 /// Spreadsheets exported for humans often carry a title ("Class list 2026") and maybe a
 /// date line above the real header, so look at the first three rows.
+#[cfg(feature = "read")]
 pub(crate) fn detect_header(rows: &[SourceRow], keys: &[String]) -> usize {
     let window = rows.len().min(3);
     if !keys.is_empty() {

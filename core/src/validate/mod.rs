@@ -53,6 +53,7 @@ impl RowSource for SourceRow {
     }
 }
 
+#[cfg(feature = "read")]
 impl RowSource for crate::parse::RowView<'_> {
     fn number(&self) -> u32 {
         crate::parse::RowView::number(self)

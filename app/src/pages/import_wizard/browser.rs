@@ -116,18 +116,3 @@ pub async fn next_tick() {
         let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
     }
 }
-
-pub async fn read_file(file: &File) -> Result<Vec<u8>, String> {
-    #[cfg(feature = "hydrate")]
-    {
-        let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
-            .await
-            .map_err(|_| "The file could not be read. Try choosing it again.".to_owned())?;
-        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = file;
-        Err("Reading files needs the browser.".into())
-    }
-}

@@ -1,11 +1,13 @@
-//! The instant check: the file is parsed, mapped and checked in the browser by the
-//! engine compiled to WebAssembly, in slices so the page stays responsive.
+//! The instant check: the file is read by the engine's readers in their Web Worker, then
+//! mapped and checked on the page by the engine compiled to WebAssembly, in slices so the
+//! page stays responsive.
 
 use leptos::{prelude::*, web_sys::File};
-use muster_core::{Checked, ImportKind, MappingOverrides, SourceRow};
+use muster_core::{parse::wire::WireWorkbook, Checked, ImportKind, MappingOverrides, SourceRow};
 
 use super::{
-    browser::{idempotency_key, next_tick, now_ms, read_file},
+    browser::{idempotency_key, next_tick, now_ms},
+    engine::{self, Input},
     preview::{Preview, PreviewSheet},
     state::{Stage, WizardState},
 };
@@ -13,16 +15,24 @@ use super::{
 /// Checks a file the admin chose or dropped.
 pub fn check_file(state: WizardState, file: File) {
     let name = file.name();
-    leptos::task::spawn_local(async move {
-        match read_file(&file).await {
-            Ok(bytes) => start_check(state, bytes, Some(name)),
-            Err(message) => state.stage.set(Stage::Failed(message)),
-        }
-    });
+    start_check(state, Input::File(file), Some(name));
 }
 
-/// Checks a file's bytes (or pasted text, without a file name) and shows the preview.
-pub fn start_check(state: WizardState, bytes: Vec<u8>, file_name: Option<String>) {
+thread_local! {
+    /// The newest check; an older one still running stops at its next step.
+    static CURRENT_CHECK: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn is_current(check: u64) -> bool {
+    CURRENT_CHECK.with(|current| current.get() == check)
+}
+
+/// Checks a file (or pasted text, without a file name) and shows the preview.
+pub fn start_check(state: WizardState, input: Input, file_name: Option<String>) {
+    let check = CURRENT_CHECK.with(|current| {
+        current.set(current.get() + 1);
+        current.get()
+    });
     let kind = state.kind.get_untracked();
     let display_name = file_name
         .clone()
@@ -36,7 +46,11 @@ pub fn start_check(state: WizardState, bytes: Vec<u8>, file_name: Option<String>
     state.ready_ms.set(None);
     leptos::task::spawn_local(async move {
         let started = now_ms();
-        match check_in_chunks(bytes, file_name, kind, state.stage).await {
+        let outcome = check_in_chunks(input, file_name, kind, state.stage, check).await;
+        if !is_current(check) {
+            return;
+        }
+        match outcome {
             Ok((sheets, sources, checked, read_notes)) => {
                 let preview = Preview {
                     kind,
@@ -77,28 +91,21 @@ pub fn CheckProgress() -> impl IntoView {
     }
 }
 
-/// Parses, maps and checks in the browser, yielding to the page every ~30 ms so it
-/// stays responsive and the progress bar moves.
+/// Reads in the engine's worker, then maps and checks on the page, yielding every ~30 ms
+/// so it stays responsive and the progress bar moves. Rows are decoded from the worker's
+/// answer as they are checked, so no step handles the whole file at once.
 async fn check_in_chunks(
-    bytes: Vec<u8>,
+    input: Input,
     file_name: Option<String>,
     kind: ImportKind,
     stage: RwSignal<Stage>,
+    check: u64,
 ) -> Result<(Vec<PreviewSheet>, Vec<SourceRow>, Checked, Vec<String>), String> {
-    next_tick().await;
-    let options = muster_core::ParseOptions {
-        header_keys: kind.header_keys(),
-        ..Default::default()
-    };
-    let workbook = muster_core::parse_bytes(
-        &bytes,
-        file_name.as_deref(),
-        &options,
-        &muster_core::Limits::default(),
-    )
-    .map_err(|e| e.to_string())?;
-    drop(bytes);
-    let read_notes = workbook
+    const OVERTAKEN: &str = "A newer file is being checked.";
+    let wire = engine::read(input, file_name, kind.header_keys()).await?;
+    let decoded = WireWorkbook::decode(&wire).map_err(|e| e.to_string())?;
+    let read_notes = decoded
+        .workbook
         .warnings
         .iter()
         .map(|w| w.message.clone())
@@ -108,43 +115,52 @@ async fn check_in_chunks(
         percent: 30,
     });
     next_tick().await;
-    let wanted = muster_core::sheets_to_check(kind, &workbook, |_| MappingOverrides::default());
+    if !is_current(check) {
+        return Err(OVERTAKEN.into());
+    }
+    let wanted =
+        muster_core::sheets_to_check(kind, &decoded.workbook, |_| MappingOverrides::default());
     // The same words as the engine uses everywhere (CLI, upload, API).
-    if let Some(error) =
-        muster_core::parse::no_data_rows(wanted.iter().map(|&i| &workbook.sheets[i]))
-    {
+    if let Some(error) = decoded.no_data_rows(&wanted) {
         return Err(error.to_string());
     }
-    let total: usize = wanted.iter().map(|&i| workbook.sheets[i].rows.len()).sum();
+    let total: usize = wanted.iter().map(|&i| decoded.row_counts[i]).sum();
     let mut checked = Checked::empty(kind, &Default::default());
     let mut sheets = Vec::new();
     let mut sources = Vec::with_capacity(total);
     let mut done = 0usize;
     let mut slice_started = now_ms();
-    for (index, sheet) in workbook.sheets.into_iter().enumerate() {
+    for (index, sheet) in decoded.workbook.sheets.iter().enumerate() {
         if !wanted.contains(&index) {
             continue;
         }
         let overrides = MappingOverrides::default();
         let mapping = muster_core::map_headers(kind, &sheet.headers, &overrides);
-        let row_count = sheet.rows.len();
+        let row_count = decoded.row_counts[index];
         checked.begin_sheet(&sheet.name, &mapping, row_count);
-        for row in sheet.rows {
+        for row in decoded.rows(index) {
+            let row = row.map_err(|e| e.to_string())?;
             checked.push_row(&row);
             sources.push(row);
             done += 1;
-            if done.is_multiple_of(1024) && now_ms() - slice_started > 30.0 {
+            if done.is_multiple_of(256) && now_ms() - slice_started > 30.0 {
+                if !is_current(check) {
+                    return Err(OVERTAKEN.into());
+                }
                 stage.set(Stage::Working {
                     label: "Checking rows".into(),
                     percent: 30 + (done * 70 / total.max(1)) as u32,
                 });
                 next_tick().await;
+                if !is_current(check) {
+                    return Err(OVERTAKEN.into());
+                }
                 slice_started = now_ms();
             }
         }
         sheets.push(PreviewSheet {
-            name: sheet.name,
-            headers: sheet.headers,
+            name: sheet.name.clone(),
+            headers: sheet.headers.clone(),
             overrides,
             mapping,
             row_count,

@@ -1,5 +1,6 @@
 //! New import: what, source, an instant in-browser check of every row (the engine
-//! compiled to WebAssembly), fixes in place, a dry run on the server, confirm.
+//! compiled to WebAssembly; its file readers in a Web Worker), fixes in place, a dry run
+//! on the server, confirm.
 //!
 //! Without JavaScript the same form posts the file to `/admin/imports/upload`,
 //! where the server runs the same engine and shows the preview for confirmation.
@@ -10,6 +11,7 @@ mod browser;
 mod check;
 mod confirm;
 mod dry_run;
+mod engine;
 mod grid;
 mod header_editor;
 mod kind;
@@ -27,6 +29,7 @@ use leptos_router::hooks::use_query_map;
 use self::{
     check::{start_check, CheckProgress},
     confirm::ConfirmDialog,
+    engine::Input,
     kind::KindStep,
     review::Review,
     source::{check_source, SourceStep},
@@ -45,7 +48,10 @@ pub fn NewImportPage() -> impl IntoView {
     let file_to_choose = move || query.read().get("file_name").filter(|n| !n.is_empty());
     // Effects run only in the browser: the form says when it checks rows itself.
     let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    Effect::new(move |_| {
+        hydrated.set(true);
+        engine::warm_up();
+    });
     Effect::new(move |_| {
         if let Some(id) =
             query.with_untracked(|q| q.get("retry").and_then(|v| v.parse::<i64>().ok()))
@@ -112,7 +118,7 @@ fn load_retry(state: WizardState, id: i64) {
                     "The {} failed rows of import #{id}: fix them below, then dry run and confirm.",
                     retry.rows
                 )));
-                start_check(state, retry.csv.into_bytes(), Some(o.source_name));
+                start_check(state, Input::Text(retry.csv), Some(o.source_name));
             }
             Err(error) => state.stage.set(Stage::Failed(error.to_string())),
         }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use super::{
     browser::{chosen_file, dropped_file, file_in},
     check::{check_file, start_check},
+    engine::Input,
     state::{Stage, WizardState},
 };
 
@@ -54,7 +55,7 @@ pub fn check_source(state: WizardState) {
     if let Some(file) = file_in(state.file_ref) {
         check_file(state, file);
     } else if !text.trim().is_empty() {
-        start_check(state, text.into_bytes(), None);
+        start_check(state, Input::Text(text), None);
     } else {
         state.stage.set(Stage::Failed(
             "Choose a file or paste the list first.".into(),
