@@ -24,7 +24,6 @@ pub fn read_workbook(
         header_keys,
         ..Default::default()
     };
-    muster_core::parse_bytes(bytes, file_name.as_deref(), &options, &Limits::default())
-        .map(|workbook| wire::encode(&workbook))
+    wire::read(bytes, file_name.as_deref(), &options, &Limits::default())
         .map_err(|error| error.to_string())
 }

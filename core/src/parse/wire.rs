@@ -24,7 +24,103 @@ pub struct WireError {
 }
 
 pub fn encode(workbook: &Workbook) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1024);
+    let rows: Vec<(usize, Vec<u8>)> = workbook
+        .sheets
+        .iter()
+        .map(|sheet| (sheet.rows.len(), encode_rows(sheet)))
+        .collect();
+    assemble(workbook, rows)
+}
+
+/// Reads a file as [`super::parse_bytes`] does and answers what [`encode`] would make of
+/// its workbook (the same bytes, or the same error), without building the workbook for
+/// delimited text: each row goes from the reader's buffer into the answer, so a
+/// 100,000-row CSV never becomes 100,000 rows of separately allocated strings on the way.
+/// Spreadsheets are read into a workbook first.
+#[cfg(feature = "read")]
+pub fn read(
+    bytes: &[u8],
+    file_name: Option<&str>,
+    opts: &super::ParseOptions,
+    limits: &crate::Limits,
+) -> Result<Vec<u8>, ParseError> {
+    use super::{detect_header, for_each_record, into_workbook, prepare, Prepared};
+
+    let input = match prepare(bytes, file_name, opts, limits)? {
+        Prepared::Delimited(input) => input,
+        spreadsheet => return into_workbook(spreadsheet, opts, limits).map(|w| encode(&w)),
+    };
+    // The header is among the first rows (see `find_header`); until it is found they are
+    // kept whole, afterwards rows are encoded as they are read.
+    let head_len = opts.header_row.map_or(3, |h| h.saturating_add(1).max(3));
+    let mut head: Vec<SourceRow> = Vec::new();
+    let mut header: Option<(usize, SourceRow)> = None;
+    let text = input.text.as_ref();
+    let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+    // Each row's number and cell count, each cell's length, and the text itself.
+    let mut rows = Vec::with_capacity(text.len() + lines.min(limits.max_rows + 4) * 16);
+    let mut data_rows = 0usize;
+    let find = |head: &mut Vec<SourceRow>, rows: &mut Vec<u8>, data_rows: &mut usize| {
+        let index = match opts.header_row {
+            Some(i) => i.min(head.len() - 1),
+            None => detect_header(head, &opts.header_keys),
+        };
+        for row in head.split_off(index + 1) {
+            put_row(rows, row.number, row.cells.iter().map(String::as_str));
+            *data_rows += 1;
+        }
+        let found = head.pop().expect("index is within the head");
+        (index, found)
+    };
+    for_each_record(text, input.delimiter, limits, |row| {
+        if header.is_some() {
+            put_row(&mut rows, row.number(), (0..row.len()).map(|i| row.cell(i)));
+            data_rows += 1;
+        } else {
+            head.push(row.to_source_row());
+            if head.len() >= head_len {
+                header = Some(find(&mut head, &mut rows, &mut data_rows));
+            }
+        }
+        Ok(())
+    })?;
+    let (header_row_index, header) = match header {
+        Some(found) => found,
+        None if head.is_empty() => return Err(ParseError::Empty),
+        None => find(&mut head, &mut rows, &mut data_rows),
+    };
+    if data_rows > limits.max_rows {
+        return Err(ParseError::TooManyRows {
+            limit: limits.max_rows,
+        });
+    }
+    if data_rows == 0 {
+        return Err(ParseError::NoDataRows {
+            sheet: input.name,
+            header_row: header.number,
+        });
+    }
+    let outline = Workbook {
+        format: FileFormat::Delimited,
+        encoding: Some(input.encoding),
+        delimiter: Some(char::from(input.delimiter)),
+        sheets: vec![Sheet {
+            name: input.name,
+            header_row_index,
+            header_row_number: header.number,
+            headers: header.cells,
+            rows: Vec::new(),
+        }],
+        warnings: input.warnings,
+    };
+    Ok(assemble(&outline, vec![(data_rows, rows)]))
+}
+
+/// The outline of `workbook` (its tabs' own rows left out), then each tab's encoded rows
+/// with their count.
+fn assemble(workbook: &Workbook, rows: Vec<(usize, Vec<u8>)>) -> Vec<u8> {
+    let rows_length: usize = rows.iter().map(|(_, bytes)| bytes.len()).sum();
+    let mut out = Vec::with_capacity(1024 + rows_length);
     out.extend_from_slice(MAGIC);
     put_u32(&mut out, format_code(workbook.format));
     put_u32(&mut out, encoding_code(workbook.encoding));
@@ -33,9 +129,8 @@ pub fn encode(workbook: &Workbook) -> Vec<u8> {
     for warning in &workbook.warnings {
         put_str(&mut out, &warning.message);
     }
-    let rows: Vec<Vec<u8>> = workbook.sheets.iter().map(encode_rows).collect();
     put_u32(&mut out, workbook.sheets.len() as u32);
-    for (sheet, rows) in workbook.sheets.iter().zip(&rows) {
+    for (sheet, (count, rows)) in workbook.sheets.iter().zip(&rows) {
         put_str(&mut out, &sheet.name);
         put_u32(&mut out, sheet.header_row_index as u32);
         put_u32(&mut out, sheet.header_row_number);
@@ -43,10 +138,10 @@ pub fn encode(workbook: &Workbook) -> Vec<u8> {
         for header in &sheet.headers {
             put_str(&mut out, header);
         }
-        put_u32(&mut out, sheet.rows.len() as u32);
+        put_u32(&mut out, *count as u32);
         put_u32(&mut out, rows.len() as u32);
     }
-    for rows in rows {
+    for (_, rows) in rows {
         out.extend_from_slice(&rows);
     }
     out
@@ -55,13 +150,17 @@ pub fn encode(workbook: &Workbook) -> Vec<u8> {
 fn encode_rows(sheet: &Sheet) -> Vec<u8> {
     let mut out = Vec::new();
     for row in &sheet.rows {
-        put_u32(&mut out, row.number);
-        put_u32(&mut out, row.cells.len() as u32);
-        for cell in &row.cells {
-            put_str(&mut out, cell);
-        }
+        put_row(&mut out, row.number, row.cells.iter().map(String::as_str));
     }
     out
+}
+
+fn put_row<'c>(out: &mut Vec<u8>, number: u32, cells: impl ExactSizeIterator<Item = &'c str>) {
+    put_u32(out, number);
+    put_u32(out, cells.len() as u32);
+    for cell in cells {
+        put_str(out, cell);
+    }
 }
 
 /// A decoded outline: the workbook with every tab's rows left out, and where each tab's
@@ -346,6 +445,71 @@ mod tests {
                 header_row: 1
             })
         );
+    }
+
+    #[cfg(feature = "read")]
+    mod read {
+        use super::super::*;
+        use crate::{parse::parse_bytes, ImportKind, Limits, ParseOptions};
+        use proptest::prelude::*;
+
+        fn both(text: &[u8], name: Option<&str>, opts: &ParseOptions, limits: &Limits) {
+            let streamed = read(text, name, opts, limits);
+            let built = parse_bytes(text, name, opts, limits).map(|w| encode(&w));
+            assert_eq!(streamed, built, "{:?}", String::from_utf8_lossy(text));
+        }
+
+        #[test]
+        fn files_read_straight_into_the_buffer_as_through_a_workbook() {
+            let opts = ParseOptions {
+                header_keys: ImportKind::Invites.header_keys(),
+                ..Default::default()
+            };
+            let limits = Limits::default();
+            let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+            for entry in std::fs::read_dir(fixtures).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+                if path.is_file() {
+                    both(&std::fs::read(&path).unwrap(), Some(&name), &opts, &limits);
+                }
+            }
+            let mut big = String::from("Class list 2026\nEmail,Expiry Days\n");
+            for i in 0..5_000 {
+                big.push_str(&format!("learner{i}@bulk.example, {}\n", i % 30));
+            }
+            big.push_str("\"quoted, with a\nbreak\",x\n");
+            both(big.as_bytes(), Some("big.csv"), &opts, &limits);
+            // Two title rows above the header, found by their shape when no keys are given.
+            let titled = "Class list\n2026\nMail,Name\na@b.c,Ann\nd@e.f,Bo\n";
+            for opts in [opts.clone(), ParseOptions::default()] {
+                both(titled.as_bytes(), Some("titled.csv"), &opts, &limits);
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_reads_the_same_either_way(
+                text in proptest::collection::vec(
+                    prop::sample::select(vec!["a", "Email", "é", ",", ";", "\t", "\n", "\r", "\"", " ", "x@y.z", "", "Name"]),
+                    0..60,
+                ),
+                header_row in proptest::option::of(0usize..5),
+                keys in any::<bool>(),
+                max_rows in 0usize..6,
+                max_columns in 1usize..5,
+                max_cell_chars in 1usize..10,
+                name in prop::sample::select(vec![None, Some("list.csv"), Some("list.tsv")]),
+            ) {
+                let opts = ParseOptions {
+                    header_row,
+                    header_keys: if keys { ImportKind::Invites.header_keys() } else { Vec::new() },
+                    ..Default::default()
+                };
+                let limits = Limits { max_rows, max_columns, max_cell_chars, ..Limits::default() };
+                both(text.concat().as_bytes(), name, &opts, &limits);
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::{
     browser::{idempotency_key, next_tick, now_ms},
     engine::{self, Input},
     preview::{Preview, PreviewSheet},
-    state::{Stage, WizardState},
+    state::{CheckTimes, Stage, WizardState},
 };
 
 /// Checks a file the admin chose or dropped.
@@ -43,10 +43,11 @@ pub fn start_check(state: WizardState, input: Input, file_name: Option<String>) 
         label: "Reading".into(),
         percent: 5,
     });
-    state.ready_ms.set(None);
+    state.ready.set(None);
     leptos::task::spawn_local(async move {
         let started = now_ms();
-        let outcome = check_in_chunks(input, file_name, kind, state.stage, check).await;
+        let mut times = CheckTimes::default();
+        let outcome = check_in_chunks(input, file_name, kind, state.stage, check, &mut times).await;
         if !is_current(check) {
             return;
         }
@@ -63,7 +64,20 @@ pub fn start_check(state: WizardState, input: Input, file_name: Option<String>) 
                     idempotency_key: idempotency_key(),
                     read_notes,
                 };
-                state.show_preview(preview, started);
+                // The last slice of checking ran in this task: drawing gets its own.
+                next_tick().await;
+                if !is_current(check) {
+                    return;
+                }
+                let showing = now_ms();
+                state.show_preview(preview);
+                // The views redraw once this task ends; the next one starts after.
+                next_tick().await;
+                times.show = now_ms() - showing;
+                times.total = now_ms() - started;
+                if is_current(check) {
+                    state.ready.set(Some(times));
+                }
             }
             Err(message) => state.stage.set(Stage::Failed(message)),
         }
@@ -100,10 +114,16 @@ async fn check_in_chunks(
     kind: ImportKind,
     stage: RwSignal<Stage>,
     check: u64,
+    times: &mut CheckTimes,
 ) -> Result<(Vec<PreviewSheet>, Vec<SourceRow>, Checked, Vec<String>), String> {
     const OVERTAKEN: &str = "A newer file is being checked.";
-    let wire = engine::read(input, file_name, kind.header_keys()).await?;
-    let decoded = WireWorkbook::decode(&wire).map_err(|e| e.to_string())?;
+    let asked = now_ms();
+    let read = engine::read(input, file_name, kind.header_keys()).await?;
+    times.read = now_ms() - asked;
+    times.file = read.file_ms;
+    times.parse = read.parse_ms;
+    let checking = now_ms();
+    let decoded = WireWorkbook::decode(&read.wire).map_err(|e| e.to_string())?;
     let read_notes = decoded
         .workbook
         .warnings
@@ -170,5 +190,6 @@ async fn check_in_chunks(
     if checked.rows.is_empty() {
         return Err("The file has a header but no rows to import.".into());
     }
+    times.check = now_ms() - checking;
     Ok((sheets, sources, checked, read_notes))
 }

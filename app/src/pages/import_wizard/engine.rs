@@ -24,14 +24,23 @@ pub fn warm_up() {
     let _ = browser::worker();
 }
 
-/// Reads `input` into a workbook in the worker; the answer is the workbook as one buffer
-/// (`muster_core::parse::wire`), or the engine's sentence on why the file cannot be read.
-/// A read overtaken by a newer one never answers.
+/// The worker's answer: the workbook as one buffer (`muster_core::parse::wire`), and
+/// where the worker's time went (ms).
+pub struct Read {
+    pub wire: Vec<u8>,
+    /// Reading the file's bytes from the browser.
+    pub file_ms: f64,
+    /// The engine's reader making a workbook of them.
+    pub parse_ms: f64,
+}
+
+/// Reads `input` into a workbook in the worker, or says in the engine's words why the
+/// file cannot be read. A read overtaken by a newer one never answers.
 pub async fn read(
     input: Input,
     file_name: Option<String>,
     header_keys: Vec<String>,
-) -> Result<Vec<u8>, String> {
+) -> Result<Read, String> {
     #[cfg(feature = "hydrate")]
     {
         browser::read(input, file_name, header_keys).await
@@ -52,7 +61,7 @@ mod browser {
     use wasm_bindgen::{closure::Closure, JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
 
-    use super::Input;
+    use super::{Input, Read};
 
     const NOT_BUILT: &str = "The file reader is missing from this build (scripts/build-worker), so files and pasted lists cannot be checked here. Reload the page, or turn JavaScript off to upload the file to the server.";
     const STOPPED: &str = "The file reader stopped. Reload the page and try again.";
@@ -156,7 +165,7 @@ mod browser {
         input: Input,
         file_name: Option<String>,
         header_keys: Vec<String>,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Read, String> {
         // An older read still running would only delay this one and then be ignored.
         if PENDING.with(|p| p.borrow_mut().take()).is_some() {
             stop();
@@ -202,9 +211,15 @@ mod browser {
         if let Some(error) = field("error").and_then(|e| e.as_string()) {
             return Err(error);
         }
-        field("wire")
+        let ms = |name: &str| field(name).and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let wire = field("wire")
             .and_then(|w| w.dyn_into::<Uint8Array>().ok())
             .map(|wire| wire.to_vec())
-            .ok_or_else(|| STOPPED.to_owned())
+            .ok_or_else(|| STOPPED.to_owned())?;
+        Ok(Read {
+            wire,
+            file_ms: ms("fileMs"),
+            parse_ms: ms("parseMs"),
+        })
     }
 }

@@ -47,9 +47,16 @@ fn Totals() -> impl IntoView {
             p.as_ref().map(|p| {
                 let t = p.checked.totals;
                 let header_errors = p.header_errors();
-                let ms = state.ready_ms.get();
+                let times = state.ready.get();
+                let ms = times.map(|t| t.total);
                 view! {
-                    <div class="totals" role="status" aria-live="polite" data-ready-ms=ms.map(|m| format!("{m:.0}"))>
+                    <div
+                        class="totals"
+                        role="status"
+                        aria-live="polite"
+                        data-ready-ms=ms.map(|m| format!("{m:.0}"))
+                        data-steps=times.map(|t| t.steps())
+                    >
                         <span><strong>{thousands(t.rows)}</strong>" rows"</span>
                         <span class="ok"><strong>{thousands(t.ready)}</strong>" ready"</span>
                         <span class="warn"><strong>{thousands(t.with_warnings)}</strong>" with warnings"</span>
@@ -131,11 +138,11 @@ fn ProblemFilter() -> impl IntoView {
     let fixes = move || {
         state.version.track();
         let current = filter.get();
-        let (tidyable, shown) = state.preview.with_value(|p| {
-            p.as_ref().map_or((0, 0), |p| {
-                (p.tidyable_emails().len(), p.visible_rows(current).len())
-            })
-        });
+        // The grid's own list of the rows the filter shows, not a second pass over them.
+        let shown = state.visible_rows.with(Vec::len);
+        let tidyable = state
+            .preview
+            .with_value(|p| p.as_ref().map_or(0, |p| p.tidyable_emails().len()));
         let removable = (current != RowFilter::All && shown > 0).then_some(shown);
         view! {
             {(tidyable > 0).then(|| view! {

@@ -4,7 +4,7 @@
 use leptos::{html, prelude::*};
 use muster_core::{mapping::ColumnOverride, FieldId, ImportKind};
 
-use super::{browser::now_ms, preview::Preview, problems::RowFilter};
+use super::{preview::Preview, problems::RowFilter};
 use crate::{
     error::AppError,
     imports::ImportOptions,
@@ -18,6 +18,34 @@ pub enum Stage {
     Working { label: String, percent: u32 },
     Failed(String),
     Ready,
+}
+
+/// Where a check's time went (ms), shown with the totals: the time an admin waits,
+/// and what to look at when it grows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CheckTimes {
+    /// From the file chosen (or the paste checked) to the preview drawn.
+    pub total: f64,
+    /// The worker's answer, from asking: reading the file, parsing it, handing it over.
+    pub read: f64,
+    /// Of `read`, the worker reading the file's bytes from the browser.
+    pub file: f64,
+    /// Of `read`, the engine's reader turning them into a workbook.
+    pub parse: f64,
+    /// Mapping and checking every row on the page, in slices.
+    pub check: f64,
+    /// Drawing the preview: totals, filters, the grid's first rows.
+    pub show: f64,
+}
+
+impl CheckTimes {
+    /// `read 45 (file 3, parse 38), check 120, show 20` (ms).
+    pub fn steps(&self) -> String {
+        format!(
+            "read {:.0} (file {:.0}, parse {:.0}), check {:.0}, show {:.0}",
+            self.read, self.file, self.parse, self.check, self.show
+        )
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -49,7 +77,8 @@ pub struct WizardState {
     /// Why forgetting a remembered mapping failed.
     pub remembered_error: RwSignal<Option<AppError>>,
     pub stage: RwSignal<Stage>,
-    pub ready_ms: RwSignal<Option<f64>>,
+    /// How long the last check took, from file chosen to preview shown, step by step.
+    pub ready: RwSignal<Option<CheckTimes>>,
     /// Which rows the grid lists: all, those with problems, or one type of problem.
     pub filter: RwSignal<RowFilter>,
     /// Rows the grid lists (indexes into the preview's rows).
@@ -101,7 +130,7 @@ impl WizardState {
             remembered: RwSignal::new(Vec::new()),
             remembered_error: RwSignal::new(None),
             stage: RwSignal::new(Stage::Idle),
-            ready_ms: RwSignal::new(None),
+            ready: RwSignal::new(None),
             filter,
             visible_rows,
             grid_ref: NodeRef::new(),
@@ -168,7 +197,7 @@ impl WizardState {
     }
 
     /// Shows a freshly checked file from its first row; the check began at `started` ms.
-    pub fn show_preview(self, preview: Preview, started: f64) {
+    pub fn show_preview(self, preview: Preview) {
         let unmapped: Vec<(usize, Vec<String>)> = preview
             .sheets
             .iter()
@@ -186,7 +215,6 @@ impl WizardState {
         self.stage.set(Stage::Ready);
         self.mapping_version.update(|v| *v += 1);
         self.bump();
-        self.ready_ms.set(Some(now_ms() - started));
         self.apply_remembered(kind, unmapped);
     }
 
