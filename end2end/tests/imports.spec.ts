@@ -167,6 +167,20 @@ test("files are read in the engine's worker, which only the wizard loads", async
     buffer: Buffer.from(csv(3)),
   });
   await expect(page.locator(".totals")).toContainText("3 ready");
+
+  // Another kind while a large file is still being read: that read's rows were going to be
+  // checked for the old kind, so nothing of it may appear.
+  await page.getByLabel("Drop a file here, or choose one").setInputFiles({
+    name: "large.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(csv(100_000)),
+  });
+  await page.getByLabel("What are you importing?").selectOption({ label: "Group members" });
+  await expect(page.locator(".totals")).toHaveCount(0);
+  // Long enough for the abandoned read and check to have finished (about a second here).
+  await page.waitForTimeout(3_000);
+  await expect(page.locator(".totals")).toHaveCount(0);
+  await expect(page.getByRole("grid", { name: "Rows to import" })).toHaveCount(0);
 });
 
 test.describe("the preview benchmark", () => {

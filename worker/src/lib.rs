@@ -8,7 +8,7 @@
 //! which is transferred to the page's thread (not cloned); the page decodes the rows as it
 //! maps and checks them, in slices.
 
-use muster_core::{parse::wire, Limits, ParseOptions};
+use muster_core::{parse::wire, Limits, ParseError, ParseOptions};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Reads a file (or pasted text, without a name) into a workbook, with the same limits
@@ -26,4 +26,46 @@ pub fn read_workbook(
     };
     wire::read(bytes, file_name.as_deref(), &options, &Limits::default())
         .map_err(|error| error.to_string())
+}
+
+/// The engine's sentence for a file over the size limit, before its bytes are read; None
+/// when its size is within it.
+#[wasm_bindgen]
+pub fn refuse_size(bytes: f64) -> Option<String> {
+    let limit = Limits::default().max_file_bytes;
+    // A file's size is a whole number of bytes well inside f64's exact range.
+    let bytes = bytes as u64;
+    (bytes > limit).then(|| ParseError::FileTooLarge { bytes, limit }.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_by_its_size_alone() {
+        let limit = Limits::default().max_file_bytes as f64;
+        assert_eq!(refuse_size(limit), None);
+        assert_eq!(
+            refuse_size(60.0 * 1024.0 * 1024.0).as_deref(),
+            Some("The file is 60 MB; the limit is 50 MB.")
+        );
+    }
+
+    #[test]
+    fn the_worker_answers_what_the_server_would_read() {
+        let csv = b"Email,Expiry Days\nann@example.org,7\n";
+        let wire = read_workbook(csv, Some("list.csv".into()), Vec::new()).unwrap();
+        let decoded = wire::WireWorkbook::decode(&wire).unwrap();
+        assert_eq!(decoded.workbook.sheets[0].headers, ["Email", "Expiry Days"]);
+        assert_eq!(decoded.row_counts, [1]);
+        assert_eq!(
+            read_workbook(b"Email\n", Some("list.csv".into()), Vec::new()),
+            Err(ParseError::NoDataRows {
+                sheet: "list".into(),
+                header_row: 1
+            }
+            .to_string())
+        );
+    }
 }

@@ -58,7 +58,7 @@ pub fn read(
     let text = input.text.as_ref();
     let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
     // Each row's number and cell count, each cell's length, and the text itself.
-    let mut rows = Vec::with_capacity(text.len() + lines.min(limits.max_rows + 4) * 16);
+    let mut rows = Vec::with_capacity(text.len() + lines.min(limits.max_rows.saturating_add(4)) * 16);
     let mut data_rows = 0usize;
     let find = |head: &mut Vec<SourceRow>, rows: &mut Vec<u8>, data_rows: &mut usize| {
         let index = match opts.header_row {

@@ -27,6 +27,12 @@ fn is_current(check: u64) -> bool {
     CURRENT_CHECK.with(|current| current.get() == check)
 }
 
+/// Makes the check in progress, if any, stop at its next step without showing anything
+/// (the admin chose another kind: its rows would be checked for the wrong one).
+pub fn cancel_check() {
+    CURRENT_CHECK.with(|current| current.set(current.get() + 1));
+}
+
 /// Checks a file (or pasted text, without a file name) and shows the preview.
 pub fn start_check(state: WizardState, input: Input, file_name: Option<String>) {
     let check = CURRENT_CHECK.with(|current| {

@@ -65,6 +65,9 @@ mod browser {
 
     const NOT_BUILT: &str = "The file reader is missing from this build (scripts/build-worker), so files and pasted lists cannot be checked here. Reload the page, or turn JavaScript off to upload the file to the server.";
     const STOPPED: &str = "The file reader stopped. Reload the page and try again.";
+    /// Settles a read that a newer one overtook; its check is no longer current, so
+    /// nobody shows it, but an unsettled promise would keep its task alive for good.
+    const OVERTAKEN: &str = "A newer file is being read.";
 
     /// The worker and the handlers that keep its answers flowing.
     struct Running {
@@ -149,6 +152,9 @@ mod browser {
 
     fn stop() {
         if let Some(running) = RUNNING.with(|r| r.borrow_mut().take()) {
+            // An answer already queued must not reach the handlers dropped here.
+            running.worker.set_onmessage(None);
+            running.worker.set_onerror(None);
             running.worker.terminate();
         }
     }
@@ -167,8 +173,9 @@ mod browser {
         header_keys: Vec<String>,
     ) -> Result<Read, String> {
         // An older read still running would only delay this one and then be ignored.
-        if PENDING.with(|p| p.borrow_mut().take()).is_some() {
+        if PENDING.with(|p| p.borrow().is_some()) {
             stop();
+            fail_pending(OVERTAKEN);
         }
         let worker = worker()?;
         let id = NEXT_ID.with(|next| {

@@ -270,6 +270,7 @@ impl WizardState {
 
     /// Another kind checks rows differently: the preview is dropped.
     pub fn change_kind(self, kind: ImportKind) {
+        super::check::cancel_check();
         self.kind.set(kind);
         self.preview.set_value(None);
         self.stage.set(Stage::Idle);
