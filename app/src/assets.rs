@@ -161,7 +161,10 @@ mod tests {
         assert!(!assets.is_content_named("engine.other.js"));
         let unsafe_hash = BuiltAssets::from_hash_file("muster", None).with_engine(Some("../x"));
         assert_eq!(unsafe_hash.engine_script(), None);
-        assert_eq!(BuiltAssets::from_hash_file("muster", None).engine_script(), None);
+        assert_eq!(
+            BuiltAssets::from_hash_file("muster", None).engine_script(),
+            None
+        );
     }
 
     #[test]

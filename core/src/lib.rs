@@ -22,9 +22,9 @@ mod arena;
 mod text;
 mod values;
 
-pub use check::{sheets_to_check, CheckOptions, CheckReport};
 #[cfg(feature = "read")]
 pub use check::{check, check_with};
+pub use check::{sheets_to_check, CheckOptions, CheckReport};
 pub use email::{Email, EmailError};
 pub use header::{header_key, header_words};
 pub use issue::{Issue, IssueCode, Issues, Severity};

@@ -10,9 +10,9 @@ mod encoding;
 mod error;
 #[cfg(feature = "read")]
 mod ods;
-pub mod wire;
 #[cfg(feature = "read")]
 mod spreadsheet;
+pub mod wire;
 #[cfg(feature = "read")]
 mod xlsx;
 #[cfg(feature = "read")]

@@ -58,7 +58,8 @@ pub fn read(
     let text = input.text.as_ref();
     let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
     // Each row's number and cell count, each cell's length, and the text itself.
-    let mut rows = Vec::with_capacity(text.len() + lines.min(limits.max_rows.saturating_add(4)) * 16);
+    let mut rows =
+        Vec::with_capacity(text.len() + lines.min(limits.max_rows.saturating_add(4)) * 16);
     let mut data_rows = 0usize;
     let find = |head: &mut Vec<SourceRow>, rows: &mut Vec<u8>, data_rows: &mut usize| {
         let index = match opts.header_row {
@@ -541,6 +542,9 @@ mod tests {
         let count_at = bytes.len() - rows_length - 8;
         let mut lying = bytes.clone();
         lying[count_at..count_at + 4].copy_from_slice(&1_000_000u32.to_le_bytes());
-        assert_eq!(WireWorkbook::decode(&lying).err(), Some(WireError { at: count_at }));
+        assert_eq!(
+            WireWorkbook::decode(&lying).err(),
+            Some(WireError { at: count_at })
+        );
     }
 }

@@ -147,7 +147,9 @@ mod yielding {
                 let _ = resolve.call0(&JsValue::NULL);
             }
         });
-        channel.port1().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        channel
+            .port1()
+            .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         Some(Channel {
             channel,
             _on_message: on_message,

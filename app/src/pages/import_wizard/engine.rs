@@ -204,9 +204,18 @@ mod browser {
             let _ = Reflect::set(&message, &JsValue::from_str(key), &value);
         }
         let reply = Promise::new(&mut |resolve, reject| {
-            PENDING.with(|p| *p.borrow_mut() = Some(Pending { id, resolve, reject }));
+            PENDING.with(|p| {
+                *p.borrow_mut() = Some(Pending {
+                    id,
+                    resolve,
+                    reject,
+                })
+            });
         });
-        if worker.post_message_with_transfer(&message, &transfer).is_err() {
+        if worker
+            .post_message_with_transfer(&message, &transfer)
+            .is_err()
+        {
             PENDING.with(|p| p.borrow_mut().take());
             stop();
             return Err(STOPPED.into());

@@ -63,6 +63,17 @@ pub struct Preview {
     pub read_notes: Vec<String>,
 }
 
+/// See [`Preview::problem_summary`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProblemSummary {
+    /// Rows per type of problem, in the filter's order.
+    pub counts: Vec<(IssueCode, u32)>,
+    /// Rows with any problem.
+    pub rows: u32,
+    /// Rows whose invalid email tidying would change.
+    pub tidyable: usize,
+}
+
 impl Preview {
     /// Fields shown as grid columns: the kind's fields that some sheet maps.
     pub fn fields(&self) -> Vec<(FieldId, &'static str)> {
@@ -123,31 +134,36 @@ impl Preview {
             .map(|(i, _)| i)
     }
 
-    /// How many rows have each type of problem, in the filter's order.
-    pub fn problem_counts(&self) -> Vec<(IssueCode, u32)> {
-        let mut counts: Vec<(IssueCode, u32)> = Vec::new();
+    /// What the "Show" filter and its fixes count, in one pass over the rows (a preview of
+    /// 100,000 rows is counted again after every edit).
+    pub fn problem_summary(&self) -> ProblemSummary {
+        let mut summary = ProblemSummary::default();
         for i in self.live_rows() {
             let issues = &self.checked.rows[i].issues;
+            if issues.is_empty() {
+                continue;
+            }
+            summary.rows += 1;
             for (n, issue) in issues.iter().enumerate() {
                 // A row counts once per type, however many cells have it.
                 if issues[..n].iter().any(|earlier| earlier.code == issue.code) {
                     continue;
                 }
-                match counts.iter_mut().find(|(code, _)| *code == issue.code) {
+                match summary
+                    .counts
+                    .iter_mut()
+                    .find(|(code, _)| *code == issue.code)
+                {
                     Some((_, count)) => *count += 1,
-                    None => counts.push((issue.code, 1)),
+                    None => summary.counts.push((issue.code, 1)),
                 }
             }
+            if self.is_tidyable(i) {
+                summary.tidyable += 1;
+            }
         }
-        counts.sort_by_key(|(code, _)| code_order(*code));
-        counts
-    }
-
-    /// Rows not deleted that have any problem.
-    pub fn problem_rows(&self) -> u32 {
-        self.live_rows()
-            .filter(|&i| !self.checked.rows[i].issues.is_empty())
-            .count() as u32
+        summary.counts.sort_by_key(|(code, _)| code_order(*code));
+        summary
     }
 
     /// A row's problems in words, errors first, for the grid's Status column.
@@ -239,17 +255,16 @@ impl Preview {
 
     /// Rows whose invalid email [`tidy_email`] would change.
     pub fn tidyable_emails(&self) -> Vec<usize> {
-        self.live_rows()
-            .filter(|&i| {
-                self.checked.rows[i].issues.iter().any(|issue| {
-                    issue.code == IssueCode::EmailInvalid && issue.field == Some(FieldId::Email)
-                })
-            })
-            .filter(|&i| {
-                let email = self.cell(i, FieldId::Email);
-                tidy_email(email) != email
-            })
-            .collect()
+        self.live_rows().filter(|&i| self.is_tidyable(i)).collect()
+    }
+
+    fn is_tidyable(&self, row: usize) -> bool {
+        self.checked.rows[row].issues.iter().any(|issue| {
+            issue.code == IssueCode::EmailInvalid && issue.field == Some(FieldId::Email)
+        }) && {
+            let email = self.cell(row, FieldId::Email);
+            tidy_email(email) != email
+        }
     }
 
     /// Tidies every invalid email that tidying changes, checking each row again;
@@ -584,10 +599,10 @@ mod tests {
             "cy@example.org",
         ]);
         assert_eq!(
-            p.problem_counts(),
+            p.problem_summary().counts,
             vec![(IssueCode::EmailInvalid, 2), (IssueCode::DuplicateEmail, 1)]
         );
-        assert_eq!(p.problem_rows(), 3);
+        assert_eq!(p.problem_summary().rows, 3);
         assert_eq!(
             p.visible_rows(RowFilter::Only(IssueCode::EmailInvalid)),
             vec![1, 3]
@@ -602,7 +617,10 @@ mod tests {
             "2 rows removed."
         );
         assert_eq!(p.visible_rows(RowFilter::All), vec![0, 2, 4]);
-        assert_eq!(p.problem_counts(), vec![(IssueCode::DuplicateEmail, 1)]);
+        assert_eq!(
+            p.problem_summary().counts,
+            vec![(IssueCode::DuplicateEmail, 1)]
+        );
     }
 
     #[test]
@@ -616,7 +634,11 @@ mod tests {
             "cy@example.org",
         ]);
         assert_eq!(p.tidyable_emails(), vec![0, 1]);
+        let summary = p.problem_summary();
+        assert_eq!((summary.rows, summary.tidyable), (3, 2));
+        assert_eq!(summary.counts, vec![(IssueCode::EmailInvalid, 3)]);
         assert_eq!(p.tidy_emails(), "Tidied 2 emails; every one is valid now.");
+        assert_eq!(p.problem_summary().tidyable, 0);
         assert_eq!(p.cell(0, FieldId::Email), "ann@example.org");
         assert_eq!(p.visible_rows(RowFilter::Problems), vec![2]);
         assert!(p.tidyable_emails().is_empty());

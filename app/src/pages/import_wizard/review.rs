@@ -9,6 +9,7 @@ use super::{
     dry_run::DryRunPanel,
     grid::Grid,
     header_editor::HeaderEditor,
+    preview::ProblemSummary,
     problems::{problem_label, RowFilter},
     state::{Stage, WizardState},
 };
@@ -114,9 +115,13 @@ fn ProblemFilter() -> impl IntoView {
     let options = move || {
         state.version.track();
         let current = filter.get();
+        let ProblemSummary {
+            mut counts,
+            rows: problem_rows,
+            ..
+        } = state.problems.get();
         state.preview.with_value(|p| {
             p.as_ref().map(|p| {
-                let mut counts = p.problem_counts();
                 if let RowFilter::Only(code) = current {
                     if !counts.iter().any(|(c, _)| *c == code) {
                         counts.push((code, 0));
@@ -124,7 +129,7 @@ fn ProblemFilter() -> impl IntoView {
                 }
                 [
                     (RowFilter::All, format!("All rows ({})", thousands(p.checked.totals.rows))),
-                    (RowFilter::Problems, format!("Rows with problems ({})", thousands(p.problem_rows()))),
+                    (RowFilter::Problems, format!("Rows with problems ({})", thousands(problem_rows))),
                 ]
                 .into_iter()
                 .chain(counts.into_iter().map(|(code, n)| {
@@ -140,9 +145,7 @@ fn ProblemFilter() -> impl IntoView {
         let current = filter.get();
         // The grid's own list of the rows the filter shows, not a second pass over them.
         let shown = state.visible_rows.with(Vec::len);
-        let tidyable = state
-            .preview
-            .with_value(|p| p.as_ref().map_or(0, |p| p.tidyable_emails().len()));
+        let tidyable = state.problems.with(|s| s.tidyable);
         let removable = (current != RowFilter::All && shown > 0).then_some(shown);
         view! {
             {(tidyable > 0).then(|| view! {

@@ -4,7 +4,10 @@
 use leptos::{html, prelude::*};
 use muster_core::{mapping::ColumnOverride, FieldId, ImportKind};
 
-use super::{preview::Preview, problems::RowFilter};
+use super::{
+    preview::{Preview, ProblemSummary},
+    problems::RowFilter,
+};
 use crate::{
     error::AppError,
     imports::ImportOptions,
@@ -83,6 +86,8 @@ pub struct WizardState {
     pub filter: RwSignal<RowFilter>,
     /// Rows the grid lists (indexes into the preview's rows).
     pub visible_rows: Memo<Vec<u32>>,
+    /// The rows' problems counted, once per change of the preview.
+    pub problems: Memo<ProblemSummary>,
     pub grid_ref: NodeRef<html::Div>,
     pub scroll_top: RwSignal<f64>,
     /// The focused cell: (position among the visible rows, grid column).
@@ -111,6 +116,10 @@ impl WizardState {
             let filter = filter.get();
             preview.with_value(|p| p.as_ref().map_or_else(Vec::new, |p| p.visible_rows(filter)))
         });
+        let problems = Memo::new(move |_| {
+            version.track();
+            preview.with_value(|p| p.as_ref().map(Preview::problem_summary).unwrap_or_default())
+        });
         let state = Self {
             kind: RwSignal::new(ImportKind::Invites),
             group_id: RwSignal::new(String::new()),
@@ -133,6 +142,7 @@ impl WizardState {
             ready: RwSignal::new(None),
             filter,
             visible_rows,
+            problems,
             grid_ref: NodeRef::new(),
             scroll_top: RwSignal::new(0.0),
             active: RwSignal::new((0, 0)),
