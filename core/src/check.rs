@@ -13,7 +13,7 @@ use crate::validate::{Checked, Totals, ValidationOptions};
 use crate::limits::Limits;
 #[cfg(feature = "read")]
 use crate::parse::{
-    detect_header, for_each_record, note_warnings, prepare, read_spreadsheet, CellNote,
+    note_warnings, prepare, read_spreadsheet, stream_delimited, CellNote, Delimited,
     DelimitedInput, ParseError, Prepared, SheetSink, SourceRow,
 };
 
@@ -96,20 +96,14 @@ fn check_delimited(
     parse_opts: &ParseOptions,
     opts: &CheckOptions,
 ) -> Result<CheckReport, ParseError> {
-    let head_len = parse_opts
-        .header_row
-        .map_or(3, |h| h.saturating_add(1).max(3));
     let overrides = opts
         .overrides
         .iter()
         .find(|(n, _)| *n == input.name)
         .map(|(_, o)| o.clone())
         .unwrap_or_default();
-    // Rows before the header is known; afterwards the mapping.
-    let mut head: Vec<SourceRow> = Vec::new();
     let mut mapping: Option<Mapping> = None;
     let mut checked = Checked::empty(kind, &opts.validation);
-    let mut data_rows = 0usize;
     // A row count is cheap and lets the checker allocate once.
     let expected = input
         .text
@@ -118,64 +112,26 @@ fn check_delimited(
         .filter(|&&b| b == b'\n')
         .count()
         .min(limits.max_rows);
-
-    let mut header_number = 0u32;
-    // The mapping, and the header's row number for a NoDataRows answer.
-    let start = |head: &mut Vec<SourceRow>,
-                 checked: &mut Checked,
-                 data_rows: &mut usize|
-     -> Result<(Mapping, u32), ParseError> {
-        let index = match parse_opts.header_row {
-            Some(i) => i.min(head.len() - 1),
-            None => detect_header(head, &parse_opts.header_keys),
-        };
-        let rest = head.split_off(index + 1);
-        let header = head.pop().expect("index is within head");
-        let m = map_headers(kind, &header.cells, &overrides);
-        checked.begin_sheet(&input.name, &m, expected);
-        for row in rest {
-            *data_rows += 1;
-            checked.push_row(row);
-        }
-        Ok((m, header.number))
-    };
-
-    for_each_record(&input.text, input.delimiter, limits, |row| {
-        if mapping.is_some() {
-            data_rows += 1;
-            if data_rows > limits.max_rows {
-                return Err(ParseError::TooManyRows {
-                    limit: limits.max_rows,
-                });
+    stream_delimited(&input, parse_opts, limits, |event| {
+        match event {
+            Delimited::Header(header) => {
+                let m = map_headers(kind, &header.cells, &overrides);
+                checked.begin_sheet(&input.name, &m, expected);
+                mapping = Some(m);
             }
-            checked.push_row(row);
-            return Ok(());
-        }
-        head.push(row.to_source_row());
-        if head.len() >= head_len {
-            let (m, number) = start(&mut head, &mut checked, &mut data_rows)?;
-            (mapping, header_number) = (Some(m), number);
+            Delimited::Kept(row) => checked.push_row(row),
+            Delimited::Read(row) => {
+                // Stops reading at the first row over the limit.
+                if checked.rows.len() >= limits.max_rows {
+                    return Err(ParseError::TooManyRows {
+                        limit: limits.max_rows,
+                    });
+                }
+                checked.push_row(row);
+            }
         }
         Ok(())
     })?;
-    if mapping.is_none() {
-        if head.is_empty() {
-            return Err(ParseError::Empty);
-        }
-        let (m, number) = start(&mut head, &mut checked, &mut data_rows)?;
-        (mapping, header_number) = (Some(m), number);
-    }
-    if data_rows > limits.max_rows {
-        return Err(ParseError::TooManyRows {
-            limit: limits.max_rows,
-        });
-    }
-    if data_rows == 0 {
-        return Err(ParseError::NoDataRows {
-            sheet: input.name,
-            header_row: header_number,
-        });
-    }
     Ok(CheckReport {
         kind,
         format: FileFormat::Delimited,
@@ -283,9 +239,7 @@ impl<'a> TabChecker<'a> {
             limits,
             parse_opts,
             opts,
-            head_len: parse_opts
-                .header_row
-                .map_or(3, |h| h.saturating_add(1).max(3)),
+            head_len: parse_opts.head_len(),
             role_tabs: false,
             settled: false,
             checked: Checked::empty(kind, &opts.validation),
@@ -315,13 +269,9 @@ impl<'a> TabChecker<'a> {
     /// The header is among the rows so far: map it, choose whether this tab is imported,
     /// and check the rows under it.
     fn start(&mut self) -> Result<(), ParseError> {
-        let mut head = std::mem::take(&mut self.head);
-        let index = match self.parse_opts.header_row {
-            Some(i) => i.min(head.len() - 1),
-            None => detect_header(&head, &self.parse_opts.header_keys),
-        };
-        let rest = head.split_off(index + 1);
-        let header = head.pop().expect("index is within head");
+        let (_, header, rest) = self
+            .parse_opts
+            .split_at_header(std::mem::take(&mut self.head));
         self.header_number = header.number;
         self.headers = header.cells;
         let mapping = map_headers(self.kind, &self.headers, &self.overrides());

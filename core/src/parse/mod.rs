@@ -42,6 +42,29 @@ pub struct ParseOptions {
     pub header_keys: Vec<String>,
 }
 
+#[cfg(feature = "read")]
+impl ParseOptions {
+    /// How many non-blank rows of a tab to hold before its header is sure to be among them.
+    pub(crate) fn head_len(&self) -> usize {
+        self.header_row.map_or(3, |h| h.saturating_add(1).max(3))
+    }
+
+    /// Splits a tab's first non-blank rows (at least one) at its header: the header's
+    /// index among them, the header, and the data rows after it.
+    pub(crate) fn split_at_header(
+        &self,
+        mut rows: Vec<SourceRow>,
+    ) -> (usize, SourceRow, Vec<SourceRow>) {
+        let index = match self.header_row {
+            Some(i) => i.min(rows.len() - 1),
+            None => detect_header(&rows, &self.header_keys),
+        };
+        let data = rows.split_off(index + 1);
+        let header = rows.pop().expect("index is within the rows");
+        (index, header, data)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileFormat {
@@ -292,6 +315,91 @@ pub(crate) fn prepare<'a>(
     }))
 }
 
+/// What [`stream_delimited`] hands on, in order: the header once it is found, then every
+/// data row.
+#[cfg(feature = "read")]
+pub(crate) enum Delimited<'r> {
+    Header(&'r SourceRow),
+    /// A data row that was read with the first rows, before the header was known.
+    Kept(SourceRow),
+    /// A data row straight from the text.
+    Read(RowView<'r>),
+}
+
+/// Delimited text's header as [`stream_delimited`] found it.
+#[cfg(feature = "read")]
+pub(crate) struct StreamedHeader {
+    /// Among the non-blank rows: how many title rows sit above it.
+    pub index: usize,
+    pub header: SourceRow,
+    /// Data rows under it.
+    pub data_rows: usize,
+}
+
+/// Reads delimited text as [`parse_bytes`] does, without holding its rows: the first rows
+/// are kept until the header is among them, then each data row goes to `sink` as it is
+/// read. The same answers as [`parse_bytes`] for an empty file, too many rows and a header
+/// with nothing under it.
+#[cfg(feature = "read")]
+pub(crate) fn stream_delimited(
+    input: &DelimitedInput<'_>,
+    opts: &ParseOptions,
+    limits: &Limits,
+    mut sink: impl FnMut(Delimited<'_>) -> Result<(), ParseError>,
+) -> Result<StreamedHeader, ParseError> {
+    fn found<S: FnMut(Delimited<'_>) -> Result<(), ParseError>>(
+        head: &mut Vec<SourceRow>,
+        opts: &ParseOptions,
+        data_rows: &mut usize,
+        sink: &mut S,
+    ) -> Result<(usize, SourceRow), ParseError> {
+        let (index, header, data) = opts.split_at_header(std::mem::take(head));
+        sink(Delimited::Header(&header))?;
+        for row in data {
+            *data_rows += 1;
+            sink(Delimited::Kept(row))?;
+        }
+        Ok((index, header))
+    }
+
+    let head_len = opts.head_len();
+    let mut head: Vec<SourceRow> = Vec::new();
+    let mut header: Option<(usize, SourceRow)> = None;
+    let mut data_rows = 0usize;
+    for_each_record(&input.text, input.delimiter, limits, |row| {
+        if header.is_some() {
+            data_rows += 1;
+            return sink(Delimited::Read(row));
+        }
+        head.push(row.to_source_row());
+        if head.len() >= head_len {
+            header = Some(found(&mut head, opts, &mut data_rows, &mut sink)?);
+        }
+        Ok(())
+    })?;
+    let (index, header) = match header {
+        Some(found) => found,
+        None if head.is_empty() => return Err(ParseError::Empty),
+        None => found(&mut head, opts, &mut data_rows, &mut sink)?,
+    };
+    if data_rows > limits.max_rows {
+        return Err(ParseError::TooManyRows {
+            limit: limits.max_rows,
+        });
+    }
+    if data_rows == 0 {
+        return Err(ParseError::NoDataRows {
+            sheet: input.name.clone(),
+            header_row: header.number,
+        });
+    }
+    Ok(StreamedHeader {
+        index,
+        header,
+        data_rows,
+    })
+}
+
 #[cfg(feature = "read")]
 pub(crate) use delimited::for_each_record;
 #[cfg(feature = "read")]
@@ -316,20 +424,14 @@ pub fn no_data_rows<'s>(mut sheets: impl Iterator<Item = &'s Sheet>) -> Option<P
 
 #[cfg(feature = "read")]
 fn find_header(raw: RawSheet, opts: &ParseOptions, limits: &Limits) -> Result<Sheet, ParseError> {
-    let RawSheet { name, mut rows, .. } = raw;
-    let index = match opts.header_row {
-        Some(i) => i.min(rows.len() - 1),
-        None => detect_header(&rows, &opts.header_keys),
-    };
-    let data = rows.split_off(index + 1);
-    let header = rows.pop().expect("index is within rows");
+    let (index, header, data) = opts.split_at_header(raw.rows);
     if data.len() > limits.max_rows {
         return Err(ParseError::TooManyRows {
             limit: limits.max_rows,
         });
     }
     Ok(Sheet {
-        name,
+        name: raw.name,
         header_row_index: index,
         header_row_number: header.number,
         headers: header.cells,

@@ -44,77 +44,43 @@ pub fn read(
     opts: &super::ParseOptions,
     limits: &crate::Limits,
 ) -> Result<Vec<u8>, ParseError> {
-    use super::{detect_header, for_each_record, into_workbook, prepare, Prepared};
+    use super::{into_workbook, prepare, stream_delimited, Delimited, Prepared};
 
     let input = match prepare(bytes, file_name, opts, limits)? {
         Prepared::Delimited(input) => input,
         spreadsheet => return into_workbook(spreadsheet, opts, limits).map(|w| encode(&w)),
     };
-    // The header is among the first rows (see `find_header`); until it is found they are
-    // kept whole, afterwards rows are encoded as they are read.
-    let head_len = opts.header_row.map_or(3, |h| h.saturating_add(1).max(3));
-    let mut head: Vec<SourceRow> = Vec::new();
-    let mut header: Option<(usize, SourceRow)> = None;
     let text = input.text.as_ref();
     let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
     // Each row's number and cell count, each cell's length, and the text itself.
     let mut rows =
         Vec::with_capacity(text.len() + lines.min(limits.max_rows.saturating_add(4)) * 16);
-    let mut data_rows = 0usize;
-    let find = |head: &mut Vec<SourceRow>, rows: &mut Vec<u8>, data_rows: &mut usize| {
-        let index = match opts.header_row {
-            Some(i) => i.min(head.len() - 1),
-            None => detect_header(head, &opts.header_keys),
-        };
-        for row in head.split_off(index + 1) {
-            put_row(rows, row.number, row.cells.iter().map(String::as_str));
-            *data_rows += 1;
-        }
-        let found = head.pop().expect("index is within the head");
-        (index, found)
-    };
-    for_each_record(text, input.delimiter, limits, |row| {
-        if header.is_some() {
-            put_row(&mut rows, row.number(), (0..row.len()).map(|i| row.cell(i)));
-            data_rows += 1;
-        } else {
-            head.push(row.to_source_row());
-            if head.len() >= head_len {
-                header = Some(find(&mut head, &mut rows, &mut data_rows));
+    let found = stream_delimited(&input, opts, limits, |event| {
+        match event {
+            Delimited::Header(_) => {}
+            Delimited::Kept(row) => {
+                put_row(&mut rows, row.number, row.cells.iter().map(String::as_str))
+            }
+            Delimited::Read(row) => {
+                put_row(&mut rows, row.number(), (0..row.len()).map(|i| row.cell(i)))
             }
         }
         Ok(())
     })?;
-    let (header_row_index, header) = match header {
-        Some(found) => found,
-        None if head.is_empty() => return Err(ParseError::Empty),
-        None => find(&mut head, &mut rows, &mut data_rows),
-    };
-    if data_rows > limits.max_rows {
-        return Err(ParseError::TooManyRows {
-            limit: limits.max_rows,
-        });
-    }
-    if data_rows == 0 {
-        return Err(ParseError::NoDataRows {
-            sheet: input.name,
-            header_row: header.number,
-        });
-    }
     let outline = Workbook {
         format: FileFormat::Delimited,
         encoding: Some(input.encoding),
         delimiter: Some(char::from(input.delimiter)),
         sheets: vec![Sheet {
             name: input.name,
-            header_row_index,
-            header_row_number: header.number,
-            headers: header.cells,
+            header_row_index: found.index,
+            header_row_number: found.header.number,
+            headers: found.header.cells,
             rows: Vec::new(),
         }],
         warnings: input.warnings,
     };
-    Ok(assemble(&outline, vec![(data_rows, rows)]))
+    Ok(assemble(&outline, vec![(found.data_rows, rows)]))
 }
 
 /// The outline of `workbook` (its tabs' own rows left out), then each tab's encoded rows
