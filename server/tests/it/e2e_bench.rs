@@ -53,7 +53,7 @@ impl PageLoad {
                 while !stop.load(Ordering::Relaxed) {
                     tick.tick().await;
                     n += 1;
-                    let url = if n % 2 == 0 {
+                    let url = if n.is_multiple_of(2) {
                         format!(
                             "{base}/invite/{:064x}",
                             n.wrapping_mul(0x9e37_79b9_7f4a_7c15)
