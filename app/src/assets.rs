@@ -32,6 +32,25 @@ fn is_safe_hash(hash: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// The parts of a split page bundle (`cargo leptos build --split`): the loader
+/// (`__wasm_split.<hash>.js`), the per-page modules (`split_<page>.<hash>.wasm`) and the
+/// modules pages share (`chunk_<n>.<hash>.wasm`). cargo-leptos names each after its
+/// content, with the same 22-character hash as the bundle's other files.
+fn is_split_part(file: &str) -> bool {
+    let Some((stem, extension)) = file.rsplit_once('.') else {
+        return false;
+    };
+    let Some((name, hash)) = stem.rsplit_once('.') else {
+        return false;
+    };
+    let part = match extension {
+        "wasm" => name.starts_with("split_") || name.starts_with("chunk_"),
+        "js" => name == "__wasm_split",
+        _ => false,
+    };
+    part && hash.len() == 22 && is_safe_hash(hash)
+}
+
 static BUILT: OnceLock<BuiltAssets> = OnceLock::new();
 
 impl BuiltAssets {
@@ -82,6 +101,7 @@ impl BuiltAssets {
     /// Whether `/pkg/{file}` (or its precompressed copy) is named by its content.
     pub fn is_content_named(&self, file: &str) -> bool {
         self.hashed.iter().any(|name| name == file)
+            || (self.hashed() && is_split_part(file))
             || self.engine.as_ref().is_some_and(|hash| {
                 file.strip_prefix("engine.")
                     .and_then(|rest| rest.strip_prefix(hash.as_str()))
@@ -140,6 +160,31 @@ mod tests {
         assert!(assets.is_content_named("muster.Zz9.wasm"));
         assert!(!assets.is_content_named("muster.wasm"));
         assert!(!assets.is_content_named("muster.Q1w2.css.br"));
+    }
+
+    #[test]
+    fn the_split_bundle_parts_are_content_named_in_a_hashed_build() {
+        let hashed = BuiltAssets::from_hash_file("muster", Some("js: a\nwasm: b\ncss: c\n"));
+        let hash = "AbCdEfGhIjKlMnOpQrSt-_";
+        for part in [
+            format!("split_groups_route_view_123.{hash}.wasm"),
+            format!("chunk_7.{hash}.wasm"),
+            format!("__wasm_split.{hash}.js"),
+        ] {
+            assert!(hashed.is_content_named(&part), "{part}");
+            assert!(!BuiltAssets::from_hash_file("muster", None).is_content_named(&part), "{part}");
+        }
+        for other in [
+            "split_x.wasm".to_owned(),
+            format!("split_x.{hash}.js"),
+            format!("chunk_7.{hash}.wasm.br"),
+            format!("chunk_7.{}.wasm", &hash[1..]),
+            format!("chunk_7.{}.wasm", hash.replace('A', "/")),
+            format!("other.{hash}.wasm"),
+            format!("__wasm_split_manifest.{hash}.json"),
+        ] {
+            assert!(!hashed.is_content_named(&other), "{other}");
+        }
     }
 
     #[test]

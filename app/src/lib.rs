@@ -1,4 +1,7 @@
 //! Components, pages and server functions shared by the browser and the server.
+// The import wizard's view is one deep type; laying out its asynchronous hydration
+// (the lazy routes hydrate asynchronously) needs more than the default 128 levels.
+#![recursion_limit = "256"]
 
 pub mod activation;
 pub mod api_tokens;
@@ -32,11 +35,13 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use pages::{
+    activity::ActivityPage,
     admin_shell::AdminShell,
+    api_tokens::ApiTokensPage,
     contracts::ContractsPage,
     group_detail::GroupDetailPage,
     groups::GroupsPage,
@@ -44,10 +49,18 @@ use pages::{
     import_wizard::NewImportPage,
     imports::{ImportPage, ImportsPage},
     invitations::InvitationsPage,
-    learner::{activate::ActivatePage, invite::InvitePage},
+    join_settings::JoinSettingsPage,
+    learner::{
+        activate::ActivatePage,
+        confirm_email::ConfirmEmailPage,
+        invite::InvitePage,
+        join::{JoinPage, VerifyEmailPage},
+        password::{ChangePasswordPage, ForgotPasswordPage, ResetPasswordPage},
+    },
     login::LoginPage,
     mailbox::{MailboxMessagePage, MailboxPage},
     people::PeoplePage,
+    webhooks::WebhooksPage,
 };
 
 /// The Content-Security-Policy of every answer: scripts only from this site
@@ -131,6 +144,55 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Every page is a split point of its own: `cargo leptos build --split` moves each page's
+/// code out of the page bundle into a chunk that the router fetches when the page is
+/// first shown, so an admin's first visit downloads the router, the admin frame and the
+/// page at hand, not every page. The learner pages are never hydrated (they ship no
+/// WebAssembly), so their chunks are never fetched at all.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    HomeRoute => HomePage,
+    LoginRoute => LoginPage,
+    InviteRoute => InvitePage,
+    JoinRoute => JoinPage,
+    VerifyEmailRoute => VerifyEmailPage,
+    ActivateRoute => ActivatePage,
+    ConfirmEmailRoute => ConfirmEmailPage,
+    ForgotPasswordRoute => ForgotPasswordPage,
+    ResetPasswordRoute => ResetPasswordPage,
+    ChangePasswordRoute => ChangePasswordPage,
+    MailboxRoute => MailboxPage,
+    MailboxMessageRoute => MailboxMessagePage,
+    GroupsRoute => GroupsPage,
+    GroupDetailRoute => GroupDetailPage,
+    ContractsRoute => ContractsPage,
+    PeopleRoute => PeoplePage,
+    InvitationsRoute => InvitationsPage,
+    ImportsRoute => ImportsPage,
+    NewImportRoute => NewImportPage,
+    ImportRoute => ImportPage,
+    JoinSettingsRoute => JoinSettingsPage,
+    ActivityRoute => ActivityPage,
+    ApiTokensRoute => ApiTokensPage,
+    WebhooksRoute => WebhooksPage,
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -139,33 +201,33 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <pages::not_found::NotFound /> }>
                 // Rendered whole on the server, so learners need no JavaScript.
-                <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
-                <Route path=path!("/join/:slug") view=pages::learner::join::JoinPage ssr=SsrMode::Async />
-                <Route path=path!("/verify-email/:token") view=pages::learner::join::VerifyEmailPage ssr=SsrMode::Async />
-                <Route path=path!("/activate/:token") view=ActivatePage ssr=SsrMode::Async />
-                <Route path=path!("/confirm-email/:token") view=pages::learner::confirm_email::ConfirmEmailPage />
-                <Route path=path!("/forgot-password") view=pages::learner::password::ForgotPasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/reset-password/:token") view=pages::learner::password::ResetPasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/account/password") view=pages::learner::password::ChangePasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/dev/mailbox") view=MailboxPage />
-                <Route path=path!("/dev/mailbox/:id") view=MailboxMessagePage />
+                <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
+                <Route path=path!("/invite/:token") view={Lazy::<InviteRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/join/:slug") view={Lazy::<JoinRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/verify-email/:token") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/activate/:token") view={Lazy::<ActivateRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/confirm-email/:token") view={Lazy::<ConfirmEmailRoute>::new()} />
+                <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/reset-password/:token") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/account/password") view={Lazy::<ChangePasswordRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/dev/mailbox") view={Lazy::<MailboxRoute>::new()} />
+                <Route path=path!("/dev/mailbox/:id") view={Lazy::<MailboxMessageRoute>::new()} />
                 <ParentRoute path=path!("/admin") view=AdminShell>
-                    <Route path=path!("") view=GroupsPage />
-                    <Route path=path!("groups") view=GroupsPage />
-                    <Route path=path!("groups/:id") view=GroupDetailPage />
-                    <Route path=path!("contracts") view=ContractsPage />
-                    <Route path=path!("people") view=PeoplePage />
-                    <Route path=path!("invitations") view=InvitationsPage />
-                    <Route path=path!("imports") view=ImportsPage />
+                    <Route path=path!("") view={Lazy::<GroupsRoute>::new()} />
+                    <Route path=path!("groups") view={Lazy::<GroupsRoute>::new()} />
+                    <Route path=path!("groups/:id") view={Lazy::<GroupDetailRoute>::new()} />
+                    <Route path=path!("contracts") view={Lazy::<ContractsRoute>::new()} />
+                    <Route path=path!("people") view={Lazy::<PeopleRoute>::new()} />
+                    <Route path=path!("invitations") view={Lazy::<InvitationsRoute>::new()} />
+                    <Route path=path!("imports") view={Lazy::<ImportsRoute>::new()} />
                     // Whole on the server too, so the wizard works without JavaScript.
-                    <Route path=path!("imports/new") view=NewImportPage ssr=SsrMode::Async />
-                    <Route path=path!("imports/:id") view=ImportPage ssr=SsrMode::Async />
-                    <Route path=path!("join") view=pages::join_settings::JoinSettingsPage />
-                    <Route path=path!("settings/activity") view=pages::activity::ActivityPage />
-                    <Route path=path!("settings/api") view=pages::api_tokens::ApiTokensPage />
-                    <Route path=path!("settings/webhooks") view=pages::webhooks::WebhooksPage />
+                    <Route path=path!("imports/new") view={Lazy::<NewImportRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("imports/:id") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("join") view={Lazy::<JoinSettingsRoute>::new()} />
+                    <Route path=path!("settings/activity") view={Lazy::<ActivityRoute>::new()} />
+                    <Route path=path!("settings/api") view={Lazy::<ApiTokensRoute>::new()} />
+                    <Route path=path!("settings/webhooks") view={Lazy::<WebhooksRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>
