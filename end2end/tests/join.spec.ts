@@ -4,6 +4,7 @@ import {
   adminPage,
   createGroup,
   expectNoSeriousA11yViolations,
+  hydrated,
   linkInMail,
   newContext,
   signInAdmin,
@@ -43,6 +44,7 @@ async function choosePasswordAndJoin(page: Page) {
 async function setPageOn(page: Page, on: boolean) {
   await page.goto("/admin/join");
   await expect(page.getByRole("heading", { name: "Join page", exact: true })).toBeVisible();
+  await hydrated(page);
   await page.getByLabel("Join page is on").setChecked(on);
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByText("Saved.")).toBeVisible();

@@ -93,8 +93,11 @@ test("page weight: learner, first-run/login and admin pages, unthrottled and on 
     await admin.goto("/admin/invitations", { waitUntil: "load" });
     await admin.waitForLoadState("networkidle");
     lines.push(`admin page (/admin/invitations) after another admin page: ${bytes} bytes in ${requests} requests`);
-    const fetchedAgain = [...overTheNetwork].filter(([id, path]) => !fromCache.has(id) && firstPage.has(path)).map(([, path]) => path);
-    expect(firstPage.size, "the first admin page fetched the bundle").toBeGreaterThan(0);
+    // The shared part only: a test browser's cache is in memory and small, and the debug
+    // build's page modules are megabytes each, so those may be evicted between two pages.
+    const shared = /^\/pkg\/(muster|__wasm_split)\./;
+    const fetchedAgain = [...overTheNetwork].filter(([id, path]) => !fromCache.has(id) && firstPage.has(path) && shared.test(path)).map(([, path]) => path);
+    expect([...firstPage].filter((path) => shared.test(path)).length, "the first admin page fetched the bundle").toBeGreaterThanOrEqual(3);
     expect(fetchedAgain, "a later visit does not fetch the bundle again").toEqual([]);
     await context.close();
   }
