@@ -172,7 +172,10 @@ mod tests {
             format!("__wasm_split.{hash}.js"),
         ] {
             assert!(hashed.is_content_named(&part), "{part}");
-            assert!(!BuiltAssets::from_hash_file("muster", None).is_content_named(&part), "{part}");
+            assert!(
+                !BuiltAssets::from_hash_file("muster", None).is_content_named(&part),
+                "{part}"
+            );
         }
         for other in [
             "split_x.wasm".to_owned(),

@@ -5,7 +5,8 @@ pub fn hydrate() {
     // Each page's code is a chunk of its own (app::App's lazy routes), so hydrating waits
     // for the current page's chunk: hydration is asynchronous.
     wasm_bindgen_futures::spawn_local(async {
-        let mounted = leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), app::App).await;
+        let mounted =
+            leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), app::App).await;
         mounted.forget();
         // Marks the page as interactive: until now a click on a server-rendered
         // control reaches no handler (the end-to-end tests wait for this mark
