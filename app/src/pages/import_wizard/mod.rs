@@ -51,6 +51,9 @@ pub fn NewImportPage() -> impl IntoView {
     Effect::new(move |_| {
         hydrated.set(true);
         engine::warm_up();
+        // The code of the later steps comes while the admin picks a file.
+        lazy_preload!(check::check_and_show);
+        lazy_preload!(review_and_confirm);
     });
     Effect::new(move |_| {
         if let Some(id) =
@@ -60,6 +63,11 @@ pub fn NewImportPage() -> impl IntoView {
         }
     });
     let retry_note = state.retry_note;
+    // Once there is a preview, the review's code is fetched (if the preload has not
+    // brought it yet) and stays: it shows and hides itself with the stage from then on.
+    let reviewed = Memo::new(move |before: Option<&bool>| {
+        before.copied().unwrap_or(false) || state.stage.with(|stage| *stage == Stage::Ready)
+    });
 
     view! {
         <Title text="New import · Muster" />
@@ -91,9 +99,19 @@ pub fn NewImportPage() -> impl IntoView {
         }.into_any()}
         {move || retry_note.get().map(|note| view! { <p class="hint" role="status">{note}</p> })}
         <CheckProgress />
+        {move || reviewed.get().then(|| Suspend::new(review_and_confirm()))}
+    }
+}
+
+/// Steps 3 and 4 (review, grid, dry run, confirm) are a module of their own: the first
+/// screen (what, and where from) needs none of their code.
+#[lazy]
+fn review_and_confirm() -> AnyView {
+    view! {
         <Review />
         <ConfirmDialog />
     }
+    .into_any()
 }
 
 /// "Fix and retry": an earlier import's failed rows and options, loaded into the wizard.
