@@ -470,7 +470,7 @@ impl<It: Iterator<Item = SccEvent>> DepGraphPainter<It> {
 /// the main module rather than a chunk of its own. Without it, every set of pages that
 /// shares anything gets its own chunk: Muster's 24 pages made 430 chunks, most of them a
 /// few hundred bytes, so a page fetched up to 227 files and paid each file's compression
-/// and import overhead (measured in ../cargo-leptos/Cargo.toml). `WASM_SPLIT_SHARED_IN_MAIN_FROM`
+/// and import overhead (measured in tools/cargo-leptos/Cargo.toml). `WASM_SPLIT_SHARED_IN_MAIN_FROM`
 /// overrides it; a value above the number of split points restores the original behaviour.
 pub const DEFAULT_SHARED_IN_MAIN_FROM: usize = 4;
 
