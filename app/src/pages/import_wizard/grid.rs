@@ -78,11 +78,9 @@ pub fn fixed_style(width: f64) -> String {
 pub fn Grid() -> impl IntoView {
     let state = expect_context::<WizardState>();
     let WizardState {
-        preview,
-        visible_rows,
-        filter,
-        ..
+        preview, filter, ..
     } = state;
+    let visible_rows = state.visible_rows();
     let layout = Memo::new(move |_| {
         state.version.track();
         preview.with_value(|p| {
@@ -166,7 +164,7 @@ fn ActiveRowDetail() -> impl IntoView {
     move || {
         state.version.track();
         let (r, _) = state.active.get();
-        let row = state.visible_rows.with(|v| v.get(r).copied())?;
+        let row = state.visible_rows().with(|v| v.get(r).copied())?;
         state.preview.with_value(|p| {
             p.as_ref().and_then(|p| {
                 let problems = p.row_problems(row as usize);

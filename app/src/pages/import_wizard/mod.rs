@@ -33,7 +33,7 @@ use self::{
     kind::KindStep,
     review::Review,
     source::{check_source, SourceStep},
-    state::{Stage, WizardState},
+    state::{RowViews, Stage, WizardState},
 };
 use crate::imports::retry_rows;
 
@@ -59,7 +59,7 @@ pub fn NewImportPage() -> impl IntoView {
         if let Some(id) =
             query.with_untracked(|q| q.get("retry").and_then(|v| v.parse::<i64>().ok()))
         {
-            load_retry(state, id);
+            leptos::task::spawn_local(load_retry(state, id));
         }
     });
     let retry_note = state.retry_note;
@@ -107,6 +107,7 @@ pub fn NewImportPage() -> impl IntoView {
 /// screen (what, and where from) needs none of their code.
 #[lazy]
 fn review_and_confirm() -> AnyView {
+    RowViews::provide(expect_context::<WizardState>());
     view! {
         <Review />
         <ConfirmDialog />
@@ -115,30 +116,30 @@ fn review_and_confirm() -> AnyView {
 }
 
 /// "Fix and retry": an earlier import's failed rows and options, loaded into the wizard.
-fn load_retry(state: WizardState, id: i64) {
-    leptos::task::spawn_local(async move {
-        match retry_rows(id).await {
-            Ok(retry) => {
-                let o = retry.options;
-                state.kind.set(o.kind);
-                state
-                    .group_id
-                    .set(o.group_id.map(|g| g.to_string()).unwrap_or_default());
-                state
-                    .contract_id
-                    .set(o.contract_id.map(|c| c.to_string()).unwrap_or_default());
-                state.send_emails.set(o.send_emails);
-                state.auto_invite.set(o.auto_invite);
-                state
-                    .expiry_days
-                    .set(o.expiry_days.map(|d| d.to_string()).unwrap_or_default());
-                state.retry_note.set(Some(format!(
-                    "The {} failed rows of import #{id}: fix them below, then dry run and confirm.",
-                    retry.rows
-                )));
-                start_check(state, Input::Text(retry.csv), Some(o.source_name));
-            }
-            Err(error) => state.stage.set(Stage::Failed(error.to_string())),
+/// A module of its own: only a retry needs it.
+#[lazy]
+async fn load_retry(state: WizardState, id: i64) {
+    match retry_rows(id).await {
+        Ok(retry) => {
+            let o = retry.options;
+            state.kind.set(o.kind);
+            state
+                .group_id
+                .set(o.group_id.map(|g| g.to_string()).unwrap_or_default());
+            state
+                .contract_id
+                .set(o.contract_id.map(|c| c.to_string()).unwrap_or_default());
+            state.send_emails.set(o.send_emails);
+            state.auto_invite.set(o.auto_invite);
+            state
+                .expiry_days
+                .set(o.expiry_days.map(|d| d.to_string()).unwrap_or_default());
+            state.retry_note.set(Some(format!(
+                "The {} failed rows of import #{id}: fix them below, then dry run and confirm.",
+                retry.rows
+            )));
+            start_check(state, Input::Text(retry.csv), Some(o.source_name));
         }
-    });
+        Err(error) => state.stage.set(Stage::Failed(error.to_string())),
+    }
 }

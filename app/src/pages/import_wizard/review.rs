@@ -119,7 +119,7 @@ fn ProblemFilter() -> impl IntoView {
             mut counts,
             rows: problem_rows,
             ..
-        } = state.problems.get();
+        } = state.problems().get();
         state.preview.with_value(|p| {
             p.as_ref().map(|p| {
                 if let RowFilter::Only(code) = current {
@@ -144,8 +144,8 @@ fn ProblemFilter() -> impl IntoView {
         state.version.track();
         let current = filter.get();
         // The grid's own list of the rows the filter shows, not a second pass over them.
-        let shown = state.visible_rows.with(Vec::len);
-        let tidyable = state.problems.with(|s| s.tidyable);
+        let shown = state.visible_rows().with(Vec::len);
+        let tidyable = state.problems().with(|s| s.tidyable);
         let removable = (current != RowFilter::All && shown > 0).then_some(shown);
         view! {
             {(tidyable > 0).then(|| view! {

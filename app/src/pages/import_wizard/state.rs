@@ -84,10 +84,8 @@ pub struct WizardState {
     pub ready: RwSignal<Option<CheckTimes>>,
     /// Which rows the grid lists: all, those with problems, or one type of problem.
     pub filter: RwSignal<RowFilter>,
-    /// Rows the grid lists (indexes into the preview's rows).
-    pub visible_rows: Memo<Vec<u32>>,
-    /// The rows' problems counted, once per change of the preview.
-    pub problems: Memo<ProblemSummary>,
+    /// The review's views of the rows, made by the review's own module (see [`RowViews`]).
+    row_views: StoredValue<Option<RowViews>>,
     pub grid_ref: NodeRef<html::Div>,
     pub scroll_top: RwSignal<f64>,
     /// The focused cell: (position among the visible rows, grid column).
@@ -105,12 +103,25 @@ pub struct WizardState {
     pub leaving_typed: RwSignal<String>,
 }
 
-impl WizardState {
-    /// Creates the state and provides it to the page's components.
-    pub fn provide() -> Self {
-        let preview: StoredValue<Option<Preview>> = StoredValue::new(None);
-        let version = RwSignal::new(0u64);
-        let filter = RwSignal::new(RowFilter::All);
+/// Which rows the grid lists and the rows' problems counted, kept once per change of the
+/// preview. Made by [`RowViews::provide`] in the review's module (`review_and_confirm`), so
+/// their code comes with the review rather than with the wizard's first screen.
+#[derive(Clone, Copy)]
+pub struct RowViews {
+    /// Rows the grid lists (indexes into the preview's rows).
+    pub visible_rows: Memo<Vec<u32>>,
+    /// The rows' problems counted.
+    pub problems: Memo<ProblemSummary>,
+}
+
+impl RowViews {
+    pub fn provide(state: WizardState) {
+        let WizardState {
+            preview,
+            version,
+            filter,
+            ..
+        } = state;
         let visible_rows = Memo::new(move |_| {
             version.track();
             let filter = filter.get();
@@ -120,6 +131,35 @@ impl WizardState {
             version.track();
             preview.with_value(|p| p.as_ref().map(Preview::problem_summary).unwrap_or_default())
         });
+        state.row_views.set_value(Some(Self {
+            visible_rows,
+            problems,
+        }));
+    }
+}
+
+impl WizardState {
+    /// Rows the grid lists (indexes into the preview's rows).
+    pub fn visible_rows(self) -> Memo<Vec<u32>> {
+        self.row_views().visible_rows
+    }
+
+    /// The rows' problems counted.
+    pub fn problems(self) -> Memo<ProblemSummary> {
+        self.row_views().problems
+    }
+
+    fn row_views(self) -> RowViews {
+        self.row_views
+            .get_value()
+            .expect("the review's module provides its row views before the review shows")
+    }
+
+    /// Creates the state and provides it to the page's components.
+    pub fn provide() -> Self {
+        let preview: StoredValue<Option<Preview>> = StoredValue::new(None);
+        let version = RwSignal::new(0u64);
+        let filter = RwSignal::new(RowFilter::All);
         let state = Self {
             kind: RwSignal::new(ImportKind::Invites),
             group_id: RwSignal::new(String::new()),
@@ -141,8 +181,7 @@ impl WizardState {
             stage: RwSignal::new(Stage::Idle),
             ready: RwSignal::new(None),
             filter,
-            visible_rows,
-            problems,
+            row_views: StoredValue::new(None),
             grid_ref: NodeRef::new(),
             scroll_top: RwSignal::new(0.0),
             active: RwSignal::new((0, 0)),

@@ -44,7 +44,7 @@ fn on_cell(ev: &KeyboardEvent) -> bool {
 
 /// Moves the active cell, keeping it in view and focused. Always handles the key.
 fn move_active(state: WizardState, d_row: i64, d_col: i64) -> bool {
-    let rows = state.visible_rows.with_untracked(|v| v.len());
+    let rows = state.visible_rows().with_untracked(|v| v.len());
     let cols = state
         .preview
         .with_value(|p| p.as_ref().map_or(0, |p| p.fields().len()));
@@ -68,7 +68,7 @@ fn move_active(state: WizardState, d_row: i64, d_col: i64) -> bool {
 
 fn edit_active(state: WizardState) {
     let (r, c) = state.active.get_untracked();
-    let target = state.visible_rows.with_untracked(|v| v.get(r).copied());
+    let target = state.visible_rows().with_untracked(|v| v.get(r).copied());
     let field = state
         .preview
         .with_value(|p| p.as_ref().and_then(|p| p.fields().get(c).map(|f| f.0)));
@@ -90,7 +90,7 @@ pub enum Move {
 /// left a "problems only" list; then the next row has already taken its place.
 pub fn after_edit(state: WizardState, row: usize, step: Move) {
     let still_listed = state
-        .visible_rows
+        .visible_rows()
         .with_untracked(|v| v.iter().position(|&r| r as usize == row));
     let (r, c) = state.active.get_untracked();
     let cols = state

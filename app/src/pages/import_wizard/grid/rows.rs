@@ -19,7 +19,7 @@ pub fn GridRows(layout: Memo<Option<Layout>>) -> impl IntoView {
     let state = expect_context::<WizardState>();
     move || {
         state.version.track();
-        let rows = state.visible_rows.get();
+        let rows = state.visible_rows().get();
         let top = state.scroll_top.get();
         let active = state.active.get();
         let editing = state.editing.get();
