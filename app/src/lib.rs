@@ -23,6 +23,7 @@ pub mod mail;
 pub mod mappings;
 pub mod pages;
 pub mod people;
+pub mod server_data;
 pub mod text_enum;
 pub mod webhooks;
 

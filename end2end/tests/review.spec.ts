@@ -332,12 +332,20 @@ test("cancelling an import asks first and says how many rows; the answer is in p
   const draft = noJs.url();
   await context.close();
 
+  // The page's buttons send their requests from a module fetched on the first press.
+  const requestModules: string[] = [];
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (/^\/pkg\/split_+import_requests_\d+/.test(path)) requestModules.push(path);
+  });
   await page.goto(draft);
   await expect(page.locator(".progress-panel[data-ready=true]")).toBeAttached();
+  expect(requestModules, "the buttons' module waits for a press").toEqual([]);
   await page.getByText("Discard…").click();
   await expect(page.getByText("Discard this import? None of its 2 rows will be imported.")).toBeVisible();
   await page.getByRole("button", { name: "Yes, discard it" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Discarded: nothing from this file will be imported." })).toBeVisible();
+  expect(requestModules, "fetched on the first press").toHaveLength(1);
   await expect(page.getByText("Cancelled", { exact: true })).toBeVisible();
   await expectNoSeriousA11yViolations(page);
 });
@@ -345,6 +353,13 @@ test("cancelling an import asks first and says how many rows; the answer is in p
 test("invitations: resend and cancel answer in place; cancelling asks first and says how many", async ({ page }) => {
   await signInAdmin(page);
   await ensureGroup(page);
+  // The buttons' requests are a module of their own (app::pages::invitations::invitation_requests),
+  // fetched on the first press, not with the page.
+  const requestModules: string[] = [];
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (/^\/pkg\/split_+invitation_requests_\d+/.test(path)) requestModules.push(path);
+  });
   await page.goto("/admin/invitations");
   await expect(page.locator("section.bulk[data-ready=true]")).toBeAttached();
   await page.getByLabel("Invite to group").selectOption({ label: group });
@@ -353,11 +368,13 @@ test("invitations: resend and cancel answer in place; cancelling asks first and 
   const list = page.getByRole("table", { name: "Invitations" });
   await expect(list.getByRole("row", { name: /res1@review\.example/ })).toContainText("Pending");
 
+  expect(requestModules, "the buttons' module waits for a press").toEqual([]);
   await page.getByRole("button", { name: "Resend to res1@review.example" }).click();
   await expect(page.locator("#invitations-said")).toHaveText(
     "Invitation to res1@review.example resent; the link in the earlier email no longer works.",
   );
   await expect(list.getByRole("row", { name: /res1@review\.example/ })).toContainText("Resent just now");
+  expect(requestModules, "fetched on the first press").toHaveLength(1);
 
   await list.getByRole("row", { name: /res2@review\.example/ }).getByText("Cancel…").click();
   await expect(page.getByText("Cancel the invitation of res2@review.example? Its link stops working.")).toBeVisible();

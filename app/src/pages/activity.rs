@@ -3,6 +3,7 @@
 //! filters. Filters and pages are plain links and a GET form, so the page
 //! works without JavaScript.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -55,7 +56,7 @@ pub fn ActivityPage() -> impl IntoView {
             .and_then(|before| before.parse::<i64>().ok())
             .unwrap_or(0)
     };
-    let activity = Resource::new(
+    let activity = server_data(
         move || (fields(), before()),
         |(fields, before)| {
             list_activity(fields.action, fields.actor, fields.from, fields.to, before)

@@ -1,5 +1,6 @@
 //! The frame around every admin page: who is signed in, where to go, log out.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
@@ -11,10 +12,10 @@ use crate::{
 
 #[component]
 pub fn AdminShell() -> impl IntoView {
-    let bootstrap = Resource::new(|| (), |_| get_bootstrap());
+    let bootstrap = server_data(|| (), |_| get_bootstrap());
     let logout = ServerAction::<Logout>::new();
     let logout_everywhere = ServerAction::<LogoutEverywhere>::new();
-    let dev_mailbox = Resource::new(|| (), |_| crate::mail::dev_mailbox_enabled());
+    let dev_mailbox = server_data(|| (), |_| crate::mail::dev_mailbox_enabled());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -1,6 +1,7 @@
 //! Settings → API: the organization's API tokens. Create one (named and
 //! scoped, its secret shown once), see when each was last used, revoke.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -16,7 +17,7 @@ use crate::{
 pub fn ApiTokensPage() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
-    let tokens = Resource::new(
+    let tokens = server_data(
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_tokens(),
     );

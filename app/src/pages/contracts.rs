@@ -1,3 +1,4 @@
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -7,7 +8,7 @@ use crate::contracts::{list_contracts, CreateContract};
 #[component]
 pub fn ContractsPage() -> impl IntoView {
     let create = ServerAction::<CreateContract>::new();
-    let contracts = Resource::new(move || create.version().get(), |_| list_contracts());
+    let contracts = server_data(move || create.version().get(), |_| list_contracts());
     view! {
         <Title text="Contracts · Muster" />
         <h1>"Contracts"</h1>

@@ -1,6 +1,7 @@
 //! One group: edit its name, trainings and default invitation expiry, and
 //! when its pending invitations are reminded.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -16,7 +17,7 @@ pub fn GroupDetailPage() -> impl IntoView {
     let params = use_params_map();
     let update = ServerAction::<UpdateGroup>::new();
     let reminders = ServerAction::<SetGroupReminders>::new();
-    let group = Resource::new(
+    let group = server_data(
         move || {
             (
                 params.read().get("id"),

@@ -1,5 +1,6 @@
 //! Groups: list and create.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -9,7 +10,7 @@ use crate::groups::{list_groups, CreateGroup, DEFAULT_EXPIRY_DAYS};
 #[component]
 pub fn GroupsPage() -> impl IntoView {
     let create = ServerAction::<CreateGroup>::new();
-    let groups = Resource::new(move || create.version().get(), |_| list_groups());
+    let groups = server_data(move || create.version().get(), |_| list_groups());
     view! {
         <Title text="Groups · Muster" />
         <h1>"Groups"</h1>

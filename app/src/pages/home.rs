@@ -1,5 +1,6 @@
 //! `/`: first-run setup on an empty database, otherwise the way in.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_query_map};
@@ -9,7 +10,7 @@ use crate::auth::{get_bootstrap, CreateOrganization, Logout, LogoutEverywhere, R
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let bootstrap = Resource::new(|| (), |_| get_bootstrap());
+    let bootstrap = server_data(|| (), |_| get_bootstrap());
     let query = use_query_map();
     let logout = ServerAction::<Logout>::new();
     let logout_everywhere = ServerAction::<LogoutEverywhere>::new();

@@ -1,25 +1,98 @@
 //! Imports: the organization's history, and one import's progress and rows.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{action_error, thousands, ErrorMessage, Pager};
+use super::{action_error, posted_error, thousands, Asked, ErrorMessage, Pager};
 use crate::{
+    bulk::BulkOutcome,
+    error::AppError,
     imports::{
-        get_import, import_email_delivery, import_rows, list_imports, people, sync_guard,
-        undo_dry_run, ApproveImport, CancelImport, ConfirmImport, DiscardImport, ImportRowStatus,
-        ImportStatus, ImportSummary, ResendFailedImportEmails, SetSyncGuard, UndoImport,
-        UndoProgress,
+        approve_import, cancel_import, confirm_import, discard_import, get_import,
+        import_email_delivery, import_rows, list_imports, people, resend_failed_import_emails,
+        sync_guard, undo_dry_run, undo_import, ApproveImport, CancelImport, ConfirmImport,
+        DiscardImport, ImportRowStatus, ImportStatus, ImportSummary, ResendFailedImportEmails,
+        SetSyncGuard, UndoImport, UndoProgress,
     },
     mail::{templates::format_date, DeliveryCounts, OutboxStatus},
 };
+use leptos::server_fn::ServerFn;
+
+/// What an import's page asks of the server: each is a server function that takes the
+/// import's id, posted by a plain form without JavaScript.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ask {
+    Confirm,
+    Cancel,
+    Approve,
+    Discard,
+    Undo,
+    ResendFailed,
+}
+
+impl Ask {
+    fn path(self) -> &'static str {
+        match self {
+            Ask::Confirm => ConfirmImport::PATH,
+            Ask::Cancel => CancelImport::PATH,
+            Ask::Approve => ApproveImport::PATH,
+            Ask::Discard => DiscardImport::PATH,
+            Ask::Undo => UndoImport::PATH,
+            Ask::ResendFailed => ResendFailedImportEmails::PATH,
+        }
+    }
+}
+
+/// The page's requests, from a module the page loads on the first press: most visits
+/// to an import's page watch it run.
+#[lazy]
+async fn import_requests(ask: Ask, id: i64) -> Result<Option<BulkOutcome>, AppError> {
+    match ask {
+        Ask::Confirm => confirm_import(id).await.map(|()| None),
+        Ask::Cancel => cancel_import(id).await.map(|()| None),
+        Ask::Approve => approve_import(id).await.map(|()| None),
+        Ask::Discard => discard_import(id).await.map(|()| None),
+        Ask::Undo => undo_import(id).await.map(|()| None),
+        Ask::ResendFailed => resend_failed_import_emails(id).await.map(Some),
+    }
+}
+
+/// What undoing would do, in words, and whether there is anything to undo; asked when
+/// the admin opens "Undo this import…", from a module of its own.
+#[lazy]
+async fn undo_plan(id: i64) -> Result<(String, bool), AppError> {
+    undo_dry_run(id)
+        .await
+        .map(|plan| (plan.sentence(), plan.is_empty()))
+}
+
+/// A form that posts the import's id to `ask`'s server function: the browser posts it
+/// without JavaScript, and the page's `asked` sends it with.
+#[component]
+fn AskForm(
+    ask: Ask,
+    id: i64,
+    asked: Asked<Ask, Option<BulkOutcome>>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <form method="post" action=ask.path() on:submit=move |ev| {
+            ev.prevent_default();
+            asked.send(ask, move |ask| import_requests(ask, id));
+        }>
+            <input type="hidden" name="id" value=id />
+            {children()}
+        </form>
+    }
+}
 
 /// The organization's mass-change guard for sync imports.
 #[component]
 fn SyncGuardSetting() -> impl IntoView {
     let save = ServerAction::<SetSyncGuard>::new();
-    let current = Resource::new(move || save.version().get(), |_| sync_guard());
+    let current = server_data(move || save.version().get(), |_| sync_guard());
     view! {
         <section aria-labelledby="sync-guard-title" class="settings">
             <h2 id="sync-guard-title">"Sync guard"</h2>
@@ -50,7 +123,7 @@ fn SyncGuardSetting() -> impl IntoView {
 
 #[component]
 pub fn ImportsPage() -> impl IntoView {
-    let imports = Resource::new(|| (), |_| list_imports());
+    let imports = server_data(|| (), |_| list_imports());
     view! {
         <Title text="Imports · Muster" />
         <div class="page-head">
@@ -129,12 +202,7 @@ pub fn ImportPage() -> impl IntoView {
             .and_then(|p| p.parse::<i64>().ok())
             .unwrap_or(1)
     };
-    let cancel = ServerAction::<CancelImport>::new();
-    let confirm = ServerAction::<ConfirmImport>::new();
-    let resend_failed = ServerAction::<ResendFailedImportEmails>::new();
-    let approve = ServerAction::<ApproveImport>::new();
-    let discard = ServerAction::<DiscardImport>::new();
-    let undo = ServerAction::<UndoImport>::new();
+    let asked = Asked::<Ask, Option<BulkOutcome>>::new();
     // Effects run only in the browser: the panel says when its actions answer in place.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -143,60 +211,40 @@ pub fn ImportPage() -> impl IntoView {
     let said = RwSignal::new(None::<&'static str>);
     let cancelling = RwSignal::new("");
     Effect::new(move |_| {
-        if let Some(Ok(())) = cancel.value().get() {
-            said.set(Some(cancelling.get_untracked()));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = confirm.value().get() {
-            said.set(Some("Confirmed: the import is queued."));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = approve.value().get() {
-            said.set(Some("Approved: the sync is queued."));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = discard.value().get() {
-            said.set(Some("Discarded: nothing changed."));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = undo.value().get() {
-            said.set(Some("Undoing: progress shows below."));
+        if let Some((ask, Ok(_))) = asked.last() {
+            said.set(match ask {
+                Ask::Cancel => Some(cancelling.get_untracked()),
+                Ask::Confirm => Some("Confirmed: the import is queued."),
+                Ask::Approve => Some("Approved: the sync is queued."),
+                Ask::Discard => Some("Discarded: nothing changed."),
+                Ask::Undo => Some("Undoing: progress shows below."),
+                // The emails panel says what a resend did.
+                Ask::ResendFailed => None,
+            });
         }
     });
     // Polling while the import runs; each tick refetches the summary and rows.
     let tick = RwSignal::new(0u32);
-    let import = Resource::new(
-        move || {
-            (
-                id(),
-                tick.get(),
-                cancel.version().get(),
-                confirm.version().get(),
-                approve.version().get() + discard.version().get() + undo.version().get(),
-            )
-        },
-        |(id, _, _, _, _)| get_import(id),
+    let import = server_data(
+        move || (id(), tick.get(), asked.version()),
+        |(id, _, _)| get_import(id),
     );
-    let rows = Resource::new(
+    let rows = server_data(
         move || {
             (
                 id(),
                 (status_filter(), email_filter()),
                 page(),
                 tick.get(),
-                confirm.version().get() + resend_failed.version().get(),
+                asked.version(),
             )
         },
         |(id, (status, email), page, _, _)| {
             import_rows(id, (!status.is_empty()).then_some(status), page, email)
         },
     );
-    let emails = Resource::new(
-        move || (id(), tick.get(), resend_failed.version().get()),
+    let emails = server_data(
+        move || (id(), tick.get(), asked.version()),
         |(id, _, _)| import_email_delivery(id),
     );
     #[cfg(feature = "hydrate")]
@@ -263,10 +311,9 @@ pub fn ImportPage() -> impl IntoView {
                 {i.error.clone().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <div class="actions">
                     {draft.then(|| view! {
-                        <ActionForm action=confirm>
-                            <input type="hidden" name="id" value=id />
-                            <button type="submit">"Confirm import"</button>
-                        </ActionForm>
+                        <AskForm ask=Ask::Confirm id asked>
+                            <button type="submit" disabled=move || asked.pending()>"Confirm import"</button>
+                        </AskForm>
                     })}
                     {(i.status.can_cancel() && !i.status.can_approve()).then(|| {
                         let left = (i.total_rows - i.processed).max(0);
@@ -288,15 +335,14 @@ pub fn ImportPage() -> impl IntoView {
                             <details class="confirm">
                                 <summary class="button secondary">{open}</summary>
                                 <p>{question}</p>
-                                <ActionForm action=cancel>
-                                    <input type="hidden" name="id" value=id />
-                                    <button type="submit" class="danger"
+                                <AskForm ask=Ask::Cancel id asked>
+                                    <button type="submit" class="danger" disabled=move || asked.pending()
                                         on:click=move |_| cancelling.set(if draft {
                                             "Discarded: nothing from this file will be imported."
                                         } else {
                                             "Cancelling: the import stops after the current batch."
                                         })>{yes}</button>
-                                </ActionForm>
+                                </AskForm>
                             </details>
                         }
                     })}
@@ -318,25 +364,21 @@ pub fn ImportPage() -> impl IntoView {
                             "This sync would remove {} who {} not in the file, more than the organization allows without approval. Nothing has changed yet.",
                             people(i.leaving), if i.leaving == 1 { "is" } else { "are" }
                         )}</p>
-                        <ActionForm action=approve>
-                            <input type="hidden" name="id" value=id />
-                            <button type="submit" aria-describedby="guard-question">
+                        <AskForm ask=Ask::Approve id asked>
+                            <button type="submit" aria-describedby="guard-question" disabled=move || asked.pending()>
                                 {format!("Approve: remove {}", people(i.leaving))}
                             </button>
-                        </ActionForm>
-                        <ActionForm action=discard>
-                            <input type="hidden" name="id" value=id />
-                            <button type="submit" class="secondary">"Discard this sync"</button>
-                        </ActionForm>
+                        </AskForm>
+                        <AskForm ask=Ask::Discard id asked>
+                            <button type="submit" class="secondary" disabled=move || asked.pending()>"Discard this sync"</button>
+                        </AskForm>
                     </div>
                 })}
                 <p role="status" class="success">{move || said.get()}</p>
-                {action_error(cancel.value())}
-                {action_error(confirm.value())}
-                {action_error(approve.value())}
-                {action_error(discard.value())}
+                {asked.error(|ask| matches!(ask, Ask::Cancel | Ask::Confirm | Ask::Approve | Ask::Discard))}
+                {[Ask::Cancel, Ask::Confirm, Ask::Approve, Ask::Discard].map(|ask| posted_error(ask.path()))}
             </section>
-            <UndoPanel id can_undo=i.can_undo() progress=i.undo.clone() undo />
+            <UndoPanel id can_undo=i.can_undo() progress=i.undo.clone() asked />
         }
     };
     view! {
@@ -351,7 +393,7 @@ pub fn ImportPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 emails.await.ok().filter(|counts| counts.total() > 0).map(|counts| view! {
-                    <EmailsPanel id=id() counts resend_failed />
+                    <EmailsPanel id=id() counts asked />
                 })
             })}
         </Suspense>
@@ -449,7 +491,7 @@ fn UndoPanel(
     id: i64,
     can_undo: bool,
     progress: Option<UndoProgress>,
-    undo: ServerAction<UndoImport>,
+    asked: Asked<Ask, Option<BulkOutcome>>,
 ) -> impl IntoView {
     if let Some(p) = progress {
         let when = p.finished_at.unwrap_or(p.created_at);
@@ -483,33 +525,31 @@ fn UndoPanel(
             <details class="confirm" on:toggle=move |_| opened.set(true)>
                 <summary class="button secondary">"Undo this import…"</summary>
                 {move || opened.get().then(|| {
-                    let plan = LocalResource::new(move || undo_dry_run(id));
+                    let plan = LocalResource::new(move || undo_plan(id));
                     view! {
                         <Suspense fallback=|| view! { <p class="loading">"Counting what it would undo…"</p> }>
                             {move || Suspend::new(async move {
                                 match plan.await {
                                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                                    Ok(plan) => {
-                                        let empty = plan.is_empty();
-                                        view! {
-                                            <p id="undo-dry-run">{plan.sentence()}</p>
-                                            {(!empty).then(|| view! {
-                                                <ActionForm action=undo>
-                                                    <input type="hidden" name="id" value=id />
-                                                    <button type="submit" class="danger" aria-describedby="undo-dry-run">
-                                                        "Undo"
-                                                    </button>
-                                                </ActionForm>
-                                            })}
-                                        }.into_any()
-                                    }
+                                    Ok((sentence, empty)) => view! {
+                                        <p id="undo-dry-run">{sentence}</p>
+                                        {(!empty).then(|| view! {
+                                            <AskForm ask=Ask::Undo id asked>
+                                                <button type="submit" class="danger" aria-describedby="undo-dry-run"
+                                                    disabled=move || asked.pending()>
+                                                    "Undo"
+                                                </button>
+                                            </AskForm>
+                                        })}
+                                    }.into_any(),
                                 }
                             })}
                         </Suspense>
                     }
                 })}
             </details>
-            {action_error(undo.value())}
+            {asked.error(|ask| *ask == Ask::Undo)}
+            {posted_error(Ask::Undo.path())}
         </section>
     }
     .into_any()
@@ -608,19 +648,16 @@ mod tests {
 fn EmailsPanel(
     id: i64,
     counts: DeliveryCounts,
-    resend_failed: ServerAction<ResendFailedImportEmails>,
+    asked: Asked<Ask, Option<BulkOutcome>>,
 ) -> impl IntoView {
-    let said = move || {
-        resend_failed
-            .value()
-            .get()
-            .and_then(Result::ok)
-            .map(|outcome| {
-                outcome.describe(&match outcome.done {
-                    1 => "Resent 1 invitation with a new link".to_owned(),
-                    n => format!("Resent {} invitations with new links", thousands(n)),
-                })
+    let said = move || match asked.last() {
+        Some((Ask::ResendFailed, Ok(Some(outcome)))) => Some({
+            outcome.describe(&match outcome.done {
+                1 => "Resent 1 invitation with a new link".to_owned(),
+                n => format!("Resent {} invitations with new links", thousands(n)),
             })
+        }),
+        _ => None,
     };
     view! {
         <section aria-labelledby="emails-title" class="card">
@@ -633,19 +670,19 @@ fn EmailsPanel(
             </p>
             {counts.failed_banner().map(|banner| view! {
                 <div class="banner warning" role="group" aria-label="Failed emails">
-                    <ActionForm action=resend_failed>
-                        <input type="hidden" name="id" value=id />
+                    <AskForm ask=Ask::ResendFailed id asked>
                         <p>
                             {format!("{banner} — ")}
-                            <button type="submit" disabled=move || resend_failed.pending().get()>"Resend them"</button>
+                            <button type="submit" disabled=move || asked.pending()>"Resend them"</button>
                             " "
                             <a href=format!("/admin/imports/{id}?email=failed")>"Show them"</a>
                         </p>
-                    </ActionForm>
+                    </AskForm>
                 </div>
             })}
             <p role="status" class="success">{said}</p>
-            {action_error(resend_failed.value())}
+            {asked.error(|ask| *ask == Ask::ResendFailed)}
+            {posted_error(Ask::ResendFailed.path())}
         </section>
     }
 }

@@ -1,19 +1,23 @@
 //! Invitations (admin): invite by hand, then follow, resend and cancel.
 
+use crate::server_data::{server_data, ServerData};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    action_error, encode_query_value, thousands, ErrorMessage, Pager, SelectPage, SelectRow,
+    action_error, encode_query_value, posted_error, thousands, Asked, ErrorMessage, Pager,
+    SelectPage, SelectRow,
 };
 use crate::{
     error::AppError,
     groups::{list_groups, GroupSummary},
     invitations::{
-        list_invitations, BulkOutcome, CancelInvitation, CancelMatchingInvitations,
-        CancelSelectedInvitations, InvitationStatus, InviteResult, ResendInvitation,
-        ResendMatchingInvitations, ResendSelectedInvitations, SendInvitations, MAX_MANUAL_INVITES,
+        cancel_invitation, cancel_matching_invitations, cancel_selected_invitations,
+        list_invitations, resend_invitation, resend_matching_invitations,
+        resend_selected_invitations, BulkOutcome, CancelInvitation, InvitationStatus, InviteResult,
+        ResendInvitation, SendInvitations, MAX_MANUAL_INVITES,
     },
     mail::{
         templates::{format_date, format_day_month},
@@ -33,6 +37,56 @@ fn cancelled_summary(outcome: &BulkOutcome) -> String {
         1 => "Cancelled 1 invitation".to_owned(),
         n => format!("Cancelled {n} invitations"),
     })
+}
+
+/// The list's filter, as the bulk requests for "all matching" take it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Matching {
+    status: String,
+    search: String,
+    group_id: i64,
+    import_id: i64,
+    delivery: String,
+}
+
+/// What the page's buttons ask of the server (the invite form is an `ActionForm`: it
+/// is the page's first use).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Ask {
+    Resend { id: i64, email: String },
+    Cancel { id: i64, email: String },
+    ResendSelected(Vec<i64>),
+    CancelSelected(Vec<i64>),
+    ResendMatching(Matching),
+    CancelMatching(Matching),
+}
+
+impl Ask {
+    fn is_for_one(&self) -> bool {
+        matches!(self, Ask::Resend { .. } | Ask::Cancel { .. })
+    }
+}
+
+/// The page's requests, from a module the page loads on the first press: most visits
+/// to the list only read it.
+#[lazy]
+async fn invitation_requests(ask: Ask) -> Result<Option<BulkOutcome>, AppError> {
+    match ask {
+        Ask::Resend { id, .. } => resend_invitation(id).await.map(|()| None),
+        Ask::Cancel { id, .. } => cancel_invitation(id).await.map(|()| None),
+        Ask::ResendSelected(ids) => resend_selected_invitations(ids).await.map(Some),
+        Ask::CancelSelected(ids) => cancel_selected_invitations(ids).await.map(Some),
+        Ask::ResendMatching(m) => {
+            resend_matching_invitations(m.status, m.search, m.group_id, m.import_id, m.delivery)
+                .await
+                .map(Some)
+        }
+        Ask::CancelMatching(m) => {
+            cancel_matching_invitations(m.status, m.search, m.group_id, m.import_id, m.delivery)
+                .await
+                .map(Some)
+        }
+    }
 }
 
 /// A bulk cancel waiting for the admin's yes.
@@ -91,17 +145,11 @@ pub fn InvitationsPage() -> impl IntoView {
             .unwrap_or(0)
     };
     let send = ServerAction::<SendInvitations>::new();
-    let resend = ServerAction::<ResendInvitation>::new();
-    let cancel = ServerAction::<CancelInvitation>::new();
-    let resend_selected = ServerAction::<ResendSelectedInvitations>::new();
-    let cancel_selected = ServerAction::<CancelSelectedInvitations>::new();
-    let resend_matching = ServerAction::<ResendMatchingInvitations>::new();
-    let cancel_matching = ServerAction::<CancelMatchingInvitations>::new();
+    let asked = Asked::<Ask, Option<BulkOutcome>>::new();
+    let send_ask = move |ask: Ask| asked.send(ask, invitation_requests);
     let selected = RwSignal::new(Vec::<i64>::new());
     // What the last action did, said in the page's one live region.
     let bulk_result = RwSignal::new(None::<String>);
-    // The row a single resend or cancel is for: (invitation, email).
-    let acting_on = RwSignal::new(None::<(i64, String)>);
     // The row whose last action succeeded, and what it was, shown in that row.
     let row_note = RwSignal::new(None::<(i64, &'static str)>);
     let asking = RwSignal::new(None::<BulkCancel>);
@@ -109,23 +157,37 @@ pub fn InvitationsPage() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     Effect::new(move |_| {
-        if let Some(Ok(())) = resend.value().get() {
-            if let Some((id, email)) = acting_on.get_untracked() {
+        let Some((ask, Ok(outcome))) = asked.last() else {
+            return;
+        };
+        match (ask, outcome) {
+            (Ask::Resend { id, email }, _) => {
                 row_note.set(Some((id, "Resent just now")));
                 bulk_result.set(Some(format!(
                     "Invitation to {email} resent; the link in the earlier email no longer works."
                 )));
             }
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = cancel.value().get() {
-            if let Some((id, email)) = acting_on.get_untracked() {
+            (Ask::Cancel { id, email }, _) => {
                 row_note.set(Some((id, "Cancelled just now")));
                 bulk_result.set(Some(format!(
                     "Invitation to {email} cancelled; its link no longer works."
                 )));
             }
+            (Ask::ResendSelected(_), Some(outcome)) => {
+                selected.set(Vec::new());
+                bulk_result.set(Some(resent_summary(&outcome)));
+            }
+            (Ask::CancelSelected(_), Some(outcome)) => {
+                selected.set(Vec::new());
+                bulk_result.set(Some(cancelled_summary(&outcome)));
+            }
+            (Ask::ResendMatching(_), Some(outcome)) => {
+                bulk_result.set(Some(resent_summary(&outcome)))
+            }
+            (Ask::CancelMatching(_), Some(outcome)) => {
+                bulk_result.set(Some(cancelled_summary(&outcome)))
+            }
+            (_, None) => {}
         }
     });
     // A new list (another page or filter) starts a new selection.
@@ -140,36 +202,16 @@ pub fn InvitationsPage() -> impl IntoView {
         );
         selected.set(Vec::new());
     });
-    Effect::new(move |_| {
-        if let Some(Ok(outcome)) = resend_selected.value().get() {
-            selected.set(Vec::new());
-            bulk_result.set(Some(resent_summary(&outcome)));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(outcome)) = cancel_selected.value().get() {
-            selected.set(Vec::new());
-            bulk_result.set(Some(cancelled_summary(&outcome)));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(outcome)) = resend_matching.value().get() {
-            bulk_result.set(Some(resent_summary(&outcome)));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(outcome)) = cancel_matching.value().get() {
-            bulk_result.set(Some(cancelled_summary(&outcome)));
-        }
-    });
-    let busy = move || {
-        resend_selected.pending().get()
-            || cancel_selected.pending().get()
-            || resend_matching.pending().get()
-            || cancel_matching.pending().get()
+    let busy = move || asked.pending();
+    let matching = move || Matching {
+        status: status(),
+        search: search(),
+        group_id: group_filter(),
+        import_id: import_filter(),
+        delivery: email_filter(),
     };
-    let groups = Resource::new(|| (), |_| list_groups());
-    let invitations = Resource::new(
+    let groups = server_data(|| (), |_| list_groups());
+    let invitations = server_data(
         move || {
             (
                 (
@@ -181,15 +223,10 @@ pub fn InvitationsPage() -> impl IntoView {
                     page(),
                 ),
                 send.version().get(),
-                resend.version().get(),
-                cancel.version().get(),
-                resend_selected.version().get()
-                    + cancel_selected.version().get()
-                    + resend_matching.version().get()
-                    + cancel_matching.version().get(),
+                asked.version(),
             )
         },
-        |((status, search, group, import, email, page), _, _, _, _)| {
+        |((status, search, group, import, email, page), _, _)| {
             list_invitations(status, search, group, page, import, email)
         },
     );
@@ -226,7 +263,7 @@ pub fn InvitationsPage() -> impl IntoView {
                     type="button"
                     disabled=move || selected.read().is_empty() || busy()
                     on:click=move |_| {
-                        resend_selected.dispatch(ResendSelectedInvitations { ids: selected.get_untracked() });
+                        send_ask(Ask::ResendSelected(selected.get_untracked()));
                     }
                 >
                     {move || format!("Resend selected ({})", selected.read().len())}
@@ -241,15 +278,7 @@ pub fn InvitationsPage() -> impl IntoView {
                 <button
                     type="button"
                     disabled=busy
-                    on:click=move |_| {
-                        resend_matching.dispatch(ResendMatchingInvitations {
-                            status: status(),
-                            search: search(),
-                            group_id: group_filter(),
-                            import_id: import_filter(),
-                            delivery: email_filter(),
-                        });
-                    }
+                    on:click=move |_| send_ask(Ask::ResendMatching(matching()))
                 >
                     "Resend all pending or expired matching the filter"
                 </button>
@@ -280,18 +309,8 @@ pub fn InvitationsPage() -> impl IntoView {
                         <button type="button" class="danger" on:click=move |_| {
                             asking.set(None);
                             match which {
-                                BulkCancel::Selected => {
-                                    cancel_selected.dispatch(CancelSelectedInvitations { ids: selected.get_untracked() });
-                                }
-                                BulkCancel::Matching => {
-                                    cancel_matching.dispatch(CancelMatchingInvitations {
-                                        status: status(),
-                                        search: search(),
-                                        group_id: group_filter(),
-                                        import_id: import_filter(),
-                                        delivery: email_filter(),
-                                    });
-                                }
+                                BulkCancel::Selected => send_ask(Ask::CancelSelected(selected.get_untracked())),
+                                BulkCancel::Matching => send_ask(Ask::CancelMatching(matching())),
                             }
                         }>"Yes, cancel them"</button>
                         <button type="button" class="secondary" on:click=move |_| asking.set(None)>"Keep them"</button>
@@ -300,14 +319,12 @@ pub fn InvitationsPage() -> impl IntoView {
             })}
             <p class="help">"Each address gets at most 3 resent invitations a day; cancelled and accepted invitations are left as they are."</p>
 
-            {action_error(resend_selected.value())}
-            {action_error(cancel_selected.value())}
-            {action_error(resend_matching.value())}
-            {action_error(cancel_matching.value())}
+            {asked.error(|ask| !ask.is_for_one())}
         </section>
         <p role="status" class="success" id="invitations-said">{move || bulk_result.get()}</p>
-        {action_error(resend.value())}
-        {action_error(cancel.value())}
+        {asked.error(Ask::is_for_one)}
+        {posted_error(ResendInvitation::PATH)}
+        {posted_error(CancelInvitation::PATH)}
         <Suspense fallback=|| view! { <p class="loading">"Loading invitations…"</p> }>
             {move || Suspend::new(async move {
                 match invitations.await {
@@ -333,15 +350,8 @@ pub fn InvitationsPage() -> impl IntoView {
                             view! {
                                 <div class="banner warning" role="group" aria-label="Failed emails">
                                     <p>{said}" — "
-                                        <button type="button" disabled=busy on:click=move |_| {
-                                            resend_matching.dispatch(ResendMatchingInvitations {
-                                                status: status(),
-                                                search: search(),
-                                                group_id: group_filter(),
-                                                import_id: import_filter(),
-                                                delivery: email_filter(),
-                                            });
-                                        }>"Resend them"</button>
+                                        <button type="button" disabled=busy
+                                            on:click=move |_| send_ask(Ask::ResendMatching(matching()))>"Resend them"</button>
                                     </p>
                                 </div>
                             }
@@ -371,7 +381,8 @@ pub fn InvitationsPage() -> impl IntoView {
                                         let (resend_id, resend_label) = (id.clone(), format!("Resend to {}", row.email));
                                         let cancel_label = format!("Cancel invitation of {}", row.email);
                                         let cancel_question = format!("Cancel the invitation of {}? Its link stops working.", row.email);
-                                        let (resend_for, cancel_for) = ((row_id, row.email.clone()), (row_id, row.email.clone()));
+                                        let resend_ask = Ask::Resend { id: row_id, email: row.email.clone() };
+                                        let cancel_ask = Ask::Cancel { id: row_id, email: row.email.clone() };
                                         let delivery = row.delivery.label();
                                         let note = move || row_note.get().filter(|(id, _)| *id == row_id).map(|(_, note)| note);
                                         view! {
@@ -395,22 +406,26 @@ pub fn InvitationsPage() -> impl IntoView {
                                                 <td>{delivery}</td>
                                                 <td class="actions">
                                                     {can_resend.then(|| view! {
-                                                        <ActionForm action=resend>
+                                                        <form method="post" action=ResendInvitation::PATH on:submit=move |ev| {
+                                                            ev.prevent_default();
+                                                            send_ask(resend_ask.clone());
+                                                        }>
                                                             <input type="hidden" name="id" value=resend_id />
-                                                            <button type="submit" aria-label=resend_label
-                                                                on:click=move |_| acting_on.set(Some(resend_for.clone()))>"Resend"</button>
-                                                        </ActionForm>
+                                                            <button type="submit" aria-label=resend_label disabled=busy>"Resend"</button>
+                                                        </form>
                                                     })}
                                                     {can_cancel.then(|| view! {
                                                         // A <details> asks first, with and without JavaScript.
                                                         <details class="confirm">
                                                             <summary class="button" aria-label=cancel_label>"Cancel…"</summary>
                                                             <p>{cancel_question}</p>
-                                                            <ActionForm action=cancel>
+                                                            <form method="post" action=CancelInvitation::PATH on:submit=move |ev| {
+                                                                ev.prevent_default();
+                                                                send_ask(cancel_ask.clone());
+                                                            }>
                                                                 <input type="hidden" name="id" value=id />
-                                                                <button type="submit" class="danger"
-                                                                    on:click=move |_| acting_on.set(Some(cancel_for.clone()))>"Yes, cancel it"</button>
-                                                            </ActionForm>
+                                                                <button type="submit" class="danger" disabled=busy>"Yes, cancel it"</button>
+                                                            </form>
                                                         </details>
                                                     })}
                                                 </td>
@@ -433,7 +448,7 @@ pub fn InvitationsPage() -> impl IntoView {
 #[component]
 fn InviteByEmail(
     send: ServerAction<SendInvitations>,
-    groups: Resource<Result<Vec<GroupSummary>, AppError>>,
+    groups: ServerData<Result<Vec<GroupSummary>, AppError>>,
 ) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading groups…"</p> }>

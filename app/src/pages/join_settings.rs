@@ -2,6 +2,7 @@
 //! address, the group joiners enter, a welcome text and the email domains
 //! that may join.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -17,8 +18,8 @@ use crate::{
 #[component]
 pub fn JoinSettingsPage() -> impl IntoView {
     let save = ServerAction::<SaveJoinSettings>::new();
-    let settings = Resource::new(move || save.version().get(), |_| get_join_settings());
-    let groups = Resource::new(|| (), |_| list_groups());
+    let settings = server_data(move || save.version().get(), |_| get_join_settings());
+    let groups = server_data(|| (), |_| list_groups());
     view! {
         <Title text="Join page · Muster" />
         <h1>"Join page"</h1>

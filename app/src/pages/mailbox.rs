@@ -1,6 +1,7 @@
 //! `/dev/mailbox`: where emails go when no SMTP host is configured. Admins see
 //! their organization's messages; nothing leaves the machine.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -22,7 +23,7 @@ fn Banner() -> impl IntoView {
 
 #[component]
 pub fn MailboxPage() -> impl IntoView {
-    let messages = Resource::new(|| (), |_| list_mailbox());
+    let messages = server_data(|| (), |_| list_mailbox());
     view! {
         <Title text="Dev mailbox · Muster" />
         <main class="content">
@@ -85,7 +86,7 @@ fn linkify(text: &str) -> Vec<(bool, String)> {
 #[component]
 pub fn MailboxMessagePage() -> impl IntoView {
     let params = use_params_map();
-    let message = Resource::new(
+    let message = server_data(
         move || params.read().get("id"),
         |id| async move {
             match id.and_then(|id| id.parse::<i64>().ok()) {

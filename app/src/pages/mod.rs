@@ -28,6 +28,104 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
     view! { <p class="error" role="alert">{error.to_string()}</p> }
 }
 
+/// A page's requests from buttons it sends from a module of its own (`#[lazy]`), loaded
+/// on the first press. Each `ServerAction` puts its server function's client, its
+/// encoders and its reactive state into the page's module whether or not the button is
+/// pressed, and most visits to a list or an import only read it. A page keeps one
+/// `Asked` for all its buttons: the request `A` and what the last one came to.
+pub struct Asked<A: 'static, T: 'static> {
+    version: RwSignal<u32>,
+    pending: RwSignal<bool>,
+    last: RwSignal<Option<(A, Result<T, AppError>)>>,
+}
+
+impl<A, T> Clone for Asked<A, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<A, T> Copy for Asked<A, T> {}
+
+impl<A, T> Default for Asked<A, T>
+where
+    A: Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<A, T> Asked<A, T>
+where
+    A: Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    pub fn new() -> Self {
+        Self {
+            version: RwSignal::new(0),
+            pending: RwSignal::new(false),
+            last: RwSignal::new(None),
+        }
+    }
+
+    /// Sends `ask` through `send` unless a request is on its way (a second press
+    /// would repeat it).
+    pub fn send<F>(self, ask: A, send: impl FnOnce(A) -> F + 'static)
+    where
+        F: std::future::Future<Output = Result<T, AppError>> + 'static,
+    {
+        if self.pending.get_untracked() {
+            return;
+        }
+        self.pending.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = send(ask.clone()).await;
+            self.last.set(Some((ask, answer)));
+            self.pending.set(false);
+            self.version.update(|version| *version += 1);
+        });
+    }
+
+    /// Changes each time a request is answered: resources that show what requests
+    /// change read it.
+    pub fn version(self) -> u32 {
+        self.version.get()
+    }
+
+    pub fn pending(self) -> bool {
+        self.pending.get()
+    }
+
+    /// What the last answered request was and came to.
+    pub fn last(self) -> Option<(A, Result<T, AppError>)> {
+        self.last.get()
+    }
+
+    /// The last request's failure, if it was one of those `of` picks.
+    pub fn error(self, of: impl Fn(&A) -> bool + Send + Sync + 'static) -> impl IntoView {
+        move || match self.last.get() {
+            Some((ask, Err(error))) if of(&ask) => Some(view! { <ErrorMessage error /> }),
+            _ => None,
+        }
+    }
+}
+
+/// A plain form's failure: without JavaScript a form posts to its server function,
+/// whose error comes back in the page's address for the function at `path` (how
+/// `ActionForm` shows it).
+pub fn posted_error(path: &'static str) -> impl IntoView {
+    use leptos::server::ServerActionError;
+    use leptos::server_fn::error::ServerFnUrlError;
+    use_context::<ServerActionError>()
+        .filter(|posted| posted.path() == path)
+        .map(|posted| {
+            let error = ServerFnUrlError::<AppError>::decode_err(posted.err());
+            view! { <ErrorMessage error /> }
+        })
+}
+
 /// The outcome of the last submission of a form, if it failed.
 pub fn action_error<T, S>(value: S) -> impl IntoView
 where

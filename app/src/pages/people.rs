@@ -2,6 +2,7 @@
 //! activation emails to people who have not activated (one, a selection, or
 //! all of them) and resend welcome emails.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -49,7 +50,7 @@ pub fn PeoplePage() -> impl IntoView {
         let _ = (search(), status(), page());
         selected.set(Vec::new());
     });
-    let people = Resource::new(
+    let people = server_data(
         move || {
             (
                 search(),

@@ -2,6 +2,7 @@
 //! events. Add one (URL and events, its signing secret shown once), turn it
 //! off or on, delete it, and read its delivery log, with "Send again".
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -23,7 +24,7 @@ pub fn WebhooksPage() -> impl IntoView {
     let resend = ServerAction::<ResendWebhookDelivery>::new();
     // The endpoint whose log is open: one at a time, below the list.
     let shown = RwSignal::new(None::<(i64, String)>);
-    let endpoints = Resource::new(
+    let endpoints = server_data(
         move || {
             (
                 create.version().get(),
@@ -33,7 +34,7 @@ pub fn WebhooksPage() -> impl IntoView {
         },
         |_| list_webhooks(),
     );
-    let log = Resource::new(
+    let log = server_data(
         move || {
             (
                 shown.get().map(|(id, _)| id),

@@ -1,5 +1,6 @@
 //! Step 1, "What": the kind of import, its group or contract, and its options.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use muster_core::ImportKind;
 
@@ -166,7 +167,7 @@ fn GroupSelect() -> impl IntoView {
         expiry_days,
         ..
     } = expect_context::<WizardState>();
-    let groups = Resource::new(|| (), |_| list_groups());
+    let groups = server_data(|| (), |_| list_groups());
     move || {
         let needs_group = ImportOptions::needs_group(kind.get());
         needs_group.then(|| view! {
@@ -207,7 +208,7 @@ fn ContractSelect() -> impl IntoView {
     let WizardState {
         kind, contract_id, ..
     } = expect_context::<WizardState>();
-    let contracts = Resource::new(|| (), |_| list_contracts());
+    let contracts = server_data(|| (), |_| list_contracts());
     move || {
         (kind.get() == ImportKind::ProgramInvitations).then(|| view! {
             <label for="import-contract">"Contract"</label>

@@ -2,6 +2,7 @@
 //! becomes active. The form posts to `/activate/{token}/respond` (see
 //! `activation::form::respond`) and works without JavaScript.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -42,7 +43,7 @@ pub fn ActivatePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let lookup = Resource::new(token, lookup_activation);
+    let lookup = server_data(token, lookup_activation);
     view! {
         <Title text="Activate your account · Muster" />
         <main class="narrow card">

@@ -1,5 +1,6 @@
 //! The learner home: my organizations, groups and trainings.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -9,7 +10,7 @@ use crate::home::{learner_home, AnswerOrganization};
 
 #[component]
 pub fn LearnerHomeView() -> impl IntoView {
-    let home = Resource::new(|| (), |_| learner_home());
+    let home = server_data(|| (), |_| learner_home());
     let query = use_query_map();
     view! {
         <Title text="Muster" />

@@ -2,6 +2,7 @@
 //! and accept, or register and accept. The form posts to
 //! `/invite/{token}/respond` (see `invitations::form::respond`).
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -42,7 +43,7 @@ pub fn InvitePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let lookup = Resource::new(token, lookup_invitation);
+    let lookup = server_data(token, lookup_invitation);
     view! {
         <Title text="Invitation · Muster" />
         <main class="narrow card">

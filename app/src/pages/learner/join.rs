@@ -4,6 +4,7 @@
 //! to `/join/{slug}/submit` and `/verify-email/{token}/confirm` (see
 //! `join::form`).
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -50,7 +51,7 @@ pub fn JoinPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let lookup = Resource::new(slug, lookup_join_page);
+    let lookup = server_data(slug, lookup_join_page);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -153,7 +154,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let lookup = Resource::new(token, lookup_join_verification);
+    let lookup = server_data(token, lookup_join_verification);
     view! {
         <Title text="Confirm your email · Muster" />
         <main class="narrow card">

@@ -3,6 +3,7 @@
 //! (`/account/password`). Rendered on the server; their forms are plain
 //! HTML posts (see `auth::form`) and work without JavaScript.
 
+use crate::server_data::server_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -94,7 +95,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     super::keep_token_private();
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let lookup = Resource::new(token, lookup_password_reset);
+    let lookup = server_data(token, lookup_password_reset);
     let again = || view! { <p><a href="/forgot-password">"Ask for a new link"</a></p> };
     view! {
         <Title text="Choose a new password · Muster" />
@@ -139,7 +140,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
 
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
-    let bootstrap = Resource::new(|| (), |_| get_bootstrap());
+    let bootstrap = server_data(|| (), |_| get_bootstrap());
     let query = use_query_map();
     view! {
         <Title text="Change password · Muster" />
