@@ -25,7 +25,10 @@ use leptos::server_fn::ServerFn;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Ask {
     Confirm,
+    /// Stops a running import after its batch.
     Cancel,
+    /// Drops a draft that waits for confirmation (the same server function as `Cancel`).
+    DiscardDraft,
     Approve,
     Discard,
     Undo,
@@ -36,7 +39,7 @@ impl Ask {
     fn path(self) -> &'static str {
         match self {
             Ask::Confirm => ConfirmImport::PATH,
-            Ask::Cancel => CancelImport::PATH,
+            Ask::Cancel | Ask::DiscardDraft => CancelImport::PATH,
             Ask::Approve => ApproveImport::PATH,
             Ask::Discard => DiscardImport::PATH,
             Ask::Undo => UndoImport::PATH,
@@ -51,7 +54,7 @@ impl Ask {
 async fn import_requests(ask: Ask, id: i64) -> Result<Option<BulkOutcome>, AppError> {
     match ask {
         Ask::Confirm => confirm_import(id).await.map(|()| None),
-        Ask::Cancel => cancel_import(id).await.map(|()| None),
+        Ask::Cancel | Ask::DiscardDraft => cancel_import(id).await.map(|()| None),
         Ask::Approve => approve_import(id).await.map(|()| None),
         Ask::Discard => discard_import(id).await.map(|()| None),
         Ask::Undo => undo_import(id).await.map(|()| None),
@@ -68,14 +71,17 @@ async fn undo_plan(id: i64) -> Result<(String, bool), AppError> {
         .map(|plan| (plan.sentence(), plan.is_empty()))
 }
 
-/// A form that posts the import's id to `ask`'s server function: the browser posts it
-/// without JavaScript, and the page's `asked` sends it with.
+/// A button that posts the import's id to `ask`'s server function: the browser posts
+/// its form without JavaScript, and the page's `asked` sends it with. (A button, not
+/// children: each distinct child view would be another copy of the view code.)
 #[component]
 fn AskForm(
     ask: Ask,
     id: i64,
     asked: Asked<Ask, Option<BulkOutcome>>,
-    children: Children,
+    #[prop(into)] label: String,
+    #[prop(optional)] class: &'static str,
+    #[prop(optional)] described_by: Option<&'static str>,
 ) -> impl IntoView {
     view! {
         <form method="post" action=ask.path() on:submit=move |ev| {
@@ -83,7 +89,9 @@ fn AskForm(
             asked.send(ask, move |ask| import_requests(ask, id));
         }>
             <input type="hidden" name="id" value=id />
-            {children()}
+            <button type="submit" class=class aria-describedby=described_by disabled=move || asked.pending()>
+                {label}
+            </button>
         </form>
     }
 }
@@ -209,11 +217,11 @@ pub fn ImportPage() -> impl IntoView {
     // What the last action did, said in place; a discarded draft reads differently
     // from a running import asked to stop, and the page redraws as neither.
     let said = RwSignal::new(None::<&'static str>);
-    let cancelling = RwSignal::new("");
     Effect::new(move |_| {
         if let Some((ask, Ok(_))) = asked.last() {
             said.set(match ask {
-                Ask::Cancel => Some(cancelling.get_untracked()),
+                Ask::Cancel => Some("Cancelling: the import stops after the current batch."),
+                Ask::DiscardDraft => Some("Discarded: nothing from this file will be imported."),
                 Ask::Confirm => Some("Confirmed: the import is queued."),
                 Ask::Approve => Some("Approved: the sync is queued."),
                 Ask::Discard => Some("Discarded: nothing changed."),
@@ -225,9 +233,12 @@ pub fn ImportPage() -> impl IntoView {
     });
     // Polling while the import runs; each tick refetches the summary and rows.
     let tick = RwSignal::new(0u32);
+    // The summary and where its emails stand, one resource: they change together
+    // (polled while either moves), and each resource costs the page's module a copy of
+    // its loading and hydrating machinery.
     let import = server_data(
         move || (id(), tick.get(), asked.version()),
-        |(id, _, _)| get_import(id),
+        |(id, _, _)| async move { (get_import(id).await, import_email_delivery(id).await) },
     );
     let rows = server_data(
         move || {
@@ -243,25 +254,18 @@ pub fn ImportPage() -> impl IntoView {
             import_rows(id, (!status.is_empty()).then_some(status), page, email)
         },
     );
-    let emails = server_data(
-        move || (id(), tick.get(), asked.version()),
-        |(id, _, _)| import_email_delivery(id),
-    );
     #[cfg(feature = "hydrate")]
     {
         use leptos::leptos_dom::helpers::set_interval_with_handle;
         let handle = set_interval_with_handle(
             move || {
-                let running = import
-                    .get_untracked()
-                    .and_then(|r| r.ok())
-                    .is_some_and(|i| {
-                        i.status.is_in_progress()
-                            || i.undo.as_ref().is_some_and(|u| u.status.is_in_progress())
-                    });
+                let (summary, emails) = import.get_untracked().unzip();
+                let running = summary.and_then(|r| r.ok()).is_some_and(|i| {
+                    i.status.is_in_progress()
+                        || i.undo.as_ref().is_some_and(|u| u.status.is_in_progress())
+                });
                 // Emails go out after the rows are done: the counts keep moving.
                 let sending = emails
-                    .get_untracked()
                     .and_then(|r| r.ok())
                     .is_some_and(|counts| counts.waiting > 0);
                 if running || sending {
@@ -311,9 +315,7 @@ pub fn ImportPage() -> impl IntoView {
                 {i.error.clone().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <div class="actions">
                     {draft.then(|| view! {
-                        <AskForm ask=Ask::Confirm id asked>
-                            <button type="submit" disabled=move || asked.pending()>"Confirm import"</button>
-                        </AskForm>
+                        <AskForm ask=Ask::Confirm id asked label="Confirm import" />
                     })}
                     {(i.status.can_cancel() && !i.status.can_approve()).then(|| {
                         let left = (i.total_rows - i.processed).max(0);
@@ -335,14 +337,7 @@ pub fn ImportPage() -> impl IntoView {
                             <details class="confirm">
                                 <summary class="button secondary">{open}</summary>
                                 <p>{question}</p>
-                                <AskForm ask=Ask::Cancel id asked>
-                                    <button type="submit" class="danger" disabled=move || asked.pending()
-                                        on:click=move |_| cancelling.set(if draft {
-                                            "Discarded: nothing from this file will be imported."
-                                        } else {
-                                            "Cancelling: the import stops after the current batch."
-                                        })>{yes}</button>
-                                </AskForm>
+                                <AskForm ask=if draft { Ask::DiscardDraft } else { Ask::Cancel } id asked label=yes class="danger" />
                             </details>
                         }
                     })}
@@ -364,18 +359,13 @@ pub fn ImportPage() -> impl IntoView {
                             "This sync would remove {} who {} not in the file, more than the organization allows without approval. Nothing has changed yet.",
                             people(i.leaving), if i.leaving == 1 { "is" } else { "are" }
                         )}</p>
-                        <AskForm ask=Ask::Approve id asked>
-                            <button type="submit" aria-describedby="guard-question" disabled=move || asked.pending()>
-                                {format!("Approve: remove {}", people(i.leaving))}
-                            </button>
-                        </AskForm>
-                        <AskForm ask=Ask::Discard id asked>
-                            <button type="submit" class="secondary" disabled=move || asked.pending()>"Discard this sync"</button>
-                        </AskForm>
+                        <AskForm ask=Ask::Approve id asked label=format!("Approve: remove {}", people(i.leaving))
+                            described_by="guard-question" />
+                        <AskForm ask=Ask::Discard id asked label="Discard this sync" class="secondary" />
                     </div>
                 })}
                 <p role="status" class="success">{move || said.get()}</p>
-                {asked.error(|ask| matches!(ask, Ask::Cancel | Ask::Confirm | Ask::Approve | Ask::Discard))}
+                {asked.error(|ask| !matches!(ask, Ask::Undo | Ask::ResendFailed))}
                 {[Ask::Cancel, Ask::Confirm, Ask::Approve, Ask::Discard].map(|ask| posted_error(ask.path()))}
             </section>
             <UndoPanel id can_undo=i.can_undo() progress=i.undo.clone() asked />
@@ -384,7 +374,7 @@ pub fn ImportPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match import.await {
+                match import.await.0 {
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                     Ok(i) => summary_view(i).into_any(),
                 }
@@ -392,7 +382,7 @@ pub fn ImportPage() -> impl IntoView {
         </Suspense>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                emails.await.ok().filter(|counts| counts.total() > 0).map(|counts| view! {
+                import.await.1.ok().filter(|counts| counts.total() > 0).map(|counts| view! {
                     <EmailsPanel id=id() counts asked />
                 })
             })}
@@ -435,7 +425,7 @@ pub fn ImportPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     // Only imports that sent invitations have an email per row
                     // to show (activation emails are not linked to rows).
-                    let emailed = emails.await.is_ok_and(|counts| counts.total() > 0);
+                    let emailed = import.await.1.is_ok_and(|counts| counts.total() > 0);
                     match rows.await {
                         Err(error) => view! { <ErrorMessage error /> }.into_any(),
                         Ok(page) if page.rows.is_empty() => view! {
@@ -517,36 +507,30 @@ fn UndoPanel(
     // The dry run is asked for when the admin opens "Undo this import…", in
     // the browser: a resource created inside the import's resolved Suspend
     // and streamed inside <details> broke the hydration of the whole page
-    // (seen in the end-to-end runs), and a closed panel needs no counts.
-    let opened = RwSignal::new(false);
+    // (seen in the end-to-end runs), and a closed panel needs no counts. A
+    // signal set by the request holds it: no resource or Suspense of its own.
+    let plan = RwSignal::new(None::<Result<(String, bool), AppError>>);
+    let asking = RwSignal::new(false);
     view! {
         <section aria-labelledby="undo-title" class="undo-panel">
             <h2 id="undo-title">"Undo"</h2>
-            <details class="confirm" on:toggle=move |_| opened.set(true)>
+            <details class="confirm" on:toggle=move |_| {
+                if !asking.get_untracked() {
+                    asking.set(true);
+                    leptos::task::spawn_local(async move { plan.set(Some(undo_plan(id).await)) });
+                }
+            }>
                 <summary class="button secondary">"Undo this import…"</summary>
-                {move || opened.get().then(|| {
-                    let plan = LocalResource::new(move || undo_plan(id));
-                    view! {
-                        <Suspense fallback=|| view! { <p class="loading">"Counting what it would undo…"</p> }>
-                            {move || Suspend::new(async move {
-                                match plan.await {
-                                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                                    Ok((sentence, empty)) => view! {
-                                        <p id="undo-dry-run">{sentence}</p>
-                                        {(!empty).then(|| view! {
-                                            <AskForm ask=Ask::Undo id asked>
-                                                <button type="submit" class="danger" aria-describedby="undo-dry-run"
-                                                    disabled=move || asked.pending()>
-                                                    "Undo"
-                                                </button>
-                                            </AskForm>
-                                        })}
-                                    }.into_any(),
-                                }
-                            })}
-                        </Suspense>
-                    }
-                })}
+                {move || match plan.get() {
+                    None => asking.get().then(|| view! { <p class="loading">"Counting what it would undo…"</p> }.into_any()),
+                    Some(Err(error)) => Some(view! { <ErrorMessage error /> }.into_any()),
+                    Some(Ok((sentence, empty))) => Some(view! {
+                        <p id="undo-dry-run">{sentence}</p>
+                        {(!empty).then(|| view! {
+                            <AskForm ask=Ask::Undo id asked label="Undo" class="danger" described_by="undo-dry-run" />
+                        })}
+                    }.into_any()),
+                }}
             </details>
             {asked.error(|ask| *ask == Ask::Undo)}
             {posted_error(Ask::Undo.path())}
@@ -670,14 +654,11 @@ fn EmailsPanel(
             </p>
             {counts.failed_banner().map(|banner| view! {
                 <div class="banner warning" role="group" aria-label="Failed emails">
-                    <AskForm ask=Ask::ResendFailed id asked>
-                        <p>
-                            {format!("{banner} — ")}
-                            <button type="submit" disabled=move || asked.pending()>"Resend them"</button>
-                            " "
-                            <a href=format!("/admin/imports/{id}?email=failed")>"Show them"</a>
-                        </p>
-                    </AskForm>
+                    // The form is inline (style.css): a <form> cannot sit in a <p>.
+                    {format!("{banner} — ")}
+                    <AskForm ask=Ask::ResendFailed id asked label="Resend them" />
+                    " "
+                    <a href=format!("/admin/imports/{id}?email=failed")>"Show them"</a>
                 </div>
             })}
             <p role="status" class="success">{said}</p>

@@ -7,8 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    action_error, encode_query_value, posted_error, thousands, Asked, ErrorMessage, Pager,
-    SelectPage, SelectRow,
+    encode_query_value, posted_error, thousands, Asked, ErrorMessage, Pager, SelectPage, SelectRow,
 };
 use crate::{
     error::AppError,
@@ -16,8 +15,9 @@ use crate::{
     invitations::{
         cancel_invitation, cancel_matching_invitations, cancel_selected_invitations,
         list_invitations, resend_invitation, resend_matching_invitations,
-        resend_selected_invitations, BulkOutcome, CancelInvitation, InvitationStatus, InviteResult,
-        ResendInvitation, SendInvitations, MAX_MANUAL_INVITES,
+        resend_selected_invitations, send_invitations, BulkOutcome, CancelInvitation,
+        InvitationStatus, InviteOutcome, InviteResult, ResendInvitation, SendInvitations,
+        MAX_MANUAL_INVITES,
     },
     mail::{
         templates::{format_date, format_day_month},
@@ -49,8 +49,7 @@ struct Matching {
     delivery: String,
 }
 
-/// What the page's buttons ask of the server (the invite form is an `ActionForm`: it
-/// is the page's first use).
+/// What the page's buttons ask of the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Ask {
     Resend { id: i64, email: String },
@@ -87,6 +86,13 @@ async fn invitation_requests(ask: Ask) -> Result<Option<BulkOutcome>, AppError> 
                 .map(Some)
         }
     }
+}
+
+/// Sending the invite form's invitations (group, addresses), from a module of its own
+/// fetched on the first send.
+#[lazy]
+async fn send_invites(to: (i64, String)) -> Result<Vec<InviteOutcome>, AppError> {
+    send_invitations(to.0, to.1).await
 }
 
 /// A bulk cancel waiting for the admin's yes.
@@ -144,7 +150,7 @@ pub fn InvitationsPage() -> impl IntoView {
             .and_then(|import| import.parse::<i64>().ok())
             .unwrap_or(0)
     };
-    let send = ServerAction::<SendInvitations>::new();
+    let send = Asked::<(i64, String), Vec<InviteOutcome>>::new();
     let asked = Asked::<Ask, Option<BulkOutcome>>::new();
     let send_ask = move |ask: Ask| asked.send(ask, invitation_requests);
     let selected = RwSignal::new(Vec::<i64>::new());
@@ -222,7 +228,7 @@ pub fn InvitationsPage() -> impl IntoView {
                     email_filter(),
                     page(),
                 ),
-                send.version().get(),
+                send.version(),
                 asked.version(),
             )
         },
@@ -447,9 +453,11 @@ pub fn InvitationsPage() -> impl IntoView {
 /// happened to each address.
 #[component]
 fn InviteByEmail(
-    send: ServerAction<SendInvitations>,
+    send: Asked<(i64, String), Vec<InviteOutcome>>,
     groups: ServerData<Result<Vec<GroupSummary>, AppError>>,
 ) -> impl IntoView {
+    let group = NodeRef::<leptos::html::Select>::new();
+    let emails = NodeRef::<leptos::html::Textarea>::new();
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading groups…"</p> }>
             {move || Suspend::new(async move {
@@ -459,22 +467,29 @@ fn InviteByEmail(
                         <p class="empty">"Create a group first: invitations are to a group. "<a href="/admin/groups">"Go to Groups"</a></p>
                     }.into_any(),
                     Ok(list) => view! {
-                        <ActionForm action=send>
+                        <form method="post" action=SendInvitations::PATH on:submit=move |ev| {
+                            ev.prevent_default();
+                            let (Some(group), Some(emails)) = (group.get_untracked(), emails.get_untracked()) else {
+                                return;
+                            };
+                            send.send((group.value().parse().unwrap_or_default(), emails.value()), send_invites);
+                        }>
                             <label for="invite-group">"Invite to group"</label>
-                            <select id="invite-group" name="group_id" required>
+                            <select id="invite-group" name="group_id" required node_ref=group>
                                 {list.into_iter().map(|group| view! {
                                     <option value=group.id.to_string()>{group.name}</option>
                                 }).collect_view()}
                             </select>
                             <label for="invite-emails">"Email addresses"</label>
-                            <textarea id="invite-emails" name="emails" rows="4" required aria-describedby="invite-help"></textarea>
+                            <textarea id="invite-emails" name="emails" rows="4" required aria-describedby="invite-help" node_ref=emails></textarea>
                             <p id="invite-help" class="help">
                                 {format!("Up to {MAX_MANUAL_INVITES} addresses, separated by commas or new lines. Each gets an email with a link to accept.")}
                             </p>
-                            {action_error(send.value())}
-                            <button type="submit" class="primary" disabled=move || send.pending().get()>"Send invitations"</button>
-                        </ActionForm>
-                        {move || send.value().get().and_then(Result::ok).map(|outcomes| view! {
+                            {send.error(|_| true)}
+                            {posted_error(SendInvitations::PATH)}
+                            <button type="submit" class="primary" disabled=move || send.pending()>"Send invitations"</button>
+                        </form>
+                        {move || send.last().and_then(|(_, answer)| answer.ok()).map(|outcomes| view! {
                             <table aria-label="Invitation results">
                                 <thead><tr><th scope="col">"Email"</th><th scope="col">"Result"</th></tr></thead>
                                 <tbody>

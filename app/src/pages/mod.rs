@@ -103,8 +103,9 @@ where
         self.last.get()
     }
 
-    /// The last request's failure, if it was one of those `of` picks.
-    pub fn error(self, of: impl Fn(&A) -> bool + Send + Sync + 'static) -> impl IntoView {
+    /// The last request's failure, if it was one of those `of` picks (a function, not a
+    /// closure: every call then shares one view type, and so one copy of its code).
+    pub fn error(self, of: fn(&A) -> bool) -> impl IntoView {
         move || match self.last.get() {
             Some((ask, Err(error))) if of(&ask) => Some(view! { <ErrorMessage error /> }),
             _ => None,
