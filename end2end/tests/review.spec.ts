@@ -383,10 +383,16 @@ test("invitations: resend and cancel answer in place; cancelling asks first and 
   await expect(list.getByRole("row", { name: /res2@review\.example/ })).toContainText("Cancelled");
 
   await page.getByRole("checkbox", { name: "Select invitation of res3@review.example" }).check();
+  const confirmBox = page.getByRole("group", { name: "Confirm cancelling" });
+  await expect(confirmBox, "the question waits for the button").toBeHidden();
   await page.getByRole("button", { name: "Cancel selected (1)…" }).click();
   await expect(page.getByText("Cancel the 1 selected invitation? Its link stops working.")).toBeVisible();
+  await page.getByRole("button", { name: "Keep them" }).click();
+  await expect(confirmBox).toBeHidden();
+  await page.getByRole("button", { name: "Cancel selected (1)…" }).click();
   await page.getByRole("button", { name: "Yes, cancel them" }).click();
   await expect(page.locator("#invitations-said")).toContainText("Cancelled 1 invitation");
+  await expect(confirmBox).toBeHidden();
   expect(await fitsSideways(page.locator("main"))).toBe(true);
   await expectNoSeriousA11yViolations(page);
 });

@@ -66,26 +66,59 @@ impl Ask {
     }
 }
 
-/// The page's requests, from a module the page loads on the first press: most visits
-/// to the list only read it.
-#[lazy]
-async fn invitation_requests(ask: Ask) -> Result<Option<BulkOutcome>, AppError> {
-    match ask {
-        Ask::Resend { id, .. } => resend_invitation(id).await.map(|()| None),
-        Ask::Cancel { id, .. } => cancel_invitation(id).await.map(|()| None),
-        Ask::ResendSelected(ids) => resend_selected_invitations(ids).await.map(Some),
-        Ask::CancelSelected(ids) => cancel_selected_invitations(ids).await.map(Some),
-        Ask::ResendMatching(m) => {
-            resend_matching_invitations(m.status, m.search, m.group_id, m.import_id, m.delivery)
-                .await
-                .map(Some)
-        }
-        Ask::CancelMatching(m) => {
-            cancel_matching_invitations(m.status, m.search, m.group_id, m.import_id, m.delivery)
-                .await
-                .map(Some)
+/// What an answered request says on the page: a sentence for the live region and,
+/// for a request about one invitation, a note for its row.
+#[derive(Clone, Debug)]
+struct Said {
+    sentence: String,
+    row_note: Option<(i64, &'static str)>,
+}
+
+impl Said {
+    fn of_bulk(sentence: String) -> Self {
+        Said {
+            sentence,
+            row_note: None,
         }
     }
+}
+
+/// The page's requests and their sentences, from a module the page loads on the first
+/// press: most visits to the list only read it.
+#[lazy]
+async fn invitation_requests(ask: Ask) -> Result<Said, AppError> {
+    Ok(match ask {
+        Ask::Resend { id, email } => {
+            resend_invitation(id).await?;
+            Said {
+                sentence: format!(
+                    "Invitation to {email} resent; the link in the earlier email no longer works."
+                ),
+                row_note: Some((id, "Resent just now")),
+            }
+        }
+        Ask::Cancel { id, email } => {
+            cancel_invitation(id).await?;
+            Said {
+                sentence: format!("Invitation to {email} cancelled; its link no longer works."),
+                row_note: Some((id, "Cancelled just now")),
+            }
+        }
+        Ask::ResendSelected(ids) => {
+            Said::of_bulk(resent_summary(&resend_selected_invitations(ids).await?))
+        }
+        Ask::CancelSelected(ids) => {
+            Said::of_bulk(cancelled_summary(&cancel_selected_invitations(ids).await?))
+        }
+        Ask::ResendMatching(m) => Said::of_bulk(resent_summary(
+            &resend_matching_invitations(m.status, m.search, m.group_id, m.import_id, m.delivery)
+                .await?,
+        )),
+        Ask::CancelMatching(m) => Said::of_bulk(cancelled_summary(
+            &cancel_matching_invitations(m.status, m.search, m.group_id, m.import_id, m.delivery)
+                .await?,
+        )),
+    })
 }
 
 /// Sending the invite form's invitations (group, addresses), from a module of its own
@@ -151,7 +184,7 @@ pub fn InvitationsPage() -> impl IntoView {
             .unwrap_or(0)
     };
     let send = Asked::<(i64, String), Vec<InviteOutcome>>::new();
-    let asked = Asked::<Ask, Option<BulkOutcome>>::new();
+    let asked = Asked::<Ask, Said>::new();
     let send_ask = move |ask: Ask| asked.send(ask, invitation_requests);
     let selected = RwSignal::new(Vec::<i64>::new());
     // What the last action did, said in the page's one live region.
@@ -163,38 +196,16 @@ pub fn InvitationsPage() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     Effect::new(move |_| {
-        let Some((ask, Ok(outcome))) = asked.last() else {
+        let Some((ask, Ok(said))) = asked.last() else {
             return;
         };
-        match (ask, outcome) {
-            (Ask::Resend { id, email }, _) => {
-                row_note.set(Some((id, "Resent just now")));
-                bulk_result.set(Some(format!(
-                    "Invitation to {email} resent; the link in the earlier email no longer works."
-                )));
-            }
-            (Ask::Cancel { id, email }, _) => {
-                row_note.set(Some((id, "Cancelled just now")));
-                bulk_result.set(Some(format!(
-                    "Invitation to {email} cancelled; its link no longer works."
-                )));
-            }
-            (Ask::ResendSelected(_), Some(outcome)) => {
-                selected.set(Vec::new());
-                bulk_result.set(Some(resent_summary(&outcome)));
-            }
-            (Ask::CancelSelected(_), Some(outcome)) => {
-                selected.set(Vec::new());
-                bulk_result.set(Some(cancelled_summary(&outcome)));
-            }
-            (Ask::ResendMatching(_), Some(outcome)) => {
-                bulk_result.set(Some(resent_summary(&outcome)))
-            }
-            (Ask::CancelMatching(_), Some(outcome)) => {
-                bulk_result.set(Some(cancelled_summary(&outcome)))
-            }
-            (_, None) => {}
+        if matches!(ask, Ask::ResendSelected(_) | Ask::CancelSelected(_)) {
+            selected.set(Vec::new());
         }
+        if said.row_note.is_some() {
+            row_note.set(said.row_note);
+        }
+        bulk_result.set(Some(said.sentence));
     });
     // A new list (another page or filter) starts a new selection.
     Effect::new(move |_| {
@@ -296,33 +307,33 @@ pub fn InvitationsPage() -> impl IntoView {
                     "Cancel all pending matching the filter…"
                 </button>
             </div>
-            {move || asking.get().map(|which| {
-                let question = match which {
-                    BulkCancel::Selected => match selected.read().len() {
+            // Always in the page and hidden until asked: one element whose text changes
+            // costs the bundle less than a view that comes and goes.
+            <div class="confirm-box" role="group" aria-label="Confirm cancelling"
+                hidden=move || asking.read().is_none()>
+                <p>{move || match asking.get() {
+                    Some(BulkCancel::Selected) => match selected.read().len() {
                         1 => "Cancel the 1 selected invitation? Its link stops working.".to_owned(),
                         n => format!("Cancel the {n} selected invitations? Their links stop working."),
                     },
-                    BulkCancel::Matching => {
+                    Some(BulkCancel::Matching) => {
                         let listed = invitations.get().and_then(Result::ok).map_or(0, |r| r.total);
                         format!(
                             "Cancel every pending invitation matching the filter (at most {listed})? Their links stop working."
                         )
                     }
-                };
-                view! {
-                    <div class="confirm-box" role="group" aria-label="Confirm cancelling">
-                        <p>{question}</p>
-                        <button type="button" class="danger" on:click=move |_| {
-                            asking.set(None);
-                            match which {
-                                BulkCancel::Selected => send_ask(Ask::CancelSelected(selected.get_untracked())),
-                                BulkCancel::Matching => send_ask(Ask::CancelMatching(matching())),
-                            }
-                        }>"Yes, cancel them"</button>
-                        <button type="button" class="secondary" on:click=move |_| asking.set(None)>"Keep them"</button>
-                    </div>
-                }
-            })}
+                    None => String::new(),
+                }}</p>
+                <button type="button" class="danger" on:click=move |_| {
+                    match asking.get_untracked() {
+                        Some(BulkCancel::Selected) => send_ask(Ask::CancelSelected(selected.get_untracked())),
+                        Some(BulkCancel::Matching) => send_ask(Ask::CancelMatching(matching())),
+                        None => {}
+                    }
+                    asking.set(None);
+                }>"Yes, cancel them"</button>
+                <button type="button" class="secondary" on:click=move |_| asking.set(None)>"Keep them"</button>
+            </div>
             <p class="help">"Each address gets at most 3 resent invitations a day; cancelled and accepted invitations are left as they are."</p>
 
             {asked.error(|ask| !ask.is_for_one())}
@@ -347,27 +358,25 @@ pub fn InvitationsPage() -> impl IntoView {
                             encode_query_value(&status_now), encode_query_value(&email_now), encode_query_value(&search_now)
                         );
                         // Failed emails listed: offer to resend them right here.
-                        let failed_banner = (email_filter() == OutboxStatus::Failed.as_str()).then(|| {
-                            let total = result.total;
-                            let said = match total {
-                                1 => "1 email failed".to_owned(),
-                                n => format!("{} emails failed", thousands(n)),
-                            };
-                            view! {
-                                <div class="banner warning" role="group" aria-label="Failed emails">
-                                    <p>{said}" — "
-                                        <button type="button" disabled=busy
-                                            on:click=move |_| send_ask(Ask::ResendMatching(matching()))>"Resend them"</button>
-                                    </p>
-                                </div>
-                            }
-                        });
+                        // Failed emails listed: offer to resend them right here. Hidden rather
+                        // than left out, for the same reason as the rows' notes.
+                        let failed_listed = email_filter() == OutboxStatus::Failed.as_str();
+                        let failed_said = match result.total {
+                            _ if !failed_listed => String::new(),
+                            1 => "1 email failed".to_owned(),
+                            n => format!("{} emails failed", thousands(n)),
+                        };
                         let selectable: Vec<i64> = result.rows.iter()
                             .filter(|row| row.status.can_resend())
                             .map(|row| row.id)
                             .collect();
                         view! {
-                            {failed_banner}
+                            <div class="banner warning" role="group" aria-label="Failed emails" hidden=!failed_listed>
+                                <p>{failed_said}" — "
+                                    <button type="button" disabled=busy
+                                        on:click=move |_| send_ask(Ask::ResendMatching(matching()))>"Resend them"</button>
+                                </p>
+                            </div>
                             <p role="status">{format!("{} invitations", result.total)}</p>
                             <table aria-label="Invitations">
                                 <thead><tr>
@@ -400,13 +409,16 @@ pub fn InvitationsPage() -> impl IntoView {
                                                 </td>
                                                 <td>
                                                     {row.email.clone()}
-                                                    {row.accepted_name.clone().map(|name| view! { <br /><span class="help">{name}</span> })}
+                                                    // Lines under a cell's text are spans of one type whose text may
+                                                    // be missing (hidden when empty): each optional view would be a
+                                                    // type of its own, with its own copy of the view code.
+                                                    <span class="help row-note">{row.accepted_name.clone()}</span>
                                                 </td>
                                                 <td>{row.group_name.clone()}</td>
                                                 <td>
                                                     {row.status.label()}
-                                                    {row.next_reminder_at.map(|at| view! { <br /><span class="help">{format!("Next reminder: {}", format_day_month(at))}</span> })}
-                                                    {move || note().map(|note| view! { <br /><span class="help">{note}</span> })}
+                                                    <span class="help row-note">{row.next_reminder_at.map(|at| format!("Next reminder: {}", format_day_month(at)))}</span>
+                                                    <span class="help row-note">{note}</span>
                                                 </td>
                                                 <td>{format_date(row.expires_at)}</td>
                                                 <td>{delivery}</td>
@@ -456,6 +468,11 @@ fn InviteByEmail(
     send: Asked<(i64, String), Vec<InviteOutcome>>,
     groups: ServerData<Result<Vec<GroupSummary>, AppError>>,
 ) -> impl IntoView {
+    let sent = move || {
+        send.last()
+            .and_then(|(_, answer)| answer.ok())
+            .unwrap_or_default()
+    };
     let group = NodeRef::<leptos::html::Select>::new();
     let emails = NodeRef::<leptos::html::Textarea>::new();
     view! {
@@ -489,21 +506,21 @@ fn InviteByEmail(
                             {posted_error(SendInvitations::PATH)}
                             <button type="submit" class="primary" disabled=move || send.pending()>"Send invitations"</button>
                         </form>
-                        {move || send.last().and_then(|(_, answer)| answer.ok()).map(|outcomes| view! {
-                            <table aria-label="Invitation results">
-                                <thead><tr><th scope="col">"Email"</th><th scope="col">"Result"</th></tr></thead>
-                                <tbody>
-                                    {outcomes.into_iter().map(|outcome| {
-                                        let class = match outcome.result {
-                                            InviteResult::Invited => "success",
-                                            InviteResult::Invalid(_) => "error",
-                                            _ => "",
-                                        };
-                                        view! { <tr><td>{outcome.email}</td><td class=class>{outcome.result.label()}</td></tr> }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        })}
+                        // In the page from the start and hidden until a send answers, like the
+                        // rows' notes: its rows are what changes.
+                        <table aria-label="Invitation results" hidden=move || sent().is_empty()>
+                            <thead><tr><th scope="col">"Email"</th><th scope="col">"Result"</th></tr></thead>
+                            <tbody>
+                                {move || sent().into_iter().map(|outcome| {
+                                    let class = match outcome.result {
+                                        InviteResult::Invited => "success",
+                                        InviteResult::Invalid(_) => "error",
+                                        _ => "",
+                                    };
+                                    view! { <tr><td>{outcome.email}</td><td class=class>{outcome.result.label()}</td></tr> }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
                     }.into_any(),
                 }
             })}
@@ -544,16 +561,13 @@ fn InvitationFilters(
             </select>
             <label for="invitations-search">"Search by email"</label>
             <input id="invitations-search" type="search" name="search" value=search />
-            {(import != 0).then(|| view! {
-                <input type="hidden" name="import" value=import.to_string() />
-            })}
+            // 0 is every import, as when it is left out.
+            <input type="hidden" name="import" value=import.to_string() />
             <button type="submit">"Filter"</button>
         </form>
-        {(import != 0).then(|| view! {
-            <p class="help">
-                {format!("Showing the invitations of import {import}. ")}
-                <a href="/admin/invitations">"Show all invitations"</a>
-            </p>
-        })}
+        <p class="help" hidden=import == 0>
+            {format!("Showing the invitations of import {import}. ")}
+            <a href="/admin/invitations">"Show all invitations"</a>
+        </p>
     }
 }

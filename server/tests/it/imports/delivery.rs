@@ -215,6 +215,9 @@ async fn each_person_sees_where_their_email_stands(backend: Backend) {
     );
     let (_, page) = admin.get_page("/admin/invitations?email=failed").await;
     assert!(page.contains("2 emails failed"), "{page}");
+    // Listing every invitation is not listing failures: no such banner, shown or hidden.
+    let (_, page) = admin.get_page("/admin/invitations").await;
+    assert!(!page.contains("emails failed"), "{page}");
     assert!(
         page.contains(&format!("Failed: {MAILBOX_UNKNOWN}")),
         "{page}"
