@@ -364,17 +364,20 @@ test("invitations: resend and cancel answer in place; cancelling asks first and 
   await expect(page.locator("section.bulk[data-ready=true]")).toBeAttached();
   await page.getByLabel("Invite to group").selectOption({ label: group });
   await page.getByLabel("Email addresses").fill("res1@review.example, res2@review.example, res3@review.example");
+  expect(requestModules, "the buttons' module waits for a press").toEqual([]);
   await page.getByRole("button", { name: "Send invitations" }).click();
   const list = page.getByRole("table", { name: "Invitations" });
   await expect(list.getByRole("row", { name: /res1@review\.example/ })).toContainText("Pending");
+  expect(requestModules, "fetched on the first press").toHaveLength(1);
 
-  expect(requestModules, "the buttons' module waits for a press").toEqual([]);
   await page.getByRole("button", { name: "Resend to res1@review.example" }).click();
   await expect(page.locator("#invitations-said")).toHaveText(
     "Invitation to res1@review.example resent; the link in the earlier email no longer works.",
   );
   await expect(list.getByRole("row", { name: /res1@review\.example/ })).toContainText("Resent just now");
-  expect(requestModules, "fetched on the first press").toHaveLength(1);
+  expect(requestModules, "and only then").toHaveLength(1);
+  // The invite's results stay while the list's buttons answer.
+  await expect(page.getByRole("table", { name: "Invitation results" })).toContainText("res3@review.example");
 
   await list.getByRole("row", { name: /res2@review\.example/ }).getByText("Cancel…").click();
   await expect(page.getByText("Cancel the invitation of res2@review.example? Its link stops working.")).toBeVisible();

@@ -52,8 +52,19 @@ struct Matching {
 /// What the page's buttons ask of the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Ask {
-    Resend { id: i64, email: String },
-    Cancel { id: i64, email: String },
+    /// The invite form's addresses (as typed) into a group.
+    Invite {
+        group_id: i64,
+        emails: String,
+    },
+    Resend {
+        id: i64,
+        email: String,
+    },
+    Cancel {
+        id: i64,
+        email: String,
+    },
     ResendSelected(Vec<i64>),
     CancelSelected(Vec<i64>),
     ResendMatching(Matching),
@@ -61,24 +72,34 @@ enum Ask {
 }
 
 impl Ask {
+    fn is_invite(&self) -> bool {
+        matches!(self, Ask::Invite { .. })
+    }
+
     fn is_for_one(&self) -> bool {
         matches!(self, Ask::Resend { .. } | Ask::Cancel { .. })
     }
+
+    fn is_bulk(&self) -> bool {
+        !self.is_invite() && !self.is_for_one()
+    }
 }
 
-/// What an answered request says on the page: a sentence for the live region and,
-/// for a request about one invitation, a note for its row.
-#[derive(Clone, Debug)]
+/// What an answered request says on the page: a sentence for the live region (none
+/// for an invite, whose results are a table), for a request about one invitation a
+/// note for its row, and for an invite what happened to each address.
+#[derive(Clone, Debug, Default)]
 struct Said {
     sentence: String,
     row_note: Option<(i64, &'static str)>,
+    invited: Vec<InviteOutcome>,
 }
 
 impl Said {
     fn of_bulk(sentence: String) -> Self {
         Said {
             sentence,
-            row_note: None,
+            ..Said::default()
         }
     }
 }
@@ -88,6 +109,10 @@ impl Said {
 #[lazy]
 async fn invitation_requests(ask: Ask) -> Result<Said, AppError> {
     Ok(match ask {
+        Ask::Invite { group_id, emails } => Said {
+            invited: send_invitations(group_id, emails).await?,
+            ..Said::default()
+        },
         Ask::Resend { id, email } => {
             resend_invitation(id).await?;
             Said {
@@ -95,6 +120,7 @@ async fn invitation_requests(ask: Ask) -> Result<Said, AppError> {
                     "Invitation to {email} resent; the link in the earlier email no longer works."
                 ),
                 row_note: Some((id, "Resent just now")),
+                invited: Vec::new(),
             }
         }
         Ask::Cancel { id, email } => {
@@ -102,6 +128,7 @@ async fn invitation_requests(ask: Ask) -> Result<Said, AppError> {
             Said {
                 sentence: format!("Invitation to {email} cancelled; its link no longer works."),
                 row_note: Some((id, "Cancelled just now")),
+                invited: Vec::new(),
             }
         }
         Ask::ResendSelected(ids) => {
@@ -119,13 +146,6 @@ async fn invitation_requests(ask: Ask) -> Result<Said, AppError> {
                 .await?,
         )),
     })
-}
-
-/// Sending the invite form's invitations (group, addresses), from a module of its own
-/// fetched on the first send.
-#[lazy]
-async fn send_invites(to: (i64, String)) -> Result<Vec<InviteOutcome>, AppError> {
-    send_invitations(to.0, to.1).await
 }
 
 /// A bulk cancel waiting for the admin's yes.
@@ -183,8 +203,10 @@ pub fn InvitationsPage() -> impl IntoView {
             .and_then(|import| import.parse::<i64>().ok())
             .unwrap_or(0)
     };
-    let send = Asked::<(i64, String), Vec<InviteOutcome>>::new();
+    // One request at a time, from the invite form or the list: every button waits.
     let asked = Asked::<Ask, Said>::new();
+    // The last invite's results, kept while the list's buttons are used.
+    let invited = RwSignal::new(Vec::<InviteOutcome>::new());
     let send_ask = move |ask: Ask| asked.send(ask, invitation_requests);
     let selected = RwSignal::new(Vec::<i64>::new());
     // What the last action did, said in the page's one live region.
@@ -201,6 +223,10 @@ pub fn InvitationsPage() -> impl IntoView {
         };
         if matches!(ask, Ask::ResendSelected(_) | Ask::CancelSelected(_)) {
             selected.set(Vec::new());
+        }
+        if ask.is_invite() {
+            invited.set(said.invited);
+            return;
         }
         if said.row_note.is_some() {
             row_note.set(said.row_note);
@@ -239,11 +265,10 @@ pub fn InvitationsPage() -> impl IntoView {
                     email_filter(),
                     page(),
                 ),
-                send.version(),
                 asked.version(),
             )
         },
-        |((status, search, group, import, email, page), _, _)| {
+        |((status, search, group, import, email, page), _)| {
             list_invitations(status, search, group, page, import, email)
         },
     );
@@ -253,7 +278,7 @@ pub fn InvitationsPage() -> impl IntoView {
         <p class="lead">"People join a group only after they accept their invitation."</p>
         <section class="card" aria-labelledby="invite-by-email">
             <h2 id="invite-by-email">"Invite by email"</h2>
-            <InviteByEmail send groups />
+            <InviteByEmail asked invited groups />
         </section>
 
         <Suspense fallback=|| ()>
@@ -336,7 +361,7 @@ pub fn InvitationsPage() -> impl IntoView {
             </div>
             <p class="help">"Each address gets at most 3 resent invitations a day; cancelled and accepted invitations are left as they are."</p>
 
-            {asked.error(|ask| !ask.is_for_one())}
+            {asked.error(Ask::is_bulk)}
         </section>
         <p role="status" class="success" id="invitations-said">{move || bulk_result.get()}</p>
         {asked.error(Ask::is_for_one)}
@@ -357,7 +382,6 @@ pub fn InvitationsPage() -> impl IntoView {
                             "/admin/invitations?status={}&group={group_now}&import={import_now}&email={}&search={}&page={page}",
                             encode_query_value(&status_now), encode_query_value(&email_now), encode_query_value(&search_now)
                         );
-                        // Failed emails listed: offer to resend them right here.
                         // Failed emails listed: offer to resend them right here. Hidden rather
                         // than left out, for the same reason as the rows' notes.
                         let failed_listed = email_filter() == OutboxStatus::Failed.as_str();
@@ -465,14 +489,10 @@ pub fn InvitationsPage() -> impl IntoView {
 /// happened to each address.
 #[component]
 fn InviteByEmail(
-    send: Asked<(i64, String), Vec<InviteOutcome>>,
+    asked: Asked<Ask, Said>,
+    invited: RwSignal<Vec<InviteOutcome>>,
     groups: ServerData<Result<Vec<GroupSummary>, AppError>>,
 ) -> impl IntoView {
-    let sent = move || {
-        send.last()
-            .and_then(|(_, answer)| answer.ok())
-            .unwrap_or_default()
-    };
     let group = NodeRef::<leptos::html::Select>::new();
     let emails = NodeRef::<leptos::html::Textarea>::new();
     view! {
@@ -489,7 +509,10 @@ fn InviteByEmail(
                             let (Some(group), Some(emails)) = (group.get_untracked(), emails.get_untracked()) else {
                                 return;
                             };
-                            send.send((group.value().parse().unwrap_or_default(), emails.value()), send_invites);
+                            asked.send(
+                                Ask::Invite { group_id: group.value().parse().unwrap_or_default(), emails: emails.value() },
+                                invitation_requests,
+                            );
                         }>
                             <label for="invite-group">"Invite to group"</label>
                             <select id="invite-group" name="group_id" required node_ref=group>
@@ -502,16 +525,16 @@ fn InviteByEmail(
                             <p id="invite-help" class="help">
                                 {format!("Up to {MAX_MANUAL_INVITES} addresses, separated by commas or new lines. Each gets an email with a link to accept.")}
                             </p>
-                            {send.error(|_| true)}
+                            {asked.error(Ask::is_invite)}
                             {posted_error(SendInvitations::PATH)}
-                            <button type="submit" class="primary" disabled=move || send.pending()>"Send invitations"</button>
+                            <button type="submit" class="primary" disabled=move || asked.pending()>"Send invitations"</button>
                         </form>
                         // In the page from the start and hidden until a send answers, like the
                         // rows' notes: its rows are what changes.
-                        <table aria-label="Invitation results" hidden=move || sent().is_empty()>
+                        <table aria-label="Invitation results" hidden=move || invited.read().is_empty()>
                             <thead><tr><th scope="col">"Email"</th><th scope="col">"Result"</th></tr></thead>
                             <tbody>
-                                {move || sent().into_iter().map(|outcome| {
+                                {move || invited.get().into_iter().map(|outcome| {
                                     let class = match outcome.result {
                                         InviteResult::Invited => "success",
                                         InviteResult::Invalid(_) => "error",
