@@ -654,7 +654,7 @@ fn EmailsPanel(
             </p>
             {counts.failed_banner().map(|banner| view! {
                 <div class="banner warning" role="group" aria-label="Failed emails">
-                    // The form is inline (style.css): a <form> cannot sit in a <p>.
+                    // The form is inline (style/main.css): a <form> cannot sit in a <p>.
                     {format!("{banner} — ")}
                     <AskForm ask=Ask::ResendFailed id asked label="Resend them" />
                     " "

@@ -120,7 +120,7 @@ async fn invitation_requests(ask: Ask) -> Result<Said, AppError> {
                     "Invitation to {email} resent; the link in the earlier email no longer works."
                 ),
                 row_note: Some((id, "Resent just now")),
-                invited: Vec::new(),
+                ..Said::default()
             }
         }
         Ask::Cancel { id, email } => {
@@ -128,7 +128,7 @@ async fn invitation_requests(ask: Ask) -> Result<Said, AppError> {
             Said {
                 sentence: format!("Invitation to {email} cancelled; its link no longer works."),
                 row_note: Some((id, "Cancelled just now")),
-                invited: Vec::new(),
+                ..Said::default()
             }
         }
         Ask::ResendSelected(ids) => {
