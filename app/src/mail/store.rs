@@ -28,10 +28,6 @@ fn params_json(email: &Email) -> Result<String, sqlx::Error> {
     serde_json::to_string(&email.params).map_err(|error| sqlx::Error::Encode(Box::new(error)))
 }
 
-/// Rows per multi-row insert: 11 values each stays well under SQLite's and
-/// PostgreSQL's limits on placeholders.
-const ROWS_PER_INSERT: usize = 250;
-
 /// The columns an intent writes; the message columns (`subject`,
 /// `text_body`, `html_body`) stay empty until the dev mailbox keeps it.
 const INSERT: &str = "INSERT INTO outbox (organization_id, to_email, kind, about_id, params, status,
@@ -104,35 +100,47 @@ pub async fn reserve_ids(tx: &mut Tx, count: usize) -> Result<Vec<i64>, sqlx::Er
     }
 }
 
-/// Queues many messages of one organization under ids from [`reserve_ids`].
+/// Queues many messages of one organization under ids from [`reserve_ids`],
+/// all rows in one JSON parameter per chunk (as an import batch's
+/// invitations are written): with one placeholder per value, SQLite took
+/// 40 ms to queue 1,000 messages, three times the invitations' insert.
 pub async fn insert_reserved(
     tx: &mut Tx,
     organization_id: i64,
     emails: &[(i64, Email)],
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    for chunk in emails.chunks(ROWS_PER_INSERT) {
-        let mut insert = Bulk::new(
-            "INSERT INTO outbox (id, organization_id, to_email, kind, about_id, params, status,
-                                 attempts, next_attempt_at, delivered_to_dev_mailbox, created_at)
-             VALUES ",
-        );
-        for (id, email) in chunk {
-            insert.row(vec![
-                Bind::from(*id),
-                Bind::from(organization_id),
-                Bind::from(email.to.as_str()),
-                Bind::from(email.kind.as_str()),
-                Bind::from(email.about_id),
-                Bind::from(params_json(email)?),
-                Bind::from(OutboxStatus::Queued.as_str()),
-                Bind::from(0i64),
-                Bind::from(now),
-                Bind::from(0i64),
-                Bind::from(now),
-            ]);
-        }
-        insert.query().execute(&mut **tx).await?;
+    use crate::db::JsonColumn::{Int, Text};
+    let select = tx
+        .backend()
+        .select_json_rows(4, &[Int, Text, Text, Int, Text]);
+    let insert = format!(
+        "INSERT INTO outbox (id, organization_id, to_email, kind, about_id, params, status,
+                             attempts, next_attempt_at, delivered_to_dev_mailbox, created_at)
+         SELECT j.c0, $1, j.c1, j.c2, j.c3, j.c4, $2, 0, $3, 0, $3 FROM ({select}) AS j"
+    );
+    for chunk in emails.chunks(crate::imports::store::BULK_CHUNK) {
+        let rows = chunk
+            .iter()
+            .map(|(id, email)| {
+                Ok((
+                    *id,
+                    &email.to,
+                    email.kind.as_str(),
+                    email.about_id,
+                    params_json(email)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let rows =
+            serde_json::to_string(&rows).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+        sqlx::query(&insert)
+            .bind(organization_id)
+            .bind(OutboxStatus::Queued.as_str())
+            .bind(now)
+            .bind(rows)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }

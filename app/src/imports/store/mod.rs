@@ -25,8 +25,8 @@ pub(crate) fn placeholders(start: usize, count: usize) -> String {
         .join(", ")
 }
 
-/// One import row as stored: written when the import is confirmed, read back
-/// batch by batch by the worker that runs it.
+/// One import row as stored: written when the import is confirmed (the
+/// worker reads back what it needs as a [`PendingRow`]).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ImportRowRecord {
     /// Order of execution, from 0.
@@ -53,7 +53,25 @@ pub struct ImportRowRecord {
     pub message: Option<String>,
 }
 
-impl ImportRowRecord {
+/// A stored row as the worker runs it: what the executors read, without the
+/// cells as confirmed (`input`) and the other columns only the admin's views
+/// need, which made up most of each row's bytes.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingRow {
+    /// Order of execution, from 0.
+    pub position: i64,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub external_id: Option<String>,
+    pub role: Option<String>,
+    pub expiry_days: Option<i64>,
+    /// Group names, one a line (Group members).
+    pub groups: Option<String>,
+}
+
+impl PendingRow {
     /// The role the row names, as the plan stored it (`Role::as_str`).
     pub fn planned_role(&self) -> Option<muster_core::Role> {
         let role = self.role.as_deref()?;
@@ -126,32 +144,37 @@ pub async fn insert_rows(
         "INSERT INTO import_rows (import_id, {ROW_COLUMNS}) SELECT $1, j.* FROM ({select}) AS j"
     );
     for chunk in rows.chunks(BULK_CHUNK) {
-        let json: Vec<serde_json::Value> = chunk
+        // Serialized straight from tuples: building a `serde_json::Value`
+        // per row first cost a tenth of confirming 100,000 rows.
+        let json: Vec<_> = chunk
             .iter()
             .map(|row| {
-                serde_json::json!([
+                (
                     row.position,
                     row.row_number,
-                    row.sheet,
-                    row.email,
-                    row.username,
-                    row.first_name,
-                    row.last_name,
-                    row.external_id,
-                    row.role,
+                    &row.sheet,
+                    &row.email,
+                    &row.username,
+                    &row.first_name,
+                    &row.last_name,
+                    &row.external_id,
+                    &row.role,
                     row.expiry_days,
-                    row.groups,
-                    row.links,
-                    row.input,
-                    row.planned_action,
+                    &row.groups,
+                    &row.links,
+                    &row.input,
+                    &row.planned_action,
                     row.status.as_str(),
-                    row.message,
-                ])
+                    &row.message,
+                )
             })
             .collect();
         sqlx::query(&insert)
             .bind(import_id)
-            .bind(serde_json::Value::Array(json).to_string())
+            .bind(serde_json::to_string(&json).map_err(|error| {
+                tracing::error!(%error, "import rows could not be serialized");
+                AppError::Internal
+            })?)
             .execute(&mut *conn)
             .await?;
     }

@@ -3,7 +3,7 @@
 
 use sqlx::AnyConnection;
 
-use super::{ImportRowRecord, IN_CHUNK, ROW_COLUMNS};
+use super::{PendingRow, IN_CHUNK};
 use crate::{
     db::{Backend, Bind, Bulk, Db},
     error::AppError,
@@ -140,12 +140,14 @@ pub async fn pending_rows(
     import_id: i64,
     checkpoint: i64,
     limit: i64,
-) -> Result<Vec<ImportRowRecord>, AppError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {ROW_COLUMNS} FROM import_rows
+) -> Result<Vec<PendingRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT position, email, username, first_name, last_name, external_id, role,
+                expiry_days, groups
+         FROM import_rows
          WHERE import_id = $1 AND position >= $2 AND status = 'pending'
-         ORDER BY position LIMIT $3"
-    ))
+         ORDER BY position LIMIT $3",
+    )
     .bind(import_id)
     .bind(checkpoint)
     .bind(limit)

@@ -18,7 +18,7 @@ use crate::{
     db::Tx,
     error::AppError,
     imports::{
-        store::{self, ImportRowRecord, IN_CHUNK},
+        store::{self, PendingRow, IN_CHUNK},
         ImportEffect,
     },
     state::now,
@@ -60,7 +60,7 @@ impl Standing {
 pub(super) async fn ensure_users(
     conn: &mut AnyConnection,
     organization_id: i64,
-    rows: &[&ImportRowRecord],
+    rows: &[&PendingRow],
 ) -> Result<HashMap<String, (i64, Standing)>, AppError> {
     let now = now();
     let mut users: HashMap<String, (i64, Standing)> = HashMap::new();
@@ -96,9 +96,9 @@ pub(super) async fn add_memberships(
     conn: &mut AnyConnection,
     import_id: i64,
     organization_id: i64,
-    rows: &[&ImportRowRecord],
+    rows: &[&PendingRow],
     users: &HashMap<String, (i64, Standing)>,
-    role_of: impl Fn(&ImportRowRecord) -> Role,
+    role_of: impl Fn(&PendingRow) -> Role,
 ) -> Result<(), AppError> {
     let now = now();
     let members: Vec<ImportedMembership> = rows

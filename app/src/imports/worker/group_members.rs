@@ -8,14 +8,14 @@ use super::{
 use crate::{
     db::{Db, Tx},
     error::AppError,
-    imports::{store::ImportRowRecord, ImportRowStatus},
+    imports::{store::PendingRow, ImportRowStatus},
 };
 
 pub(super) async fn run(
     db: &Db,
     tx: &mut Tx,
     job: &Job,
-    rows: &[ImportRowRecord],
+    rows: &[PendingRow],
 ) -> Result<Outcomes, AppError> {
     let groups = Groups::load(tx, job.organization_id).await?;
     let requests = Requests::new(job, rows, groups, |groups, row| {

@@ -11,7 +11,7 @@ use crate::{
     error::AppError,
     groups,
     imports::{
-        store::{ImportRowRecord, BULK_CHUNK},
+        store::{PendingRow, BULK_CHUNK},
         ImportRowStatus,
     },
     invitations::{
@@ -74,7 +74,7 @@ pub(super) async fn run(
     db: &Db,
     tx: &mut Tx,
     job: &Job,
-    rows: &[ImportRowRecord],
+    rows: &[PendingRow],
 ) -> Result<Outcomes, AppError> {
     let groups = Groups::load(tx, job.organization_id).await?;
     let requests = Requests::new(job, rows, groups, |_, _| {
@@ -90,9 +90,9 @@ impl<'a> Requests<'a> {
     /// (or the outcome that ends the row instead).
     pub(super) fn new(
         job: &Job,
-        rows: &'a [ImportRowRecord],
+        rows: &'a [PendingRow],
         groups: Groups,
-        targets: impl Fn(&Groups, &ImportRowRecord) -> Result<Vec<i64>, Outcome>,
+        targets: impl Fn(&Groups, &PendingRow) -> Result<Vec<i64>, Outcome>,
     ) -> Requests<'a> {
         let now = now();
         let mut outcomes = Outcomes::new();
@@ -135,7 +135,7 @@ pub(super) async fn invite(
     db: &Db,
     tx: &mut Tx,
     job: &Job,
-    rows: &[ImportRowRecord],
+    rows: &[PendingRow],
     requests: Requests<'_>,
     invited_message: impl Fn(&[String]) -> String,
 ) -> Result<Outcomes, AppError> {
@@ -146,6 +146,7 @@ pub(super) async fn invite(
         now,
     } = requests;
     let group_names = groups.names();
+    let started = std::time::Instant::now();
     // A program's contract has a fixed number of seats, counted under a lock
     // on the contract that this transaction holds until it has written its
     // invitations, so that no other batch, confirm or resend (in this process
@@ -197,6 +198,7 @@ pub(super) async fn invite(
             }
         });
     }
+    let looked_up = started.elapsed();
     // Tokens exist only in memory and in the emails; the table keeps their hashes.
     let tokens: Vec<String> = wanted.iter().map(|_| new_token()).collect();
     // Each email's outbox id is reserved first, so that an invitation is
@@ -244,6 +246,7 @@ pub(super) async fn invite(
             created.insert((invitation.group_id, invitation.email), invitation.id);
         }
     }
+    let inserted = started.elapsed();
     if job.send_emails {
         let inviter = inviter_name(tx, job.organization_id, job.created_by).await?;
         let mut emails: Vec<(i64, mail::server::Email)> = Vec::with_capacity(emailed.len());
@@ -265,7 +268,16 @@ pub(super) async fn invite(
             let outbox_id = outbox_ids[index].expect("reserved when emails are sent");
             emails.push((outbox_id, email));
         }
+        let composed = started.elapsed();
         mail::server::enqueue_reserved(tx, job.organization_id, &emails).await?;
+        tracing::debug!(
+            import_id = job.id,
+            lookups_us = looked_up.as_micros() as u64,
+            insert_us = (inserted - looked_up).as_micros() as u64,
+            compose_us = (composed - inserted).as_micros() as u64,
+            enqueue_us = (started.elapsed() - composed).as_micros() as u64,
+            "invitations and their emails"
+        );
     }
     // Each row's outcome: any invitation created is a success.
     let mut invited: HashMap<i64, Vec<String>> = HashMap::new();

@@ -12,25 +12,21 @@ use crate::{
     error::AppError,
     groups,
     imports::{
-        store::{self, ImportRowRecord, IN_CHUNK},
+        store::{self, PendingRow, IN_CHUNK},
         ImportEffect, ImportRowStatus,
     },
     state::now,
 };
 
 /// Learners: accounts for new emails, membership in the group and its trainings.
-pub(super) async fn run(
-    tx: &mut Tx,
-    job: &Job,
-    rows: &[ImportRowRecord],
-) -> Result<Outcomes, AppError> {
+pub(super) async fn run(tx: &mut Tx, job: &Job, rows: &[PendingRow]) -> Result<Outcomes, AppError> {
     let now = now();
     let group_id = job.group_id.ok_or_else(|| {
         tracing::error!(import_id = job.id, "learners import without a group");
         AppError::Internal
     })?;
     let mut outcomes = Outcomes::new();
-    let with_email: Vec<&ImportRowRecord> = rows.iter().filter(|r| r.email.is_some()).collect();
+    let with_email: Vec<&PendingRow> = rows.iter().filter(|r| r.email.is_some()).collect();
     for row in rows.iter().filter(|r| r.email.is_none()) {
         outcomes.insert(
             row.position,

@@ -20,7 +20,7 @@ use muster_core::ImportKind;
 use sqlx::AnyConnection;
 
 use super::{
-    store::{self, BatchOutcome, ImportRowRecord},
+    store::{self, BatchOutcome, PendingRow},
     ImportRowStatus, ImportStatus,
 };
 use crate::{
@@ -296,7 +296,7 @@ async fn execute(
     db: &Db,
     tx: &mut Tx,
     job: &Job,
-    rows: &[ImportRowRecord],
+    rows: &[PendingRow],
 ) -> Result<Outcomes, AppError> {
     match job.kind {
         // Program invitations are invitations whose seats a contract counts.
@@ -313,7 +313,7 @@ async fn execute(
 async fn record(
     conn: &mut AnyConnection,
     job: &Job,
-    rows: &[ImportRowRecord],
+    rows: &[PendingRow],
     outcomes: &Outcomes,
 ) -> Result<(), AppError> {
     let mut batch = BatchOutcome {

@@ -14,7 +14,7 @@ use crate::{
     db::Tx,
     error::AppError,
     imports::{
-        store::{self, ImportRowRecord, LinkedRow},
+        store::{self, LinkedRow, PendingRow},
         ImportEffect, ImportRowStatus,
     },
     people::{self, store::PersonStatus, AccountStatus},
@@ -22,14 +22,10 @@ use crate::{
 };
 
 /// People: add new people, update the organization's record of existing ones.
-pub(super) async fn run(
-    tx: &mut Tx,
-    job: &Job,
-    rows: &[ImportRowRecord],
-) -> Result<Outcomes, AppError> {
+pub(super) async fn run(tx: &mut Tx, job: &Job, rows: &[PendingRow]) -> Result<Outcomes, AppError> {
     let now = now();
     let mut outcomes = Outcomes::new();
-    let with_email: Vec<&ImportRowRecord> = rows.iter().filter(|r| r.email.is_some()).collect();
+    let with_email: Vec<&PendingRow> = rows.iter().filter(|r| r.email.is_some()).collect();
     let users = ensure_users(tx, job.organization_id, &with_email).await?;
     // Memberships first: the activation email is only for members of the organization.
     add_memberships(
@@ -98,7 +94,7 @@ async fn update_record(
     tx: &mut Tx,
     organization_id: i64,
     user_id: i64,
-    row: &ImportRowRecord,
+    row: &PendingRow,
 ) -> Result<Outcome, AppError> {
     let details = ImportedDetails {
         first_name: row.first_name.as_deref(),

@@ -223,6 +223,89 @@ async fn the_same_file_twice_changes_nothing_the_second_time(backend: Backend) {
     );
 }
 
+/// A second import of the same people: whoever accepted is a member and is
+/// skipped, a pending invitation that ran out is replaced by a new one, and
+/// one still open is kept. The worker looks each address up on its own
+/// (`invitations::store::imported`), so this is what breaks if a lookup
+/// answers for the wrong address or the group.
+async fn a_second_import_replaces_only_what_ran_out(backend: Backend) {
+    let Some(server) = TestApp::spawn(backend, false).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
+    let other = admin.create_group("Autumn Cohort", "Safety").await;
+    let people: [&[&str]; 3] = [
+        &["ann@example.com"],
+        &["bob@example.com"],
+        &["cy@example.com"],
+    ];
+    let rows_in = payload("invites", &["Email"], &people);
+    let first = create(&admin, &options("invites", Some(group)), &rows_in, KEY_A)
+        .await
+        .unwrap();
+    assert_eq!(wait_finished(&admin, first).await.succeeded, 3);
+    // Ann's invitation to the other group ran out too: it is not this import's to replace.
+    let elsewhere = create(
+        &admin,
+        &options("invites", Some(other)),
+        &payload("invites", &["Email"], &[&["ann@example.com"]]),
+        "0f6d3c1e-aaaa-4bbb-8ccc-000000000003",
+    )
+    .await
+    .unwrap();
+    assert_eq!(wait_finished(&admin, elsewhere).await.succeeded, 1);
+    undo::accept(&server, "bob@example.com").await;
+    sqlx::query("UPDATE invitations SET expires_at = 1000 WHERE email = 'ann@example.com'")
+        .execute(server.pool())
+        .await
+        .unwrap();
+
+    let second = create(&admin, &options("invites", Some(group)), &rows_in, KEY_B)
+        .await
+        .unwrap();
+    let done = wait_finished(&admin, second).await;
+    assert_eq!(
+        (done.succeeded, done.skipped, done.failed),
+        (1, 2, 0),
+        "{done:?}"
+    );
+    let skipped: Vec<(String, Option<String>)> = rows(&admin, second, "skipped")
+        .await
+        .rows
+        .into_iter()
+        .map(|r| (r.who, r.message))
+        .collect();
+    assert!(
+        skipped
+            .iter()
+            .any(|(who, message)| who.contains("bob@example.com")
+                && message.as_deref() == Some("Skipped: already a member.")),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped
+            .iter()
+            .any(|(who, message)| who.contains("cy@example.com")
+                && message.as_deref() == Some("Skipped: already invited.")),
+        "{skipped:?}"
+    );
+    let ann: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT group_id, status FROM invitations WHERE email = 'ann@example.com' ORDER BY id",
+    )
+    .fetch_all(server.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        ann,
+        vec![
+            (group, "expired".to_owned()),
+            (other, "pending".to_owned()),
+            (group, "pending".to_owned()),
+        ]
+    );
+}
+
 async fn failed_rows_download_defuses_formulas_and_other_tenants_see_nothing(backend: Backend) {
     // Open signup, so that a second organization can exist.
     let Some(server) = TestApp::spawn(backend, true).await else {
@@ -333,6 +416,7 @@ async fn templates_come_from_the_engines_column_specs(backend: Backend) {
 on_both_backends! {
     invites_dry_run_confirm_once_and_run => invites_are_dry_run_confirmed_once_and_run;
     same_file_twice_changes_nothing => the_same_file_twice_changes_nothing_the_second_time;
+    second_import_replaces_what_ran_out => a_second_import_replaces_only_what_ran_out;
     failed_rows_and_tenants => failed_rows_download_defuses_formulas_and_other_tenants_see_nothing;
     templates_from_column_specs => templates_come_from_the_engines_column_specs;
 }

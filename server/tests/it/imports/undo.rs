@@ -39,7 +39,7 @@ pub(crate) async fn wait_undone(admin: &Client, id: i64) -> ImportSummary {
 }
 
 /// The person accepts their invitation, registering with a password.
-async fn accept(server: &TestApp, email: &str) {
+pub(super) async fn accept(server: &TestApp, email: &str) {
     let token = server.emailed_token(email, "invitation%", "/invite/").await;
     let (_, location) = server
         .client()
