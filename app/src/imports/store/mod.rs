@@ -12,6 +12,31 @@ mod undo;
 pub use runs::*;
 pub use undo::*;
 
+/// A row's status as the admin sees it, as SQL over `import_rows r` joined
+/// to its `imports i`. The worker writes only the rows that have something
+/// to say (an error, a skip, a message); a row it passed without one keeps
+/// its stored `pending`, and the import's checkpoint, which the same
+/// transaction moved past it, is what says it succeeded. Writing `success`
+/// into each of 100,000 rows rewrote every row and its status index entry:
+/// a tenth of a PostgreSQL import's time, and the table's size again.
+pub const ROW_STATUS: &str =
+    "CASE WHEN r.status = 'pending' AND r.position < i.checkpoint THEN 'success' ELSE r.status END";
+
+/// The condition that a row of `import_rows r` joined to `imports i` has
+/// `status` as [`ROW_STATUS`] reads it, written so that the status index
+/// serves it.
+pub(crate) fn row_status_is(status: ImportRowStatus) -> String {
+    match status {
+        ImportRowStatus::Success => {
+            "(r.status = 'success' OR (r.status = 'pending' AND r.position < i.checkpoint))".into()
+        }
+        ImportRowStatus::Pending => "(r.status = 'pending' AND r.position >= i.checkpoint)".into(),
+        ImportRowStatus::Skipped | ImportRowStatus::Error => {
+            format!("r.status = '{}'", status.as_str())
+        }
+    }
+}
+
 /// Placeholders per statement stay well under SQLite's and PostgreSQL's limits.
 pub(crate) const IN_CHUNK: usize = 500;
 /// Rows per bulk insert; each chunk travels as one JSON parameter.
@@ -405,10 +430,9 @@ pub async fn rows_page(
     limit: i64,
     offset: i64,
 ) -> Result<(i64, Vec<RowListing>), AppError> {
-    let mut filter = if status.is_some() {
-        "AND r.status = $2".to_owned()
-    } else {
-        "AND $2 = $2".to_owned()
+    let mut filter = match status {
+        Some(status) => format!("AND {}", row_status_is(status)),
+        None => String::new(),
     };
     if let Some(delivery) = delivery {
         filter.push_str(" AND ");
@@ -416,20 +440,20 @@ pub async fn rows_page(
             delivery,
         ));
     }
-    let status = status.map_or("", ImportRowStatus::as_str);
     let (total,): (i64,) = sqlx::query_as(&format!(
-        "SELECT COUNT(*) FROM import_rows r WHERE r.import_id = $1 {filter}"
+        "SELECT COUNT(*) FROM import_rows r JOIN imports i ON i.id = r.import_id
+         WHERE r.import_id = $1 {filter}"
     ))
     .bind(import_id)
-    .bind(status)
     .fetch_one(&db.pool)
     .await?;
     let rows = sqlx::query_as(&format!(
-        "SELECT r.position, r.row_number, r.email, r.username, r.planned_action, r.status, r.message
-         FROM import_rows r WHERE r.import_id = $1 {filter} ORDER BY r.position LIMIT $3 OFFSET $4"
+        "SELECT r.position, r.row_number, r.email, r.username, r.planned_action,
+                {ROW_STATUS} AS status, r.message
+         FROM import_rows r JOIN imports i ON i.id = r.import_id
+         WHERE r.import_id = $1 {filter} ORDER BY r.position LIMIT $2 OFFSET $3"
     ))
     .bind(import_id)
-    .bind(status)
     .bind(limit)
     .bind(offset)
     .fetch_all(&db.pool)
@@ -450,14 +474,15 @@ pub async fn failed_rows(
     import_id: i64,
     unreached: bool,
 ) -> Result<Vec<FailedRow>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT row_number, input, message FROM import_rows
-         WHERE import_id = $1 AND (status = $2 OR ($3 = 1 AND status = $4)) ORDER BY position",
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT r.row_number, r.input, r.message
+         FROM import_rows r JOIN imports i ON i.id = r.import_id
+         WHERE r.import_id = $1 AND ({} OR ($2 = 1 AND {})) ORDER BY r.position",
+        row_status_is(ImportRowStatus::Error),
+        row_status_is(ImportRowStatus::Pending),
+    ))
     .bind(import_id)
-    .bind(ImportRowStatus::Error.as_str())
     .bind(i64::from(unreached))
-    .bind(ImportRowStatus::Pending.as_str())
     .fetch_all(&db.pool)
     .await?)
 }

@@ -3,7 +3,7 @@
 
 use sqlx::AnyConnection;
 
-use super::{PendingRow, IN_CHUNK};
+use super::{row_status_is, PendingRow, IN_CHUNK};
 use crate::{
     db::{Backend, Bind, Bulk, Db},
     error::AppError,
@@ -163,11 +163,10 @@ pub async fn failed_count(conn: &mut AnyConnection, import_id: i64) -> Result<i6
     Ok(failed)
 }
 
-/// A batch's outcome: rows with something to say, the range it covered (the
-/// other pending rows in it succeeded silently) and its counts.
+/// A batch's outcome: rows with something to say, the last position it
+/// covered (the other rows up to it succeeded silently) and its counts.
 pub struct BatchOutcome<'a> {
     pub notes: Vec<(i64, ImportRowStatus, &'a str)>,
-    pub first: i64,
     pub last: i64,
     pub succeeded: i64,
     pub skipped: i64,
@@ -196,15 +195,8 @@ pub async fn record_batch(
         update.push(" AND import_rows.position = v.column1");
         update.query().execute(&mut *conn).await?;
     }
-    sqlx::query(
-        "UPDATE import_rows SET status = 'success'
-         WHERE import_id = $1 AND position >= $2 AND position <= $3 AND status = 'pending'",
-    )
-    .bind(import_id)
-    .bind(batch.first)
-    .bind(batch.last)
-    .execute(&mut *conn)
-    .await?;
+    // The batch's silent successes are not written: the checkpoint moving
+    // past them says it (see `ROW_STATUS`).
     sqlx::query(
         "UPDATE imports SET checkpoint = $2, succeeded = succeeded + $3, skipped = skipped + $4,
                             failed = failed + $5, failures = 0
@@ -262,13 +254,13 @@ pub async fn linked_rows(
     conn: &mut AnyConnection,
     import_id: i64,
 ) -> Result<Vec<LinkedRow>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT email, username, links FROM import_rows
-         WHERE import_id = $1 AND links IS NOT NULL AND status IN ($2, $3)",
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT r.email, r.username, r.links FROM import_rows r JOIN imports i ON i.id = r.import_id
+         WHERE r.import_id = $1 AND r.links IS NOT NULL AND ({} OR {})",
+        row_status_is(ImportRowStatus::Success),
+        row_status_is(ImportRowStatus::Skipped),
+    ))
     .bind(import_id)
-    .bind(ImportRowStatus::Success.as_str())
-    .bind(ImportRowStatus::Skipped.as_str())
     .fetch_all(conn)
     .await?)
 }

@@ -318,7 +318,6 @@ async fn record(
 ) -> Result<(), AppError> {
     let mut batch = BatchOutcome {
         notes: Vec::new(),
-        first: rows.first().map_or(job.checkpoint, |r| r.position),
         last: rows.last().map_or(job.checkpoint, |r| r.position),
         succeeded: 0,
         skipped: 0,

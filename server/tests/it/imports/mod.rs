@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::support::{Backend, Client, TestApp};
 use app::{
     error::AppError,
-    imports::{DryRun, ImportRowsPage, ImportSummary, Will},
+    imports::{DryRun, ImportRowStatus, ImportRowsPage, ImportSummary, Will},
 };
 use serde_json::json;
 
@@ -289,6 +289,35 @@ async fn a_second_import_replaces_only_what_ran_out(backend: Backend) {
             .any(|(who, message)| who.contains("cy@example.com")
                 && message.as_deref() == Some("Skipped: already invited.")),
         "{skipped:?}"
+    );
+    // A row the worker passed without a word is a success by the checkpoint
+    // alone (`imports::store::ROW_STATUS`): each filter and the whole list
+    // read it so.
+    let succeeded = rows(&admin, second, "success").await;
+    assert_eq!(succeeded.total, 1);
+    assert!(
+        succeeded.rows[0].who.contains("ann@example.com"),
+        "{:?}",
+        succeeded.rows
+    );
+    assert_eq!(succeeded.rows[0].status, ImportRowStatus::Success);
+    assert_eq!(rows(&admin, second, "pending").await.total, 0);
+    assert_eq!(rows(&admin, first, "success").await.total, 3);
+    let every: ImportRowsPage = admin
+        .call(
+            "imports/rows",
+            &[("id", &second.to_string()), ("page", "1")],
+        )
+        .await
+        .unwrap();
+    let statuses: Vec<ImportRowStatus> = every.rows.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            ImportRowStatus::Success,
+            ImportRowStatus::Skipped,
+            ImportRowStatus::Skipped
+        ]
     );
     let ann: Vec<(i64, String)> = sqlx::query_as(
         "SELECT group_id, status FROM invitations WHERE email = 'ann@example.com' ORDER BY id",

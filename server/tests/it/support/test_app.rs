@@ -157,7 +157,12 @@ impl TestApp {
             rows
         );
         assert_eq!(
-            one("SELECT COUNT(*) FROM import_rows WHERE status <> 'success'").await,
+            self.count_all(&format!(
+                "SELECT COUNT(*) FROM import_rows r JOIN imports i ON i.id = r.import_id
+                 WHERE {} <> 'success'",
+                app::imports::store::ROW_STATUS
+            ))
+            .await,
             0
         );
         assert_eq!(
