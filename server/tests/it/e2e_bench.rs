@@ -109,10 +109,26 @@ impl PageLoad {
     }
 }
 
-async fn bench(backend: Backend, send_emails: bool) {
-    let Some(database_url) = fresh_database(backend).await else {
-        return;
+/// Whether the import sends emails, and whether this process's sender runs
+/// while it does (#16 item 5: the import's time beside the sender against
+/// its time alone, its emails left queued).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Emails {
+    Off,
+    On,
+    QueuedWithoutSender,
+}
+
+/// Runs one import; the time from confirming to its finished state (None
+/// without the database).
+async fn bench(backend: Backend, mode: Emails) -> Option<Duration> {
+    let send_emails = mode != Emails::Off;
+    let sender = if mode == Emails::QueuedWithoutSender {
+        "false"
+    } else {
+        "true"
     };
+    let database_url = fresh_database(backend).await?;
     let sink = SmtpSink::start().await;
     let port = sink.addr.port().to_string();
     // MUSTER_IMPORT_BATCH_SIZE from the bench's environment, to compare.
@@ -129,6 +145,7 @@ async fn bench(backend: Backend, send_emails: bool) {
             ("MUSTER_SMTP_TLS", "none"),
             ("MUSTER_IMPORT_BATCH_SIZE", &batch),
             ("MUSTER_MAIL_CONCURRENCY", &in_flight),
+            ("MUSTER_MAIL_SENDER", sender),
             ("RUST_LOG", &log),
         ],
     )
@@ -174,7 +191,7 @@ async fn bench(backend: Backend, send_emails: bool) {
         assert!(started.elapsed() < Duration::from_secs(900), "{summary:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let delivered = if send_emails {
+    let delivered = if mode == Emails::On {
         loop {
             // The invitations and the admin's "import finished" email.
             if sink.inbox.lock().unwrap().len() > ROWS {
@@ -195,7 +212,7 @@ async fn bench(backend: Backend, send_emails: bool) {
         println!(
             "{backend:?}, emails {}: {pages_per_second} learner pages/s alone: {alone}; \
              during the import{}: {during}",
-            if send_emails { "on" } else { "off" },
+            describe(mode),
             if send_emails { " and its emails" } else { "" },
         );
     }
@@ -205,7 +222,7 @@ async fn bench(backend: Backend, send_emails: bool) {
     println!(
         "{backend:?}, emails {}: imports/create answered in {:.2} s; import finished {:.2} s after \
          confirm ({:.0} rows/s){}; raw bulk insert {:.2} s ({:.0} rows/s{}); import / raw = {:.2}x",
-        if send_emails { "on" } else { "off" },
+        describe(mode),
         confirmed.as_secs_f64(),
         finished.as_secs_f64(),
         rate(finished),
@@ -224,6 +241,15 @@ async fn bench(backend: Backend, send_emails: bool) {
         finished.as_secs_f64() / raw.as_secs_f64(),
     );
     sink.stop().await;
+    Some(finished)
+}
+
+fn describe(mode: Emails) -> &'static str {
+    match mode {
+        Emails::Off => "off",
+        Emails::On => "on",
+        Emails::QueuedWithoutSender => "queued (no sender running)",
+    }
 }
 
 /// Inserts the rows into a copy of `invitations` (columns, constraints,
@@ -379,8 +405,14 @@ async fn raw_insert(
 #[ignore = "benchmark: run with --release --ignored --nocapture"]
 async fn e2e_bench_100k_invites() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        for send_emails in [false, true] {
-            bench(backend, send_emails).await;
+        bench(backend, Emails::Off).await;
+        let alone = bench(backend, Emails::QueuedWithoutSender).await;
+        let beside_the_sender = bench(backend, Emails::On).await;
+        if let (Some(alone), Some(beside_the_sender)) = (alone, beside_the_sender) {
+            println!(
+                "{backend:?}: with the sender delivering, the import took {:.2}x its time alone",
+                beside_the_sender.as_secs_f64() / alone.as_secs_f64()
+            );
         }
     }
 }
