@@ -169,7 +169,7 @@ pub(super) async fn invite(
         {
             members.insert((*group_id, email));
         }
-        invitations::store::expire_overdue_for_emails(&mut **tx, db, *group_id, emails, now)
+        invitations::store::expire_overdue_for_emails(tx, db, *group_id, emails, now)
             .await?;
     }
     wanted.retain(|w| !members.contains(&(w.group_id, w.email.to_owned())));
