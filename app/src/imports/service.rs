@@ -10,7 +10,7 @@ use sqlx::AnyConnection;
 
 use super::{
     facts::{self, ContractSeats},
-    store::{self, ImportRowRecord},
+    store::{self, ImportRowRecord, PendingRow},
     sync, undo, worker, DryRun, ImportOptions, ImportRowStatus, ImportRowView, ImportRowsPage,
     ImportStatus, ImportSummary, SyncPreview, Will, ROWS_PAGE_SIZE,
 };
@@ -283,21 +283,23 @@ fn stored_rows(payload: &RowsPayload, checked: &Checked, plan: &Plan) -> Vec<Imp
                 _ => (ImportRowStatus::Pending, None),
             };
             ImportRowRecord {
-                position: position as i64,
+                run: PendingRow {
+                    position: position as i64,
+                    email: row.values.email.as_ref().map(|e| e.key().into_owned()),
+                    username: more.username.as_ref().map(|u| u.to_lowercase()),
+                    first_name,
+                    last_name,
+                    external_id: more.external_id.clone(),
+                    role: more.role.map(|r| r.as_str().to_owned()),
+                    expiry_days: row.values.expiry_days.map(i64::from),
+                    groups: (!planned.groups.is_empty()).then(|| planned.groups.join("\n")),
+                },
                 row_number: i64::from(row.row_number),
                 sheet: if payload.sheets.len() > 1 || checked.kind == ImportKind::People {
                     sheet.name.clone()
                 } else {
                     String::new()
                 },
-                email: row.values.email.as_ref().map(|e| e.key().into_owned()),
-                username: more.username.as_ref().map(|u| u.to_lowercase()),
-                first_name,
-                last_name,
-                external_id: more.external_id.clone(),
-                role: more.role.map(|r| r.as_str().to_owned()),
-                expiry_days: row.values.expiry_days.map(i64::from),
-                groups: (!planned.groups.is_empty()).then(|| planned.groups.join("\n")),
                 links: (!planned.links.is_empty())
                     .then(|| serde_json::to_string(&planned.links).unwrap_or_default()),
                 input: serde_json::Value::Object(input).to_string(),

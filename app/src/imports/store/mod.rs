@@ -50,30 +50,19 @@ pub(crate) fn placeholders(start: usize, count: usize) -> String {
         .join(", ")
 }
 
-/// One import row as stored: written when the import is confirmed (the
-/// worker reads back what it needs as a [`PendingRow`]).
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One import row as stored, written when the import is confirmed: what the
+/// worker reads back to run it, and what only the admin's views need.
+#[derive(Debug, Clone)]
 pub struct ImportRowRecord {
-    /// Order of execution, from 0.
-    pub position: i64,
+    pub run: PendingRow,
     /// The row as the admin sees it in the file.
     pub row_number: i64,
     pub sheet: String,
-    pub email: Option<String>,
-    pub username: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub external_id: Option<String>,
-    pub role: Option<String>,
-    pub expiry_days: Option<i64>,
-    /// Group names, one a line (Group members).
-    pub groups: Option<String>,
     /// Associations as JSON (People).
     pub links: Option<String>,
     /// The cells as confirmed (JSON object header → text), for the failed-rows file.
     pub input: String,
     pub planned_action: String,
-    #[sqlx(try_from = "String")]
     pub status: ImportRowStatus,
     pub message: Option<String>,
 }
@@ -174,18 +163,19 @@ pub async fn insert_rows(
         let json: Vec<_> = chunk
             .iter()
             .map(|row| {
+                let run = &row.run;
                 (
-                    row.position,
+                    run.position,
                     row.row_number,
                     &row.sheet,
-                    &row.email,
-                    &row.username,
-                    &row.first_name,
-                    &row.last_name,
-                    &row.external_id,
-                    &row.role,
-                    row.expiry_days,
-                    &row.groups,
+                    &run.email,
+                    &run.username,
+                    &run.first_name,
+                    &run.last_name,
+                    &run.external_id,
+                    &run.role,
+                    run.expiry_days,
+                    &run.groups,
                     &row.links,
                     &row.input,
                     &row.planned_action,
