@@ -361,6 +361,19 @@ mod tests {
     }
 }
 
+/// Placeholders per statement stay well under SQLite's and PostgreSQL's limits.
+pub(crate) const IN_CHUNK: usize = 500;
+/// Rows per bulk insert; each chunk travels as one JSON parameter.
+pub(crate) const BULK_CHUNK: usize = 5_000;
+
+/// `$start, $start+1, …`: `count` numbered placeholders for an `IN (…)` list.
+pub(crate) fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The type a column read from a JSON row has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonColumn {

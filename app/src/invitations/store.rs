@@ -273,15 +273,23 @@ pub async fn cancel_pending<'c>(
     organization_id: i64,
     ids: &[i64],
 ) -> sqlx::Result<u64> {
-    let placeholders = (0..ids.len())
-        .map(|n| format!("${}", n + 2))
-        .collect::<Vec<_>>()
-        .join(", ");
+    end_pending(db, organization_id, ids, InvitationStatus::Cancelled).await
+}
+
+/// Moves those of `ids` that are pending to `ended` (cancelled or expired),
+/// with no reminder left to send; how many that was.
+async fn end_pending<'c>(
+    db: impl Executor<'c, Database = Any>,
+    organization_id: i64,
+    ids: &[i64],
+    ended: InvitationStatus,
+) -> sqlx::Result<u64> {
     let sql = format!(
-        "UPDATE invitations SET status = 'cancelled', next_reminder_at = NULL
-         WHERE organization_id = $1 AND status = 'pending' AND id IN ({placeholders})"
+        "UPDATE invitations SET status = $2, next_reminder_at = NULL
+         WHERE organization_id = $1 AND status = 'pending' AND id IN ({})",
+        crate::db::placeholders(3, ids.len())
     );
-    let mut query = sqlx::query(&sql).bind(organization_id);
+    let mut query = sqlx::query(&sql).bind(organization_id).bind(ended.as_str());
     for id in ids {
         query = query.bind(*id);
     }

@@ -119,7 +119,7 @@ pub async fn insert_reserved(
                              attempts, next_attempt_at, delivered_to_dev_mailbox, created_at)
          SELECT j.c0, $1, j.c1, j.c2, j.c3, j.c4, $2, 0, $3, 0, $3 FROM ({select}) AS j"
     );
-    for chunk in emails.chunks(crate::imports::store::BULK_CHUNK) {
+    for chunk in emails.chunks(crate::db::BULK_CHUNK) {
         let rows = chunk
             .iter()
             .map(|(id, email)| {

@@ -37,18 +37,7 @@ pub(crate) fn row_status_is(status: ImportRowStatus) -> String {
     }
 }
 
-/// Placeholders per statement stay well under SQLite's and PostgreSQL's limits.
-pub(crate) const IN_CHUNK: usize = 500;
-/// Rows per bulk insert; each chunk travels as one JSON parameter.
-pub(crate) const BULK_CHUNK: usize = 5_000;
-
-/// `$start, $start+1, …`: `count` numbered placeholders for an `IN (…)` list.
-pub(crate) fn placeholders(start: usize, count: usize) -> String {
-    (start..start + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+pub(crate) use crate::db::{placeholders, BULK_CHUNK, IN_CHUNK};
 
 /// One import row as stored, written when the import is confirmed: what the
 /// worker reads back to run it, and what only the admin's views need.

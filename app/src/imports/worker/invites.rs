@@ -169,7 +169,15 @@ pub(super) async fn invite(
         {
             members.insert((*group_id, email));
         }
-        invitations::store::expire_overdue_for_emails(tx, db, *group_id, emails, now).await?;
+        invitations::store::expire_overdue_for_emails(
+            tx,
+            db,
+            job.organization_id,
+            *group_id,
+            emails,
+            now,
+        )
+        .await?;
     }
     wanted.retain(|w| !members.contains(&(w.group_id, w.email.to_owned())));
     let mut no_seat: HashSet<i64> = HashSet::new();

@@ -4,7 +4,7 @@
 
 use sqlx::{Any, Executor};
 
-use crate::db::Db;
+use crate::{db::Db, invitations::InvitationStatus};
 
 /// What every invitation an import batch creates has in common.
 pub struct ImportedBatch {
@@ -45,6 +45,7 @@ pub struct CreatedInvitation {
 pub async fn expire_overdue_for_emails(
     conn: &mut sqlx::AnyConnection,
     dialect: &Db,
+    organization_id: i64,
     group_id: i64,
     emails: &[&str],
     now: i64,
@@ -60,17 +61,14 @@ pub async fn expire_overdue_for_emails(
     .fetch_all(&mut *conn)
     .await?;
     let ids: Vec<i64> = overdue.into_iter().map(|(id,)| id).collect();
-    for chunk in ids.chunks(crate::imports::store::IN_CHUNK) {
-        let update = format!(
-            "UPDATE invitations SET status = 'expired', next_reminder_at = NULL
-             WHERE status = 'pending' AND id IN ({})",
-            crate::imports::store::placeholders(1, chunk.len())
-        );
-        let mut query = sqlx::query(&update);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        query.execute(&mut *conn).await?;
+    for chunk in ids.chunks(crate::db::IN_CHUNK) {
+        super::end_pending(
+            &mut *conn,
+            organization_id,
+            chunk,
+            InvitationStatus::Expired,
+        )
+        .await?;
     }
     Ok(())
 }
