@@ -292,6 +292,10 @@ fn import_worker(
         batch_size: number(get, "MUSTER_IMPORT_BATCH_SIZE", defaults.batch_size)?.clamp(1, 10_000),
         lease_secs: number(get, "MUSTER_IMPORT_LEASE_SECONDS", defaults.lease_secs)?.max(2),
         workers: number(get, "MUSTER_IMPORT_WORKERS", defaults.workers)?.clamp(0, 16),
+        // Two: the batches of one import use both cores of a small machine's
+        // PostgreSQL (the worker's own default, one, is for tests that count
+        // batches). SQLite ignores it.
+        lanes: number(get, "MUSTER_IMPORT_LANES", 2)?.clamp(1, 8),
         ..defaults
     })
 }

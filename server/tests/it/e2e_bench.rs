@@ -7,8 +7,8 @@
 //! on loopback. Baseline, in the same run: the same rows bulk-inserted into a
 //! table with the schema and indexes of `invitations`, the fastest way each
 //! database offers (PostgreSQL `COPY`, SQLite one prepared statement in one
-//! transaction). `MUSTER_IMPORT_BATCH_SIZE` and `MUSTER_MAIL_CONCURRENCY`
-//! pass through, to compare settings.
+//! transaction). `MUSTER_IMPORT_BATCH_SIZE`, `MUSTER_IMPORT_LANES` and
+//! `MUSTER_MAIL_CONCURRENCY` pass through, to compare settings.
 //!
 //! cargo test --release -p server --test it -- --ignored --nocapture e2e_bench
 
@@ -133,6 +133,7 @@ async fn bench(backend: Backend, mode: Emails) -> Option<Duration> {
     let port = sink.addr.port().to_string();
     // MUSTER_IMPORT_BATCH_SIZE from the bench's environment, to compare.
     let batch = std::env::var("MUSTER_IMPORT_BATCH_SIZE").unwrap_or_default();
+    let lanes = std::env::var("MUSTER_IMPORT_LANES").unwrap_or_default();
     let in_flight = std::env::var("MUSTER_MAIL_CONCURRENCY").unwrap_or_default();
     // With MUSTER_TEST_SERVER_LOG set, the server's log (per-batch timings at
     // debug) goes to that file.
@@ -144,6 +145,7 @@ async fn bench(backend: Backend, mode: Emails) -> Option<Duration> {
             ("MUSTER_SMTP_PORT", &port),
             ("MUSTER_SMTP_TLS", "none"),
             ("MUSTER_IMPORT_BATCH_SIZE", &batch),
+            ("MUSTER_IMPORT_LANES", &lanes),
             ("MUSTER_MAIL_CONCURRENCY", &in_flight),
             ("MUSTER_MAIL_SENDER", sender),
             ("RUST_LOG", &log),

@@ -173,12 +173,16 @@ pub struct BatchOutcome<'a> {
     pub failed: i64,
 }
 
-/// Writes each row's outcome and moves the checkpoint past the batch.
+/// Writes each row's outcome and moves the checkpoint from `checkpoint` past
+/// the batch, if `worker_id` still holds the import there. Returns whether it
+/// did; if not, nothing of the batch may commit.
 pub async fn record_batch(
     conn: &mut AnyConnection,
     import_id: i64,
+    worker_id: &str,
+    checkpoint: i64,
     batch: &BatchOutcome<'_>,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     for chunk in batch.notes.chunks(IN_CHUNK) {
         let mut update = Bulk::new(
             "UPDATE import_rows SET status = v.column2, message = v.column3 FROM (VALUES ",
@@ -197,19 +201,21 @@ pub async fn record_batch(
     }
     // The batch's silent successes are not written: the checkpoint moving
     // past them says it (see `ROW_STATUS`).
-    sqlx::query(
+    let moved = sqlx::query(
         "UPDATE imports SET checkpoint = $2, succeeded = succeeded + $3, skipped = skipped + $4,
                             failed = failed + $5, failures = 0
-         WHERE id = $1",
+         WHERE id = $1 AND lease_owner = $6 AND checkpoint = $7 AND status = 'running'",
     )
     .bind(import_id)
     .bind(batch.last + 1)
     .bind(batch.succeeded)
     .bind(batch.skipped)
     .bind(batch.failed)
+    .bind(worker_id)
+    .bind(checkpoint)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(moved.rows_affected() == 1)
 }
 
 /// The counts of a finished import and whom to tell.

@@ -247,6 +247,93 @@ async fn a_stopping_worker_releases_its_lease(backend: Backend) {
     );
 }
 
+/// On PostgreSQL a worker runs several batches of an import side by side
+/// ("lanes", each its own transaction): they commit in order, and a lane
+/// that fails takes every later lane with it, even one whose own work
+/// succeeded, so the rows behind the checkpoint are exactly those done.
+/// SQLite runs one batch at a time whatever the setting. The fault is real:
+/// a trigger refuses one address's invitation.
+async fn lanes_commit_in_order_and_a_failure_stops_the_later_ones(backend: Backend) {
+    let Some(server) = TestApp::spawn_without_import_workers(backend).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
+    let id = invites_import(&admin, group, "p", 50, KEY_A).await;
+    let pool = &server.state.db.pool;
+    let refuse = match backend {
+        Backend::Postgres => vec![
+            "CREATE FUNCTION refuse_p15() RETURNS trigger AS $$ BEGIN
+               IF NEW.email = 'p15@example.com' THEN RAISE EXCEPTION 'refused'; END IF;
+               RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_p15 BEFORE INSERT ON invitations
+             FOR EACH ROW EXECUTE FUNCTION refuse_p15()",
+        ],
+        Backend::Sqlite => vec![
+            "CREATE TRIGGER refuse_p15 BEFORE INSERT ON invitations
+             WHEN NEW.email = 'p15@example.com' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        ],
+    };
+    for statement in refuse {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+    let config = app::imports::worker::WorkerConfig {
+        batch_size: 10,
+        lanes: 3,
+        worker_id: "test-worker".into(),
+        ..Default::default()
+    };
+    let run = || app::imports::worker::run_batch(&server.state.db, &config);
+    let processed = || async {
+        admin
+            .call::<ImportSummary>("imports/get", &[("id", &id.to_string())])
+            .await
+            .unwrap()
+            .processed
+    };
+    let invitations = || server.count("SELECT COUNT(*) FROM invitations WHERE import_id = $1", id);
+    match backend {
+        // Rows 0–9, 10–19 (p15 fails) and 20–29 at once: the first commits;
+        // the third, done but later than the failure, must not.
+        Backend::Postgres => assert!(run().await.is_err()),
+        Backend::Sqlite => {
+            assert!(run().await.unwrap());
+            assert!(run().await.is_err());
+        }
+    }
+    assert_eq!(processed().await, 10);
+    assert_eq!(invitations().await, 10);
+
+    let allow = match backend {
+        Backend::Postgres => "DROP TRIGGER refuse_p15 ON invitations",
+        Backend::Sqlite => "DROP TRIGGER refuse_p15",
+    };
+    sqlx::query(allow).execute(pool).await.unwrap();
+    assert!(run().await.unwrap());
+    let expected = match backend {
+        Backend::Postgres => 40,
+        Backend::Sqlite => 20,
+    };
+    assert_eq!(processed().await, expected);
+    assert_eq!(invitations().await, expected);
+    while run().await.unwrap() {}
+    let done = wait_finished(&admin, id).await;
+    assert_eq!((done.succeeded, done.skipped, done.failed), (50, 0, 0));
+    assert_eq!(invitations().await, 50);
+    assert_eq!(
+        server
+            .count_all("SELECT COUNT(DISTINCT to_email) FROM outbox WHERE kind = 'invitation'")
+            .await,
+        50
+    );
+    assert_eq!(
+        server
+            .count_all("SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'")
+            .await,
+        50
+    );
+}
+
 /// `rows` generated addresses as a queued Invites import into `group`.
 async fn invites_import(admin: &Client, group: i64, prefix: &str, rows: usize, key: &str) -> i64 {
     let emails: Vec<String> = (0..rows)
@@ -320,4 +407,5 @@ on_both_backends! {
     queued_import_cancelled => a_queued_import_can_be_cancelled;
     running_import_cancelled => a_running_import_stops_after_its_batch;
     repeated_failures_fail_the_import => repeated_failures_end_the_import_as_failed;
+    lanes_commit_in_order => lanes_commit_in_order_and_a_failure_stops_the_later_ones;
 }
