@@ -406,7 +406,12 @@ async fn raw_insert(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run with --release --ignored --nocapture"]
 async fn e2e_bench_100k_invites() {
+    // MUSTER_BENCH_BACKEND=sqlite or postgres runs one of them.
+    let only = std::env::var("MUSTER_BENCH_BACKEND").unwrap_or_default();
     for backend in [Backend::Sqlite, Backend::Postgres] {
+        if !only.is_empty() && !format!("{backend:?}").eq_ignore_ascii_case(&only) {
+            continue;
+        }
         bench(backend, Emails::Off).await;
         let alone = bench(backend, Emails::QueuedWithoutSender).await;
         let beside_the_sender = bench(backend, Emails::On).await;

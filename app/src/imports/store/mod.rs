@@ -23,16 +23,22 @@ pub const ROW_STATUS: &str =
     "CASE WHEN r.status = 'pending' AND r.position < i.checkpoint THEN 'success' ELSE r.status END";
 
 /// The condition that a row of `import_rows r` joined to `imports i` has
-/// `status` as [`ROW_STATUS`] reads it, written so that the status index
-/// serves it.
+/// `status` as [`ROW_STATUS`] reads it. Rows with something to say are found
+/// through the partial index `import_rows_noted`, whose condition
+/// (`status <> 'pending'`) is repeated because SQLite uses a partial index
+/// only for a WHERE that names its terms; pending rows by primary key from
+/// or up to the checkpoint.
 pub(crate) fn row_status_is(status: ImportRowStatus) -> String {
     match status {
-        ImportRowStatus::Success => {
-            "(r.status = 'success' OR (r.status = 'pending' AND r.position < i.checkpoint))".into()
-        }
+        ImportRowStatus::Success => "((r.status = 'success' AND r.status <> 'pending') \
+             OR (r.status = 'pending' AND r.position < i.checkpoint))"
+            .into(),
         ImportRowStatus::Pending => "(r.status = 'pending' AND r.position >= i.checkpoint)".into(),
         ImportRowStatus::Skipped | ImportRowStatus::Error => {
-            format!("r.status = '{}'", status.as_str())
+            format!(
+                "(r.status = '{}' AND r.status <> 'pending')",
+                status.as_str()
+            )
         }
     }
 }
