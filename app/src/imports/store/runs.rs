@@ -134,25 +134,50 @@ pub async fn set_error(
     Ok(())
 }
 
-/// The next `limit` pending rows from the checkpoint on.
+/// The pending rows among the next `limit` positions from the checkpoint on
+/// (or from the first pending row after it, where those hold none).
+///
+/// A window of positions rather than `LIMIT`: a table an import has just
+/// filled has no statistics yet, and PostgreSQL then planned the `LIMIT` as
+/// reading every remaining row of the import and sorting them, for every
+/// batch (33 ms per batch halfway through 100,000 rows).
 pub async fn pending_rows(
     conn: &mut AnyConnection,
     import_id: i64,
     checkpoint: i64,
     limit: i64,
 ) -> Result<Vec<PendingRow>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT position, email, username, first_name, last_name, external_id, role,
-                expiry_days, groups
-         FROM import_rows
-         WHERE import_id = $1 AND position >= $2 AND status = 'pending'
-         ORDER BY position LIMIT $3",
-    )
-    .bind(import_id)
-    .bind(checkpoint)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    let mut from = checkpoint;
+    loop {
+        let rows: Vec<PendingRow> = sqlx::query_as(
+            "SELECT position, email, username, first_name, last_name, external_id, role,
+                    expiry_days, groups
+             FROM import_rows
+             WHERE import_id = $1 AND position >= $2 AND position < $3 AND status = 'pending'
+             ORDER BY position",
+        )
+        .bind(import_id)
+        .bind(from)
+        .bind(from.saturating_add(limit))
+        .fetch_all(&mut *conn)
+        .await?;
+        if !rows.is_empty() {
+            return Ok(rows);
+        }
+        // Every row in the window failed planning (or the import is done).
+        let next: (Option<i64>,) = sqlx::query_as(
+            "SELECT MIN(position) FROM import_rows
+             WHERE import_id = $1 AND position >= $2 AND status = 'pending'",
+        )
+        .bind(import_id)
+        .bind(from)
+        .fetch_one(&mut *conn)
+        .await?;
+        match next {
+            (Some(position),) => from = position,
+            (None,) => return Ok(rows),
+        }
+    }
 }
 
 pub async fn failed_count(conn: &mut AnyConnection, import_id: i64) -> Result<i64, AppError> {

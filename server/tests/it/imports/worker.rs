@@ -334,6 +334,47 @@ async fn lanes_commit_in_order_and_a_failure_stops_the_later_ones(backend: Backe
     );
 }
 
+/// The worker reads a batch as a window of positions: a window whose rows
+/// all failed planning is skipped, not taken for the end of the import.
+async fn rows_that_failed_planning_do_not_end_the_import(backend: Backend) {
+    let Some(server) = TestApp::spawn_without_import_workers(backend).await else {
+        return;
+    };
+    let admin = server.admin("Riverside", "ada@example.org").await;
+    let group = admin.create_group("Spring Cohort", "Safety").await;
+    let bad: Vec<String> = (0..25).map(|i| format!("not an email {i}")).collect();
+    let good: Vec<String> = (0..5).map(|i| format!("good{i}@example.com")).collect();
+    let cells: Vec<[&str; 1]> = bad.iter().chain(&good).map(|e| [e.as_str()]).collect();
+    let cells: Vec<&[&str]> = cells.iter().map(|row| row.as_slice()).collect();
+    let id = create(
+        &admin,
+        &options("invites", Some(group)),
+        &payload("invites", &["Email"], &cells),
+        KEY_A,
+    )
+    .await
+    .unwrap();
+    let config = app::imports::worker::WorkerConfig {
+        batch_size: 10,
+        lanes: 2,
+        worker_id: "test-worker".into(),
+        ..Default::default()
+    };
+    while app::imports::worker::run_batch(&server.state.db, &config)
+        .await
+        .unwrap()
+    {}
+    let done = wait_finished(&admin, id).await;
+    assert_eq!(done.status.as_str(), "completed_with_errors");
+    assert_eq!((done.succeeded, done.skipped, done.failed), (5, 0, 25));
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM invitations WHERE import_id = $1", id)
+            .await,
+        5
+    );
+}
+
 /// `rows` generated addresses as a queued Invites import into `group`.
 async fn invites_import(admin: &Client, group: i64, prefix: &str, rows: usize, key: &str) -> i64 {
     let emails: Vec<String> = (0..rows)
@@ -408,4 +449,5 @@ on_both_backends! {
     running_import_cancelled => a_running_import_stops_after_its_batch;
     repeated_failures_fail_the_import => repeated_failures_end_the_import_as_failed;
     lanes_commit_in_order => lanes_commit_in_order_and_a_failure_stops_the_later_ones;
+    failed_rows_do_not_end_the_import => rows_that_failed_planning_do_not_end_the_import;
 }
