@@ -11,6 +11,58 @@ pub enum Backend {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// Whether a test process that named a database after its pid has ended.
+fn ended(pid: &str) -> bool {
+    pid.parse::<u32>()
+        .is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// Removes the databases of test runs that have ended: each test makes a
+/// new one, and a run leaves about 150 PostgreSQL databases and as many
+/// SQLite files behind (gigabytes, on a machine that CI runs on again and
+/// again). Names start with the pid of the process that made them, so the
+/// databases of runs still going (another terminal, another clone's CI)
+/// are left alone. Once per process and backend.
+fn sweep_ended_sqlite_runs(dir: &std::path::Path) {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name.trim_start_matches("muster_").split('_').next();
+            if pid.is_some_and(ended) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    });
+}
+
+/// [`sweep_ended_sqlite_runs`] for PostgreSQL's `muster_test_<pid>_…` databases.
+async fn sweep_ended_postgres_runs(admin: &str) {
+    use sqlx::{Connection, Executor};
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT
+        .get_or_init(|| async {
+            let Ok(mut connection) = sqlx::AnyConnection::connect(admin).await else {
+                return;
+            };
+            let names: Vec<(String,)> = sqlx::query_as(
+                "SELECT datname::text FROM pg_database WHERE datname LIKE 'muster\\_test\\_%'",
+            )
+            .fetch_all(&mut connection)
+            .await
+            .unwrap_or_default();
+            for (name,) in names {
+                let pid = name.trim_start_matches("muster_test_").split('_').next();
+                if pid.is_some_and(ended) {
+                    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = connection.execute(drop.as_str()).await;
+                }
+            }
+            let _ = connection.close().await;
+        })
+        .await;
+}
+
 /// Where PostgreSQL is: `MUSTER_TEST_POSTGRES_URL`, else the local default.
 /// Returns `None` when no server answers and CI does not require one.
 pub async fn postgres_admin_url() -> Option<String> {
@@ -51,12 +103,14 @@ pub async fn fresh_database(backend: Backend) -> Option<String> {
     match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join("muster-tests");
+            sweep_ended_sqlite_runs(&dir);
             std::fs::create_dir_all(&dir).unwrap();
             Some(format!("sqlite://{}/muster_{unique}.db", dir.display()))
         }
         Backend::Postgres => {
             use sqlx::{Connection, Executor};
             let admin = postgres_admin_url().await?;
+            sweep_ended_postgres_runs(&admin).await;
             let name = format!("muster_test_{unique}");
             let mut connection = sqlx::AnyConnection::connect(&admin).await.unwrap();
             connection
