@@ -235,16 +235,27 @@ async fn load_job(
 /// One batch of a claimed import, in one transaction (or several side by
 /// side, where [`run_lanes`] applies).
 async fn process(db: &Db, config: &WorkerConfig, import_id: i64) -> Result<(), AppError> {
-    if config.lanes > 1
-        && db.backend == Backend::Postgres
-        && run_lanes(db, config, import_id).await?
-    {
-        return Ok(());
-    }
     let mut tx = db.begin().await?;
-    let Some(job) = load_job(&mut tx, config, import_id).await? else {
+    let Some(mut job) = load_job(&mut tx, config, import_id).await? else {
         return Ok(());
     };
+    if config.lanes > 1
+        && db.backend == Backend::Postgres
+        && job.kind == ImportKind::Invites
+        && !job.cancel_requested
+    {
+        // The renewed lease commits on its own: held for the batch, the
+        // import's row would queue each lane behind the one before it.
+        tx.commit().await?;
+        if run_lanes(db, config, &job).await? {
+            return Ok(());
+        }
+        tx = db.begin().await?;
+        match load_job(&mut tx, config, import_id).await? {
+            Some(again) => job = again,
+            None => return Ok(()),
+        }
+    }
     if job.cancel_requested {
         finish(&mut tx, &job, ImportStatus::Cancelled).await?;
         tx.commit().await?;
@@ -292,10 +303,11 @@ async fn process(db: &Db, config: &WorkerConfig, import_id: i64) -> Result<(), A
 }
 
 /// Runs the next [`WorkerConfig::lanes`] batches of an Invites import at
-/// once, each in its own transaction on its own connection. Returns false,
-/// having done nothing, where the one-batch path must run instead: another
-/// kind of import, a cancel to carry out, the last batch (which finishes the
-/// import), or an address that more than one of the batches names.
+/// once, each in its own transaction on its own connection; `job` was read
+/// with its lease renewed and committed. Returns false, having done nothing,
+/// where the one-batch path must run instead: the last batch (which
+/// finishes the import), or an address that more than one of the batches
+/// names.
 ///
 /// Why: on PostgreSQL a batch's time is mostly the database inserting
 /// invitations (index entries and foreign-key checks), which one
@@ -314,17 +326,7 @@ async fn process(db: &Db, config: &WorkerConfig, import_id: i64) -> Result<(), A
 ///   lock timeout turns it into a failed batch that is retried.
 /// - Program invitations are left out: their seats are counted under a lock
 ///   on the contract, which lanes would only queue on.
-async fn run_lanes(db: &Db, config: &WorkerConfig, import_id: i64) -> Result<bool, AppError> {
-    // The lease is renewed in a transaction of its own: held for the batch,
-    // the import's row would queue each lane behind the one before it.
-    let mut tx = db.begin().await?;
-    let Some(job) = load_job(&mut tx, config, import_id).await? else {
-        return Ok(true);
-    };
-    tx.commit().await?;
-    if job.kind != ImportKind::Invites || job.cancel_requested {
-        return Ok(false);
-    }
+async fn run_lanes(db: &Db, config: &WorkerConfig, job: &Job) -> Result<bool, AppError> {
     let batch_size = usize::try_from(config.batch_size).unwrap_or(1).max(1);
     let mut conn = db.pool.acquire().await?;
     let rows = store::pending_rows(
@@ -355,20 +357,15 @@ async fn run_lanes(db: &Db, config: &WorkerConfig, import_id: i64) -> Result<boo
             committed,
         };
         checkpoint = batch.last().map_or(checkpoint, |row| row.position + 1);
-        lanes.spawn(run_lane(
-            db.clone(),
-            config.clone(),
-            job.clone(),
-            batch.to_vec(),
-            turn,
-        ));
+        let (db, config, job, rows) = (db.clone(), config.clone(), job.clone(), batch.to_vec());
+        lanes.spawn(async move { (lane, lane_batch(&db, &config, job, &rows, turn).await) });
     }
     // Lanes end in any order; the first failure by lane order is the one
     // that stopped the lanes after it.
     let mut ended = Vec::new();
     while let Some(joined) = lanes.join_next().await {
         ended.push(joined.map_err(|error| {
-            tracing::error!(%error, import_id, "an import lane ended abnormally");
+            tracing::error!(%error, import_id = job.id, "an import lane ended abnormally");
             AppError::Internal
         })?);
     }
@@ -392,17 +389,6 @@ struct Turn {
 
 /// One lane of [`run_lanes`]: its batch in its own transaction. Ok without
 /// committing when a lane before it did not commit, or the lease is gone.
-async fn run_lane(
-    db: Db,
-    config: WorkerConfig,
-    job: Job,
-    rows: Vec<PendingRow>,
-    turn: Turn,
-) -> (usize, Result<(), AppError>) {
-    let lane = turn.lane;
-    (lane, lane_batch(&db, &config, job, &rows, turn).await)
-}
-
 async fn lane_batch(
     db: &Db,
     config: &WorkerConfig,
