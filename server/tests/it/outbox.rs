@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use crate::{
-    imports::{create, options, payload, wait_finished, KEY_A},
+    imports::{wait_finished, KEY_A},
     invitations::invite,
     support::{eventually, link_token, smtp::SmtpSink, Backend, TestApp},
 };
@@ -138,22 +138,10 @@ async fn an_import_queues_intents_not_messages(backend: Backend) {
     };
     let admin = server.admin("Riverside", "ada@example.org").await;
     let group = admin.create_group("Spring Cohort", "Safety").await;
-    let emails: Vec<[String; 1]> = (0..40)
-        .map(|n| [format!("learner{n}@example.org")])
-        .collect();
-    let cells: Vec<Vec<&str>> = emails
-        .iter()
-        .map(|row| row.iter().map(String::as_str).collect())
-        .collect();
-    let cells: Vec<&[&str]> = cells.iter().map(Vec::as_slice).collect();
-    let id = create(
-        &admin,
-        &options("invites", Some(group)),
-        &payload("invites", &["Email"], &cells),
-        KEY_A,
-    )
-    .await
-    .unwrap();
+    let emails: Vec<String> = (0..40).map(|n| format!("learner{n}@example.org")).collect();
+    let id = admin
+        .start_invites_import(group, &emails, true, KEY_A)
+        .await;
     wait_finished(&admin, id).await;
     for moment in ["queued", "delivered"] {
         let (messages,): (i64,) = sqlx::query_as(

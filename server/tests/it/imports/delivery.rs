@@ -5,7 +5,7 @@
 //! its finished email says where they stood, and "Resend them" resends
 //! exactly the failed ones with new links.
 
-use super::{create, options, payload, wait_finished, KEY_A};
+use super::{wait_finished, KEY_A};
 use crate::support::{
     eventually,
     smtp::{SmtpSink, MAILBOX_UNKNOWN},
@@ -88,17 +88,11 @@ async fn each_person_sees_where_their_email_stands(backend: Backend) {
     };
     let admin = server.admin("Riverside", "ada@example.org").await;
     let group = admin.create_group("Spring Cohort", "Safety").await;
-    let mut cells: Vec<[&str; 1]> = GOOD.iter().chain(&BAD).map(|email| [*email]).collect();
-    cells.push(["not an email"]);
-    let cells: Vec<&[&str]> = cells.iter().map(|row| row.as_slice()).collect();
-    let id = create(
-        &admin,
-        &options("invites", Some(group)),
-        &payload("invites", &["Email"], &cells),
-        KEY_A,
-    )
-    .await
-    .unwrap();
+    let mut emails: Vec<String> = GOOD.iter().chain(&BAD).map(|e| e.to_string()).collect();
+    emails.push("not an email".into());
+    let id = admin
+        .start_invites_import(group, &emails, true, KEY_A)
+        .await;
     wait_finished(&admin, id).await;
 
     // The import's finished email says where the invitation emails stood at

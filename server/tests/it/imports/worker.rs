@@ -342,18 +342,13 @@ async fn rows_that_failed_planning_do_not_end_the_import(backend: Backend) {
     };
     let admin = server.admin("Riverside", "ada@example.org").await;
     let group = admin.create_group("Spring Cohort", "Safety").await;
-    let bad: Vec<String> = (0..25).map(|i| format!("not an email {i}")).collect();
-    let good: Vec<String> = (0..5).map(|i| format!("good{i}@example.com")).collect();
-    let cells: Vec<[&str; 1]> = bad.iter().chain(&good).map(|e| [e.as_str()]).collect();
-    let cells: Vec<&[&str]> = cells.iter().map(|row| row.as_slice()).collect();
-    let id = create(
-        &admin,
-        &options("invites", Some(group)),
-        &payload("invites", &["Email"], &cells),
-        KEY_A,
-    )
-    .await
-    .unwrap();
+    let emails: Vec<String> = (0..25)
+        .map(|i| format!("not an email {i}"))
+        .chain((0..5).map(|i| format!("good{i}@example.com")))
+        .collect();
+    let id = admin
+        .start_invites_import(group, &emails, true, KEY_A)
+        .await;
     let config = app::imports::worker::WorkerConfig {
         batch_size: 10,
         lanes: 2,
