@@ -1,9 +1,20 @@
 // The import wizard's file reader, in a Web Worker. Above this line: wasm-bindgen's
 // glue for the reader module, and WASM_URL, both added by scripts/build-worker.
 // Messages in:  { id, bytes: File | ArrayBuffer, fileName: string | null, headerKeys: string[] }
-// Messages out: { id, wire: Uint8Array (transferred), fileMs, parseMs }, or { id, error, fatal }.
+// Messages out: { warm: true } once loaded and warmed up; then per file
+// { id, wire: Uint8Array (transferred), fileMs, parseMs }, or { id, error, fatal }.
 
-const ready = wasm_bindgen({ module_or_path: new URL(WASM_URL, self.location.href) });
+// Once loaded, the reader reads a made-up roster (see warm_up in worker/src/lib.rs), so
+// the admin's first file does not pay for compiling and optimizing it; a file that
+// arrives meanwhile waits for that, which is still sooner than compiling on its time.
+const ready = wasm_bindgen({ module_or_path: new URL(WASM_URL, self.location.href) }).then(() => {
+  try {
+    wasm_bindgen.warm_up();
+  } catch {
+    // A reader that fails here fails the file's read too, which says so.
+  }
+  self.postMessage({ warm: true });
+});
 
 // A fatal answer closes this worker; the page starts a new one for the next file.
 const NOT_LOADED = "The file reader could not be loaded. Check the connection, then reload the page.";

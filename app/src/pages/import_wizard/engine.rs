@@ -7,7 +7,7 @@
 //! One read at a time: a new file while one is being read stops the old worker (its
 //! answer would be stale) and starts a fresh one, so the newest file always wins.
 
-use leptos::web_sys::File;
+use leptos::{prelude::RwSignal, web_sys::File};
 
 /// What to read: a chosen file, which the worker reads from the browser itself, or text.
 // Only the browser build reads the fields; the server build keeps the type for the
@@ -18,10 +18,14 @@ pub enum Input {
     Text(String),
 }
 
-/// Starts the worker (and so the download of the readers) before the first file.
-pub fn warm_up() {
+/// Starts the worker (and so the download of the readers) before the first file; `warm`
+/// turns true once the reader has loaded and read its made-up roster (see the worker's
+/// `warm_up`), so a file chosen from then on is read at full speed.
+pub fn warm_up(warm: RwSignal<bool>) {
     #[cfg(feature = "hydrate")]
-    let _ = browser::worker();
+    browser::warm_up(warm);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = warm;
 }
 
 /// The worker's answer: the workbook as one buffer (`muster_core::parse::wire`), and
@@ -61,6 +65,8 @@ mod browser {
     use wasm_bindgen::{closure::Closure, JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
 
+    use leptos::prelude::{RwSignal, Set};
+
     use super::{Input, Read};
 
     const NOT_BUILT: &str = "The file reader is missing from this build (scripts/build-worker), so files and pasted lists cannot be checked here. Reload the page, or turn JavaScript off to upload the file to the server.";
@@ -85,6 +91,9 @@ mod browser {
 
     thread_local! {
         static RUNNING: RefCell<Option<Running>> = const { RefCell::new(None) };
+        /// Whether the running worker has warmed up, and who waits to hear it.
+        static WARM: Cell<bool> = const { Cell::new(false) };
+        static WAITING_WARM: RefCell<Vec<RwSignal<bool>>> = const { RefCell::new(Vec::new()) };
         static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
         static NEXT_ID: Cell<u32> = const { Cell::new(1) };
     }
@@ -127,9 +136,27 @@ mod browser {
         Ok(worker)
     }
 
+    pub fn warm_up(warm: RwSignal<bool>) {
+        if worker().is_err() {
+            return;
+        }
+        if WARM.with(Cell::get) {
+            warm.set(true);
+        } else {
+            WAITING_WARM.with(|w| w.borrow_mut().push(warm));
+        }
+    }
+
     fn answer(event: MessageEvent) {
         let data = event.data();
         let field = |name: &str| Reflect::get(&data, &JsValue::from_str(name)).ok();
+        if field("warm").is_some_and(|w| w.is_truthy()) {
+            WARM.with(|w| w.set(true));
+            for warm in WAITING_WARM.with(|w| std::mem::take(&mut *w.borrow_mut())) {
+                warm.set(true);
+            }
+            return;
+        }
         let id = field("id").and_then(|v| v.as_f64());
         let fatal = field("fatal").is_some_and(|f| f.is_truthy());
         if fatal {
@@ -151,6 +178,7 @@ mod browser {
     }
 
     fn stop() {
+        WARM.with(|w| w.set(false));
         if let Some(running) = RUNNING.with(|r| r.borrow_mut().take()) {
             // An answer already queued must not reach the handlers dropped here.
             running.worker.set_onmessage(None);

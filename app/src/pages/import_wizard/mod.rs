@@ -48,13 +48,25 @@ pub fn NewImportPage() -> impl IntoView {
     let file_to_choose = move || query.read().get("file_name").filter(|n| !n.is_empty());
     // Effects run only in the browser: the form says when it checks rows itself.
     let hydrated = RwSignal::new(false);
+    // The file reader warmed up and the later steps' code loaded: from then on a chosen
+    // file is checked without waiting for either (the preview benchmark waits for it).
+    let engine_warm = RwSignal::new(false);
+    let later_steps = RwSignal::new(None);
     Effect::new(move |_| {
         hydrated.set(true);
-        engine::warm_up();
+        engine::warm_up(engine_warm);
         // The code of the later steps comes while the admin picks a file.
-        lazy_preload!(check::check_and_show);
-        lazy_preload!(review_and_confirm);
+        later_steps.set(Some((
+            lazy_preload!(check::check_and_show),
+            lazy_preload!(review_and_confirm),
+        )));
     });
+    let tools_ready = move || {
+        engine_warm.get()
+            && later_steps
+                .get()
+                .is_some_and(|(check, review)| check.get() && review.get())
+    };
     Effect::new(move |_| {
         if let Some(id) =
             query.with_untracked(|q| q.get("retry").and_then(|v| v.parse::<i64>().ok()))
@@ -84,6 +96,7 @@ pub fn NewImportPage() -> impl IntoView {
         <form
             class="wizard"
             data-ready=move || hydrated.get().then_some("true")
+            data-tools-ready=move || tools_ready().then_some("true")
             method="post"
             action="/admin/imports/upload"
             enctype="multipart/form-data"
