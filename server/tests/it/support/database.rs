@@ -11,10 +11,12 @@ pub enum Backend {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// Whether a test process that named a database after its pid has ended.
-fn ended(pid: &str) -> bool {
-    pid.parse::<u32>()
-        .is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+/// Whether `name` (`<prefix><pid>_…`) belongs to a test process that has ended.
+fn of_ended_run(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|rest| rest.split('_').next())
+        .and_then(|pid| pid.parse::<u32>().ok())
+        .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
 }
 
 /// Removes the databases of test runs that have ended: each test makes a
@@ -27,9 +29,7 @@ fn sweep_ended_sqlite_runs(dir: &std::path::Path) {
     static SWEPT: std::sync::Once = std::sync::Once::new();
     SWEPT.call_once(|| {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let pid = name.trim_start_matches("muster_").split('_').next();
-            if pid.is_some_and(ended) {
+            if of_ended_run(&entry.file_name().to_string_lossy(), "muster_") {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
@@ -52,8 +52,7 @@ async fn sweep_ended_postgres_runs(admin: &str) {
             .await
             .unwrap_or_default();
             for (name,) in names {
-                let pid = name.trim_start_matches("muster_test_").split('_').next();
-                if pid.is_some_and(ended) {
+                if of_ended_run(&name, "muster_test_") {
                     let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
                     let _ = connection.execute(drop.as_str()).await;
                 }
